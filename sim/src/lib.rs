@@ -1,0 +1,263 @@
+//! A local simulator of the AWS services (ECS, S3, CloudWatch Logs,
+//! CodeDeploy) and the GitHub deployments API that ecs-deploy talks to,
+//! driven by a scenario file. See sim/README.md.
+
+mod aws;
+mod codedeploy;
+mod ecs;
+mod faults;
+mod github;
+mod logs;
+mod reply;
+mod s3;
+mod scenario;
+mod server;
+mod world;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+pub use scenario::{
+    CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, Fault, FaultKind, GithubSetup,
+    InProgressDeployment, RolloutOutcome, RolloutTimeline, S3ObjectSetup, Scenario, ServiceSetup,
+    TaskOutcome, TaskTimeline, Timelines,
+};
+
+use server::Shared;
+use world::{Clock, World};
+
+/// The access key clients are given; the simulator does not check signatures.
+const ACCESS_KEY_ID: &str = "AKIASIMULATOR0000000";
+const SECRET_ACCESS_KEY: &str = "simulator-secret-access-key";
+const GITHUB_TOKEN: &str = "ghs_simulator";
+/// The commit GITHUB_SHA names.
+const GITHUB_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// One request the simulator received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// Since the simulator started.
+    pub at: Duration,
+    /// "ecs" | "s3" | "logs" | "codedeploy" | "github".
+    pub service: String,
+    /// e.g. "RegisterTaskDefinition", "GetObject", "POST /repos/{owner}/{repo}/deployments".
+    pub operation: String,
+    /// The parsed JSON body (GitHub reads: the query parameters), or Null.
+    pub body: Value,
+}
+
+/// A running simulator; dropping it stops the servers.
+pub struct Sim {
+    shared: Arc<Shared>,
+    aws_address: SocketAddr,
+    github_address: SocketAddr,
+    github_prefix: String,
+    repository: String,
+    region: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sim {
+    /// Starts the servers on 127.0.0.1 with ephemeral ports, on a runtime of
+    /// its own (a background thread), so that plain #[test] functions can
+    /// use it.
+    pub fn start(scenario: Scenario) -> anyhow::Result<Sim> {
+        Sim::start_on(scenario, 0, 0)
+    }
+
+    /// Starts the servers on the given ports (0 = ephemeral).
+    pub fn start_on(scenario: Scenario, aws_port: u16, github_port: u16) -> anyhow::Result<Sim> {
+        let bind = |port: u16| -> anyhow::Result<std::net::TcpListener> {
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port))
+                .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+            listener.set_nonblocking(true)?;
+            Ok(listener)
+        };
+        let aws_listener = bind(aws_port)?;
+        let github_listener = bind(github_port)?;
+        let aws_address = aws_listener.local_addr()?;
+        let github_address = github_listener.local_addr()?;
+        let github_prefix = scenario
+            .github
+            .path_prefix
+            .trim_end_matches('/')
+            .to_string();
+        let repository = scenario.github.repository.clone();
+        let region = scenario.region.clone();
+        let faults = faults::Faults::new(scenario.faults.clone());
+        let account = scenario.account.clone();
+        let clock = Clock::new();
+        let mut world = World::new(scenario, clock)?;
+        world.github.api_url = format!("http://{github_address}{github_prefix}");
+        world.github.repository = repository.clone();
+        let shared = Arc::new(Shared {
+            clock,
+            world: Mutex::new(world),
+            calls: Mutex::new(Vec::new()),
+            faults,
+            account,
+            github_prefix: github_prefix.clone(),
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ecs-deploy-sim")
+            .enable_all()
+            .build()
+            .context("cannot start the simulator's runtime")?;
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let aws_router = server::aws_router(shared.clone());
+        let github_router = server::github_router(shared.clone());
+        let thread = std::thread::Builder::new()
+            .name("ecs-deploy-sim".to_string())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match (
+                        tokio::net::TcpListener::from_std(aws_listener),
+                        tokio::net::TcpListener::from_std(github_listener),
+                    ) {
+                        (Ok(aws), Ok(github)) => {
+                            tokio::spawn(server::serve(aws, aws_router));
+                            tokio::spawn(server::serve(github, github_router));
+                            let _ = stopped.await;
+                        }
+                        (aws, github) => {
+                            eprintln!(
+                                "ecs-deploy-sim: cannot serve: {:?} {:?}",
+                                aws.err(),
+                                github.err()
+                            );
+                        }
+                    }
+                });
+                // Dropping the runtime here, off any async context, ends
+                // every connection and closes the listeners.
+                drop(runtime);
+            })
+            .context("cannot start the simulator's thread")?;
+        Ok(Sim {
+            shared,
+            aws_address,
+            github_address,
+            github_prefix,
+            repository,
+            region,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// e.g. "http://127.0.0.1:40123": ECS, CodeDeploy, Logs and S3.
+    pub fn aws_endpoint(&self) -> String {
+        format!("http://{}", self.aws_address)
+    }
+
+    /// The GitHub API root, including the scenario's path prefix.
+    pub fn github_api_url(&self) -> String {
+        format!("http://{}{}", self.github_address, self.github_prefix)
+    }
+
+    /// The environment a client needs to talk to the simulator.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let pairs = [
+            ("AWS_ENDPOINT_URL", self.aws_endpoint()),
+            ("AWS_REGION", self.region.clone()),
+            ("AWS_DEFAULT_REGION", self.region.clone()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.to_string()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("GITHUB_API_URL", self.github_api_url()),
+            (
+                "GITHUB_SERVER_URL",
+                format!("http://{}", self.github_address),
+            ),
+            ("GITHUB_REPOSITORY", self.repository.clone()),
+            ("GITHUB_TOKEN", GITHUB_TOKEN.to_string()),
+            ("GITHUB_SHA", GITHUB_SHA.to_string()),
+            ("GITHUB_REF", "refs/heads/main".to_string()),
+            ("GITHUB_RUN_ID", "1".to_string()),
+            ("GITHUB_RUN_ATTEMPT", "1".to_string()),
+        ];
+        pairs
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect()
+    }
+
+    /// Every request received, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared
+            .calls
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The requests to one operation (as in `Call::operation`), in order.
+    pub fn calls_to(&self, operation: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|call| call.operation == operation)
+            .collect()
+    }
+
+    /// Every RegisterTaskDefinition body exactly as received, in order
+    /// (not the scenario's pre-registered ones).
+    pub fn task_definitions(&self) -> Vec<Value> {
+        self.shared.with_world(|world| world.ecs.registered.clone())
+    }
+
+    /// Every service as DescribeServices shows it now.
+    pub fn services(&self) -> Vec<Value> {
+        self.shared.with_world(|world| ecs::all_services(world))
+    }
+
+    /// Every task (RunTask's and failed service tasks) as DescribeTasks shows it now.
+    pub fn tasks(&self) -> Vec<Value> {
+        self.shared.with_world(|world| ecs::all_tasks(world))
+    }
+
+    /// The messages of one CloudWatch Logs stream, in order.
+    pub fn log_messages(&self, group: &str, stream: &str) -> Vec<String> {
+        self.shared
+            .with_world(|world| logs::messages(world, group, stream))
+    }
+
+    /// Every GitHub deployment as the API shows it, each with its statuses
+    /// (newest first) under "statuses".
+    pub fn github_deployments(&self) -> Vec<Value> {
+        self.shared
+            .with_world(|world| github::all_deployments(world))
+    }
+
+    /// Waits until `condition` holds on the world's state, checking every
+    /// 20 ms, up to `timeout`; says whether it held.
+    pub fn wait_until(&self, timeout: Duration, condition: impl Fn(&Sim) -> bool) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if condition(self) {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

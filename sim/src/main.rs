@@ -1,0 +1,58 @@
+//! `ecs-deploy-sim serve <scenario> [--port N]`: serves a scenario on
+//! 127.0.0.1 and prints the environment a client needs.
+
+use std::io::Write as _;
+
+use anyhow::{bail, Context as _};
+use ecs_deploy_sim::{Scenario, Sim};
+
+const USAGE: &str = "usage: ecs-deploy-sim serve <scenario.yaml> [--port N]\n\
+  Serves AWS (ECS, CodeDeploy, Logs, S3) on port N (default: ephemeral) and\n\
+  GitHub on port N+1, prints KEY=VALUE lines, then `ready`, and serves until killed.";
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
+
+fn serve(args: &[String]) -> anyhow::Result<()> {
+    let mut scenario_path = None;
+    let mut port: u16 = 0;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = rest.next().context("--port needs a value")?;
+                port = value.parse().with_context(|| format!("bad port {value}"))?;
+            }
+            path if scenario_path.is_none() => scenario_path = Some(path.to_string()),
+            other => bail!("unexpected argument {other}\n{USAGE}"),
+        }
+    }
+    let scenario_path = scenario_path.with_context(|| USAGE.to_string())?;
+    let scenario = Scenario::from_file(&scenario_path)?;
+    let github_port = if port == 0 {
+        0
+    } else {
+        port.checked_add(1).context("port too high")?
+    };
+    let sim = Sim::start_on(scenario, port, github_port)?;
+    let mut stdout = std::io::stdout().lock();
+    for (key, value) in sim.env() {
+        writeln!(stdout, "{key}={value}")?;
+    }
+    writeln!(stdout, "ready")?;
+    stdout.flush()?;
+    drop(stdout);
+    // Serves on the simulator's own thread until the process is killed.
+    loop {
+        std::thread::park();
+    }
+}

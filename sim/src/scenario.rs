@@ -1,0 +1,335 @@
+//! The scenario file: the world's initial state (setup, in AWS's own JSON
+//! shapes), how it behaves over time (timelines) and which requests fail
+//! (faults). See sim/README.md for the format.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default = "default_account")]
+    pub account: String,
+    /// Cluster names; "default" is always present.
+    #[serde(default)]
+    pub clusters: Vec<String>,
+    /// Pre-registered task definitions, each a RegisterTaskDefinition body.
+    #[serde(default)]
+    pub task_definitions: Vec<Value>,
+    #[serde(default)]
+    pub services: Vec<ServiceSetup>,
+    #[serde(default)]
+    pub s3_objects: Vec<S3ObjectSetup>,
+    /// Log groups that exist before any task writes to them.
+    #[serde(default)]
+    pub log_groups: Vec<String>,
+    #[serde(default)]
+    pub code_deploy: CodeDeploySetup,
+    #[serde(default)]
+    pub github: GithubSetup,
+    #[serde(default)]
+    pub timelines: Timelines,
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+fn default_region() -> String {
+    "us-east-1".to_string()
+}
+
+fn default_account() -> String {
+    "123456789012".to_string()
+}
+
+impl Scenario {
+    pub fn from_yaml(text: &str) -> anyhow::Result<Scenario> {
+        let scenario: Scenario =
+            serde_yaml_ng::from_str(text).context("invalid simulator scenario")?;
+        Ok(scenario)
+    }
+
+    pub fn from_file(path: impl AsRef<Path>) -> anyhow::Result<Scenario> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read scenario {}", path.display()))?;
+        Scenario::from_yaml(&text).with_context(|| format!("in {}", path.display()))
+    }
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario::from_yaml("{}").expect("the empty scenario is valid")
+    }
+}
+
+/// A service as DescribeServices shows it; fields the simulator does not
+/// interpret (loadBalancers, networkConfiguration, ...) are kept as given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSetup {
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    pub service_name: String,
+    pub task_definition: String,
+    #[serde(default = "one")]
+    pub desired_count: i64,
+    #[serde(default = "active")]
+    pub status: String,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
+}
+
+pub(crate) fn default_cluster() -> String {
+    "default".to_string()
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn active() -> String {
+    "ACTIVE".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct S3ObjectSetup {
+    pub bucket: String,
+    pub key: String,
+    pub body: String,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodeDeploySetup {
+    /// Each as GetApplication's `application` (applicationName, computePlatform).
+    #[serde(default)]
+    pub applications: Vec<Value>,
+    /// Each as GetDeploymentGroup's `deploymentGroupInfo`.
+    #[serde(default)]
+    pub deployment_groups: Vec<Value>,
+    /// Deployments already in progress when the simulator starts.
+    #[serde(default)]
+    pub deployments_in_progress: Vec<InProgressDeployment>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InProgressDeployment {
+    pub application_name: String,
+    pub deployment_group_name: String,
+    #[serde(default = "in_progress")]
+    pub status: String,
+}
+
+fn in_progress() -> String {
+    "InProgress".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GithubSetup {
+    /// Prefix of every API path, e.g. "/api/v3" as on GitHub Enterprise Server.
+    #[serde(default)]
+    pub path_prefix: String,
+    #[serde(default = "default_repository")]
+    pub repository: String,
+}
+
+fn default_repository() -> String {
+    "acme/shop".to_string()
+}
+
+impl Default for GithubSetup {
+    fn default() -> Self {
+        GithubSetup {
+            path_prefix: String::new(),
+            repository: default_repository(),
+        }
+    }
+}
+
+/// How the world moves on its own after a client acts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Timelines {
+    /// What each ECS service deployment started by UpdateService does.
+    #[serde(default)]
+    pub deployments: Vec<RolloutTimeline>,
+    /// What each task started by RunTask does.
+    #[serde(default)]
+    pub tasks: Vec<TaskTimeline>,
+    /// What each CodeDeploy deployment does.
+    #[serde(default)]
+    pub code_deploy: Vec<CodeDeployTimeline>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RolloutTimeline {
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    pub service: String,
+    #[serde(default)]
+    pub outcome: RolloutOutcome,
+    /// complete: time until the deployment completes; tasksFail: time
+    /// between two failed tasks (and the rollback's duration).
+    #[serde(default = "one_second")]
+    pub seconds: f64,
+    /// tasksFail: failures that trip the circuit breaker, instead of ECS's
+    /// threshold (half the desired count, clamped to 3..200).
+    #[serde(default)]
+    pub failed_tasks: Option<u32>,
+    #[serde(default = "exit_one")]
+    pub exit_code: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RolloutOutcome {
+    #[default]
+    Complete,
+    /// Every new task exits; the service's circuit breaker (if enabled)
+    /// decides between a failed deployment and an endless crash loop.
+    TasksFail,
+}
+
+fn one_second() -> f64 {
+    1.0
+}
+
+fn exit_one() -> i64 {
+    1
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskTimeline {
+    /// Task definition family the entry applies to.
+    pub family: String,
+    #[serde(default)]
+    pub outcome: TaskOutcome,
+    /// exit: how long the task runs; failToStart: how long until it stops.
+    #[serde(default = "one_second")]
+    pub seconds: f64,
+    #[serde(default)]
+    pub exit_code: i64,
+    /// Lines the essential containers write to their awslogs stream while running.
+    #[serde(default)]
+    pub logs: Vec<String>,
+    /// failToStart: the task's stoppedReason (and its containers' reason).
+    #[serde(default)]
+    pub stopped_reason: Option<String>,
+    /// runFailure: RunTask's `failures[]`, each {arn, reason, detail}.
+    #[serde(default)]
+    pub failures: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TaskOutcome {
+    #[default]
+    Exit,
+    FailToStart,
+    RunFailure,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodeDeployTimeline {
+    pub deployment_group: String,
+    #[serde(default)]
+    pub outcome: CodeDeployOutcome,
+    /// Duration of each lifecycle event.
+    #[serde(default = "half_second")]
+    pub seconds: f64,
+    /// fail: the lifecycle event that fails.
+    #[serde(default = "default_failing_event")]
+    pub fail_at: String,
+    #[serde(default = "default_error_code")]
+    pub error_code: String,
+    #[serde(default = "default_error_message")]
+    pub error_message: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CodeDeployOutcome {
+    #[default]
+    Succeed,
+    Fail,
+    /// Stops in Ready until ContinueDeployment (or StopDeployment).
+    WaitReady,
+}
+
+fn half_second() -> f64 {
+    0.5
+}
+
+fn default_failing_event() -> String {
+    "AfterAllowTestTraffic".to_string()
+}
+
+fn default_error_code() -> String {
+    "HOOK_EXECUTION_FAILURE".to_string()
+}
+
+fn default_error_message() -> String {
+    "The deployment failed because one or more of the lifecycle event validation functions failed."
+        .to_string()
+}
+
+/// A fault injected into requests matching `service` and `operation`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fault {
+    /// "ecs" | "s3" | "logs" | "codedeploy" | "github"; any when absent.
+    #[serde(default)]
+    pub service: Option<String>,
+    /// As recorded in `Call::operation`; any when absent.
+    #[serde(default)]
+    pub operation: Option<String>,
+    pub kind: FaultKind,
+    /// How many matching requests fail (after `skip`); every one when `always`.
+    #[serde(default = "one_u32")]
+    pub times: u32,
+    #[serde(default)]
+    pub always: bool,
+    /// Matching requests let through before the fault applies.
+    #[serde(default)]
+    pub skip: u32,
+    /// slow: delay before answering.
+    #[serde(default)]
+    pub seconds: f64,
+    /// serverError: HTTP status (default 500; GitHub 502).
+    #[serde(default)]
+    pub status: Option<u16>,
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FaultKind {
+    Throttle,
+    ServerError,
+    Slow,
+    Drop,
+    ExpiredToken,
+    AccessDenied,
+    /// GitHub: 202 {"message": "Auto-merged ..."} with no deployment.
+    AutoMerged,
+    /// GitHub: 409 merge conflict.
+    Conflict,
+    /// GitHub: 422 validation failed.
+    Unprocessable,
+}

@@ -1,0 +1,248 @@
+//! The simulated world: every service's state, a clock, and the schedule of
+//! transitions that timelines put in motion. Transitions are applied lazily:
+//! before anything reads or changes the world, `advance` applies every
+//! transition due by now, in time order, so that answers are consistent with
+//! wall-clock time without a background ticker.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::codedeploy::CodeDeployState;
+use crate::ecs::EcsState;
+use crate::github::GithubState;
+use crate::logs::LogsState;
+use crate::s3::S3State;
+use crate::scenario::Scenario;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Clock {
+    started: Instant,
+    started_epoch: f64,
+}
+
+impl Clock {
+    pub(crate) fn new() -> Clock {
+        let started_epoch = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|since| since.as_secs_f64())
+            .unwrap_or_default();
+        Clock {
+            started: Instant::now(),
+            started_epoch,
+        }
+    }
+
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// A transition due at a point in time.
+#[derive(Debug, Clone)]
+pub(crate) enum Event {
+    TaskRunning {
+        task: usize,
+    },
+    TaskLogLine {
+        task: usize,
+        line: String,
+    },
+    TaskStopped {
+        task: usize,
+    },
+    RolloutCompleted {
+        service: usize,
+        deployment_id: String,
+    },
+    DeploymentTaskFailed {
+        service: usize,
+        deployment_id: String,
+    },
+    CodeDeployStep {
+        deployment: usize,
+    },
+}
+
+pub(crate) struct World {
+    pub region: String,
+    pub account: String,
+    pub scenario: Scenario,
+    clock: Clock,
+    /// Simulated time; never behind the clock once advanced.
+    pub now: Duration,
+    schedule: Vec<(Duration, u64, Event)>,
+    sequence: u64,
+    rng: fastrand::Rng,
+    pub ecs: EcsState,
+    pub logs: LogsState,
+    pub s3: S3State,
+    pub codedeploy: CodeDeployState,
+    pub github: GithubState,
+}
+
+impl World {
+    pub(crate) fn new(scenario: Scenario, clock: Clock) -> anyhow::Result<World> {
+        let mut world = World {
+            region: scenario.region.clone(),
+            account: scenario.account.clone(),
+            clock,
+            now: Duration::ZERO,
+            schedule: Vec::new(),
+            sequence: 0,
+            // Seeded so that generated ids are the same on every run.
+            rng: fastrand::Rng::with_seed(20141113),
+            ecs: EcsState::default(),
+            logs: LogsState::default(),
+            s3: S3State::default(),
+            codedeploy: CodeDeployState::default(),
+            github: GithubState::default(),
+            scenario: scenario.clone(),
+        };
+        crate::ecs::setup(&mut world, &scenario)?;
+        crate::logs::setup(&mut world, &scenario);
+        crate::s3::setup(&mut world, &scenario);
+        crate::codedeploy::setup(&mut world, &scenario)?;
+        Ok(world)
+    }
+
+    /// Seconds since the Unix epoch, as awsJson timestamps are written.
+    pub(crate) fn epoch(&self, at: Duration) -> f64 {
+        // Millisecond precision, as AWS answers.
+        ((self.clock.started_epoch + at.as_secs_f64()) * 1000.0).round() / 1000.0
+    }
+
+    pub(crate) fn epoch_millis(&self, at: Duration) -> i64 {
+        (self.epoch(at) * 1000.0).round() as i64
+    }
+
+    /// RFC 3339 UTC time, as GitHub writes it.
+    pub(crate) fn rfc3339(&self, at: Duration) -> String {
+        rfc3339_from_epoch(self.epoch(at) as i64)
+    }
+
+    pub(crate) fn arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:aws:{service}:{}:{}:{resource}",
+            self.region, self.account
+        )
+    }
+
+    pub(crate) fn digits(&mut self, count: usize) -> String {
+        let first = self.rng.u8(1..=9);
+        let rest: String = (1..count).map(|_| self.rng.digit(10)).collect();
+        format!("{first}{rest}")
+    }
+
+    pub(crate) fn hex(&mut self, count: usize) -> String {
+        (0..count).map(|_| self.rng.digit(16)).collect()
+    }
+
+    pub(crate) fn alphanumeric_upper(&mut self, count: usize) -> String {
+        (0..count)
+            .map(|_| self.rng.digit(36).to_ascii_uppercase())
+            .collect()
+    }
+
+    pub(crate) fn schedule(&mut self, after: Duration, event: Event) {
+        self.schedule_at(self.now + after, event);
+    }
+
+    pub(crate) fn schedule_at(&mut self, at: Duration, event: Event) {
+        self.sequence += 1;
+        self.schedule.push((at, self.sequence, event));
+    }
+
+    /// Applies every transition due by the clock's current time.
+    pub(crate) fn advance(&mut self) {
+        let target = self.clock.elapsed().max(self.now);
+        while let Some(index) = self.next_due(target) {
+            let (at, _, event) = self.schedule.swap_remove(index);
+            self.now = self.now.max(at);
+            self.apply(event);
+        }
+        self.now = target;
+    }
+
+    fn next_due(&self, target: Duration) -> Option<usize> {
+        self.schedule
+            .iter()
+            .enumerate()
+            .filter(|(_, (at, _, _))| *at <= target)
+            .min_by_key(|(_, (at, sequence, _))| (*at, *sequence))
+            .map(|(index, _)| index)
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::TaskRunning { task } => crate::ecs::task_running(self, task),
+            Event::TaskLogLine { task, line } => crate::ecs::task_log_line(self, task, line),
+            Event::TaskStopped { task } => crate::ecs::task_stopped(self, task),
+            Event::RolloutCompleted {
+                service,
+                deployment_id,
+            } => crate::ecs::rollout_completed(self, service, &deployment_id),
+            Event::DeploymentTaskFailed {
+                service,
+                deployment_id,
+            } => crate::ecs::deployment_task_failed(self, service, &deployment_id),
+            Event::CodeDeployStep { deployment } => crate::codedeploy::step(self, deployment),
+        }
+    }
+}
+
+/// Picks the timeline entry for the `index`-th occurrence among the entries
+/// that match: entries apply in order and the last one repeats.
+pub(crate) fn nth_or_last<T: Clone>(matching: Vec<&T>, index: usize) -> Option<T> {
+    matching
+        .get(index)
+        .or_else(|| matching.last())
+        .map(|entry| (*entry).clone())
+}
+
+pub(crate) fn seconds(value: f64) -> Duration {
+    Duration::from_secs_f64(value.max(0.0))
+}
+
+/// The string value of `key` in a JSON object, if it is a string.
+pub(crate) fn str_field<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+    object.get(key).and_then(Value::as_str)
+}
+
+pub(crate) fn rfc3339_from_epoch(epoch: i64) -> String {
+    let days = epoch.div_euclid(86_400);
+    let second_of_day = epoch.rem_euclid(86_400);
+    // Civil-from-days, proleptic Gregorian calendar (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second_of_day / 3600,
+        second_of_day % 3600 / 60,
+        second_of_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_epoch_seconds_as_rfc3339() {
+        assert_eq!(rfc3339_from_epoch(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_from_epoch(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(rfc3339_from_epoch(1_798_761_600), "2027-01-01T00:00:00Z");
+    }
+}
