@@ -1,0 +1,61 @@
+//! AWS clients, built once and only when a step needs AWS (a dry run of a
+//! local file makes no AWS call at all), and AWS errors turned into text a
+//! person can act on.
+
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use tokio::sync::OnceCell;
+
+pub struct Aws {
+    pub ecs: aws_sdk_ecs::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Aws {
+    /// Reads region, credentials and endpoints (AWS_ENDPOINT_URL and the
+    /// per-service AWS_ENDPOINT_URL_ECS, ...) the way every AWS SDK does.
+    async fn load() -> Aws {
+        let shared = aws_config::load_from_env().await;
+        Aws {
+            ecs: aws_sdk_ecs::Client::new(&shared),
+            s3: aws_sdk_s3::Client::new(&shared),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct LazyAws(OnceCell<Aws>);
+
+impl LazyAws {
+    pub async fn get(&self) -> &Aws {
+        self.0.get_or_init(Aws::load).await
+    }
+}
+
+/// `Code: message` for a service error, the whole cause chain otherwise
+/// (no credentials, no region, connection refused, ...).
+pub fn error_text<E, R>(error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match error.as_service_error() {
+        Some(service) => match (service.code(), service.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_owned(),
+            _ => DisplayErrorContext(error).to_string(),
+        },
+        None => DisplayErrorContext(error).to_string(),
+    }
+}
+
+/// The error code AWS answered with, if it answered.
+pub fn error_code<E, R>(error: &SdkError<E, R>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    error
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+}

@@ -1,0 +1,496 @@
+//! The typed configuration of one run, built from the raw inputs and checked
+//! whole before any AWS call: every bad value is reported at once, each with
+//! the input's name and the form it accepts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::env::Env;
+use crate::inputs::{parse_bool_literal, split_lines, RawInputs};
+use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub template: Option<TemplateSource>,
+    pub render: RenderSpec,
+    pub cluster: String,
+    pub service: Option<String>,
+    pub dry_run: bool,
+    pub github_token: Option<String>,
+}
+
+/// Where the task definition template comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateSource {
+    /// `shown` is the path as the user wrote it, for messages and annotations.
+    File {
+        shown: String,
+        path: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        key: String,
+    },
+    /// A task definition ARN, `family` or `family:revision`.
+    Ecs(String),
+}
+
+impl fmt::Display for TemplateSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateSource::File { shown, .. } => write!(f, "{shown}"),
+            TemplateSource::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            TemplateSource::Ecs(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+/// All problems with the inputs, one per line.
+#[derive(Debug)]
+pub struct InvalidInputs(pub Vec<String>);
+
+impl fmt::Display for InvalidInputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for InvalidInputs {}
+
+impl Config {
+    pub fn from_inputs(inputs: &RawInputs, env: &Env) -> Result<Config, InvalidInputs> {
+        let mut problems = Problems::default();
+
+        let workspace = env.get("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
+        let template = inputs
+            .get("task-definition")
+            .and_then(|v| problems.check(parse_template_source(v, workspace.map(Path::new))));
+        let image = inputs
+            .get("image")
+            .and_then(|v| problems.check(validate_image("image", v).map(|()| v.to_owned())));
+        let images = inputs
+            .get("images")
+            .and_then(|v| problems.check(parse_images(v)))
+            .unwrap_or_default();
+        let container = ContainerSettings {
+            environment: pairs(inputs, "environment-variables", "NAME=value", &mut problems),
+            secrets: pairs(inputs, "secrets", "NAME=valueFrom", &mut problems),
+            docker_labels: pairs(inputs, "docker-labels", "key=value", &mut problems),
+            log_driver: text(inputs, "log-configuration-log-driver"),
+            log_options: pairs(
+                inputs,
+                "log-configuration-options",
+                "key=value",
+                &mut problems,
+            ),
+            command: inputs
+                .get("command")
+                .and_then(|v| problems.check(parse_command("command", v))),
+            env_files: inputs
+                .get("env-files")
+                .map(|v| split_lines(v).into_iter().map(String::from).collect()),
+        };
+        let render = RenderSpec {
+            container_names: inputs
+                .get("container-name")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            image,
+            images,
+            container,
+            task: TaskSettings {
+                task_role_arn: text(inputs, "task-role-arn"),
+                execution_role_arn: text(inputs, "execution-role-arn"),
+                cpu: text(inputs, "cpu"),
+                memory: text(inputs, "memory"),
+            },
+        };
+        let dry_run = problems
+            .check(parse_bool(inputs, "dry-run"))
+            .unwrap_or(false);
+        let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
+        let service = text(inputs, "service");
+        if template.is_none()
+            && service.is_none()
+            && !problems.0.iter().any(|p| p.starts_with("task-definition"))
+        {
+            problems.0.push(
+                "task-definition or service is required: give a task definition template, or the service whose current task definition to start from".to_owned(),
+            );
+        }
+        if problems.0.is_empty() {
+            Ok(Config {
+                template,
+                render,
+                cluster,
+                service,
+                dry_run,
+                github_token: text(inputs, "github-token"),
+            })
+        } else {
+            Err(InvalidInputs(problems.0))
+        }
+    }
+}
+
+fn text(inputs: &RawInputs, name: &str) -> Option<String> {
+    inputs.get(name).map(String::from)
+}
+
+/// Collects every problem instead of stopping at the first.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
+        result.map_err(|problem| self.0.push(problem)).ok()
+    }
+}
+
+fn pairs(
+    inputs: &RawInputs,
+    name: &str,
+    form: &str,
+    problems: &mut Problems,
+) -> Vec<(String, String)> {
+    inputs
+        .get(name)
+        .and_then(|v| problems.check(parse_pairs(name, form, v)))
+        .unwrap_or_default()
+}
+
+fn parse_bool(inputs: &RawInputs, name: &str) -> Result<bool, String> {
+    let value = inputs.get(name).unwrap_or("false");
+    parse_bool_literal(value).ok_or_else(|| {
+        format!(
+            "{name}: {value:?} is not a boolean; use true or false (also True/TRUE/False/FALSE)"
+        )
+    })
+}
+
+/// `key=value` lines; the value is everything after the first `=`.
+pub fn parse_pairs(input: &str, form: &str, value: &str) -> Result<Vec<(String, String)>, String> {
+    split_lines(value)
+        .into_iter()
+        .map(|line| match line.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => {
+                Ok((key.trim().to_owned(), value.trim().to_owned()))
+            }
+            _ => Err(format!("{input}: {line:?} is not of the form {form}")),
+        })
+        .collect()
+}
+
+fn parse_images(value: &str) -> Result<Vec<(String, String)>, String> {
+    let images = parse_pairs("images", "container=image", value)?;
+    for (_, image) in &images {
+        validate_image("images", image)?;
+    }
+    Ok(images)
+}
+
+/// A JSON array of strings, or shell words with quoting.
+pub fn parse_command(input: &str, value: &str) -> Result<Vec<String>, String> {
+    if value.starts_with('[') {
+        serde_json::from_str::<Vec<String>>(value).map_err(|e| {
+            format!("{input}: not a JSON array of strings ({e}); write [\"cmd\", \"arg\"] or shell words")
+        })
+    } else {
+        shlex::split(value)
+            .filter(|words| !words.is_empty())
+            .ok_or_else(|| format!("{input}: unbalanced quotes in {value:?}"))
+    }
+}
+
+pub fn parse_template_source(
+    value: &str,
+    workspace: Option<&Path>,
+) -> Result<TemplateSource, String> {
+    if let Some(rest) = value.strip_prefix("s3://") {
+        return match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                Ok(TemplateSource::S3 {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                })
+            }
+            _ => Err(format!(
+                "task-definition: {value:?} is not an S3 object; use s3://bucket/key"
+            )),
+        };
+    }
+    if value.starts_with("arn:") {
+        let is_task_definition_arn = value.split(':').nth(2) == Some("ecs")
+            && value
+                .split(':')
+                .nth(5)
+                .is_some_and(|r| r.starts_with("task-definition/"));
+        return if is_task_definition_arn {
+            Ok(TemplateSource::Ecs(value.to_owned()))
+        } else {
+            Err(format!(
+                "task-definition: {value:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
+            ))
+        };
+    }
+    if is_family_reference(value) {
+        return Ok(TemplateSource::Ecs(value.to_owned()));
+    }
+    let path = match workspace {
+        Some(workspace) => workspace.join(value),
+        None => PathBuf::from(value),
+    };
+    Ok(TemplateSource::File {
+        shown: value.to_owned(),
+        path,
+    })
+}
+
+/// `family` or `family:revision`; a file needs an extension or a directory,
+/// so the two cannot be confused.
+fn is_family_reference(value: &str) -> bool {
+    let (family, revision) = match value.split_once(':') {
+        Some((family, revision)) => (family, Some(revision)),
+        None => (value, None),
+    };
+    let family_ok = !family.is_empty()
+        && family.len() <= 255
+        && family
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    family_ok && revision.is_none_or(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Rejects what no registry accepts: blanks, control characters, upper-case
+/// repository names, malformed tags or digests.
+pub fn validate_image(input: &str, image: &str) -> Result<(), String> {
+    let fail = |why: &str| {
+        Err(format!(
+            "{input}: {image:?} is not a valid image reference ({why})"
+        ))
+    };
+    if image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return fail("it contains blanks");
+    }
+    if image.len() > 255 {
+        return fail("longer than 255 characters");
+    }
+    let (name_and_tag, digest) = match image.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (image, None),
+    };
+    let (name, tag) = match name_and_tag.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
+        _ => (name_and_tag, None),
+    };
+    let repository = name.split_once('/').map_or(name, |(registry, path)| {
+        if registry.contains('.') || registry.contains(':') || registry == "localhost" {
+            path
+        } else {
+            name
+        }
+    });
+    if repository.is_empty() || repository.split('/').any(str::is_empty) {
+        return fail("empty repository name");
+    }
+    if !repository
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
+    {
+        return fail("repository names are lower-case letters, digits and . _ - /");
+    }
+    if let Some(tag) = tag {
+        if tag.is_empty()
+            || tag.len() > 128
+            || !tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return fail("a tag is 1 to 128 letters, digits, . _ -");
+        }
+    }
+    if let Some(digest) = digest {
+        let valid = digest.split_once(':').is_some_and(|(algorithm, hex)| {
+            !algorithm.is_empty() && hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit())
+        });
+        if !valid {
+            return fail("a digest is algorithm:hex, like sha256:…");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::{read, Invocation};
+
+    fn config(env: &[(&str, &str)]) -> Result<Config, InvalidInputs> {
+        let env = Env::from_pairs(env.iter().copied());
+        let Invocation::Run(inputs) = read(&env, &[]).unwrap() else {
+            unreachable!()
+        };
+        Config::from_inputs(&inputs, &env)
+    }
+
+    #[test]
+    fn a_minimal_configuration() {
+        let config = config(&[
+            ("INPUT_TASK-DEFINITION", "task-def.json"),
+            ("INPUT_CONTAINER-NAME", "web, worker"),
+            (
+                "INPUT_IMAGE",
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:abc123",
+            ),
+            ("GITHUB_WORKSPACE", "/github/workspace"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.template,
+            Some(TemplateSource::File {
+                shown: "task-def.json".into(),
+                path: "/github/workspace/task-def.json".into()
+            })
+        );
+        assert_eq!(config.render.container_names, ["web", "worker"]);
+        assert_eq!(config.cluster, "default");
+        assert!(!config.dry_run);
+    }
+
+    #[test]
+    fn template_sources_are_told_apart() {
+        let cases = [
+            (
+                "s3://infra/ecs/web.json",
+                TemplateSource::S3 {
+                    bucket: "infra".into(),
+                    key: "ecs/web.json".into(),
+                },
+            ),
+            (
+                "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7",
+                TemplateSource::Ecs(
+                    "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7".into(),
+                ),
+            ),
+            ("web", TemplateSource::Ecs("web".into())),
+            ("web-app_2:12", TemplateSource::Ecs("web-app_2:12".into())),
+            (
+                "web.json",
+                TemplateSource::File {
+                    shown: "web.json".into(),
+                    path: "web.json".into(),
+                },
+            ),
+            (
+                "deploy/web",
+                TemplateSource::File {
+                    shown: "deploy/web".into(),
+                    path: "deploy/web".into(),
+                },
+            ),
+            (
+                "web:latest",
+                TemplateSource::File {
+                    shown: "web:latest".into(),
+                    path: "web:latest".into(),
+                },
+            ),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_template_source(value, None), Ok(expected), "{value}");
+        }
+    }
+
+    #[test]
+    fn key_value_lines_keep_equals_in_values() {
+        assert_eq!(
+            parse_pairs("docker-labels", "key=value", "a=b=c\n\nurl = https://x?y=1").unwrap(),
+            [
+                ("a".to_owned(), "b=c".to_owned()),
+                ("url".to_owned(), "https://x?y=1".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn commands_are_json_arrays_or_shell_words() {
+        assert_eq!(
+            parse_command("command", r#"["bin/rails", "db:migrate"]"#).unwrap(),
+            ["bin/rails", "db:migrate"]
+        );
+        assert_eq!(
+            parse_command("command", r#"sh -c 'echo "hi there"'"#).unwrap(),
+            ["sh", "-c", "echo \"hi there\""]
+        );
+    }
+
+    #[test]
+    fn valid_images() {
+        for image in [
+            "nginx",
+            "nginx:1.27-alpine",
+            "public.ecr.aws/nginx/nginx:1",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "localhost:5000/app:dev",
+            "ghcr.io/org/app:1",
+        ] {
+            assert_eq!(validate_image("image", image), Ok(()), "{image}");
+        }
+    }
+
+    /// Every rejected value, with the exact message the user sees.
+    #[test]
+    fn bad_inputs_are_all_reported_with_their_names() {
+        type Inputs<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Inputs, &[&str])] = &[
+            (&[("INPUT_DRY-RUN", "yes"), ("INPUT_SERVICE", "web")], &[
+                "dry-run: \"yes\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+            ]),
+            (&[], &[
+                "task-definition or service is required: give a task definition template, or the service whose current task definition to start from",
+            ]),
+            (&[("INPUT_TASK-DEFINITION", "s3://bucket-only")], &[
+                "task-definition: \"s3://bucket-only\" is not an S3 object; use s3://bucket/key",
+            ]),
+            (&[("INPUT_TASK-DEFINITION", "arn:aws:ecs:us-east-1:1:service/x")], &[
+                "task-definition: \"arn:aws:ecs:us-east-1:1:service/x\" is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_IMAGE", "my app:1"), ("INPUT_IMAGES", "web=Web:1\nworker")], &[
+                "image: \"my app:1\" is not a valid image reference (it contains blanks)",
+                "images: \"worker\" is not of the form container=image",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_IMAGES", "web=Web/App:1")], &[
+                "images: \"Web/App:1\" is not a valid image reference (repository names are lower-case letters, digits and . _ - /)",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_IMAGE", "app:bad/tag:")], &[
+                "image: \"app:bad/tag:\" is not a valid image reference (a tag is 1 to 128 letters, digits, . _ -)",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_IMAGE", "app@sha256:xyz")], &[
+                "image: \"app@sha256:xyz\" is not a valid image reference (a digest is algorithm:hex, like sha256:…)",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_ENVIRONMENT-VARIABLES", "A=1\n=2"), ("INPUT_SECRETS", "DB")], &[
+                "environment-variables: \"=2\" is not of the form NAME=value",
+                "secrets: \"DB\" is not of the form NAME=valueFrom",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_COMMAND", "[\"a\", 1]")], &[
+                "command: not a JSON array of strings (invalid type: integer `1`, expected a string at line 1 column 7); write [\"cmd\", \"arg\"] or shell words",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_COMMAND", "echo 'unclosed")], &[
+                "command: unbalanced quotes in \"echo 'unclosed\"",
+            ]),
+        ];
+        for (env, expected) in cases {
+            let error = config(env).unwrap_err();
+            assert_eq!(error.0, *expected, "{env:?}");
+        }
+    }
+}

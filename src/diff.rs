@@ -1,0 +1,183 @@
+//! A readable diff between two task definitions, as paths that changed:
+//! `containerDefinitions[web].image: "shop:1" → "shop:2"`. Lists whose items
+//! all have a unique `name` (containers, environment, secrets) are matched by
+//! name, so that a reordering is not reported as a change.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Added {
+        path: String,
+        value: Value,
+    },
+    Removed {
+        path: String,
+        value: Value,
+    },
+    Changed {
+        path: String,
+        old: Value,
+        new: Value,
+    },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Added { path, value } => write!(f, "+ {path}: {value}"),
+            Change::Removed { path, value } => write!(f, "- {path}: {value}"),
+            Change::Changed { path, old, new } => write!(f, "~ {path}: {old} → {new}"),
+        }
+    }
+}
+
+pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
+    let mut changes = Vec::new();
+    walk(String::new(), old, new, &mut changes);
+    changes
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn walk(path: String, old: &Value, new: &Value, changes: &mut Vec<Change>) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let child = join(&path, key);
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => walk(child, x, y, changes),
+                    (Some(x), None) => changes.push(Change::Removed {
+                        path: child,
+                        value: x.clone(),
+                    }),
+                    (None, Some(y)) => changes.push(Change::Added {
+                        path: child,
+                        value: y.clone(),
+                    }),
+                    (None, None) => unreachable!("key comes from one of the maps"),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => match (names(a), names(b)) {
+            (Some(old_names), Some(new_names)) => {
+                for (name, x) in old_names.iter().zip(a) {
+                    let child = format!("{path}[{name}]");
+                    match new_names.iter().position(|n| n == name) {
+                        Some(i) => walk(child, x, &b[i], changes),
+                        None => changes.push(Change::Removed {
+                            path: child,
+                            value: x.clone(),
+                        }),
+                    }
+                }
+                for (name, y) in new_names.iter().zip(b) {
+                    if !old_names.contains(name) {
+                        changes.push(Change::Added {
+                            path: format!("{path}[{name}]"),
+                            value: y.clone(),
+                        });
+                    }
+                }
+            }
+            _ => {
+                for i in 0..a.len().max(b.len()) {
+                    let child = format!("{path}[{i}]");
+                    match (a.get(i), b.get(i)) {
+                        (Some(x), Some(y)) => walk(child, x, y, changes),
+                        (Some(x), None) => changes.push(Change::Removed {
+                            path: child,
+                            value: x.clone(),
+                        }),
+                        (None, Some(y)) => changes.push(Change::Added {
+                            path: child,
+                            value: y.clone(),
+                        }),
+                        (None, None) => unreachable!("index below the longer length"),
+                    }
+                }
+            }
+        },
+        _ if old == new => {}
+        _ => changes.push(Change::Changed {
+            path,
+            old: old.clone(),
+            new: new.clone(),
+        }),
+    }
+}
+
+/// The `name` of every item, when all items have one and no two share it.
+fn names(items: &[Value]) -> Option<Vec<&str>> {
+    let names: Vec<&str> = items
+        .iter()
+        .map(|item| item["name"].as_str())
+        .collect::<Option<_>>()?;
+    let unique: BTreeSet<&&str> = names.iter().collect();
+    (unique.len() == names.len()).then_some(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reports_paths_that_changed() {
+        let old = json!({
+            "family": "shop", "cpu": "256", "volumes": [],
+            "containerDefinitions": [
+                {"name": "worker", "image": "shop:1"},
+                {"name": "web", "image": "shop:1", "environment": [{"name": "A", "value": "1"}], "portMappings": [{"containerPort": 80}]}
+            ]
+        });
+        let new = json!({
+            "family": "shop", "memory": "512", "volumes": [],
+            "containerDefinitions": [
+                {"name": "web", "image": "shop:2", "environment": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}], "portMappings": [{"containerPort": 8080}]},
+                {"name": "worker", "image": "shop:1"}
+            ]
+        });
+        let lines: Vec<String> = diff(&old, &new).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "+ containerDefinitions[web].environment[B]: {\"name\":\"B\",\"value\":\"2\"}"
+                    .to_owned(),
+                "~ containerDefinitions[web].image: \"shop:1\" → \"shop:2\"".into(),
+                "~ containerDefinitions[web].portMappings[0].containerPort: 80 → 8080".into(),
+                "- cpu: \"256\"".into(),
+                "+ memory: \"512\"".into(),
+            ]
+        );
+    }
+
+    #[test]
+    fn identical_definitions_have_no_changes() {
+        let value = json!({"family": "a", "containerDefinitions": [{"name": "a"}]});
+        assert!(diff(&value, &value).is_empty());
+    }
+
+    #[test]
+    fn lists_with_repeated_names_compare_by_position() {
+        let old = json!([{"name": "a", "v": 1}, {"name": "a", "v": 2}]);
+        let new = json!([{"name": "a", "v": 1}]);
+        assert_eq!(
+            diff(&old, &new),
+            [Change::Removed {
+                path: "[1]".into(),
+                value: json!({"name": "a", "v": 2})
+            }]
+        );
+    }
+}

@@ -1,0 +1,338 @@
+//! The action's inputs: one table that action.yml, `--help`, the `INPUT_*`
+//! reader and the flag parser all follow, and the raw values read from either
+//! source with @actions/core's semantics (trimmed, empty means unset).
+
+use std::collections::BTreeMap;
+
+use anyhow::{bail, Result};
+
+use crate::env::Env;
+
+/// An input's default as action.yml declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputDefault {
+    None,
+    /// Applies in the workflow and on the command line alike.
+    Value(&'static str),
+    /// An expression the runner evaluates (`${{ github.token }}`); the binary
+    /// itself sees only the result.
+    Expression(&'static str),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Text,
+    /// true|True|TRUE|false|False|FALSE; as a flag it may stand alone.
+    Bool,
+    /// One entry per line, blank lines dropped.
+    Lines,
+}
+
+#[derive(Debug)]
+pub struct InputSpec {
+    pub name: &'static str,
+    pub kind: InputKind,
+    pub default: InputDefault,
+    pub description: &'static str,
+}
+
+const fn input(
+    name: &'static str,
+    kind: InputKind,
+    default: InputDefault,
+    description: &'static str,
+) -> InputSpec {
+    InputSpec {
+        name,
+        kind,
+        default,
+        description,
+    }
+}
+
+use InputDefault::{Expression, None as NoDefault, Value};
+use InputKind::{Bool, Lines, Text};
+
+pub const INPUTS: &[InputSpec] = &[
+    input("task-definition", Text, NoDefault,
+        "Task definition template: a JSON or YAML file (relative to the workspace), an s3://bucket/key object, a task definition ARN, or a family[:revision]. Empty: the service's current task definition."),
+    input("container-name", Text, NoDefault,
+        "Container(s) that receive `image` and the container settings below; comma-separated for several. Empty: the only container of the task definition."),
+    input("image", Text, NoDefault,
+        "Image URI to set in `container-name`."),
+    input("images", Lines, NoDefault,
+        "One `container=image` per line, for several containers with different images."),
+    input("environment-variables", Lines, NoDefault,
+        "`NAME=value` per line, merged by name into the container's environment."),
+    input("secrets", Lines, NoDefault,
+        "`NAME=valueFrom` per line (Secrets Manager or SSM Parameter ARN), merged by name into the container's secrets."),
+    input("docker-labels", Lines, NoDefault,
+        "`key=value` per line, merged into the container's dockerLabels."),
+    input("log-configuration-log-driver", Text, NoDefault,
+        "Log driver for the container (awslogs, awsfirelens, ...)."),
+    input("log-configuration-options", Lines, NoDefault,
+        "`key=value` per line, merged into the container's log configuration options."),
+    input("command", Text, NoDefault,
+        "The container's command: a JSON array, or shell words with quoting."),
+    input("env-files", Lines, NoDefault,
+        "S3 object ARNs of environment files, one per line; replaces the container's environmentFiles."),
+    input("task-role-arn", Text, NoDefault,
+        "IAM role the task's containers assume."),
+    input("execution-role-arn", Text, NoDefault,
+        "IAM role ECS uses to pull images and read secrets."),
+    input("cpu", Text, NoDefault,
+        "Task-level CPU (for example 256 or 1 vCPU)."),
+    input("memory", Text, NoDefault,
+        "Task-level memory (for example 512 or 1 GB)."),
+    input("cluster", Text, Value("default"),
+        "ECS cluster of the service."),
+    input("service", Text, NoDefault,
+        "ECS service whose current task definition is the template when `task-definition` is empty, and the base of the dry-run diff."),
+    input("dry-run", Bool, Value("false"),
+        "Render and show the task definition (and its diff against the current one) without changing anything in AWS."),
+    input("github-token", Text, Expression("${{ github.token }}"),
+        "Token for the GitHub API; masked in the log."),
+];
+
+pub struct OutputSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+pub const OUTPUTS: &[OutputSpec] = &[
+    OutputSpec {
+        name: "task-definition",
+        description: "Path of the rendered task definition JSON file.",
+    },
+    OutputSpec {
+        name: "task-definition-arn",
+        description: "ARN of the registered task definition revision.",
+    },
+];
+
+/// Input values as given, trimmed; an input given as "" is unset.
+#[derive(Debug, Clone, Default)]
+pub struct RawInputs(BTreeMap<&'static str, String>);
+
+pub enum Invocation {
+    Run(RawInputs),
+    Help,
+    Version,
+}
+
+impl RawInputs {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// An empty value leaves the input unset, so its default still applies.
+    fn set(&mut self, spec: &InputSpec, value: &str) {
+        let value = value.trim();
+        if !value.is_empty() {
+            self.0.insert(spec.name, value.to_owned());
+        }
+    }
+}
+
+/// The name of the variable the runner sets for an input.
+pub fn env_var_name(input: &str) -> String {
+    format!("INPUT_{}", input.replace(' ', "_").to_uppercase())
+}
+
+/// Reads `INPUT_*` variables, then the flags, which win; defaults fill the rest.
+pub fn read(env: &Env, args: &[String]) -> Result<Invocation> {
+    let mut inputs = RawInputs::default();
+    for spec in INPUTS {
+        if let InputDefault::Value(default) = spec.default {
+            inputs.set(spec, default);
+        }
+        if let Some(value) = env.get(&env_var_name(spec.name)) {
+            inputs.set(spec, value);
+        }
+    }
+    let mut args = args.iter().peekable();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Invocation::Help),
+            "-V" | "--version" => return Ok(Invocation::Version),
+            _ => {}
+        }
+        let Some(flag) = arg.strip_prefix("--") else {
+            bail!("unexpected argument {arg:?}: options are given as --name value (see --help)");
+        };
+        let (name, inline_value) = match flag.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_owned())),
+            None => (flag, None),
+        };
+        let Some(spec) = INPUTS.iter().find(|spec| spec.name == name) else {
+            bail!("unknown option --{name} (see --help for the options)");
+        };
+        let value = match (inline_value, spec.kind) {
+            (Some(value), _) => value,
+            (None, Bool) => match args.peek() {
+                Some(next) if parse_bool_literal(next).is_some() => args.next().unwrap().clone(),
+                _ => "true".to_owned(),
+            },
+            (None, _) => match args.next() {
+                Some(value) => value.clone(),
+                None => bail!("option --{name} needs a value"),
+            },
+        };
+        inputs.set(spec, &value);
+    }
+    Ok(Invocation::Run(inputs))
+}
+
+/// @actions/core's getBooleanInput: exactly these six spellings.
+pub fn parse_bool_literal(value: &str) -> Option<bool> {
+    match value {
+        "true" | "True" | "TRUE" => Some(true),
+        "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// @actions/core's getMultilineInput: split on newlines, trim, drop blanks.
+pub fn split_lines(value: &str) -> Vec<&str> {
+    value
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "ecs-deploy: render, register and deploy an Amazon ECS task definition.\n\n\
+         Usage: ecs-deploy [--<input> <value>]...\n\n\
+         Every option is also read from INPUT_<NAME> (GitHub Actions); flags win.\n\n\
+         Options:\n",
+    );
+    for spec in INPUTS {
+        let value = match spec.kind {
+            Bool => " [true|false]",
+            Lines => " <lines>",
+            Text => " <value>",
+        };
+        let default = match spec.default {
+            InputDefault::Value(v) => format!(" (default: {v})"),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            "  --{}{value}{default}\n      {}\n",
+            spec.name, spec.description
+        ));
+    }
+    text.push_str("  -h, --help\n  -V, --version\n");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(env: &[(&str, &str)], args: &[&str]) -> Result<RawInputs> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        match read(&Env::from_pairs(env.iter().copied()), &args)? {
+            Invocation::Run(inputs) => Ok(inputs),
+            _ => panic!("expected a run"),
+        }
+    }
+
+    #[test]
+    fn env_var_names_follow_the_runner() {
+        assert_eq!(env_var_name("task-definition"), "INPUT_TASK-DEFINITION");
+        assert_eq!(env_var_name("some input"), "INPUT_SOME_INPUT");
+    }
+
+    #[test]
+    fn env_values_are_trimmed_and_empty_means_default() {
+        let inputs = run(
+            &[("INPUT_IMAGE", "  nginx:1 \n"), ("INPUT_CLUSTER", "   ")],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(inputs.get("image"), Some("nginx:1"));
+        assert_eq!(inputs.get("cluster"), Some("default"));
+        assert_eq!(inputs.get("service"), None);
+    }
+
+    #[test]
+    fn flags_win_over_env() {
+        let inputs = run(
+            &[("INPUT_CLUSTER", "from-env")],
+            &["--cluster", "from-flag", "--image=a=b"],
+        )
+        .unwrap();
+        assert_eq!(inputs.get("cluster"), Some("from-flag"));
+        assert_eq!(inputs.get("image"), Some("a=b"));
+    }
+
+    #[test]
+    fn bool_flags_stand_alone_or_take_a_literal() {
+        assert_eq!(
+            run(&[], &["--dry-run"]).unwrap().get("dry-run"),
+            Some("true")
+        );
+        assert_eq!(
+            run(&[], &["--dry-run", "FALSE", "--cluster", "c"])
+                .unwrap()
+                .get("dry-run"),
+            Some("FALSE")
+        );
+        assert_eq!(
+            run(&[], &["--dry-run", "--cluster", "c"])
+                .unwrap()
+                .get("dry-run"),
+            Some("true")
+        );
+    }
+
+    #[test]
+    fn bad_flags_are_named() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["--nope", "x"],
+                "unknown option --nope (see --help for the options)",
+            ),
+            (&["--image"], "option --image needs a value"),
+            (
+                &["stray"],
+                "unexpected argument \"stray\": options are given as --name value (see --help)",
+            ),
+        ];
+        for (args, message) in cases {
+            assert_eq!(
+                run(&[], args).unwrap_err().to_string(),
+                *message,
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn booleans_accept_only_the_core_spellings() {
+        for yes in ["true", "True", "TRUE"] {
+            assert_eq!(parse_bool_literal(yes), Some(true));
+        }
+        for no in ["false", "False", "FALSE"] {
+            assert_eq!(parse_bool_literal(no), Some(false));
+        }
+        for bad in ["yes", "1", "tRue", ""] {
+            assert_eq!(parse_bool_literal(bad), None);
+        }
+    }
+
+    #[test]
+    fn multiline_values_drop_blank_lines_and_trim() {
+        assert_eq!(split_lines("a=1\n\n  b=2  \r\n \n"), ["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn help_lists_every_input() {
+        let help = help_text();
+        for spec in INPUTS {
+            assert!(help.contains(&format!("--{}", spec.name)), "{}", spec.name);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! ecs-deploy: render, register and deploy an Amazon ECS task definition in
+//! one GitHub Actions step. `pipeline::run` is the whole program; the other
+//! modules are its steps and edges (see ARCHITECTURE.md).
+
+pub mod aws;
+pub mod config;
+pub mod diff;
+pub mod ecs;
+pub mod env;
+pub mod inputs;
+pub mod pipeline;
+pub mod render;
+pub mod runner;
+pub mod s3;
+pub mod template;

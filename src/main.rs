@@ -1,0 +1,8 @@
+use ecs_deploy::env::Env;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = ecs_deploy::pipeline::run(&Env::from_process(), &args).await;
+    std::process::exit(code);
+}

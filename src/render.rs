@@ -1,0 +1,496 @@
+//! Rendering a task definition: pure functions from a template (JSON as read)
+//! and the inputs to the JSON that is registered. The template stays JSON
+//! end to end so that fields newer than our SDK build pass through untouched.
+
+use anyhow::{bail, Result};
+use serde_json::{Map, Value};
+
+/// Keys that DescribeTaskDefinition returns but RegisterTaskDefinition rejects.
+pub const DESCRIBE_ONLY_KEYS: [&str; 8] = [
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RenderSpec {
+    /// Containers that get `image` and the container settings; empty means
+    /// the only container of the task definition.
+    pub container_names: Vec<String>,
+    pub image: Option<String>,
+    /// Per-container images (`images` input).
+    pub images: Vec<(String, String)>,
+    pub container: ContainerSettings,
+    pub task: TaskSettings,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerSettings {
+    pub environment: Vec<(String, String)>,
+    pub secrets: Vec<(String, String)>,
+    pub docker_labels: Vec<(String, String)>,
+    pub log_driver: Option<String>,
+    pub log_options: Vec<(String, String)>,
+    pub command: Option<Vec<String>>,
+    pub env_files: Option<Vec<String>>,
+}
+
+impl ContainerSettings {
+    fn is_empty(&self) -> bool {
+        *self == ContainerSettings::default()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskSettings {
+    pub task_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    pub cpu: Option<String>,
+    pub memory: Option<String>,
+}
+
+/// Removes what only describe output carries and every null, so that a
+/// described definition and a template compare and register alike.
+pub fn normalize(mut definition: Value) -> Value {
+    if let Value::Object(map) = &mut definition {
+        for key in DESCRIBE_ONLY_KEYS {
+            map.remove(key);
+        }
+    }
+    drop_nulls(&mut definition);
+    definition
+}
+
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => {
+            items.retain(|v| !v.is_null());
+            items.iter_mut().for_each(drop_nulls);
+        }
+        _ => {}
+    }
+}
+
+pub fn family(definition: &Value) -> &str {
+    definition["family"].as_str().unwrap_or("(no family)")
+}
+
+pub fn container_names(definition: &Value) -> Vec<&str> {
+    definition["containerDefinitions"]
+        .as_array()
+        .map(|containers| {
+            containers
+                .iter()
+                .filter_map(|c| c["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn render(template: Value, spec: &RenderSpec) -> Result<Value> {
+    let mut definition = normalize(template);
+    check_shape(&definition)?;
+    let targets = target_containers(&definition, spec)?;
+    for (name, image) in &spec.images {
+        container_mut(&mut definition, name)?.insert("image".into(), image.clone().into());
+    }
+    for name in &targets {
+        let container = container_mut(&mut definition, name)?;
+        if let Some(image) = &spec.image {
+            container.insert("image".into(), image.clone().into());
+        }
+        apply_container_settings(container, name, &spec.container)?;
+    }
+    apply_task_settings(&mut definition, &spec.task);
+    Ok(definition)
+}
+
+fn check_shape(definition: &Value) -> Result<()> {
+    let Some(map) = definition.as_object() else {
+        bail!("a task definition must be a JSON object");
+    };
+    if !map.get("family").is_some_and(Value::is_string) {
+        bail!("the task definition has no \"family\"");
+    }
+    let containers = map.get("containerDefinitions").and_then(Value::as_array);
+    match containers {
+        Some(list) if !list.is_empty() => {
+            if list.iter().any(|c| !c["name"].is_string()) {
+                bail!(
+                    "every entry of containerDefinitions in task definition {} needs a \"name\"",
+                    family(definition)
+                );
+            }
+            Ok(())
+        }
+        _ => bail!(
+            "task definition {} has no containerDefinitions",
+            family(definition)
+        ),
+    }
+}
+
+fn target_containers(definition: &Value, spec: &RenderSpec) -> Result<Vec<String>> {
+    if !spec.container_names.is_empty() {
+        return Ok(spec.container_names.clone());
+    }
+    if spec.image.is_none() && spec.container.is_empty() {
+        return Ok(Vec::new());
+    }
+    match container_names(definition).as_slice() {
+        [only] => Ok(vec![only.to_string()]),
+        several => bail!(
+            "container-name is required: task definition {} has several containers ({})",
+            family(definition),
+            several.join(", ")
+        ),
+    }
+}
+
+fn container_mut<'a>(definition: &'a mut Value, name: &str) -> Result<&'a mut Map<String, Value>> {
+    let known = container_names(definition).join(", ");
+    let family = family(definition).to_owned();
+    definition["containerDefinitions"]
+        .as_array_mut()
+        .and_then(|containers| {
+            containers
+                .iter_mut()
+                .find(|c| c["name"] == name)
+                .and_then(Value::as_object_mut)
+        })
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "container {name:?} is not in task definition {family}; its containers are: {known}"
+            )
+        })
+}
+
+fn apply_container_settings(
+    container: &mut Map<String, Value>,
+    name: &str,
+    settings: &ContainerSettings,
+) -> Result<()> {
+    merge_named(
+        container,
+        name,
+        "environment",
+        "value",
+        &settings.environment,
+    )?;
+    merge_named(container, name, "secrets", "valueFrom", &settings.secrets)?;
+    merge_keys(container, name, "dockerLabels", &settings.docker_labels)?;
+    if settings.log_driver.is_some() || !settings.log_options.is_empty() {
+        let log = container
+            .entry("logConfiguration")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(log) = log.as_object_mut() else {
+            bail!("logConfiguration of container {name} is not an object");
+        };
+        if let Some(driver) = &settings.log_driver {
+            log.insert("logDriver".into(), driver.clone().into());
+        }
+        if !log.contains_key("logDriver") {
+            bail!("log-configuration-options needs log-configuration-log-driver: container {name} has no log driver");
+        }
+        merge_keys(log, name, "options", &settings.log_options)?;
+    }
+    if let Some(command) = &settings.command {
+        container.insert("command".into(), command.clone().into());
+    }
+    if let Some(files) = &settings.env_files {
+        let files = files
+            .iter()
+            .map(|arn| serde_json::json!({"value": arn, "type": "s3"}))
+            .collect();
+        container.insert("environmentFiles".into(), Value::Array(files));
+    }
+    Ok(())
+}
+
+/// Merges `name -> value` pairs into a list of `{name, <value_key>}` objects:
+/// an existing name is replaced in place, a new one appended.
+fn merge_named(
+    container: &mut Map<String, Value>,
+    container_name: &str,
+    list_key: &str,
+    value_key: &str,
+    pairs: &[(String, String)],
+) -> Result<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let list = container
+        .entry(list_key)
+        .or_insert_with(|| Value::Array(Vec::new()));
+    let Some(list) = list.as_array_mut() else {
+        bail!("{list_key} of container {container_name} is not a list");
+    };
+    for (name, value) in pairs {
+        let entry = serde_json::json!({"name": name, value_key: value});
+        match list.iter_mut().find(|item| item["name"] == name.as_str()) {
+            Some(existing) => *existing = entry,
+            None => list.push(entry),
+        }
+    }
+    Ok(())
+}
+
+fn merge_keys(
+    object: &mut Map<String, Value>,
+    container_name: &str,
+    key: &str,
+    pairs: &[(String, String)],
+) -> Result<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let map = object
+        .entry(key)
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(map) = map.as_object_mut() else {
+        bail!("{key} of container {container_name} is not an object");
+    };
+    for (k, v) in pairs {
+        map.insert(k.clone(), v.clone().into());
+    }
+    Ok(())
+}
+
+fn apply_task_settings(definition: &mut Value, task: &TaskSettings) {
+    let fields = [
+        ("taskRoleArn", &task.task_role_arn),
+        ("executionRoleArn", &task.execution_role_arn),
+        ("cpu", &task.cpu),
+        ("memory", &task.memory),
+    ];
+    for (key, value) in fields {
+        if let Some(value) = value {
+            definition[key] = value.clone().into();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn template() -> Value {
+        json!({
+            "family": "shop",
+            "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:3",
+            "revision": 3,
+            "status": "ACTIVE",
+            "requiresAttributes": [{"name": "ecs.capability.execution-role-awslogs"}],
+            "compatibilities": ["EC2", "FARGATE"],
+            "registeredAt": "2026-01-01T00:00:00Z",
+            "registeredBy": "arn:aws:iam::123456789012:role/ci",
+            "deregisteredAt": null,
+            "cpu": "256",
+            "runtimePlatform": {"cpuArchitecture": "ARM64"},
+            "someFieldFromTheFuture": {"enabled": true},
+            "volumes": [],
+            "containerDefinitions": [
+                {
+                    "name": "web",
+                    "image": "shop:old",
+                    "essential": true,
+                    "environment": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                    "dockerLabels": {"team": "shop"},
+                    "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/shop"}},
+                    "healthCheck": null,
+                    "entryPoint": [],
+                    "workingDirectory": ""
+                },
+                {"name": "worker", "image": "shop:old", "command": ["bin/worker"]}
+            ]
+        })
+    }
+
+    fn spec() -> RenderSpec {
+        RenderSpec {
+            container_names: vec!["web".into()],
+            ..RenderSpec::default()
+        }
+    }
+
+    fn web(definition: &Value) -> &Value {
+        &definition["containerDefinitions"][0]
+    }
+
+    #[test]
+    fn describe_only_keys_and_nulls_go_everything_else_stays() {
+        let out = render(template(), &RenderSpec::default()).unwrap();
+        for key in DESCRIBE_ONLY_KEYS {
+            assert!(out.get(key).is_none(), "{key} kept");
+        }
+        assert_eq!(out["someFieldFromTheFuture"], json!({"enabled": true}));
+        assert_eq!(out["runtimePlatform"], json!({"cpuArchitecture": "ARM64"}));
+        assert_eq!(out["volumes"], json!([]));
+        assert!(web(&out).get("healthCheck").is_none());
+        assert_eq!(web(&out)["entryPoint"], json!([]));
+        assert_eq!(web(&out)["workingDirectory"], json!(""));
+        assert_eq!(
+            out["containerDefinitions"][1],
+            template()["containerDefinitions"][1]
+        );
+    }
+
+    #[test]
+    fn image_goes_into_each_named_container() {
+        let spec = RenderSpec {
+            container_names: vec!["web".into(), "worker".into()],
+            image: Some("shop:new".into()),
+            ..RenderSpec::default()
+        };
+        let out = render(template(), &spec).unwrap();
+        assert_eq!(web(&out)["image"], "shop:new");
+        assert_eq!(out["containerDefinitions"][1]["image"], "shop:new");
+    }
+
+    #[test]
+    fn images_set_each_container_its_own() {
+        let spec = RenderSpec {
+            images: vec![
+                ("worker".into(), "worker:2".into()),
+                ("web".into(), "web:2".into()),
+            ],
+            ..RenderSpec::default()
+        };
+        let out = render(template(), &spec).unwrap();
+        assert_eq!(web(&out)["image"], "web:2");
+        assert_eq!(out["containerDefinitions"][1]["image"], "worker:2");
+    }
+
+    #[test]
+    fn the_only_container_is_the_default_target() {
+        let mut single = template();
+        single["containerDefinitions"].as_array_mut().unwrap().pop();
+        let spec = RenderSpec {
+            image: Some("shop:new".into()),
+            ..RenderSpec::default()
+        };
+        assert_eq!(web(&render(single, &spec).unwrap())["image"], "shop:new");
+    }
+
+    #[test]
+    fn environment_and_secrets_merge_by_name() {
+        let mut spec = spec();
+        spec.container.environment = vec![("B".into(), "two".into()), ("C".into(), "3".into())];
+        spec.container.secrets = vec![("DB".into(), "arn:aws:ssm:us-east-1:1:parameter/db".into())];
+        let out = render(template(), &spec).unwrap();
+        assert_eq!(
+            web(&out)["environment"],
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "two"}, {"name": "C", "value": "3"}])
+        );
+        assert_eq!(
+            web(&out)["secrets"],
+            json!([{"name": "DB", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/db"}])
+        );
+    }
+
+    #[test]
+    fn labels_and_log_options_merge_by_key() {
+        let mut spec = spec();
+        spec.container.docker_labels = vec![("version".into(), "a=b".into())];
+        spec.container.log_options = vec![("awslogs-stream-prefix".into(), "web".into())];
+        let out = render(template(), &spec).unwrap();
+        assert_eq!(
+            web(&out)["dockerLabels"],
+            json!({"team": "shop", "version": "a=b"})
+        );
+        assert_eq!(
+            web(&out)["logConfiguration"],
+            json!({"logDriver": "awslogs", "options": {"awslogs-group": "/shop", "awslogs-stream-prefix": "web"}})
+        );
+    }
+
+    #[test]
+    fn log_driver_replaces_the_driver_and_keeps_options() {
+        let mut spec = spec();
+        spec.container.log_driver = Some("awsfirelens".into());
+        let out = render(template(), &spec).unwrap();
+        assert_eq!(
+            web(&out)["logConfiguration"],
+            json!({"logDriver": "awsfirelens", "options": {"awslogs-group": "/shop"}})
+        );
+    }
+
+    #[test]
+    fn command_env_files_and_task_settings_are_set_as_given() {
+        let mut spec = spec();
+        spec.container.command = Some(vec!["bin/rails".into(), "server".into()]);
+        spec.container.env_files = Some(vec!["arn:aws:s3:::cfg/web.env".into()]);
+        spec.task = TaskSettings {
+            task_role_arn: Some("arn:aws:iam::1:role/task".into()),
+            execution_role_arn: Some("arn:aws:iam::1:role/exec".into()),
+            cpu: Some("1 vCPU".into()),
+            memory: Some("2048".into()),
+        };
+        let out = render(template(), &spec).unwrap();
+        assert_eq!(web(&out)["command"], json!(["bin/rails", "server"]));
+        assert_eq!(
+            web(&out)["environmentFiles"],
+            json!([{"value": "arn:aws:s3:::cfg/web.env", "type": "s3"}])
+        );
+        assert_eq!(out["taskRoleArn"], "arn:aws:iam::1:role/task");
+        assert_eq!(out["executionRoleArn"], "arn:aws:iam::1:role/exec");
+        assert_eq!(out["cpu"], "1 vCPU");
+        assert_eq!(out["memory"], "2048");
+    }
+
+    #[test]
+    fn render_errors() {
+        let no_driver = {
+            let mut t = template();
+            t["containerDefinitions"][1]["image"] = json!("x");
+            t
+        };
+        let cases: Vec<(Value, RenderSpec, &str)> = vec![
+            (
+                template(),
+                RenderSpec { container_names: vec!["api".into()], image: Some("x".into()), ..RenderSpec::default() },
+                "container \"api\" is not in task definition shop; its containers are: web, worker",
+            ),
+            (
+                template(),
+                RenderSpec { images: vec![("db".into(), "x".into())], ..RenderSpec::default() },
+                "container \"db\" is not in task definition shop; its containers are: web, worker",
+            ),
+            (
+                template(),
+                RenderSpec { image: Some("x".into()), ..RenderSpec::default() },
+                "container-name is required: task definition shop has several containers (web, worker)",
+            ),
+            (
+                no_driver,
+                RenderSpec {
+                    container_names: vec!["worker".into()],
+                    container: ContainerSettings { log_options: vec![("a".into(), "b".into())], ..Default::default() },
+                    ..RenderSpec::default()
+                },
+                "log-configuration-options needs log-configuration-log-driver: container worker has no log driver",
+            ),
+            (json!([]), RenderSpec::default(), "a task definition must be a JSON object"),
+            (json!({"containerDefinitions": []}), RenderSpec::default(), "the task definition has no \"family\""),
+            (json!({"family": "x"}), RenderSpec::default(), "task definition x has no containerDefinitions"),
+            (
+                json!({"family": "x", "containerDefinitions": [{"image": "a"}]}),
+                RenderSpec::default(),
+                "every entry of containerDefinitions in task definition x needs a \"name\"",
+            ),
+        ];
+        for (template, spec, message) in cases {
+            assert_eq!(render(template, &spec).unwrap_err().to_string(), message);
+        }
+    }
+}

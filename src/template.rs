@@ -1,0 +1,194 @@
+//! Reading the task definition template from its source (file, S3 object or
+//! ECS) into JSON, with file, line and column on a parse error.
+
+use std::fmt;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::aws::LazyAws;
+use crate::config::TemplateSource;
+use crate::runner::FileLocation;
+use crate::{ecs, s3};
+
+/// A document that is not valid JSON or YAML; the runner annotates its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub location: FileLocation,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = &self.location;
+        write!(
+            f,
+            "{} is not valid {}: {} (line {}, column {})",
+            at.file,
+            if is_json(&at.file) { "JSON" } else { "YAML" },
+            self.message,
+            at.line,
+            at.column
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn is_json(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".json")
+}
+
+/// Parses JSON (`.json`, or text that starts with `{`) or YAML (the rest).
+pub fn parse_document(name: &str, text: &str) -> Result<Value, ParseError> {
+    let yaml =
+        name.to_ascii_lowercase().ends_with(".yaml") || name.to_ascii_lowercase().ends_with(".yml");
+    let json = is_json(name) || (!yaml && text.trim_start().starts_with('{'));
+    let error = |message: String, line: usize, column: usize| ParseError {
+        location: FileLocation {
+            file: name.to_owned(),
+            line,
+            column,
+        },
+        message: strip_location(&message),
+    };
+    if json {
+        serde_json::from_str(text).map_err(|e| error(e.to_string(), e.line(), e.column()))
+    } else {
+        serde_yaml_ng::from_str(text).map_err(|e| {
+            let (line, column) = e.location().map_or((1, 1), |at| (at.line(), at.column()));
+            error(e.to_string(), line, column)
+        })
+    }
+}
+
+/// serde's messages end with " at line L column C", which we report apart.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Accepts a bare definition or `aws ecs describe-task-definition` output
+/// (`{"taskDefinition": {...}, "tags": [...]}`); tags move into the definition
+/// so that they are registered with it.
+pub fn unwrap_described(document: Value) -> Value {
+    let Value::Object(mut outer) = document else {
+        return document;
+    };
+    match outer.remove("taskDefinition") {
+        Some(Value::Object(mut definition)) => {
+            if let Some(tags) = outer
+                .remove("tags")
+                .filter(|t| t.as_array().is_some_and(|a| !a.is_empty()))
+            {
+                definition.insert("tags".into(), tags);
+            }
+            Value::Object(definition)
+        }
+        Some(other) => {
+            outer.insert("taskDefinition".into(), other);
+            Value::Object(outer)
+        }
+        None => Value::Object(outer),
+    }
+}
+
+pub async fn load(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
+    let document = match source {
+        TemplateSource::File { shown, path } => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "cannot read task definition file {shown} (looked at {})",
+                    path.display()
+                )
+            })?;
+            parse_document(shown, &text)?
+        }
+        TemplateSource::S3 { bucket, key } => {
+            let bytes = s3::get_object(&aws.get().await.s3, bucket, key).await?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("s3://{bucket}/{key} is not UTF-8 text"))?;
+            parse_document(&format!("s3://{bucket}/{key}"), &text)?
+        }
+        TemplateSource::Ecs(id) => ecs::describe_task_definition(&aws.get().await.ecs, id).await?,
+    };
+    Ok(unwrap_described(document))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_and_yaml_parse_to_the_same_value() {
+        let json_text =
+            r#"{"family": "web", "containerDefinitions": [{"name": "web", "cpu": 256}]}"#;
+        let yaml_text = "family: web\ncontainerDefinitions:\n  - name: web\n    cpu: 256\n";
+        assert_eq!(
+            parse_document("td.json", json_text).unwrap(),
+            parse_document("td.yaml", yaml_text).unwrap()
+        );
+        assert_eq!(parse_document("td", json_text).unwrap()["family"], "web");
+    }
+
+    #[test]
+    fn parse_errors_carry_file_line_and_column() {
+        let cases = [
+            (
+                "td.json",
+                "{\n  \"family\": \"web\",\n  \"cpu\": 256,,\n}",
+                3,
+                14,
+            ),
+            (
+                "td.yaml",
+                "family: web\ncontainerDefinitions:\n  - name: web\n   bad: [\n",
+                4,
+                4,
+            ),
+        ];
+        for (name, text, line, column) in cases {
+            let error = parse_document(name, text).unwrap_err();
+            assert_eq!(
+                (error.location.line, error.location.column),
+                (line, column),
+                "{name}: {error}"
+            );
+            assert_eq!(error.location.file, name);
+        }
+        assert_eq!(
+            parse_document("td.json", "{\n  \"family\": \"web\",\n  \"cpu\": 256,,\n}")
+                .unwrap_err()
+                .to_string(),
+            "td.json is not valid JSON: key must be a string (line 3, column 14)"
+        );
+        assert_eq!(
+            parse_document(
+                "td.yaml",
+                "family: web\ncontainerDefinitions:\n  - name: web\n   bad: [\n"
+            )
+            .unwrap_err()
+            .to_string(),
+            "td.yaml is not valid YAML: did not find expected '-' indicator (line 4, column 4)"
+        );
+    }
+
+    #[test]
+    fn describe_output_is_unwrapped_with_its_tags() {
+        let described = json!({
+            "taskDefinition": {"family": "web", "containerDefinitions": []},
+            "tags": [{"key": "team", "value": "shop"}]
+        });
+        assert_eq!(
+            unwrap_described(described),
+            json!({"family": "web", "containerDefinitions": [], "tags": [{"key": "team", "value": "shop"}]})
+        );
+        let no_tags = json!({"taskDefinition": {"family": "web"}, "tags": []});
+        assert_eq!(unwrap_described(no_tags), json!({"family": "web"}));
+        let bare = json!({"family": "web", "tags": [{"key": "a", "value": "b"}]});
+        assert_eq!(unwrap_described(bare.clone()), bare);
+    }
+}
