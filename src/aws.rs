@@ -4,7 +4,6 @@
 
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use tokio::sync::OnceCell;
 
 pub struct Aws {
@@ -38,16 +37,31 @@ impl LazyAws {
 pub fn error_text<E, R>(error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match error.as_service_error() {
         Some(service) => match (service.code(), service.message()) {
             (Some(code), Some(message)) => format!("{code}: {message}"),
             (Some(code), None) => code.to_owned(),
-            _ => DisplayErrorContext(error).to_string(),
+            _ => cause_chain(error),
         },
-        None => DisplayErrorContext(error).to_string(),
+        None => cause_chain(error),
     }
+}
+
+/// Each cause's own message, outermost first, without repeats: "dispatch
+/// failure: io error: tcp connect error: Connection refused (os error 111)".
+fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        let text = current.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        cause = current.source();
+    }
+    parts.join(": ")
 }
 
 /// The error code AWS answered with, if it answered.

@@ -1,0 +1,132 @@
+//! Runs the compiled ecs-deploy binary the way the runner does: inputs as
+//! INPUT_* variables, file commands in a temporary directory, and AWS and
+//! GitHub pointed at the simulator.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ecs_deploy::inputs::env_var_name;
+use ecs_deploy_sim::{Scenario, Sim};
+
+pub fn sim(yaml: &str) -> Sim {
+    Sim::start(Scenario::from_yaml(yaml).expect("scenario parses")).expect("simulator starts")
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: BTreeMap<String, String>,
+    pub summary: String,
+    pub workspace: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Run {
+    /// Everything the step printed.
+    pub fn log(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// A workspace with the given files, ready to run the action in.
+pub struct Job {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Job {
+    pub fn new(sim: Option<&Sim>) -> Job {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["workspace", "temp", "file_commands"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        let path = |sub: &str| dir.path().join(sub).display().to_string();
+        let mut env = vec![
+            ("GITHUB_ACTIONS".to_owned(), "true".to_owned()),
+            ("GITHUB_WORKSPACE".to_owned(), path("workspace")),
+            ("RUNNER_TEMP".to_owned(), path("temp")),
+            ("GITHUB_OUTPUT".to_owned(), path("file_commands/output")),
+            (
+                "GITHUB_STEP_SUMMARY".to_owned(),
+                path("file_commands/summary"),
+            ),
+        ];
+        if let Some(sim) = sim {
+            env.extend(sim.env());
+        }
+        Job { dir, env }
+    }
+
+    pub fn file(self, name: &str, text: &str) -> Job {
+        std::fs::write(self.dir.path().join("workspace").join(name), text).unwrap();
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Job {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs the action with these inputs, as the runner passes them.
+    pub fn run(self, inputs: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
+        command
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        for (name, value) in inputs {
+            command.env(env_var_name(name), value);
+        }
+        let output = command.output().expect("ecs-deploy runs");
+        let file_commands = self.dir.path().join("file_commands");
+        Run {
+            code: output.status.code().expect("exited"),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+            outputs: parse_output_file(&file_commands.join("output")),
+            summary: std::fs::read_to_string(file_commands.join("summary")).unwrap_or_default(),
+            workspace: self.dir.path().join("workspace"),
+            _dir: self.dir,
+        }
+    }
+}
+
+/// Parses GITHUB_OUTPUT as the runner does: `name=value` lines, or
+/// `name<<DELIMITER`, value lines, and the delimiter alone on a line.
+pub fn parse_output_file(path: &Path) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut outputs = BTreeMap::new();
+    let mut lines = text.split('\n');
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        let heredoc = line
+            .find("<<")
+            .filter(|&i| line.find('=').is_none_or(|eq| i < eq));
+        match heredoc {
+            Some(i) => {
+                let (name, delimiter) = (&line[..i], &line[i + 2..]);
+                let mut value = Vec::new();
+                loop {
+                    let next = lines
+                        .next()
+                        .unwrap_or_else(|| panic!("no delimiter for output {name}"));
+                    if next == delimiter {
+                        break;
+                    }
+                    value.push(next);
+                }
+                outputs.insert(name.to_owned(), value.join("\n"));
+            }
+            None => {
+                let (name, value) = line.split_once('=').expect("name=value");
+                outputs.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+    outputs
+}

@@ -1,0 +1,325 @@
+//! Rendering and registration, end to end: the binary against the simulator.
+
+mod common;
+
+use common::{sim, Job};
+use serde_json::{json, Value};
+
+const SCENARIO: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    cpu: "256"
+    memory: "512"
+    containerDefinitions:
+      - {name: web, image: "shop:1", essential: true, environment: [{name: MODE, value: web}]}
+      - {name: worker, image: "shop:1", command: [bin/worker]}
+    tags: [{key: team, value: shop}]
+services:
+  - cluster: prod
+    serviceName: shop-web
+    taskDefinition: shop:1
+    desiredCount: 2
+    launchType: FARGATE
+s3Objects:
+  - bucket: infra
+    key: ecs/shop.yaml
+    body: |
+      family: shop
+      containerDefinitions:
+        - name: web
+          image: placeholder
+"#;
+
+const TEMPLATE: &str = r#"{
+  "family": "shop",
+  "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:9",
+  "revision": 9,
+  "status": "ACTIVE",
+  "registeredAt": "2026-01-01T00:00:00Z",
+  "someFieldFromTheFuture": {"mode": "turbo"},
+  "containerDefinitions": [{"name": "web", "image": "placeholder", "healthCheck": null}]
+}"#;
+
+fn ecs_operations(sim: &ecs_deploy_sim::Sim) -> Vec<String> {
+    sim.calls()
+        .into_iter()
+        .filter(|call| call.service == "ecs")
+        .map(|call| call.operation)
+        .collect()
+}
+
+#[test]
+fn a_file_template_is_registered_with_unknown_fields_intact() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim)).file("td.json", TEMPLATE).run(&[
+        ("task-definition", "td.json"),
+        ("container-name", "web"),
+        ("image", "shop:2"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+
+    let registered = sim.task_definitions();
+    assert_eq!(registered.len(), 1);
+    let body = &registered[0];
+    assert_eq!(body["someFieldFromTheFuture"], json!({"mode": "turbo"}));
+    assert_eq!(
+        body["containerDefinitions"][0],
+        json!({"name": "web", "image": "shop:2"})
+    );
+    for key in ["taskDefinitionArn", "revision", "status", "registeredAt"] {
+        assert!(body.get(key).is_none(), "{key} sent");
+    }
+    assert_eq!(ecs_operations(&sim), ["RegisterTaskDefinition"]);
+
+    assert_eq!(
+        run.outputs["task-definition-arn"],
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2"
+    );
+    let rendered: Value =
+        serde_json::from_str(&std::fs::read_to_string(&run.outputs["task-definition"]).unwrap())
+            .unwrap();
+    assert_eq!(&rendered, body);
+    assert!(
+        run.summary.contains("`shop:2` registered"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn an_s3_yaml_template_is_read_and_registered() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim)).run(&[
+        ("task-definition", "s3://infra/ecs/shop.yaml"),
+        ("image", "shop:3"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        sim.task_definitions()[0]["containerDefinitions"][0]["image"],
+        "shop:3"
+    );
+    assert_eq!(sim.calls_to("GetObject").len(), 1);
+}
+
+#[test]
+fn a_family_template_keeps_its_tags() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim)).run(&[
+        ("task-definition", "shop"),
+        ("images", "web=shop:4\nworker=shop-worker:4"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let body = &sim.task_definitions()[0];
+    assert_eq!(body["tags"], json!([{"key": "team", "value": "shop"}]));
+    assert_eq!(body["containerDefinitions"][1]["image"], "shop-worker:4");
+    assert_eq!(
+        body["containerDefinitions"][1]["command"],
+        json!(["bin/worker"])
+    );
+    assert!(body.get("compatibilities").is_none() && body.get("requiresAttributes").is_none());
+    assert!(
+        run.log()
+            .contains("~ containerDefinitions[web].image: \"shop:1\" → \"shop:4\""),
+        "{}",
+        run.log()
+    );
+}
+
+#[test]
+fn the_services_current_definition_is_the_default_template() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+        ("container-name", "web"),
+        ("image", "shop:5"),
+        ("environment-variables", "MODE=api\nNEW=1"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let body = &sim.task_definitions()[0];
+    assert_eq!(body["containerDefinitions"][0]["image"], "shop:5");
+    assert_eq!(
+        body["containerDefinitions"][0]["environment"],
+        json!([{"name": "MODE", "value": "api"}, {"name": "NEW", "value": "1"}])
+    );
+    let log = run.log();
+    assert!(log.contains("::group::Changes against arn:aws:ecs:us-east-1:123456789012:task-definition/shop:1 (3 changed)"), "{log}");
+    assert!(
+        log.contains(
+            "+ containerDefinitions[web].environment[NEW]: {\"name\":\"NEW\",\"value\":\"1\"}"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("::notice::Service shop-web was not updated"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_dry_run_changes_nothing_and_shows_the_diff() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+        ("container-name", "web"),
+        ("image", "shop:6"),
+        ("dry-run", "true"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        ecs_operations(&sim),
+        ["DescribeServices", "DescribeTaskDefinition"]
+    );
+    assert!(sim.task_definitions().is_empty());
+    assert!(run.outputs.contains_key("task-definition"));
+    assert!(!run.outputs.contains_key("task-definition-arn"));
+    assert!(run
+        .log()
+        .contains("~ containerDefinitions[web].image: \"shop:1\" → \"shop:6\""));
+    assert!(
+        run.summary.contains("not registered (dry run)"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn a_dry_run_of_a_local_file_needs_no_aws_at_all() {
+    // No simulator, no credentials, no region: nothing may reach for AWS.
+    let run = Job::new(None)
+        .file(
+            "td.yaml",
+            "family: shop\ncontainerDefinitions:\n  - name: web\n    image: x\n",
+        )
+        .run(&[
+            ("task-definition", "td.yaml"),
+            ("image", "shop:7"),
+            ("dry-run", "TRUE"),
+        ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(run.log().contains("\"image\": \"shop:7\""), "{}", run.log());
+}
+
+/// Failures that happen before anything is changed: exit 1, one actionable
+/// message, and no mutating call.
+#[test]
+fn failures_name_what_failed_and_register_nothing() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("task-definition", "s3://infra/missing.json")],
+            "::error::failed to load the task definition template s3://infra/missing.json: failed to read s3://infra/missing.json: NoSuchKey: ",
+        ),
+        (
+            &[("task-definition", "s3://nobucket/td.json")],
+            "failed to read s3://nobucket/td.json: NoSuchBucket: ",
+        ),
+        (
+            &[("task-definition", "shop:42")],
+            "::error::failed to load the task definition template shop:42: failed to describe task definition shop:42: ClientException: Unable to describe task definition. (check the family or ARN",
+        ),
+        (
+            &[("cluster", "prod"), ("service", "nope")],
+            "::error::service nope was not found in cluster prod (MISSING); check the service and cluster inputs",
+        ),
+        (
+            &[("cluster", "nope"), ("service", "shop-web")],
+            "::error::failed to describe service shop-web in cluster nope: ClusterNotFoundException: ",
+        ),
+        (
+            &[("task-definition", "missing.json")],
+            "::error::failed to load the task definition template missing.json: cannot read task definition file missing.json",
+        ),
+        (
+            &[("task-definition", "shop"), ("container-name", "api"), ("image", "x")],
+            "::error::failed to render the task definition shop: container \"api\" is not in task definition shop; its containers are: web, worker",
+        ),
+    ];
+    for (inputs, expected) in cases {
+        let sim = sim(SCENARIO);
+        let run = Job::new(Some(&sim)).run(inputs);
+        assert_eq!(run.code, 1, "{inputs:?}: {}", run.log());
+        assert!(
+            run.log().contains(expected),
+            "{inputs:?}: expected {expected:?} in\n{}",
+            run.log()
+        );
+        assert!(sim.task_definitions().is_empty(), "{inputs:?} registered");
+    }
+}
+
+#[test]
+fn a_malformed_template_is_annotated_at_its_line_and_column() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim))
+        .file("td.json", "{\n  \"family\": \"shop\"\n  \"cpu\": 1\n}")
+        .run(&[("task-definition", "td.json")]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.log().contains("::error file=td.json,line=3,col=3::failed to load the task definition template td.json: td.json is not valid JSON: expected `,` or `}` (line 3, column 3)"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls().is_empty());
+}
+
+#[test]
+fn invalid_inputs_stop_before_any_aws_call() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim)).run(&[
+        ("service", "shop-web"),
+        ("dry-run", "yes"),
+        ("images", "web"),
+    ]);
+    assert_eq!(run.code, 1);
+    let log = run.log();
+    assert!(
+        log.contains("::error::invalid input images: \"web\" is not of the form container=image"),
+        "{log}"
+    );
+    assert!(
+        log.contains("::error::invalid input dry-run: \"yes\" is not a boolean"),
+        "{log}"
+    );
+    assert!(sim.calls().is_empty());
+}
+
+#[test]
+fn the_github_token_is_masked_before_anything_else() {
+    let run = Job::new(None)
+        .file(
+            "td.json",
+            r#"{"family": "a", "containerDefinitions": [{"name": "a"}]}"#,
+        )
+        .run(&[
+            ("task-definition", "td.json"),
+            ("dry-run", "true"),
+            ("github-token", "ghs_secret123"),
+        ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout.starts_with("::add-mask::ghs_secret123\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.log().matches("ghs_secret123").count(), 1);
+}
+
+#[test]
+fn each_output_has_its_own_random_delimiter() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim))
+        .file("td.json", TEMPLATE)
+        .run(&[("task-definition", "td.json"), ("image", "shop:8")]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let output =
+        std::fs::read_to_string(run.workspace.parent().unwrap().join("file_commands/output"))
+            .unwrap();
+    let delimiters: Vec<&str> = output
+        .lines()
+        .filter_map(|l| l.split_once("<<").map(|(_, d)| d))
+        .collect();
+    assert_eq!(delimiters.len(), 2);
+    assert_ne!(delimiters[0], delimiters[1]);
+}
