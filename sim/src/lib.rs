@@ -235,6 +235,12 @@ impl Sim {
             .with_world(|world| github::all_deployments(world))
     }
 
+    /// Every CodeDeploy deployment as GetDeployment's deploymentInfo shows it now.
+    pub fn codedeploy_deployments(&self) -> Vec<Value> {
+        self.shared
+            .with_world(|world| codedeploy::all_deployments(world))
+    }
+
     /// Waits until `condition` holds on the world's state, checking every
     /// 20 ms, up to `timeout`; says whether it held.
     pub fn wait_until(&self, timeout: Duration, condition: impl Fn(&Sim) -> bool) -> bool {

@@ -515,7 +515,7 @@ async fn stop_task_stops_a_running_task() {
         .send()
         .await
         .unwrap();
-    assert_eq!(running.task_arns(), [arn.clone()]);
+    assert_eq!(running.task_arns(), std::slice::from_ref(&arn));
     let stopped = ecs
         .stop_task()
         .cluster("prod")
