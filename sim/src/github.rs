@@ -155,10 +155,12 @@ pub(crate) fn fault_reply(fault: &Fault) -> Reply {
     }
 }
 
+/// GitHub checks credentials before anything else, faults included.
+pub(crate) fn authentication_error(request: &GithubRequest) -> Option<Reply> {
+    (!request.authorized).then(|| message(401, "Requires authentication"))
+}
+
 pub(crate) fn handle(world: &mut World, request: &GithubRequest) -> Reply {
-    if !request.authorized {
-        return message(401, "Requires authentication");
-    }
     if request.repository != world.github.repository {
         return not_found();
     }

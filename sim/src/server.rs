@@ -236,6 +236,9 @@ async fn github_request(
         &body,
     );
     shared.record("github", &request.operation, request.recorded_body());
+    if let Some(reply) = crate::github::authentication_error(&request) {
+        return into_response(reply);
+    }
     if let FaultEffect::Answer(fault) =
         inject_fault(&shared, &control, "github", &request.operation).await
     {

@@ -1,0 +1,131 @@
+//! Faults injected per operation, seen through the official SDK, which
+//! retries what AWS says is retryable.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ecs::error::ProvideErrorMetadata as _;
+use aws_sdk_ecs::Client;
+use common::{sdk_config, start, WEB};
+
+fn with_faults(faults: &str) -> ecs_deploy_sim::Sim {
+    start(&format!("{WEB}\nfaults:\n{faults}"))
+}
+
+fn attempts(sim: &ecs_deploy_sim::Sim, operation: &str) -> usize {
+    sim.calls_to(operation).len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttling_burst_is_retried_away() {
+    let sim =
+        with_faults("  - {service: ecs, operation: DescribeServices, kind: throttle, times: 2}");
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let described = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.services().len(), 1);
+    assert_eq!(attempts(&sim, "DescribeServices"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_have_the_codes_aws_uses() {
+    let sim = with_faults(
+        "  - {operation: DescribeServices, kind: serverError, always: true}
+  - {operation: DescribeTaskDefinition, kind: expiredToken}
+  - {operation: ListTaskDefinitions, kind: accessDenied}
+  - {operation: ListServices, kind: throttle, always: true}",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let server = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("web")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(server.code(), Some("ServerException"));
+    assert_eq!(
+        attempts(&sim, "DescribeServices"),
+        3,
+        "retried, then given up"
+    );
+    let expired = ecs
+        .describe_task_definition()
+        .task_definition("web")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(expired.code(), Some("ExpiredTokenException"));
+    let denied = ecs.list_task_definitions().send().await.unwrap_err();
+    assert_eq!(denied.code(), Some("AccessDeniedException"));
+    assert!(denied
+        .message()
+        .unwrap()
+        .contains("ecs:ListTaskDefinitions"));
+    let throttled = ecs
+        .list_services()
+        .cluster("prod")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(throttled.code(), Some("ThrottlingException"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_answers_and_dropped_connections() {
+    let sim = with_faults(
+        "  - {operation: DescribeTaskDefinition, kind: slow, seconds: 0.4}
+  - {operation: ListTaskDefinitions, kind: drop}",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let started = Instant::now();
+    ecs.describe_task_definition()
+        .task_definition("web")
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let listed = ecs.list_task_definitions().send().await.unwrap();
+    assert_eq!(listed.task_definition_arns().len(), 1);
+    assert_eq!(
+        attempts(&sim, "ListTaskDefinitions"),
+        2,
+        "the dropped attempt was retried"
+    );
+}
+
+#[test]
+fn a_dropped_connection_gets_no_answer() {
+    let sim = with_faults("  - {service: s3, kind: drop}");
+    let result = reqwest::blocking::get(format!("{}/infra/taskdef.json", sim.aws_endpoint()));
+    assert!(result.is_err(), "{result:?}");
+    let retried =
+        reqwest::blocking::get(format!("{}/infra/taskdef.json", sim.aws_endpoint())).unwrap();
+    assert_eq!(retried.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_faults_are_s3_errors() {
+    let sim = with_faults("  - {service: s3, operation: GetObject, kind: accessDenied}");
+    let config = aws_sdk_s3::config::Builder::from(&sdk_config(&sim).await)
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(config);
+    let denied = s3
+        .get_object()
+        .bucket("infra")
+        .key("taskdef.json")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&denied),
+        Some("AccessDenied")
+    );
+}
