@@ -13,4 +13,5 @@ pub mod pipeline;
 pub mod render;
 pub mod runner;
 pub mod s3;
+pub mod summary;
 pub mod template;

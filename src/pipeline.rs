@@ -4,6 +4,7 @@
 //! that need it.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::Value;
@@ -14,6 +15,7 @@ use crate::env::Env;
 use crate::inputs::{self, Invocation};
 use crate::render::{self, family};
 use crate::runner::Runner;
+use crate::summary::{task_definition_link, Summary};
 use crate::template::{self, ParseError};
 use crate::{diff, ecs};
 
@@ -48,7 +50,12 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
     if let Some(token) = &config.github_token {
         runner.add_mask(token);
     }
-    match execute(&config, &runner).await {
+    let mut summary = Summary::default();
+    let result = execute(&config, &runner, &mut summary).await;
+    if let Err(error) = runner.append_summary(&summary.render(&result)) {
+        runner.warning(&format!("{error:#}"));
+    }
+    match result {
         Ok(()) => 0,
         Err(error) => {
             let location = error
@@ -67,8 +74,10 @@ struct Current {
     definition: Value,
 }
 
-async fn execute(config: &Config, runner: &Runner) -> Result<()> {
+async fn execute(config: &Config, runner: &Runner, summary: &mut Summary) -> Result<()> {
     let aws = LazyAws::default();
+    describe_inputs(summary, config);
+    let started = Instant::now();
     let current = match &config.service {
         Some(service) => Some(current_task_definition(&aws, &config.cluster, service).await?),
         None => None,
@@ -82,6 +91,7 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
     };
     let rendered = render::render(template.clone(), &config.render)
         .with_context(|| format!("failed to render the task definition {}", family(&template)))?;
+    summary.add_step("render", started.elapsed());
     let path = write_rendered(runner, &rendered)?;
     runner.set_output("task-definition", &path.display().to_string())?;
 
@@ -107,19 +117,17 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
             family(&rendered),
             path.display()
         ));
-        return runner.append_summary(&summary(config, &rendered, None, current.as_ref()));
+        describe_rendered(summary, &rendered, None, current.as_ref());
+        return Ok(());
     }
 
+    let started = Instant::now();
     let ecs = &aws.get().await.ecs;
     let registered = ecs::register_task_definition(ecs, &rendered).await?;
+    summary.add_step("register", started.elapsed());
     runner.set_output("task-definition-arn", &registered.arn)?;
     runner.info(&format!("Registered {}", registered.arn));
-    runner.append_summary(&summary(
-        config,
-        &rendered,
-        Some(&registered),
-        current.as_ref(),
-    ))?;
+    describe_rendered(summary, &rendered, Some(&registered), current.as_ref());
     if let Some(service) = &config.service {
         runner.notice(&format!(
             "Service {service} was not updated: ecs-deploy registered the task definition only."
@@ -179,39 +187,42 @@ fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(&str, &Value)>
     }
 }
 
-fn summary(
-    config: &Config,
+/// What the run was asked to do, known before any step can fail.
+fn describe_inputs(summary: &mut Summary, config: &Config) {
+    if let Some(service) = &config.service {
+        summary.add(
+            "Service",
+            format!("`{service}` on cluster `{}`", config.cluster),
+        );
+    }
+    if let Some(source) = &config.template {
+        summary.add("Template", format!("`{source}`"));
+    }
+}
+
+fn describe_rendered(
+    summary: &mut Summary,
     rendered: &Value,
     registered: Option<&ecs::Registered>,
     current: Option<&Current>,
-) -> String {
-    let mut rows = vec![(
-        "Task definition".to_owned(),
-        match registered {
-            Some(r) => format!("`{}:{}` registered", r.family, r.revision),
-            None => format!("`{}` rendered, not registered (dry run)", family(rendered)),
-        },
-    )];
-    if let Some(source) = &config.template {
-        rows.push(("Template".to_owned(), format!("`{source}`")));
-    }
-    if let Some(current) = current {
-        rows.push(("Service runs".to_owned(), format!("`{}`", current.arn)));
-    }
+) {
+    let old = current.map(|current| format!("{} → ", task_definition_link(&current.arn)));
+    let new = match registered {
+        Some(registered) => task_definition_link(&registered.arn),
+        None => format!("`{}` rendered, not registered (dry run)", family(rendered)),
+    };
+    summary.add(
+        "Task definition",
+        format!("{}{new}", old.unwrap_or_default()),
+    );
     for container in rendered["containerDefinitions"]
         .as_array()
         .into_iter()
         .flatten()
     {
-        rows.push((
+        summary.add(
             format!("Image of `{}`", container["name"].as_str().unwrap_or("?")),
             format!("`{}`", container["image"].as_str().unwrap_or("(none)")),
-        ));
+        );
     }
-    let mut text = String::from("### ecs-deploy\n\n| | |\n|---|---|\n");
-    for (name, value) in rows {
-        text.push_str(&format!("| {name} | {} |\n", value.replace('|', "\\|")));
-    }
-    text.push('\n');
-    text
 }
