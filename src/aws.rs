@@ -51,7 +51,7 @@ where
 
 /// Each cause's own message, outermost first, without repeats: "dispatch
 /// failure: io error: tcp connect error: Connection refused (os error 111)".
-fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cause = Some(error);
     while let Some(current) = cause {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::env::Env;
+use crate::github::DeploymentSettings;
 use crate::inputs::{parse_bool_literal, split_lines, RawInputs};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
 
@@ -19,6 +20,8 @@ pub struct Config {
     pub service: Option<String>,
     pub dry_run: bool,
     pub github_token: Option<String>,
+    /// The GitHub deployment to report to, when `environment` is given.
+    pub github: Option<DeploymentSettings>,
 }
 
 /// Where the task definition template comes from.
@@ -126,6 +129,7 @@ impl Config {
                 "task-definition or service is required: give a task definition template, or the service whose current task definition to start from".to_owned(),
             );
         }
+        let github = deployment_settings(inputs, &mut problems);
         if problems.0.is_empty() {
             Ok(Config {
                 template,
@@ -134,11 +138,60 @@ impl Config {
                 service,
                 dry_run,
                 github_token: text(inputs, "github-token"),
+                github,
             })
         } else {
             Err(InvalidInputs(problems.0))
         }
     }
+}
+
+/// `environment` and its companions, which mean nothing without it.
+fn deployment_settings(inputs: &RawInputs, problems: &mut Problems) -> Option<DeploymentSettings> {
+    let mut optional_bool = |name: &str| {
+        inputs
+            .get(name)
+            .and_then(|_| problems.check(parse_bool(inputs, name)))
+    };
+    let transient = optional_bool("transient-environment");
+    let production = optional_bool("production-environment");
+    let environment_url = inputs.get("environment-url").and_then(|url| {
+        let is_url = url.starts_with("https://") || url.starts_with("http://");
+        problems.check(if is_url {
+            Ok(url.to_owned())
+        } else {
+            Err(format!(
+                "environment-url: {url:?} is not a URL; give https://..."
+            ))
+        })
+    });
+    let Some(environment) = text(inputs, "environment") else {
+        for name in [
+            "environment-url",
+            "ref",
+            "transient-environment",
+            "production-environment",
+        ] {
+            if inputs.get(name).is_some() {
+                problems.0.push(format!(
+                    "{name}: needs environment, the GitHub environment to report the deployment to"
+                ));
+            }
+        }
+        return None;
+    };
+    if inputs.get("github-token").is_none() {
+        problems.0.push(
+            "github-token: empty, but environment needs a token that may write deployments (in a workflow the default is the job's token)".to_owned(),
+        );
+    }
+    Some(DeploymentSettings {
+        environment,
+        environment_url,
+        reference: text(inputs, "ref"),
+        transient,
+        production,
+    })
 }
 
 fn text(inputs: &RawInputs, name: &str) -> Option<String> {
@@ -486,6 +539,15 @@ mod tests {
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_COMMAND", "echo 'unclosed")], &[
                 "command: unbalanced quotes in \"echo 'unclosed\"",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_ENVIRONMENT-URL", "staging.example"), ("INPUT_REF", "main")], &[
+                "environment-url: \"staging.example\" is not a URL; give https://...",
+                "environment-url: needs environment, the GitHub environment to report the deployment to",
+                "ref: needs environment, the GitHub environment to report the deployment to",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_ENVIRONMENT", "staging"), ("INPUT_TRANSIENT-ENVIRONMENT", "yes")], &[
+                "transient-environment: \"yes\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+                "github-token: empty, but environment needs a token that may write deployments (in a workflow the default is the job's token)",
             ]),
         ];
         for (env, expected) in cases {

@@ -92,6 +92,16 @@ pub const INPUTS: &[InputSpec] = &[
         "Render and show the task definition (and its diff against the current one) without changing anything in AWS."),
     input("github-token", Text, Expression("${{ github.token }}"),
         "Token for the GitHub API; masked in the log."),
+    input("environment", Text, NoDefault,
+        "GitHub environment to report the deployment to (deployment and statuses); needs `permissions: deployments: write`. Empty: no GitHub deployment."),
+    input("environment-url", Text, NoDefault,
+        "URL of the deployed environment, shown on the deployment's success status."),
+    input("ref", Text, NoDefault,
+        "Branch, tag or commit SHA the GitHub deployment is for. Empty: the workflow's commit (GITHUB_SHA)."),
+    input("transient-environment", Bool, NoDefault,
+        "Mark the GitHub environment as transient (it will be destroyed later, like a preview)."),
+    input("production-environment", Bool, NoDefault,
+        "Mark the GitHub environment as production. Empty: GitHub's default (true for an environment named production)."),
 ];
 
 pub struct OutputSpec {
@@ -107,6 +117,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "task-definition-arn",
         description: "ARN of the registered task definition revision.",
+    },
+    OutputSpec {
+        name: "github-deployment-id",
+        description: "ID of the GitHub deployment the run reported to (created, or adopted from the deployment event).",
     },
 ];
 

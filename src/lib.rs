@@ -7,6 +7,7 @@ pub mod config;
 pub mod diff;
 pub mod ecs;
 pub mod env;
+pub mod github;
 pub mod inputs;
 pub mod outcome;
 pub mod pipeline;

@@ -17,7 +17,7 @@ use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::summary::{task_definition_link, Summary};
 use crate::template::{self, ParseError};
-use crate::{diff, ecs};
+use crate::{diff, ecs, github};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -51,7 +51,7 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
         runner.add_mask(token);
     }
     let mut summary = Summary::default();
-    let result = execute(&config, &runner, &mut summary).await;
+    let result = tracked(&config, env, &runner, &mut summary).await;
     if let Err(error) = runner.append_summary(&summary.render(&result)) {
         runner.warning(&format!("{error:#}"));
     }
@@ -66,6 +66,15 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
             1
         }
     }
+}
+
+/// The run inside its GitHub deployment: in progress before any AWS work,
+/// then the run's result.
+async fn tracked(config: &Config, env: &Env, runner: &Runner, summary: &mut Summary) -> Result<()> {
+    let deployment = github::Tracker::start(config, env, runner).await?;
+    let result = execute(config, runner, summary).await;
+    deployment.finish(&result, runner, summary).await;
+    result
 }
 
 /// The task definition a service runs now, described.

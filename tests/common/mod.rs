@@ -61,6 +61,11 @@ impl Job {
         Job { dir, env }
     }
 
+    /// Where the workspace files are (GITHUB_WORKSPACE).
+    pub fn workspace(&self) -> PathBuf {
+        self.dir.path().join("workspace")
+    }
+
     pub fn file(self, name: &str, text: &str) -> Job {
         std::fs::write(self.dir.path().join("workspace").join(name), text).unwrap();
         self

@@ -1,0 +1,783 @@
+//! GitHub Deployments: the deployment a run reports to (adopted from a
+//! `deployment` event or created for the commit) and its statuses, so that
+//! the repository's environments page tells what runs in ECS.
+//!
+//! GitHub is a witness, not a gate: when it is down, slow or refuses the
+//! token, ecs-deploy warns and the AWS deployment goes on. Only answers that
+//! say the request itself is wrong (202, 409, 422, ...) stop the run, and
+//! they come before any AWS work.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use octocrab::Octocrab;
+use serde_json::{json, Value};
+
+use crate::aws::cause_chain;
+use crate::config::Config;
+use crate::env::Env;
+use crate::outcome::is_failed;
+use crate::runner::Runner;
+use crate::summary::Summary;
+
+/// GitHub rejects longer status descriptions.
+const DESCRIPTION_LIMIT: usize = 140;
+/// One request never waits longer than this for GitHub.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts of a request that is safe to repeat (statuses, lists).
+const ATTEMPTS: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// The payload key holding a value unique to this run, by which a create
+/// whose answer was lost is found again instead of being repeated.
+const REQUEST_ID_KEY: &str = "ecs_deploy_request_id";
+
+/// The `environment` input and its companions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentSettings {
+    pub environment: String,
+    pub environment_url: Option<String>,
+    /// Input `ref`; GITHUB_SHA when unset.
+    pub reference: Option<String>,
+    pub transient: Option<bool>,
+    pub production: Option<bool>,
+}
+
+/// The states ecs-deploy reports, as GitHub names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    InProgress,
+    Success,
+    /// The deployment or the migration ran and failed.
+    Failure,
+    /// ecs-deploy could not finish (bad input, an AWS API error).
+    Error,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::InProgress => "in_progress",
+            State::Success => "success",
+            State::Failure => "failure",
+            State::Error => "error",
+        }
+    }
+
+    /// The final state of a run that ended with `result`.
+    pub fn of(result: &Result<()>) -> State {
+        match result {
+            Ok(()) => State::Success,
+            Err(error) if is_failed(error) => State::Failure,
+            Err(_) => State::Error,
+        }
+    }
+}
+
+/// What a status says happened, cut to GitHub's limit.
+pub fn description(state: State, target: &str, result: &Result<()>) -> String {
+    let text = match (state, result) {
+        (State::InProgress, _) => format!("Deploying {target}"),
+        (State::Success, _) => format!("Deployed {target}"),
+        (State::Failure, Err(error)) => format!("Failed: {error:#}"),
+        (State::Error, Err(error)) => format!("ecs-deploy could not finish: {error:#}"),
+        (State::Failure | State::Error, Ok(())) => format!("Did not deploy {target}"),
+    };
+    truncate(&text, DESCRIPTION_LIMIT)
+}
+
+/// At most `limit` characters; a cut ends with "…".
+pub fn truncate(text: &str, limit: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= limit {
+        return text;
+    }
+    let kept: String = text.chars().take(limit - 1).collect();
+    format!("{}…", kept.trim_end())
+}
+
+/// What the run deploys, in words: "shop-web on prod".
+fn target(config: &Config) -> String {
+    match (&config.service, &config.template) {
+        (Some(service), _) => format!("{service} on {}", config.cluster),
+        (None, Some(template)) => format!("the task definition from {template}"),
+        (None, None) => "the task definition".to_owned(),
+    }
+}
+
+/// The workflow run's page: GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/
+/// GITHUB_RUN_ID, at GITHUB_RUN_ATTEMPT when known.
+pub fn log_url(env: &Env) -> Option<String> {
+    let given = |name: &str| env.get(name).filter(|value| !value.is_empty());
+    let run = format!(
+        "{}/{}/actions/runs/{}",
+        given("GITHUB_SERVER_URL")?.trim_end_matches('/'),
+        given("GITHUB_REPOSITORY")?,
+        given("GITHUB_RUN_ID")?
+    );
+    Some(match given("GITHUB_RUN_ATTEMPT") {
+        Some(attempt) => format!("{run}/attempts/{attempt}"),
+        None => run,
+    })
+}
+
+/// The body of POST /repos/{owner}/{repo}/deployments.
+pub fn deployment_request(
+    settings: &DeploymentSettings,
+    config: &Config,
+    reference: &str,
+    request_id: &str,
+) -> Value {
+    let render = &config.render;
+    let mut images: Vec<&str> = render.image.iter().map(String::as_str).collect();
+    for (_, image) in &render.images {
+        if !images.contains(&image.as_str()) {
+            images.push(image);
+        }
+    }
+    let mut request = json!({
+        "ref": reference,
+        "task": "deploy",
+        // GitHub's default merges the default branch into `ref` first, and
+        // its default required contexts wait for every check: ecs-deploy
+        // deploys exactly the commit it was given.
+        "auto_merge": false,
+        "required_contexts": [],
+        "environment": settings.environment,
+        "description": truncate(&format!("ecs-deploy: {}", target(config)), DESCRIPTION_LIMIT),
+        "payload": {
+            "cluster": config.cluster,
+            "services": config.service.iter().collect::<Vec<_>>(),
+            "images": images,
+            REQUEST_ID_KEY: request_id,
+        },
+    });
+    if let Some(transient) = settings.transient {
+        request["transient_environment"] = transient.into();
+    }
+    if let Some(production) = settings.production {
+        request["production_environment"] = production.into();
+    }
+    request
+}
+
+/// The deployment a `deployment` event is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDeployment {
+    pub id: u64,
+    pub environment: Option<String>,
+}
+
+/// The deployment to adopt when the workflow was triggered by a
+/// `deployment` event (GITHUB_EVENT_NAME, payload at GITHUB_EVENT_PATH).
+fn event_deployment(env: &Env) -> Result<Option<EventDeployment>> {
+    if env.get("GITHUB_EVENT_NAME") != Some("deployment") {
+        return Ok(None);
+    }
+    let path = env
+        .get("GITHUB_EVENT_PATH")
+        .filter(|path| !path.is_empty())
+        .context("GITHUB_EVENT_NAME is deployment but GITHUB_EVENT_PATH is not set")?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read the deployment event {path}"))?;
+    parse_deployment_event(&text)
+        .with_context(|| format!("failed to read the deployment event {path}"))
+        .map(Some)
+}
+
+pub fn parse_deployment_event(text: &str) -> Result<EventDeployment> {
+    let event: Value = serde_json::from_str(text).context("not JSON")?;
+    let deployment = &event["deployment"];
+    let id = deployment["id"]
+        .as_u64()
+        .context("the event has no deployment.id")?;
+    Ok(EventDeployment {
+        id,
+        environment: deployment["environment"].as_str().map(str::to_owned),
+    })
+}
+
+/// The GitHub deployment a run reports to; inert when there is none
+/// (no `environment`, a dry run, or GitHub refused or failed the create).
+pub struct Tracker {
+    reporting: Option<Reporting>,
+}
+
+struct Reporting {
+    api: Api,
+    id: u64,
+    environment: String,
+    environment_url: Option<String>,
+    log_url: Option<String>,
+    target: String,
+    /// The environment's page, for the job summary.
+    environment_page: Option<String>,
+}
+
+impl Tracker {
+    /// Adopts or creates the deployment and marks it in progress. Fails only
+    /// when GitHub says the request is wrong; GitHub being unreachable or the
+    /// token lacking permission is a warning and leaves the tracker inert.
+    pub async fn start(config: &Config, env: &Env, runner: &Runner) -> Result<Tracker> {
+        let inert = Tracker { reporting: None };
+        let Some(settings) = &config.github else {
+            return Ok(inert);
+        };
+        if config.dry_run {
+            runner.notice(&format!(
+                "Dry run: no GitHub deployment to {} was created.",
+                settings.environment
+            ));
+            return Ok(inert);
+        }
+        let token = config
+            .github_token
+            .as_deref()
+            .context("github-token is empty: environment needs a token")?;
+        let repository = env
+            .get("GITHUB_REPOSITORY")
+            .filter(|r| !r.is_empty())
+            .context("GITHUB_REPOSITORY is not set: environment needs the repository (owner/name) to report the deployment to")?;
+        let api_url = env
+            .get("GITHUB_API_URL")
+            .filter(|url| !url.is_empty())
+            .unwrap_or("https://api.github.com");
+        let api = Api::new(api_url, repository, token)?;
+
+        let id = match event_deployment(env)? {
+            Some(event) => {
+                if event
+                    .environment
+                    .as_deref()
+                    .is_some_and(|e| e != settings.environment)
+                {
+                    runner.warning(&format!(
+                        "The deployment event is for environment {}, not {}: the statuses go to its deployment {}.",
+                        event.environment.as_deref().unwrap_or_default(),
+                        settings.environment,
+                        event.id
+                    ));
+                }
+                runner.info(&format!(
+                    "Reporting to GitHub deployment {} from the deployment event",
+                    event.id
+                ));
+                event.id
+            }
+            None => match create(&api, settings, config, env, runner).await? {
+                Some(id) => id,
+                None => return Ok(inert),
+            },
+        };
+
+        let server = env.get("GITHUB_SERVER_URL").filter(|s| !s.is_empty());
+        let reporting = Reporting {
+            api,
+            id,
+            environment: settings.environment.clone(),
+            environment_url: settings.environment_url.clone(),
+            log_url: log_url(env),
+            target: target(config),
+            environment_page: server.map(|server| {
+                format!(
+                    "{}/{repository}/deployments/{}",
+                    server.trim_end_matches('/'),
+                    settings.environment.replace(' ', "%20")
+                )
+            }),
+        };
+        let mut tracker = Tracker {
+            reporting: Some(reporting),
+        };
+        if let Err(error) = runner.set_output("github-deployment-id", &id.to_string()) {
+            // The run stops here; the deployment must not stay without a state.
+            let stopped = Err(error);
+            tracker.report(State::Error, &stopped, runner).await;
+            return stopped.map(|()| tracker);
+        }
+        tracker.report(State::InProgress, &Ok(()), runner).await;
+        Ok(tracker)
+    }
+
+    /// Reports the run's result: success, failure (a failed verdict) or error.
+    pub async fn finish(mut self, result: &Result<()>, runner: &Runner, summary: &mut Summary) {
+        let state = State::of(result);
+        let reported = self.report(state, result, runner).await;
+        let Some(reporting) = &self.reporting else {
+            return;
+        };
+        let environment = match &reporting.environment_page {
+            Some(page) => format!("[{}]({page})", reporting.environment),
+            None => format!("`{}`", reporting.environment),
+        };
+        let state_text = if reported {
+            format!("`{}`", state.as_str())
+        } else {
+            format!("`{}` (not reported: GitHub did not answer)", state.as_str())
+        };
+        summary.add(
+            "GitHub deployment",
+            format!("{} to {environment}: {state_text}", reporting.id),
+        );
+    }
+
+    /// Posts one status; says whether GitHub took it. A missing permission
+    /// stops all later reporting, since every later status would fail alike.
+    async fn report(&mut self, state: State, result: &Result<()>, runner: &Runner) -> bool {
+        let Some(reporting) = &self.reporting else {
+            return false;
+        };
+        let mut status = json!({
+            "state": state.as_str(),
+            "description": description(state, &reporting.target, result),
+        });
+        if let Some(log_url) = &reporting.log_url {
+            status["log_url"] = log_url.as_str().into();
+        }
+        if let (State::Success, Some(url)) = (state, &reporting.environment_url) {
+            status["environment_url"] = url.as_str().into();
+        }
+        let posted = with_retries(|| reporting.api.post_status(reporting.id, &status)).await;
+        match posted {
+            Ok(()) => {
+                runner.info(&format!(
+                    "GitHub deployment {} ({}): {}",
+                    reporting.id,
+                    reporting.environment,
+                    state.as_str()
+                ));
+                true
+            }
+            Err(error) if error.is_missing_permission() => {
+                runner.warning(&permission_warning(&format!(
+                    "the status of GitHub deployment {}",
+                    reporting.id
+                )));
+                self.reporting = None;
+                false
+            }
+            Err(error) => {
+                runner.warning(&format!(
+                    "GitHub deployment {}: the {} status was not reported ({error}); the AWS deployment is not affected.",
+                    reporting.id,
+                    state.as_str()
+                ));
+                false
+            }
+        }
+    }
+}
+
+fn permission_warning(what: &str) -> String {
+    format!(
+        "ecs-deploy could not write {what}: the token lacks permission (403 Resource not accessible by integration). \
+         Add `permissions: deployments: write` to the job (fork and Dependabot pull requests only get read access). \
+         The AWS deployment goes on without it."
+    )
+}
+
+/// Creates the deployment for GITHUB_SHA (or `ref`). Ok(None): GitHub could
+/// not be used (permission, outage), the run goes on unreported.
+async fn create(
+    api: &Api,
+    settings: &DeploymentSettings,
+    config: &Config,
+    env: &Env,
+    runner: &Runner,
+) -> Result<Option<u64>> {
+    let reference = settings
+        .reference
+        .as_deref()
+        .or(env.get("GITHUB_SHA").filter(|sha| !sha.is_empty()))
+        .context("ref is empty and GITHUB_SHA is not set: give the ref to deploy")?;
+    let request_id: String = std::iter::repeat_with(fastrand::alphanumeric)
+        .take(20)
+        .collect();
+    let request = deployment_request(settings, config, reference, &request_id);
+    let environment = &settings.environment;
+    let what = format!("the deployment of {reference} to {environment}");
+    match api
+        .create_checked(&request, reference, environment, &request_id)
+        .await
+    {
+        Ok(Created::Deployment(id)) => Ok(Some(id)),
+        Ok(Created::AutoMerged(message)) => bail!(
+            "GitHub did not create {what}: it merged the default branch into {reference} instead ({message}). \
+             Deploy the merged commit, or give ref a commit SHA."
+        ),
+        Err(error) if error.is_missing_permission() => {
+            runner.warning(&permission_warning("a GitHub deployment"));
+            Ok(None)
+        }
+        Err(ApiError::Answered { status: 409, message }) => bail!(
+            "GitHub refused {what} (409 Conflict: {message}): {reference} conflicts with the default branch or its commit status checks failed."
+        ),
+        Err(ApiError::Answered { status: 422, message }) => bail!(
+            "GitHub rejected {what} (422 {message}): check that ref names a branch, tag or commit of the repository and that environment is a valid environment name."
+        ),
+        Err(error) if error.is_unavailable() => {
+            runner.warning(&format!(
+                "GitHub deployment not created ({error}); the AWS deployment goes on without one."
+            ));
+            Ok(None)
+        }
+        Err(error) => bail!("GitHub did not create {what}: {error}"),
+    }
+}
+
+/// What POST /deployments answered.
+#[derive(Debug, PartialEq, Eq)]
+enum Created {
+    Deployment(u64),
+    /// 202: GitHub merged the default branch into the ref and created nothing.
+    AutoMerged(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ApiError {
+    /// GitHub answered with an error status.
+    Answered { status: u16, message: String },
+    /// No usable answer: connection refused or dropped, a timeout, a body
+    /// that is not what the API returns.
+    Transport(String),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Answered { status, message } => {
+                write!(f, "GitHub answered {status}: {message}")
+            }
+            ApiError::Transport(text) => write!(f, "no answer from GitHub: {text}"),
+        }
+    }
+}
+
+impl ApiError {
+    fn from_octocrab(error: octocrab::Error) -> ApiError {
+        match error {
+            octocrab::Error::GitHub { source, .. } => {
+                let mut message = source.message.clone();
+                if let Some(errors) = source.errors.as_ref().filter(|e| !e.is_empty()) {
+                    message.push_str(&format!(" {}", Value::from(errors.clone())));
+                }
+                ApiError::Answered {
+                    status: source.status_code.as_u16(),
+                    message,
+                }
+            }
+            other => ApiError::Transport(cause_chain(&other)),
+        }
+    }
+
+    fn is_missing_permission(&self) -> bool {
+        matches!(self, ApiError::Answered { status: 403, message } if message.starts_with("Resource not accessible"))
+    }
+
+    /// Worth another try soon: the request may succeed as it is.
+    fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Answered { status, .. } => *status >= 500 || *status == 429,
+            ApiError::Transport(_) => true,
+        }
+    }
+
+    /// GitHub cannot be used for this run (down, rate-limited, the token
+    /// refused), as opposed to a request GitHub says is wrong.
+    fn is_unavailable(&self) -> bool {
+        self.is_transient()
+            || matches!(
+                self,
+                ApiError::Answered {
+                    status: 401 | 403,
+                    ..
+                }
+            )
+    }
+}
+
+/// Retries `request` while it fails transiently, a bounded number of times;
+/// only for requests that are safe to repeat.
+async fn with_retries<T, F, R>(mut request: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> R,
+    R: Future<Output = Result<T, ApiError>>,
+{
+    let mut backoff = FIRST_BACKOFF;
+    for _ in 1..ATTEMPTS {
+        match request().await {
+            Err(error) if error.is_transient() => {
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            answered => return answered,
+        }
+    }
+    request().await
+}
+
+/// The deployments API of one repository.
+struct Api {
+    client: Octocrab,
+    repository: String,
+}
+
+impl Api {
+    fn new(api_url: &str, repository: &str, token: &str) -> Result<Api> {
+        // Built without octocrab's retry layer, which repeats every method:
+        // a repeated create can make a second deployment. Retries happen
+        // here, per request, where it is known whether one is safe.
+        // octocrab itself sends `X-GitHub-Api-Version: 2022-11-28` on every
+        // request; adding it again would send the header twice.
+        let client = Octocrab::builder()
+            .base_uri(api_url)
+            .with_context(|| format!("GITHUB_API_URL {api_url:?} is not a URL"))?
+            .personal_token(token.to_owned())
+            .build()
+            .context("failed to set up the GitHub API client")?;
+        Ok(Api {
+            client,
+            repository: repository.to_owned(),
+        })
+    }
+
+    fn deployments_route(&self) -> String {
+        format!("/repos/{}/deployments", self.repository)
+    }
+
+    async fn bounded<T>(request: impl Future<Output = octocrab::Result<T>>) -> Result<T, ApiError> {
+        match tokio::time::timeout(REQUEST_TIMEOUT, request).await {
+            Ok(answer) => answer.map_err(ApiError::from_octocrab),
+            Err(_) => Err(ApiError::Transport(format!(
+                "no answer within {} s",
+                REQUEST_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn create(&self, request: &Value) -> Result<Created, ApiError> {
+        let answer: Value =
+            Api::bounded(self.client.post(self.deployments_route(), Some(request))).await?;
+        match answer["id"].as_u64() {
+            Some(id) => Ok(Created::Deployment(id)),
+            None => Ok(Created::AutoMerged(
+                answer["message"]
+                    .as_str()
+                    .unwrap_or("no message")
+                    .to_owned(),
+            )),
+        }
+    }
+
+    /// Creates the deployment; when a create gets no usable answer, looks
+    /// for it (by this run's request id) before trying again, so that a lost
+    /// answer never makes a second deployment.
+    async fn create_checked(
+        &self,
+        request: &Value,
+        reference: &str,
+        environment: &str,
+        request_id: &str,
+    ) -> Result<Created, ApiError> {
+        let mut backoff = FIRST_BACKOFF;
+        for _ in 1..ATTEMPTS {
+            match self.create(request).await {
+                Err(error) if error.is_transient() => {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    let found =
+                        with_retries(|| self.find(reference, environment, request_id)).await?;
+                    if let Some(id) = found {
+                        return Ok(Created::Deployment(id));
+                    }
+                }
+                answered => return answered,
+            }
+        }
+        self.create(request).await
+    }
+
+    /// The deployment of `reference` to `environment` made by this run.
+    async fn find(
+        &self,
+        reference: &str,
+        environment: &str,
+        request_id: &str,
+    ) -> Result<Option<u64>, ApiError> {
+        let query = [
+            ("ref", reference),
+            ("environment", environment),
+            ("per_page", "100"),
+        ];
+        let listed: Vec<Value> =
+            Api::bounded(self.client.get(self.deployments_route(), Some(&query))).await?;
+        Ok(listed
+            .iter()
+            .find(|deployment| deployment["payload"][REQUEST_ID_KEY] == request_id)
+            .and_then(|deployment| deployment["id"].as_u64()))
+    }
+
+    async fn post_status(&self, id: u64, status: &Value) -> Result<(), ApiError> {
+        let route = format!("{}/{id}/statuses", self.deployments_route());
+        let _: Value = Api::bounded(self.client.post(route, Some(status))).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::{read, Invocation};
+    use crate::outcome::Failed;
+    use anyhow::anyhow;
+
+    fn config(inputs: &[(&str, &str)]) -> Config {
+        let env = Env::from_pairs(inputs.iter().copied());
+        let Invocation::Run(raw) = read(&env, &[]).unwrap() else {
+            unreachable!()
+        };
+        Config::from_inputs(&raw, &env).unwrap()
+    }
+
+    #[test]
+    fn the_state_follows_the_outcome() {
+        let failed: Result<()> =
+            Err(anyhow!(Failed("rolled back".into())).context("deployment of shop-web"));
+        assert_eq!(State::of(&Ok(())), State::Success);
+        assert_eq!(State::of(&failed), State::Failure);
+        assert_eq!(
+            State::of(&Err(anyhow!("ServerException: unavailable"))),
+            State::Error
+        );
+    }
+
+    #[test]
+    fn descriptions_say_what_happened_within_140_characters() {
+        let target = "shop-web on prod";
+        let failed: Result<()> = Err(anyhow!(Failed(
+            "circuit breaker rolled back to shop:1".into()
+        ))
+        .context("deployment of shop-web"));
+        let errored: Result<()> = Err(anyhow!("AccessDeniedException: {}", "x".repeat(200)));
+        assert_eq!(
+            description(State::InProgress, target, &Ok(())),
+            "Deploying shop-web on prod"
+        );
+        assert_eq!(
+            description(State::Success, target, &Ok(())),
+            "Deployed shop-web on prod"
+        );
+        assert_eq!(
+            description(State::Failure, target, &failed),
+            "Failed: deployment of shop-web: circuit breaker rolled back to shop:1"
+        );
+        let long = description(State::Error, target, &errored);
+        assert_eq!(long.chars().count(), 140);
+        assert!(long.starts_with("ecs-deploy could not finish: AccessDeniedException: xxx"));
+        assert!(long.ends_with("x…"));
+    }
+
+    #[test]
+    fn truncation_counts_characters_and_keeps_one_line() {
+        assert_eq!(truncate("a\n  b\tc", 140), "a b c");
+        assert_eq!(truncate("ééééé", 5), "ééééé");
+        assert_eq!(truncate("ééééé", 4), "ééé…");
+        assert_eq!(truncate("ab cd", 4), "ab…");
+    }
+
+    #[test]
+    fn the_log_url_is_the_run_at_its_attempt() {
+        let base = [
+            ("GITHUB_SERVER_URL", "https://github.example/"),
+            ("GITHUB_REPOSITORY", "acme/shop"),
+            ("GITHUB_RUN_ID", "42"),
+        ];
+        let with_attempt = Env::from_pairs(base.into_iter().chain([("GITHUB_RUN_ATTEMPT", "2")]));
+        assert_eq!(
+            log_url(&with_attempt).as_deref(),
+            Some("https://github.example/acme/shop/actions/runs/42/attempts/2")
+        );
+        assert_eq!(
+            log_url(&Env::from_pairs(base)).as_deref(),
+            Some("https://github.example/acme/shop/actions/runs/42")
+        );
+        assert_eq!(log_url(&Env::from_pairs(base[..2].iter().copied())), None);
+    }
+
+    #[test]
+    fn the_request_deploys_exactly_the_ref_and_records_what_is_deployed() {
+        let config = config(&[
+            ("INPUT_TASK-DEFINITION", "td.json"),
+            ("INPUT_IMAGES", "web=shop:2\nworker=shop:2\nproxy=envoy:1"),
+            ("INPUT_CLUSTER", "prod"),
+            ("INPUT_ENVIRONMENT", "preview-12"),
+            ("INPUT_TRANSIENT-ENVIRONMENT", "true"),
+            ("INPUT_PRODUCTION-ENVIRONMENT", "False"),
+            ("INPUT_GITHUB-TOKEN", "t"),
+        ]);
+        let settings = config.github.as_ref().unwrap();
+        assert_eq!(
+            deployment_request(settings, &config, "feature/x", "r1"),
+            json!({
+                "ref": "feature/x",
+                "task": "deploy",
+                "auto_merge": false,
+                "required_contexts": [],
+                "environment": "preview-12",
+                "description": "ecs-deploy: the task definition from td.json",
+                "payload": {
+                    "cluster": "prod",
+                    "services": [],
+                    "images": ["shop:2", "envoy:1"],
+                    "ecs_deploy_request_id": "r1",
+                },
+                "transient_environment": true,
+                "production_environment": false,
+            })
+        );
+    }
+
+    #[test]
+    fn a_deployment_event_names_the_deployment_to_adopt() {
+        let event = r#"{"action": "created", "deployment": {"id": 7, "environment": "staging", "sha": "abc"}}"#;
+        assert_eq!(
+            parse_deployment_event(event).unwrap(),
+            EventDeployment {
+                id: 7,
+                environment: Some("staging".into())
+            }
+        );
+        for (text, message) in [
+            (r#"{"deployment": {}}"#, "the event has no deployment.id"),
+            ("push", "not JSON"),
+        ] {
+            assert_eq!(
+                parse_deployment_event(text).unwrap_err().to_string(),
+                message
+            );
+        }
+    }
+
+    #[test]
+    fn answers_are_told_apart() {
+        let answered = |status: u16, message: &str| ApiError::Answered {
+            status,
+            message: message.into(),
+        };
+        let denied = answered(403, "Resource not accessible by integration");
+        assert!(denied.is_missing_permission() && !denied.is_transient());
+        let limited = answered(403, "API rate limit exceeded for installation.");
+        assert!(!limited.is_missing_permission() && limited.is_unavailable());
+        for transient in [answered(502, "Server Error"), answered(429, "slow down")] {
+            assert!(transient.is_transient() && transient.is_unavailable());
+        }
+        assert!(ApiError::Transport("connection refused".into()).is_transient());
+        for wrong in [
+            answered(409, "Conflict"),
+            answered(422, "Validation Failed"),
+            answered(404, "Not Found"),
+        ] {
+            assert!(!wrong.is_unavailable(), "{wrong}");
+        }
+    }
+}
