@@ -97,9 +97,21 @@ struct Container {
     essential: bool,
     /// (awslogs-group, awslogs-stream-prefix) when the container logs to CloudWatch.
     awslogs: Option<(String, String)>,
+    /// CPU units and memory as the Container API types them: strings.
+    cpu: String,
+    memory: Option<String>,
     last_status: &'static str,
     exit_code: Option<i64>,
     reason: Option<String>,
+}
+
+/// The elastic network interface an awsvpc task gets.
+struct NetworkAttachment {
+    id: String,
+    subnet: String,
+    interface: String,
+    mac_address: String,
+    private_ip: String,
 }
 
 struct Task {
@@ -115,6 +127,7 @@ struct Task {
     group: String,
     launch_type: Option<Value>,
     overrides: Value,
+    network: Option<NetworkAttachment>,
     cpu: Option<Value>,
     memory: Option<Value>,
     created_at: Duration,
@@ -278,9 +291,36 @@ fn find_task_definition(world: &World, reference: &str) -> Option<usize> {
     }
 }
 
+/// Fills the members ECS answers with even when they were not registered.
+fn with_defaults(object: &mut Map<String, Value>, defaults: &[(&str, Value)]) {
+    for (key, value) in defaults {
+        object
+            .entry(key.to_string())
+            .or_insert_with(|| value.clone());
+    }
+}
+
 fn render_task_definition(world: &World, index: usize) -> Value {
     let td = &world.ecs.task_definitions[index];
     let mut rendered = td.body.clone();
+    with_defaults(
+        &mut rendered,
+        &[("volumes", json!([])), ("placementConstraints", json!([]))],
+    );
+    if let Some(Value::Array(containers)) = rendered.get_mut("containerDefinitions") {
+        for container in containers.iter_mut().filter_map(Value::as_object_mut) {
+            with_defaults(
+                container,
+                &[
+                    ("cpu", json!(0)),
+                    ("portMappings", json!([])),
+                    ("environment", json!([])),
+                    ("mountPoints", json!([])),
+                    ("volumesFrom", json!([])),
+                ],
+            );
+        }
+    }
     let fargate = td
         .body
         .get("requiresCompatibilities")
@@ -320,7 +360,26 @@ fn render_task_definition(world: &World, index: usize) -> Value {
     Value::Object(rendered)
 }
 
+/// ECS needs to know how much memory each container may use: from the task
+/// or from the container itself.
+fn check_memory(body: &Value) -> Result<(), AwsError> {
+    if body.get("memory").is_some() {
+        return Ok(());
+    }
+    let containers = body.get("containerDefinitions").and_then(Value::as_array);
+    for container in containers.into_iter().flatten() {
+        if container.get("memory").is_none() && container.get("memoryReservation").is_none() {
+            let name = str_field(container, "name").unwrap_or_default();
+            return Err(client_exception(&format!(
+                "Invalid setting for container '{name}'. At least one of 'memory' or 'memoryReservation' must be specified."
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn register_task_definition(world: &mut World, body: &Value) -> AwsResult {
+    check_memory(body)?;
     let index = store_task_definition(world, body)?;
     world.ecs.registered.push(body.clone());
     Ok(json!({
@@ -533,6 +592,14 @@ fn render_deployment(world: &World, service: &Service, deployment: &Deployment) 
         ),
         ("platformVersion", config_value(service, "platformVersion")),
         (
+            "platformFamily",
+            if service.config.get("launchType") == Some(&json!("FARGATE")) {
+                json!("Linux")
+            } else {
+                Value::Null
+            },
+        ),
+        (
             "networkConfiguration",
             config_value(service, "networkConfiguration"),
         ),
@@ -562,9 +629,22 @@ fn render_service(world: &World, index: usize) -> Value {
                 "minimumHealthyPercent": 100,
             })
         });
-    rendered
-        .entry("schedulingStrategy")
-        .or_insert_with(|| json!("REPLICA"));
+    with_defaults(
+        &mut rendered,
+        &[
+            ("schedulingStrategy", json!("REPLICA")),
+            ("loadBalancers", json!([])),
+            ("serviceRegistries", json!([])),
+            ("placementConstraints", json!([])),
+            ("placementStrategy", json!([])),
+            ("propagateTags", json!("NONE")),
+            ("enableECSManagedTags", json!(false)),
+            ("enableExecuteCommand", json!(false)),
+        ],
+    );
+    if rendered.get("launchType") == Some(&json!("FARGATE")) {
+        with_defaults(&mut rendered, &[("platformFamily", json!("Linux"))]);
+    }
     let current = service
         .service_deployments
         .last()
@@ -603,14 +683,7 @@ fn render_service(world: &World, index: usize) -> Value {
 }
 
 fn add_service_event(world: &mut World, service: usize, message: String) {
-    let id = format!(
-        "{}-{}-{}-{}-{}",
-        world.hex(8),
-        world.hex(4),
-        world.hex(4),
-        world.hex(4),
-        world.hex(12)
-    );
+    let id = world.uuid();
     let event = json!({
         "id": id,
         "createdAt": world.epoch(world.now),
@@ -1214,6 +1287,15 @@ fn containers_of(world: &World, td: usize) -> Vec<Container> {
                     .and_then(Value::as_bool)
                     .unwrap_or(true),
                 awslogs,
+                cpu: definition
+                    .get("cpu")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+                    .to_string(),
+                memory: definition
+                    .get("memory")
+                    .and_then(Value::as_i64)
+                    .map(|memory| memory.to_string()),
                 last_status: "PENDING",
                 exit_code: None,
                 reason: None,
@@ -1229,11 +1311,20 @@ struct NewTask {
     group: String,
     launch_type: Option<Value>,
     overrides: Value,
+    /// The subnet of an awsvpc task.
+    subnet: Option<String>,
     timeline: Option<TaskTimeline>,
 }
 
 fn create_task(world: &mut World, new: NewTask) -> usize {
     let id = world.hex(32);
+    let network = new.subnet.map(|subnet| NetworkAttachment {
+        id: world.uuid(),
+        subnet,
+        interface: format!("eni-{}", world.hex(17)),
+        mac_address: (0..6).map(|_| world.hex(2)).collect::<Vec<_>>().join(":"),
+        private_ip: format!("10.0.{}.{}", world.digits(2), world.digits(2)),
+    });
     let td = &world.ecs.task_definitions[new.td];
     let task = Task {
         arn: world.arn("ecs", &format!("task/{}/{id}", new.cluster)),
@@ -1248,6 +1339,7 @@ fn create_task(world: &mut World, new: NewTask) -> usize {
         group: new.group,
         launch_type: new.launch_type,
         overrides: new.overrides,
+        network,
         cpu: td.body.get("cpu").cloned(),
         memory: td.body.get("memory").cloned(),
         created_at: world.now,
@@ -1287,6 +1379,7 @@ fn stopped_deployment_task(
             group: format!("service:{name}"),
             launch_type,
             overrides: json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
+            subnet: None,
             timeline: None,
         },
     );
@@ -1377,6 +1470,10 @@ fn start_task(
             overrides: body.get("overrides").cloned().unwrap_or_else(
                 || json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
             ),
+            subnet: body
+                .pointer("/networkConfiguration/awsvpcConfiguration/subnets/0")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             timeline: timeline.clone(),
         },
     );
@@ -1444,6 +1541,11 @@ fn render_task(world: &World, index: usize) -> Value {
                 ("networkBindings", json!([])),
                 ("networkInterfaces", json!([])),
                 ("healthStatus", json!("UNKNOWN")),
+                ("cpu", json!(container.cpu)),
+                (
+                    "memory",
+                    container.memory.clone().map_or(Value::Null, Value::from),
+                ),
             ])
         })
         .collect();
@@ -1479,11 +1581,33 @@ fn render_task(world: &World, index: usize) -> Value {
             "stoppedReason",
             task.stopped_reason.clone().map_or(Value::Null, Value::from),
         ),
-        ("attachments", json!([])),
+        (
+            "attachments",
+            json!(task
+                .network
+                .iter()
+                .map(|network| render_attachment(task, network))
+                .collect::<Vec<_>>()),
+        ),
         ("tags", json!([])),
         ("version", json!(1)),
         ("availabilityZone", json!(format!("{}a", world.region))),
     ])
+}
+
+fn render_attachment(task: &Task, network: &NetworkAttachment) -> Value {
+    let detail = |name: &str, value: &str| json!({"name": name, "value": value});
+    json!({
+        "id": network.id,
+        "type": "ElasticNetworkInterface",
+        "status": if task.last_status == "STOPPED" { "DELETED" } else { "ATTACHED" },
+        "details": [
+            detail("subnetId", &network.subnet),
+            detail("networkInterfaceId", &network.interface),
+            detail("macAddress", &network.mac_address),
+            detail("privateIPv4Address", &network.private_ip),
+        ],
+    })
 }
 
 pub(crate) fn task_running(world: &mut World, index: usize) {

@@ -138,6 +138,17 @@ impl World {
         (0..count).map(|_| self.rng.digit(16)).collect()
     }
 
+    pub(crate) fn uuid(&mut self) -> String {
+        format!(
+            "{}-{}-{}-{}-{}",
+            self.hex(8),
+            self.hex(4),
+            self.hex(4),
+            self.hex(4),
+            self.hex(12)
+        )
+    }
+
     pub(crate) fn alphanumeric_upper(&mut self, count: usize) -> String {
         (0..count)
             .map(|_| self.rng.digit(36).to_ascii_uppercase())

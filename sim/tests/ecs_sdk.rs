@@ -14,6 +14,7 @@ fn web_container(image: &str) -> ContainerDefinition {
         .name("web")
         .image(image)
         .essential(true)
+        .memory(512)
         .environment(KeyValuePair::builder().name("MODE").value("prod").build())
         .log_configuration(
             LogConfiguration::builder()
@@ -143,7 +144,7 @@ fn keeps_registration_bodies_exactly_as_sent() {
     let sim = start(WEB);
     let body = serde_json::json!({
         "family": "api",
-        "containerDefinitions": [{"name": "api", "image": "api:1", "futureField": {"x": 1}}],
+        "containerDefinitions": [{"name": "api", "image": "api:1", "memory": 256, "futureField": {"x": 1}}],
         "someNewTopLevelField": true,
     });
     let response = reqwest::blocking::Client::new()
@@ -187,6 +188,16 @@ fn answers_aws_shaped_errors() {
     let body: serde_json::Value = missing.json().unwrap();
     assert_eq!(body["__type"], "ClientException");
     assert_eq!(body["message"], "Unable to describe task definition.");
+    let no_memory = post(
+        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+        r#"{"family": "x", "containerDefinitions": [{"name": "x", "image": "x:1"}]}"#,
+    );
+    assert_eq!(no_memory.status(), 400);
+    let body: serde_json::Value = no_memory.json().unwrap();
+    assert_eq!(
+        body["message"],
+        "Invalid setting for container 'x'. At least one of 'memory' or 'memoryReservation' must be specified."
+    );
     let unknown = post("AmazonEC2ContainerServiceV20141113.Teleport", "{}");
     assert_eq!(unknown.status(), 400);
     let body: serde_json::Value = unknown.json().unwrap();
