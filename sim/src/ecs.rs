@@ -360,26 +360,7 @@ fn render_task_definition(world: &World, index: usize) -> Value {
     Value::Object(rendered)
 }
 
-/// ECS needs to know how much memory each container may use: from the task
-/// or from the container itself.
-fn check_memory(body: &Value) -> Result<(), AwsError> {
-    if body.get("memory").is_some() {
-        return Ok(());
-    }
-    let containers = body.get("containerDefinitions").and_then(Value::as_array);
-    for container in containers.into_iter().flatten() {
-        if container.get("memory").is_none() && container.get("memoryReservation").is_none() {
-            let name = str_field(container, "name").unwrap_or_default();
-            return Err(client_exception(&format!(
-                "Invalid setting for container '{name}'. At least one of 'memory' or 'memoryReservation' must be specified."
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn register_task_definition(world: &mut World, body: &Value) -> AwsResult {
-    check_memory(body)?;
     let index = store_task_definition(world, body)?;
     world.ecs.registered.push(body.clone());
     Ok(json!({

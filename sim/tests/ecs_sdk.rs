@@ -188,16 +188,6 @@ fn answers_aws_shaped_errors() {
     let body: serde_json::Value = missing.json().unwrap();
     assert_eq!(body["__type"], "ClientException");
     assert_eq!(body["message"], "Unable to describe task definition.");
-    let no_memory = post(
-        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
-        r#"{"family": "x", "containerDefinitions": [{"name": "x", "image": "x:1"}]}"#,
-    );
-    assert_eq!(no_memory.status(), 400);
-    let body: serde_json::Value = no_memory.json().unwrap();
-    assert_eq!(
-        body["message"],
-        "Invalid setting for container 'x'. At least one of 'memory' or 'memoryReservation' must be specified."
-    );
     let unknown = post("AmazonEC2ContainerServiceV20141113.Teleport", "{}");
     assert_eq!(unknown.status(), 400);
     let body: serde_json::Value = unknown.json().unwrap();
