@@ -86,8 +86,24 @@ pub const INPUTS: &[InputSpec] = &[
         "Task-level memory (for example 512 or 1 GB)."),
     input("cluster", Text, Value("default"),
         "ECS cluster of the service."),
-    input("service", Text, NoDefault,
-        "ECS service whose current task definition is the template when `task-definition` is empty, and the base of the dry-run diff."),
+    input("service", Lines, NoDefault,
+        "ECS service(s) to deploy, one per line; deployed concurrently. With no `task-definition`, each service's current task definition is the template."),
+    input("desired-count", Text, NoDefault,
+        "Number of tasks the service(s) should run; empty keeps the current count."),
+    input("force-new-deployment", Bool, Value("false"),
+        "Start a new deployment even if the task definition did not change."),
+    input("wait-for-service-stability", Bool, Value("true"),
+        "Wait for the deployment's verdict. false: return once ECS accepted the update."),
+    input("wait-for-minutes", Text, Value("30"),
+        "How long to wait for the verdict, in minutes (fractions allowed)."),
+    input("max-failed-tasks", Text, NoDefault,
+        "Fail once this many tasks of the new deployment stopped. Default: ECS's circuit-breaker threshold (half the desired count, 3 to 200) when the service has no circuit breaker; the breaker decides otherwise."),
+    input("rollback-on-failure", Bool, Value("true"),
+        "When `max-failed-tasks` failed the deployment, put the previous task definition back (ECS's own circuit breaker rolls back by itself)."),
+    input("enable-ecs-managed-tags", Bool, NoDefault,
+        "Turn ECS managed tags on or off for the service's tasks; empty leaves the setting alone."),
+    input("propagate-tags", Text, NoDefault,
+        "Propagate tags to the service's tasks from TASK_DEFINITION or SERVICE, or NONE; empty leaves the setting alone."),
     input("dry-run", Bool, Value("false"),
         "Render and show the task definition (and its diff against the current one) without changing anything in AWS."),
     input("github-token", Text, Expression("${{ github.token }}"),
@@ -102,11 +118,23 @@ pub struct OutputSpec {
 pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "task-definition",
-        description: "Path of the rendered task definition JSON file.",
+        description: "Path of the rendered task definition JSON file (with several services and no template, a JSON object by service).",
     },
     OutputSpec {
         name: "task-definition-arn",
-        description: "ARN of the registered task definition revision.",
+        description: "ARN of the registered task definition revision (with several services, a JSON object by service).",
+    },
+    OutputSpec {
+        name: "previous-task-definition-arn",
+        description: "Task definition the service ran before (with several services, a JSON object by service).",
+    },
+    OutputSpec {
+        name: "ecs-deployment-id",
+        description: "ID of the ECS deployment started (with several services, a JSON object by service).",
+    },
+    OutputSpec {
+        name: "ecs-service-deployment-arn",
+        description: "ARN of the ECS service deployment started, where the API gives one (with several services, a JSON object by service).",
     },
 ];
 
