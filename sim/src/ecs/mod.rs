@@ -181,7 +181,7 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
                     setup.task_definition
                 )
             })?;
-        let mut service = Service {
+        let service = Service {
             arn: world.arn(
                 "ecs",
                 &format!("service/{}/{}", setup.cluster, setup.service_name),
@@ -197,9 +197,10 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
             events: Vec::new(),
             service_deployments: Vec::new(),
         };
-        let deployment = new_deployment(world, &mut service, &task_definition, None);
         world.ecs.services.push(service);
-        complete_deployment(world, world.ecs.services.len() - 1, &deployment);
+        let index = world.ecs.services.len() - 1;
+        let deployment = new_deployment(world, index, &task_definition, None);
+        complete_deployment(world, index, &deployment);
     }
     Ok(())
 }

@@ -228,7 +228,11 @@ fn render_service(world: &World, index: usize) -> Value {
                     .collect(),
             ),
         ),
-        ("events", json!(service.events)),
+        // DescribeServices shows the 100 most recent events.
+        (
+            "events",
+            Value::Array(service.events.iter().take(100).cloned().collect()),
+        ),
         ("createdAt", json!(world.epoch(service.created_at))),
         (
             "createdBy",
@@ -341,37 +345,47 @@ pub(super) fn update_service(world: &mut World, body: &Value) -> AwsResult {
 /// `task_definition`; the previous PRIMARY becomes ACTIVE.
 pub(super) fn new_deployment(
     world: &mut World,
-    service: &mut Service,
+    index: usize,
     task_definition: &str,
     timeline: Option<RolloutTimeline>,
 ) -> String {
     let id = format!("ecs-svc/{}", world.digits(19));
-    let resource = format!("{}/{}", service.cluster, service.name);
-    let source = service
-        .service_deployments
-        .last()
-        .map(|previous| previous.target_revision.clone());
+    let deployment_suffix = world.alphanumeric_upper(22);
+    let revision_suffix = world.digits(19);
+    let resource = {
+        let service = &world.ecs.services[index];
+        format!("{}/{}", service.cluster, service.name)
+    };
+    let arn = world.arn(
+        "ecs",
+        &format!("service-deployment/{resource}/{deployment_suffix}"),
+    );
+    let target_revision = world.arn(
+        "ecs",
+        &format!("service-revision/{resource}/{revision_suffix}"),
+    );
+    let now = world.now;
+    let service = &mut world.ecs.services[index];
+    // ECS trips the breaker at half the desired count, rounded up, within 3..200.
     let threshold = timeline
         .as_ref()
         .and_then(|timeline| timeline.failed_tasks)
-        .map_or_else(|| (service.desired_count / 2).clamp(3, 200), i64::from);
-    let deployment_suffix = world.alphanumeric_upper(22);
-    let revision_suffix = world.digits(19);
+        .map_or_else(
+            || ((service.desired_count + 1) / 2).clamp(3, 200),
+            i64::from,
+        );
     let service_deployment = ServiceDeployment {
-        arn: world.arn(
-            "ecs",
-            &format!("service-deployment/{resource}/{deployment_suffix}"),
-        ),
-        target_revision: world.arn(
-            "ecs",
-            &format!("service-revision/{resource}/{revision_suffix}"),
-        ),
-        source_revision: source,
+        arn,
+        target_revision,
+        source_revision: service
+            .service_deployments
+            .last()
+            .map(|previous| previous.target_revision.clone()),
         status: "IN_PROGRESS",
         status_reason: None,
         lifecycle_stage: "SCALE_UP",
-        created_at: world.now,
-        updated_at: world.now,
+        created_at: now,
+        updated_at: now,
         finished_at: None,
         rollback: None,
         circuit_breaker_status: if circuit_breaker(service).0 {
@@ -382,37 +396,53 @@ pub(super) fn new_deployment(
         failure_count: 0,
         threshold,
     };
-    for deployment in &mut service.deployments {
-        deployment.status = "ACTIVE";
-    }
     for previous in &mut service.service_deployments {
         if previous.status == "IN_PROGRESS" {
             previous.status = "STOPPED";
             previous.status_reason = Some("A newer service deployment started.".to_string());
-            previous.finished_at = Some(world.now);
-            previous.updated_at = world.now;
+            previous.finished_at = Some(now);
+            previous.updated_at = now;
         }
     }
     service.service_deployments.push(service_deployment);
+    let record = service.service_deployments.len() - 1;
+    let reason = format!("ECS deployment {id} in progress.");
+    make_primary(service, &id, task_definition, now, reason, timeline, record);
+    id
+}
+
+/// Puts a new PRIMARY deployment, rolling out, in front of the others,
+/// which become ACTIVE, and points the service at its task definition.
+fn make_primary(
+    service: &mut Service,
+    id: &str,
+    task_definition: &str,
+    now: Duration,
+    reason: String,
+    timeline: Option<RolloutTimeline>,
+    service_deployment: usize,
+) {
+    for deployment in &mut service.deployments {
+        deployment.status = "ACTIVE";
+    }
     service.task_definition = task_definition.to_string();
     service.deployments.insert(
         0,
         Deployment {
-            id: id.clone(),
+            id: id.to_string(),
             status: "PRIMARY",
             task_definition: task_definition.to_string(),
             desired_count: service.desired_count,
             running_count: 0,
             failed_tasks: 0,
-            created_at: world.now,
-            updated_at: world.now,
+            created_at: now,
+            updated_at: now,
             rollout_state: "IN_PROGRESS",
-            rollout_state_reason: format!("ECS deployment {id} in progress."),
+            rollout_state_reason: reason,
             timeline,
-            service_deployment: service.service_deployments.len() - 1,
+            service_deployment,
         },
     );
-    id
 }
 
 fn start_rollout(world: &mut World, index: usize, task_definition: &str) {
@@ -437,9 +467,7 @@ fn start_rollout(world: &mut World, index: usize, task_definition: &str) {
             .collect(),
         nth,
     );
-    let mut service = std::mem::replace(&mut world.ecs.services[index], placeholder_service());
-    let id = new_deployment(world, &mut service, task_definition, timeline.clone());
-    world.ecs.services[index] = service;
+    let id = new_deployment(world, index, task_definition, timeline.clone());
     let desired = world.ecs.services[index].desired_count;
     let task_ids: Vec<String> = (0..desired)
         .map(|_| format!("(task {})", world.hex(32)))
@@ -453,23 +481,6 @@ fn start_rollout(world: &mut World, index: usize, task_definition: &str) {
         ),
     );
     schedule_rollout_step(world, index, &id, timeline.as_ref());
-}
-
-/// A stand-in while a service is borrowed out of the list.
-fn placeholder_service() -> Service {
-    Service {
-        arn: String::new(),
-        name: String::new(),
-        cluster: String::new(),
-        status: String::new(),
-        desired_count: 0,
-        task_definition: String::new(),
-        created_at: Duration::ZERO,
-        config: Map::new(),
-        deployments: Vec::new(),
-        events: Vec::new(),
-        service_deployments: Vec::new(),
-    }
 }
 
 fn schedule_rollout_step(
@@ -635,28 +646,16 @@ fn trip_circuit_breaker(world: &mut World, index: usize, id: &str, rollback: boo
             record.source_revision.clone().map_or(Value::Null, Value::from),
         ),
     ]));
-    for deployment in &mut service.deployments {
-        deployment.status = "ACTIVE";
-    }
-    service.task_definition = previous_definition.clone();
-    service.deployments.insert(
-        0,
-        Deployment {
-            id: rollback_id.clone(),
-            status: "PRIMARY",
-            task_definition: previous_definition,
-            desired_count: service.desired_count,
-            running_count: 0,
-            failed_tasks: 0,
-            created_at: now,
-            updated_at: now,
-            rollout_state: "IN_PROGRESS",
-            rollout_state_reason: format!(
-                "ECS deployment circuit breaker: rolling back to deploymentId {previous_id}."
-            ),
-            timeline: None,
-            service_deployment: record_index,
-        },
+    let reason =
+        format!("ECS deployment circuit breaker: rolling back to deploymentId {previous_id}.");
+    make_primary(
+        service,
+        &rollback_id,
+        &previous_definition,
+        now,
+        reason,
+        None,
+        record_index,
     );
     let after = seconds(timeline.map_or(1.0, |t| t.seconds));
     world.schedule(
