@@ -92,7 +92,10 @@ struct ServiceDeployment {
     source_revision: Option<String>,
     status: &'static str,
     status_reason: Option<String>,
-    lifecycle_stage: &'static str,
+    /// A native blue/green deployment, which moves through BLUE_GREEN_STAGES.
+    blue_green: bool,
+    /// How long the rollout takes, over which the stages are spread.
+    rollout_time: Duration,
     created_at: Duration,
     updated_at: Duration,
     finished_at: Option<Duration>,

@@ -383,7 +383,10 @@ pub(super) fn new_deployment(
             .map(|previous| previous.target_revision.clone()),
         status: "IN_PROGRESS",
         status_reason: None,
-        lifecycle_stage: "SCALE_UP",
+        blue_green: config_value(service, "deploymentConfiguration")
+            .get("strategy")
+            .is_some_and(|strategy| strategy == "BLUE_GREEN"),
+        rollout_time: seconds(timeline.as_ref().map_or(1.0, |t| t.seconds)),
         created_at: now,
         updated_at: now,
         finished_at: None,
@@ -531,7 +534,6 @@ pub(super) fn complete_deployment(world: &mut World, index: usize, id: &str) {
     } else {
         "SUCCESSFUL"
     };
-    record.lifecycle_stage = "CLEAN_UP";
     record.finished_at = Some(now);
     record.updated_at = now;
     if record.circuit_breaker_status == "MONITORING" {
@@ -634,7 +636,6 @@ fn trip_circuit_breaker(world: &mut World, index: usize, id: &str, rollback: boo
         "Service deployment rolled back because the circuit breaker threshold was exceeded."
             .to_string(),
     );
-    record.lifecycle_stage = "SCALE_UP";
     record.rollback = Some(object(vec![
         (
             "reason",
@@ -667,6 +668,54 @@ fn trip_circuit_breaker(world: &mut World, index: usize, id: &str, rollback: boo
     );
 }
 
+/// The lifecycle stages of a native blue/green deployment, in order
+/// (RECONCILE_SERVICE, for services with several active revisions, aside).
+const BLUE_GREEN_STAGES: [&str; 9] = [
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+];
+
+/// Where a deployment is in its lifecycle: a finished one cleans up, a
+/// rolling one scales up, and a blue/green one moves through its stages
+/// evenly over its rollout time.
+fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> &'static str {
+    if record.finished_at.is_some() {
+        return "CLEAN_UP";
+    }
+    if !record.blue_green || record.status != "IN_PROGRESS" {
+        return "SCALE_UP";
+    }
+    let elapsed = world.now.saturating_sub(record.created_at).as_secs_f64();
+    let fraction = elapsed / record.rollout_time.as_secs_f64().max(f64::EPSILON);
+    let stage = (fraction * BLUE_GREEN_STAGES.len() as f64) as usize;
+    BLUE_GREEN_STAGES[stage.min(BLUE_GREEN_STAGES.len() - 1)]
+}
+
+/// The test and production traffic a blue/green target revision gets at a
+/// stage; rolling deployments shift no traffic explicitly.
+fn traffic_weights(record: &ServiceDeployment, stage: &str) -> Option<(f64, f64)> {
+    if !record.blue_green {
+        return None;
+    }
+    let reached = |wanted: &str| {
+        let position = |name: &str| BLUE_GREEN_STAGES.iter().position(|s| *s == name);
+        position(stage) >= position(wanted)
+    };
+    let rolled_back = record.status.starts_with("ROLLBACK");
+    let weight = |shifted: bool| if shifted && !rolled_back { 100.0 } else { 0.0 };
+    Some((
+        weight(reached("TEST_TRAFFIC_SHIFT")),
+        weight(reached("PRODUCTION_TRAFFIC_SHIFT")),
+    ))
+}
+
 fn render_service_deployment(
     world: &World,
     service: &Service,
@@ -679,13 +728,22 @@ fn render_service_deployment(
     let running = primary.map_or(service.desired_count, |d| d.running_count);
     let finished = record.finished_at.is_some();
     let source_running = if finished { 0 } else { service.desired_count };
-    let revision = |arn: &str, requested: i64, running: i64| {
-        json!({
-            "arn": arn,
-            "requestedTaskCount": requested,
-            "runningTaskCount": running,
-            "pendingTaskCount": (requested - running).max(0),
-        })
+    let stage = lifecycle_stage(world, record);
+    let weights = traffic_weights(record, stage);
+    let revision = |arn: &str, requested: i64, running: i64, target: bool| {
+        let weight = |(test, production): (f64, f64)| {
+            let pick = |w: f64| json!(if target { w } else { 100.0 - w });
+            (pick(test), pick(production))
+        };
+        let (test, production) = weights.map_or((Value::Null, Value::Null), weight);
+        object(vec![
+            ("arn", json!(arn)),
+            ("requestedTaskCount", json!(requested)),
+            ("runningTaskCount", json!(running)),
+            ("pendingTaskCount", json!((requested - running).max(0))),
+            ("requestedTestTrafficWeight", test),
+            ("requestedProductionTrafficWeight", production),
+        ])
     };
     object(vec![
         ("serviceDeploymentArn", json!(record.arn)),
@@ -706,13 +764,18 @@ fn render_service_deployment(
                 record
                     .source_revision
                     .iter()
-                    .map(|arn| revision(arn, service.desired_count, source_running))
+                    .map(|arn| revision(arn, service.desired_count, source_running, false))
                     .collect(),
             ),
         ),
         (
             "targetServiceRevision",
-            revision(&record.target_revision, service.desired_count, running),
+            revision(
+                &record.target_revision,
+                service.desired_count,
+                running,
+                true,
+            ),
         ),
         ("status", json!(record.status)),
         (
@@ -722,7 +785,7 @@ fn render_service_deployment(
                 .clone()
                 .map_or(Value::Null, Value::from),
         ),
-        ("lifecycleStage", json!(record.lifecycle_stage)),
+        ("lifecycleStage", json!(stage)),
         (
             "deploymentConfiguration",
             config_value(service, "deploymentConfiguration"),
