@@ -392,6 +392,19 @@ async fn run_task_is_idempotent_and_its_logs_arrive_while_it_runs() {
     );
     assert!(task.started_at().is_some() && task.stopped_at().is_some());
 
+    let streams = logs
+        .describe_log_streams()
+        .log_group_name("/ecs/migrate")
+        .log_stream_name_prefix("run/app/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        streams.log_streams()[0].log_stream_name(),
+        Some(stream.as_str())
+    );
+    assert!(streams.log_streams()[0].last_event_timestamp().is_some());
+
     let filtered = logs
         .filter_log_events()
         .log_group_name("/ecs/migrate")
