@@ -47,26 +47,38 @@ pub struct Target {
     pub native_strategy: bool,
 }
 
+/// What one service's deployment (ECS or CodeDeploy) came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeployResult {
     Succeeded,
     /// `wait-for-service-stability: false`: accepted, not watched.
     Started,
+    /// CodeDeploy waits for traffic rerouting, as asked
+    /// (`codedeploy-wait-until: ready`).
+    Ready,
     Failed(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct Deployed {
     pub service: String,
+    /// An ECS deployment id, or a CodeDeploy deployment id.
     pub deployment_id: String,
+    pub via_codedeploy: bool,
     pub service_deployment_arn: Option<String>,
     pub result: DeployResult,
     /// Stopped tasks of the deployment, one line per reason.
     pub stopped_tasks: Vec<String>,
 }
 
-/// Checks a service before anything changes: it must exist, be ACTIVE and
-/// be deployed by ECS.
+pub fn is_codedeploy(service: &Service) -> bool {
+    service
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+}
+
+/// Checks a service before anything changes: it must be ACTIVE and deployed
+/// by ECS or CodeDeploy.
 pub fn check_deployable(service: &Service, cluster: &str) -> Result<()> {
     let name = service.service_name().unwrap_or("?");
     match service.status() {
@@ -83,10 +95,7 @@ pub fn check_deployable(service: &Service, cluster: &str) -> Result<()> {
         .map(|c| c.r#type().as_str())
         .unwrap_or("ECS");
     match controller {
-        "ECS" => Ok(()),
-        "CODE_DEPLOY" => Err(anyhow!(
-            "service {name} is deployed by CodeDeploy (deployment controller CODE_DEPLOY), which ecs-deploy does not drive yet; deploy it with CodeDeploy"
-        )),
+        "ECS" | "CODE_DEPLOY" => Ok(()),
         other => Err(anyhow!(
             "service {name} has the {other} deployment controller: its deployments are made by another tool, not by UpdateService"
         )),
@@ -144,6 +153,7 @@ impl Tracked {
         Deployed {
             service: self.target.service,
             deployment_id: self.watch.deployment_id,
+            via_codedeploy: false,
             service_deployment_arn: self.service_deployment_arn,
             result: self.result.unwrap_or(DeployResult::Started),
             stopped_tasks: self.stopped_tasks,

@@ -222,7 +222,7 @@ fn failures_name_what_failed_and_register_nothing() {
         ),
         (
             &[("task-definition", "missing.json")],
-            "::error::failed to load the task definition template missing.json: cannot read task definition file missing.json",
+            "::error::failed to load the task definition template missing.json: cannot read file missing.json",
         ),
         (
             &[("task-definition", "shop"), ("container-name", "api"), ("image", "x")],
