@@ -266,9 +266,11 @@ async fn describes_services_and_reports_missing_ones() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
+/// On a current-thread runtime too, as a plain #[tokio::test] has.
+#[tokio::test]
 async fn describes_clusters_and_lists_services() {
     let sim = start(WEB);
+    let before = sim.elapsed();
     let ecs = Client::new(&sdk_config(&sim).await);
     let clusters = ecs
         .describe_clusters()
@@ -287,4 +289,8 @@ async fn describes_clusters_and_lists_services() {
         services.service_arns(),
         ["arn:aws:ecs:us-east-1:123456789012:service/prod/web"]
     );
+    let calls = sim.calls();
+    assert!(calls
+        .iter()
+        .all(|call| call.at >= before && call.at <= sim.elapsed()));
 }
