@@ -193,6 +193,9 @@ pub struct RolloutTimeline {
     pub failed_tasks: Option<u32>,
     #[serde(default = "exit_one")]
     pub exit_code: i64,
+    /// tasksFail: lines each failing task writes to its awslogs streams before it exits.
+    #[serde(default)]
+    pub logs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -570,8 +570,10 @@ pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) 
             deployment.service_deployment,
         )
     };
-    let exit_code = timeline.as_ref().map_or(1, |t| t.exit_code);
-    let task = stopped_deployment_task(world, index, id, &task_definition, exit_code);
+    let (exit_code, lines) = timeline
+        .as_ref()
+        .map_or((1, Vec::new()), |t| (t.exit_code, t.logs.clone()));
+    let task = stopped_deployment_task(world, index, id, &task_definition, exit_code, lines);
     let now = world.now;
     let service = &mut world.ecs.services[index];
     let (breaker, rollback) = circuit_breaker(service);
