@@ -3,18 +3,21 @@
 //! loop that prints each status and lifecycle event once and ends with
 //! CodeDeploy's own verdict, explained.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Result};
+use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
+use aws_sdk_codedeploy::types::TimeRange;
 use aws_sdk_codedeploy::types::{
     AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentInfo, DeploymentStatus,
     RevisionLocation, RevisionLocationType,
 };
 use aws_sdk_codedeploy::Client;
+use aws_smithy_types::DateTime;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aws::{error_code, error_text};
+use crate::aws::{call_once, error_code, error_text, no_retries};
 use crate::deploy::DeployResult;
 use crate::runner::Runner;
 
@@ -132,33 +135,50 @@ pub async fn deploy(
     options: &CodeDeployOptions,
     wait: Option<Duration>,
     rollback_on_failure: bool,
+    max_retries: u32,
     runner: &Runner,
 ) -> Result<(String, DeployResult)> {
     let (application, group_name) = (&group.application, &group.name);
     let content = appspec_content(appspec);
     let id = loop {
-        let created = client
-            .create_deployment()
-            .application_name(application)
-            .deployment_group_name(group_name)
-            .revision(
-                RevisionLocation::builder()
-                    .revision_type(RevisionLocationType::AppSpecContent)
-                    .app_spec_content(content.clone())
-                    .build(),
-            )
-            .set_deployment_config_name(options.deployment_config.clone())
-            .set_description(options.description.as_deref().map(cut_description))
-            .set_auto_rollback_configuration((!options.auto_rollback_events.is_empty()).then(
-                || {
-                    AutoRollbackConfiguration::builder()
-                        .enabled(true)
-                        .set_events(Some(options.auto_rollback_events.clone()))
-                        .build()
-                },
-            ))
-            .send()
-            .await;
+        let since = SystemTime::now() - Duration::from_secs(5);
+        let created = call_once(
+            max_retries,
+            async || {
+                client
+                    .create_deployment()
+                    .application_name(application)
+                    .deployment_group_name(group_name)
+                    .revision(
+                        RevisionLocation::builder()
+                            .revision_type(RevisionLocationType::AppSpecContent)
+                            .app_spec_content(content.clone())
+                            .build(),
+                    )
+                    .set_deployment_config_name(options.deployment_config.clone())
+                    .set_description(options.description.as_deref().map(cut_description))
+                    .set_auto_rollback_configuration(
+                        (!options.auto_rollback_events.is_empty()).then(|| {
+                            AutoRollbackConfiguration::builder()
+                                .enabled(true)
+                                .set_events(Some(options.auto_rollback_events.clone()))
+                                .build()
+                        }),
+                    )
+                    .customize()
+                    .config_override(
+                        aws_sdk_codedeploy::config::Builder::default().retry_config(no_retries()),
+                    )
+                    .send()
+                    .await
+            },
+            async || {
+                find_created(client, application, group_name, &content, since)
+                    .await
+                    .map(|id| CreateDeploymentOutput::builder().deployment_id(id).build())
+            },
+        )
+        .await;
         match created {
             Ok(output) => break output.deployment_id().unwrap_or_default().to_owned(),
             Err(e) if error_code(&e) == Some("DeploymentLimitExceededException") => {
@@ -214,6 +234,33 @@ pub async fn deploy(
     )
     .await?;
     Ok((id, result))
+}
+
+/// A deployment of this group with exactly our AppSpec, created since
+/// `since`: the one an ambiguous CreateDeployment made.
+async fn find_created(
+    client: &Client,
+    application: &str,
+    group: &str,
+    content: &AppSpecContent,
+    since: SystemTime,
+) -> Option<String> {
+    let listed = client
+        .list_deployments()
+        .application_name(application)
+        .deployment_group_name(group)
+        .create_time_range(TimeRange::builder().start(DateTime::from(since)).build())
+        .send()
+        .await
+        .ok()?;
+    for id in listed.deployments() {
+        let info = get_deployment(client, id).await.ok()?;
+        let revision = info.revision().and_then(|r| r.app_spec_content());
+        if revision.and_then(|r| r.sha256()) == content.sha256() {
+            return Some(id.clone());
+        }
+    }
+    None
 }
 
 fn appspec_content(appspec: &Value) -> AppSpecContent {

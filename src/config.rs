@@ -138,6 +138,7 @@ impl Config {
         };
         let desired_count = number("desired-count", 0, 100_000);
         let max_failed_tasks = number("max-failed-tasks", 1, 10_000);
+        let max_retries = number("max-retries", 0, 20).unwrap_or(5) as u32;
         let deploy = DeployOptions {
             desired_count,
             force_new_deployment: problems
@@ -161,6 +162,7 @@ impl Config {
             rollback_on_failure: problems
                 .check(parse_bool(inputs, "rollback-on-failure"))
                 .unwrap_or(true),
+            max_retries,
         };
         let codedeploy = CodeDeployOptions {
             application: text(inputs, "codedeploy-application"),
@@ -516,6 +518,7 @@ mod tests {
                 timeout: Duration::from_secs(30 * 60),
                 max_failed_tasks: None,
                 rollback_on_failure: true,
+                max_retries: 5,
             }
         );
     }

@@ -120,6 +120,8 @@ pub const INPUTS: &[InputSpec] = &[
         "complete: wait for CodeDeploy's final state. ready: stop once the new tasks serve the test listener and wait for traffic rerouting."),
     input("wait-for-in-progress", Bool, Value("false"),
         "When the deployment group already has a deployment in progress, wait for it to finish instead of failing."),
+    input("max-retries", Text, Value("5"),
+        "How often an AWS call that failed for a passing reason (throttling, a lost connection, a server error) is retried, with exponential backoff and jitter. A call that changes something is repeated only after checking that it did not take effect."),
     input("dry-run", Bool, Value("false"),
         "Render and show the task definition (and its diff against the current one) without changing anything in AWS."),
     input("github-token", Text, Expression("${{ github.token }}"),

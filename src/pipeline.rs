@@ -49,8 +49,12 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
             return 1;
         }
     };
+    // Before anything else is printed.
     if let Some(token) = &config.github_token {
         runner.add_mask(token);
+    }
+    for (_, value_from) in &config.render.container.secrets {
+        runner.add_mask(value_from);
     }
     match execute(&config, &runner).await {
         Ok(()) => 0,
@@ -82,7 +86,7 @@ struct Release {
 }
 
 async fn execute(config: &Config, runner: &Runner) -> Result<()> {
-    let aws = LazyAws::default();
+    let aws = LazyAws::new(config.deploy.max_retries);
     let current = describe_current(&aws, config).await?;
     let releases = match &config.template {
         Some(source) => {
@@ -326,6 +330,7 @@ async fn deploy_all(
             &config.codedeploy,
             config.deploy.wait.then_some(config.deploy.timeout),
             config.deploy.rollback_on_failure,
+            config.deploy.max_retries,
             runner,
         )
         .await
@@ -487,7 +492,7 @@ fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
 fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(String, Value)>, dry_run: bool) {
     if dry_run {
         runner.group(&format!("Rendered task definition {}", family(rendered)));
-        runner.info(&serde_json::to_string_pretty(rendered).unwrap_or_default());
+        runner.info(&serde_json::to_string_pretty(&render::redacted(rendered)).unwrap_or_default());
         runner.end_group();
     }
     if let Some((name, base)) = base {

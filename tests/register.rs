@@ -146,9 +146,7 @@ fn the_services_current_definition_is_the_default_template() {
     let log = run.log();
     assert!(log.contains("::group::Changes against arn:aws:ecs:us-east-1:123456789012:task-definition/shop:1 (3 changed)"), "{log}");
     assert!(
-        log.contains(
-            "+ containerDefinitions[web].environment[NEW]: {\"name\":\"NEW\",\"value\":\"1\"}"
-        ),
+        log.contains("+ containerDefinitions[web].environment[NEW] (value hidden)"),
         "{log}"
     );
     assert!(log.contains("✔ shop-web: deployment ecs-svc/"), "{log}");
