@@ -18,7 +18,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::aws::{call_once, error_code, error_text, no_retries};
-use crate::deploy::DeployResult;
+use crate::deploy::{DeployOptions, DeployResult};
 use crate::runner::Runner;
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -133,9 +133,7 @@ pub async fn deploy(
     group: &Group,
     appspec: &Value,
     options: &CodeDeployOptions,
-    wait: Option<Duration>,
-    rollback_on_failure: bool,
-    max_retries: u32,
+    deploy: &DeployOptions,
     runner: &Runner,
 ) -> Result<(String, DeployResult)> {
     let (application, group_name) = (&group.application, &group.name);
@@ -143,7 +141,7 @@ pub async fn deploy(
     let id = loop {
         let since = SystemTime::now() - Duration::from_secs(5);
         let created = call_once(
-            max_retries,
+            deploy.max_retries,
             async || {
                 client
                     .create_deployment()
@@ -220,16 +218,16 @@ pub async fn deploy(
         group.service,
         console_url(&region, &id)
     ));
-    let Some(wait) = wait else {
+    if !deploy.wait {
         return Ok((id, DeployResult::Started));
-    };
-    let timeout = wait + group.own_waits;
+    }
+    let timeout = deploy.timeout + group.own_waits;
     let result = follow(
         client,
         &id,
         options.wait_until_ready,
         timeout,
-        rollback_on_failure,
+        deploy.rollback_on_failure,
         runner,
     )
     .await?;

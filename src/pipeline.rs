@@ -328,9 +328,7 @@ async fn deploy_all(
             group,
             &appspec,
             &config.codedeploy,
-            config.deploy.wait.then_some(config.deploy.timeout),
-            config.deploy.rollback_on_failure,
-            config.deploy.max_retries,
+            &config.deploy,
             runner,
         )
         .await
