@@ -330,7 +330,11 @@ pub enum FaultKind {
     Throttle,
     ServerError,
     Slow,
+    /// Closes the connection without answering, before acting on the request.
     Drop,
+    /// Acts on the request, then closes the connection without answering,
+    /// as when an answer is lost on the way back.
+    DropAfter,
     ExpiredToken,
     AccessDenied,
     /// GitHub: 202 {"message": "Auto-merged ..."} with no deployment.
