@@ -4,12 +4,18 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_sdk_codedeploy::types::AutoRollbackEvent;
+use aws_sdk_ecs::types::PropagateTags;
 
 use anyhow::Result;
 
+use crate::codedeploy::CodeDeployOptions;
+use crate::deploy::DeployOptions;
 use crate::env::Env;
 use crate::github::DeploymentSettings;
-use crate::inputs::{parse_bool_literal, split_lines, RawInputs};
+use crate::inputs::{parse_bool_literal, split_lines, RawInputs, INPUTS};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +23,11 @@ pub struct Config {
     pub template: Option<TemplateSource>,
     pub render: RenderSpec,
     pub cluster: String,
-    pub service: Option<String>,
+    pub services: Vec<String>,
+    pub deploy: DeployOptions,
+    pub codedeploy: CodeDeployOptions,
+    /// Where the AppSpec comes from; None: generated from the service.
+    pub appspec: Option<TemplateSource>,
     pub dry_run: bool,
     pub github_token: Option<String>,
     /// The GitHub deployment to report to, when `environment` is given.
@@ -120,9 +130,71 @@ impl Config {
             .check(parse_bool(inputs, "dry-run"))
             .unwrap_or(false);
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
-        let service = text(inputs, "service");
+        let services: Vec<String> = inputs
+            .get("service")
+            .map(|v| split_lines(v).into_iter().map(String::from).collect())
+            .unwrap_or_default();
+        let mut number = |name: &str, min: i32, max: i32| {
+            inputs
+                .get(name)
+                .and_then(|v| problems.check(parse_number(name, v, min, max)))
+        };
+        let desired_count = number("desired-count", 0, 100_000);
+        let max_failed_tasks = number("max-failed-tasks", 1, 10_000);
+        let max_retries = number("max-retries", 0, 20).unwrap_or(5) as u32;
+        let deploy = DeployOptions {
+            desired_count,
+            force_new_deployment: problems
+                .check(parse_bool(inputs, "force-new-deployment"))
+                .unwrap_or(false),
+            enable_ecs_managed_tags: match inputs.get("enable-ecs-managed-tags") {
+                Some(_) => problems.check(parse_bool(inputs, "enable-ecs-managed-tags")),
+                None => None,
+            },
+            propagate_tags: inputs
+                .get("propagate-tags")
+                .and_then(|v| problems.check(parse_propagate_tags(v))),
+            wait: problems
+                .check(parse_bool(inputs, "wait-for-service-stability"))
+                .unwrap_or(true),
+            timeout: inputs
+                .get("wait-for-minutes")
+                .and_then(|v| problems.check(parse_minutes("wait-for-minutes", v)))
+                .unwrap_or(Duration::from_secs(30 * 60)),
+            max_failed_tasks,
+            rollback_on_failure: problems
+                .check(parse_bool(inputs, "rollback-on-failure"))
+                .unwrap_or(true),
+            max_retries,
+        };
+        let codedeploy = CodeDeployOptions {
+            application: text(inputs, "codedeploy-application"),
+            deployment_group: text(inputs, "codedeploy-deployment-group"),
+            deployment_config: text(inputs, "codedeploy-deployment-config"),
+            description: text(inputs, "codedeploy-deployment-description"),
+            auto_rollback_events: inputs
+                .get("codedeploy-auto-rollback-events")
+                .and_then(|v| problems.check(parse_rollback_events(v)))
+                .unwrap_or_default(),
+            wait_until_ready: match inputs.get("codedeploy-wait-until").unwrap_or("complete") {
+                "complete" => false,
+                "ready" => true,
+                other => {
+                    problems.0.push(format!(
+                        "codedeploy-wait-until: {other:?} is not complete or ready"
+                    ));
+                    false
+                }
+            },
+            wait_for_in_progress: problems
+                .check(parse_bool(inputs, "wait-for-in-progress"))
+                .unwrap_or(false),
+        };
+        let appspec = inputs
+            .get("codedeploy-appspec")
+            .and_then(|v| problems.check(parse_appspec_source(v, workspace.map(Path::new))));
         if template.is_none()
-            && service.is_none()
+            && services.is_empty()
             && !problems.0.iter().any(|p| p.starts_with("task-definition"))
         {
             problems.0.push(
@@ -130,12 +202,21 @@ impl Config {
             );
         }
         let github = deployment_settings(inputs, &mut problems);
+        // In the order of the input table, which is action.yml's.
+        problems.0.sort_by_key(|problem| {
+            INPUTS
+                .iter()
+                .position(|spec| problem.starts_with(&format!("{}:", spec.name)))
+        });
         if problems.0.is_empty() {
             Ok(Config {
                 template,
                 render,
                 cluster,
-                service,
+                services,
+                deploy,
+                codedeploy,
+                appspec,
                 dry_run,
                 github_token: text(inputs, "github-token"),
                 github,
@@ -220,6 +301,68 @@ fn pairs(
         .unwrap_or_default()
 }
 
+fn parse_number(name: &str, value: &str, min: i32, max: i32) -> Result<i32, String> {
+    value
+        .parse::<i32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| format!("{name}: {value:?} is not a whole number from {min} to {max}"))
+}
+
+fn parse_rollback_events(value: &str) -> Result<Vec<AutoRollbackEvent>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|event| match event {
+            "DEPLOYMENT_FAILURE" => Ok(AutoRollbackEvent::DeploymentFailure),
+            "DEPLOYMENT_STOP_ON_ALARM" => Ok(AutoRollbackEvent::DeploymentStopOnAlarm),
+            "DEPLOYMENT_STOP_ON_REQUEST" => Ok(AutoRollbackEvent::DeploymentStopOnRequest),
+            other => Err(format!(
+                "codedeploy-auto-rollback-events: {other:?} is not one of DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST"
+            )),
+        })
+        .collect()
+}
+
+/// An AppSpec is a file or an S3 object, never an ECS resource.
+fn parse_appspec_source(value: &str, workspace: Option<&Path>) -> Result<TemplateSource, String> {
+    match parse_template_source(value, workspace) {
+        Ok(TemplateSource::Ecs(_)) | Err(_) if !value.starts_with("s3://") => {
+            Ok(TemplateSource::File {
+                shown: value.to_owned(),
+                path: workspace.map_or_else(|| PathBuf::from(value), |w| w.join(value)),
+            })
+        }
+        Err(problem) => Err(problem.replace("task-definition:", "codedeploy-appspec:")),
+        Ok(source) => Ok(source),
+    }
+}
+
+/// Minutes, fractions allowed, up to GitHub's six-hour job limit.
+fn parse_minutes(name: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|m| *m > 0.0 && *m <= 360.0)
+        .map(|m| Duration::from_secs_f64(m * 60.0))
+        .ok_or_else(|| {
+            format!("{name}: {value:?} is not a number of minutes above 0 and at most 360")
+        })
+}
+
+fn parse_propagate_tags(value: &str) -> Result<PropagateTags, String> {
+    match value {
+        "TASK_DEFINITION" => Ok(PropagateTags::TaskDefinition),
+        "SERVICE" => Ok(PropagateTags::Service),
+        "NONE" => Ok(PropagateTags::None),
+        _ => Err(format!(
+            "propagate-tags: {value:?} is not one of TASK_DEFINITION, SERVICE, NONE"
+        )),
+    }
+}
+
+/// Only called for inputs with a default or known to be set.
 fn parse_bool(inputs: &RawInputs, name: &str) -> Result<bool, String> {
     let value = inputs.get(name).unwrap_or("false");
     parse_bool_literal(value).ok_or_else(|| {
@@ -416,6 +559,40 @@ mod tests {
         assert_eq!(config.render.container_names, ["web", "worker"]);
         assert_eq!(config.cluster, "default");
         assert!(!config.dry_run);
+        assert!(config.services.is_empty());
+        assert_eq!(
+            config.deploy,
+            DeployOptions {
+                desired_count: None,
+                force_new_deployment: false,
+                enable_ecs_managed_tags: None,
+                propagate_tags: None,
+                wait: true,
+                timeout: Duration::from_secs(30 * 60),
+                max_failed_tasks: None,
+                rollback_on_failure: true,
+                max_retries: 5,
+            }
+        );
+    }
+
+    #[test]
+    fn services_are_one_per_line() {
+        let config = config(&[
+            (
+                "INPUT_SERVICE",
+                "web
+
+ worker 
+",
+            ),
+            ("INPUT_DESIRED-COUNT", "4"),
+            ("INPUT_PROPAGATE-TAGS", "SERVICE"),
+        ])
+        .unwrap();
+        assert_eq!(config.services, ["web", "worker"]);
+        assert_eq!(config.deploy.desired_count, Some(4));
+        assert_eq!(config.deploy.propagate_tags, Some(PropagateTags::Service));
     }
 
     #[test]
@@ -546,8 +723,23 @@ mod tests {
                 "ref: needs environment, the GitHub environment to report the deployment to",
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_ENVIRONMENT", "staging"), ("INPUT_TRANSIENT-ENVIRONMENT", "yes")], &[
-                "transient-environment: \"yes\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
                 "github-token: empty, but environment needs a token that may write deployments (in a workflow the default is the job's token)",
+                "transient-environment: \"yes\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_DESIRED-COUNT", "two"), ("INPUT_WAIT-FOR-MINUTES", "0"), ("INPUT_MAX-FAILED-TASKS", "-1")], &[
+                "desired-count: \"two\" is not a whole number from 0 to 100000",
+                "wait-for-minutes: \"0\" is not a number of minutes above 0 and at most 360",
+                "max-failed-tasks: \"-1\" is not a whole number from 1 to 10000",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_CODEDEPLOY-APPSPEC", "s3://only-bucket"), ("INPUT_CODEDEPLOY-AUTO-ROLLBACK-EVENTS", "DEPLOYMENT_FAILURE, ON_FIRE"), ("INPUT_CODEDEPLOY-WAIT-UNTIL", "done")], &[
+                "codedeploy-appspec: \"s3://only-bucket\" is not an S3 object; use s3://bucket/key",
+                "codedeploy-auto-rollback-events: \"ON_FIRE\" is not one of DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST",
+                "codedeploy-wait-until: \"done\" is not complete or ready",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_PROPAGATE-TAGS", "service"), ("INPUT_WAIT-FOR-SERVICE-STABILITY", "no"), ("INPUT_ENABLE-ECS-MANAGED-TAGS", "1")], &[
+                "wait-for-service-stability: \"no\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+                "enable-ecs-managed-tags: \"1\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+                "propagate-tags: \"service\" is not one of TASK_DEFINITION, SERVICE, NONE",
             ]),
         ];
         for (env, expected) in cases {

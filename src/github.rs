@@ -98,10 +98,10 @@ pub fn truncate(text: &str, limit: usize) -> String {
 
 /// What the run deploys, in words: "shop-web on prod".
 fn target(config: &Config) -> String {
-    match (&config.service, &config.template) {
-        (Some(service), _) => format!("{service} on {}", config.cluster),
-        (None, Some(template)) => format!("the task definition from {template}"),
-        (None, None) => "the task definition".to_owned(),
+    match (config.services.as_slice(), &config.template) {
+        ([], Some(template)) => format!("the task definition from {template}"),
+        ([], None) => "the task definition".to_owned(),
+        (services, _) => format!("{} on {}", services.join(", "), config.cluster),
     }
 }
 
@@ -147,7 +147,7 @@ pub fn deployment_request(
         "description": truncate(&format!("ecs-deploy: {}", target(config)), DESCRIPTION_LIMIT),
         "payload": {
             "cluster": config.cluster,
-            "services": config.service.iter().collect::<Vec<_>>(),
+            "services": config.services,
             "images": images,
             REQUEST_ID_KEY: request_id,
         },

@@ -2,8 +2,11 @@
 //! one GitHub Actions step. `pipeline::run` is the whole program; the other
 //! modules are its steps and edges (see ARCHITECTURE.md).
 
+pub mod appspec;
 pub mod aws;
+pub mod codedeploy;
 pub mod config;
+pub mod deploy;
 pub mod diff;
 pub mod ecs;
 pub mod env;
@@ -16,3 +19,4 @@ pub mod runner;
 pub mod s3;
 pub mod summary;
 pub mod template;
+pub mod verdict;

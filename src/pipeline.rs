@@ -1,7 +1,7 @@
-//! One run of ecs-deploy, step by step: inputs → template → render →
-//! (dry run: show and stop) → register. Each step is a function of the
-//! previous one's result; AWS is reached through `LazyAws` only by the steps
-//! that need it.
+//! One run of ecs-deploy, step by step: inputs → services as they are →
+//! template → render → (dry run: show and stop) → register → deploy and
+//! judge. Each step is a function of the previous one's result; AWS is
+//! reached through `LazyAws` only by the steps that need it.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -9,15 +9,19 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
+use aws_sdk_ecs::types::Service;
+
 use crate::aws::LazyAws;
 use crate::config::{Config, TemplateSource};
+use crate::deploy::{self, DeployResult, Deployed, Target};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
+use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::summary::{task_definition_link, Summary};
 use crate::template::{self, ParseError};
-use crate::{diff, ecs, github};
+use crate::{appspec, codedeploy, diff, ecs, github};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -47,8 +51,12 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
             return 1;
         }
     };
+    // Before anything else is printed.
     if let Some(token) = &config.github_token {
         runner.add_mask(token);
+    }
+    for (_, value_from) in &config.render.container.secrets {
+        runner.add_mask(value_from);
     }
     let mut summary = Summary::default();
     let result = tracked(&config, env, &runner, &mut summary).await;
@@ -77,83 +85,406 @@ async fn tracked(config: &Config, env: &Env, runner: &Runner, summary: &mut Summ
     result
 }
 
-/// The task definition a service runs now, described.
+/// A service as it is before the deployment, with the definition it runs.
 struct Current {
-    arn: String,
-    definition: Value,
+    service: Service,
+    task_definition_arn: String,
+    task_definition: Value,
+}
+
+/// One rendered task definition and the services (indexes into
+/// `config.services`) that will run it: one for a shared template, one per
+/// service when each starts from its own current definition.
+struct Release {
+    rendered: Value,
+    services: Vec<usize>,
+    path: PathBuf,
 }
 
 async fn execute(config: &Config, runner: &Runner, summary: &mut Summary) -> Result<()> {
-    let aws = LazyAws::default();
-    describe_inputs(summary, config);
+    let aws = LazyAws::new(config.deploy.max_retries);
     let started = Instant::now();
-    let current = match &config.service {
-        Some(service) => Some(current_task_definition(&aws, &config.cluster, service).await?),
-        None => None,
+    let current = describe_current(&aws, config).await?;
+    let releases = match &config.template {
+        Some(source) => {
+            let template = template::load(source, &aws)
+                .await
+                .with_context(|| format!("failed to load the task definition template {source}"))?;
+            let rendered = render_template(template.clone(), config)?;
+            let base = match source {
+                TemplateSource::Ecs(id) if current.is_empty() => {
+                    Some((id.clone(), render::normalize(template)))
+                }
+                _ => None,
+            };
+            show_rendered(runner, &rendered, base, config.dry_run);
+            vec![release(runner, rendered, (0..current.len()).collect())?]
+        }
+        None => {
+            let definitions: Vec<&Value> = current.iter().map(|c| &c.task_definition).collect();
+            check_containers_exist(config, &definitions)?;
+            let mut releases = Vec::new();
+            for (i, definition) in definitions.into_iter().enumerate() {
+                let spec = render::restrict_to(&config.render, definition);
+                let rendered = render::render(definition.clone(), &spec).with_context(|| {
+                    format!(
+                        "failed to render the task definition {}",
+                        family(definition)
+                    )
+                })?;
+                releases.push(release(runner, rendered, vec![i])?);
+            }
+            releases
+        }
     };
-    let template = match (&config.template, &current) {
-        (Some(source), _) => template::load(source, &aws)
-            .await
-            .with_context(|| format!("failed to load the task definition template {source}"))?,
-        (None, Some(current)) => current.definition.clone(),
-        (None, None) => unreachable!("configuration requires task-definition or service"),
-    };
-    let rendered = render::render(template.clone(), &config.render)
-        .with_context(|| format!("failed to render the task definition {}", family(&template)))?;
+    for release in &releases {
+        if config.template.is_none() {
+            show_rendered(runner, &release.rendered, None, config.dry_run);
+        }
+        for &i in &release.services {
+            let base = render::normalize(current[i].task_definition.clone());
+            show_diff(
+                runner,
+                &release.rendered,
+                &current[i].task_definition_arn,
+                &base,
+            );
+        }
+    }
     summary.add_step("render", started.elapsed());
-    let path = write_rendered(runner, &rendered)?;
-    runner.set_output("task-definition", &path.display().to_string())?;
-
-    // Compare with what runs now; an ECS template is itself the current one.
-    let base = match (&current, &config.template) {
-        (Some(current), _) => Some((
-            current.arn.as_str(),
-            render::normalize(current.definition.clone()),
-        )),
-        (None, Some(TemplateSource::Ecs(id))) => Some((id.as_str(), render::normalize(template))),
-        _ => None,
-    };
-    show_rendered(
-        runner,
-        &rendered,
-        base.as_ref().map(|(name, value)| (*name, value)),
-        config.dry_run,
-    );
+    runner.set_output(
+        "task-definition",
+        &by_service(config, &releases, |r| {
+            releases[r].path.display().to_string()
+        }),
+    )?;
 
     if config.dry_run {
-        runner.notice(&format!(
-            "Dry run: task definition {} was rendered to {} and not registered.",
-            family(&rendered),
-            path.display()
-        ));
-        describe_rendered(summary, &rendered, None, current.as_ref());
+        for release in &releases {
+            runner.notice(&format!(
+                "Dry run: task definition {} was rendered to {} and not registered.",
+                family(&release.rendered),
+                release.path.display()
+            ));
+        }
+        describe_run(summary, config, &releases, &[], &current, &[]);
         return Ok(());
     }
 
+    let codedeploy_groups = codedeploy_preflight(&aws, config, &current).await?;
     let started = Instant::now();
     let ecs = &aws.get().await.ecs;
-    let registered = ecs::register_task_definition(ecs, &rendered).await?;
-    summary.add_step("register", started.elapsed());
-    runner.set_output("task-definition-arn", &registered.arn)?;
-    runner.info(&format!("Registered {}", registered.arn));
-    describe_rendered(summary, &rendered, Some(&registered), current.as_ref());
-    if let Some(service) = &config.service {
-        runner.notice(&format!(
-            "Service {service} was not updated: ecs-deploy registered the task definition only."
-        ));
+    let mut registered = Vec::new();
+    for release in &releases {
+        let revision = ecs::register_task_definition(ecs, &release.rendered).await?;
+        runner.info(&format!("Registered {}", revision.arn));
+        registered.push(revision);
     }
-    Ok(())
+    summary.add_step("register", started.elapsed());
+    runner.set_output(
+        "task-definition-arn",
+        &by_service(config, &releases, |r| registered[r].arn.clone()),
+    )?;
+    if config.services.is_empty() {
+        describe_run(summary, config, &releases, &registered, &current, &[]);
+        return Ok(());
+    }
+
+    runner.set_output(
+        "previous-task-definition-arn",
+        &by_service_index(config, |i| current[i].task_definition_arn.clone()),
+    )?;
+    let mut ecs_targets: Vec<Target> = Vec::new();
+    let mut codedeploy_targets: Vec<(usize, String)> = Vec::new();
+    for (release, revision) in releases.iter().zip(&registered) {
+        for &i in &release.services {
+            if deploy::is_codedeploy(&current[i].service) {
+                codedeploy_targets.push((i, revision.arn.clone()));
+            } else {
+                ecs_targets.push(deploy::target_for(&current[i].service, &revision.arn));
+            }
+        }
+    }
+    runner.group("Deployment");
+    let started = Instant::now();
+    let deployed = deploy_all(
+        &aws,
+        config,
+        &current,
+        ecs_targets,
+        codedeploy_targets,
+        &codedeploy_groups,
+        runner,
+    )
+    .await;
+    runner.end_group();
+    summary.add_step("deploy", started.elapsed());
+    let mut deployed = deployed?;
+    // Targets were built release by release; report in the input's order.
+    deployed.sort_by_key(|d| config.services.iter().position(|s| *s == d.service));
+    let id_of = |codedeploy: bool| {
+        let deployed = &deployed;
+        move |i: usize| {
+            let d = &deployed[i];
+            if d.via_codedeploy == codedeploy {
+                d.deployment_id.clone()
+            } else {
+                String::new()
+            }
+        }
+    };
+    if deployed.iter().any(|d| !d.via_codedeploy) {
+        runner.set_output("ecs-deployment-id", &by_service_index(config, id_of(false)))?;
+        runner.set_output(
+            "ecs-service-deployment-arn",
+            &by_service_index(config, |i| {
+                deployed[i]
+                    .service_deployment_arn
+                    .clone()
+                    .unwrap_or_default()
+            }),
+        )?;
+    }
+    if deployed.iter().any(|d| d.via_codedeploy) {
+        runner.set_output(
+            "codedeploy-deployment-id",
+            &by_service_index(config, id_of(true)),
+        )?;
+    }
+    describe_run(summary, config, &releases, &registered, &current, &deployed);
+    report_verdicts(runner, &deployed)
 }
 
-async fn current_task_definition(aws: &LazyAws, cluster: &str, service: &str) -> Result<Current> {
+/// For CODE_DEPLOY services, before anything is registered: the AppSpec
+/// (read and checked, or generated per service) and the deployment group.
+struct CodeDeployPlan {
+    appspec: Option<Value>,
+    groups: Vec<codedeploy::Group>,
+}
+
+async fn codedeploy_preflight(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+) -> Result<CodeDeployPlan> {
+    let services: Vec<&Current> = current
+        .iter()
+        .filter(|c| deploy::is_codedeploy(&c.service))
+        .collect();
+    let mut plan = CodeDeployPlan {
+        appspec: None,
+        groups: Vec::new(),
+    };
+    if services.is_empty() {
+        return Ok(plan);
+    }
+    match &config.appspec {
+        Some(source) => {
+            let document = template::load_document(source, aws)
+                .await
+                .with_context(|| format!("failed to load the AppSpec {source}"))?;
+            appspec::set_task_definition(&mut document.clone(), "")
+                .with_context(|| format!("the AppSpec {source} cannot be used"))?;
+            plan.appspec = Some(document);
+        }
+        None => {
+            for c in &services {
+                appspec::generate(&c.service, "")?;
+            }
+        }
+    }
+    let client = &aws.get().await.codedeploy;
+    for c in services {
+        let service = c.service.service_name().unwrap_or_default();
+        plan.groups.push(
+            codedeploy::preflight(client, &config.cluster, service, &config.codedeploy).await?,
+        );
+    }
+    Ok(plan)
+}
+
+/// ECS services through one poll loop, then CODE_DEPLOY services through
+/// CodeDeploy.
+async fn deploy_all(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+    ecs_targets: Vec<Target>,
+    codedeploy_targets: Vec<(usize, String)>,
+    plan: &CodeDeployPlan,
+    runner: &Runner,
+) -> Result<Vec<Deployed>> {
+    let clients = aws.get().await;
+    let mut deployed = Vec::new();
+    if !ecs_targets.is_empty() {
+        deployed = deploy::deploy(
+            &clients.ecs,
+            &config.cluster,
+            &ecs_targets,
+            &config.deploy,
+            runner,
+        )
+        .await?;
+    }
+    for (i, arn) in codedeploy_targets {
+        let service = &config.services[i];
+        let group = plan
+            .groups
+            .iter()
+            .find(|g| g.service == *service)
+            .expect("every CODE_DEPLOY service passed preflight");
+        let appspec = match &plan.appspec {
+            Some(template) => {
+                let mut document = template.clone();
+                appspec::set_task_definition(&mut document, &arn)?;
+                document
+            }
+            None => appspec::generate(&current[i].service, &arn)?,
+        };
+        let (id, result) = codedeploy::deploy(
+            &clients.codedeploy,
+            group,
+            &appspec,
+            &config.codedeploy,
+            &config.deploy,
+            runner,
+        )
+        .await
+        .with_context(|| format!("CodeDeploy deployment of service {service}"))?;
+        deployed.push(Deployed {
+            service: service.clone(),
+            deployment_id: id,
+            via_codedeploy: true,
+            service_deployment_arn: None,
+            result,
+            stopped_tasks: Vec::new(),
+        });
+    }
+    Ok(deployed)
+}
+
+async fn describe_current(aws: &LazyAws, config: &Config) -> Result<Vec<Current>> {
+    if config.services.is_empty() {
+        return Ok(Vec::new());
+    }
     let ecs = &aws.get().await.ecs;
-    let described = ecs::describe_service(ecs, cluster, service).await?;
-    let arn = described
-        .task_definition()
-        .with_context(|| format!("service {service} has no task definition"))?
-        .to_owned();
-    let definition = template::unwrap_described(ecs::describe_task_definition(ecs, &arn).await?);
-    Ok(Current { arn, definition })
+    let services = ecs::describe_services_or_fail(ecs, &config.cluster, &config.services).await?;
+    let mut current = Vec::new();
+    for service in services {
+        deploy::check_deployable(&service, &config.cluster)?;
+        let name = service.service_name().unwrap_or_default().to_owned();
+        let arn = service
+            .task_definition()
+            .with_context(|| format!("service {name} has no task definition"))?
+            .to_owned();
+        let definition = template::unwrap_described(
+            ecs::describe_task_definition(ecs, &arn)
+                .await
+                .with_context(|| {
+                    format!("failed to read the task definition service {name} runs")
+                })?,
+        );
+        current.push(Current {
+            service,
+            task_definition_arn: arn,
+            task_definition: definition,
+        });
+    }
+    Ok(current)
+}
+
+/// With several services' own definitions, a container named in the inputs
+/// must exist in at least one of them (a typo must not pass silently).
+fn check_containers_exist(config: &Config, definitions: &[&Value]) -> Result<()> {
+    let unmatched = render::unmatched_containers(&config.render, definitions);
+    if unmatched.is_empty() || definitions.len() < 2 {
+        return Ok(());
+    }
+    let known: Vec<String> = definitions
+        .iter()
+        .map(|d| format!("{} ({})", family(d), render::container_names(d).join(", ")))
+        .collect();
+    anyhow::bail!(
+        "container {} is in none of the services' task definitions: {}",
+        unmatched
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        known.join("; ")
+    )
+}
+
+fn render_template(template: Value, config: &Config) -> Result<Value> {
+    let family = family(&template).to_owned();
+    render::render(template, &config.render)
+        .with_context(|| format!("failed to render the task definition {family}"))
+}
+
+fn release(runner: &Runner, rendered: Value, services: Vec<usize>) -> Result<Release> {
+    let path = write_rendered(runner, &rendered)?;
+    Ok(Release {
+        rendered,
+        services,
+        path,
+    })
+}
+
+/// One value, or with several services a JSON object by service name.
+fn by_service_index(config: &Config, value: impl Fn(usize) -> String) -> String {
+    if config.services.len() <= 1 {
+        return value(0);
+    }
+    let object: serde_json::Map<String, Value> = config
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), Value::String(value(i))))
+        .collect();
+    Value::Object(object).to_string()
+}
+
+/// Like `by_service_index`, for a value of each release (given its index).
+fn by_service(config: &Config, releases: &[Release], value: impl Fn(usize) -> String) -> String {
+    if releases.len() == 1 {
+        return value(0);
+    }
+    by_service_index(config, |service| {
+        let release = releases
+            .iter()
+            .position(|r| r.services.contains(&service))
+            .expect("every service has a release");
+        value(release)
+    })
+}
+
+fn report_verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
+    let mut failures = Vec::new();
+    for d in deployed {
+        match &d.result {
+            DeployResult::Succeeded => runner.info(&format!(
+                "✔ {}: deployment {} completed",
+                d.service, d.deployment_id
+            )),
+            DeployResult::Ready => runner.info(&format!(
+                "✔ {}: deployment {} is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)",
+                d.service, d.deployment_id
+            )),
+            DeployResult::Started => runner.info(&format!(
+                "{}: deployment {} started; not waiting (wait-for-service-stability is false)",
+                d.service, d.deployment_id
+            )),
+            DeployResult::Failed(reason) => {
+                runner.info(&format!("✘ {}: {reason}", d.service));
+                failures.push(format!("service {}: {reason}", d.service));
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failed(format!("deployment failed: {}", failures.join("; "))).into())
+    }
 }
 
 fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
@@ -174,61 +505,92 @@ fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(&str, &Value)>, dry_run: bool) {
+fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(String, Value)>, dry_run: bool) {
     if dry_run {
         runner.group(&format!("Rendered task definition {}", family(rendered)));
-        runner.info(&serde_json::to_string_pretty(rendered).unwrap_or_default());
+        runner.info(&serde_json::to_string_pretty(&render::redacted(rendered)).unwrap_or_default());
         runner.end_group();
     }
     if let Some((name, base)) = base {
-        let changes = diff::diff(base, rendered);
-        runner.group(&format!(
-            "Changes against {name} ({} changed)",
-            changes.len()
-        ));
-        if changes.is_empty() {
-            runner.info("no changes");
-        }
-        for change in &changes {
-            runner.info(&change.to_string());
-        }
-        runner.end_group();
+        show_diff(runner, rendered, &name, &base);
     }
 }
 
-/// What the run was asked to do, known before any step can fail.
-fn describe_inputs(summary: &mut Summary, config: &Config) {
-    if let Some(service) = &config.service {
-        summary.add(
-            "Service",
-            format!("`{service}` on cluster `{}`", config.cluster),
-        );
+fn show_diff(runner: &Runner, rendered: &Value, name: &str, base: &Value) {
+    let changes = diff::diff(base, rendered);
+    runner.group(&format!(
+        "Changes against {name} ({} changed)",
+        changes.len()
+    ));
+    if changes.is_empty() {
+        runner.info("no changes");
+    }
+    for change in &changes {
+        runner.info(&change.to_string());
+    }
+    runner.end_group();
+}
+
+fn describe_run(
+    summary: &mut Summary,
+    config: &Config,
+    releases: &[Release],
+    registered: &[ecs::Registered],
+    current: &[Current],
+    deployed: &[Deployed],
+) {
+    for (i, release) in releases.iter().enumerate() {
+        let name = match registered.get(i) {
+            Some(r) => task_definition_link(&r.arn),
+            None => format!(
+                "`{}` rendered, not registered (dry run)",
+                family(&release.rendered)
+            ),
+        };
+        summary.add("Task definition", name);
     }
     if let Some(source) = &config.template {
         summary.add("Template", format!("`{source}`"));
     }
-}
-
-fn describe_rendered(
-    summary: &mut Summary,
-    rendered: &Value,
-    registered: Option<&ecs::Registered>,
-    current: Option<&Current>,
-) {
-    let old = current.map(|current| format!("{} → ", task_definition_link(&current.arn)));
-    let new = match registered {
-        Some(registered) => task_definition_link(&registered.arn),
-        None => format!("`{}` rendered, not registered (dry run)", family(rendered)),
-    };
-    summary.add(
-        "Task definition",
-        format!("{}{new}", old.unwrap_or_default()),
-    );
-    for container in rendered["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for (i, current) in current.iter().enumerate() {
+        let name = &config.services[i];
+        let result = match deployed
+            .iter()
+            .find(|d| d.service == *name)
+            .map(|d| &d.result)
+        {
+            Some(DeployResult::Succeeded) => "deployed".to_owned(),
+            Some(DeployResult::Started) => "deployment started".to_owned(),
+            Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
+            Some(DeployResult::Failed(reason)) => format!("**failed**: {reason}"),
+            None => "not deployed".to_owned(),
+        };
+        let new = releases
+            .iter()
+            .position(|release| release.services.contains(&i))
+            .and_then(|r| registered.get(r))
+            .map(|revision| format!(" → {}", task_definition_link(&revision.arn)))
+            .unwrap_or_default();
+        summary.add(
+            format!("Service `{name}`"),
+            format!(
+                "{}{new}: {result}",
+                task_definition_link(&current.task_definition_arn)
+            ),
+        );
+    }
+    for d in deployed {
+        for line in &d.stopped_tasks {
+            summary.add(format!("Stopped tasks of `{}`", d.service), line.clone());
+        }
+    }
+    let images = releases.iter().flat_map(|r| {
+        r.rendered["containerDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+    });
+    for container in images {
         summary.add(
             format!("Image of `{}`", container["name"].as_str().unwrap_or("?")),
             format!("`{}`", container["image"].as_str().unwrap_or("(none)")),

@@ -24,8 +24,8 @@ use serde_json::Value;
 
 pub use scenario::{
     CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, Fault, FaultKind, GithubSetup,
-    InProgressDeployment, RolloutOutcome, RolloutTimeline, S3ObjectSetup, Scenario, ServiceSetup,
-    TaskOutcome, TaskTimeline, Timelines,
+    InProgressDeployment, Rehearsal, RolloutOutcome, RolloutTimeline, S3ObjectSetup, Scenario,
+    ServiceSetup, TaskOutcome, TaskTimeline, Timelines,
 };
 
 use server::Shared;
@@ -187,6 +187,12 @@ impl Sim {
             .into_iter()
             .map(|(key, value)| (key.to_string(), value))
             .collect()
+    }
+
+    /// Time since the simulator started, on the clock of `Call::at`, so that
+    /// a test can tell which calls came before or after a moment.
+    pub fn elapsed(&self) -> Duration {
+        self.shared.clock.elapsed()
     }
 
     /// Every request received, in order.

@@ -2,6 +2,7 @@
 //! shapes), how it behaves over time (timelines) and which requests fail
 //! (faults). See sim/README.md for the format.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -36,6 +37,9 @@ pub struct Scenario {
     pub timelines: Timelines,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// How `ecs-deploy-sim rehearse` runs ecs-deploy against this scenario.
+    #[serde(default)]
+    pub rehearsal: Rehearsal,
 }
 
 fn default_region() -> String {
@@ -189,6 +193,9 @@ pub struct RolloutTimeline {
     pub failed_tasks: Option<u32>,
     #[serde(default = "exit_one")]
     pub exit_code: i64,
+    /// tasksFail: lines each failing task writes to its awslogs streams before it exits.
+    #[serde(default)]
+    pub logs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -323,7 +330,11 @@ pub enum FaultKind {
     Throttle,
     ServerError,
     Slow,
+    /// Closes the connection without answering, before acting on the request.
     Drop,
+    /// Acts on the request, then closes the connection without answering,
+    /// as when an answer is lost on the way back.
+    DropAfter,
     ExpiredToken,
     AccessDenied,
     /// GitHub: 202 {"message": "Auto-merged ..."} with no deployment.
@@ -332,4 +343,16 @@ pub enum FaultKind {
     Conflict,
     /// GitHub: 422 validation failed.
     Unprocessable,
+}
+
+/// The action's inputs and workspace files for a rehearsal.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rehearsal {
+    /// Input name (as in action.yml) -> value.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    /// Workspace-relative path -> content.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
 }

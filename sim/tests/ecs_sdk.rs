@@ -14,6 +14,7 @@ fn web_container(image: &str) -> ContainerDefinition {
         .name("web")
         .image(image)
         .essential(true)
+        .memory(512)
         .environment(KeyValuePair::builder().name("MODE").value("prod").build())
         .log_configuration(
             LogConfiguration::builder()
@@ -143,7 +144,7 @@ fn keeps_registration_bodies_exactly_as_sent() {
     let sim = start(WEB);
     let body = serde_json::json!({
         "family": "api",
-        "containerDefinitions": [{"name": "api", "image": "api:1", "futureField": {"x": 1}}],
+        "containerDefinitions": [{"name": "api", "image": "api:1", "memory": 256, "futureField": {"x": 1}}],
         "someNewTopLevelField": true,
     });
     let response = reqwest::blocking::Client::new()
@@ -263,4 +264,33 @@ async fn describes_services_and_reports_missing_ones() {
         no_cluster.is_cluster_not_found_exception(),
         "{no_cluster:?}"
     );
+}
+
+/// On a current-thread runtime too, as a plain #[tokio::test] has.
+#[tokio::test]
+async fn describes_clusters_and_lists_services() {
+    let sim = start(WEB);
+    let before = sim.elapsed();
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let clusters = ecs
+        .describe_clusters()
+        .clusters("prod")
+        .clusters("ghost")
+        .send()
+        .await
+        .unwrap();
+    let cluster = &clusters.clusters()[0];
+    assert_eq!(cluster.cluster_name(), Some("prod"));
+    assert_eq!(cluster.status(), Some("ACTIVE"));
+    assert_eq!(cluster.active_services_count(), 1);
+    assert_eq!(clusters.failures()[0].reason(), Some("MISSING"));
+    let services = ecs.list_services().cluster("prod").send().await.unwrap();
+    assert_eq!(
+        services.service_arns(),
+        ["arn:aws:ecs:us-east-1:123456789012:service/prod/web"]
+    );
+    let calls = sim.calls();
+    assert!(calls
+        .iter()
+        .all(|call| call.at >= before && call.at <= sim.elapsed()));
 }

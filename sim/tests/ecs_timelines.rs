@@ -39,6 +39,11 @@ services:
     serviceName: worker
     taskDefinition: web:1
     desiredCount: 1
+  - cluster: prod
+    serviceName: bluegreen
+    taskDefinition: web:1
+    desiredCount: 2
+    deploymentConfiguration: {{strategy: BLUE_GREEN, bakeTimeInMinutes: 0}}
 timelines:
 {timelines}
 "#
@@ -387,6 +392,19 @@ async fn run_task_is_idempotent_and_its_logs_arrive_while_it_runs() {
     );
     assert!(task.started_at().is_some() && task.stopped_at().is_some());
 
+    let streams = logs
+        .describe_log_streams()
+        .log_group_name("/ecs/migrate")
+        .log_stream_name_prefix("run/app/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        streams.log_streams()[0].log_stream_name(),
+        Some(stream.as_str())
+    );
+    assert!(streams.log_streams()[0].last_event_timestamp().is_some());
+
     let filtered = logs
         .filter_log_events()
         .log_group_name("/ecs/migrate")
@@ -536,4 +554,141 @@ async fn stop_task_stops_a_running_task() {
         .await
         .unwrap();
     assert!(running.task_arns().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_deployments_move_through_their_lifecycle_stages() {
+    let sim = world(
+        "  deployments: [{cluster: prod, service: bluegreen, outcome: complete, seconds: 1.8}]",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    ecs.update_service()
+        .cluster("prod")
+        .service("bluegreen")
+        .task_definition("web:2")
+        .send()
+        .await
+        .unwrap();
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("prod")
+        .service("bluegreen")
+        .send()
+        .await
+        .unwrap();
+    let arn = listed.service_deployments()[0]
+        .service_deployment_arn()
+        .unwrap()
+        .to_string();
+    let order = [
+        "PRE_SCALE_UP",
+        "SCALE_UP",
+        "POST_SCALE_UP",
+        "TEST_TRAFFIC_SHIFT",
+        "POST_TEST_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+        "BAKE_TIME",
+        "CLEAN_UP",
+    ];
+    let mut seen: Vec<usize> = Vec::new();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let finished = loop {
+        let described = ecs
+            .describe_service_deployments()
+            .service_deployment_arns(&arn)
+            .send()
+            .await
+            .unwrap();
+        let deployment = described.service_deployments()[0].clone();
+        let stage = deployment.lifecycle_stage().unwrap().as_str().to_string();
+        let position = order.iter().position(|s| *s == stage).unwrap();
+        if seen.last() != Some(&position) {
+            seen.push(position);
+        }
+        let target = deployment.target_service_revision().unwrap();
+        let production = target.requested_production_traffic_weight().unwrap();
+        let shifted = position >= 5;
+        assert_eq!(production, if shifted { 100.0 } else { 0.0 }, "at {stage}");
+        if deployment.status() == Some(&ServiceDeploymentStatus::Successful) {
+            break true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(finished);
+    assert!(
+        seen.windows(2).all(|pair| pair[0] < pair[1]),
+        "stages went back: {seen:?}"
+    );
+    assert!(seen.len() >= 4, "saw too few stages: {seen:?}");
+    assert_eq!(seen.last(), Some(&8));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stopping_a_service_deployment_rolls_it_back() {
+    let sim = world(
+        "  deployments: [{cluster: prod, service: worker, outcome: tasksFail, seconds: 0.2}]",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    ecs.update_service()
+        .cluster("prod")
+        .service("worker")
+        .task_definition("web:2")
+        .send()
+        .await
+        .unwrap();
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("prod")
+        .service("worker")
+        .send()
+        .await
+        .unwrap();
+    let arn = listed.service_deployments()[0]
+        .service_deployment_arn()
+        .unwrap()
+        .to_string();
+    let stopped = ecs
+        .stop_service_deployment()
+        .service_deployment_arn(&arn)
+        .stop_type(aws_sdk_ecs::types::StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.service_deployment_arn(), Some(arn.as_str()));
+    assert!(
+        eventually(DEADLINE, || async {
+            let described = ecs
+                .describe_service_deployments()
+                .service_deployment_arns(&arn)
+                .send()
+                .await
+                .unwrap();
+            described.service_deployments()[0].status()
+                == Some(&ServiceDeploymentStatus::RollbackSuccessful)
+        })
+        .await
+    );
+    let services = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("worker")
+        .send()
+        .await
+        .unwrap();
+    assert!(services.services()[0]
+        .task_definition()
+        .unwrap()
+        .ends_with("task-definition/web:1"));
+    let again = ecs
+        .stop_service_deployment()
+        .service_deployment_arn(&arn)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(again.is_conflict_exception(), "{again:?}");
 }
