@@ -338,3 +338,39 @@ fn a_dry_run_creates_no_deployment() {
         .stdout
         .contains("no GitHub deployment to staging was created"));
 }
+
+#[test]
+fn a_circuit_breaker_rollback_is_reported_as_failure() {
+    let sim = sim(r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{name: web, image: "shop:1", essential: true}]
+services:
+  - cluster: prod
+    serviceName: shop-web
+    taskDefinition: shop:1
+    desiredCount: 2
+    deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: true}}
+timelines:
+  deployments:
+    - {cluster: prod, service: shop-web, outcome: tasksFail, seconds: 0.2}
+"#);
+    let run = Job::new(Some(&sim)).run(&inputs(&[]));
+    assert_eq!(run.code, 1, "{}", run.log());
+    let deployment = only_deployment(&sim);
+    assert_eq!(states(&deployment), ["in_progress", "failure"]);
+    let description = deployment["statuses"][0]["description"].as_str().unwrap();
+    assert!(
+        description
+            .starts_with("Failed: deployment failed: service shop-web: ECS rolled back to shop:1"),
+        "{description}"
+    );
+    assert!(description.chars().count() <= 140, "{description}");
+    assert!(
+        run.summary.contains("| Result | ❌ failed |"),
+        "{}",
+        run.summary
+    );
+    assert!(run.summary.contains(": `failure` |"), "{}", run.summary);
+}
