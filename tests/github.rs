@@ -271,6 +271,28 @@ fn a_failed_create_is_looked_up_before_it_is_tried_again() {
 }
 
 #[test]
+fn a_create_whose_answer_was_lost_is_found_not_repeated() {
+    let sim = scenario_with_faults(&format!(
+        "  - {{service: github, operation: \"{CREATE}\", kind: dropAfter}}\n"
+    ));
+    let run = Job::new(Some(&sim)).run(&inputs(&[]));
+    assert_eq!(run.code, 0, "{}", run.log());
+    let github: Vec<String> = sim
+        .calls()
+        .into_iter()
+        .filter(|call| call.service == "github")
+        .map(|call| call.operation)
+        .collect();
+    assert_eq!(github, [CREATE, LIST, STATUS, STATUS]);
+    let deployment = only_deployment(&sim);
+    assert_eq!(states(&deployment), ["in_progress", "success"]);
+    assert_eq!(
+        run.outputs["github-deployment-id"],
+        deployment["id"].to_string()
+    );
+}
+
+#[test]
 fn a_github_5xx_on_a_status_is_retried() {
     let sim = scenario_with_faults(&format!(
         "  - {{service: github, operation: \"{STATUS}\", kind: serverError, skip: 1}}\n"
