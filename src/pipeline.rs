@@ -11,6 +11,7 @@ use serde_json::Value;
 use aws_sdk_ecs::types::Service;
 
 use crate::aws::LazyAws;
+use crate::cancel::{self, InFlight};
 use crate::config::{Config, TemplateSource};
 use crate::deploy::{self, DeployResult, Deployed, Target};
 use crate::env::Env;
@@ -56,7 +57,18 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
     for (_, value_from) in &config.render.container.secrets {
         runner.add_mask(value_from);
     }
-    match execute(&config, &runner).await {
+    let aws = LazyAws::new(config.deploy.max_retries);
+    let in_flight = InFlight::default();
+    let result = tokio::select! {
+        result = execute(&config, &runner, &aws, &in_flight) => result,
+        signal = cancel::signalled() => {
+            let report = in_flight.stop_all(aws.loaded(), config.deploy.rollback_on_failure).await;
+            let state = if report.is_empty() { "nothing had been started in AWS".to_owned() } else { report.join("; ") };
+            runner.error(&format!("cancelled by {signal}: {state}"), None);
+            return 1;
+        }
+    };
+    match result {
         Ok(()) => 0,
         Err(error) => {
             let location = error
@@ -85,12 +97,16 @@ struct Release {
     path: PathBuf,
 }
 
-async fn execute(config: &Config, runner: &Runner) -> Result<()> {
-    let aws = LazyAws::new(config.deploy.max_retries);
-    let current = describe_current(&aws, config).await?;
+async fn execute(
+    config: &Config,
+    runner: &Runner,
+    aws: &LazyAws,
+    in_flight: &InFlight,
+) -> Result<()> {
+    let current = describe_current(aws, config).await?;
     let releases = match &config.template {
         Some(source) => {
-            let template = template::load(source, &aws)
+            let template = template::load(source, aws)
                 .await
                 .with_context(|| format!("failed to load the task definition template {source}"))?;
             let rendered = render_template(template.clone(), config)?;
@@ -152,7 +168,7 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
         return runner.append_summary(&summary(config, &releases, &[], &current, &[]));
     }
 
-    let codedeploy_groups = codedeploy_preflight(&aws, config, &current).await?;
+    let codedeploy_groups = codedeploy_preflight(aws, config, &current).await?;
     let ecs = &aws.get().await.ecs;
     let mut registered = Vec::new();
     for release in &releases {
@@ -184,14 +200,18 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
         }
     }
     runner.group("Deployment");
+    let targets = Targets {
+        ecs: ecs_targets,
+        codedeploy: codedeploy_targets,
+    };
     let deployed = deploy_all(
-        &aws,
+        aws,
         config,
         &current,
-        ecs_targets,
-        codedeploy_targets,
+        targets,
         &codedeploy_groups,
         runner,
+        in_flight,
     )
     .await;
     runner.end_group();
@@ -287,28 +307,36 @@ async fn codedeploy_preflight(
 
 /// ECS services through one poll loop, then CODE_DEPLOY services through
 /// CodeDeploy.
+/// The services to deploy, by who deploys them: ECS itself, or CodeDeploy
+/// (with the index of the service and the new task definition ARN).
+struct Targets {
+    ecs: Vec<Target>,
+    codedeploy: Vec<(usize, String)>,
+}
+
 async fn deploy_all(
     aws: &LazyAws,
     config: &Config,
     current: &[Current],
-    ecs_targets: Vec<Target>,
-    codedeploy_targets: Vec<(usize, String)>,
+    targets: Targets,
     plan: &CodeDeployPlan,
     runner: &Runner,
+    in_flight: &InFlight,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await;
     let mut deployed = Vec::new();
-    if !ecs_targets.is_empty() {
+    if !targets.ecs.is_empty() {
         deployed = deploy::deploy(
             &clients.ecs,
             &config.cluster,
-            &ecs_targets,
+            &targets.ecs,
             &config.deploy,
             runner,
+            in_flight,
         )
         .await?;
     }
-    for (i, arn) in codedeploy_targets {
+    for (i, arn) in targets.codedeploy {
         let service = &config.services[i];
         let group = plan
             .groups
@@ -330,6 +358,7 @@ async fn deploy_all(
             &config.codedeploy,
             &config.deploy,
             runner,
+            in_flight,
         )
         .await
         .with_context(|| format!("CodeDeploy deployment of service {service}"))?;
