@@ -271,6 +271,10 @@ pub struct CodeDeployTimeline {
     pub error_code: String,
     #[serde(default = "default_error_message")]
     pub error_message: String,
+    /// waitReady: how long Ready lasts without ContinueDeployment before the
+    /// group's deploymentReadyOption.actionOnTimeout applies; forever when absent.
+    #[serde(default)]
+    pub ready_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

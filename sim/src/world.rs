@@ -59,6 +59,9 @@ pub(crate) enum Event {
         service: usize,
         deployment_id: String,
     },
+    CodeDeployReadyTimeout {
+        deployment: usize,
+    },
     CodeDeployStep {
         deployment: usize,
     },
@@ -199,6 +202,9 @@ impl World {
                 deployment_id,
             } => crate::ecs::deployment_task_failed(self, service, &deployment_id),
             Event::CodeDeployStep { deployment } => crate::codedeploy::step(self, deployment),
+            Event::CodeDeployReadyTimeout { deployment } => {
+                crate::codedeploy::ready_timed_out(self, deployment)
+            }
         }
     }
 }
