@@ -52,6 +52,11 @@ impl LazyAws {
             .get_or_init(|| Aws::load(self.max_retries))
             .await
     }
+
+    /// The clients if a step has needed them; None means nothing reached AWS.
+    pub fn loaded(&self) -> Option<&Aws> {
+        self.clients.get()
+    }
 }
 
 /// Retries off, for calls that change something: whether to repeat one is

@@ -18,6 +18,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::aws::{call_once, error_code, error_text, no_retries};
+use crate::cancel::InFlight;
 use crate::deploy::{DeployOptions, DeployResult};
 use crate::runner::Runner;
 
@@ -135,6 +136,7 @@ pub async fn deploy(
     options: &CodeDeployOptions,
     deploy: &DeployOptions,
     runner: &Runner,
+    in_flight: &InFlight,
 ) -> Result<(String, DeployResult)> {
     let (application, group_name) = (&group.application, &group.name);
     let content = appspec_content(appspec);
@@ -208,6 +210,7 @@ pub async fn deploy(
             }
         }
     };
+    in_flight.codedeploy_deployment_started(&id);
     let region = client
         .config()
         .region()

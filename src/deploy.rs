@@ -16,6 +16,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::aws::{call_once, error_code, error_text, no_retries};
+use crate::cancel::InFlight;
 
 use crate::runner::Runner;
 use crate::verdict::{
@@ -129,10 +130,13 @@ pub async fn deploy(
     targets: &[Target],
     options: &DeployOptions,
     runner: &Runner,
+    in_flight: &InFlight,
 ) -> Result<Vec<Deployed>> {
     let mut watched = Vec::new();
     for target in targets {
-        watched.push(start(ecs, cluster, target, options, runner).await?);
+        let started = start(ecs, cluster, target, options, runner).await?;
+        in_flight.ecs_deployment_started(&target.service, &started.watch.deployment_id);
+        watched.push(started);
     }
     if options.wait {
         watch_all(ecs, cluster, &mut watched, options, runner).await?;

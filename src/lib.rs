@@ -4,6 +4,7 @@
 
 pub mod appspec;
 pub mod aws;
+pub mod cancel;
 pub mod codedeploy;
 pub mod config;
 pub mod deploy;

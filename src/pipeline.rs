@@ -12,6 +12,7 @@ use serde_json::Value;
 use aws_sdk_ecs::types::Service;
 
 use crate::aws::LazyAws;
+use crate::cancel::{self, InFlight};
 use crate::config::{Config, TemplateSource};
 use crate::deploy::{self, DeployResult, Deployed, Target};
 use crate::env::Env;
@@ -77,10 +78,20 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
 }
 
 /// The run inside its GitHub deployment: in progress before any AWS work,
-/// then the run's result.
+/// then the run's result. A signal (the runner cancelling the job) stops
+/// what is safe to stop and ends the run as failed, which GitHub shows.
 async fn tracked(config: &Config, env: &Env, runner: &Runner, summary: &mut Summary) -> Result<()> {
     let deployment = github::Tracker::start(config, env, runner).await?;
-    let result = execute(config, runner, summary).await;
+    let aws = LazyAws::new(config.deploy.max_retries);
+    let in_flight = InFlight::default();
+    let result = tokio::select! {
+        result = execute(config, runner, summary, &aws, &in_flight) => result,
+        signal = cancel::signalled() => {
+            let report = in_flight.stop_all(aws.loaded(), config.deploy.rollback_on_failure).await;
+            let state = if report.is_empty() { "nothing had been started in AWS".to_owned() } else { report.join("; ") };
+            Err(Failed(format!("cancelled by {signal}: {state}")).into())
+        }
+    };
     deployment.finish(&result, runner, summary).await;
     result
 }
@@ -101,13 +112,18 @@ struct Release {
     path: PathBuf,
 }
 
-async fn execute(config: &Config, runner: &Runner, summary: &mut Summary) -> Result<()> {
-    let aws = LazyAws::new(config.deploy.max_retries);
+async fn execute(
+    config: &Config,
+    runner: &Runner,
+    summary: &mut Summary,
+    aws: &LazyAws,
+    in_flight: &InFlight,
+) -> Result<()> {
     let started = Instant::now();
-    let current = describe_current(&aws, config).await?;
+    let current = describe_current(aws, config).await?;
     let releases = match &config.template {
         Some(source) => {
-            let template = template::load(source, &aws)
+            let template = template::load(source, aws)
                 .await
                 .with_context(|| format!("failed to load the task definition template {source}"))?;
             let rendered = render_template(template.clone(), config)?;
@@ -171,7 +187,7 @@ async fn execute(config: &Config, runner: &Runner, summary: &mut Summary) -> Res
         return Ok(());
     }
 
-    let codedeploy_groups = codedeploy_preflight(&aws, config, &current).await?;
+    let codedeploy_groups = codedeploy_preflight(aws, config, &current).await?;
     let started = Instant::now();
     let ecs = &aws.get().await.ecs;
     let mut registered = Vec::new();
@@ -207,14 +223,18 @@ async fn execute(config: &Config, runner: &Runner, summary: &mut Summary) -> Res
     }
     runner.group("Deployment");
     let started = Instant::now();
+    let targets = Targets {
+        ecs: ecs_targets,
+        codedeploy: codedeploy_targets,
+    };
     let deployed = deploy_all(
-        &aws,
+        aws,
         config,
         &current,
-        ecs_targets,
-        codedeploy_targets,
+        targets,
         &codedeploy_groups,
         runner,
+        in_flight,
     )
     .await;
     runner.end_group();
@@ -305,28 +325,36 @@ async fn codedeploy_preflight(
 
 /// ECS services through one poll loop, then CODE_DEPLOY services through
 /// CodeDeploy.
+/// The services to deploy, by who deploys them: ECS itself, or CodeDeploy
+/// (with the index of the service and the new task definition ARN).
+struct Targets {
+    ecs: Vec<Target>,
+    codedeploy: Vec<(usize, String)>,
+}
+
 async fn deploy_all(
     aws: &LazyAws,
     config: &Config,
     current: &[Current],
-    ecs_targets: Vec<Target>,
-    codedeploy_targets: Vec<(usize, String)>,
+    targets: Targets,
     plan: &CodeDeployPlan,
     runner: &Runner,
+    in_flight: &InFlight,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await;
     let mut deployed = Vec::new();
-    if !ecs_targets.is_empty() {
+    if !targets.ecs.is_empty() {
         deployed = deploy::deploy(
             &clients.ecs,
             &config.cluster,
-            &ecs_targets,
+            &targets.ecs,
             &config.deploy,
             runner,
+            in_flight,
         )
         .await?;
     }
-    for (i, arn) in codedeploy_targets {
+    for (i, arn) in targets.codedeploy {
         let service = &config.services[i];
         let group = plan
             .groups
@@ -348,6 +376,7 @@ async fn deploy_all(
             &config.codedeploy,
             &config.deploy,
             runner,
+            in_flight,
         )
         .await
         .with_context(|| format!("CodeDeploy deployment of service {service}"))?;

@@ -225,3 +225,23 @@ fn problems_are_found_before_anything_is_registered() {
         assert!(sim.calls_to("CreateDeployment").is_empty());
     }
 }
+
+#[test]
+fn a_created_deployment_whose_answer_was_lost_is_adopted_not_repeated() {
+    let sim = scenario(&format!(
+        "{}faults:\n  - {{service: codedeploy, operation: CreateDeployment, kind: dropAfter, times: 1}}\n",
+        timeline("succeed")
+    ));
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        sim.calls_to("CreateDeployment").len(),
+        1,
+        "repeated a create that had taken effect"
+    );
+    assert_eq!(sim.codedeploy_deployments().len(), 1);
+    assert_eq!(
+        run.outputs["codedeploy-deployment-id"],
+        sim.codedeploy_deployments()[0]["deploymentId"]
+    );
+}

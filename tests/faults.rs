@@ -151,3 +151,22 @@ fn secrets_never_reach_the_log_or_the_summary() {
         assert!(after_masks.contains("API_KEY"), "names are shown");
     }
 }
+
+#[test]
+fn an_update_that_took_effect_without_an_answer_is_adopted_not_repeated() {
+    let sim =
+        with_faults("  - {service: ecs, operation: UpdateService, kind: dropAfter, times: 1}\n");
+    let run = Job::new(Some(&sim)).run(&INPUTS);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        sim.calls_to("UpdateService").len(),
+        1,
+        "repeated an update that had taken effect"
+    );
+    assert_eq!(rollouts_started(&sim), 1);
+    assert!(
+        run.log().contains("✔ web: deployment ecs-svc/"),
+        "{}",
+        run.log()
+    );
+}

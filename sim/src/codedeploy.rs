@@ -368,6 +368,12 @@ pub(crate) fn step(world: &mut World, index: usize) {
     }
     if timeline.outcome == CodeDeployOutcome::WaitReady && finished_event == READY_AFTER {
         deployment.status = "Ready";
+        if let Some(wait) = timeline.ready_seconds {
+            world.schedule(
+                seconds(wait),
+                Event::CodeDeployReadyTimeout { deployment: index },
+            );
+        }
         return;
     }
     start_event(deployment, current + 1, now);
@@ -560,12 +566,44 @@ fn continue_deployment(world: &mut World, body: &Value) -> AwsResult {
             format!("The deployment {} is not in a ready state.", deployment.id),
         ));
     }
+    resume(world, index, now);
+    Ok(json!({}))
+}
+
+/// Leaves Ready: traffic is rerouted and the remaining events run.
+fn resume(world: &mut World, index: usize, now: Duration) {
+    let deployment = &mut world.codedeploy.deployments[index];
     deployment.status = "InProgress";
     if let Some(next) = deployment.events.iter().position(|e| e.status == "Pending") {
         start_event(deployment, next, now);
     }
     schedule_step(world, index);
-    Ok(json!({}))
+}
+
+/// A deployment still in Ready when its wait ends does what its group's
+/// deploymentReadyOption.actionOnTimeout says: continue, or stop.
+pub(crate) fn ready_timed_out(world: &mut World, index: usize) {
+    if world.codedeploy.deployments[index].status != "Ready" {
+        return;
+    }
+    let deployment = &world.codedeploy.deployments[index];
+    let action = find_group(world, &deployment.application, &deployment.group)
+        .and_then(|group| {
+            world.codedeploy.groups[group]
+                .get("blueGreenDeploymentConfiguration")
+                .and_then(|config| config.pointer("/deploymentReadyOption/actionOnTimeout"))
+                .and_then(Value::as_str)
+        })
+        .unwrap_or("CONTINUE_DEPLOYMENT");
+    if action == "STOP_DEPLOYMENT" {
+        let error = (
+            "TIMEOUT".to_string(),
+            "The deployment timed out waiting for traffic to be rerouted.".to_string(),
+        );
+        finish(world, index, "Stopped", Some(error));
+    } else {
+        resume(world, index, world.now);
+    }
 }
 
 fn stop_deployment(world: &mut World, body: &Value) -> AwsResult {

@@ -196,6 +196,13 @@ pub struct RolloutTimeline {
     /// tasksFail: lines each failing task writes to its awslogs streams before it exits.
     #[serde(default)]
     pub logs: Vec<String>,
+    /// A deployment already in progress when the simulator starts, rather
+    /// than one UpdateService starts.
+    #[serde(default)]
+    pub at_start: bool,
+    /// at_start: the task definition it rolls out (default: the service's own).
+    #[serde(default)]
+    pub task_definition: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -264,6 +271,10 @@ pub struct CodeDeployTimeline {
     pub error_code: String,
     #[serde(default = "default_error_message")]
     pub error_message: String,
+    /// waitReady: how long Ready lasts without ContinueDeployment before the
+    /// group's deploymentReadyOption.actionOnTimeout applies; forever when absent.
+    #[serde(default)]
+    pub ready_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

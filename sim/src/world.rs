@@ -13,7 +13,7 @@ use crate::ecs::EcsState;
 use crate::github::GithubState;
 use crate::logs::LogsState;
 use crate::s3::S3State;
-use crate::scenario::Scenario;
+use crate::scenario::{RolloutOutcome, Scenario};
 
 #[derive(Clone, Copy)]
 pub(crate) struct Clock {
@@ -58,6 +58,9 @@ pub(crate) enum Event {
     DeploymentTaskFailed {
         service: usize,
         deployment_id: String,
+    },
+    CodeDeployReadyTimeout {
+        deployment: usize,
     },
     CodeDeployStep {
         deployment: usize,
@@ -199,6 +202,9 @@ impl World {
                 deployment_id,
             } => crate::ecs::deployment_task_failed(self, service, &deployment_id),
             Event::CodeDeployStep { deployment } => crate::codedeploy::step(self, deployment),
+            Event::CodeDeployReadyTimeout { deployment } => {
+                crate::codedeploy::ready_timed_out(self, deployment)
+            }
         }
     }
 }
@@ -207,6 +213,13 @@ impl World {
 /// lacks would never apply: they are typos, refused at start.
 fn check_timelines(scenario: &Scenario) -> anyhow::Result<()> {
     for entry in &scenario.timelines.deployments {
+        // Failed tasks repeat every `seconds` until the breaker trips, or forever.
+        if entry.outcome == RolloutOutcome::TasksFail && entry.seconds < 0.01 {
+            anyhow::bail!(
+                "timelines.deployments for service {}: tasksFail needs seconds of at least 0.01",
+                entry.service
+            );
+        }
         let known = scenario
             .services
             .iter()
@@ -286,6 +299,18 @@ mod tests {
         let scenario = Scenario::from_yaml("timelines: {deployments: [{service: ghost}]}").unwrap();
         let error = World::new(scenario, Clock::new()).err().unwrap();
         assert!(error.to_string().contains("service ghost"), "{error}");
+    }
+
+    #[test]
+    fn refuses_failing_tasks_with_no_time_between_them() {
+        let scenario = Scenario::from_yaml(
+            "{taskDefinitions: [{family: a, containerDefinitions: [{name: a, image: a}]}], \
+             services: [{serviceName: a, taskDefinition: 'a:1'}], \
+             timelines: {deployments: [{service: a, outcome: tasksFail, seconds: 0}]}}",
+        )
+        .unwrap();
+        let error = World::new(scenario, Clock::new()).err().unwrap();
+        assert!(error.to_string().contains("at least 0.01"), "{error}");
     }
 
     #[test]

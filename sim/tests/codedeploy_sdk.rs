@@ -361,3 +361,27 @@ codeDeploy:
         .into_service_error()
         .is_deployment_does_not_exist_exception());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ready_deployment_not_continued_in_time_stops() {
+    // The group's deploymentReadyOption says STOP_DEPLOYMENT on timeout.
+    let sim =
+        world("    - {deploymentGroup: web, outcome: waitReady, seconds: 0.05, readySeconds: 0.2}");
+    let codedeploy = Client::new(&sdk_config(&sim).await);
+    let id = create(&codedeploy).await;
+    assert!(reaches(&codedeploy, &id, DeploymentStatus::Ready).await);
+    assert!(reaches(&codedeploy, &id, DeploymentStatus::Stopped).await);
+    let deployment = codedeploy
+        .get_deployment()
+        .deployment_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let error = deployment
+        .deployment_info()
+        .unwrap()
+        .error_information()
+        .unwrap()
+        .clone();
+    assert_eq!(error.code().unwrap().as_str(), "TIMEOUT");
+}

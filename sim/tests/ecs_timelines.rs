@@ -692,3 +692,45 @@ async fn stopping_a_service_deployment_rolls_it_back() {
         .into_service_error();
     assert!(again.is_conflict_exception(), "{again:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_can_be_in_progress_from_the_start() {
+    let sim = world(
+        "  deployments:
+    - {cluster: prod, service: web, atStart: true, taskDefinition: 'web:2', seconds: 0.5}
+    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.1}",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let in_progress = ecs
+        .list_service_deployments()
+        .cluster("prod")
+        .service("web")
+        .status(ServiceDeploymentStatus::InProgress)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_progress.service_deployments().len(), 1);
+    let deployment = primary(&ecs, "web").await;
+    assert_eq!(deployment.rollout_state().unwrap().as_str(), "IN_PROGRESS");
+    assert!(deployment.task_definition().unwrap().ends_with("web:2"));
+    assert!(
+        eventually(DEADLINE, || async {
+            primary(&ecs, "web").await.rollout_state().unwrap().as_str() == "COMPLETED"
+        })
+        .await
+    );
+    // UpdateService takes the next entry, whose tasks fail.
+    ecs.update_service()
+        .cluster("prod")
+        .service("web")
+        .task_definition("web:1")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        eventually(DEADLINE, || async {
+            primary(&ecs, "web").await.failed_tasks() > 0
+        })
+        .await
+    );
+}

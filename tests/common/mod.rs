@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 use ecs_deploy::inputs::env_var_name;
 use ecs_deploy_sim::{Scenario, Sim};
@@ -78,6 +78,12 @@ impl Job {
 
     /// Runs the action with these inputs, as the runner passes them.
     pub fn run(self, inputs: &[(&str, &str)]) -> Run {
+        self.start(inputs).finish()
+    }
+
+    /// Starts the action and returns at once, so that a test can act on it
+    /// (signal it) while it runs.
+    pub fn start(self, inputs: &[(&str, &str)]) -> Running {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
         command
             .env_clear()
@@ -85,16 +91,42 @@ impl Job {
         for (name, value) in inputs {
             command.env(env_var_name(name), value);
         }
-        let output = command.output().expect("ecs-deploy runs");
-        let file_commands = self.dir.path().join("file_commands");
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        Running {
+            child: command.spawn().expect("ecs-deploy starts"),
+            job: self,
+        }
+    }
+}
+
+pub struct Running {
+    child: Child,
+    job: Job,
+}
+
+impl Running {
+    /// Sends a signal the way the runner cancels a job ("INT", "TERM").
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    pub fn finish(self) -> Run {
+        let output = self.child.wait_with_output().expect("ecs-deploy ends");
+        let dir = self.job.dir;
+        let file_commands = dir.path().join("file_commands");
         Run {
             code: output.status.code().expect("exited"),
             stdout: String::from_utf8(output.stdout).unwrap(),
             stderr: String::from_utf8(output.stderr).unwrap(),
             outputs: parse_output_file(&file_commands.join("output")),
             summary: std::fs::read_to_string(file_commands.join("summary")).unwrap_or_default(),
-            workspace: self.dir.path().join("workspace"),
-            _dir: self.dir,
+            workspace: dir.path().join("workspace"),
+            _dir: dir,
         }
     }
 }

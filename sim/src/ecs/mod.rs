@@ -205,6 +205,18 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
         let deployment = new_deployment(world, index, &task_definition, None);
         complete_deployment(world, index, &deployment);
     }
+    for timeline in scenario.timelines.deployments.iter().filter(|t| t.at_start) {
+        let index = find_service(world, &timeline.cluster, &timeline.service)
+            .ok_or_else(|| anyhow::anyhow!("no service {} to deploy at start", timeline.service))?;
+        let reference = timeline
+            .task_definition
+            .clone()
+            .unwrap_or_else(|| world.ecs.services[index].task_definition.clone());
+        let task_definition = find_task_definition(world, &reference)
+            .map(|td| world.ecs.task_definitions[td].arn.clone())
+            .ok_or_else(|| anyhow::anyhow!("task definition {reference} is not in the scenario"))?;
+        start_rollout(world, index, &task_definition, Some(timeline.clone()));
+    }
     Ok(())
 }
 

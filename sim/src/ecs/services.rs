@@ -26,7 +26,7 @@ pub(super) fn cluster_arn(world: &World, cluster: &str) -> String {
     world.arn("ecs", &format!("cluster/{cluster}"))
 }
 
-fn find_service(world: &World, cluster: &str, reference: &str) -> Option<usize> {
+pub(super) fn find_service(world: &World, cluster: &str, reference: &str) -> Option<usize> {
     let name = reference.rsplit('/').next().unwrap_or(reference);
     world
         .ecs
@@ -336,7 +336,8 @@ pub(super) fn update_service(world: &mut World, body: &Value) -> AwsResult {
         .unwrap_or(false);
     if controller == "ECS" && (changes_definition || changes_configuration || force) {
         let target = requested_definition.unwrap_or_else(|| service.task_definition.clone());
-        start_rollout(world, index, &target);
+        let timeline = next_rollout_timeline(world, index);
+        start_rollout(world, index, &target, timeline);
     }
     Ok(json!({ "service": render_service(world, index) }))
 }
@@ -448,7 +449,9 @@ fn make_primary(
     );
 }
 
-fn start_rollout(world: &mut World, index: usize, task_definition: &str) {
+/// The timeline entry for the next deployment UpdateService starts on a
+/// service (entries for deployments in progress at start aside).
+fn next_rollout_timeline(world: &mut World, index: usize) -> Option<RolloutTimeline> {
     let (cluster, name) = {
         let service = &world.ecs.services[index];
         (service.cluster.clone(), service.name.clone())
@@ -460,18 +463,29 @@ fn start_rollout(world: &mut World, index: usize, task_definition: &str) {
         .or_default();
     let nth = *started;
     *started += 1;
-    let timeline = nth_or_last(
+    nth_or_last(
         world
             .scenario
             .timelines
             .deployments
             .iter()
-            .filter(|entry| entry.cluster == cluster && entry.service == name)
+            .filter(|entry| entry.cluster == cluster && entry.service == name && !entry.at_start)
             .collect(),
         nth,
-    );
+    )
+}
+
+pub(super) fn start_rollout(
+    world: &mut World,
+    index: usize,
+    task_definition: &str,
+    timeline: Option<RolloutTimeline>,
+) {
     let id = new_deployment(world, index, task_definition, timeline.clone());
-    let desired = world.ecs.services[index].desired_count;
+    let (name, desired) = {
+        let service = &world.ecs.services[index];
+        (service.name.clone(), service.desired_count)
+    };
     let task_ids: Vec<String> = (0..desired)
         .map(|_| format!("(task {})", world.hex(32)))
         .collect();

@@ -1,0 +1,89 @@
+//! Cancellation. The runner sends SIGINT, then SIGTERM 7.5 s later, then
+//! kills; the binary is PID 1 in its container, so without handlers of its
+//! own the signals would be ignored. Steps record here what they started
+//! that is still running; on a signal the pipeline stops what can be
+//! stopped safely and says what was left in which state.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::aws::{error_text, Aws};
+
+/// Long enough for one StopDeployment, short enough to finish well before
+/// the runner's SIGTERM follows its SIGINT.
+const STOP_DEADLINE: Duration = Duration::from_secs(4);
+
+/// What is running in AWS on our behalf right now.
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<Running>);
+
+#[derive(Debug, Default, Clone)]
+struct Running {
+    /// (service, ECS deployment id): left to ECS and its circuit breaker.
+    ecs_deployments: Vec<(String, String)>,
+    /// CodeDeploy deployment ids: stopped with rollback.
+    codedeploy_deployments: Vec<String>,
+}
+
+impl InFlight {
+    fn with<T>(&self, f: impl FnOnce(&mut Running) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn ecs_deployment_started(&self, service: &str, id: &str) {
+        self.with(|r| r.ecs_deployments.push((service.to_owned(), id.to_owned())));
+    }
+
+    pub fn codedeploy_deployment_started(&self, id: &str) {
+        self.with(|r| r.codedeploy_deployments.push(id.to_owned()));
+    }
+
+    /// Stops what can be stopped safely and returns one line per thing,
+    /// saying what state it was left in.
+    pub async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {
+        let running = self.with(|r| r.clone());
+        let mut report = Vec::new();
+        for (service, id) in &running.ecs_deployments {
+            report.push(format!(
+                "ECS deployment {id} of service {service} is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"
+            ));
+        }
+        for id in &running.codedeploy_deployments {
+            let line = match aws {
+                Some(aws) => {
+                    let stop = aws
+                        .codedeploy
+                        .stop_deployment()
+                        .deployment_id(id)
+                        .auto_rollback_enabled(rollback)
+                        .send();
+                    match tokio::time::timeout(STOP_DEADLINE, stop).await {
+                        Ok(Ok(_)) if rollback => format!("CodeDeploy deployment {id} was stopped with rollback"),
+                        Ok(Ok(_)) => format!("CodeDeploy deployment {id} was stopped without rollback (rollback-on-failure is false)"),
+                        Ok(Err(e)) => format!("CodeDeploy deployment {id} could not be stopped ({}); stop it in the console", error_text(&e)),
+                        Err(_) => format!("CodeDeploy deployment {id} did not confirm the stop in time; check it in the console"),
+                    }
+                }
+                None => format!("CodeDeploy deployment {id} was left running"),
+            };
+            report.push(line);
+        }
+        report
+    }
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+pub async fn signalled() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // Without handlers the default disposition applies; never resolve.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
+    }
+}

@@ -1,0 +1,87 @@
+//! Cancellation: the runner's SIGINT / SIGTERM while a deployment runs. The
+//! binary stops what can be stopped safely and says what it left in which
+//! state.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{sim, Job};
+
+const CODEDEPLOY: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{name: web, image: "shop:1", essential: true}]
+services:
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    deploymentController: {type: CODE_DEPLOY}
+    loadBalancers: [{targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1", containerName: web, containerPort: 80}]
+  - cluster: prod
+    serviceName: api
+    taskDefinition: shop:1
+codeDeploy:
+  applications: [{applicationName: AppECS-prod-web, computePlatform: ECS}]
+  deploymentGroups:
+    - {applicationName: AppECS-prod-web, deploymentGroupName: DgpECS-prod-web, ecsServices: [{serviceName: web, clusterName: prod}]}
+timelines:
+  codeDeploy:
+    - {deploymentGroup: DgpECS-prod-web, outcome: waitReady, seconds: 0.2}
+  deployments:
+    - {cluster: prod, service: api, seconds: 60}
+"#;
+
+#[test]
+fn sigint_stops_a_codedeploy_deployment_with_rollback() {
+    let sim = sim(CODEDEPLOY);
+    let running =
+        Job::new(Some(&sim)).start(&[("cluster", "prod"), ("service", "web"), ("image", "shop:2")]);
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| !sim
+        .calls_to("GetDeployment")
+        .is_empty()));
+    running.signal("INT");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let stops = sim.calls_to("StopDeployment");
+    assert_eq!(stops.len(), 1);
+    assert_eq!(stops[0].body["autoRollbackEnabled"], true);
+    let id = &stops[0].body["deploymentId"];
+    assert!(
+        run.log().contains(&format!(
+            "::error::cancelled by SIGINT: CodeDeploy deployment {} was stopped with rollback",
+            id.as_str().unwrap()
+        )),
+        "{}",
+        run.log()
+    );
+    // Outputs known before the signal are kept.
+    assert!(run.outputs.contains_key("task-definition-arn"));
+}
+
+#[test]
+fn sigterm_leaves_an_ecs_rolling_deployment_to_ecs() {
+    let sim = sim(CODEDEPLOY);
+    let running =
+        Job::new(Some(&sim)).start(&[("cluster", "prod"), ("service", "api"), ("image", "shop:2")]);
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| sim
+        .calls_to("DescribeServices")
+        .len()
+        >= 2));
+    running.signal("TERM");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.log()
+            .contains("::error::cancelled by SIGTERM: ECS deployment ecs-svc/"),
+        "{}",
+        run.log()
+    );
+    assert!(run.log().contains("of service api is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"), "{}", run.log());
+    assert_eq!(
+        sim.calls_to("UpdateService").len(),
+        1,
+        "no rollback of our own on cancel"
+    );
+}
