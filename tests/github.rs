@@ -396,3 +396,27 @@ timelines:
     );
     assert!(run.summary.contains(": `failure` |"), "{}", run.summary);
 }
+
+#[test]
+fn a_cancelled_run_reports_failure() {
+    let sim = sim(&format!(
+        "{SCENARIO}timelines:\n  deployments:\n    - {{cluster: prod, service: shop-web, seconds: 60}}\n"
+    ));
+    let running = Job::new(Some(&sim)).start(&inputs(&[]));
+    // The rollout has started: the deployment is in progress and polled.
+    assert!(sim.wait_until(std::time::Duration::from_secs(20), |sim| sim
+        .calls_to("DescribeServices")
+        .len()
+        >= 2));
+    running.signal("TERM");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let deployment = only_deployment(&sim);
+    assert_eq!(states(&deployment), ["in_progress", "failure"]);
+    let description = deployment["statuses"][0]["description"].as_str().unwrap();
+    assert!(
+        description.starts_with("Failed: cancelled by SIGTERM: ECS deployment ecs-svc/"),
+        "{description}"
+    );
+    assert!(run.summary.contains(": `failure` |"), "{}", run.summary);
+}
