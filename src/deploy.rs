@@ -154,7 +154,8 @@ struct Tracked {
     seen_tasks: HashSet<String>,
     last_counts: Option<(i32, i32, i32)>,
     last_stage: Option<String>,
-    stopped_tasks: Vec<String>,
+    /// Why tasks of our deployment stopped, with how many, over the run.
+    stopped_tasks: Vec<(String, usize)>,
 }
 
 impl Tracked {
@@ -179,7 +180,11 @@ impl Tracked {
             via_codedeploy: false,
             service_deployment_arn: self.service_deployment_arn,
             result: self.result.unwrap_or(DeployResult::Started),
-            stopped_tasks: self.stopped_tasks,
+            stopped_tasks: self
+                .stopped_tasks
+                .into_iter()
+                .map(|(reason, count)| format!("{count} task(s) stopped: {reason}"))
+                .collect(),
         }
     }
 }
@@ -559,10 +564,15 @@ async fn report_stopped_tasks(ecs: &Client, cluster: &str, tracked: &mut Tracked
             None => groups.push((line, 1)),
         }
     }
-    for (line, count) in groups {
-        let line = format!("{count} task(s) stopped: {line}");
-        runner.info(&format!("{}: {line}", tracked.target.service));
-        tracked.stopped_tasks.push(line);
+    for (reason, count) in groups {
+        runner.info(&format!(
+            "{}: {count} task(s) stopped: {reason}",
+            tracked.target.service
+        ));
+        match tracked.stopped_tasks.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, total)) => *total += count,
+            None => tracked.stopped_tasks.push((reason, count)),
+        }
     }
 }
 
