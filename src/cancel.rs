@@ -7,6 +7,8 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::signal::unix::{signal, Signal, SignalKind};
+
 use crate::aws::{error_text, Aws};
 
 /// Long enough for one StopDeployment, short enough to finish well before
@@ -72,18 +74,35 @@ impl InFlight {
     }
 }
 
-/// Resolves on the first SIGINT or SIGTERM.
-pub async fn signalled() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        // Without handlers the default disposition applies; never resolve.
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => "SIGINT",
-        _ = terminate.recv() => "SIGTERM",
+/// SIGINT and SIGTERM handlers, installed as the run starts; a signal that
+/// arrives before `received` is awaited is kept, not lost.
+pub struct Signals {
+    interrupt: Option<Signal>,
+    terminate: Option<Signal>,
+}
+
+impl Signals {
+    pub fn install() -> Signals {
+        Signals {
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// Resolves on the first SIGINT or SIGTERM.
+    pub async fn received(&mut self) -> &'static str {
+        async fn next(handler: &mut Option<Signal>) {
+            match handler {
+                Some(handler) => {
+                    handler.recv().await;
+                }
+                // No handler could be installed: wait on the other one.
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = next(&mut self.interrupt) => "SIGINT",
+            _ = next(&mut self.terminate) => "SIGTERM",
+        }
     }
 }

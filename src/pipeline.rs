@@ -12,7 +12,7 @@ use serde_json::Value;
 use aws_sdk_ecs::types::Service;
 
 use crate::aws::LazyAws;
-use crate::cancel::{self, InFlight};
+use crate::cancel::{InFlight, Signals};
 use crate::config::{Config, TemplateSource};
 use crate::deploy::{self, DeployResult, Deployed, Target};
 use crate::env::Env;
@@ -27,6 +27,9 @@ use crate::{appspec, codedeploy, diff, ecs, github};
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
 pub async fn run(env: &Env, args: &[String]) -> i32 {
+    // First of all: as PID 1 in its container the binary would otherwise
+    // ignore the runner's SIGINT and SIGTERM.
+    let mut signals = Signals::install();
     let runner = Runner::from_env(env);
     let inputs = match inputs::read(env, args) {
         Ok(Invocation::Run(inputs)) => inputs,
@@ -60,7 +63,7 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
         runner.add_mask(value_from);
     }
     let mut summary = Summary::default();
-    let result = tracked(&config, env, &runner, &mut summary).await;
+    let result = tracked(&config, env, &runner, &mut summary, &mut signals).await;
     if let Err(error) = runner.append_summary(&summary.render(&result)) {
         runner.warning(&format!("{error:#}"));
     }
@@ -80,13 +83,19 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
 /// The run inside its GitHub deployment: in progress before any AWS work,
 /// then the run's result. A signal (the runner cancelling the job) stops
 /// what is safe to stop and ends the run as failed, which GitHub shows.
-async fn tracked(config: &Config, env: &Env, runner: &Runner, summary: &mut Summary) -> Result<()> {
+async fn tracked(
+    config: &Config,
+    env: &Env,
+    runner: &Runner,
+    summary: &mut Summary,
+    signals: &mut Signals,
+) -> Result<()> {
     let deployment = github::Tracker::start(config, env, runner).await?;
     let aws = LazyAws::new(config.deploy.max_retries);
     let in_flight = InFlight::default();
     let result = tokio::select! {
         result = execute(config, runner, summary, &aws, &in_flight) => result,
-        signal = cancel::signalled() => {
+        signal = signals.received() => {
             let report = in_flight.stop_all(aws.loaded(), config.deploy.rollback_on_failure).await;
             let state = if report.is_empty() { "nothing had been started in AWS".to_owned() } else { report.join("; ") };
             Err(Failed(format!("cancelled by {signal}: {state}")).into())
