@@ -8,6 +8,7 @@ pub mod diff;
 pub mod ecs;
 pub mod env;
 pub mod inputs;
+pub mod logs;
 pub mod outcome;
 pub mod pipeline;
 pub mod render;
