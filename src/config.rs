@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use crate::env::Env;
 use crate::inputs::{parse_bool_literal, split_lines, RawInputs};
+use crate::migration::settings::{self as migration_settings, MigrationConfig};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,8 @@ pub struct Config {
     pub service: Option<String>,
     pub dry_run: bool,
     pub github_token: Option<String>,
+    /// Present when `migration-command` is given.
+    pub migration: Option<MigrationConfig>,
 }
 
 /// Where the task definition template comes from.
@@ -118,6 +121,8 @@ impl Config {
             .unwrap_or(false);
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
         let service = text(inputs, "service");
+        let migration =
+            migration_settings::from_inputs(inputs, env, workspace.map(Path::new), &mut problems);
         if template.is_none()
             && service.is_none()
             && !problems.0.iter().any(|p| p.starts_with("task-definition"))
@@ -134,6 +139,7 @@ impl Config {
                 service,
                 dry_run,
                 github_token: text(inputs, "github-token"),
+                migration,
             })
         } else {
             Err(InvalidInputs(problems.0))
@@ -141,21 +147,21 @@ impl Config {
     }
 }
 
-fn text(inputs: &RawInputs, name: &str) -> Option<String> {
+pub(crate) fn text(inputs: &RawInputs, name: &str) -> Option<String> {
     inputs.get(name).map(String::from)
 }
 
 /// Collects every problem instead of stopping at the first.
 #[derive(Default)]
-struct Problems(Vec<String>);
+pub(crate) struct Problems(pub(crate) Vec<String>);
 
 impl Problems {
-    fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
+    pub(crate) fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.0.push(problem)).ok()
     }
 }
 
-fn pairs(
+pub(crate) fn pairs(
     inputs: &RawInputs,
     name: &str,
     form: &str,
@@ -214,6 +220,15 @@ pub fn parse_template_source(
     value: &str,
     workspace: Option<&Path>,
 ) -> Result<TemplateSource, String> {
+    parse_template_input("task-definition", value, workspace)
+}
+
+/// A template source given in `input` (task-definition, migration-task-definition).
+pub fn parse_template_input(
+    input: &str,
+    value: &str,
+    workspace: Option<&Path>,
+) -> Result<TemplateSource, String> {
     if let Some(rest) = value.strip_prefix("s3://") {
         return match rest.split_once('/') {
             Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
@@ -223,7 +238,7 @@ pub fn parse_template_source(
                 })
             }
             _ => Err(format!(
-                "task-definition: {value:?} is not an S3 object; use s3://bucket/key"
+                "{input}: {value:?} is not an S3 object; use s3://bucket/key"
             )),
         };
     }
@@ -237,7 +252,7 @@ pub fn parse_template_source(
             Ok(TemplateSource::Ecs(value.to_owned()))
         } else {
             Err(format!(
-                "task-definition: {value:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
+                "{input}: {value:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
             ))
         };
     }

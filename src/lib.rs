@@ -9,6 +9,7 @@ pub mod ecs;
 pub mod env;
 pub mod inputs;
 pub mod logs;
+pub mod migration;
 pub mod outcome;
 pub mod pipeline;
 pub mod render;

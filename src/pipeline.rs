@@ -15,7 +15,7 @@ use crate::inputs::{self, Invocation};
 use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::template::{self, ParseError};
-use crate::{diff, ecs};
+use crate::{diff, ecs, migration};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -107,6 +107,9 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
             family(&rendered),
             path.display()
         ));
+        if let Some(migration) = &config.migration {
+            migration::show_plan(runner, config, migration, &rendered);
+        }
         return runner.append_summary(&summary(config, &rendered, None, current.as_ref()));
     }
 
@@ -120,6 +123,13 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
         Some(&registered),
         current.as_ref(),
     ))?;
+    if let Some(migration) = &config.migration {
+        let deployed = migration::Definition {
+            arn: &registered.arn,
+            json: &rendered,
+        };
+        migration::run(&aws, config, migration, runner, deployed).await?;
+    }
     if let Some(service) = &config.service {
         runner.notice(&format!(
             "Service {service} was not updated: ecs-deploy registered the task definition only."

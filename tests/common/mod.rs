@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 use ecs_deploy::inputs::env_var_name;
 use ecs_deploy_sim::{Scenario, Sim};
@@ -73,14 +73,49 @@ impl Job {
 
     /// Runs the action with these inputs, as the runner passes them.
     pub fn run(self, inputs: &[(&str, &str)]) -> Run {
+        self.start(inputs).finish()
+    }
+
+    /// Starts the action and returns while it runs.
+    pub fn start(self, inputs: &[(&str, &str)]) -> Running {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
         command
             .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (name, value) in inputs {
             command.env(env_var_name(name), value);
         }
-        let output = command.output().expect("ecs-deploy runs");
+        Running {
+            child: command.spawn().expect("ecs-deploy starts"),
+            dir: self.dir,
+        }
+    }
+}
+
+/// The action while it runs.
+pub struct Running {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Sends `signal` (as `kill` names it: INT, TERM) to the action, as the
+    /// runner does when the workflow is cancelled.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for the action to end.
+    pub fn finish(self) -> Run {
+        let output = self.child.wait_with_output().expect("ecs-deploy runs");
         let file_commands = self.dir.path().join("file_commands");
         Run {
             code: output.status.code().expect("exited"),
