@@ -4,11 +4,15 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_sdk_ecs::types::PropagateTags;
 
 use anyhow::Result;
 
+use crate::deploy::DeployOptions;
 use crate::env::Env;
-use crate::inputs::{parse_bool_literal, split_lines, RawInputs};
+use crate::inputs::{parse_bool_literal, split_lines, RawInputs, INPUTS};
 use crate::migration::settings::{self as migration_settings, MigrationConfig};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
 
@@ -17,7 +21,8 @@ pub struct Config {
     pub template: Option<TemplateSource>,
     pub render: RenderSpec,
     pub cluster: String,
-    pub service: Option<String>,
+    pub services: Vec<String>,
+    pub deploy: DeployOptions,
     pub dry_run: bool,
     pub github_token: Option<String>,
     /// Present when `migration-command` is given.
@@ -120,23 +125,64 @@ impl Config {
             .check(parse_bool(inputs, "dry-run"))
             .unwrap_or(false);
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
-        let service = text(inputs, "service");
+        let services: Vec<String> = inputs
+            .get("service")
+            .map(|v| split_lines(v).into_iter().map(String::from).collect())
+            .unwrap_or_default();
+        let mut number = |name: &str, min: i32, max: i32| {
+            inputs
+                .get(name)
+                .and_then(|v| problems.check(parse_number(name, v, min, max)))
+        };
+        let desired_count = number("desired-count", 0, 100_000);
+        let max_failed_tasks = number("max-failed-tasks", 1, 10_000);
+        let deploy = DeployOptions {
+            desired_count,
+            force_new_deployment: problems
+                .check(parse_bool(inputs, "force-new-deployment"))
+                .unwrap_or(false),
+            enable_ecs_managed_tags: match inputs.get("enable-ecs-managed-tags") {
+                Some(_) => problems.check(parse_bool(inputs, "enable-ecs-managed-tags")),
+                None => None,
+            },
+            propagate_tags: inputs
+                .get("propagate-tags")
+                .and_then(|v| problems.check(parse_propagate_tags(v))),
+            wait: problems
+                .check(parse_bool(inputs, "wait-for-service-stability"))
+                .unwrap_or(true),
+            timeout: inputs
+                .get("wait-for-minutes")
+                .and_then(|v| problems.check(parse_minutes("wait-for-minutes", v)))
+                .unwrap_or(Duration::from_secs(30 * 60)),
+            max_failed_tasks,
+            rollback_on_failure: problems
+                .check(parse_bool(inputs, "rollback-on-failure"))
+                .unwrap_or(true),
+        };
         let migration =
             migration_settings::from_inputs(inputs, env, workspace.map(Path::new), &mut problems);
         if template.is_none()
-            && service.is_none()
+            && services.is_empty()
             && !problems.0.iter().any(|p| p.starts_with("task-definition"))
         {
             problems.0.push(
                 "task-definition or service is required: give a task definition template, or the service whose current task definition to start from".to_owned(),
             );
         }
+        // In the order of the input table, which is action.yml's.
+        problems.0.sort_by_key(|problem| {
+            INPUTS
+                .iter()
+                .position(|spec| problem.starts_with(&format!("{}:", spec.name)))
+        });
         if problems.0.is_empty() {
             Ok(Config {
                 template,
                 render,
                 cluster,
-                service,
+                services,
+                deploy,
                 dry_run,
                 github_token: text(inputs, "github-token"),
                 migration,
@@ -173,6 +219,38 @@ pub(crate) fn pairs(
         .unwrap_or_default()
 }
 
+fn parse_number(name: &str, value: &str, min: i32, max: i32) -> Result<i32, String> {
+    value
+        .parse::<i32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| format!("{name}: {value:?} is not a whole number from {min} to {max}"))
+}
+
+/// Minutes, fractions allowed, up to GitHub's six-hour job limit.
+pub(crate) fn parse_minutes(name: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|m| *m > 0.0 && *m <= 360.0)
+        .map(|m| Duration::from_secs_f64(m * 60.0))
+        .ok_or_else(|| {
+            format!("{name}: {value:?} is not a number of minutes above 0 and at most 360")
+        })
+}
+
+fn parse_propagate_tags(value: &str) -> Result<PropagateTags, String> {
+    match value {
+        "TASK_DEFINITION" => Ok(PropagateTags::TaskDefinition),
+        "SERVICE" => Ok(PropagateTags::Service),
+        "NONE" => Ok(PropagateTags::None),
+        _ => Err(format!(
+            "propagate-tags: {value:?} is not one of TASK_DEFINITION, SERVICE, NONE"
+        )),
+    }
+}
+
+/// Only called for inputs with a default or known to be set.
 fn parse_bool(inputs: &RawInputs, name: &str) -> Result<bool, String> {
     let value = inputs.get(name).unwrap_or("false");
     parse_bool_literal(value).ok_or_else(|| {
@@ -378,6 +456,39 @@ mod tests {
         assert_eq!(config.render.container_names, ["web", "worker"]);
         assert_eq!(config.cluster, "default");
         assert!(!config.dry_run);
+        assert!(config.services.is_empty());
+        assert_eq!(
+            config.deploy,
+            DeployOptions {
+                desired_count: None,
+                force_new_deployment: false,
+                enable_ecs_managed_tags: None,
+                propagate_tags: None,
+                wait: true,
+                timeout: Duration::from_secs(30 * 60),
+                max_failed_tasks: None,
+                rollback_on_failure: true,
+            }
+        );
+    }
+
+    #[test]
+    fn services_are_one_per_line() {
+        let config = config(&[
+            (
+                "INPUT_SERVICE",
+                "web
+
+ worker 
+",
+            ),
+            ("INPUT_DESIRED-COUNT", "4"),
+            ("INPUT_PROPAGATE-TAGS", "SERVICE"),
+        ])
+        .unwrap();
+        assert_eq!(config.services, ["web", "worker"]);
+        assert_eq!(config.deploy.desired_count, Some(4));
+        assert_eq!(config.deploy.propagate_tags, Some(PropagateTags::Service));
     }
 
     #[test]
@@ -501,6 +612,16 @@ mod tests {
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_COMMAND", "echo 'unclosed")], &[
                 "command: unbalanced quotes in \"echo 'unclosed\"",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_DESIRED-COUNT", "two"), ("INPUT_WAIT-FOR-MINUTES", "0"), ("INPUT_MAX-FAILED-TASKS", "-1")], &[
+                "desired-count: \"two\" is not a whole number from 0 to 100000",
+                "wait-for-minutes: \"0\" is not a number of minutes above 0 and at most 360",
+                "max-failed-tasks: \"-1\" is not a whole number from 1 to 10000",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_PROPAGATE-TAGS", "service"), ("INPUT_WAIT-FOR-SERVICE-STABILITY", "no"), ("INPUT_ENABLE-ECS-MANAGED-TAGS", "1")], &[
+                "wait-for-service-stability: \"no\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+                "enable-ecs-managed-tags: \"1\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+                "propagate-tags: \"service\" is not one of TASK_DEFINITION, SERVICE, NONE",
             ]),
         ];
         for (env, expected) in cases {

@@ -7,11 +7,14 @@
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
+use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::types::Service;
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -121,33 +124,84 @@ pub async fn register_task_definition(ecs: &Client, definition: &Value) -> Resul
     })
 }
 
-pub async fn describe_service(ecs: &Client, cluster: &str, service: &str) -> Result<Service> {
-    let output = ecs
-        .describe_services()
-        .cluster(cluster)
-        .services(service)
-        .send()
-        .await
-        .map_err(|e| {
-            let hint = match error_code(&e) {
-                Some("ClusterNotFoundException") => "check the cluster input and the region",
-                Some("AccessDeniedException") => "allow ecs:DescribeServices to the role",
-                _ => "check the credentials and region",
-            };
-            anyhow!(
-                "failed to describe service {service} in cluster {cluster}: {} ({hint})",
-                error_text(&e)
+/// DescribeServices in batches of ten (the API's limit).
+pub struct DescribedServices {
+    pub services: Vec<Service>,
+    /// Names ECS could not find, with its reason (MISSING).
+    pub missing: Vec<(String, String)>,
+}
+
+pub async fn describe_services(
+    ecs: &Client,
+    cluster: &str,
+    names: &[String],
+) -> Result<DescribedServices, SdkError<DescribeServicesError, HttpResponse>> {
+    let mut described = DescribedServices {
+        services: Vec::new(),
+        missing: Vec::new(),
+    };
+    for batch in names.chunks(10) {
+        let output = ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(batch.to_vec()))
+            .send()
+            .await?;
+        described.services.extend(output.services().iter().cloned());
+        described.missing.extend(output.failures().iter().map(|f| {
+            let name = f
+                .arn()
+                .map_or("?", |arn| arn.rsplit('/').next().unwrap_or(arn));
+            (
+                name.to_owned(),
+                f.reason().unwrap_or("no reason given").to_owned(),
             )
-        })?;
-    if let Some(failure) = output.failures().first() {
+        }));
+    }
+    Ok(described)
+}
+
+/// The services, all of them found, in the order asked.
+pub async fn describe_services_or_fail(
+    ecs: &Client,
+    cluster: &str,
+    names: &[String],
+) -> Result<Vec<Service>> {
+    let described = describe_services(ecs, cluster, names).await.map_err(|e| {
+        let hint = match error_code(&e) {
+            Some("ClusterNotFoundException") => "check the cluster input and the region",
+            Some("AccessDeniedException") => "allow ecs:DescribeServices to the role",
+            _ => "check the credentials and region",
+        };
+        anyhow!(
+            "failed to describe service {} in cluster {cluster}: {} ({hint})",
+            names.join(", "),
+            error_text(&e)
+        )
+    })?;
+    if !described.missing.is_empty() {
+        let missing: Vec<String> = described
+            .missing
+            .iter()
+            .map(|(name, reason)| format!("{name} ({reason})"))
+            .collect();
         bail!(
-            "service {service} was not found in cluster {cluster} ({}); check the service and cluster inputs",
-            failure.reason().unwrap_or("no reason given")
+            "service {} was not found in cluster {cluster}; check the service and cluster inputs",
+            missing.join(", ")
         );
     }
-    output
-        .services()
-        .first()
-        .cloned()
-        .ok_or_else(|| anyhow!("service {service} was not found in cluster {cluster}"))
+    names
+        .iter()
+        .map(|name| {
+            described
+                .services
+                .iter()
+                .find(|s| {
+                    s.service_name() == Some(name.as_str())
+                        || s.service_arn() == Some(name.as_str())
+                })
+                .cloned()
+                .ok_or_else(|| anyhow!("service {name} was not found in cluster {cluster}"))
+        })
+        .collect()
 }

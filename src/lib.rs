@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod deploy;
 pub mod diff;
 pub mod ecs;
 pub mod env;
@@ -16,3 +17,4 @@ pub mod render;
 pub mod runner;
 pub mod s3;
 pub mod template;
+pub mod verdict;

@@ -1,21 +1,25 @@
-//! One run of ecs-deploy, step by step: inputs → template → render →
-//! (dry run: show and stop) → register. Each step is a function of the
-//! previous one's result; AWS is reached through `LazyAws` only by the steps
-//! that need it.
+//! One run of ecs-deploy, step by step: inputs → services as they are →
+//! template → render → (dry run: show and stop) → register → deploy and
+//! judge. Each step is a function of the previous one's result; AWS is
+//! reached through `LazyAws` only by the steps that need it.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use serde_json::Value;
 
+use aws_sdk_ecs::types::Service;
+
 use crate::aws::LazyAws;
 use crate::config::{Config, TemplateSource};
+use crate::deploy::{self, DeployResult, Deployed, Target};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
+use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::template::{self, ParseError};
-use crate::{diff, ecs, migration};
+use crate::{diff, ecs, migration, verdict};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -61,92 +65,277 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
     }
 }
 
-/// The task definition a service runs now, described.
+/// A service as it is before the deployment, with the definition it runs.
 struct Current {
-    arn: String,
-    definition: Value,
+    service: Service,
+    task_definition_arn: String,
+    task_definition: Value,
+}
+
+/// One rendered task definition and the services (indexes into
+/// `config.services`) that will run it: one for a shared template, one per
+/// service when each starts from its own current definition.
+struct Release {
+    rendered: Value,
+    services: Vec<usize>,
+    path: PathBuf,
 }
 
 async fn execute(config: &Config, runner: &Runner) -> Result<()> {
     let aws = LazyAws::default();
-    let current = match &config.service {
-        Some(service) => Some(current_task_definition(&aws, &config.cluster, service).await?),
-        None => None,
+    let current = describe_current(&aws, config).await?;
+    let releases = match &config.template {
+        Some(source) => {
+            let template = template::load(source, &aws)
+                .await
+                .with_context(|| format!("failed to load the task definition template {source}"))?;
+            let rendered = render_template(template.clone(), config)?;
+            let base = match source {
+                TemplateSource::Ecs(id) if current.is_empty() => {
+                    Some((id.clone(), render::normalize(template)))
+                }
+                _ => None,
+            };
+            show_rendered(runner, &rendered, base, config.dry_run);
+            vec![release(runner, rendered, (0..current.len()).collect())?]
+        }
+        None => {
+            let definitions: Vec<&Value> = current.iter().map(|c| &c.task_definition).collect();
+            check_containers_exist(config, &definitions)?;
+            let mut releases = Vec::new();
+            for (i, definition) in definitions.into_iter().enumerate() {
+                let spec = render::restrict_to(&config.render, definition);
+                let rendered = render::render(definition.clone(), &spec).with_context(|| {
+                    format!(
+                        "failed to render the task definition {}",
+                        family(definition)
+                    )
+                })?;
+                releases.push(release(runner, rendered, vec![i])?);
+            }
+            releases
+        }
     };
-    let template = match (&config.template, &current) {
-        (Some(source), _) => template::load(source, &aws)
-            .await
-            .with_context(|| format!("failed to load the task definition template {source}"))?,
-        (None, Some(current)) => current.definition.clone(),
-        (None, None) => unreachable!("configuration requires task-definition or service"),
-    };
-    let rendered = render::render(template.clone(), &config.render)
-        .with_context(|| format!("failed to render the task definition {}", family(&template)))?;
-    let path = write_rendered(runner, &rendered)?;
-    runner.set_output("task-definition", &path.display().to_string())?;
-
-    // Compare with what runs now; an ECS template is itself the current one.
-    let base = match (&current, &config.template) {
-        (Some(current), _) => Some((
-            current.arn.as_str(),
-            render::normalize(current.definition.clone()),
-        )),
-        (None, Some(TemplateSource::Ecs(id))) => Some((id.as_str(), render::normalize(template))),
-        _ => None,
-    };
-    show_rendered(
-        runner,
-        &rendered,
-        base.as_ref().map(|(name, value)| (*name, value)),
-        config.dry_run,
-    );
+    for release in &releases {
+        if config.template.is_none() {
+            show_rendered(runner, &release.rendered, None, config.dry_run);
+        }
+        for &i in &release.services {
+            let base = render::normalize(current[i].task_definition.clone());
+            show_diff(
+                runner,
+                &release.rendered,
+                &current[i].task_definition_arn,
+                &base,
+            );
+        }
+    }
+    runner.set_output(
+        "task-definition",
+        &by_service(config, &releases, |r| {
+            releases[r].path.display().to_string()
+        }),
+    )?;
 
     if config.dry_run {
-        runner.notice(&format!(
-            "Dry run: task definition {} was rendered to {} and not registered.",
-            family(&rendered),
-            path.display()
-        ));
-        if let Some(migration) = &config.migration {
-            migration::show_plan(runner, config, migration, &rendered);
+        for release in &releases {
+            runner.notice(&format!(
+                "Dry run: task definition {} was rendered to {} and not registered.",
+                family(&release.rendered),
+                release.path.display()
+            ));
         }
-        return runner.append_summary(&summary(config, &rendered, None, current.as_ref()));
+        if let Some(migration) = &config.migration {
+            migration::show_plan(runner, config, migration, &releases[0].rendered);
+        }
+        return runner.append_summary(&summary(config, &releases, &[], &current, &[]));
     }
 
     let ecs = &aws.get().await.ecs;
-    let registered = ecs::register_task_definition(ecs, &rendered).await?;
-    runner.set_output("task-definition-arn", &registered.arn)?;
-    runner.info(&format!("Registered {}", registered.arn));
+    let mut registered = Vec::new();
+    for release in &releases {
+        let revision = ecs::register_task_definition(ecs, &release.rendered).await?;
+        runner.info(&format!("Registered {}", revision.arn));
+        registered.push(revision);
+    }
+    runner.set_output(
+        "task-definition-arn",
+        &by_service(config, &releases, |r| registered[r].arn.clone()),
+    )?;
+    if let Some(migration) = &config.migration {
+        // The first release and service: the migration runs where it runs.
+        let definition = migration::Definition {
+            arn: &registered[0].arn,
+            json: &releases[0].rendered,
+        };
+        let service = current.first().map(|c| &c.service);
+        migration::run(&aws, config, migration, runner, definition, service).await?;
+    }
+    if config.services.is_empty() {
+        return runner.append_summary(&summary(config, &releases, &registered, &current, &[]));
+    }
+
+    runner.set_output(
+        "previous-task-definition-arn",
+        &by_service_index(config, |i| current[i].task_definition_arn.clone()),
+    )?;
+    let targets: Vec<Target> = releases
+        .iter()
+        .zip(&registered)
+        .flat_map(|(release, revision)| {
+            release
+                .services
+                .iter()
+                .map(|&i| deploy::target_for(&current[i].service, &revision.arn))
+        })
+        .collect();
+    runner.group("Deployment");
+    let deployed = deploy::deploy(ecs, &config.cluster, &targets, &config.deploy, runner).await;
+    runner.end_group();
+    let mut deployed = deployed?;
+    // Targets were built release by release; report in the input's order.
+    deployed.sort_by_key(|d| config.services.iter().position(|s| *s == d.service));
+    runner.set_output(
+        "ecs-deployment-id",
+        &by_service_index(config, |i| deployed[i].deployment_id.clone()),
+    )?;
+    runner.set_output(
+        "ecs-service-deployment-arn",
+        &by_service_index(config, |i| {
+            deployed[i]
+                .service_deployment_arn
+                .clone()
+                .unwrap_or_default()
+        }),
+    )?;
     runner.append_summary(&summary(
         config,
-        &rendered,
-        Some(&registered),
-        current.as_ref(),
+        &releases,
+        &registered,
+        &current,
+        &deployed,
     ))?;
-    if let Some(migration) = &config.migration {
-        let deployed = migration::Definition {
-            arn: &registered.arn,
-            json: &rendered,
-        };
-        migration::run(&aws, config, migration, runner, deployed).await?;
-    }
-    if let Some(service) = &config.service {
-        runner.notice(&format!(
-            "Service {service} was not updated: ecs-deploy registered the task definition only."
-        ));
-    }
-    Ok(())
+    report_verdicts(runner, &deployed)
 }
 
-async fn current_task_definition(aws: &LazyAws, cluster: &str, service: &str) -> Result<Current> {
+async fn describe_current(aws: &LazyAws, config: &Config) -> Result<Vec<Current>> {
+    if config.services.is_empty() {
+        return Ok(Vec::new());
+    }
     let ecs = &aws.get().await.ecs;
-    let described = ecs::describe_service(ecs, cluster, service).await?;
-    let arn = described
-        .task_definition()
-        .with_context(|| format!("service {service} has no task definition"))?
-        .to_owned();
-    let definition = template::unwrap_described(ecs::describe_task_definition(ecs, &arn).await?);
-    Ok(Current { arn, definition })
+    let services = ecs::describe_services_or_fail(ecs, &config.cluster, &config.services).await?;
+    let mut current = Vec::new();
+    for service in services {
+        deploy::check_deployable(&service, &config.cluster)?;
+        let name = service.service_name().unwrap_or_default().to_owned();
+        let arn = service
+            .task_definition()
+            .with_context(|| format!("service {name} has no task definition"))?
+            .to_owned();
+        let definition = template::unwrap_described(
+            ecs::describe_task_definition(ecs, &arn)
+                .await
+                .with_context(|| {
+                    format!("failed to read the task definition service {name} runs")
+                })?,
+        );
+        current.push(Current {
+            service,
+            task_definition_arn: arn,
+            task_definition: definition,
+        });
+    }
+    Ok(current)
+}
+
+/// With several services' own definitions, a container named in the inputs
+/// must exist in at least one of them (a typo must not pass silently).
+fn check_containers_exist(config: &Config, definitions: &[&Value]) -> Result<()> {
+    let unmatched = render::unmatched_containers(&config.render, definitions);
+    if unmatched.is_empty() || definitions.len() < 2 {
+        return Ok(());
+    }
+    let known: Vec<String> = definitions
+        .iter()
+        .map(|d| format!("{} ({})", family(d), render::container_names(d).join(", ")))
+        .collect();
+    anyhow::bail!(
+        "container {} is in none of the services' task definitions: {}",
+        unmatched
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        known.join("; ")
+    )
+}
+
+fn render_template(template: Value, config: &Config) -> Result<Value> {
+    let family = family(&template).to_owned();
+    render::render(template, &config.render)
+        .with_context(|| format!("failed to render the task definition {family}"))
+}
+
+fn release(runner: &Runner, rendered: Value, services: Vec<usize>) -> Result<Release> {
+    let path = write_rendered(runner, &rendered)?;
+    Ok(Release {
+        rendered,
+        services,
+        path,
+    })
+}
+
+/// One value, or with several services a JSON object by service name.
+fn by_service_index(config: &Config, value: impl Fn(usize) -> String) -> String {
+    if config.services.len() <= 1 {
+        return value(0);
+    }
+    let object: serde_json::Map<String, Value> = config
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), Value::String(value(i))))
+        .collect();
+    Value::Object(object).to_string()
+}
+
+/// Like `by_service_index`, for a value of each release (given its index).
+fn by_service(config: &Config, releases: &[Release], value: impl Fn(usize) -> String) -> String {
+    if releases.len() == 1 {
+        return value(0);
+    }
+    by_service_index(config, |service| {
+        let release = releases
+            .iter()
+            .position(|r| r.services.contains(&service))
+            .expect("every service has a release");
+        value(release)
+    })
+}
+
+fn report_verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
+    let mut failures = Vec::new();
+    for d in deployed {
+        match &d.result {
+            DeployResult::Succeeded => runner.info(&format!(
+                "✔ {}: deployment {} completed",
+                d.service, d.deployment_id
+            )),
+            DeployResult::Started => runner.info(&format!(
+                "{}: deployment {} started; not waiting (wait-for-service-stability is false)",
+                d.service, d.deployment_id
+            )),
+            DeployResult::Failed(reason) => {
+                runner.info(&format!("✘ {}: {reason}", d.service));
+                failures.push(format!("service {}: {reason}", d.service));
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failed(format!("deployment failed: {}", failures.join("; "))).into())
+    }
 }
 
 fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
@@ -167,56 +356,95 @@ fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(&str, &Value)>, dry_run: bool) {
+fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(String, Value)>, dry_run: bool) {
     if dry_run {
         runner.group(&format!("Rendered task definition {}", family(rendered)));
         runner.info(&serde_json::to_string_pretty(rendered).unwrap_or_default());
         runner.end_group();
     }
     if let Some((name, base)) = base {
-        let changes = diff::diff(base, rendered);
-        runner.group(&format!(
-            "Changes against {name} ({} changed)",
-            changes.len()
-        ));
-        if changes.is_empty() {
-            runner.info("no changes");
-        }
-        for change in &changes {
-            runner.info(&change.to_string());
-        }
-        runner.end_group();
+        show_diff(runner, rendered, &name, &base);
     }
+}
+
+fn show_diff(runner: &Runner, rendered: &Value, name: &str, base: &Value) {
+    let changes = diff::diff(base, rendered);
+    runner.group(&format!(
+        "Changes against {name} ({} changed)",
+        changes.len()
+    ));
+    if changes.is_empty() {
+        runner.info("no changes");
+    }
+    for change in &changes {
+        runner.info(&change.to_string());
+    }
+    runner.end_group();
 }
 
 fn summary(
     config: &Config,
-    rendered: &Value,
-    registered: Option<&ecs::Registered>,
-    current: Option<&Current>,
+    releases: &[Release],
+    registered: &[ecs::Registered],
+    current: &[Current],
+    deployed: &[Deployed],
 ) -> String {
-    let mut rows = vec![(
-        "Task definition".to_owned(),
-        match registered {
+    let mut rows = Vec::new();
+    for (i, release) in releases.iter().enumerate() {
+        let name = match registered.get(i) {
             Some(r) => format!("`{}:{}` registered", r.family, r.revision),
-            None => format!("`{}` rendered, not registered (dry run)", family(rendered)),
-        },
-    )];
+            None => format!(
+                "`{}` rendered, not registered (dry run)",
+                family(&release.rendered)
+            ),
+        };
+        rows.push(("Task definition".to_owned(), name));
+    }
     if let Some(source) = &config.template {
         rows.push(("Template".to_owned(), format!("`{source}`")));
     }
-    if let Some(current) = current {
-        rows.push(("Service runs".to_owned(), format!("`{}`", current.arn)));
-    }
-    for container in rendered["containerDefinitions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for (i, current) in current.iter().enumerate() {
+        let name = &config.services[i];
+        let result = match deployed
+            .iter()
+            .find(|d| d.service == *name)
+            .map(|d| &d.result)
+        {
+            Some(DeployResult::Succeeded) => "deployed".to_owned(),
+            Some(DeployResult::Started) => "deployment started".to_owned(),
+            Some(DeployResult::Failed(reason)) => format!("**failed**: {reason}"),
+            None => "not deployed".to_owned(),
+        };
         rows.push((
-            format!("Image of `{}`", container["name"].as_str().unwrap_or("?")),
-            format!("`{}`", container["image"].as_str().unwrap_or("(none)")),
+            format!("Service `{name}`"),
+            format!(
+                "was `{}`: {result}",
+                verdict::short_name(&current.task_definition_arn)
+            ),
         ));
+    }
+    for d in deployed {
+        for line in &d.stopped_tasks {
+            rows.push((format!("Stopped tasks of `{}`", d.service), line.clone()));
+        }
+    }
+    let images: Vec<(String, String)> = releases
+        .iter()
+        .flat_map(|r| {
+            r.rendered["containerDefinitions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+        })
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or("?").to_owned(),
+                c["image"].as_str().unwrap_or("(none)").to_owned(),
+            )
+        })
+        .collect();
+    for (container, image) in images {
+        rows.push((format!("Image of `{container}`"), format!("`{image}`")));
     }
     let mut text = String::from("### ecs-deploy\n\n| | |\n|---|---|\n");
     for (name, value) in rows {

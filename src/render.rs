@@ -96,6 +96,46 @@ pub fn container_names(definition: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// The part of `spec` that applies to `definition` when one set of inputs
+/// renders several services' own definitions: containers it lacks are
+/// skipped (`unmatched_containers` checks that each exists somewhere).
+pub fn restrict_to(spec: &RenderSpec, definition: &Value) -> RenderSpec {
+    let names = container_names(definition);
+    let mut restricted = spec.clone();
+    restricted
+        .images
+        .retain(|(c, _)| names.contains(&c.as_str()));
+    if !spec.container_names.is_empty() {
+        restricted
+            .container_names
+            .retain(|c| names.contains(&c.as_str()));
+        if restricted.container_names.is_empty() {
+            restricted.image = None;
+            restricted.container = ContainerSettings::default();
+        }
+    }
+    restricted
+}
+
+/// Container names the inputs mention that none of `definitions` has.
+pub fn unmatched_containers(spec: &RenderSpec, definitions: &[&Value]) -> Vec<String> {
+    let mentioned = spec
+        .images
+        .iter()
+        .map(|(c, _)| c)
+        .chain(&spec.container_names);
+    let mut unmatched: Vec<String> = mentioned
+        .filter(|c| {
+            !definitions
+                .iter()
+                .any(|d| container_names(d).contains(&c.as_str()))
+        })
+        .cloned()
+        .collect();
+    unmatched.dedup();
+    unmatched
+}
+
 pub fn render(template: Value, spec: &RenderSpec) -> Result<Value> {
     let mut definition = normalize(template);
     check_shape(&definition)?;
@@ -446,6 +486,46 @@ mod tests {
         assert_eq!(out["executionRoleArn"], "arn:aws:iam::1:role/exec");
         assert_eq!(out["cpu"], "1 vCPU");
         assert_eq!(out["memory"], "2048");
+    }
+
+    #[test]
+    fn several_definitions_take_the_containers_they_have() {
+        let worker =
+            json!({"family": "worker", "containerDefinitions": [{"name": "worker", "image": "a"}]});
+        let spec = RenderSpec {
+            container_names: vec!["web".into()],
+            image: Some("shop:2".into()),
+            images: vec![("worker".into(), "worker:2".into())],
+            container: ContainerSettings {
+                environment: vec![("A".into(), "1".into())],
+                ..Default::default()
+            },
+            ..RenderSpec::default()
+        };
+        let for_worker = restrict_to(&spec, &worker);
+        assert_eq!(for_worker.image, None);
+        assert!(for_worker.container_names.is_empty() && for_worker.container.is_empty());
+        assert_eq!(
+            render(worker.clone(), &for_worker).unwrap()["containerDefinitions"][0]["image"],
+            "worker:2"
+        );
+        // The shop definition has a worker container too: it keeps that image.
+        let for_shop = restrict_to(&spec, &template());
+        assert_eq!(for_shop, spec);
+        assert_eq!(
+            render(template(), &for_shop).unwrap()["containerDefinitions"][0]["image"],
+            "shop:2"
+        );
+
+        assert!(unmatched_containers(&spec, &[&worker, &template()]).is_empty());
+        let typo = RenderSpec {
+            images: vec![("wrker".into(), "x".into())],
+            ..RenderSpec::default()
+        };
+        assert_eq!(
+            unmatched_containers(&typo, &[&worker, &template()]),
+            ["wrker"]
+        );
     }
 
     #[test]

@@ -61,3 +61,19 @@ fn runs_a_prebuilt_image() {
     let image = action["runs"]["image"].as_str().unwrap();
     assert!(image.starts_with("docker://ghcr.io/"), "{image}");
 }
+
+#[test]
+fn the_readme_documents_every_input_and_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for name in INPUTS
+        .iter()
+        .map(|s| s.name)
+        .chain(OUTPUTS.iter().map(|s| s.name))
+    {
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "README lacks a row for {name}"
+        );
+    }
+}

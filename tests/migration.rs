@@ -121,7 +121,7 @@ fn a_successful_migration_streams_its_logs_in_order_and_complete() {
 }
 
 #[test]
-fn the_migration_runs_after_registration_with_only_its_command_overridden() {
+fn the_migration_runs_between_registration_and_deployment_with_only_its_command_overridden() {
     let sim = scenario(&task_timeline("seconds: 0.2"));
     let run = run_migration(
         &sim,
@@ -133,9 +133,13 @@ fn the_migration_runs_after_registration_with_only_its_command_overridden() {
         .into_iter()
         .filter(|call| call.service == "ecs")
         .map(|call| call.operation)
-        .filter(|op| op == "RegisterTaskDefinition" || op == "RunTask")
+        .filter(|op| ["RegisterTaskDefinition", "RunTask", "UpdateService"].contains(&op.as_str()))
         .collect();
-    assert_eq!(operations, ["RegisterTaskDefinition", "RunTask"]);
+    assert_eq!(
+        operations,
+        ["RegisterTaskDefinition", "RunTask", "UpdateService"],
+        "the deployment starts only after the migration"
+    );
     let request = &sim.calls_to("RunTask")[0].body;
     assert_eq!(
         request["overrides"]["containerOverrides"],

@@ -73,7 +73,7 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
         let name = str_field(application, "applicationName")
             .ok_or_else(|| anyhow::anyhow!("a CodeDeploy application needs applicationName"))?;
         info.entry("applicationId")
-            .or_insert_with(|| json!(uuid(world)));
+            .or_insert_with(|| json!(world.uuid()));
         info.entry("createTime")
             .or_insert_with(|| json!(world.epoch(Duration::ZERO)));
         info.entry("linkedToGitHub").or_insert(json!(false));
@@ -89,7 +89,7 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
             }
         }
         info.entry("deploymentGroupId")
-            .or_insert_with(|| json!(uuid(world)));
+            .or_insert_with(|| json!(world.uuid()));
         info.entry("deploymentConfigName")
             .or_insert(json!("CodeDeployDefault.ECSAllAtOnce"));
         info.entry("computePlatform").or_insert(json!("ECS"));
@@ -123,17 +123,6 @@ fn as_object(value: &Value, what: &str) -> anyhow::Result<Map<String, Value>> {
         .as_object()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("a CodeDeploy {what} must be a mapping"))
-}
-
-fn uuid(world: &mut World) -> String {
-    format!(
-        "{}-{}-{}-{}-{}",
-        world.hex(8),
-        world.hex(4),
-        world.hex(4),
-        world.hex(4),
-        world.hex(12)
-    )
 }
 
 fn default_timeline(group: &str) -> CodeDeployTimeline {
@@ -534,6 +523,7 @@ fn render_deployment(world: &World, index: usize) -> Value {
             from_group("blueGreenDeploymentConfiguration"),
         ),
         ("loadBalancerInfo", from_group("loadBalancerInfo")),
+        ("deploymentStatusMessages", json!([])),
         ("computePlatform", json!("ECS")),
     ])
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::reply::Reply;
+use crate::reply::{percent_decode, Reply};
 use crate::scenario::{Fault, FaultKind};
 use crate::world::{str_field, World};
 
@@ -98,7 +98,7 @@ impl GithubRequest {
             .unwrap_or_default()
             .split('&')
             .filter_map(|pair| pair.split_once('='))
-            .map(|(key, value)| (key.to_string(), Value::from(value.replace("%2F", "/"))))
+            .map(|(key, value)| (percent_decode(key), Value::from(percent_decode(value))))
             .collect();
         GithubRequest {
             method: method.to_string(),

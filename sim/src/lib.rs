@@ -24,8 +24,8 @@ use serde_json::Value;
 
 pub use scenario::{
     CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, Fault, FaultKind, GithubSetup,
-    InProgressDeployment, RolloutOutcome, RolloutTimeline, S3ObjectSetup, Scenario, ServiceSetup,
-    TaskOutcome, TaskTimeline, Timelines,
+    InProgressDeployment, Rehearsal, RolloutOutcome, RolloutTimeline, S3ObjectSetup, Scenario,
+    ServiceSetup, TaskOutcome, TaskTimeline, Timelines,
 };
 
 use server::Shared;

@@ -1,5 +1,9 @@
 //! `ecs-deploy-sim serve <scenario> [--port N]`: serves a scenario on
 //! 127.0.0.1 and prints the environment a client needs.
+//! `ecs-deploy-sim rehearse <scenario> [--ecs-deploy PATH]`: runs ecs-deploy
+//! against it as the GitHub runner would.
+
+mod rehearse;
 
 use std::io::Write as _;
 
@@ -8,12 +12,17 @@ use ecs_deploy_sim::{Scenario, Sim};
 
 const USAGE: &str = "usage: ecs-deploy-sim serve <scenario.yaml> [--port N]\n\
   Serves AWS (ECS, CodeDeploy, Logs, S3) on port N (default: ephemeral) and\n\
-  GitHub on port N+1, prints KEY=VALUE lines, then `ready`, and serves until killed.";
+  GitHub on port N+1, prints KEY=VALUE lines, then `ready`, and serves until killed.\n\
+usage: ecs-deploy-sim rehearse <scenario.yaml> [--ecs-deploy PATH]\n\
+  Runs ecs-deploy (default: the one built next to this binary) against the\n\
+  scenario with its `rehearsal` inputs, as the GitHub runner would, and exits\n\
+  with its exit code.";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
+        Some("rehearse") => std::process::exit(rehearse::rehearse(&args[1..])?),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,5 +1,5 @@
 //! An HTTP answer, independent of the server library, so that the S3 and
-//! GitHub modules stay plain functions.
+//! GitHub modules stay plain functions; and URL decoding for both.
 
 use serde_json::Value;
 
@@ -26,4 +26,29 @@ impl Reply {
         self.headers.push((name.to_string(), value.to_string()));
         self
     }
+}
+
+/// Decodes %XX escapes in a URL path or query component; malformed
+/// escapes are kept as they are.
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| text.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                index += 3;
+            }
+            None => {
+                decoded.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }

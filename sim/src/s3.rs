@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::reply::Reply;
+use crate::reply::{percent_decode, Reply};
 use crate::scenario::Scenario;
 use crate::world::World;
 
@@ -92,29 +92,6 @@ fn virtual_host_bucket(host: &str) -> Option<&str> {
         .or_else(|| hostname.split_once(".s3.").map(|(bucket, _)| bucket))
         .or_else(|| hostname.split_once(".s3-").map(|(bucket, _)| bucket))
         .filter(|bucket| !bucket.is_empty())
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| text.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            None => {
-                decoded.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// An S3 error; HEAD answers carry no body, as S3's do.

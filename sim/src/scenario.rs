@@ -2,6 +2,7 @@
 //! shapes), how it behaves over time (timelines) and which requests fail
 //! (faults). See sim/README.md for the format.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -36,6 +37,9 @@ pub struct Scenario {
     pub timelines: Timelines,
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// How `ecs-deploy-sim rehearse` runs ecs-deploy against this scenario.
+    #[serde(default)]
+    pub rehearsal: Rehearsal,
 }
 
 fn default_region() -> String {
@@ -336,4 +340,16 @@ pub enum FaultKind {
     Conflict,
     /// GitHub: 422 validation failed.
     Unprocessable,
+}
+
+/// The action's inputs and workspace files for a rehearsal.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rehearsal {
+    /// Input name (as in action.yml) -> value.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    /// Workspace-relative path -> content.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
 }

@@ -103,6 +103,7 @@ impl World {
         crate::logs::setup(&mut world, &scenario);
         crate::s3::setup(&mut world, &scenario);
         crate::codedeploy::setup(&mut world, &scenario)?;
+        check_timelines(&scenario)?;
         Ok(world)
     }
 
@@ -136,6 +137,17 @@ impl World {
 
     pub(crate) fn hex(&mut self, count: usize) -> String {
         (0..count).map(|_| self.rng.digit(16)).collect()
+    }
+
+    pub(crate) fn uuid(&mut self) -> String {
+        format!(
+            "{}-{}-{}-{}-{}",
+            self.hex(8),
+            self.hex(4),
+            self.hex(4),
+            self.hex(4),
+            self.hex(12)
+        )
     }
 
     pub(crate) fn alphanumeric_upper(&mut self, count: usize) -> String {
@@ -191,6 +203,36 @@ impl World {
     }
 }
 
+/// Timeline entries that name a service or deployment group the setup
+/// lacks would never apply: they are typos, refused at start.
+fn check_timelines(scenario: &Scenario) -> anyhow::Result<()> {
+    for entry in &scenario.timelines.deployments {
+        let known = scenario
+            .services
+            .iter()
+            .any(|s| s.cluster == entry.cluster && s.service_name == entry.service);
+        if !known {
+            anyhow::bail!(
+                "timelines.deployments names service {} in cluster {}, which the scenario does not set up",
+                entry.service,
+                entry.cluster
+            );
+        }
+    }
+    for entry in &scenario.timelines.code_deploy {
+        let known = scenario.code_deploy.deployment_groups.iter().any(|group| {
+            str_field(group, "deploymentGroupName") == Some(entry.deployment_group.as_str())
+        });
+        if !known {
+            anyhow::bail!(
+                "timelines.codeDeploy names deployment group {}, which the scenario does not set up",
+                entry.deployment_group
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Picks the timeline entry for the `index`-th occurrence among the entries
 /// that match: entries apply in order and the last one repeats.
 pub(crate) fn nth_or_last<T: Clone>(matching: Vec<&T>, index: usize) -> Option<T> {
@@ -238,6 +280,13 @@ pub(crate) fn rfc3339_from_epoch(epoch: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refuses_timelines_for_services_it_does_not_have() {
+        let scenario = Scenario::from_yaml("timelines: {deployments: [{service: ghost}]}").unwrap();
+        let error = World::new(scenario, Clock::new()).err().unwrap();
+        assert!(error.to_string().contains("service ghost"), "{error}");
+    }
 
     #[test]
     fn formats_epoch_seconds_as_rfc3339() {

@@ -14,6 +14,7 @@ fn web_container(image: &str) -> ContainerDefinition {
         .name("web")
         .image(image)
         .essential(true)
+        .memory(512)
         .environment(KeyValuePair::builder().name("MODE").value("prod").build())
         .log_configuration(
             LogConfiguration::builder()
@@ -143,7 +144,7 @@ fn keeps_registration_bodies_exactly_as_sent() {
     let sim = start(WEB);
     let body = serde_json::json!({
         "family": "api",
-        "containerDefinitions": [{"name": "api", "image": "api:1", "futureField": {"x": 1}}],
+        "containerDefinitions": [{"name": "api", "image": "api:1", "memory": 256, "futureField": {"x": 1}}],
         "someNewTopLevelField": true,
     });
     let response = reqwest::blocking::Client::new()

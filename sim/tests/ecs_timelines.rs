@@ -39,6 +39,11 @@ services:
     serviceName: worker
     taskDefinition: web:1
     desiredCount: 1
+  - cluster: prod
+    serviceName: bluegreen
+    taskDefinition: web:1
+    desiredCount: 2
+    deploymentConfiguration: {{strategy: BLUE_GREEN, bakeTimeInMinutes: 0}}
 timelines:
 {timelines}
 "#
@@ -536,4 +541,75 @@ async fn stop_task_stops_a_running_task() {
         .await
         .unwrap();
     assert!(running.task_arns().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_deployments_move_through_their_lifecycle_stages() {
+    let sim = world(
+        "  deployments: [{cluster: prod, service: bluegreen, outcome: complete, seconds: 1.8}]",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    ecs.update_service()
+        .cluster("prod")
+        .service("bluegreen")
+        .task_definition("web:2")
+        .send()
+        .await
+        .unwrap();
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("prod")
+        .service("bluegreen")
+        .send()
+        .await
+        .unwrap();
+    let arn = listed.service_deployments()[0]
+        .service_deployment_arn()
+        .unwrap()
+        .to_string();
+    let order = [
+        "PRE_SCALE_UP",
+        "SCALE_UP",
+        "POST_SCALE_UP",
+        "TEST_TRAFFIC_SHIFT",
+        "POST_TEST_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+        "BAKE_TIME",
+        "CLEAN_UP",
+    ];
+    let mut seen: Vec<usize> = Vec::new();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let finished = loop {
+        let described = ecs
+            .describe_service_deployments()
+            .service_deployment_arns(&arn)
+            .send()
+            .await
+            .unwrap();
+        let deployment = described.service_deployments()[0].clone();
+        let stage = deployment.lifecycle_stage().unwrap().as_str().to_string();
+        let position = order.iter().position(|s| *s == stage).unwrap();
+        if seen.last() != Some(&position) {
+            seen.push(position);
+        }
+        let target = deployment.target_service_revision().unwrap();
+        let production = target.requested_production_traffic_weight().unwrap();
+        let shifted = position >= 5;
+        assert_eq!(production, if shifted { 100.0 } else { 0.0 }, "at {stage}");
+        if deployment.status() == Some(&ServiceDeploymentStatus::Successful) {
+            break true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(finished);
+    assert!(
+        seen.windows(2).all(|pair| pair[0] < pair[1]),
+        "stages went back: {seen:?}"
+    );
+    assert!(seen.len() >= 4, "saw too few stages: {seen:?}");
+    assert_eq!(seen.last(), Some(&8));
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::types::{
-    ContainerOverride, KeyValuePair, NetworkConfiguration, Task, TaskOverride,
+    ContainerOverride, KeyValuePair, NetworkConfiguration, Service, Task, TaskOverride,
 };
 use serde_json::Value;
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -51,6 +51,7 @@ pub async fn run(
     migration: &MigrationConfig,
     runner: &Runner,
     deployed: Definition<'_>,
+    service: Option<&Service>,
 ) -> Result<()> {
     let clients = aws.get().await;
     let (arn, definition) = match &migration.template {
@@ -62,11 +63,7 @@ pub async fn run(
         migration.container.as_deref(),
         &config.render.container_names,
     )?;
-    let service = match &config.service {
-        Some(service) => Some(ecs::describe_service(&clients.ecs, &config.cluster, service).await?),
-        None => None,
-    };
-    let mut placement = placement(service.as_ref(), &migration.overrides);
+    let mut placement = placement(service, &migration.overrides);
     let awsvpc = definition["networkMode"] == "awsvpc";
     if !awsvpc {
         // ECS rejects a network configuration for any other network mode.

@@ -8,7 +8,9 @@ use std::time::Duration;
 use aws_sdk_ecs::types::{AssignPublicIp, CapacityProviderStrategyItem, LaunchType};
 use serde::Deserialize;
 
-use crate::config::{pairs, parse_command, parse_template_input, text, Problems, TemplateSource};
+use crate::config::{
+    pairs, parse_command, parse_minutes, parse_template_input, text, Problems, TemplateSource,
+};
 use crate::env::Env;
 use crate::inputs::RawInputs;
 
@@ -90,7 +92,8 @@ pub(crate) fn from_inputs(
             workspace,
         ))
     });
-    let timeout = problems.check(parse_timeout(
+    let timeout = problems.check(parse_minutes(
+        "migration-timeout-minutes",
         inputs.get("migration-timeout-minutes").unwrap_or("30"),
     ));
     let started_by = text(inputs, "migration-started-by").unwrap_or_else(|| "ecs-deploy".into());
@@ -140,21 +143,6 @@ fn workflow_step(env: &Env) -> Option<WorkflowStep> {
         job: get("GITHUB_JOB").unwrap_or_default(),
         step: get("GITHUB_ACTION").unwrap_or_default(),
     })
-}
-
-/// A week: ECS's own limit is none, a typo's (300000) should not wait forever.
-const MAX_TIMEOUT_MINUTES: f64 = 10_080.0;
-
-/// Minutes, fractions allowed ("0.5" is 30 seconds).
-fn parse_timeout(value: &str) -> Result<Duration, String> {
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|minutes| minutes.is_finite() && *minutes > 0.0 && *minutes <= MAX_TIMEOUT_MINUTES)
-        .map(|minutes| Duration::from_secs_f64(minutes * 60.0))
-        .ok_or_else(|| {
-            format!("migration-timeout-minutes: {value:?} is not a number of minutes between 0 and 10080")
-        })
 }
 
 /// ECS's rule for startedBy.
@@ -344,10 +332,10 @@ mod tests {
                 "migration-task-definition: \"s3://bucket\" is not an S3 object; use s3://bucket/key",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "0")], &[
-                "migration-timeout-minutes: \"0\" is not a number of minutes between 0 and 10080",
+                "migration-timeout-minutes: \"0\" is not a number of minutes above 0 and at most 360",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "ten")], &[
-                "migration-timeout-minutes: \"ten\" is not a number of minutes between 0 and 10080",
+                "migration-timeout-minutes: \"ten\" is not a number of minutes above 0 and at most 360",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-STARTED-BY", "ci run")], &[
                 "migration-started-by: \"ci run\" is not accepted by ECS (up to 128 letters, digits, - _ /)",

@@ -1,0 +1,238 @@
+//! Amazon ECS: clusters, task definitions, services with their deployments
+//! and service deployments, and tasks.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use crate::aws::{object, required_str, str_list, AwsError, AwsResult};
+use crate::scenario::{RolloutOutcome, RolloutTimeline, Scenario, TaskOutcome, TaskTimeline};
+use crate::world::{nth_or_last, seconds, str_field, Event, World};
+
+mod services;
+mod task_definitions;
+mod tasks;
+
+use services::*;
+pub(crate) use services::{
+    all_services, deployment_task_failed, rollout_completed, set_service_task_definition,
+};
+use task_definitions::*;
+use tasks::*;
+pub(crate) use tasks::{all_tasks, task_log_line, task_running, task_stopped};
+
+/// How long a task started by RunTask spends provisioning before it runs.
+const PROVISIONING_TIME: Duration = Duration::from_millis(200);
+
+#[derive(Default)]
+pub(crate) struct EcsState {
+    clusters: Vec<String>,
+    task_definitions: Vec<TaskDefinition>,
+    /// RegisterTaskDefinition bodies exactly as received.
+    pub registered: Vec<Value>,
+    services: Vec<Service>,
+    tasks: Vec<Task>,
+    /// RunTask responses by clientToken, so that a retried call starts nothing new.
+    run_task_responses: HashMap<String, RunTaskResult>,
+    /// How many deployments each (cluster, service) has started, to pick its timeline entry.
+    rollouts_started: HashMap<(String, String), usize>,
+    /// How many RunTask calls each family has had, to pick its timeline entry.
+    runs_per_family: HashMap<String, usize>,
+}
+
+struct TaskDefinition {
+    arn: String,
+    family: String,
+    revision: i64,
+    active: bool,
+    /// The registration body without `tags`, which ECS answers beside it.
+    body: Map<String, Value>,
+    tags: Value,
+    registered_at: Duration,
+    deregistered_at: Option<Duration>,
+}
+
+struct Service {
+    arn: String,
+    name: String,
+    cluster: String,
+    status: String,
+    desired_count: i64,
+    task_definition: String,
+    created_at: Duration,
+    /// Members kept as given (launchType, networkConfiguration, loadBalancers, ...).
+    config: Map<String, Value>,
+    /// PRIMARY first.
+    deployments: Vec<Deployment>,
+    /// Newest first.
+    events: Vec<Value>,
+    service_deployments: Vec<ServiceDeployment>,
+}
+
+struct Deployment {
+    id: String,
+    status: &'static str,
+    task_definition: String,
+    desired_count: i64,
+    running_count: i64,
+    failed_tasks: i64,
+    created_at: Duration,
+    updated_at: Duration,
+    rollout_state: &'static str,
+    rollout_state_reason: String,
+    timeline: Option<RolloutTimeline>,
+    /// Index into the service's service deployments.
+    service_deployment: usize,
+}
+
+struct ServiceDeployment {
+    arn: String,
+    target_revision: String,
+    source_revision: Option<String>,
+    status: &'static str,
+    status_reason: Option<String>,
+    /// A native blue/green deployment, which moves through BLUE_GREEN_STAGES.
+    blue_green: bool,
+    /// How long the rollout takes, over which the stages are spread.
+    rollout_time: Duration,
+    created_at: Duration,
+    updated_at: Duration,
+    finished_at: Option<Duration>,
+    rollback: Option<Value>,
+    circuit_breaker_status: &'static str,
+    failure_count: i64,
+    threshold: i64,
+}
+
+#[derive(Clone)]
+struct Container {
+    name: String,
+    image: String,
+    essential: bool,
+    /// (awslogs-group, awslogs-stream-prefix) when the container logs to CloudWatch.
+    awslogs: Option<(String, String)>,
+    /// CPU units and memory as the Container API types them: strings.
+    cpu: String,
+    memory: Option<String>,
+    last_status: &'static str,
+    exit_code: Option<i64>,
+    reason: Option<String>,
+}
+
+/// The elastic network interface an awsvpc task gets.
+struct NetworkAttachment {
+    id: String,
+    subnet: String,
+    interface: String,
+    mac_address: String,
+    private_ip: String,
+}
+
+struct Task {
+    arn: String,
+    id: String,
+    cluster: String,
+    task_definition_arn: String,
+    family: String,
+    containers: Vec<Container>,
+    last_status: &'static str,
+    desired_status: &'static str,
+    started_by: Option<String>,
+    group: String,
+    launch_type: Option<Value>,
+    overrides: Value,
+    network: Option<NetworkAttachment>,
+    cpu: Option<Value>,
+    memory: Option<Value>,
+    created_at: Duration,
+    started_at: Option<Duration>,
+    stopped_at: Option<Duration>,
+    stop_code: Option<&'static str>,
+    stopped_reason: Option<String>,
+    timeline: Option<TaskTimeline>,
+}
+
+#[derive(Clone)]
+enum RunTaskResult {
+    Started(Vec<usize>),
+    Failed(Vec<Value>),
+}
+
+pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()> {
+    world.ecs.clusters.push("default".to_string());
+    for cluster in &scenario.clusters {
+        if !world.ecs.clusters.contains(cluster) {
+            world.ecs.clusters.push(cluster.clone());
+        }
+    }
+    for body in &scenario.task_definitions {
+        store_task_definition(world, body).map_err(|error| {
+            anyhow::anyhow!("scenario task definition {body}: {}", error.message)
+        })?;
+    }
+    for setup in &scenario.services {
+        if !world.ecs.clusters.contains(&setup.cluster) {
+            world.ecs.clusters.push(setup.cluster.clone());
+        }
+        let task_definition = find_task_definition(world, &setup.task_definition)
+            .map(|index| world.ecs.task_definitions[index].arn.clone())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "service {}: task definition {} is not in the scenario",
+                    setup.service_name,
+                    setup.task_definition
+                )
+            })?;
+        let service = Service {
+            arn: world.arn(
+                "ecs",
+                &format!("service/{}/{}", setup.cluster, setup.service_name),
+            ),
+            name: setup.service_name.clone(),
+            cluster: setup.cluster.clone(),
+            status: setup.status.clone(),
+            desired_count: setup.desired_count,
+            task_definition: task_definition.clone(),
+            created_at: Duration::ZERO,
+            config: setup.other.clone(),
+            deployments: Vec::new(),
+            events: Vec::new(),
+            service_deployments: Vec::new(),
+        };
+        world.ecs.services.push(service);
+        let index = world.ecs.services.len() - 1;
+        let deployment = new_deployment(world, index, &task_definition, None);
+        complete_deployment(world, index, &deployment);
+    }
+    Ok(())
+}
+
+pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option<AwsResult> {
+    let result = match operation {
+        "RegisterTaskDefinition" => register_task_definition(world, body),
+        "DescribeTaskDefinition" => describe_task_definition(world, body),
+        "DeregisterTaskDefinition" => deregister_task_definition(world, body),
+        "ListTaskDefinitions" => list_task_definitions(world, body),
+        "DescribeClusters" => describe_clusters(world, body),
+        "DescribeServices" => describe_services(world, body),
+        "ListServices" => list_services(world, body),
+        "UpdateService" => update_service(world, body),
+        "ListServiceDeployments" => list_service_deployments(world, body),
+        "DescribeServiceDeployments" => describe_service_deployments(world, body),
+        "RunTask" => run_task(world, body),
+        "DescribeTasks" => describe_tasks(world, body),
+        "ListTasks" => list_tasks(world, body),
+        "StopTask" => stop_task(world, body),
+        _ => return None,
+    };
+    Some(result)
+}
+
+fn client_exception(message: &str) -> AwsError {
+    AwsError::client("ClientException", message)
+}
+
+fn invalid_parameter(message: impl Into<String>) -> AwsError {
+    AwsError::client("InvalidParameterException", message)
+}

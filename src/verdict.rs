@@ -1,0 +1,436 @@
+//! Judging one ECS deployment from what ECS shows of its service: pure
+//! functions over small views of DescribeServices and
+//! DescribeServiceDeployments, so that every rule has a table test. The
+//! deployment judged is the one our UpdateService started, never "the
+//! service is stable", which a circuit-breaker rollback also ends with.
+
+/// A deployment as DescribeServices lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeploymentView {
+    pub id: String,
+    /// PRIMARY, ACTIVE or INACTIVE.
+    pub status: String,
+    pub task_definition: String,
+    /// IN_PROGRESS, COMPLETED or FAILED.
+    pub rollout_state: Option<String>,
+    pub rollout_state_reason: Option<String>,
+    pub desired: i32,
+    pub pending: i32,
+    pub running: i32,
+    pub failed_tasks: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceView {
+    /// ACTIVE, DRAINING or INACTIVE.
+    pub status: String,
+    pub deployments: Vec<DeploymentView>,
+}
+
+/// A service deployment as DescribeServiceDeployments shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceDeploymentView {
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub rollback_reason: Option<String>,
+    pub lifecycle_stage: Option<String>,
+}
+
+/// What we started and how far we let it go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub deployment_id: String,
+    pub task_definition: String,
+    pub previous_task_definition: String,
+    /// Fail once this many tasks of our deployment stopped; None when the
+    /// service's circuit breaker decides.
+    pub max_failed_tasks: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    InProgress,
+    Succeeded,
+    Failed(Failure),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+    /// ECS is already putting this task definition back; nothing for us to restore.
+    pub rolled_back_to: Option<String>,
+    /// Our own threshold stopped it; ECS keeps trying until we restore.
+    pub by_threshold: bool,
+}
+
+fn failed(reason: String, rolled_back_to: Option<String>) -> Verdict {
+    Verdict::Failed(Failure {
+        reason,
+        rolled_back_to,
+        by_threshold: false,
+    })
+}
+
+/// The short name of a task definition ARN: `family:revision`.
+pub fn short_name(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}
+
+/// Whether the service-deployment record is needed to explain what ECS
+/// shows: ours is no longer the primary deployment, or it failed.
+pub fn needs_record(watch: &Watch, service: &ServiceView) -> bool {
+    service
+        .deployments
+        .iter()
+        .find(|d| d.id == watch.deployment_id)
+        .is_none_or(|ours| {
+            ours.status != "PRIMARY" || ours.rollout_state.as_deref() == Some("FAILED")
+        })
+}
+
+pub fn judge(
+    watch: &Watch,
+    service: &ServiceView,
+    record: Option<&ServiceDeploymentView>,
+) -> Verdict {
+    if service.status != "ACTIVE" {
+        return failed(
+            format!(
+                "the service became {} during the deployment",
+                service.status
+            ),
+            None,
+        );
+    }
+    let ours = service
+        .deployments
+        .iter()
+        .find(|d| d.id == watch.deployment_id);
+    let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
+    let previous = short_name(&watch.previous_task_definition).to_owned();
+
+    if let Some(record) = record {
+        match record.status.as_str() {
+            "ROLLBACK_REQUESTED"
+            | "ROLLBACK_IN_PROGRESS"
+            | "ROLLBACK_SUCCESSFUL"
+            | "ROLLBACK_FAILED" => {
+                let why = record
+                    .rollback_reason
+                    .as_deref()
+                    .or(record.status_reason.as_deref())
+                    .unwrap_or("no reason given");
+                let state = match record.status.as_str() {
+                    "ROLLBACK_SUCCESSFUL" => "rolled back",
+                    "ROLLBACK_FAILED" => "failed to roll back",
+                    _ => "is rolling back",
+                };
+                return failed(
+                    format!("ECS {state} to {previous}: {why}"),
+                    Some(watch.previous_task_definition.clone()),
+                );
+            }
+            "STOPPED" | "STOP_REQUESTED" => {
+                let why = record.status_reason.as_deref().unwrap_or("no reason given");
+                return failed(format!("the deployment was stopped: {why}"), None);
+            }
+            _ => {}
+        }
+    }
+
+    let Some(ours) = ours else {
+        return match primary {
+            Some(p) if p.task_definition == watch.previous_task_definition => failed(
+                format!("the deployment was rolled back: the service runs {previous} again (deployment {})", p.id),
+                Some(watch.previous_task_definition.clone()),
+            ),
+            Some(p) if p.task_definition == watch.task_definition => {
+                failed(format!("deployment {} was replaced by deployment {} of the same task definition", watch.deployment_id, p.id), None)
+            }
+            Some(p) => failed(
+                format!("deployment {} was replaced: the service now runs {} (deployment {})", watch.deployment_id, short_name(&p.task_definition), p.id),
+                None,
+            ),
+            None => failed(format!("deployment {} disappeared from the service", watch.deployment_id), None),
+        };
+    };
+
+    if ours.rollout_state.as_deref() == Some("FAILED") {
+        let why = ours
+            .rollout_state_reason
+            .as_deref()
+            .unwrap_or("no reason given");
+        return match primary.filter(|p| p.id != ours.id) {
+            Some(p) if p.task_definition == watch.previous_task_definition => failed(
+                format!("the deployment failed and ECS is rolling back to {previous}: {why}"),
+                Some(watch.previous_task_definition.clone()),
+            ),
+            _ => failed(format!("the deployment failed: {why}"), None),
+        };
+    }
+
+    if ours.status != "PRIMARY" {
+        let now = primary.map_or("another deployment".to_owned(), |p| {
+            format!("deployment {} of {}", p.id, short_name(&p.task_definition))
+        });
+        return match primary {
+            Some(p) if p.task_definition == watch.previous_task_definition => failed(
+                format!(
+                    "the deployment was rolled back: the service returned to {previous} ({now})"
+                ),
+                Some(watch.previous_task_definition.clone()),
+            ),
+            _ => failed(format!("the deployment was superseded by {now}"), None),
+        };
+    }
+
+    if let Some(max) = watch.max_failed_tasks {
+        if ours.failed_tasks >= max {
+            return Verdict::Failed(Failure {
+                reason: format!(
+                    "{} tasks of the new deployment stopped (threshold {max}), {} of {} running",
+                    ours.failed_tasks, ours.running, ours.desired
+                ),
+                rolled_back_to: None,
+                by_threshold: true,
+            });
+        }
+    }
+
+    let completed = match (ours.rollout_state.as_deref(), record) {
+        (_, Some(record)) if record.status == "SUCCESSFUL" => true,
+        (Some(state), _) => state == "COMPLETED",
+        // No rollout state (older APIs): done when ours is the only deployment.
+        (None, _) => service.deployments.len() == 1,
+    };
+    if completed && ours.running == ours.desired && ours.task_definition == watch.task_definition {
+        Verdict::Succeeded
+    } else {
+        Verdict::InProgress
+    }
+}
+
+/// ECS's own circuit-breaker threshold: half the desired count, 3 to 200.
+pub fn default_failed_task_threshold(desired: i32) -> i32 {
+    (desired / 2).clamp(3, 200)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/shop:2";
+    const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/shop:1";
+
+    fn watch() -> Watch {
+        Watch {
+            deployment_id: "ecs-svc/new".into(),
+            task_definition: NEW.into(),
+            previous_task_definition: OLD.into(),
+            max_failed_tasks: None,
+        }
+    }
+
+    fn deployment(
+        id: &str,
+        status: &str,
+        td: &str,
+        rollout: &str,
+        running: i32,
+        failed: i32,
+    ) -> DeploymentView {
+        DeploymentView {
+            id: id.into(),
+            status: status.into(),
+            task_definition: td.into(),
+            rollout_state: Some(rollout.into()),
+            rollout_state_reason: Some(format!("ECS deployment {id} {rollout}")),
+            desired: 2,
+            pending: 0,
+            running,
+            failed_tasks: failed,
+        }
+    }
+
+    fn service(deployments: Vec<DeploymentView>) -> ServiceView {
+        ServiceView {
+            status: "ACTIVE".into(),
+            deployments,
+        }
+    }
+
+    fn record(status: &str, reason: Option<&str>, rollback: Option<&str>) -> ServiceDeploymentView {
+        ServiceDeploymentView {
+            status: status.into(),
+            status_reason: reason.map(Into::into),
+            rollback_reason: rollback.map(Into::into),
+            lifecycle_stage: None,
+        }
+    }
+
+    fn reason(verdict: Verdict) -> String {
+        match verdict {
+            Verdict::Failed(failure) => failure.reason,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn in_progress_until_completed_with_all_tasks_running() {
+        let cases = [
+            (
+                vec![
+                    deployment("ecs-svc/new", "PRIMARY", NEW, "IN_PROGRESS", 1, 0),
+                    deployment("ecs-svc/old", "ACTIVE", OLD, "COMPLETED", 2, 0),
+                ],
+                Verdict::InProgress,
+            ),
+            (
+                vec![deployment("ecs-svc/new", "PRIMARY", NEW, "COMPLETED", 1, 0)],
+                Verdict::InProgress,
+            ),
+            (
+                vec![deployment("ecs-svc/new", "PRIMARY", NEW, "COMPLETED", 2, 0)],
+                Verdict::Succeeded,
+            ),
+        ];
+        for (deployments, expected) in cases {
+            assert_eq!(
+                judge(&watch(), &service(deployments.clone()), None),
+                expected,
+                "{deployments:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_successful_service_deployment_counts_as_completed() {
+        let mut ours = deployment("ecs-svc/new", "PRIMARY", NEW, "IN_PROGRESS", 2, 0);
+        ours.rollout_state = None;
+        let verdict = judge(
+            &watch(),
+            &service(vec![ours]),
+            Some(&record("SUCCESSFUL", None, None)),
+        );
+        assert_eq!(verdict, Verdict::Succeeded);
+    }
+
+    #[test]
+    fn a_circuit_breaker_rollback_is_a_failure_that_names_the_old_revision() {
+        let deployments = vec![
+            deployment("ecs-svc/rollback", "PRIMARY", OLD, "IN_PROGRESS", 0, 0),
+            DeploymentView {
+                rollout_state_reason: Some(
+                    "ECS deployment circuit breaker: tasks failed to start.".into(),
+                ),
+                ..deployment("ecs-svc/new", "ACTIVE", NEW, "FAILED", 0, 3)
+            },
+        ];
+        let verdict = judge(&watch(), &service(deployments), None);
+        assert_eq!(
+            verdict,
+            Verdict::Failed(Failure {
+                reason: "the deployment failed and ECS is rolling back to shop:1: ECS deployment circuit breaker: tasks failed to start.".into(),
+                rolled_back_to: Some(OLD.into()),
+                by_threshold: false,
+            })
+        );
+    }
+
+    #[test]
+    fn failures_and_their_messages() {
+        let ours_in_progress = deployment("ecs-svc/new", "PRIMARY", NEW, "IN_PROGRESS", 1, 0);
+        let cases: Vec<(ServiceView, Option<ServiceDeploymentView>, &str)> = vec![
+            (
+                service(vec![ours_in_progress.clone()]),
+                Some(record("ROLLBACK_IN_PROGRESS", None, Some("alarm shop-5xx in ALARM"))),
+                "ECS is rolling back to shop:1: alarm shop-5xx in ALARM",
+            ),
+            (
+                service(vec![deployment("ecs-svc/old", "PRIMARY", OLD, "COMPLETED", 2, 0)]),
+                Some(record("ROLLBACK_SUCCESSFUL", Some("circuit breaker"), None)),
+                "ECS rolled back to shop:1: circuit breaker",
+            ),
+            (
+                service(vec![ours_in_progress.clone()]),
+                Some(record("STOPPED", Some("A newer service deployment started."), None)),
+                "the deployment was stopped: A newer service deployment started.",
+            ),
+            (
+                service(vec![deployment("ecs-svc/other", "PRIMARY", "arn:aws:ecs:us-east-1:1:task-definition/shop:3", "IN_PROGRESS", 0, 0)]),
+                None,
+                "deployment ecs-svc/new was replaced: the service now runs shop:3 (deployment ecs-svc/other)",
+            ),
+            (
+                service(vec![deployment("ecs-svc/back", "PRIMARY", OLD, "COMPLETED", 2, 0)]),
+                None,
+                "the deployment was rolled back: the service runs shop:1 again (deployment ecs-svc/back)",
+            ),
+            (
+                service(vec![deployment("ecs-svc/again", "PRIMARY", NEW, "IN_PROGRESS", 0, 0)]),
+                None,
+                "deployment ecs-svc/new was replaced by deployment ecs-svc/again of the same task definition",
+            ),
+            (
+                service(vec![
+                    deployment("ecs-svc/other", "PRIMARY", "arn:aws:ecs:us-east-1:1:task-definition/shop:3", "IN_PROGRESS", 0, 0),
+                    deployment("ecs-svc/new", "ACTIVE", NEW, "IN_PROGRESS", 1, 0),
+                ]),
+                None,
+                "the deployment was superseded by deployment ecs-svc/other of shop:3",
+            ),
+            (
+                service(vec![
+                    deployment("ecs-svc/old", "PRIMARY", OLD, "IN_PROGRESS", 1, 0),
+                    deployment("ecs-svc/new", "ACTIVE", NEW, "IN_PROGRESS", 1, 0),
+                ]),
+                None,
+                "the deployment was rolled back: the service returned to shop:1 (deployment ecs-svc/old of shop:1)",
+            ),
+            (
+                service(vec![deployment("ecs-svc/new", "PRIMARY", NEW, "FAILED", 0, 4)]),
+                None,
+                "the deployment failed: ECS deployment ecs-svc/new FAILED",
+            ),
+            (
+                ServiceView { status: "DRAINING".into(), deployments: vec![ours_in_progress] },
+                None,
+                "the service became DRAINING during the deployment",
+            ),
+        ];
+        for (service, record, expected) in cases {
+            assert_eq!(reason(judge(&watch(), &service, record.as_ref())), expected);
+        }
+    }
+
+    #[test]
+    fn without_a_breaker_our_threshold_fails_a_crash_loop() {
+        let watch = Watch {
+            max_failed_tasks: Some(3),
+            ..watch()
+        };
+        let looping = |failed| {
+            service(vec![
+                deployment("ecs-svc/new", "PRIMARY", NEW, "IN_PROGRESS", 0, failed),
+                deployment("ecs-svc/old", "ACTIVE", OLD, "COMPLETED", 2, 0),
+            ])
+        };
+        assert_eq!(judge(&watch, &looping(2), None), Verdict::InProgress);
+        assert_eq!(
+            judge(&watch, &looping(3), None),
+            Verdict::Failed(Failure {
+                reason: "3 tasks of the new deployment stopped (threshold 3), 0 of 2 running"
+                    .into(),
+                rolled_back_to: None,
+                by_threshold: true,
+            })
+        );
+    }
+
+    #[test]
+    fn thresholds_follow_ecs() {
+        assert_eq!(default_failed_task_threshold(1), 3);
+        assert_eq!(default_failed_task_threshold(10), 5);
+        assert_eq!(default_failed_task_threshold(1000), 200);
+    }
+}

@@ -1,0 +1,332 @@
+//! ECS deployments, end to end: the binary against the simulator's rollout
+//! timelines. Each test asserts on the verdict, the exit code, the messages
+//! and what ended up running in the (simulated) service.
+
+mod common;
+
+use common::{sim, Job, Run};
+use ecs_deploy_sim::Sim;
+use serde_json::{json, Value};
+
+const TASK_DEFINITIONS: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{name: web, image: "shop:1", essential: true}]
+  - family: worker
+    containerDefinitions: [{name: worker, image: "shop:1", command: [bin/worker]}]
+"#;
+
+fn scenario(services: &str, timelines: &str) -> Sim {
+    sim(&format!(
+        "{TASK_DEFINITIONS}\nservices:\n{services}\ntimelines:\n  deployments:\n{timelines}"
+    ))
+}
+
+const WEB_WITH_BREAKER: &str = r#"
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    desiredCount: 2
+    deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: true}}
+"#;
+
+const WEB_WITHOUT_BREAKER: &str = r#"
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    desiredCount: 2
+"#;
+
+fn deploy(sim: &Sim, extra: &[(&str, &str)]) -> Run {
+    let mut inputs = vec![
+        ("cluster", "prod"),
+        ("service", "web"),
+        ("container-name", "web"),
+        ("image", "shop:2"),
+    ];
+    inputs.extend_from_slice(extra);
+    Job::new(Some(sim)).run(&inputs)
+}
+
+fn service(sim: &Sim, name: &str) -> Value {
+    sim.services()
+        .into_iter()
+        .find(|s| s["serviceName"] == name)
+        .expect("service exists")
+}
+
+fn running_revision(sim: &Sim, name: &str) -> String {
+    service(sim, name)["taskDefinition"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn update_service_bodies(sim: &Sim) -> Vec<Value> {
+    sim.calls_to("UpdateService")
+        .into_iter()
+        .map(|c| c.body)
+        .collect()
+}
+
+#[test]
+fn a_rolling_deployment_succeeds_when_ours_completes() {
+    let sim = scenario(
+        WEB_WITH_BREAKER,
+        "    - {cluster: prod, service: web, outcome: complete, seconds: 1}",
+    );
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(running_revision(&sim, "web"), "shop:2");
+    let arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:";
+    assert_eq!(run.outputs["task-definition-arn"], format!("{arn}2"));
+    assert_eq!(
+        run.outputs["previous-task-definition-arn"],
+        format!("{arn}1")
+    );
+    let deployment_id = &run.outputs["ecs-deployment-id"];
+    assert!(deployment_id.starts_with("ecs-svc/"), "{deployment_id}");
+    assert!(run.outputs["ecs-service-deployment-arn"].contains(":service-deployment/prod/web/"));
+    let log = run.log();
+    assert!(
+        log.contains(&format!(
+            "Service web: deployment {deployment_id} started, shop:1 → shop:2"
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains("web: 2 of 2 running, 0 pending, 0 failed"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("✔ web: deployment {deployment_id} completed")),
+        "{log}"
+    );
+    assert!(
+        run.summary
+            .contains("| Service `web` | was `shop:1`: deployed |"),
+        "{}",
+        run.summary
+    );
+    assert_eq!(update_service_bodies(&sim).len(), 1);
+}
+
+#[test]
+fn a_circuit_breaker_rollback_is_a_failure_naming_the_old_revision() {
+    let sim = scenario(
+        WEB_WITH_BREAKER,
+        "    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.2}",
+    );
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains("::error::deployment failed: service web: ECS rolled back to shop:1: Service deployment rolled back because the circuit breaker threshold was exceeded."),
+        "{log}"
+    );
+    assert!(
+        !log.contains("has reached a steady state.\nweb: (service web) has started"),
+        "events from before the update: {log}"
+    );
+    assert!(
+        log.contains("web: 3 task(s) stopped: Essential container in task exited (web exited 1)"),
+        "{log}"
+    );
+    assert!(run.summary.contains("| Stopped tasks of `web` | 3 task(s) stopped: Essential container in task exited (web exited 1) |"), "{}", run.summary);
+    // ECS rolls back by itself: we must not issue a second update.
+    assert_eq!(update_service_bodies(&sim).len(), 1);
+    assert!(
+        sim.wait_until(std::time::Duration::from_secs(5), |sim| running_revision(
+            sim, "web"
+        ) == "shop:1")
+    );
+}
+
+#[test]
+fn a_crash_loop_without_breaker_fails_at_the_threshold_and_restores_the_previous_revision() {
+    let sim = scenario(
+        WEB_WITHOUT_BREAKER,
+        "    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.2}",
+    );
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains(
+            "tasks of the new deployment stopped (threshold 3), 0 of 2 running; restored shop:1"
+        ),
+        "{log}"
+    );
+    let updates = update_service_bodies(&sim);
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    assert_eq!(
+        updates[1]["taskDefinition"],
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:1"
+    );
+    assert_eq!(running_revision(&sim, "web"), "shop:1");
+}
+
+#[test]
+fn a_crash_loop_is_left_alone_when_rollback_is_off() {
+    let sim = scenario(
+        WEB_WITHOUT_BREAKER,
+        "    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.2}",
+    );
+    let run = deploy(
+        &sim,
+        &[("rollback-on-failure", "false"), ("max-failed-tasks", "2")],
+    );
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.log().contains(
+            "(threshold 2), 0 of 2 running; shop:1 was not restored (rollback-on-failure is false)"
+        ),
+        "{}",
+        run.log()
+    );
+    assert_eq!(update_service_bodies(&sim).len(), 1);
+}
+
+#[test]
+fn services_that_cannot_be_deployed_are_refused_before_any_change() {
+    let services = r#"
+  - {cluster: prod, serviceName: draining, taskDefinition: shop:1, status: DRAINING}
+  - {cluster: prod, serviceName: external, taskDefinition: shop:1, deploymentController: {type: EXTERNAL}}
+"#;
+    let cases = [
+        ("missing", "::error::service missing (MISSING) was not found in cluster prod; check the service and cluster inputs"),
+        ("draining", "::error::service draining in cluster prod is DRAINING; only an ACTIVE service can be deployed"),
+        ("external", "::error::service external has the EXTERNAL deployment controller: its deployments are made by another tool, not by UpdateService"),
+    ];
+    for (name, expected) in cases {
+        let sim = scenario(services, "    []");
+        let run = Job::new(Some(&sim)).run(&[
+            ("cluster", "prod"),
+            ("service", name),
+            ("image", "shop:2"),
+        ]);
+        assert_eq!(run.code, 1, "{name}: {}", run.log());
+        assert!(run.log().contains(expected), "{name}: {}", run.log());
+        assert!(sim.task_definitions().is_empty(), "{name}: registered");
+        assert!(update_service_bodies(&sim).is_empty(), "{name}: updated");
+    }
+}
+
+#[test]
+fn two_services_deploy_together_and_the_failing_one_is_named() {
+    let services = r#"
+  - {cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 2, deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: true}}}
+  - {cluster: prod, serviceName: worker, taskDefinition: worker:1, desiredCount: 1, deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: true}}}
+"#;
+    let timelines = "    - {cluster: prod, service: web, outcome: complete, seconds: 1}\n    - {cluster: prod, service: worker, outcome: tasksFail, seconds: 0.2}";
+    let sim = scenario(services, timelines);
+    // No template: each service's own definition gets the new image.
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "web\nworker"),
+        ("images", "web=shop:2\nworker=shop-worker:2"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(log.contains("✔ web: deployment"), "{log}");
+    assert!(
+        log.contains("::error::deployment failed: service worker: ECS rolled back to worker:1: "),
+        "{log}"
+    );
+    let arns: Value = serde_json::from_str(&run.outputs["task-definition-arn"]).unwrap();
+    assert_eq!(
+        arns,
+        json!({
+            "web": "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2",
+            "worker": "arn:aws:ecs:us-east-1:123456789012:task-definition/worker:2"
+        })
+    );
+    let ids: Value = serde_json::from_str(&run.outputs["ecs-deployment-id"]).unwrap();
+    assert!(
+        ids["web"].as_str().unwrap().starts_with("ecs-svc/")
+            && ids["worker"].as_str().unwrap().starts_with("ecs-svc/")
+    );
+    let worker = &sim.task_definitions()[1]["containerDefinitions"][0];
+    assert_eq!(worker["image"], "shop-worker:2");
+    assert_eq!(worker["command"], json!(["bin/worker"]));
+    assert_eq!(running_revision(&sim, "web"), "shop:2");
+}
+
+#[test]
+fn a_container_in_no_services_definition_is_an_error() {
+    let services = r#"
+  - {cluster: prod, serviceName: web, taskDefinition: shop:1}
+  - {cluster: prod, serviceName: worker, taskDefinition: worker:1}
+"#;
+    let sim = scenario(services, "    []");
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "web\nworker"),
+        ("images", "wrker=x:1"),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.log().contains("::error::container \"wrker\" is in none of the services' task definitions: shop (web); worker (worker)"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.task_definitions().is_empty());
+}
+
+#[test]
+fn not_waiting_returns_once_the_update_is_accepted() {
+    let sim = scenario(
+        WEB_WITH_BREAKER,
+        "    - {cluster: prod, service: web, outcome: complete, seconds: 30}",
+    );
+    let run = deploy(&sim, &[("wait-for-service-stability", "false")]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.log()
+            .contains("not waiting (wait-for-service-stability is false)"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        sim.calls_to("DescribeServices").len() <= 1,
+        "polled while told not to wait"
+    );
+}
+
+#[test]
+fn a_timeout_says_where_the_deployment_stood() {
+    let sim = scenario(
+        WEB_WITH_BREAKER,
+        "    - {cluster: prod, service: web, outcome: complete, seconds: 60}",
+    );
+    let run = deploy(&sim, &[("wait-for-minutes", "0.05")]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains("timed out after 0.05 minutes: deployment ecs-svc/"),
+        "{log}"
+    );
+    assert!(
+        log.contains("is still in progress (0 running, 2 pending, 0 failed); it goes on in ECS"),
+        "{log}"
+    );
+}
+
+#[test]
+fn throttling_while_waiting_slows_the_polls_but_keeps_the_verdict() {
+    let sim = sim(&format!(
+        "{TASK_DEFINITIONS}\nservices:\n{WEB_WITH_BREAKER}\ntimelines:\n  deployments:\n    - {{cluster: prod, service: web, seconds: 1}}\nfaults:\n  - {{service: ecs, operation: DescribeServices, kind: throttle, skip: 1, times: 6}}\n"
+    ));
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.log().contains("ECS is throttling DescribeServices"),
+        "{}",
+        run.log()
+    );
+}
