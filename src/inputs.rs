@@ -115,7 +115,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("migration-task-definition", Text, NoDefault,
         "A separate template for the migration task (same sources as `task-definition`), rendered with the same images and registered. Empty: the task definition being deployed."),
     input("migration-timeout-minutes", Text, Value("30"),
-        "Minutes to wait for the migration task to stop before stopping it with StopTask and failing."),
+        "Minutes (fractions allowed, at most 360) to wait for the migration task to stop before stopping it with StopTask and failing."),
     input("migration-started-by", Text, Value("ecs-deploy"),
         "The migration task's startedBy."),
     input("migration-environment-variables", Lines, NoDefault,

@@ -92,20 +92,14 @@ pub async fn run(
         .region()
         .map_or("us-east-1", |region| region.as_ref());
     let link = plan::console_link(region, &config.cluster, &task_arn);
-    let tail = match plan::log_source(&definition, &container) {
-        Ok(source) => Some(LogTail::new(
-            &clients.logs,
-            source.region.as_deref(),
-            &source.group,
-            &source.stream(plan::task_id(&task_arn)),
-        )),
-        Err(why) => {
-            runner.notice(&format!(
-                "The migration's output is not shown here: {why}. See the task in the console: {link}"
-            ));
-            None
-        }
-    };
+    let tail = log_tail(
+        runner,
+        &clients.logs,
+        &definition,
+        &container,
+        &task_arn,
+        &link,
+    );
     let mut watch = Watch {
         ecs: &clients.ecs,
         cluster: &config.cluster,
@@ -120,42 +114,35 @@ pub async fn run(
     ));
     let ending = watch.follow(migration.timeout).await?;
     let essential = plan::essential_containers(&definition);
-    match ending {
-        Ending::Stopped(task) => {
-            let judged = verdict(&task, &container, &essential);
-            watch.conclude(judged, None)
-        }
-        Ending::TimedOut => {
-            let reason = format!(
-                "the migration did not finish within {}",
-                shown_duration(migration.timeout)
-            );
-            watch.stop(&reason).await?;
-            let task = watch.wait_stopped(STOP_WAIT).await?;
-            let judged = match &task {
-                Some(task) => verdict(task, &container, &essential),
-                None => Verdict {
-                    exit_code: None,
-                    failure: None,
-                    details: vec![format!(
-                        "the task had not stopped {} after StopTask",
-                        shown_duration(STOP_WAIT)
-                    )],
-                },
-            };
-            watch.conclude(
-                judged,
-                Some(format!(
-                    "{reason}: ecs-deploy stopped the task with StopTask"
-                )),
-            )
-        }
-        Ending::Cancelled(signal) => {
-            let reason = format!("the workflow was cancelled ({signal})");
-            watch.stop(&reason).await?;
-            bail!(
-                "{reason}: ecs-deploy stopped migration task {task_arn} with StopTask; nothing was deployed. Task: {link}"
-            )
+    watch
+        .settle(ending, migration.timeout, |task| {
+            verdict(task, &container, &essential)
+        })
+        .await
+}
+
+/// A tail of the decisive container's awslogs stream, or a notice saying
+/// why there is none and where the output can be seen instead.
+fn log_tail(
+    runner: &Runner,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    definition: &Value,
+    container: &str,
+    task_arn: &str,
+    link: &str,
+) -> Option<LogTail> {
+    match plan::log_source(definition, container) {
+        Ok(source) => Some(LogTail::new(
+            logs,
+            source.region.as_deref(),
+            &source.group,
+            &source.stream(plan::task_id(task_arn)),
+        )),
+        Err(why) => {
+            runner.notice(&format!(
+                "The migration's output is not shown here: {why}. See the task in the console: {link}"
+            ));
+            None
         }
     }
 }
@@ -336,6 +323,51 @@ impl Watch<'_> {
                 () = tokio::time::sleep(POLL_INTERVAL) => {}
                 () = tokio::time::sleep_until(deadline) => return Ok(Ending::TimedOut),
                 signal = cancellation.recv() => return Ok(Ending::Cancelled(signal)),
+            }
+        }
+    }
+
+    /// Judges a stopped task; stops the task first on timeout or cancellation.
+    async fn settle(
+        &mut self,
+        ending: Ending,
+        timeout: Duration,
+        judge: impl Fn(&Task) -> Verdict,
+    ) -> Result<()> {
+        match ending {
+            Ending::Stopped(task) => self.conclude(judge(&task), None),
+            Ending::TimedOut => {
+                let reason = format!(
+                    "the migration did not finish within {}",
+                    shown_duration(timeout)
+                );
+                self.stop(&reason).await?;
+                let judged = match self.wait_stopped(STOP_WAIT).await? {
+                    Some(task) => judge(&task),
+                    None => Verdict {
+                        exit_code: None,
+                        failure: None,
+                        details: vec![format!(
+                            "the task had not stopped {} after StopTask",
+                            shown_duration(STOP_WAIT)
+                        )],
+                    },
+                };
+                self.conclude(
+                    judged,
+                    Some(format!(
+                        "{reason}: ecs-deploy stopped the task with StopTask"
+                    )),
+                )
+            }
+            Ending::Cancelled(signal) => {
+                let reason = format!("the workflow was cancelled ({signal})");
+                self.stop(&reason).await?;
+                bail!(
+                    "{reason}: ecs-deploy stopped migration task {} with StopTask; nothing was deployed. Task: {}",
+                    self.task_arn,
+                    self.link
+                )
             }
         }
     }
