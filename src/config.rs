@@ -6,10 +6,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aws_sdk_codedeploy::types::AutoRollbackEvent;
 use aws_sdk_ecs::types::PropagateTags;
 
 use anyhow::Result;
 
+use crate::codedeploy::CodeDeployOptions;
 use crate::deploy::DeployOptions;
 use crate::env::Env;
 use crate::inputs::{parse_bool_literal, split_lines, RawInputs, INPUTS};
@@ -23,6 +25,9 @@ pub struct Config {
     pub cluster: String,
     pub services: Vec<String>,
     pub deploy: DeployOptions,
+    pub codedeploy: CodeDeployOptions,
+    /// Where the AppSpec comes from; None: generated from the service.
+    pub appspec: Option<TemplateSource>,
     pub dry_run: bool,
     pub github_token: Option<String>,
     /// Present when `migration-command` is given.
@@ -136,6 +141,7 @@ impl Config {
         };
         let desired_count = number("desired-count", 0, 100_000);
         let max_failed_tasks = number("max-failed-tasks", 1, 10_000);
+        let max_retries = number("max-retries", 0, 20).unwrap_or(5) as u32;
         let deploy = DeployOptions {
             desired_count,
             force_new_deployment: problems
@@ -159,9 +165,36 @@ impl Config {
             rollback_on_failure: problems
                 .check(parse_bool(inputs, "rollback-on-failure"))
                 .unwrap_or(true),
+            max_retries,
         };
         let migration =
             migration_settings::from_inputs(inputs, env, workspace.map(Path::new), &mut problems);
+        let codedeploy = CodeDeployOptions {
+            application: text(inputs, "codedeploy-application"),
+            deployment_group: text(inputs, "codedeploy-deployment-group"),
+            deployment_config: text(inputs, "codedeploy-deployment-config"),
+            description: text(inputs, "codedeploy-deployment-description"),
+            auto_rollback_events: inputs
+                .get("codedeploy-auto-rollback-events")
+                .and_then(|v| problems.check(parse_rollback_events(v)))
+                .unwrap_or_default(),
+            wait_until_ready: match inputs.get("codedeploy-wait-until").unwrap_or("complete") {
+                "complete" => false,
+                "ready" => true,
+                other => {
+                    problems.0.push(format!(
+                        "codedeploy-wait-until: {other:?} is not complete or ready"
+                    ));
+                    false
+                }
+            },
+            wait_for_in_progress: problems
+                .check(parse_bool(inputs, "wait-for-in-progress"))
+                .unwrap_or(false),
+        };
+        let appspec = inputs
+            .get("codedeploy-appspec")
+            .and_then(|v| problems.check(parse_appspec_source(v, workspace.map(Path::new))));
         if template.is_none()
             && services.is_empty()
             && !problems.0.iter().any(|p| p.starts_with("task-definition"))
@@ -183,6 +216,8 @@ impl Config {
                 cluster,
                 services,
                 deploy,
+                codedeploy,
+                appspec,
                 dry_run,
                 github_token: text(inputs, "github-token"),
                 migration,
@@ -225,6 +260,36 @@ fn parse_number(name: &str, value: &str, min: i32, max: i32) -> Result<i32, Stri
         .ok()
         .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| format!("{name}: {value:?} is not a whole number from {min} to {max}"))
+}
+
+fn parse_rollback_events(value: &str) -> Result<Vec<AutoRollbackEvent>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|event| match event {
+            "DEPLOYMENT_FAILURE" => Ok(AutoRollbackEvent::DeploymentFailure),
+            "DEPLOYMENT_STOP_ON_ALARM" => Ok(AutoRollbackEvent::DeploymentStopOnAlarm),
+            "DEPLOYMENT_STOP_ON_REQUEST" => Ok(AutoRollbackEvent::DeploymentStopOnRequest),
+            other => Err(format!(
+                "codedeploy-auto-rollback-events: {other:?} is not one of DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST"
+            )),
+        })
+        .collect()
+}
+
+/// An AppSpec is a file or an S3 object, never an ECS resource.
+fn parse_appspec_source(value: &str, workspace: Option<&Path>) -> Result<TemplateSource, String> {
+    match parse_template_source(value, workspace) {
+        Ok(TemplateSource::Ecs(_)) | Err(_) if !value.starts_with("s3://") => {
+            Ok(TemplateSource::File {
+                shown: value.to_owned(),
+                path: workspace.map_or_else(|| PathBuf::from(value), |w| w.join(value)),
+            })
+        }
+        Err(problem) => Err(problem.replace("task-definition:", "codedeploy-appspec:")),
+        Ok(source) => Ok(source),
+    }
 }
 
 /// Minutes, fractions allowed, up to GitHub's six-hour job limit.
@@ -468,6 +533,7 @@ mod tests {
                 timeout: Duration::from_secs(30 * 60),
                 max_failed_tasks: None,
                 rollback_on_failure: true,
+                max_retries: 5,
             }
         );
     }
@@ -617,6 +683,11 @@ mod tests {
                 "desired-count: \"two\" is not a whole number from 0 to 100000",
                 "wait-for-minutes: \"0\" is not a number of minutes above 0 and at most 360",
                 "max-failed-tasks: \"-1\" is not a whole number from 1 to 10000",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_CODEDEPLOY-APPSPEC", "s3://only-bucket"), ("INPUT_CODEDEPLOY-AUTO-ROLLBACK-EVENTS", "DEPLOYMENT_FAILURE, ON_FIRE"), ("INPUT_CODEDEPLOY-WAIT-UNTIL", "done")], &[
+                "codedeploy-appspec: \"s3://only-bucket\" is not an S3 object; use s3://bucket/key",
+                "codedeploy-auto-rollback-events: \"ON_FIRE\" is not one of DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM, DEPLOYMENT_STOP_ON_REQUEST",
+                "codedeploy-wait-until: \"done\" is not complete or ready",
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_PROPAGATE-TAGS", "service"), ("INPUT_WAIT-FOR-SERVICE-STABILITY", "no"), ("INPUT_ENABLE-ECS-MANAGED-TAGS", "1")], &[
                 "wait-for-service-stability: \"no\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",

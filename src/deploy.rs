@@ -11,7 +11,11 @@ use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, PropagateTags, Service};
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 
-use crate::aws::{error_code, error_text};
+use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOutput};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use crate::aws::{call_once, error_code, error_text, no_retries};
 
 use crate::runner::Runner;
 use crate::verdict::{
@@ -34,6 +38,7 @@ pub struct DeployOptions {
     pub timeout: Duration,
     pub max_failed_tasks: Option<i32>,
     pub rollback_on_failure: bool,
+    pub max_retries: u32,
 }
 
 /// One service to move to a new task definition.
@@ -47,26 +52,38 @@ pub struct Target {
     pub native_strategy: bool,
 }
 
+/// What one service's deployment (ECS or CodeDeploy) came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeployResult {
     Succeeded,
     /// `wait-for-service-stability: false`: accepted, not watched.
     Started,
+    /// CodeDeploy waits for traffic rerouting, as asked
+    /// (`codedeploy-wait-until: ready`).
+    Ready,
     Failed(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct Deployed {
     pub service: String,
+    /// An ECS deployment id, or a CodeDeploy deployment id.
     pub deployment_id: String,
+    pub via_codedeploy: bool,
     pub service_deployment_arn: Option<String>,
     pub result: DeployResult,
     /// Stopped tasks of the deployment, one line per reason.
     pub stopped_tasks: Vec<String>,
 }
 
-/// Checks a service before anything changes: it must exist, be ACTIVE and
-/// be deployed by ECS.
+pub fn is_codedeploy(service: &Service) -> bool {
+    service
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+}
+
+/// Checks a service before anything changes: it must be ACTIVE and deployed
+/// by ECS or CodeDeploy.
 pub fn check_deployable(service: &Service, cluster: &str) -> Result<()> {
     let name = service.service_name().unwrap_or("?");
     match service.status() {
@@ -83,10 +100,7 @@ pub fn check_deployable(service: &Service, cluster: &str) -> Result<()> {
         .map(|c| c.r#type().as_str())
         .unwrap_or("ECS");
     match controller {
-        "ECS" => Ok(()),
-        "CODE_DEPLOY" => Err(anyhow!(
-            "service {name} is deployed by CodeDeploy (deployment controller CODE_DEPLOY), which ecs-deploy does not drive yet; deploy it with CodeDeploy"
-        )),
+        "ECS" | "CODE_DEPLOY" => Ok(()),
         other => Err(anyhow!(
             "service {name} has the {other} deployment controller: its deployments are made by another tool, not by UpdateService"
         )),
@@ -140,10 +154,25 @@ struct Tracked {
 }
 
 impl Tracked {
+    /// Where the deployment stood at the last poll, for messages.
+    fn state(&self) -> String {
+        let counts = self.last_counts.map_or(
+            "no progress seen yet".to_owned(),
+            |(running, pending, failed)| {
+                format!("{running} running, {pending} pending, {failed} failed")
+            },
+        );
+        format!(
+            "{} (deployment {}: {counts})",
+            self.target.service, self.watch.deployment_id
+        )
+    }
+
     fn into_deployed(self) -> Deployed {
         Deployed {
             service: self.target.service,
             deployment_id: self.watch.deployment_id,
+            via_codedeploy: false,
             service_deployment_arn: self.service_deployment_arn,
             result: self.result.unwrap_or(DeployResult::Started),
             stopped_tasks: self.stopped_tasks,
@@ -162,32 +191,30 @@ async fn start(
     // A little before the call, so that the service deployment it creates is
     // found even with clock skew.
     let started_at = DateTime::from(SystemTime::now() - Duration::from_secs(5));
-    let updated = ecs
-        .update_service()
-        .cluster(cluster)
-        .service(service)
-        .task_definition(&target.task_definition)
-        .set_desired_count(options.desired_count)
-        .force_new_deployment(options.force_new_deployment)
-        .set_enable_ecs_managed_tags(options.enable_ecs_managed_tags)
-        .set_propagate_tags(options.propagate_tags.clone())
-        .send()
-        .await
-        .map_err(|e| {
-            let hint = match error_code(&e) {
-                Some("AccessDeniedException") => {
-                    "allow ecs:UpdateService and iam:PassRole on the task roles"
-                }
-                Some("InvalidParameterException") | Some("ClientException") => {
-                    "ECS rejected the update; check the service's configuration"
-                }
-                _ => "check the credentials and region",
-            };
-            anyhow!(
-                "failed to update service {service} in cluster {cluster}: {} ({hint})",
-                error_text(&e)
-            )
-        })?;
+    let updated = update_service(
+        ecs,
+        cluster,
+        service,
+        &target.task_definition,
+        Some(options),
+        options.max_retries,
+    )
+    .await
+    .map_err(|e| {
+        let hint = match error_code(&e) {
+            Some("AccessDeniedException") => {
+                "allow ecs:UpdateService and iam:PassRole on the task roles"
+            }
+            Some("InvalidParameterException") | Some("ClientException") => {
+                "ECS rejected the update; check the service's configuration"
+            }
+            _ => "check the credentials and region",
+        };
+        anyhow!(
+            "failed to update service {service} in cluster {cluster}: {} ({hint})",
+            error_text(&e)
+        )
+    })?;
     let primary = updated
         .service()
         .and_then(|s| {
@@ -248,6 +275,56 @@ async fn start(
     })
 }
 
+/// UpdateService to `task_definition` (with the deployment options, when
+/// given), at most once in effect: after an ambiguous failure it looks for a
+/// new PRIMARY deployment of that definition before trying again.
+async fn update_service(
+    ecs: &Client,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    options: Option<&DeployOptions>,
+    max_retries: u32,
+) -> Result<UpdateServiceOutput, SdkError<UpdateServiceError, HttpResponse>> {
+    let since = SystemTime::now() - Duration::from_secs(5);
+    call_once(
+        max_retries,
+        async || {
+            let mut request = ecs
+                .update_service()
+                .cluster(cluster)
+                .service(service)
+                .task_definition(task_definition);
+            if let Some(options) = options {
+                request = request
+                    .set_desired_count(options.desired_count)
+                    .force_new_deployment(options.force_new_deployment)
+                    .set_enable_ecs_managed_tags(options.enable_ecs_managed_tags)
+                    .set_propagate_tags(options.propagate_tags.clone());
+            }
+            request
+                .customize()
+                .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
+                .send()
+                .await
+        },
+        async || {
+            let described = crate::ecs::describe_services(ecs, cluster, &[service.to_owned()])
+                .await
+                .ok()?;
+            let current = described.services.into_iter().next()?;
+            let started = current.deployments().iter().any(|d| {
+                d.status() == Some("PRIMARY")
+                    && d.task_definition() == Some(task_definition)
+                    && d.created_at()
+                        .is_some_and(|t| SystemTime::try_from(*t).is_ok_and(|t| t >= since))
+            });
+            started.then(|| UpdateServiceOutput::builder().service(current).build())
+        },
+    )
+    .await
+}
+
 /// The ARN of the service deployment our update created, when the service
 /// deployments API answers (it is newer than some IAM policies).
 async fn find_service_deployment(
@@ -290,16 +367,10 @@ async fn watch_all(
         }
         if Instant::now() >= deadline {
             for &i in &pending {
-                let stood = tracked[i].last_counts.map_or(
-                    "no progress seen".to_owned(),
-                    |(running, pending, failed)| {
-                        format!("{running} running, {pending} pending, {failed} failed")
-                    },
-                );
                 tracked[i].result = Some(DeployResult::Failed(format!(
-                    "timed out after {} minutes: deployment {} is still in progress ({stood}); it goes on in ECS",
+                    "timed out after {} minutes with {} still in progress; ECS goes on with it",
                     options.timeout.as_secs_f64() / 60.0,
-                    tracked[i].watch.deployment_id
+                    tracked[i].state()
                 )));
             }
             return Ok(());
@@ -324,10 +395,12 @@ async fn watch_all(
                 continue;
             }
             Err(e) => {
+                let states: Vec<String> = pending.iter().map(|&i| tracked[i].state()).collect();
                 return Err(anyhow!(
-                    "failed to describe services in cluster {cluster} while waiting: {}",
+                    "failed to describe services in cluster {cluster} while waiting for {}: {}",
+                    states.join(", "),
                     error_text(&e)
-                ))
+                ));
             }
         };
         for i in pending {
@@ -499,13 +572,15 @@ async fn restore(ecs: &Client, cluster: &str, target: &Target, options: &DeployO
             "; {previous} was not restored (rollback-on-failure is false), so ECS keeps trying"
         );
     }
-    match ecs
-        .update_service()
-        .cluster(cluster)
-        .service(&target.service)
-        .task_definition(&target.previous_task_definition)
-        .send()
-        .await
+    match update_service(
+        ecs,
+        cluster,
+        &target.service,
+        &target.previous_task_definition,
+        None,
+        options.max_retries,
+    )
+    .await
     {
         Ok(_) => format!("; restored {previous}"),
         Err(e) => format!(

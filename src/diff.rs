@@ -25,9 +25,26 @@ pub enum Change {
     },
 }
 
+/// Environment values may be credentials: a change to one is shown by name.
+fn hides_values(path: &str) -> bool {
+    path.contains(".environment")
+}
+
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Change::Added { path, .. }
+            | Change::Removed { path, .. }
+            | Change::Changed { path, .. }
+                if hides_values(path) =>
+            {
+                let sign = match self {
+                    Change::Added { .. } => '+',
+                    Change::Removed { .. } => '-',
+                    Change::Changed { .. } => '~',
+                };
+                write!(f, "{sign} {path} (value hidden)")
+            }
             Change::Added { path, value } => write!(f, "+ {path}: {value}"),
             Change::Removed { path, value } => write!(f, "- {path}: {value}"),
             Change::Changed { path, old, new } => write!(f, "~ {path}: {old} → {new}"),
@@ -152,8 +169,7 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "+ containerDefinitions[web].environment[B]: {\"name\":\"B\",\"value\":\"2\"}"
-                    .to_owned(),
+                "+ containerDefinitions[web].environment[B] (value hidden)".to_owned(),
                 "~ containerDefinitions[web].image: \"shop:1\" → \"shop:2\"".into(),
                 "~ containerDefinitions[web].portMappings[0].containerPort: 80 → 8080".into(),
                 "- cpu: \"256\"".into(),

@@ -2,7 +2,9 @@
 //! one GitHub Actions step. `pipeline::run` is the whole program; the other
 //! modules are its steps and edges (see ARCHITECTURE.md).
 
+pub mod appspec;
 pub mod aws;
+pub mod codedeploy;
 pub mod config;
 pub mod deploy;
 pub mod diff;

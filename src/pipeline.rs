@@ -19,7 +19,7 @@ use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::template::{self, ParseError};
-use crate::{diff, ecs, migration, verdict};
+use crate::{appspec, codedeploy, diff, ecs, migration, verdict};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -49,8 +49,12 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
             return 1;
         }
     };
+    // Before anything else is printed.
     if let Some(token) = &config.github_token {
         runner.add_mask(token);
+    }
+    for (_, value_from) in &config.render.container.secrets {
+        runner.add_mask(value_from);
     }
     match execute(&config, &runner).await {
         Ok(()) => 0,
@@ -82,7 +86,7 @@ struct Release {
 }
 
 async fn execute(config: &Config, runner: &Runner) -> Result<()> {
-    let aws = LazyAws::default();
+    let aws = LazyAws::new(config.deploy.max_retries);
     let current = describe_current(&aws, config).await?;
     let releases = match &config.template {
         Some(source) => {
@@ -151,6 +155,7 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
         return runner.append_summary(&summary(config, &releases, &[], &current, &[]));
     }
 
+    let codedeploy_groups = codedeploy_preflight(&aws, config, &current).await?;
     let ecs = &aws.get().await.ecs;
     let mut registered = Vec::new();
     for release in &releases {
@@ -179,35 +184,61 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
         "previous-task-definition-arn",
         &by_service_index(config, |i| current[i].task_definition_arn.clone()),
     )?;
-    let targets: Vec<Target> = releases
-        .iter()
-        .zip(&registered)
-        .flat_map(|(release, revision)| {
-            release
-                .services
-                .iter()
-                .map(|&i| deploy::target_for(&current[i].service, &revision.arn))
-        })
-        .collect();
+    let mut ecs_targets: Vec<Target> = Vec::new();
+    let mut codedeploy_targets: Vec<(usize, String)> = Vec::new();
+    for (release, revision) in releases.iter().zip(&registered) {
+        for &i in &release.services {
+            if deploy::is_codedeploy(&current[i].service) {
+                codedeploy_targets.push((i, revision.arn.clone()));
+            } else {
+                ecs_targets.push(deploy::target_for(&current[i].service, &revision.arn));
+            }
+        }
+    }
     runner.group("Deployment");
-    let deployed = deploy::deploy(ecs, &config.cluster, &targets, &config.deploy, runner).await;
+    let deployed = deploy_all(
+        &aws,
+        config,
+        &current,
+        ecs_targets,
+        codedeploy_targets,
+        &codedeploy_groups,
+        runner,
+    )
+    .await;
     runner.end_group();
     let mut deployed = deployed?;
     // Targets were built release by release; report in the input's order.
     deployed.sort_by_key(|d| config.services.iter().position(|s| *s == d.service));
-    runner.set_output(
-        "ecs-deployment-id",
-        &by_service_index(config, |i| deployed[i].deployment_id.clone()),
-    )?;
-    runner.set_output(
-        "ecs-service-deployment-arn",
-        &by_service_index(config, |i| {
-            deployed[i]
-                .service_deployment_arn
-                .clone()
-                .unwrap_or_default()
-        }),
-    )?;
+    let id_of = |codedeploy: bool| {
+        let deployed = &deployed;
+        move |i: usize| {
+            let d = &deployed[i];
+            if d.via_codedeploy == codedeploy {
+                d.deployment_id.clone()
+            } else {
+                String::new()
+            }
+        }
+    };
+    if deployed.iter().any(|d| !d.via_codedeploy) {
+        runner.set_output("ecs-deployment-id", &by_service_index(config, id_of(false)))?;
+        runner.set_output(
+            "ecs-service-deployment-arn",
+            &by_service_index(config, |i| {
+                deployed[i]
+                    .service_deployment_arn
+                    .clone()
+                    .unwrap_or_default()
+            }),
+        )?;
+    }
+    if deployed.iter().any(|d| d.via_codedeploy) {
+        runner.set_output(
+            "codedeploy-deployment-id",
+            &by_service_index(config, id_of(true)),
+        )?;
+    }
     runner.append_summary(&summary(
         config,
         &releases,
@@ -216,6 +247,114 @@ async fn execute(config: &Config, runner: &Runner) -> Result<()> {
         &deployed,
     ))?;
     report_verdicts(runner, &deployed)
+}
+
+/// For CODE_DEPLOY services, before anything is registered: the AppSpec
+/// (read and checked, or generated per service) and the deployment group.
+struct CodeDeployPlan {
+    appspec: Option<Value>,
+    groups: Vec<codedeploy::Group>,
+}
+
+async fn codedeploy_preflight(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+) -> Result<CodeDeployPlan> {
+    let services: Vec<&Current> = current
+        .iter()
+        .filter(|c| deploy::is_codedeploy(&c.service))
+        .collect();
+    let mut plan = CodeDeployPlan {
+        appspec: None,
+        groups: Vec::new(),
+    };
+    if services.is_empty() {
+        return Ok(plan);
+    }
+    match &config.appspec {
+        Some(source) => {
+            let document = template::load_document(source, aws)
+                .await
+                .with_context(|| format!("failed to load the AppSpec {source}"))?;
+            appspec::set_task_definition(&mut document.clone(), "")
+                .with_context(|| format!("the AppSpec {source} cannot be used"))?;
+            plan.appspec = Some(document);
+        }
+        None => {
+            for c in &services {
+                appspec::generate(&c.service, "")?;
+            }
+        }
+    }
+    let client = &aws.get().await.codedeploy;
+    for c in services {
+        let service = c.service.service_name().unwrap_or_default();
+        plan.groups.push(
+            codedeploy::preflight(client, &config.cluster, service, &config.codedeploy).await?,
+        );
+    }
+    Ok(plan)
+}
+
+/// ECS services through one poll loop, then CODE_DEPLOY services through
+/// CodeDeploy.
+async fn deploy_all(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+    ecs_targets: Vec<Target>,
+    codedeploy_targets: Vec<(usize, String)>,
+    plan: &CodeDeployPlan,
+    runner: &Runner,
+) -> Result<Vec<Deployed>> {
+    let clients = aws.get().await;
+    let mut deployed = Vec::new();
+    if !ecs_targets.is_empty() {
+        deployed = deploy::deploy(
+            &clients.ecs,
+            &config.cluster,
+            &ecs_targets,
+            &config.deploy,
+            runner,
+        )
+        .await?;
+    }
+    for (i, arn) in codedeploy_targets {
+        let service = &config.services[i];
+        let group = plan
+            .groups
+            .iter()
+            .find(|g| g.service == *service)
+            .expect("every CODE_DEPLOY service passed preflight");
+        let appspec = match &plan.appspec {
+            Some(template) => {
+                let mut document = template.clone();
+                appspec::set_task_definition(&mut document, &arn)?;
+                document
+            }
+            None => appspec::generate(&current[i].service, &arn)?,
+        };
+        let (id, result) = codedeploy::deploy(
+            &clients.codedeploy,
+            group,
+            &appspec,
+            &config.codedeploy,
+            &config.deploy,
+            runner,
+        )
+        .await
+        .with_context(|| format!("CodeDeploy deployment of service {service}"))?;
+        deployed.push(Deployed {
+            service: service.clone(),
+            deployment_id: id,
+            via_codedeploy: true,
+            service_deployment_arn: None,
+            result,
+            stopped_tasks: Vec::new(),
+        });
+    }
+    Ok(deployed)
 }
 
 async fn describe_current(aws: &LazyAws, config: &Config) -> Result<Vec<Current>> {
@@ -321,6 +460,10 @@ fn report_verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
                 "✔ {}: deployment {} completed",
                 d.service, d.deployment_id
             )),
+            DeployResult::Ready => runner.info(&format!(
+                "✔ {}: deployment {} is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)",
+                d.service, d.deployment_id
+            )),
             DeployResult::Started => runner.info(&format!(
                 "{}: deployment {} started; not waiting (wait-for-service-stability is false)",
                 d.service, d.deployment_id
@@ -359,7 +502,7 @@ fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
 fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(String, Value)>, dry_run: bool) {
     if dry_run {
         runner.group(&format!("Rendered task definition {}", family(rendered)));
-        runner.info(&serde_json::to_string_pretty(rendered).unwrap_or_default());
+        runner.info(&serde_json::to_string_pretty(&render::redacted(rendered)).unwrap_or_default());
         runner.end_group();
     }
     if let Some((name, base)) = base {
@@ -412,6 +555,7 @@ fn summary(
         {
             Some(DeployResult::Succeeded) => "deployed".to_owned(),
             Some(DeployResult::Started) => "deployment started".to_owned(),
+            Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
             Some(DeployResult::Failed(reason)) => format!("**failed**: {reason}"),
             None => "not deployed".to_owned(),
         };

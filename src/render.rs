@@ -80,6 +80,28 @@ fn drop_nulls(value: &mut Value) {
     }
 }
 
+/// The definition as it may be shown in a log: environment values, which may
+/// be credentials, replaced (names kept).
+pub fn redacted(definition: &Value) -> Value {
+    let mut shown = definition.clone();
+    for container in shown["containerDefinitions"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        for variable in container["environment"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            if variable.get("value").is_some() {
+                variable["value"] = Value::from("(hidden)");
+            }
+        }
+    }
+    shown
+}
+
 pub fn family(definition: &Value) -> &str {
     definition["family"].as_str().unwrap_or("(no family)")
 }
@@ -526,6 +548,16 @@ mod tests {
             unmatched_containers(&typo, &[&worker, &template()]),
             ["wrker"]
         );
+    }
+
+    #[test]
+    fn redaction_hides_environment_values_only() {
+        let shown = redacted(&template());
+        assert_eq!(
+            shown["containerDefinitions"][0]["environment"],
+            json!([{"name": "A", "value": "(hidden)"}, {"name": "B", "value": "(hidden)"}])
+        );
+        assert_eq!(shown["containerDefinitions"][0]["image"], "shop:old");
     }
 
     #[test]

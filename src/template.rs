@@ -95,14 +95,17 @@ pub fn unwrap_described(document: Value) -> Value {
     }
 }
 
+/// A task definition template, unwrapped from describe output if it is one.
 pub async fn load(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
-    let document = match source {
+    Ok(unwrap_described(load_document(source, aws).await?))
+}
+
+/// Any JSON or YAML document from a file, an S3 object or ECS.
+pub async fn load_document(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
+    Ok(match source {
         TemplateSource::File { shown, path } => {
             let text = std::fs::read_to_string(path).with_context(|| {
-                format!(
-                    "cannot read task definition file {shown} (looked at {})",
-                    path.display()
-                )
+                format!("cannot read file {shown} (looked at {})", path.display())
             })?;
             parse_document(shown, &text)?
         }
@@ -113,8 +116,7 @@ pub async fn load(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
             parse_document(&format!("s3://{bucket}/{key}"), &text)?
         }
         TemplateSource::Ecs(id) => ecs::describe_task_definition(&aws.get().await.ecs, id).await?,
-    };
-    Ok(unwrap_described(document))
+    })
 }
 
 #[cfg(test)]

@@ -308,11 +308,11 @@ fn a_timeout_says_where_the_deployment_stood() {
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     assert!(
-        log.contains("timed out after 0.05 minutes: deployment ecs-svc/"),
+        log.contains("timed out after 0.05 minutes with web (deployment ecs-svc/"),
         "{log}"
     );
     assert!(
-        log.contains("is still in progress (0 running, 2 pending, 0 failed); it goes on in ECS"),
+        log.contains(": 0 running, 2 pending, 0 failed) still in progress; ECS goes on with it"),
         "{log}"
     );
 }

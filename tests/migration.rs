@@ -488,3 +488,20 @@ fn workflow_commands_in_the_task_logs_are_not_obeyed() {
         + relayed;
     assert!(lines[relayed..resume].contains(&"::add-mask::secret"));
 }
+
+#[test]
+fn run_task_retried_after_a_lost_answer_starts_no_second_task() {
+    let sim = scenario(&format!(
+        "{}faults:\n  - {{service: ecs, operation: RunTask, kind: dropAfter}}\n",
+        task_timeline("seconds: 0.3")
+    ));
+    let run = run_migration(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let calls = sim.calls_to("RunTask");
+    assert_eq!(calls.len(), 2, "the lost answer is retried");
+    assert_eq!(calls[0].body["clientToken"], calls[1].body["clientToken"]);
+    assert_eq!(
+        only_task(&sim)["taskArn"],
+        run.outputs["migration-task-arn"].as_str()
+    );
+}

@@ -45,6 +45,15 @@ pub(crate) struct FaultError {
     pub message: String,
 }
 
+const SLOW_DOWN: &str = "Please reduce your request rate.";
+const S3_INTERNAL_ERROR: &str = "We encountered an internal error. Please try again.";
+const ECS_SERVER_EXCEPTION: &str = "Service Unavailable. Please try again later.";
+const LOGS_UNAVAILABLE: &str = "The service cannot complete the request.";
+const INTERNAL_FAILURE: &str =
+    "The request processing has failed because of an unknown error, exception or failure.";
+const S3_EXPIRED_TOKEN: &str = "The provided token has expired.";
+const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+
 /// The AWS error for a fault (ECS, CodeDeploy, Logs and S3); None for the
 /// kinds that are not errors (slow, drop) or are GitHub's only.
 pub(crate) fn aws_error(
@@ -54,24 +63,36 @@ pub(crate) fn aws_error(
     account: &str,
 ) -> Option<FaultError> {
     let s3 = service == "s3";
-    let error = match fault.kind {
-        FaultKind::Throttle if s3 => (503, "SlowDown", "Please reduce your request rate.".to_string()),
-        FaultKind::Throttle => (400, "ThrottlingException", "Rate exceeded".to_string()),
-        FaultKind::ServerError if s3 => (500, "InternalError", "We encountered an internal error. Please try again.".to_string()),
-        FaultKind::ServerError if service == "ecs" => (500, "ServerException", "Service Unavailable. Please try again later.".to_string()),
-        FaultKind::ServerError if service == "logs" => (500, "ServiceUnavailableException", "The service cannot complete the request.".to_string()),
-        FaultKind::ServerError => (500, "InternalFailure", "The request processing has failed because of an unknown error, exception or failure.".to_string()),
-        FaultKind::ExpiredToken if s3 => (400, "ExpiredToken", "The provided token has expired.".to_string()),
-        FaultKind::ExpiredToken => (400, "ExpiredTokenException", "The security token included in the request is expired".to_string()),
-        FaultKind::AccessDenied if s3 => (403, "AccessDenied", "Access Denied".to_string()),
+    let (status, code, message): (u16, &'static str, String) = match fault.kind {
+        FaultKind::Throttle if s3 => (503, "SlowDown", SLOW_DOWN.into()),
+        FaultKind::Throttle => (400, "ThrottlingException", "Rate exceeded".into()),
+        FaultKind::ServerError if s3 => (500, "InternalError", S3_INTERNAL_ERROR.into()),
+        FaultKind::ServerError if service == "ecs" => {
+            (500, "ServerException", ECS_SERVER_EXCEPTION.into())
+        }
+        FaultKind::ServerError if service == "logs" => {
+            (500, "ServiceUnavailableException", LOGS_UNAVAILABLE.into())
+        }
+        FaultKind::ServerError => (500, "InternalFailure", INTERNAL_FAILURE.into()),
+        FaultKind::ExpiredToken if s3 => (400, "ExpiredToken", S3_EXPIRED_TOKEN.into()),
+        FaultKind::ExpiredToken => (400, "ExpiredTokenException", EXPIRED_TOKEN.into()),
+        FaultKind::AccessDenied if s3 => (403, "AccessDenied", "Access Denied".into()),
         FaultKind::AccessDenied => (
             400,
             "AccessDeniedException",
-            format!("User: arn:aws:sts::{account}:assumed-role/deploy/ci is not authorized to perform: {service}:{operation} because no identity-based policy allows the {service}:{operation} action"),
+            format!(
+                "User: arn:aws:sts::{account}:assumed-role/deploy/ci is not authorized to perform: \
+                 {service}:{operation} because no identity-based policy allows the \
+                 {service}:{operation} action"
+            ),
         ),
-        FaultKind::Slow | FaultKind::Drop | FaultKind::AutoMerged | FaultKind::Conflict | FaultKind::Unprocessable => return None,
+        FaultKind::Slow
+        | FaultKind::Drop
+        | FaultKind::DropAfter
+        | FaultKind::AutoMerged
+        | FaultKind::Conflict
+        | FaultKind::Unprocessable => return None,
     };
-    let (status, code, message) = error;
     Some(FaultError {
         status: fault.status.unwrap_or(status),
         code,

@@ -189,6 +189,12 @@ impl Sim {
             .collect()
     }
 
+    /// Time since the simulator started, on the clock of `Call::at`, so that
+    /// a test can tell which calls came before or after a moment.
+    pub fn elapsed(&self) -> Duration {
+        self.shared.clock.elapsed()
+    }
+
     /// Every request received, in order.
     pub fn calls(&self) -> Vec<Call> {
         self.shared

@@ -193,6 +193,9 @@ pub struct RolloutTimeline {
     pub failed_tasks: Option<u32>,
     #[serde(default = "exit_one")]
     pub exit_code: i64,
+    /// tasksFail: lines each failing task writes to its awslogs streams before it exits.
+    #[serde(default)]
+    pub logs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -331,7 +334,11 @@ pub enum FaultKind {
     Throttle,
     ServerError,
     Slow,
+    /// Closes the connection without answering, before acting on the request.
     Drop,
+    /// Acts on the request, then closes the connection without answering,
+    /// as when an answer is lost on the way back.
+    DropAfter,
     ExpiredToken,
     AccessDenied,
     /// GitHub: 202 {"message": "Auto-merged ..."} with no deployment.

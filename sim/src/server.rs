@@ -95,6 +95,8 @@ pub(crate) async fn serve(listener: TcpListener, router: Router) {
 enum FaultEffect {
     None,
     Answer(Fault),
+    /// Act on the request, then drop the connection instead of answering.
+    DropAfter,
 }
 
 /// Applies the delay and connection-dropping kinds itself; hands back the
@@ -113,11 +115,23 @@ async fn inject_fault(
             tokio::time::sleep(Duration::from_secs_f64(fault.seconds.max(0.0))).await;
             FaultEffect::None
         }
-        FaultKind::Drop => {
-            control.0.notify_one();
-            std::future::pending().await
-        }
+        FaultKind::Drop => drop_connection(control).await,
+        FaultKind::DropAfter => FaultEffect::DropAfter,
         _ => FaultEffect::Answer(fault),
+    }
+}
+
+/// Closes the connection; the handler never resumes.
+async fn drop_connection<T>(control: &ConnectionControl) -> T {
+    control.0.notify_one();
+    std::future::pending().await
+}
+
+/// The reply, unless the fault says to lose it.
+async fn deliver(control: &ConnectionControl, effect: FaultEffect, reply: Reply) -> Reply {
+    match effect {
+        FaultEffect::DropAfter => drop_connection(control).await,
+        _ => reply,
     }
 }
 
@@ -197,23 +211,27 @@ async fn aws_json_request(
         )));
     };
     shared.record(service, operation, request.clone());
-    if let FaultEffect::Answer(fault) = inject_fault(shared, control, service, operation).await {
-        if let Some(error) = faults::aws_error(&fault, service, operation, &shared.account) {
+    let effect = inject_fault(shared, control, service, operation).await;
+    if let FaultEffect::Answer(fault) = &effect {
+        if let Some(error) = faults::aws_error(fault, service, operation, &shared.account) {
             return aws_json_reply(Err(AwsError::new(error.status, error.code, error.message)));
         }
     }
-    aws_json_reply(shared.with_world(|world| aws::dispatch(world, service, operation, &request)))
+    let result = shared.with_world(|world| aws::dispatch(world, service, operation, &request));
+    deliver(control, effect, aws_json_reply(result)).await
 }
 
 async fn s3_request(shared: &Shared, control: &ConnectionControl, request: S3Request) -> Reply {
     let operation = request.operation();
     shared.record("s3", operation, Value::Null);
-    if let FaultEffect::Answer(fault) = inject_fault(shared, control, "s3", operation).await {
-        if let Some(error) = faults::aws_error(&fault, "s3", operation, &shared.account) {
+    let effect = inject_fault(shared, control, "s3", operation).await;
+    if let FaultEffect::Answer(fault) = &effect {
+        if let Some(error) = faults::aws_error(fault, "s3", operation, &shared.account) {
             return s3::error(error.status, error.code, &error.message, &request);
         }
     }
-    shared.with_world(|world| s3::handle(world, &request))
+    let reply = shared.with_world(|world| s3::handle(world, &request));
+    deliver(control, effect, reply).await
 }
 
 async fn github_request(
@@ -239,10 +257,10 @@ async fn github_request(
     if let Some(reply) = crate::github::authentication_error(&request) {
         return into_response(reply);
     }
-    if let FaultEffect::Answer(fault) =
-        inject_fault(&shared, &control, "github", &request.operation).await
-    {
-        return into_response(crate::github::fault_reply(&fault));
+    let effect = inject_fault(&shared, &control, "github", &request.operation).await;
+    if let FaultEffect::Answer(fault) = &effect {
+        return into_response(crate::github::fault_reply(fault));
     }
-    into_response(shared.with_world(|world| crate::github::handle(world, &request)))
+    let reply = shared.with_world(|world| crate::github::handle(world, &request));
+    into_response(deliver(&control, effect, reply).await)
 }

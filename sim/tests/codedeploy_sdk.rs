@@ -189,6 +189,24 @@ async fn a_deployment_succeeds_and_the_service_runs_the_new_revision() {
         .await
         .iter()
         .all(|(_, status)| *status == LifecycleEventStatus::Succeeded));
+    let batch = codedeploy
+        .batch_get_deployment_targets()
+        .deployment_id(&id)
+        .target_ids("default:web")
+        .send()
+        .await
+        .unwrap();
+    let target = batch.deployment_targets()[0].ecs_target().unwrap();
+    assert_eq!(target.status().unwrap().as_str(), "Succeeded");
+    let listed = codedeploy
+        .list_deployments()
+        .application_name("shop")
+        .deployment_group_name("web")
+        .include_only_statuses(DeploymentStatus::Succeeded)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.deployments(), std::slice::from_ref(&id));
 
     let ecs = aws_sdk_ecs::Client::new(&config);
     let services = ecs

@@ -265,3 +265,32 @@ async fn describes_services_and_reports_missing_ones() {
         "{no_cluster:?}"
     );
 }
+
+/// On a current-thread runtime too, as a plain #[tokio::test] has.
+#[tokio::test]
+async fn describes_clusters_and_lists_services() {
+    let sim = start(WEB);
+    let before = sim.elapsed();
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let clusters = ecs
+        .describe_clusters()
+        .clusters("prod")
+        .clusters("ghost")
+        .send()
+        .await
+        .unwrap();
+    let cluster = &clusters.clusters()[0];
+    assert_eq!(cluster.cluster_name(), Some("prod"));
+    assert_eq!(cluster.status(), Some("ACTIVE"));
+    assert_eq!(cluster.active_services_count(), 1);
+    assert_eq!(clusters.failures()[0].reason(), Some("MISSING"));
+    let services = ecs.list_services().cluster("prod").send().await.unwrap();
+    assert_eq!(
+        services.service_arns(),
+        ["arn:aws:ecs:us-east-1:123456789012:service/prod/web"]
+    );
+    let calls = sim.calls();
+    assert!(calls
+        .iter()
+        .all(|call| call.at >= before && call.at <= sim.elapsed()));
+}

@@ -392,6 +392,19 @@ async fn run_task_is_idempotent_and_its_logs_arrive_while_it_runs() {
     );
     assert!(task.started_at().is_some() && task.stopped_at().is_some());
 
+    let streams = logs
+        .describe_log_streams()
+        .log_group_name("/ecs/migrate")
+        .log_stream_name_prefix("run/app/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        streams.log_streams()[0].log_stream_name(),
+        Some(stream.as_str())
+    );
+    assert!(streams.log_streams()[0].last_event_timestamp().is_some());
+
     let filtered = logs
         .filter_log_events()
         .log_group_name("/ecs/migrate")
@@ -612,4 +625,70 @@ async fn blue_green_deployments_move_through_their_lifecycle_stages() {
     );
     assert!(seen.len() >= 4, "saw too few stages: {seen:?}");
     assert_eq!(seen.last(), Some(&8));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stopping_a_service_deployment_rolls_it_back() {
+    let sim = world(
+        "  deployments: [{cluster: prod, service: worker, outcome: tasksFail, seconds: 0.2}]",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    ecs.update_service()
+        .cluster("prod")
+        .service("worker")
+        .task_definition("web:2")
+        .send()
+        .await
+        .unwrap();
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("prod")
+        .service("worker")
+        .send()
+        .await
+        .unwrap();
+    let arn = listed.service_deployments()[0]
+        .service_deployment_arn()
+        .unwrap()
+        .to_string();
+    let stopped = ecs
+        .stop_service_deployment()
+        .service_deployment_arn(&arn)
+        .stop_type(aws_sdk_ecs::types::StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.service_deployment_arn(), Some(arn.as_str()));
+    assert!(
+        eventually(DEADLINE, || async {
+            let described = ecs
+                .describe_service_deployments()
+                .service_deployment_arns(&arn)
+                .send()
+                .await
+                .unwrap();
+            described.service_deployments()[0].status()
+                == Some(&ServiceDeploymentStatus::RollbackSuccessful)
+        })
+        .await
+    );
+    let services = ecs
+        .describe_services()
+        .cluster("prod")
+        .services("worker")
+        .send()
+        .await
+        .unwrap();
+    assert!(services.services()[0]
+        .task_definition()
+        .unwrap()
+        .ends_with("task-definition/web:1"));
+    let again = ecs
+        .stop_service_deployment()
+        .service_deployment_arn(&arn)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(again.is_conflict_exception(), "{again:?}");
 }

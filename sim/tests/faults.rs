@@ -129,3 +129,37 @@ async fn s3_faults_are_s3_errors() {
         Some("AccessDenied")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_is_retried_and_the_client_token_starts_one_task() {
+    let sim = start(&format!(
+        "{}\nfaults:\n  - {{operation: RunTask, kind: dropAfter}}",
+        r#"
+taskDefinitions:
+  - family: migrate
+    containerDefinitions: [{name: app, image: "app:1"}]
+timelines:
+  tasks: [{family: migrate, seconds: 30}]
+"#
+    ));
+    let ecs = Client::new(&sdk_config(&sim).await);
+    // The SDK fills clientToken itself and keeps it across retries.
+    let run = ecs
+        .run_task()
+        .task_definition("migrate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attempts(&sim, "RunTask"), 2, "the lost answer was retried");
+    let tokens: Vec<_> = sim
+        .calls_to("RunTask")
+        .into_iter()
+        .map(|call| call.body["clientToken"].clone())
+        .collect();
+    assert_eq!(tokens[0], tokens[1]);
+    assert_eq!(sim.tasks().len(), 1, "the retry started nothing new");
+    assert_eq!(
+        run.tasks()[0].task_arn().map(str::to_string),
+        sim.tasks()[0]["taskArn"].as_str().map(str::to_string)
+    );
+}

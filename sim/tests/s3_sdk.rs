@@ -108,3 +108,44 @@ fn serves_virtual_host_style_requests() {
     assert_eq!(missing.status(), 404);
     assert!(missing.text().unwrap().contains("<Code>NoSuchKey</Code>"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn puts_objects_into_existing_buckets() {
+    let sim = start(WEB);
+    let s3 = client(&sim, true).await;
+    let body = aws_sdk_s3::primitives::ByteStream::from_static(b"rendered");
+    let put = s3
+        .put_object()
+        .bucket("infra")
+        .key("out/td.json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.e_tag().is_some());
+    let object = s3
+        .get_object()
+        .bucket("infra")
+        .key("out/td.json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        &object.body.collect().await.unwrap().into_bytes()[..],
+        b"rendered"
+    );
+    let body = aws_sdk_s3::primitives::ByteStream::from_static(b"x");
+    let missing = s3
+        .put_object()
+        .bucket("nope")
+        .key("x")
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    let error = missing.into_service_error();
+    assert_eq!(
+        aws_sdk_s3::error::ProvideErrorMetadata::code(&error),
+        Some("NoSuchBucket")
+    );
+}

@@ -220,6 +220,7 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "UpdateService" => update_service(world, body),
         "ListServiceDeployments" => list_service_deployments(world, body),
         "DescribeServiceDeployments" => describe_service_deployments(world, body),
+        "StopServiceDeployment" => stop_service_deployment(world, body),
         "RunTask" => run_task(world, body),
         "DescribeTasks" => describe_tasks(world, body),
         "ListTasks" => list_tasks(world, body),

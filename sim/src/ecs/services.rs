@@ -570,8 +570,10 @@ pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) 
             deployment.service_deployment,
         )
     };
-    let exit_code = timeline.as_ref().map_or(1, |t| t.exit_code);
-    let task = stopped_deployment_task(world, index, id, &task_definition, exit_code);
+    let (exit_code, lines) = timeline
+        .as_ref()
+        .map_or((1, Vec::new()), |t| (t.exit_code, t.logs.clone()));
+    let task = stopped_deployment_task(world, index, id, &task_definition, exit_code, lines);
     let now = world.now;
     let service = &mut world.ecs.services[index];
     let (breaker, rollback) = circuit_breaker(service);
@@ -598,63 +600,99 @@ pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) 
 
 fn trip_circuit_breaker(world: &mut World, index: usize, id: &str, rollback: bool) {
     let now = world.now;
-    let started_epoch = world.epoch(now);
     let service = &mut world.ecs.services[index];
     let name = service.name.clone();
-    let deployment = &mut service.deployments[0];
-    deployment.rollout_state = "FAILED";
-    deployment.rollout_state_reason =
-        "ECS deployment circuit breaker: tasks failed to start.".to_string();
-    deployment.updated_at = now;
-    let timeline = deployment.timeline.clone();
-    let record_index = deployment.service_deployment;
-    let record = &mut service.service_deployments[record_index];
-    record.circuit_breaker_status = "TRIGGERED";
-    record.updated_at = now;
-    let previous = service
-        .deployments
-        .get(1)
-        .map(|d| (d.id.clone(), d.task_definition.clone()));
+    let record = service.deployments[0].service_deployment;
+    service.service_deployments[record].circuit_breaker_status = "TRIGGERED";
+    service.service_deployments[record].updated_at = now;
     add_service_event(
         world,
         index,
         format!("(service {name}) (deployment {id}) deployment failed: tasks failed to start."),
     );
-    let Some((previous_id, previous_definition)) = previous.filter(|_| rollback) else {
-        let record = &mut world.ecs.services[index].service_deployments[record_index];
-        record.status = "STOPPED";
-        record.status_reason =
-            Some("Service deployment stopped because the circuit breaker was triggered.".into());
-        record.finished_at = Some(now);
-        return;
+    let ending = if rollback {
+        RolloutEnd::RollBack {
+            reason:
+                "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+            deployment_reason: "ECS deployment circuit breaker: rolling back to deploymentId",
+        }
+    } else {
+        RolloutEnd::Stop("Service deployment stopped because the circuit breaker was triggered.")
     };
+    end_rollout(
+        world,
+        index,
+        "ECS deployment circuit breaker: tasks failed to start.",
+        ending,
+    );
+}
+
+/// How a failed or stopped rollout ends.
+enum RolloutEnd {
+    /// Back to the previous deployment's task definition: the service
+    /// deployment's reason, and the rollback deployment's reason, which
+    /// names the deployment it returns to.
+    RollBack {
+        reason: &'static str,
+        deployment_reason: &'static str,
+    },
+    /// Where it is, with the service deployment's reason.
+    Stop(&'static str),
+}
+
+/// Fails the PRIMARY deployment with `failure`, then rolls back to the
+/// previous deployment (when there is one) or stops.
+fn end_rollout(world: &mut World, index: usize, failure: &str, ending: RolloutEnd) {
+    let now = world.now;
+    let started_epoch = world.epoch(now);
     let rollback_id = format!("ecs-svc/{}", world.digits(19));
     let service = &mut world.ecs.services[index];
+    let deployment = &mut service.deployments[0];
+    deployment.rollout_state = "FAILED";
+    deployment.rollout_state_reason = failure.to_string();
+    deployment.updated_at = now;
+    let timeline = deployment.timeline.clone();
+    let record_index = deployment.service_deployment;
+    let previous = service
+        .deployments
+        .get(1)
+        .map(|d| (d.id.clone(), d.task_definition.clone()));
     let record = &mut service.service_deployments[record_index];
-    record.status = "ROLLBACK_IN_PROGRESS";
-    record.status_reason = Some(
-        "Service deployment rolled back because the circuit breaker threshold was exceeded."
-            .to_string(),
-    );
-    record.rollback = Some(object(vec![
+    record.updated_at = now;
+    let (reason, deployment_reason, (previous_id, previous_definition)) = match (ending, previous) {
         (
-            "reason",
-            json!("Service deployment rolled back because the circuit breaker threshold was exceeded."),
-        ),
+            RolloutEnd::RollBack {
+                reason,
+                deployment_reason,
+            },
+            Some(previous),
+        ) => (reason, deployment_reason, previous),
+        (RolloutEnd::Stop(reason), _) | (RolloutEnd::RollBack { reason, .. }, None) => {
+            record.status = "STOPPED";
+            record.status_reason = Some(reason.to_string());
+            record.finished_at = Some(now);
+            return;
+        }
+    };
+    record.status = "ROLLBACK_IN_PROGRESS";
+    record.status_reason = Some(reason.to_string());
+    record.rollback = Some(object(vec![
+        ("reason", json!(reason)),
         ("startedAt", json!(started_epoch)),
         (
             "serviceRevisionArn",
-            record.source_revision.clone().map_or(Value::Null, Value::from),
+            record
+                .source_revision
+                .clone()
+                .map_or(Value::Null, Value::from),
         ),
     ]));
-    let reason =
-        format!("ECS deployment circuit breaker: rolling back to deploymentId {previous_id}.");
     make_primary(
         service,
         &rollback_id,
         &previous_definition,
         now,
-        reason,
+        format!("{deployment_reason} {previous_id}."),
         None,
         record_index,
     );
@@ -666,6 +704,51 @@ fn trip_circuit_breaker(world: &mut World, index: usize, id: &str, rollback: boo
             deployment_id: rollback_id,
         },
     );
+}
+
+/// StopServiceDeployment: rolls an ongoing service deployment back
+/// (ROLLBACK, the default) or stops it where it is (ABORT).
+pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsResult {
+    let arn = required_str(body, "serviceDeploymentArn")?;
+    let found = world
+        .ecs
+        .services
+        .iter()
+        .enumerate()
+        .find_map(|(index, service)| {
+            service
+                .service_deployments
+                .iter()
+                .position(|record| record.arn == arn)
+                .map(|record| (index, record))
+        });
+    let (index, record) = found.ok_or_else(|| {
+        AwsError::client(
+            "ServiceDeploymentNotFoundException",
+            "The service deployment does not exist.",
+        )
+    })?;
+    let service = &world.ecs.services[index];
+    let rolling_out = service
+        .deployments
+        .first()
+        .is_some_and(|d| d.service_deployment == record && d.rollout_state == "IN_PROGRESS");
+    if !rolling_out || service.service_deployments[record].status != "IN_PROGRESS" {
+        return Err(AwsError::client(
+            "ConflictException",
+            "The service deployment is not in progress and cannot be stopped.",
+        ));
+    }
+    let ending = match str_field(body, "stopType").unwrap_or("ROLLBACK") {
+        "ROLLBACK" => RolloutEnd::RollBack {
+            reason: "Service deployment rolled back because of a stop request.",
+            deployment_reason: "ECS deployment rolling back to deploymentId",
+        },
+        "ABORT" => RolloutEnd::Stop("Service deployment stopped because of a stop request."),
+        other => return Err(invalid_parameter(format!("Invalid stopType {other}."))),
+    };
+    end_rollout(world, index, "ECS deployment stopped by request.", ending);
+    Ok(json!({ "serviceDeploymentArn": arn }))
 }
 
 /// The lifecycle stages of a native blue/green deployment, in order

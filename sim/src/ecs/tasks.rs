@@ -103,13 +103,15 @@ fn create_task(world: &mut World, new: NewTask) -> usize {
     world.ecs.tasks.len() - 1
 }
 
-/// A task of a failing service deployment, already stopped with `exit_code`.
+/// A task of a failing service deployment, already stopped with
+/// `exit_code` after writing `lines` to its awslogs streams.
 pub(super) fn stopped_deployment_task(
     world: &mut World,
     service: usize,
     deployment_id: &str,
     task_definition: &str,
     exit_code: i64,
+    lines: Vec<String>,
 ) -> String {
     let (cluster, name, launch_type) = {
         let service = &world.ecs.services[service];
@@ -133,7 +135,11 @@ pub(super) fn stopped_deployment_task(
             timeline: None,
         },
     );
-    world.ecs.tasks[index].started_at = Some(world.now);
+    // It ran just long enough to write its lines and exit.
+    task_running(world, index);
+    for line in lines {
+        task_log_line(world, index, line);
+    }
     finish_task(world, index, StopKind::Exited(exit_code));
     world.ecs.tasks[index].id.clone()
 }

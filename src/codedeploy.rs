@@ -1,0 +1,508 @@
+//! CodeDeploy blue/green deployments for services with the CODE_DEPLOY
+//! controller: CreateDeployment with the AppSpec as content, then a poll
+//! loop that prints each status and lifecycle event once and ends with
+//! CodeDeploy's own verdict, explained.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{anyhow, Result};
+use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
+use aws_sdk_codedeploy::types::TimeRange;
+use aws_sdk_codedeploy::types::{
+    AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentInfo, DeploymentStatus,
+    RevisionLocation, RevisionLocationType,
+};
+use aws_sdk_codedeploy::Client;
+use aws_smithy_types::DateTime;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::aws::{call_once, error_code, error_text, no_retries};
+use crate::deploy::{DeployOptions, DeployResult};
+use crate::runner::Runner;
+
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// CreateDeployment's limit on the description.
+const DESCRIPTION_LIMIT: usize = 512;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeDeployOptions {
+    pub application: Option<String>,
+    pub deployment_group: Option<String>,
+    pub deployment_config: Option<String>,
+    pub description: Option<String>,
+    pub auto_rollback_events: Vec<AutoRollbackEvent>,
+    /// `codedeploy-wait-until: ready`: stop waiting once traffic can be rerouted.
+    pub wait_until_ready: bool,
+    pub wait_for_in_progress: bool,
+}
+
+/// The names the ECS console gives a service's CodeDeploy application and group.
+pub fn default_names(cluster: &str, service: &str) -> (String, String) {
+    (
+        format!("AppECS-{cluster}-{service}"),
+        format!("DgpECS-{cluster}-{service}"),
+    )
+}
+
+/// The console page of a deployment, in the region's partition.
+pub fn console_url(region: &str, deployment_id: &str) -> String {
+    let host = if region.starts_with("cn-") {
+        "console.amazonaws.cn".to_owned()
+    } else if region.starts_with("us-gov-") {
+        "console.amazonaws-us-gov.com".to_owned()
+    } else {
+        format!("{region}.console.aws.amazon.com")
+    };
+    format!("https://{host}/codesuite/codedeploy/deployments/{deployment_id}?region={region}")
+}
+
+/// Cuts at a character boundary to CodeDeploy's limit.
+fn cut_description(text: &str) -> String {
+    text.chars().take(DESCRIPTION_LIMIT).collect()
+}
+
+/// The deployment id in DeploymentLimitExceededException's message
+/// ("... already has an active Deployment 'd-ABC123'").
+fn active_deployment_in(message: &str) -> Option<&str> {
+    let start = message.find("'d-")? + 1;
+    let end = start + message[start..].find('\'')?;
+    Some(&message[start..end])
+}
+
+/// A service's deployment group, checked to exist before anything changes.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub service: String,
+    pub application: String,
+    pub name: String,
+    /// The group's own ready wait and blue termination wait, which count on
+    /// top of `wait-for-minutes`.
+    pub own_waits: Duration,
+}
+
+pub async fn preflight(
+    client: &Client,
+    cluster: &str,
+    service: &str,
+    options: &CodeDeployOptions,
+) -> Result<Group> {
+    let (default_application, default_group) = default_names(cluster, service);
+    let application = options.application.clone().unwrap_or(default_application);
+    let group = options.deployment_group.clone().unwrap_or(default_group);
+    let group_info = client
+        .get_deployment_group()
+        .application_name(&application)
+        .deployment_group_name(&group)
+        .send()
+        .await
+        .map_err(|e| {
+            let hint = match error_code(&e) {
+                Some("ApplicationDoesNotExistException") => {
+                    format!("CodeDeploy application {application} does not exist; set codedeploy-application to the application of service {service}")
+                }
+                Some("DeploymentGroupDoesNotExistException") => format!(
+                    "deployment group {group} does not exist in application {application}; set codedeploy-deployment-group"
+                ),
+                Some("AccessDeniedException") => "allow codedeploy:GetDeploymentGroup to the role".to_owned(),
+                _ => "check the credentials and region".to_owned(),
+            };
+            anyhow!("failed to read CodeDeploy deployment group {group}: {} ({hint})", error_text(&e))
+        })?;
+    let blue_green = group_info
+        .deployment_group_info()
+        .and_then(|g| g.blue_green_deployment_configuration());
+    let minutes = blue_green.map_or(0, |c| {
+        c.deployment_ready_option()
+            .map_or(0, |r| r.wait_time_in_minutes())
+            + c.terminate_blue_instances_on_deployment_success()
+                .map_or(0, |t| t.termination_wait_time_in_minutes())
+    });
+    Ok(Group {
+        service: service.to_owned(),
+        application,
+        name: group,
+        own_waits: Duration::from_secs(60 * minutes.max(0) as u64),
+    })
+}
+
+/// Creates the deployment and (unless told not to wait) follows it. Returns
+/// its id and result.
+pub async fn deploy(
+    client: &Client,
+    group: &Group,
+    appspec: &Value,
+    options: &CodeDeployOptions,
+    deploy: &DeployOptions,
+    runner: &Runner,
+) -> Result<(String, DeployResult)> {
+    let (application, group_name) = (&group.application, &group.name);
+    let content = appspec_content(appspec);
+    let id = loop {
+        let since = SystemTime::now() - Duration::from_secs(5);
+        let created = call_once(
+            deploy.max_retries,
+            async || {
+                client
+                    .create_deployment()
+                    .application_name(application)
+                    .deployment_group_name(group_name)
+                    .revision(
+                        RevisionLocation::builder()
+                            .revision_type(RevisionLocationType::AppSpecContent)
+                            .app_spec_content(content.clone())
+                            .build(),
+                    )
+                    .set_deployment_config_name(options.deployment_config.clone())
+                    .set_description(options.description.as_deref().map(cut_description))
+                    .set_auto_rollback_configuration(
+                        (!options.auto_rollback_events.is_empty()).then(|| {
+                            AutoRollbackConfiguration::builder()
+                                .enabled(true)
+                                .set_events(Some(options.auto_rollback_events.clone()))
+                                .build()
+                        }),
+                    )
+                    .customize()
+                    .config_override(
+                        aws_sdk_codedeploy::config::Builder::default().retry_config(no_retries()),
+                    )
+                    .send()
+                    .await
+            },
+            async || {
+                find_created(client, application, group_name, &content, since)
+                    .await
+                    .map(|id| CreateDeploymentOutput::builder().deployment_id(id).build())
+            },
+        )
+        .await;
+        match created {
+            Ok(output) => break output.deployment_id().unwrap_or_default().to_owned(),
+            Err(e) if error_code(&e) == Some("DeploymentLimitExceededException") => {
+                let text = error_text(&e);
+                let active = active_deployment_in(&text).map(str::to_owned);
+                match (&active, options.wait_for_in_progress) {
+                    (Some(active), true) => {
+                        runner.info(&format!("Deployment {active} is in progress for {group_name}; waiting for it to finish (wait-for-in-progress)"));
+                        wait_until_done(client, active).await?;
+                    }
+                    _ => {
+                        return Err(anyhow!(
+                            "deployment group {group_name} already has a deployment in progress ({}); wait for it, stop it, or set wait-for-in-progress: true",
+                            active.as_deref().unwrap_or("id not given")
+                        ))
+                    }
+                }
+            }
+            Err(e) => {
+                let hint = match error_code(&e) {
+                    Some("AccessDeniedException") => "allow codedeploy:CreateDeployment, codedeploy:GetDeploymentConfig and codedeploy:RegisterApplicationRevision",
+                    Some("InvalidRevisionException") | Some("RevisionRequiredException") => "CodeDeploy rejected the AppSpec",
+                    _ => "check the application, group and region",
+                };
+                return Err(anyhow!(
+                    "failed to create a CodeDeploy deployment in {application}/{group_name}: {} ({hint})",
+                    error_text(&e)
+                ));
+            }
+        }
+    };
+    let region = client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    runner.info(&format!(
+        "CodeDeploy deployment {id} started for service {}: {}",
+        group.service,
+        console_url(&region, &id)
+    ));
+    if !deploy.wait {
+        return Ok((id, DeployResult::Started));
+    }
+    let timeout = deploy.timeout + group.own_waits;
+    let result = follow(
+        client,
+        &id,
+        options.wait_until_ready,
+        timeout,
+        deploy.rollback_on_failure,
+        runner,
+    )
+    .await?;
+    Ok((id, result))
+}
+
+/// A deployment of this group with exactly our AppSpec, created since
+/// `since`: the one an ambiguous CreateDeployment made.
+async fn find_created(
+    client: &Client,
+    application: &str,
+    group: &str,
+    content: &AppSpecContent,
+    since: SystemTime,
+) -> Option<String> {
+    let listed = client
+        .list_deployments()
+        .application_name(application)
+        .deployment_group_name(group)
+        .create_time_range(TimeRange::builder().start(DateTime::from(since)).build())
+        .send()
+        .await
+        .ok()?;
+    for id in listed.deployments() {
+        let info = get_deployment(client, id).await.ok()?;
+        let revision = info.revision().and_then(|r| r.app_spec_content());
+        if revision.and_then(|r| r.sha256()) == content.sha256() {
+            return Some(id.clone());
+        }
+    }
+    None
+}
+
+fn appspec_content(appspec: &Value) -> AppSpecContent {
+    let content = appspec.to_string();
+    let sha256 = Sha256::digest(content.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    AppSpecContent::builder()
+        .content(content)
+        .sha256(sha256)
+        .build()
+}
+
+async fn get_deployment(client: &Client, id: &str) -> Result<DeploymentInfo> {
+    client
+        .get_deployment()
+        .deployment_id(id)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "failed to read CodeDeploy deployment {id}: {}",
+                error_text(&e)
+            )
+        })?
+        .deployment_info()
+        .cloned()
+        .ok_or_else(|| anyhow!("GetDeployment answered without the deployment {id}"))
+}
+
+fn is_final(status: &DeploymentStatus) -> bool {
+    matches!(
+        status,
+        DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped
+    )
+}
+
+async fn wait_until_done(client: &Client, id: &str) -> Result<()> {
+    loop {
+        let info = get_deployment(client, id).await?;
+        if info.status().is_some_and(is_final) {
+            return Ok(());
+        }
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+async fn follow(
+    client: &Client,
+    id: &str,
+    wait_until_ready: bool,
+    timeout: Duration,
+    rollback_on_failure: bool,
+    runner: &Runner,
+) -> Result<DeployResult> {
+    let deadline = Instant::now() + timeout;
+    let mut last_status = None;
+    let mut events_seen: Vec<(String, String)> = Vec::new();
+    let mut target_id = None;
+    loop {
+        tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_duration_since(Instant::now())))
+            .await;
+        let info = get_deployment(client, id).await?;
+        let status = info.status().cloned().unwrap_or(DeploymentStatus::Created);
+        if last_status.as_ref() != Some(&status) {
+            runner.info(&format!("CodeDeploy {id}: {}", status.as_str()));
+            if status == DeploymentStatus::Ready && !wait_until_ready {
+                runner.notice(&format!(
+                    "CodeDeploy deployment {id} is Ready: the new tasks run behind the test listener and wait for traffic to be rerouted (ContinueDeployment, or the group's wait time)."
+                ));
+            }
+            last_status = Some(status.clone());
+        }
+        if target_id.is_none() {
+            target_id = client
+                .list_deployment_targets()
+                .deployment_id(id)
+                .send()
+                .await
+                .ok()
+                .and_then(|t| t.target_ids().first().cloned());
+        }
+        let events = match &target_id {
+            Some(target) => lifecycle_events(client, id, target).await,
+            None => Vec::new(),
+        };
+        for event in &events {
+            let key = (event.name.clone(), event.status.clone());
+            if !events_seen.contains(&key) {
+                runner.info(&format!("CodeDeploy {id}: {} {}", event.name, event.status));
+                events_seen.push(key);
+            }
+        }
+        match status {
+            DeploymentStatus::Succeeded => return Ok(DeployResult::Succeeded),
+            DeploymentStatus::Ready if wait_until_ready => return Ok(DeployResult::Ready),
+            DeploymentStatus::Failed | DeploymentStatus::Stopped => {
+                return Ok(DeployResult::Failed(explain_failure(&info, &events)))
+            }
+            _ => {}
+        }
+        if Instant::now() >= deadline {
+            let stop = client
+                .stop_deployment()
+                .deployment_id(id)
+                .auto_rollback_enabled(rollback_on_failure)
+                .send()
+                .await;
+            let stopped = match stop {
+                Ok(_) if rollback_on_failure => "stopped it with rollback".to_owned(),
+                Ok(_) => "stopped it without rollback (rollback-on-failure is false)".to_owned(),
+                Err(e) => format!(
+                    "could not stop it ({}); stop it in the console",
+                    error_text(&e)
+                ),
+            };
+            return Ok(DeployResult::Failed(format!(
+                "timed out after {} minutes with the deployment {}; {stopped}",
+                timeout.as_secs_f64() / 60.0,
+                status.as_str()
+            )));
+        }
+    }
+}
+
+struct LifecycleEvent {
+    name: String,
+    status: String,
+    diagnostics: Option<String>,
+}
+
+async fn lifecycle_events(client: &Client, id: &str, target: &str) -> Vec<LifecycleEvent> {
+    let Ok(output) = client
+        .get_deployment_target()
+        .deployment_id(id)
+        .target_id(target)
+        .send()
+        .await
+    else {
+        return Vec::new();
+    };
+    let Some(ecs) = output.deployment_target().and_then(|t| t.ecs_target()) else {
+        return Vec::new();
+    };
+    ecs.lifecycle_events()
+        .iter()
+        .map(|e| LifecycleEvent {
+            name: e.lifecycle_event_name().unwrap_or("?").to_owned(),
+            status: e.status().map_or("Pending", |s| s.as_str()).to_owned(),
+            diagnostics: e.diagnostics().map(|d| {
+                [
+                    d.error_code().map(|c| c.as_str()),
+                    d.message(),
+                    d.log_tail(),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|part| !part.is_empty())
+                .collect::<Vec<_>>()
+                .join(": ")
+            }),
+        })
+        .collect()
+}
+
+/// CodeDeploy's error, the failing lifecycle event with its diagnostics, and
+/// the rollback it started.
+fn explain_failure(info: &DeploymentInfo, events: &[LifecycleEvent]) -> String {
+    let status = info.status().map_or("Failed", |s| s.as_str());
+    let mut text = format!("CodeDeploy deployment {}", status.to_lowercase());
+    if let Some(error) = info.error_information() {
+        text.push_str(&format!(
+            ": {}: {}",
+            error.code().map_or("no code", |c| c.as_str()),
+            error.message().unwrap_or("no message")
+        ));
+    }
+    if let Some(failed) = events.iter().find(|e| e.status == "Failed") {
+        text.push_str(&format!("; lifecycle event {} failed", failed.name));
+        if let Some(diagnostics) = failed.diagnostics.as_deref().filter(|d| !d.is_empty()) {
+            text.push_str(&format!(" ({diagnostics})"));
+        }
+    }
+    match info
+        .rollback_info()
+        .and_then(|r| r.rollback_deployment_id())
+    {
+        Some(rollback) => text.push_str(&format!("; rollback deployment {rollback} started")),
+        None => text.push_str("; no rollback deployment was started"),
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_links_follow_the_partition() {
+        assert_eq!(
+            console_url("eu-west-1", "d-ABC"),
+            "https://eu-west-1.console.aws.amazon.com/codesuite/codedeploy/deployments/d-ABC?region=eu-west-1"
+        );
+        assert_eq!(
+            console_url("cn-north-1", "d-ABC"),
+            "https://console.amazonaws.cn/codesuite/codedeploy/deployments/d-ABC?region=cn-north-1"
+        );
+        assert_eq!(
+            console_url("us-gov-west-1", "d-ABC"),
+            "https://console.amazonaws-us-gov.com/codesuite/codedeploy/deployments/d-ABC?region=us-gov-west-1"
+        );
+    }
+
+    #[test]
+    fn defaults_are_the_consoles_names() {
+        assert_eq!(
+            default_names("prod", "web"),
+            ("AppECS-prod-web".to_owned(), "DgpECS-prod-web".to_owned())
+        );
+    }
+
+    #[test]
+    fn descriptions_are_cut_to_the_limit_on_a_character_boundary() {
+        assert_eq!(cut_description(&"é".repeat(600)).chars().count(), 512);
+        assert_eq!(cut_description("short"), "short");
+    }
+
+    #[test]
+    fn the_active_deployment_is_read_from_the_limit_message() {
+        assert_eq!(
+            active_deployment_in("DeploymentLimitExceededException: The Deployment Group 'g' already has an active Deployment 'd-123ABC'"),
+            Some("d-123ABC")
+        );
+        assert_eq!(active_deployment_in("no id here"), None);
+    }
+
+    #[test]
+    fn appspec_content_carries_its_sha256() {
+        let content = appspec_content(&serde_json::json!({"version": "0.0"}));
+        assert_eq!(content.content(), Some("{\"version\":\"0.0\"}"));
+        assert_eq!(
+            content.sha256(),
+            Some("8c646f429c72f1549ff181e2280ff4f250773b4a7d8cfd5aa0c90a1f489d978b")
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! CodeDeploy blue/green deployments, end to end: the binary against the
+//! simulator's CodeDeploy timelines.
+
+mod common;
+
+use common::{sim, Job, Run};
+use ecs_deploy_sim::Sim;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const SETUP: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{name: web, image: "shop:1", essential: true, portMappings: [{containerPort: 8080}]}]
+services:
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    desiredCount: 2
+    platformVersion: "1.4.0"
+    deploymentController: {type: CODE_DEPLOY}
+    loadBalancers: [{targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/blue/1", containerName: web, containerPort: 8080}]
+    networkConfiguration: {awsvpcConfiguration: {subnets: [subnet-1], securityGroups: [sg-1], assignPublicIp: DISABLED}}
+s3Objects:
+  - bucket: infra
+    key: appspec.yaml
+    body: |
+      version: 0.0
+      Resources:
+        - TargetService:
+            Type: AWS::ECS::Service
+            Properties:
+              TaskDefinition: "<TASK_DEFINITION>"
+              LoadBalancerInfo: {ContainerName: web, ContainerPort: 8080}
+      Hooks:
+        - AfterAllowTestTraffic: "arn:aws:lambda:us-east-1:123456789012:function:smoke"
+  - bucket: infra
+    key: empty-appspec.yaml
+    body: "version: 0.0\n"
+codeDeploy:
+  applications:
+    - {applicationName: AppECS-prod-web, computePlatform: ECS}
+  deploymentGroups:
+    - applicationName: AppECS-prod-web
+      deploymentGroupName: DgpECS-prod-web
+      deploymentStyle: {deploymentType: BLUE_GREEN, deploymentOption: WITH_TRAFFIC_CONTROL}
+      blueGreenDeploymentConfiguration:
+        deploymentReadyOption: {actionOnTimeout: STOP_DEPLOYMENT, waitTimeInMinutes: 0}
+        terminateBlueInstancesOnDeploymentSuccess: {action: TERMINATE, terminationWaitTimeInMinutes: 0}
+      ecsServices: [{serviceName: web, clusterName: prod}]
+"#;
+
+fn scenario(extra: &str) -> Sim {
+    sim(&format!("{SETUP}{extra}"))
+}
+
+fn timeline(outcome: &str) -> String {
+    format!("timelines:\n  codeDeploy:\n    - {{deploymentGroup: DgpECS-prod-web, outcome: {outcome}, seconds: 0.2}}\n")
+}
+
+fn deploy(sim: &Sim, extra: &[(&str, &str)]) -> Run {
+    let mut inputs = vec![("cluster", "prod"), ("service", "web"), ("image", "shop:2")];
+    inputs.extend_from_slice(extra);
+    Job::new(Some(sim)).run(&inputs)
+}
+
+/// The AppSpec CreateDeployment carried, after checking its SHA-256.
+fn sent_appspec(sim: &Sim) -> Value {
+    let calls = sim.calls_to("CreateDeployment");
+    assert_eq!(calls.len(), 1, "one CreateDeployment");
+    let content = &calls[0].body["revision"]["appSpecContent"];
+    let text = content["content"].as_str().unwrap();
+    let digest: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(content["sha256"], digest);
+    serde_json::from_str(text).unwrap()
+}
+
+const NEW_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2";
+
+#[test]
+fn a_generated_appspec_deploys_and_succeeds() {
+    let sim = scenario(&timeline("succeed"));
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let properties = sent_appspec(&sim)["Resources"][0]["TargetService"]["Properties"].clone();
+    assert_eq!(properties["TaskDefinition"], NEW_ARN);
+    assert_eq!(
+        properties["LoadBalancerInfo"],
+        serde_json::json!({"ContainerName": "web", "ContainerPort": 8080})
+    );
+    assert_eq!(properties["PlatformVersion"], "1.4.0");
+    assert_eq!(
+        properties["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"],
+        serde_json::json!(["subnet-1"])
+    );
+    let id = &run.outputs["codedeploy-deployment-id"];
+    assert!(id.starts_with("d-"), "{id}");
+    assert!(!run.outputs.contains_key("ecs-deployment-id"));
+    let log = run.log();
+    assert!(log.contains(&format!("CodeDeploy deployment {id} started for service web: https://us-east-1.console.aws.amazon.com/codesuite/codedeploy/deployments/{id}?region=us-east-1")), "{log}");
+    assert!(
+        log.contains(&format!("CodeDeploy {id}: AfterAllowTraffic Succeeded")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("✔ web: deployment {id} completed")),
+        "{log}"
+    );
+    assert_eq!(
+        sim.calls_to("UpdateService").len(),
+        0,
+        "a CODE_DEPLOY service is never updated directly"
+    );
+}
+
+#[test]
+fn an_s3_appspec_keeps_its_hooks() {
+    let sim = scenario(&timeline("succeed"));
+    let run = deploy(
+        &sim,
+        &[
+            ("codedeploy-appspec", "s3://infra/appspec.yaml"),
+            ("codedeploy-deployment-description", "release 2"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    let appspec = sent_appspec(&sim);
+    assert_eq!(
+        appspec["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"],
+        NEW_ARN
+    );
+    assert_eq!(
+        appspec["Hooks"][0]["AfterAllowTestTraffic"],
+        "arn:aws:lambda:us-east-1:123456789012:function:smoke"
+    );
+    assert_eq!(
+        sim.calls_to("CreateDeployment")[0].body["description"],
+        "release 2"
+    );
+}
+
+#[test]
+fn a_failed_deployment_explains_itself() {
+    let sim = scenario(&timeline("fail"));
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(log.contains("::error::deployment failed: service web: CodeDeploy deployment failed: HOOK_EXECUTION_FAILURE: "), "{log}");
+    assert!(
+        log.contains("; lifecycle event AfterAllowTestTraffic failed"),
+        "{log}"
+    );
+}
+
+#[test]
+fn ready_ends_the_step_when_asked() {
+    let sim = scenario(&timeline("waitReady"));
+    let run = deploy(&sim, &[("codedeploy-wait-until", "ready")]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.log()
+            .contains("is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("StopDeployment").is_empty());
+}
+
+#[test]
+fn a_timeout_stops_the_deployment_with_rollback() {
+    let sim = scenario(&timeline("waitReady"));
+    let run = deploy(&sim, &[("wait-for-minutes", "0.05")]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(log.contains("::notice::CodeDeploy deployment d-"), "{log}");
+    assert!(
+        log.contains(
+            "timed out after 0.05 minutes with the deployment Ready; stopped it with rollback"
+        ),
+        "{log}"
+    );
+    let stops = sim.calls_to("StopDeployment");
+    assert_eq!(stops.len(), 1);
+    assert_eq!(stops[0].body["autoRollbackEnabled"], true);
+}
+
+#[test]
+fn a_deployment_in_progress_is_named() {
+    let sim = scenario("  deploymentsInProgress:\n    - {applicationName: AppECS-prod-web, deploymentGroupName: DgpECS-prod-web}\n");
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains("deployment group DgpECS-prod-web already has a deployment in progress (d-"),
+        "{log}"
+    );
+    assert!(
+        log.contains("wait for it, stop it, or set wait-for-in-progress: true"),
+        "{log}"
+    );
+}
+
+#[test]
+fn problems_are_found_before_anything_is_registered() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("codedeploy-application", "Nope")],
+            "CodeDeploy application Nope does not exist; set codedeploy-application to the application of service web",
+        ),
+        (
+            &[("codedeploy-appspec", "s3://infra/empty-appspec.yaml")],
+            "::error::the AppSpec s3://infra/empty-appspec.yaml cannot be used: the AppSpec has no Resources list; it needs one TargetService of Type AWS::ECS::Service",
+        ),
+    ];
+    for (inputs, expected) in cases {
+        let sim = scenario(&timeline("succeed"));
+        let run = deploy(&sim, inputs);
+        assert_eq!(run.code, 1, "{inputs:?}: {}", run.log());
+        assert!(run.log().contains(expected), "{inputs:?}: {}", run.log());
+        assert!(sim.task_definitions().is_empty(), "{inputs:?}: registered");
+        assert!(sim.calls_to("CreateDeployment").is_empty());
+    }
+}
