@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 pub struct Aws {
     pub ecs: aws_sdk_ecs::Client,
     pub s3: aws_sdk_s3::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     pub codedeploy: aws_sdk_codedeploy::Client,
 }
 
@@ -29,6 +30,7 @@ impl Aws {
         Aws {
             ecs: aws_sdk_ecs::Client::new(&shared),
             s3: aws_sdk_s3::Client::new(&shared),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
             codedeploy: aws_sdk_codedeploy::Client::new(&shared),
         }
     }

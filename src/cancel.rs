@@ -21,6 +21,8 @@ pub struct InFlight(Mutex<Running>);
 
 #[derive(Debug, Default, Clone)]
 struct Running {
+    /// (cluster, task ARN) of the migration task: stopped with StopTask.
+    migration_tasks: Vec<(String, String)>,
     /// (service, ECS deployment id): left to ECS and its circuit breaker.
     ecs_deployments: Vec<(String, String)>,
     /// CodeDeploy deployment ids: stopped with rollback.
@@ -36,6 +38,13 @@ impl InFlight {
         self.with(|r| r.ecs_deployments.push((service.to_owned(), id.to_owned())));
     }
 
+    pub fn migration_task_started(&self, cluster: &str, task_arn: &str) {
+        self.with(|r| {
+            r.migration_tasks
+                .push((cluster.to_owned(), task_arn.to_owned()))
+        });
+    }
+
     pub fn codedeploy_deployment_started(&self, id: &str) {
         self.with(|r| r.codedeploy_deployments.push(id.to_owned()));
     }
@@ -45,6 +54,26 @@ impl InFlight {
     pub async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {
         let running = self.with(|r| r.clone());
         let mut report = Vec::new();
+        for (cluster, arn) in &running.migration_tasks {
+            let line = match aws {
+                Some(aws) => {
+                    let stop = aws
+                        .ecs
+                        .stop_task()
+                        .cluster(cluster)
+                        .task(arn)
+                        .reason("ecs-deploy: the workflow was cancelled")
+                        .send();
+                    match tokio::time::timeout(STOP_DEADLINE, stop).await {
+                        Ok(Ok(_)) => format!("migration task {arn} was stopped with StopTask; nothing was deployed"),
+                        Ok(Err(e)) => format!("migration task {arn} could not be stopped ({}); stop it in the console", error_text(&e)),
+                        Err(_) => format!("migration task {arn} did not confirm the stop in time; check it in the console"),
+                    }
+                }
+                None => format!("migration task {arn} was left running"),
+            };
+            report.push(line);
+        }
         for (service, id) in &running.ecs_deployments {
             report.push(format!(
                 "ECS deployment {id} of service {service} is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"

@@ -16,6 +16,7 @@ use crate::deploy::DeployOptions;
 use crate::env::Env;
 use crate::github::DeploymentSettings;
 use crate::inputs::{parse_bool_literal, split_lines, RawInputs, INPUTS};
+use crate::migration::settings::{self as migration_settings, MigrationConfig};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +33,8 @@ pub struct Config {
     pub github_token: Option<String>,
     /// The GitHub deployment to report to, when `environment` is given.
     pub github: Option<DeploymentSettings>,
+    /// Present when `migration-command` is given.
+    pub migration: Option<MigrationConfig>,
 }
 
 /// Where the task definition template comes from.
@@ -167,6 +170,8 @@ impl Config {
                 .unwrap_or(true),
             max_retries,
         };
+        let migration =
+            migration_settings::from_inputs(inputs, env, workspace.map(Path::new), &mut problems);
         let codedeploy = CodeDeployOptions {
             application: text(inputs, "codedeploy-application"),
             deployment_group: text(inputs, "codedeploy-deployment-group"),
@@ -220,6 +225,7 @@ impl Config {
                 dry_run,
                 github_token: text(inputs, "github-token"),
                 github,
+                migration,
             })
         } else {
             Err(InvalidInputs(problems.0))
@@ -275,21 +281,21 @@ fn deployment_settings(inputs: &RawInputs, problems: &mut Problems) -> Option<De
     })
 }
 
-fn text(inputs: &RawInputs, name: &str) -> Option<String> {
+pub(crate) fn text(inputs: &RawInputs, name: &str) -> Option<String> {
     inputs.get(name).map(String::from)
 }
 
 /// Collects every problem instead of stopping at the first.
 #[derive(Default)]
-struct Problems(Vec<String>);
+pub(crate) struct Problems(pub(crate) Vec<String>);
 
 impl Problems {
-    fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
+    pub(crate) fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
         result.map_err(|problem| self.0.push(problem)).ok()
     }
 }
 
-fn pairs(
+pub(crate) fn pairs(
     inputs: &RawInputs,
     name: &str,
     form: &str,
@@ -340,7 +346,7 @@ fn parse_appspec_source(value: &str, workspace: Option<&Path>) -> Result<Templat
 }
 
 /// Minutes, fractions allowed, up to GitHub's six-hour job limit.
-fn parse_minutes(name: &str, value: &str) -> Result<Duration, String> {
+pub(crate) fn parse_minutes(name: &str, value: &str) -> Result<Duration, String> {
     value
         .parse::<f64>()
         .ok()
@@ -410,6 +416,15 @@ pub fn parse_template_source(
     value: &str,
     workspace: Option<&Path>,
 ) -> Result<TemplateSource, String> {
+    parse_template_input("task-definition", value, workspace)
+}
+
+/// A template source given in `input` (task-definition, migration-task-definition).
+pub fn parse_template_input(
+    input: &str,
+    value: &str,
+    workspace: Option<&Path>,
+) -> Result<TemplateSource, String> {
     if let Some(rest) = value.strip_prefix("s3://") {
         return match rest.split_once('/') {
             Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
@@ -419,7 +434,7 @@ pub fn parse_template_source(
                 })
             }
             _ => Err(format!(
-                "task-definition: {value:?} is not an S3 object; use s3://bucket/key"
+                "{input}: {value:?} is not an S3 object; use s3://bucket/key"
             )),
         };
     }
@@ -433,7 +448,7 @@ pub fn parse_template_source(
             Ok(TemplateSource::Ecs(value.to_owned()))
         } else {
             Err(format!(
-                "task-definition: {value:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
+                "{input}: {value:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
             ))
         };
     }

@@ -136,6 +136,28 @@ pub const INPUTS: &[InputSpec] = &[
         "Mark the GitHub environment as transient (it will be destroyed later, like a preview)."),
     input("production-environment", Bool, NoDefault,
         "Mark the GitHub environment as production. Empty: GitHub's default (true for an environment named production)."),
+    input("migration-command", Text, NoDefault,
+        "Runs a migration before the deployment: the command (a JSON array, or shell words with quoting) of a one-off ECS task; the deployment starts only if it succeeds."),
+    input("migration-container", Text, NoDefault,
+        "Container whose command is overridden and whose exit code decides. Empty: `container-name`, else the only essential container."),
+    input("migration-task-definition", Text, NoDefault,
+        "A separate template for the migration task (same sources as `task-definition`), rendered with the same images and registered. Empty: the task definition being deployed."),
+    input("migration-timeout-minutes", Text, Value("30"),
+        "Minutes (fractions allowed, at most 360) to wait for the migration task to stop before stopping it with StopTask and failing."),
+    input("migration-started-by", Text, Value("ecs-deploy"),
+        "The migration task's startedBy."),
+    input("migration-environment-variables", Lines, NoDefault,
+        "`NAME=value` per line, added to the migration container's environment for the migration only."),
+    input("run-task-subnets", Text, NoDefault,
+        "Subnet IDs (comma-separated) for the migration task. Empty: the service's subnets."),
+    input("run-task-security-groups", Text, NoDefault,
+        "Security group IDs (comma-separated) for the migration task. Empty: the service's security groups."),
+    input("run-task-assign-public-IP", Text, NoDefault,
+        "ENABLED or DISABLED: whether the migration task gets a public IP. Empty: as the service."),
+    input("run-task-launch-type", Text, NoDefault,
+        "FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES for the migration task. Empty: as the service."),
+    input("run-task-capacity-provider-strategy", Text, NoDefault,
+        "JSON array of {\"capacityProvider\", \"weight\", \"base\"} for the migration task. Empty: as the service."),
 ];
 
 pub struct OutputSpec {
@@ -171,6 +193,14 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "github-deployment-id",
         description: "ID of the GitHub deployment the run reported to (created, or adopted from the deployment event).",
+    },
+    OutputSpec {
+        name: "migration-task-arn",
+        description: "ARN of the migration task, as soon as it is started.",
+    },
+    OutputSpec {
+        name: "migration-exit-code",
+        description: "Exit code of the migration container, once it has stopped.",
     },
 ];
 

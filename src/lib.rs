@@ -13,6 +13,8 @@ pub mod ecs;
 pub mod env;
 pub mod github;
 pub mod inputs;
+pub mod logs;
+pub mod migration;
 pub mod outcome;
 pub mod pipeline;
 pub mod render;

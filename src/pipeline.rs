@@ -22,7 +22,7 @@ use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::summary::{task_definition_link, Summary};
 use crate::template::{self, ParseError};
-use crate::{appspec, codedeploy, diff, ecs, github};
+use crate::{appspec, codedeploy, diff, ecs, github, migration};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -192,6 +192,9 @@ async fn execute(
                 release.path.display()
             ));
         }
+        if let Some(migration) = &config.migration {
+            migration::show_plan(runner, config, migration, &releases[0].rendered);
+        }
         describe_run(summary, config, &releases, &[], &current, &[]);
         return Ok(());
     }
@@ -210,6 +213,18 @@ async fn execute(
         "task-definition-arn",
         &by_service(config, &releases, |r| registered[r].arn.clone()),
     )?;
+    if let Some(migration) = &config.migration {
+        // The first release and service: the migration runs where it runs.
+        let definition = migration::Definition {
+            arn: &registered[0].arn,
+            json: &releases[0].rendered,
+        };
+        let service = current.first().map(|c| &c.service);
+        migration::run(
+            aws, config, migration, runner, definition, service, in_flight,
+        )
+        .await?;
+    }
     if config.services.is_empty() {
         describe_run(summary, config, &releases, &registered, &current, &[]);
         return Ok(());

@@ -56,6 +56,23 @@ impl Runner {
         }
     }
 
+    /// Makes the runner ignore workflow commands until `resume_commands`
+    /// with the returned token, so that text we relay (a task's log lines)
+    /// cannot annotate, mask or set anything.
+    pub fn stop_commands(&self) -> String {
+        let token = random_delimiter();
+        if self.in_actions {
+            println!("::stop-commands::{token}");
+        }
+        token
+    }
+
+    pub fn resume_commands(&self, token: &str) {
+        if self.in_actions {
+            println!("::{token}::");
+        }
+    }
+
     pub fn info(&self, message: &str) {
         println!("{message}");
     }

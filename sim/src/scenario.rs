@@ -235,6 +235,10 @@ pub struct TaskTimeline {
     pub seconds: f64,
     #[serde(default)]
     pub exit_code: i64,
+    /// exit: exit codes of named containers that differ from `exitCode`
+    /// (a sidecar that fails while the main container succeeds).
+    #[serde(default)]
+    pub container_exit_codes: std::collections::BTreeMap<String, i64>,
     /// Lines the essential containers write to their awslogs stream while running.
     #[serde(default)]
     pub logs: Vec<String>,

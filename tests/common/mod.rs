@@ -87,7 +87,10 @@ impl Job {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ecs-deploy"));
         command
             .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (name, value) in inputs {
             command.env(env_var_name(name), value);
         }

@@ -460,7 +460,16 @@ pub(crate) fn task_stopped(world: &mut World, index: usize) {
         }
         _ => StopKind::Exited(timeline.exit_code),
     };
+    let exited = matches!(kind, StopKind::Exited(_));
+    let already_stopped = world.ecs.tasks[index].last_status == "STOPPED";
     finish_task(world, index, kind);
+    if exited && !already_stopped {
+        for container in &mut world.ecs.tasks[index].containers {
+            if let Some(code) = timeline.container_exit_codes.get(&container.name) {
+                container.exit_code = Some(*code);
+            }
+        }
+    }
 }
 
 fn find_task(world: &World, cluster: &str, reference: &str) -> Option<usize> {

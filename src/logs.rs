@@ -1,0 +1,107 @@
+//! Following one CloudWatch Logs stream: every event printed once, in the
+//! order written, by paging GetLogEvents forward from the head of the
+//! stream with the token of the previous page.
+
+use std::collections::VecDeque;
+
+use anyhow::{anyhow, Result};
+use aws_sdk_cloudwatchlogs::config::Region;
+use aws_sdk_cloudwatchlogs::Client;
+
+use crate::aws::{error_code, error_text};
+
+/// Lines kept for the failure message.
+const RECENT_LINES: usize = 10;
+/// Pages read in one drain; the rest waits for the next one.
+const MAX_PAGES: usize = 100;
+
+pub struct LogTail {
+    client: Client,
+    group: String,
+    stream: String,
+    /// The forward token of the last page read; None before the first.
+    next_token: Option<String>,
+    recent: VecDeque<String>,
+}
+
+impl LogTail {
+    /// A tail of `group`/`stream`, read in `region` when the log
+    /// configuration names one other than the client's.
+    pub fn new(client: &Client, region: Option<&str>, group: &str, stream: &str) -> LogTail {
+        let client = match region {
+            Some(region) if client.config().region().map(Region::as_ref) != Some(region) => {
+                Client::from_conf(
+                    client
+                        .config()
+                        .to_builder()
+                        .region(Region::new(region.to_owned()))
+                        .build(),
+                )
+            }
+            _ => client.clone(),
+        };
+        LogTail {
+            client,
+            group: group.to_owned(),
+            stream: stream.to_owned(),
+            next_token: None,
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// Every event written since the last drain, in order. A stream that
+    /// does not exist yet (the container has not written) has none.
+    pub async fn drain(&mut self) -> Result<Vec<String>> {
+        let mut lines = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let sent = self.next_token.clone();
+            let page = self
+                .client
+                .get_log_events()
+                .log_group_name(&self.group)
+                .log_stream_name(&self.stream)
+                .start_from_head(true)
+                .set_next_token(sent.clone())
+                .send()
+                .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(lines),
+                Err(e) => {
+                    let hint = match error_code(&e) {
+                        Some("AccessDeniedException") => "allow logs:GetLogEvents on the log group",
+                        _ => "check the credentials and region",
+                    };
+                    return Err(anyhow!(
+                        "failed to read log stream {} of group {}: {} ({hint})",
+                        self.stream,
+                        self.group,
+                        error_text(&e)
+                    ));
+                }
+            };
+            for event in page.events() {
+                let line = event
+                    .message()
+                    .unwrap_or_default()
+                    .trim_end_matches(['\n', '\r']);
+                if self.recent.len() == RECENT_LINES {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(line.to_owned());
+                lines.push(line.to_owned());
+            }
+            // The same token back means the end of the stream for now.
+            self.next_token = page.next_forward_token().map(String::from);
+            if self.next_token.is_none() || self.next_token == sent {
+                break;
+            }
+        }
+        Ok(lines)
+    }
+
+    /// The last lines read, oldest first.
+    pub fn recent(&self) -> impl Iterator<Item = &str> {
+        self.recent.iter().map(String::as_str)
+    }
+}

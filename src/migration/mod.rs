@@ -1,0 +1,537 @@
+//! The migration step: the one-off ECS task that runs `migration-command`
+//! after registration and before any deployment. Starts it with RunTask
+//! (idempotent through its clientToken), follows it with DescribeTasks while
+//! streaming its CloudWatch logs, stops it with StopTask on timeout or
+//! cancellation, and judges it. The decisions are pure functions in `plan`
+//! and `verdict`; this module is the AWS edge around them.
+
+pub mod plan;
+pub mod settings;
+pub mod verdict;
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use aws_sdk_ecs::types::{
+    ContainerOverride, KeyValuePair, NetworkConfiguration, Service, Task, TaskOverride,
+};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::aws::{error_code, error_text, LazyAws};
+use crate::cancel::InFlight;
+use crate::config::{Config, TemplateSource};
+use crate::logs::LogTail;
+use crate::outcome::Failed;
+use crate::render::{self, family};
+use crate::runner::Runner;
+use crate::{ecs, template};
+use plan::{placement, Placement};
+use settings::MigrationConfig;
+use verdict::{verdict, Verdict};
+
+/// Between two DescribeTasks calls: the verdict must reach the log within
+/// seconds of the task stopping.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a task stopped on timeout may take to reach STOPPED (ECS gives
+/// containers their stopTimeout, 30 s by default, after SIGTERM).
+const STOP_WAIT: Duration = Duration::from_secs(120);
+
+/// The task definition the migration runs.
+pub struct Definition<'a> {
+    pub arn: &'a str,
+    pub json: &'a Value,
+}
+
+/// Runs the migration to its end; a migration that did not succeed is an
+/// error holding `outcome::Failed`, so nothing is deployed after it.
+pub async fn run(
+    aws: &LazyAws,
+    config: &Config,
+    migration: &MigrationConfig,
+    runner: &Runner,
+    deployed: Definition<'_>,
+    service: Option<&Service>,
+    in_flight: &InFlight,
+) -> Result<()> {
+    let clients = aws.get().await;
+    let (arn, definition) = match &migration.template {
+        Some(source) => register_separate_template(aws, config, runner, source).await?,
+        None => (deployed.arn.to_owned(), deployed.json.clone()),
+    };
+    let container = plan::decisive_container(
+        &definition,
+        migration.container.as_deref(),
+        &config.render.container_names,
+    )?;
+    let mut placement = placement(service, &migration.overrides);
+    let awsvpc = definition["networkMode"] == "awsvpc";
+    if !awsvpc {
+        // ECS rejects a network configuration for any other network mode.
+        placement.network = None;
+    } else if placement.network.is_none() {
+        bail!(
+            "task definition {} uses networkMode awsvpc, so the migration task needs subnets: give run-task-subnets and run-task-security-groups, or a service to copy them from",
+            family(&definition)
+        );
+    }
+    let task_arn = start(
+        &clients.ecs,
+        &config.cluster,
+        migration,
+        &arn,
+        &definition,
+        &container,
+        &placement,
+    )
+    .await?;
+    in_flight.migration_task_started(&config.cluster, &task_arn);
+    runner.set_output("migration-task-arn", &task_arn)?;
+
+    let region = clients
+        .ecs
+        .config()
+        .region()
+        .map_or("us-east-1", |region| region.as_ref());
+    let link = plan::console_link(region, &config.cluster, &task_arn);
+    let tail = log_tail(
+        runner,
+        &clients.logs,
+        &definition,
+        &container,
+        &task_arn,
+        &link,
+    );
+    let mut watch = Watch {
+        ecs: &clients.ecs,
+        cluster: &config.cluster,
+        task_arn: &task_arn,
+        link: &link,
+        runner,
+        tail,
+    };
+    runner.info(&format!(
+        "Started migration task {task_arn}: {} in container {container}",
+        shown_command(&migration.command)
+    ));
+    let ending = watch.follow(migration.timeout).await?;
+    let essential = plan::essential_containers(&definition);
+    watch
+        .settle(ending, migration.timeout, |task| {
+            verdict(task, &container, &essential)
+        })
+        .await
+}
+
+/// A tail of the decisive container's awslogs stream, or a notice saying
+/// why there is none and where the output can be seen instead.
+fn log_tail(
+    runner: &Runner,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    definition: &Value,
+    container: &str,
+    task_arn: &str,
+    link: &str,
+) -> Option<LogTail> {
+    match plan::log_source(definition, container) {
+        Ok(source) => Some(LogTail::new(
+            logs,
+            source.region.as_deref(),
+            &source.group,
+            &source.stream(plan::task_id(task_arn)),
+        )),
+        Err(why) => {
+            runner.notice(&format!(
+                "The migration's output is not shown here: {why}. See the task in the console: {link}"
+            ));
+            None
+        }
+    }
+}
+
+/// Loads, renders (with the same images and settings) and registers the
+/// `migration-task-definition` template.
+async fn register_separate_template(
+    aws: &LazyAws,
+    config: &Config,
+    runner: &Runner,
+    source: &TemplateSource,
+) -> Result<(String, Value)> {
+    let template = template::load(source, aws).await.with_context(|| {
+        format!("failed to load the migration task definition template {source}")
+    })?;
+    let rendered = render::render(template, &config.render)
+        .with_context(|| format!("failed to render the migration task definition {source}"))?;
+    let registered = ecs::register_task_definition(&aws.get().await.ecs, &rendered).await?;
+    runner.info(&format!(
+        "Registered migration task definition {}",
+        registered.arn
+    ));
+    Ok((registered.arn, rendered))
+}
+
+/// What the dry run would have run.
+pub fn show_plan(runner: &Runner, config: &Config, migration: &MigrationConfig, rendered: &Value) {
+    let definition = match &migration.template {
+        Some(source) => format!("the task definition rendered from {source}"),
+        None => format!("task definition {}", family(rendered)),
+    };
+    runner.notice(&format!(
+        "Dry run: the migration {} would run as a one-off task of {definition} in cluster {}, before any deployment; nothing was started.",
+        shown_command(&migration.command),
+        config.cluster
+    ));
+}
+
+/// Starts the task and returns its ARN. RunTask's failures mean nothing
+/// started; ECS says why in each.
+async fn start(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    migration: &MigrationConfig,
+    task_definition_arn: &str,
+    definition: &Value,
+    container: &str,
+    placement: &Placement,
+) -> Result<String> {
+    let environment: Vec<KeyValuePair> = migration
+        .environment
+        .iter()
+        .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
+        .collect();
+    let container_override = ContainerOverride::builder()
+        .name(container)
+        .set_command(Some(migration.command.clone()))
+        .set_environment((!environment.is_empty()).then_some(environment))
+        .build();
+    let output = ecs
+        .run_task()
+        .cluster(cluster)
+        .task_definition(task_definition_arn)
+        .count(1)
+        .started_by(&migration.started_by)
+        .client_token(plan::client_token(
+            migration.step.as_ref(),
+            cluster,
+            family(definition),
+        ))
+        .overrides(
+            TaskOverride::builder()
+                .container_overrides(container_override)
+                .build(),
+        )
+        .set_launch_type(placement.launch_type.clone())
+        .set_capacity_provider_strategy(
+            (!placement.capacity_provider_strategy.is_empty())
+                .then(|| placement.capacity_provider_strategy.clone()),
+        )
+        .set_platform_version(placement.platform_version.clone())
+        .set_network_configuration(placement.network.clone().map(|vpc| {
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(vpc)
+                .build()
+        }))
+        .set_propagate_tags(placement.propagate_tags.clone())
+        .enable_ecs_managed_tags(placement.enable_ecs_managed_tags)
+        .send()
+        .await
+        .map_err(|e| {
+            let hint = match error_code(&e) {
+                Some("AccessDeniedException") => {
+                    "allow ecs:RunTask on the task definition, and iam:PassRole on its task and execution roles"
+                }
+                Some("InvalidParameterException") | Some("ClientException") => {
+                    "check the migration's network and compute: run-task-subnets, run-task-security-groups, run-task-assign-public-IP, run-task-launch-type"
+                }
+                _ => "check the credentials and region",
+            };
+            anyhow!(
+                "failed to start the migration task of {task_definition_arn} in cluster {cluster}: {} ({hint})",
+                error_text(&e)
+            )
+        })?;
+    if !output.failures().is_empty() {
+        let reasons: Vec<String> = output
+            .failures()
+            .iter()
+            .map(|failure| {
+                let detail = failure
+                    .detail()
+                    .map(|detail| format!(" ({detail})"))
+                    .unwrap_or_default();
+                format!(
+                    "{}{detail} for {}",
+                    failure.reason().unwrap_or("no reason given"),
+                    failure.arn().unwrap_or("?")
+                )
+            })
+            .collect();
+        bail!(
+            "ECS started no migration task of {task_definition_arn} in cluster {cluster}: {}",
+            reasons.join("; ")
+        );
+    }
+    output
+        .tasks()
+        .first()
+        .and_then(Task::task_arn)
+        .map(String::from)
+        .ok_or_else(|| anyhow!("RunTask answered with neither a task nor a failure"))
+}
+
+enum Ending {
+    Stopped(Box<Task>),
+    TimedOut,
+}
+
+/// One started migration task being followed.
+struct Watch<'a> {
+    ecs: &'a aws_sdk_ecs::Client,
+    cluster: &'a str,
+    task_arn: &'a str,
+    link: &'a str,
+    runner: &'a Runner,
+    /// None when the container's logs cannot be read.
+    tail: Option<LogTail>,
+}
+
+impl Watch<'_> {
+    /// Polls until the task stops or the timeout passes. Cancellation is the
+    /// pipeline's: it stops the task recorded in `InFlight`.
+    async fn follow(&mut self, timeout: Duration) -> Result<Ending> {
+        let runner = self.runner;
+        let _group = Group::open(
+            runner,
+            &format!("Migration task {}", plan::task_id(self.task_arn)),
+        );
+        let deadline = Instant::now() + timeout;
+        let mut last_status = String::new();
+        loop {
+            let task = self.describe().await?;
+            let status = task.last_status().unwrap_or("UNKNOWN");
+            if status != last_status {
+                self.runner.info(&format!("Task status: {status}"));
+                last_status = status.to_owned();
+            }
+            // After DescribeTasks: a STOPPED task's lines are all written.
+            self.drain_logs().await;
+            if status == "STOPPED" {
+                return Ok(Ending::Stopped(Box::new(task)));
+            }
+            tokio::select! {
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                () = tokio::time::sleep_until(deadline) => return Ok(Ending::TimedOut),
+            }
+        }
+    }
+
+    /// Judges a stopped task; stops the task first on timeout or cancellation.
+    async fn settle(
+        &mut self,
+        ending: Ending,
+        timeout: Duration,
+        judge: impl Fn(&Task) -> Verdict,
+    ) -> Result<()> {
+        match ending {
+            Ending::Stopped(task) => self.conclude(judge(&task), None),
+            Ending::TimedOut => {
+                let reason = format!(
+                    "the migration did not finish within {}",
+                    shown_duration(timeout)
+                );
+                self.stop(&reason).await?;
+                let judged = match self.wait_stopped(STOP_WAIT).await? {
+                    Some(task) => judge(&task),
+                    None => Verdict {
+                        exit_code: None,
+                        failure: None,
+                        details: vec![format!(
+                            "the task had not stopped {} after StopTask",
+                            shown_duration(STOP_WAIT)
+                        )],
+                    },
+                };
+                self.conclude(
+                    judged,
+                    Some(format!(
+                        "{reason}: ecs-deploy stopped the task with StopTask"
+                    )),
+                )
+            }
+        }
+    }
+
+    /// The task once STOPPED, or None if it is still stopping after `limit`.
+    async fn wait_stopped(&mut self, limit: Duration) -> Result<Option<Task>> {
+        let runner = self.runner;
+        let _group = Group::open(runner, "Migration task stopping");
+        let deadline = Instant::now() + limit;
+        loop {
+            let task = self.describe().await?;
+            self.drain_logs().await;
+            if task.last_status() == Some("STOPPED") {
+                return Ok(Some(task));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+    }
+
+    async fn describe(&self) -> Result<Task> {
+        let id = plan::task_id(self.task_arn);
+        let output = self
+            .ecs
+            .describe_tasks()
+            .cluster(self.cluster)
+            .tasks(self.task_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                let hint = match error_code(&e) {
+                    Some("AccessDeniedException") => "allow ecs:DescribeTasks to the role",
+                    _ => "check the credentials and region",
+                };
+                anyhow!(
+                    "failed to follow migration task {id}: {} ({hint}); the task was left running: {}",
+                    error_text(&e),
+                    self.link
+                )
+            })?;
+        if let Some(failure) = output.failures().first() {
+            bail!(
+                "ECS cannot describe migration task {id}: {}",
+                failure.reason().unwrap_or("no reason given")
+            );
+        }
+        output
+            .tasks()
+            .first()
+            .cloned()
+            .ok_or_else(|| anyhow!("DescribeTasks answered without migration task {id}"))
+    }
+
+    /// Relays new log lines as plain text: they are the task's, not ours,
+    /// so the runner must not take a line of them for a workflow command. A
+    /// stream that cannot be read is not read again, as the verdict does not
+    /// depend on it.
+    async fn drain_logs(&mut self) {
+        let Some(tail) = &mut self.tail else {
+            return;
+        };
+        match tail.drain().await {
+            Ok(lines) if lines.is_empty() => {}
+            Ok(lines) => {
+                let token = self.runner.stop_commands();
+                for line in &lines {
+                    self.runner.info(line);
+                }
+                self.runner.resume_commands(&token);
+            }
+            Err(error) => {
+                self.runner.warning(&format!(
+                    "{error:#}; the migration goes on without its logs: {}",
+                    self.link
+                ));
+                self.tail = None;
+            }
+        }
+    }
+
+    async fn stop(&self, reason: &str) -> Result<()> {
+        let id = plan::task_id(self.task_arn);
+        self.ecs
+            .stop_task()
+            .cluster(self.cluster)
+            .task(self.task_arn)
+            .reason(format!("ecs-deploy: {reason}"))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "{reason}, and stopping migration task {id} failed: {} (allow ecs:StopTask to the role, and stop the task in the console: {})",
+                    error_text(&e),
+                    self.link
+                )
+            })?;
+        self.runner.warning(&format!(
+            "{reason}: stopped migration task {id} with StopTask"
+        ));
+        Ok(())
+    }
+
+    /// Writes the exit code output and turns a failure into `Failed` with
+    /// everything a person needs: why, each container, the last log lines
+    /// and the task's console page.
+    fn conclude(&self, judged: Verdict, stopped: Option<String>) -> Result<()> {
+        if let Some(code) = judged.exit_code {
+            self.runner
+                .set_output("migration-exit-code", &code.to_string())?;
+        }
+        let id = plan::task_id(self.task_arn);
+        let headline = stopped.or(judged.failure);
+        let outcome = match &headline {
+            Some(headline) => format!("failed: {headline}"),
+            None => "succeeded".to_owned(),
+        };
+        self.runner.append_summary(&format!(
+            "Migration task [{id}]({}) {outcome}\n\n",
+            self.link
+        ))?;
+        let Some(headline) = headline else {
+            self.runner
+                .info(&format!("Migration succeeded: task {id} exited with 0"));
+            return Ok(());
+        };
+        let mut message = format!("migration failed: {headline}");
+        for line in &judged.details {
+            message.push_str(&format!("\n{line}"));
+        }
+        let recent: Vec<&str> = self.tail.iter().flat_map(LogTail::recent).collect();
+        if !recent.is_empty() {
+            message.push_str("\nlast log lines:");
+            for line in recent {
+                message.push_str(&format!("\n  {line}"));
+            }
+        }
+        message.push_str(&format!(
+            "\ntask: {}\nThe service was not updated.",
+            self.link
+        ));
+        Err(Failed(message).into())
+    }
+}
+
+/// A collapsed group in the step log, closed on every way out (errors
+/// included), so that the final annotation is not folded away in it.
+struct Group<'a>(&'a Runner);
+
+impl<'a> Group<'a> {
+    fn open(runner: &'a Runner, title: &str) -> Group<'a> {
+        runner.group(title);
+        Group(runner)
+    }
+}
+
+impl Drop for Group<'_> {
+    fn drop(&mut self) {
+        self.0.end_group();
+    }
+}
+
+fn shown_command(command: &[String]) -> String {
+    format!(
+        "`{}`",
+        shlex::try_join(command.iter().map(String::as_str)).unwrap_or_else(|_| command.join(" "))
+    )
+}
+
+fn shown_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match (seconds / 60, seconds % 60) {
+        (0, seconds) => format!("{seconds} seconds"),
+        (minutes, 0) => format!("{minutes} minutes"),
+        (minutes, seconds) => format!("{minutes} minutes {seconds} seconds"),
+    }
+}

@@ -1,0 +1,444 @@
+//! Pure decisions about the migration task: which container decides, where
+//! the task runs, its idempotency token, where its logs are and how a
+//! person finds it in the console.
+
+use anyhow::{bail, Result};
+use aws_sdk_ecs::types::{
+    AwsVpcConfiguration, CapacityProviderStrategyItem, LaunchType, PropagateTags, Service,
+};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::migration::settings::{PlacementOverrides, WorkflowStep};
+use crate::render::family;
+
+fn containers(definition: &Value) -> impl Iterator<Item = &Value> {
+    definition["containerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+}
+
+fn name(container: &Value) -> &str {
+    container["name"].as_str().unwrap_or_default()
+}
+
+/// Containers whose exit stops the task; ECS's default is essential.
+pub fn essential_containers(definition: &Value) -> Vec<String> {
+    containers(definition)
+        .filter(|container| container["essential"].as_bool().unwrap_or(true))
+        .map(|container| name(container).to_owned())
+        .collect()
+}
+
+/// The container whose command is overridden and whose exit code decides:
+/// `migration-container`, else the one `container-name` names, else the
+/// only essential container.
+pub fn decisive_container(
+    definition: &Value,
+    migration_container: Option<&str>,
+    container_names: &[String],
+) -> Result<String> {
+    let all: Vec<&str> = containers(definition).map(name).collect();
+    let family = family(definition);
+    if let Some(wanted) = migration_container {
+        if all.contains(&wanted) {
+            return Ok(wanted.to_owned());
+        }
+        bail!(
+            "migration-container: task definition {family} has no container {wanted:?}; its containers are {}",
+            all.join(", ")
+        );
+    }
+    if let [only] = container_names {
+        if all.contains(&only.as_str()) {
+            return Ok(only.clone());
+        }
+    }
+    match essential_containers(definition).as_slice() {
+        [only] => Ok(only.clone()),
+        essential => bail!(
+            "migration-container: task definition {family} has {} essential containers ({}); name the one that runs the migration",
+            essential.len(),
+            essential.join(", ")
+        ),
+    }
+}
+
+/// Where and how RunTask places the migration task.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Placement {
+    pub launch_type: Option<LaunchType>,
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    pub platform_version: Option<String>,
+    pub network: Option<AwsVpcConfiguration>,
+    pub propagate_tags: Option<PropagateTags>,
+    pub enable_ecs_managed_tags: bool,
+}
+
+/// The service's placement and network, with the run-task-* inputs
+/// replacing what they name, so that the migration runs where the service
+/// runs (same subnets and security groups, hence the same database access).
+pub fn placement(service: Option<&Service>, overrides: &PlacementOverrides) -> Placement {
+    let compute_overridden =
+        overrides.launch_type.is_some() || !overrides.capacity_provider_strategy.is_empty();
+    let mut placement = Placement::default();
+    if compute_overridden {
+        placement.launch_type = overrides.launch_type.clone();
+        placement.capacity_provider_strategy = overrides.capacity_provider_strategy.clone();
+    } else if let Some(service) = service {
+        placement.launch_type = service.launch_type().cloned();
+        placement.capacity_provider_strategy = service.capacity_provider_strategy().to_vec();
+        placement.platform_version = service.platform_version().map(String::from);
+    }
+    if let Some(service) = service {
+        // RunTask accepts TASK_DEFINITION only; SERVICE has no service to read from.
+        placement.propagate_tags = service
+            .propagate_tags()
+            .filter(|propagate| **propagate == PropagateTags::TaskDefinition)
+            .cloned();
+        placement.enable_ecs_managed_tags = service.enable_ecs_managed_tags();
+    }
+    let from_service = service
+        .and_then(Service::network_configuration)
+        .and_then(|network| network.awsvpc_configuration());
+    let pick = |given: &[String], of_service: Option<&[String]>| -> Vec<String> {
+        if given.is_empty() {
+            of_service.unwrap_or_default().to_vec()
+        } else {
+            given.to_vec()
+        }
+    };
+    let subnets = pick(&overrides.subnets, from_service.map(|n| n.subnets()));
+    if !subnets.is_empty() {
+        placement.network = AwsVpcConfiguration::builder()
+            .set_subnets(Some(subnets))
+            .set_security_groups(Some(pick(
+                &overrides.security_groups,
+                from_service.map(|n| n.security_groups()),
+            )))
+            .set_assign_public_ip(
+                overrides
+                    .assign_public_ip
+                    .clone()
+                    .or_else(|| from_service.and_then(|n| n.assign_public_ip()).cloned()),
+            )
+            .build()
+            .ok();
+    }
+    placement
+}
+
+/// RunTask's clientToken: the same for every call of the same step of the
+/// same run attempt, on the same cluster and family, so that a retried
+/// call returns the task already started instead of starting a second
+/// migration. Outside Actions each process gets its own token (which still
+/// covers the SDK's own retries).
+pub fn client_token(step: Option<&WorkflowStep>, cluster: &str, family: &str) -> String {
+    const PREFIX: &str = "ecs-deploy-migration-";
+    match step {
+        Some(step) => {
+            let digest = Sha256::digest(
+                [
+                    step.run_id.as_str(),
+                    &step.attempt,
+                    &step.job,
+                    &step.step,
+                    cluster,
+                    family,
+                ]
+                .join("\n"),
+            );
+            // ECS takes up to 64 characters.
+            let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+            format!("{PREFIX}{}", &hex[..40])
+        }
+        None => {
+            let random: String = std::iter::repeat_with(fastrand::alphanumeric)
+                .take(40)
+                .collect();
+            format!("{PREFIX}{random}")
+        }
+    }
+}
+
+/// A container's CloudWatch Logs destination under the awslogs driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSource {
+    pub group: String,
+    /// `<awslogs-stream-prefix>/<container>/`; the task ID completes it.
+    pub stream_prefix: String,
+    /// awslogs-region, when it names one.
+    pub region: Option<String>,
+}
+
+impl LogSource {
+    pub fn stream(&self, task_id: &str) -> String {
+        format!("{}{task_id}", self.stream_prefix)
+    }
+}
+
+/// Why the container's output cannot be streamed, when it cannot.
+pub fn log_source(definition: &Value, container: &str) -> Result<LogSource, String> {
+    let Some(found) = containers(definition).find(|c| name(c) == container) else {
+        return Err(format!(
+            "container {container} is not in the task definition"
+        ));
+    };
+    let logging = &found["logConfiguration"];
+    let driver = logging["logDriver"].as_str().unwrap_or("none");
+    if driver != "awslogs" {
+        return Err(format!(
+            "container {container} logs with the {driver} driver, not awslogs"
+        ));
+    }
+    let option = |key: &str| logging["options"][key].as_str().map(String::from);
+    match (option("awslogs-group"), option("awslogs-stream-prefix")) {
+        (Some(group), Some(prefix)) => Ok(LogSource {
+            group,
+            stream_prefix: format!("{prefix}/{container}/"),
+            region: option("awslogs-region"),
+        }),
+        (None, _) => Err(format!(
+            "container {container} has no awslogs-group option"
+        )),
+        (Some(_), None) => Err(format!(
+            "container {container} has no awslogs-stream-prefix option, so its stream is named after the Docker container ID"
+        )),
+    }
+}
+
+/// The task's ID, the last part of its ARN.
+pub fn task_id(task_arn: &str) -> &str {
+    task_arn.rsplit('/').next().unwrap_or(task_arn)
+}
+
+/// The task's page in the AWS console of its partition.
+pub fn console_link(region: &str, cluster: &str, task_arn: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "console.amazonaws.cn".to_owned()
+    } else if region.starts_with("us-gov-") {
+        "console.amazonaws-us-gov.com".to_owned()
+    } else {
+        format!("{region}.console.aws.amazon.com")
+    };
+    format!(
+        "https://{domain}/ecs/v2/clusters/{cluster}/tasks/{}/configuration?region={region}",
+        task_id(task_arn)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::types::{AssignPublicIp, NetworkConfiguration};
+    use serde_json::json;
+
+    fn definition() -> Value {
+        json!({
+            "family": "shop",
+            "containerDefinitions": [
+                {"name": "web", "essential": true, "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/shop", "awslogs-stream-prefix": "ecs", "awslogs-region": "eu-west-1"}}},
+                {"name": "envoy"},
+                {"name": "log-router", "essential": false, "logConfiguration": {"logDriver": "awsfirelens"}},
+            ]
+        })
+    }
+
+    #[test]
+    fn the_decisive_container_is_chosen_or_the_choices_are_listed() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let single = json!({"family": "one", "containerDefinitions": [{"name": "app"}, {"name": "agent", "essential": false}]});
+        // definition, migration-container, container-name, the choice or the error
+        type Case<'a> = (
+            Value,
+            Option<&'a str>,
+            Vec<String>,
+            Result<&'a str, &'a str>,
+        );
+        let cases: Vec<Case> = vec![
+            (definition(), Some("envoy"), names(&[]), Ok("envoy")),
+            (definition(), None, names(&["web"]), Ok("web")),
+            (single.clone(), None, names(&[]), Ok("app")),
+            (single, None, names(&["app", "agent"]), Ok("app")),
+            (definition(), Some("db"), names(&[]), Err("migration-container: task definition shop has no container \"db\"; its containers are web, envoy, log-router")),
+            (definition(), None, names(&["web", "envoy"]), Err("migration-container: task definition shop has 2 essential containers (web, envoy); name the one that runs the migration")),
+        ];
+        for (definition, explicit, container_names, expected) in cases {
+            let got = decisive_container(&definition, explicit, &container_names)
+                .map_err(|e| e.to_string());
+            assert_eq!(
+                got.as_deref().map_err(String::as_str),
+                expected,
+                "{explicit:?} {container_names:?}"
+            );
+        }
+    }
+
+    fn awsvpc_service() -> Service {
+        Service::builder()
+            .launch_type(LaunchType::Fargate)
+            .platform_version("1.4.0")
+            .propagate_tags(PropagateTags::TaskDefinition)
+            .enable_ecs_managed_tags(true)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .awsvpc_configuration(
+                        AwsVpcConfiguration::builder()
+                            .subnets("subnet-a")
+                            .subnets("subnet-b")
+                            .security_groups("sg-db")
+                            .assign_public_ip(AssignPublicIp::Disabled)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .build()
+    }
+
+    fn vpc(
+        subnets: &[&str],
+        groups: &[&str],
+        public: Option<AssignPublicIp>,
+    ) -> AwsVpcConfiguration {
+        AwsVpcConfiguration::builder()
+            .set_subnets(Some(subnets.iter().map(|s| s.to_string()).collect()))
+            .set_security_groups(Some(groups.iter().map(|s| s.to_string()).collect()))
+            .set_assign_public_ip(public)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn placement_follows_the_service_unless_overridden() {
+        let spot = CapacityProviderStrategyItem::builder()
+            .capacity_provider("FARGATE_SPOT")
+            .weight(1)
+            .build()
+            .unwrap();
+        let cases = [
+            (
+                Some(awsvpc_service()),
+                PlacementOverrides::default(),
+                Placement {
+                    launch_type: Some(LaunchType::Fargate),
+                    platform_version: Some("1.4.0".into()),
+                    network: Some(vpc(
+                        &["subnet-a", "subnet-b"],
+                        &["sg-db"],
+                        Some(AssignPublicIp::Disabled),
+                    )),
+                    propagate_tags: Some(PropagateTags::TaskDefinition),
+                    enable_ecs_managed_tags: true,
+                    ..Placement::default()
+                },
+            ),
+            (
+                Some(awsvpc_service()),
+                PlacementOverrides {
+                    security_groups: vec!["sg-migrate".into()],
+                    capacity_provider_strategy: vec![spot.clone()],
+                    ..PlacementOverrides::default()
+                },
+                Placement {
+                    capacity_provider_strategy: vec![spot],
+                    network: Some(vpc(
+                        &["subnet-a", "subnet-b"],
+                        &["sg-migrate"],
+                        Some(AssignPublicIp::Disabled),
+                    )),
+                    propagate_tags: Some(PropagateTags::TaskDefinition),
+                    enable_ecs_managed_tags: true,
+                    ..Placement::default()
+                },
+            ),
+            (
+                None,
+                PlacementOverrides {
+                    subnets: vec!["subnet-x".into()],
+                    assign_public_ip: Some(AssignPublicIp::Enabled),
+                    launch_type: Some(LaunchType::Fargate),
+                    ..PlacementOverrides::default()
+                },
+                Placement {
+                    launch_type: Some(LaunchType::Fargate),
+                    network: Some(vpc(&["subnet-x"], &[], Some(AssignPublicIp::Enabled))),
+                    ..Placement::default()
+                },
+            ),
+            (None, PlacementOverrides::default(), Placement::default()),
+        ];
+        for (service, overrides, expected) in cases {
+            assert_eq!(
+                placement(service.as_ref(), &overrides),
+                expected,
+                "{overrides:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn client_tokens_name_the_step_not_the_revision() {
+        let step = WorkflowStep {
+            run_id: "42".into(),
+            attempt: "1".into(),
+            job: "deploy".into(),
+            step: "migrate".into(),
+        };
+        let token = client_token(Some(&step), "prod", "shop");
+        assert_eq!(token, client_token(Some(&step), "prod", "shop"));
+        assert!(
+            token.starts_with("ecs-deploy-migration-") && token.len() <= 64,
+            "{token}"
+        );
+        let retried = WorkflowStep {
+            attempt: "2".into(),
+            ..step.clone()
+        };
+        assert_ne!(token, client_token(Some(&retried), "prod", "shop"));
+        assert_ne!(token, client_token(Some(&step), "staging", "shop"));
+        assert_ne!(
+            client_token(None, "prod", "shop"),
+            client_token(None, "prod", "shop")
+        );
+    }
+
+    #[test]
+    fn log_sources_come_from_awslogs_options() {
+        assert_eq!(
+            log_source(&definition(), "web"),
+            Ok(LogSource {
+                group: "/ecs/shop".into(),
+                stream_prefix: "ecs/web/".into(),
+                region: Some("eu-west-1".into())
+            })
+        );
+        assert_eq!(
+            log_source(&definition(), "web").unwrap().stream("abc"),
+            "ecs/web/abc"
+        );
+        assert_eq!(
+            log_source(&definition(), "envoy"),
+            Err("container envoy logs with the none driver, not awslogs".into())
+        );
+        assert_eq!(
+            log_source(&definition(), "log-router"),
+            Err("container log-router logs with the awsfirelens driver, not awslogs".into())
+        );
+    }
+
+    #[test]
+    fn console_links_follow_the_partition() {
+        let arn = "arn:aws:ecs:eu-west-1:1:task/prod/abc123";
+        assert_eq!(
+            console_link("eu-west-1", "prod", arn),
+            "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/abc123/configuration?region=eu-west-1"
+        );
+        assert!(
+            console_link("cn-north-1", "prod", arn).starts_with("https://console.amazonaws.cn/")
+        );
+        assert!(console_link("us-gov-west-1", "prod", arn)
+            .starts_with("https://console.amazonaws-us-gov.com/"));
+    }
+}

@@ -1,0 +1,373 @@
+//! The migration inputs, checked with the rest of the configuration: every
+//! bad value is reported at once, with the input's name and the form it
+//! accepts.
+
+use std::path::Path;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{AssignPublicIp, CapacityProviderStrategyItem, LaunchType};
+use serde::Deserialize;
+
+use crate::config::{
+    pairs, parse_command, parse_minutes, parse_template_input, text, Problems, TemplateSource,
+};
+use crate::env::Env;
+use crate::inputs::RawInputs;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MigrationConfig {
+    pub command: Vec<String>,
+    /// `migration-container`; resolved against the task definition later.
+    pub container: Option<String>,
+    /// A separate template; None: the task definition being deployed.
+    pub template: Option<TemplateSource>,
+    pub timeout: Duration,
+    pub started_by: String,
+    pub environment: Vec<(String, String)>,
+    pub overrides: PlacementOverrides,
+    /// The step of the workflow run this is, when run by GitHub Actions.
+    pub step: Option<WorkflowStep>,
+}
+
+/// Where the migration runs when there is no service to copy it from, or
+/// when it must run elsewhere than the service. Empty fields keep the
+/// service's value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlacementOverrides {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: Option<AssignPublicIp>,
+    pub launch_type: Option<LaunchType>,
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+}
+
+/// GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, GITHUB_JOB and GITHUB_ACTION (the
+/// step): the same step of the same run attempt must not start the
+/// migration twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowStep {
+    pub run_id: String,
+    pub attempt: String,
+    pub job: String,
+    pub step: String,
+}
+
+/// Inputs that mean nothing without `migration-command`.
+const NEEDS_COMMAND: &[&str] = &[
+    "migration-container",
+    "migration-task-definition",
+    "migration-environment-variables",
+    "run-task-subnets",
+    "run-task-security-groups",
+    "run-task-assign-public-IP",
+    "run-task-launch-type",
+    "run-task-capacity-provider-strategy",
+];
+
+pub(crate) fn from_inputs(
+    inputs: &RawInputs,
+    env: &Env,
+    workspace: Option<&Path>,
+    problems: &mut Problems,
+) -> Option<MigrationConfig> {
+    let Some(command) = inputs.get("migration-command") else {
+        let stray: Vec<&str> = NEEDS_COMMAND
+            .iter()
+            .copied()
+            .filter(|name| inputs.get(name).is_some())
+            .collect();
+        if !stray.is_empty() {
+            problems.0.push(format!(
+                "{} given without migration-command: give the migration's command, or remove them",
+                stray.join(", ")
+            ));
+        }
+        return None;
+    };
+    let command = problems.check(parse_command("migration-command", command));
+    let template = inputs.get("migration-task-definition").and_then(|value| {
+        problems.check(parse_template_input(
+            "migration-task-definition",
+            value,
+            workspace,
+        ))
+    });
+    let timeout = problems.check(parse_minutes(
+        "migration-timeout-minutes",
+        inputs.get("migration-timeout-minutes").unwrap_or("30"),
+    ));
+    let started_by = text(inputs, "migration-started-by").unwrap_or_else(|| "ecs-deploy".into());
+    problems.check(validate_started_by(&started_by));
+    let environment = pairs(
+        inputs,
+        "migration-environment-variables",
+        "NAME=value",
+        problems,
+    );
+    let overrides = PlacementOverrides {
+        subnets: ids(inputs, "run-task-subnets", "subnet-", problems),
+        security_groups: ids(inputs, "run-task-security-groups", "sg-", problems),
+        assign_public_ip: inputs
+            .get("run-task-assign-public-IP")
+            .and_then(|value| problems.check(parse_assign_public_ip(value))),
+        launch_type: inputs
+            .get("run-task-launch-type")
+            .and_then(|value| problems.check(parse_launch_type(value))),
+        capacity_provider_strategy: inputs
+            .get("run-task-capacity-provider-strategy")
+            .and_then(|value| problems.check(parse_capacity_provider_strategy(value)))
+            .unwrap_or_default(),
+    };
+    if overrides.launch_type.is_some() && !overrides.capacity_provider_strategy.is_empty() {
+        problems.0.push(
+            "run-task-launch-type and run-task-capacity-provider-strategy exclude each other: give one of them".into(),
+        );
+    }
+    Some(MigrationConfig {
+        command: command?,
+        container: text(inputs, "migration-container"),
+        template,
+        timeout: timeout?,
+        started_by,
+        environment,
+        overrides,
+        step: workflow_step(env),
+    })
+}
+
+fn workflow_step(env: &Env) -> Option<WorkflowStep> {
+    let get = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(String::from);
+    Some(WorkflowStep {
+        run_id: get("GITHUB_RUN_ID")?,
+        attempt: get("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".into()),
+        job: get("GITHUB_JOB").unwrap_or_default(),
+        step: get("GITHUB_ACTION").unwrap_or_default(),
+    })
+}
+
+/// ECS's rule for startedBy.
+fn validate_started_by(value: &str) -> Result<(), String> {
+    let valid = value.len() <= 128
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_/".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "migration-started-by: {value:?} is not accepted by ECS (up to 128 letters, digits, - _ /)"
+        ))
+    }
+}
+
+/// Comma- or newline-separated resource IDs that must start with `prefix`.
+fn ids(inputs: &RawInputs, name: &str, prefix: &str, problems: &mut Problems) -> Vec<String> {
+    let Some(value) = inputs.get(name) else {
+        return Vec::new();
+    };
+    let ids: Vec<String> = value
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(String::from)
+        .collect();
+    let bad: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !id.starts_with(prefix))
+        .collect();
+    if !bad.is_empty() {
+        problems.0.push(format!(
+            "{name}: {bad:?} {} not {prefix}… IDs; give IDs separated by commas",
+            if bad.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    ids
+}
+
+fn parse_assign_public_ip(value: &str) -> Result<AssignPublicIp, String> {
+    match value {
+        "ENABLED" => Ok(AssignPublicIp::Enabled),
+        "DISABLED" => Ok(AssignPublicIp::Disabled),
+        _ => Err(format!(
+            "run-task-assign-public-IP: {value:?} is neither ENABLED nor DISABLED"
+        )),
+    }
+}
+
+fn parse_launch_type(value: &str) -> Result<LaunchType, String> {
+    if LaunchType::values().contains(&value) {
+        Ok(LaunchType::from(value))
+    } else {
+        Err(format!(
+            "run-task-launch-type: {value:?} is not one of {}",
+            LaunchType::values().join(", ")
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StrategyItem {
+    capacity_provider: String,
+    #[serde(default)]
+    weight: i32,
+    #[serde(default)]
+    base: i32,
+}
+
+/// The JSON form aws-actions/amazon-ecs-deploy-task-definition takes.
+fn parse_capacity_provider_strategy(
+    value: &str,
+) -> Result<Vec<CapacityProviderStrategyItem>, String> {
+    let items: Vec<StrategyItem> = serde_json::from_str(value).map_err(|e| {
+        format!(
+            "run-task-capacity-provider-strategy: not a JSON array of {{\"capacityProvider\", \"weight\", \"base\"}} ({e})"
+        )
+    })?;
+    if items.is_empty() {
+        return Err("run-task-capacity-provider-strategy: the array is empty".into());
+    }
+    items
+        .into_iter()
+        .map(|item| {
+            CapacityProviderStrategyItem::builder()
+                .capacity_provider(item.capacity_provider)
+                .weight(item.weight)
+                .base(item.base)
+                .build()
+                .map_err(|e| format!("run-task-capacity-provider-strategy: {e}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, InvalidInputs};
+    use crate::inputs::{read, Invocation};
+
+    fn config(env: &[(&str, &str)]) -> Result<Config, InvalidInputs> {
+        let env = Env::from_pairs(env.iter().copied());
+        let Invocation::Run(inputs) = read(&env, &[]).unwrap() else {
+            unreachable!()
+        };
+        Config::from_inputs(&inputs, &env)
+    }
+
+    #[test]
+    fn no_command_no_migration() {
+        assert_eq!(config(&[("INPUT_SERVICE", "web")]).unwrap().migration, None);
+    }
+
+    #[test]
+    fn a_full_migration_configuration() {
+        let migration = config(&[
+            ("INPUT_SERVICE", "web"),
+            ("INPUT_MIGRATION-COMMAND", "bin/rails db:migrate"),
+            ("INPUT_MIGRATION-CONTAINER", "app"),
+            ("INPUT_MIGRATION-TASK-DEFINITION", "migrate.json"),
+            ("INPUT_MIGRATION-TIMEOUT-MINUTES", "0.5"),
+            ("INPUT_MIGRATION-ENVIRONMENT-VARIABLES", "VERBOSE=1"),
+            ("INPUT_RUN-TASK-SUBNETS", "subnet-a, subnet-b"),
+            ("INPUT_RUN-TASK-SECURITY-GROUPS", "sg-1"),
+            ("INPUT_RUN-TASK-ASSIGN-PUBLIC-IP", "DISABLED"),
+            (
+                "INPUT_RUN-TASK-CAPACITY-PROVIDER-STRATEGY",
+                r#"[{"capacityProvider": "FARGATE_SPOT", "weight": 1}]"#,
+            ),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_RUN_ATTEMPT", "2"),
+            ("GITHUB_JOB", "deploy"),
+            ("GITHUB_ACTION", "migrate"),
+        ])
+        .unwrap()
+        .migration
+        .unwrap();
+        assert_eq!(migration.command, ["bin/rails", "db:migrate"]);
+        assert_eq!(migration.container.as_deref(), Some("app"));
+        assert_eq!(
+            migration.template,
+            Some(TemplateSource::File {
+                shown: "migrate.json".into(),
+                path: "migrate.json".into()
+            })
+        );
+        assert_eq!(migration.timeout, Duration::from_secs(30));
+        assert_eq!(migration.started_by, "ecs-deploy");
+        assert_eq!(migration.environment, [("VERBOSE".into(), "1".into())]);
+        assert_eq!(migration.overrides.subnets, ["subnet-a", "subnet-b"]);
+        assert_eq!(migration.overrides.security_groups, ["sg-1"]);
+        assert_eq!(
+            migration.overrides.assign_public_ip,
+            Some(AssignPublicIp::Disabled)
+        );
+        assert_eq!(
+            migration.overrides.capacity_provider_strategy[0].capacity_provider(),
+            "FARGATE_SPOT"
+        );
+        assert_eq!(
+            migration.step,
+            Some(WorkflowStep {
+                run_id: "42".into(),
+                attempt: "2".into(),
+                job: "deploy".into(),
+                step: "migrate".into()
+            })
+        );
+    }
+
+    /// Every rejected value, with the exact message the user sees.
+    #[test]
+    fn bad_migration_inputs_are_all_reported_with_their_names() {
+        type Inputs<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(Inputs, &[&str])] = &[
+            (&[("INPUT_MIGRATION-CONTAINER", "app"), ("INPUT_RUN-TASK-SUBNETS", "subnet-a")], &[
+                "migration-container, run-task-subnets given without migration-command: give the migration's command, or remove them",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "echo 'open")], &[
+                "migration-command: unbalanced quotes in \"echo 'open\"",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TASK-DEFINITION", "s3://bucket")], &[
+                "migration-task-definition: \"s3://bucket\" is not an S3 object; use s3://bucket/key",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "0")], &[
+                "migration-timeout-minutes: \"0\" is not a number of minutes above 0 and at most 360",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "ten")], &[
+                "migration-timeout-minutes: \"ten\" is not a number of minutes above 0 and at most 360",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-STARTED-BY", "ci run")], &[
+                "migration-started-by: \"ci run\" is not accepted by ECS (up to 128 letters, digits, - _ /)",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-ENVIRONMENT-VARIABLES", "VERBOSE")], &[
+                "migration-environment-variables: \"VERBOSE\" is not of the form NAME=value",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-SUBNETS", "subnet-a,sg-1"), ("INPUT_RUN-TASK-SECURITY-GROUPS", "default")], &[
+                "run-task-subnets: [\"sg-1\"] is not subnet-… IDs; give IDs separated by commas",
+                "run-task-security-groups: [\"default\"] is not sg-… IDs; give IDs separated by commas",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-ASSIGN-PUBLIC-IP", "true")], &[
+                "run-task-assign-public-IP: \"true\" is neither ENABLED nor DISABLED",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-LAUNCH-TYPE", "fargate")], &[
+                "run-task-launch-type: \"fargate\" is not one of EC2, EXTERNAL, FARGATE, MANAGED_INSTANCES",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-CAPACITY-PROVIDER-STRATEGY", "FARGATE_SPOT")], &[
+                "run-task-capacity-provider-strategy: not a JSON array of {\"capacityProvider\", \"weight\", \"base\"} (expected value at line 1 column 1)",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-CAPACITY-PROVIDER-STRATEGY", "[]")], &[
+                "run-task-capacity-provider-strategy: the array is empty",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-LAUNCH-TYPE", "FARGATE"), ("INPUT_RUN-TASK-CAPACITY-PROVIDER-STRATEGY", r#"[{"capacityProvider": "FARGATE"}]"#)], &[
+                "run-task-launch-type and run-task-capacity-provider-strategy exclude each other: give one of them",
+            ]),
+        ];
+        for (env, expected) in cases {
+            let mut env = env.to_vec();
+            env.push(("INPUT_SERVICE", "web"));
+            let error = config(&env).unwrap_err();
+            assert_eq!(error.0, *expected, "{env:?}");
+        }
+    }
+}
