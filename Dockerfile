@@ -4,7 +4,7 @@
 
 FROM rust:1.95-slim-bookworm AS builder
 RUN apt-get update \
- && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 ca-certificates \
+ && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 ca-certificates=20230311+deb12u1 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 # Dependencies first, in a layer of their own, so that a source change does
