@@ -245,3 +245,43 @@ fn a_created_deployment_whose_answer_was_lost_is_adopted_not_repeated() {
         sim.codedeploy_deployments()[0]["deploymentId"]
     );
 }
+
+fn ready_for(seconds: &str) -> String {
+    format!("timelines:\n  codeDeploy:\n    - {{deploymentGroup: DgpECS-prod-web, outcome: waitReady, seconds: 0.2, readySeconds: {seconds}}}\n")
+}
+
+#[test]
+fn ready_then_rerouted_succeeds() {
+    // The group continues by itself once its ready wait is over.
+    let setup = SETUP.replace(
+        "actionOnTimeout: STOP_DEPLOYMENT",
+        "actionOnTimeout: CONTINUE_DEPLOYMENT",
+    );
+    let sim = sim(&format!("{setup}{}", ready_for("4")));
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains("is Ready: the new tasks run behind the test listener"),
+        "{log}"
+    );
+    assert!(log.contains(": Succeeded"), "{log}");
+}
+
+#[test]
+fn a_stopped_deployment_is_a_failure() {
+    // The group stops the deployment when nobody reroutes traffic in time.
+    let sim = scenario(&ready_for("0.3"));
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.log()
+            .contains("::error::deployment failed: service web: CodeDeploy deployment stopped"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        sim.calls_to("StopDeployment").is_empty(),
+        "the group stopped it, not us"
+    );
+}
