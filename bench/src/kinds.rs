@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use ecs_deploy_sim::Sim;
+use ecs_deploy_sim::{Scenario, Sim};
 
 pub struct Kind {
     pub name: &'static str,
@@ -90,6 +90,20 @@ pub const KINDS: [Kind; 5] = [
     },
 ];
 
+/// Makes every timeline of `scenario` last `factor` times as long.
+pub fn stretch(scenario: &mut Scenario, factor: f64) {
+    let timelines = &mut scenario.timelines;
+    for rollout in &mut timelines.deployments {
+        rollout.seconds *= factor;
+    }
+    for task in &mut timelines.tasks {
+        task.seconds *= factor;
+    }
+    for deployment in &mut timelines.code_deploy {
+        deployment.seconds *= factor;
+    }
+}
+
 /// ECS deployment ids the world has before ecs-deploy runs: not ours.
 pub fn existing_deployments(sim: &Sim) -> HashSet<String> {
     new_deployments(sim, &HashSet::new())
@@ -130,4 +144,28 @@ fn new_deployments(sim: &Sim, existing: &HashSet<String>) -> Vec<Value> {
         })
         .filter(|d| d["id"].as_str().is_some_and(|id| !existing.contains(id)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeline_seconds(scenario: &Scenario) -> f64 {
+        let timelines = &scenario.timelines;
+        timelines.deployments.iter().map(|t| t.seconds).sum::<f64>()
+            + timelines.tasks.iter().map(|t| t.seconds).sum::<f64>()
+            + timelines.code_deploy.iter().map(|t| t.seconds).sum::<f64>()
+    }
+
+    #[test]
+    fn every_kind_has_inputs_and_timelines_that_stretch() {
+        for kind in &KINDS {
+            let mut scenario = Scenario::from_yaml(kind.scenario).unwrap();
+            assert!(!scenario.rehearsal.inputs.is_empty(), "{}", kind.name);
+            let written = timeline_seconds(&scenario);
+            assert!(written > 0.0, "{}", kind.name);
+            stretch(&mut scenario, 2.0);
+            assert_eq!(timeline_seconds(&scenario), 2.0 * written, "{}", kind.name);
+        }
+    }
 }

@@ -177,9 +177,10 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     // Runs interleave the scenarios, so that a slow moment of the machine
     // does not fall on one figure only.
     for round in 1..=options.runs {
+        let stretch = stretch_factor(round, options.runs);
         for (index, (kind, figures)) in KINDS.iter().zip(&mut by_kind).enumerate() {
-            let run =
-                run_kind(binary, kind).with_context(|| format!("run {round}, {}", kind.name))?;
+            let run = run_kind(binary, kind, stretch)
+                .with_context(|| format!("run {round}, {}", kind.name))?;
             figures.verdict_line.samples.push(run.verdict_line);
             figures.exit.samples.push(run.exit);
             figures
@@ -197,7 +198,7 @@ fn bench(options: &Options) -> anyhow::Result<()> {
             );
         }
         for (count, wall) in several::SERVICE_COUNTS.iter().zip(&mut several.wall) {
-            let run = run_several(binary, *count, options.api_latency)
+            let run = run_several(binary, *count, options.api_latency, stretch)
                 .with_context(|| format!("run {round}, {count} service(s)"))?;
             wall.samples.push(run.wall);
             if *count == most {
@@ -257,6 +258,15 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How much longer than written the scenarios' timelines last in run
+/// `round` (from 1) of `runs`: from 1 to 1 + 2/3 (a 3 s rollout: from 3 s to
+/// 5 s). The decisive transition then falls at a different phase of
+/// ecs-deploy's 2 s poll loop in each run, so that the median and worst
+/// cover the whole polling gap rather than one phase of it.
+fn stretch_factor(round: usize, runs: usize) -> f64 {
+    1.0 + (2.0 / 3.0) * (round - 1) as f64 / runs as f64
+}
+
 /// Wall time of each count over the median wall time of one service.
 fn ratios(wall: &[Figure]) -> Vec<Figure> {
     let one = wall[0].median();
@@ -294,8 +304,9 @@ struct KindRun {
     calls_per_minute: f64,
 }
 
-fn run_kind(binary: &std::path::Path, kind: &Kind) -> anyhow::Result<KindRun> {
-    let scenario = Scenario::from_yaml(kind.scenario)?;
+fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Result<KindRun> {
+    let mut scenario = Scenario::from_yaml(kind.scenario)?;
+    kinds::stretch(&mut scenario, stretch);
     let inputs = scenario.rehearsal.inputs.clone();
     let sim = Sim::start(scenario)?;
     let existing = kinds::existing_deployments(&sim);
@@ -354,8 +365,11 @@ fn run_several(
     binary: &std::path::Path,
     count: usize,
     api_latency: Duration,
+    stretch: f64,
 ) -> anyhow::Result<SeveralRun> {
-    let sim = Sim::start(several::scenario(count, api_latency)?)?;
+    let mut scenario = several::scenario(count, api_latency)?;
+    kinds::stretch(&mut scenario, stretch);
+    let sim = Sim::start(scenario)?;
     let run = child::run(binary, &sim, &several::inputs(count), |_| false)?;
     let verdicts = run
         .lines

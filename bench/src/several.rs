@@ -13,7 +13,8 @@ use ecs_deploy_sim::Scenario;
 pub const SERVICE_COUNTS: [usize; 3] = [1, 5, 20];
 /// The largest count, whose API calls are counted too.
 pub const MOST_SERVICES: usize = SERVICE_COUNTS[SERVICE_COUNTS.len() - 1];
-/// Each rollout completes this long after its UpdateService.
+/// Each rollout completes this long after its UpdateService, before the
+/// run's stretch.
 const ROLLOUT_SECONDS: f64 = 3.0;
 
 fn service_name(index: usize) -> String {
