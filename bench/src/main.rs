@@ -267,9 +267,10 @@ fn stretch_factor(round: usize, runs: usize) -> f64 {
     1.0 + (2.0 / 3.0) * (round - 1) as f64 / runs as f64
 }
 
-/// Wall time of each count over the median wall time of one service.
+/// Wall time of each count over that of one service in the same run (the
+/// same stretch of the timelines).
 fn ratios(wall: &[Figure]) -> Vec<Figure> {
-    let one = wall[0].median();
+    let one = &wall[0].samples;
     several::SERVICE_COUNTS
         .iter()
         .zip(wall)
@@ -285,7 +286,12 @@ fn ratios(wall: &[Figure]) -> Vec<Figure> {
                 false => ratio,
             };
             Figure {
-                samples: figure.samples.iter().map(|wall| wall / one).collect(),
+                samples: figure
+                    .samples
+                    .iter()
+                    .zip(one)
+                    .map(|(wall, one)| wall / one)
+                    .collect(),
                 ..ratio
             }
         })
