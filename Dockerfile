@@ -11,13 +11,18 @@ WORKDIR /build
 # not rebuild the AWS SDK.
 COPY Cargo.toml Cargo.lock ./
 COPY sim/Cargo.toml sim/Cargo.toml
-RUN mkdir -p src sim/src \
+COPY bench/Cargo.toml bench/Cargo.toml
+# The manifest names a bench target: cargo wants its file to exist, even
+# when it does not build it.
+RUN mkdir -p src sim/src bench/src benches \
+ && echo 'fn main() {}' > benches/migration_verdict.rs \
  && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
  && echo 'fn main() {}' > sim/src/main.rs && touch sim/src/lib.rs \
+ && echo 'fn main() {}' > bench/src/main.rs \
  && target="$(uname -m)-unknown-linux-musl" \
  && rustup target add "$target" \
  && cargo build --release --locked --package ecs-deploy --target "$target" \
- && rm -rf src sim/src
+ && rm -rf src sim/src bench/src
 COPY src src
 RUN target="$(uname -m)-unknown-linux-musl" \
  && touch src/main.rs src/lib.rs \

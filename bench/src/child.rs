@@ -1,0 +1,253 @@
+//! One run of the ecs-deploy binary against a simulator, the way the GitHub
+//! runner starts the action, with every moment on the simulator's clock
+//! (the clock of `Call::at`): spawn, each stdout line, process exit.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use ecs_deploy_sim::Sim;
+
+/// A run that takes longer is killed: every benchmark scenario ends within
+/// seconds, so this only stops a broken build from hanging the benchmark.
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+/// How often the world is checked for the terminal transition; the
+/// resolution of every latency measured from it.
+const WATCH_INTERVAL: Duration = Duration::from_millis(5);
+
+/// What one run of the binary did, on the simulator's clock.
+pub struct Run {
+    pub spawned_at: Duration,
+    /// Each stdout line with the moment it arrived.
+    pub lines: Vec<(Duration, String)>,
+    pub exited_at: Duration,
+    pub exit_code: i32,
+    /// Peak resident set size of the process, in bytes.
+    pub peak_rss: u64,
+    /// When the watched condition first held, if it did.
+    pub terminal_at: Option<Duration>,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The first stdout line that satisfies `is_wanted`, with its arrival time.
+    pub fn first_line(&self, is_wanted: impl Fn(&str) -> bool) -> Option<(Duration, &str)> {
+        self.lines
+            .iter()
+            .find(|(_, line)| is_wanted(line))
+            .map(|(at, line)| (*at, line.as_str()))
+    }
+
+    /// The step's log, for error messages.
+    pub fn log(&self) -> String {
+        let mut log: Vec<&str> = self.lines.iter().map(|(_, line)| line.as_str()).collect();
+        log.push(&self.stderr);
+        log.join("\n")
+    }
+}
+
+/// Runs `binary` with `inputs` as the runner passes them (INPUT_* variables)
+/// against `sim`, while a thread watches the world for `terminal` every
+/// 5 ms. Returns when the process has exited.
+pub fn run(
+    binary: &Path,
+    sim: &Sim,
+    inputs: &BTreeMap<String, String>,
+    terminal: impl Fn(&Sim) -> bool + Sync,
+) -> anyhow::Result<Run> {
+    let job = JobDirectory::create()?;
+    // The runner fills `github-token` from its default, `${{ github.token }}`.
+    let mut inputs = inputs.clone();
+    if let Some((_, token)) = sim
+        .env()
+        .into_iter()
+        .find(|(name, _)| name == "GITHUB_TOKEN")
+    {
+        inputs.entry("github-token".to_owned()).or_insert(token);
+    }
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .current_dir(job.path("workspace"))
+        .envs(sim.env())
+        .envs(job.runner_env())
+        .envs(
+            inputs
+                .iter()
+                .map(|(name, value)| (input_variable(name), value)),
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let spawned_at = sim.elapsed();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("stdout is piped")?;
+    let mut stderr = child.stderr.take().context("stderr is piped")?;
+    // The SIGKILL target for a run over the limit; 0 once reaped, so that a
+    // recycled pid is never signalled.
+    let live_pid = AtomicU32::new(pid);
+    let exited = AtomicBool::new(false);
+
+    std::thread::scope(|scope| {
+        let lines = scope.spawn(|| {
+            let mut lines = Vec::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.push((sim.elapsed(), line));
+            }
+            lines
+        });
+        let errors = scope.spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        let watcher = scope.spawn(|| {
+            let mut terminal_at = None;
+            while !exited.load(Ordering::Acquire) {
+                if terminal_at.is_none() && terminal(sim) {
+                    terminal_at = Some(sim.elapsed());
+                }
+                if sim.elapsed() > spawned_at + RUN_LIMIT {
+                    kill(live_pid.load(Ordering::Acquire));
+                }
+                std::thread::sleep(WATCH_INTERVAL);
+            }
+            terminal_at
+        });
+
+        let waited = wait_with_usage(pid);
+        let exited_at = sim.elapsed();
+        live_pid.store(0, Ordering::Release);
+        exited.store(true, Ordering::Release);
+        let terminal_at = watcher.join().expect("watcher thread");
+        let lines = lines.join().expect("stdout reader thread");
+        let stderr = errors.join().expect("stderr reader thread");
+        let (exit_code, peak_rss) = waited?;
+        if exited_at > spawned_at + RUN_LIMIT {
+            bail!(
+                "{} ran over {}s and was killed",
+                binary.display(),
+                RUN_LIMIT.as_secs()
+            );
+        }
+        Ok(Run {
+            spawned_at,
+            lines,
+            exited_at,
+            exit_code,
+            peak_rss,
+            terminal_at,
+            stderr,
+        })
+    })
+}
+
+/// Reaps the child with wait4, which (unlike std's Child::wait) also gives
+/// its resource usage. Returns the exit code (128 + signal when killed) and
+/// the peak RSS in bytes.
+fn wait_with_usage(pid: u32) -> anyhow::Result<(i32, u64)> {
+    let pid = libc::pid_t::try_from(pid).context("child pid out of range")?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data, for which all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `status` and `usage` are valid for writes for the duration
+        // of the call; `pid` is our own unreaped child, so wait4 reaps
+        // nothing that std's Child handle still expects to wait for (it is
+        // never waited on after this).
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error).context("wait4 on the ecs-deploy process");
+        }
+    }
+    let exit_code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    };
+    // Linux reports ru_maxrss in kilobytes.
+    let peak_rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    Ok((exit_code, peak_rss))
+}
+
+fn kill(pid: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        if pid > 0 {
+            // SAFETY: signals our own child, which is not reaped yet (the
+            // pid is cleared before it is).
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// The runner's variable for an input: INPUT_ + the name upper-cased with
+/// spaces turned into underscores, hyphens kept.
+fn input_variable(name: &str) -> String {
+    format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
+}
+
+/// The runner's directories for one job, removed when the run ends.
+struct JobDirectory {
+    root: PathBuf,
+}
+
+impl JobDirectory {
+    fn create() -> anyhow::Result<JobDirectory> {
+        static CREATED: AtomicUsize = AtomicUsize::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "ecs-deploy-bench-{}-{}",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::Relaxed)
+        ));
+        for sub in ["workspace", "temp", "file_commands", "home"] {
+            std::fs::create_dir_all(root.join(sub))
+                .with_context(|| format!("cannot create {}", root.join(sub).display()))?;
+        }
+        Ok(JobDirectory { root })
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    fn runner_env(&self) -> Vec<(&'static str, OsString)> {
+        let paths = [
+            ("GITHUB_WORKSPACE", self.path("workspace")),
+            ("RUNNER_TEMP", self.path("temp")),
+            ("GITHUB_OUTPUT", self.path("file_commands/output")),
+            ("GITHUB_STEP_SUMMARY", self.path("file_commands/summary")),
+            ("GITHUB_ENV", self.path("file_commands/env")),
+            ("GITHUB_STATE", self.path("file_commands/state")),
+            // Keeps this machine's AWS configuration out of the run.
+            ("AWS_CONFIG_FILE", self.path("home/aws-config")),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.path("home/aws-credentials"),
+            ),
+        ];
+        let mut env: Vec<(&'static str, OsString)> = paths
+            .into_iter()
+            .map(|(name, path)| (name, path.into_os_string()))
+            .collect();
+        env.push(("GITHUB_ACTIONS", OsString::from("true")));
+        env
+    }
+}
+
+impl Drop for JobDirectory {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}

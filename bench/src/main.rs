@@ -1,0 +1,437 @@
+//! ecs-deploy-bench: runs the release ecs-deploy binary against the
+//! simulator for fixed scenarios and reports start-up, memory, verdict
+//! latency, API calls per minute of waiting, several services and the
+//! binary's size, each against its target (README, "Performance").
+//! `scripts/bench` builds and runs it.
+
+mod child;
+mod kinds;
+mod report;
+mod several;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context as _};
+use serde_json::json;
+
+use ecs_deploy_sim::{Call, Scenario, Sim};
+
+use child::Run;
+use kinds::{Kind, KINDS};
+use report::{median_at_most, worst_at_most, Figure};
+
+const USAGE: &str = "usage: ecs-deploy-bench [--ecs-deploy PATH] [--runs N] [--api-latency-ms MS] [--json PATH] [--commit SHA]";
+
+/// 1 MB = 10^6 bytes, for memory and size alike.
+const MEGABYTE: f64 = 1e6;
+
+struct Options {
+    binary: PathBuf,
+    runs: usize,
+    /// Added to every answer in the several-services runs, where serial
+    /// calls would otherwise cost nothing against a local simulator.
+    api_latency: Duration,
+    json: Option<PathBuf>,
+    commit: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&args).and_then(|options| bench(&options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ecs-deploy-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse(args: &[String]) -> anyhow::Result<Options> {
+    let mut options = Options {
+        binary: default_binary(),
+        runs: 5,
+        api_latency: Duration::from_millis(50),
+        json: None,
+        commit: None,
+    };
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let mut value = || {
+            rest.next()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--ecs-deploy" => options.binary = PathBuf::from(value()?),
+            "--runs" => {
+                options.runs = value()?.parse().context("--runs needs a number")?;
+                ensure!(options.runs > 0, "--runs needs at least 1");
+            }
+            "--api-latency-ms" => {
+                options.api_latency = Duration::from_millis(
+                    value()?
+                        .parse()
+                        .context("--api-latency-ms needs a number")?,
+                )
+            }
+            "--json" => options.json = Some(PathBuf::from(value()?)),
+            "--commit" => options.commit = Some(value()?.clone()),
+            other => bail!("unexpected argument {other}\n{USAGE}"),
+        }
+    }
+    Ok(options)
+}
+
+/// The ecs-deploy built next to this binary (the same target directory).
+fn default_binary() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("ecs-deploy")))
+        .unwrap_or_else(|| PathBuf::from("ecs-deploy"))
+}
+
+/// The figures of one deployment kind, a sample per run.
+struct KindFigures {
+    verdict_line: Figure,
+    exit: Figure,
+    status_polls: Figure,
+    all_calls: Figure,
+}
+
+impl KindFigures {
+    fn new(kind: &Kind) -> KindFigures {
+        let latency = [median_at_most(3.0), worst_at_most(5.0)];
+        KindFigures {
+            verdict_line: Figure::new(
+                "verdict latency",
+                format!("{}: verdict line", kind.name),
+                "s",
+            )
+            .with_target(&latency),
+            exit: Figure::new(
+                "verdict latency",
+                format!("{}: process exit", kind.name),
+                "s",
+            )
+            .with_target(&latency),
+            status_polls: Figure::new(
+                "API calls per minute of waiting",
+                format!("{}: {}", kind.name, kind.status_poll),
+                "/min",
+            )
+            .with_target(&[worst_at_most(30.0)]),
+            all_calls: Figure::new(
+                "API calls per minute of waiting",
+                format!("{}: every call", kind.name),
+                "/min",
+            ),
+        }
+    }
+}
+
+/// The figures of the several-services runs.
+struct SeveralFigures {
+    wall: Vec<Figure>,
+    calls_for_most: Figure,
+    describe_for_most: Figure,
+}
+
+fn bench(options: &Options) -> anyhow::Result<()> {
+    let binary = &options.binary;
+    let binary_size = std::fs::metadata(binary)
+        .with_context(|| format!("no ecs-deploy binary at {}", binary.display()))?
+        .len();
+    let mut first_request = Figure::new("start-up", "process spawn → first AWS request", "ms")
+        .with_target(&[worst_at_most(20.0)]);
+    let mut peak_rss = Figure::new("start-up", "peak RSS, single-service rolling deploy", "MB")
+        .with_target(&[worst_at_most(30.0)]);
+    let mut by_kind: Vec<KindFigures> = KINDS.iter().map(KindFigures::new).collect();
+    let most = several::MOST_SERVICES;
+    let mut several = SeveralFigures {
+        wall: several::SERVICE_COUNTS
+            .iter()
+            .map(|count| {
+                let services = if *count == 1 { "service" } else { "services" };
+                Figure::new(
+                    "several services",
+                    format!("wall time, {count} {services}"),
+                    "s",
+                )
+            })
+            .collect(),
+        calls_for_most: Figure::new(
+            "several services",
+            format!("API calls, {most} services"),
+            "calls",
+        ),
+        // DescribeServices takes ten services a call: two calls a poll.
+        describe_for_most: Figure::new(
+            "several services",
+            format!("DescribeServices per minute of waiting, {most} services"),
+            "/min",
+        )
+        .with_target(&[worst_at_most(60.0)]),
+    };
+
+    // Runs interleave the scenarios, so that a slow moment of the machine
+    // does not fall on one figure only.
+    for round in 1..=options.runs {
+        let stretch = stretch_factor(round, options.runs);
+        for (index, (kind, figures)) in KINDS.iter().zip(&mut by_kind).enumerate() {
+            let run = run_kind(binary, kind, stretch)
+                .with_context(|| format!("run {round}, {}", kind.name))?;
+            figures.verdict_line.samples.push(run.verdict_line);
+            figures.exit.samples.push(run.exit);
+            figures
+                .status_polls
+                .samples
+                .push(run.status_polls_per_minute);
+            figures.all_calls.samples.push(run.calls_per_minute);
+            if index == kinds::START_UP_KIND {
+                first_request.samples.push(run.first_request_ms);
+                peak_rss.samples.push(run.peak_rss_mb);
+            }
+            eprintln!(
+                "run {round}/{}: {}: verdict {:.3} s after the terminal transition",
+                options.runs, kind.name, run.verdict_line
+            );
+        }
+        for (count, wall) in several::SERVICE_COUNTS.iter().zip(&mut several.wall) {
+            let run = run_several(binary, *count, options.api_latency, stretch)
+                .with_context(|| format!("run {round}, {count} service(s)"))?;
+            wall.samples.push(run.wall);
+            if *count == most {
+                several.calls_for_most.samples.push(run.calls as f64);
+                several
+                    .describe_for_most
+                    .samples
+                    .push(run.describe_per_minute);
+            }
+            eprintln!(
+                "run {round}/{}: {count} service(s): {:.3} s from spawn to exit",
+                options.runs, run.wall
+            );
+        }
+    }
+
+    let mut figures = vec![first_request, peak_rss];
+    for kind in &mut by_kind {
+        figures.extend([kind.verdict_line.clone(), kind.exit.clone()]);
+    }
+    for kind in by_kind {
+        figures.extend([kind.status_polls, kind.all_calls]);
+    }
+    let ratios = ratios(&several.wall);
+    figures.extend(several.wall);
+    figures.extend(ratios);
+    figures.extend([several.calls_for_most, several.describe_for_most]);
+    let mut size = Figure::new(
+        "image",
+        format!("release binary ({binary_size} bytes)"),
+        "MB",
+    )
+    .with_target(&[worst_at_most(25.0)]);
+    size.samples.push(binary_size as f64 / MEGABYTE);
+    figures.push(size);
+
+    print!("{}", report::table(&figures));
+    if let Some(path) = &options.json {
+        let context = json!({
+            "commit": options.commit,
+            "binary": binary.display().to_string(),
+            "runs": options.runs,
+            "api_latency_ms_several_services": options.api_latency.as_millis() as u64,
+            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        });
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&report::json(&figures, context))? + "\n",
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// How much longer than written the scenarios' timelines last in run
+/// `round` (from 1) of `runs`: from 1 to 1 + 2/3 (a 3 s rollout: from 3 s to
+/// 5 s). The decisive transition then falls at a different phase of
+/// ecs-deploy's 2 s poll loop in each run, so that the median and worst
+/// cover the whole polling gap rather than one phase of it.
+fn stretch_factor(round: usize, runs: usize) -> f64 {
+    1.0 + (2.0 / 3.0) * (round - 1) as f64 / runs as f64
+}
+
+/// Wall time of each count over that of one service in the same run (the
+/// same stretch of the timelines).
+fn ratios(wall: &[Figure]) -> Vec<Figure> {
+    let one = &wall[0].samples;
+    several::SERVICE_COUNTS
+        .iter()
+        .zip(wall)
+        .skip(1)
+        .map(|(count, figure)| {
+            let ratio = Figure::new(
+                "several services",
+                format!("wall time, {count} services ÷ 1 service"),
+                "×",
+            );
+            let ratio = match *count == several::MOST_SERVICES {
+                true => ratio.with_target(&[median_at_most(1.2)]),
+                false => ratio,
+            };
+            Figure {
+                samples: figure
+                    .samples
+                    .iter()
+                    .zip(one)
+                    .map(|(wall, one)| wall / one)
+                    .collect(),
+                ..ratio
+            }
+        })
+        .collect()
+}
+
+/// What one run of a deployment kind measured.
+struct KindRun {
+    first_request_ms: f64,
+    peak_rss_mb: f64,
+    /// Seconds from the terminal transition to the verdict line.
+    verdict_line: f64,
+    /// Seconds from the terminal transition to the process exit.
+    exit: f64,
+    status_polls_per_minute: f64,
+    calls_per_minute: f64,
+}
+
+fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Result<KindRun> {
+    let mut scenario = Scenario::from_yaml(kind.scenario)?;
+    kinds::stretch(&mut scenario, stretch);
+    let inputs = scenario.rehearsal.inputs.clone();
+    let sim = Sim::start(scenario)?;
+    let existing = kinds::existing_deployments(&sim);
+    let run = child::run(binary, &sim, &inputs, |sim| {
+        kind.terminal.holds(sim, &existing)
+    })?;
+    let (verdict_at, verdict) = verdict_line(&run)?;
+    let succeeded = verdict.starts_with(SUCCESS_MARK);
+    let expected_code = if kind.succeeds { 0 } else { 1 };
+    ensure!(
+        succeeded == kind.succeeds && run.exit_code == expected_code,
+        "expected {} (exit {expected_code}), got exit {} with {verdict:?}:\n{}",
+        if kind.succeeds { "success" } else { "failure" },
+        run.exit_code,
+        run.log()
+    );
+    let terminal_at = run
+        .terminal_at
+        .context("the simulator never reached the deployment's terminal state")?;
+    let calls = aws_calls(&sim);
+    let first = calls.first().context("ecs-deploy made no AWS call")?;
+    let deployed_at = calls
+        .iter()
+        .find(|call| call.operation == kind.deploy_operation)
+        .with_context(|| format!("ecs-deploy never called {}", kind.deploy_operation))?
+        .at;
+    let waiting: Vec<&Call> = calls
+        .iter()
+        .filter(|call| call.at > deployed_at && call.at <= verdict_at)
+        .collect();
+    let per_minute = |count: usize| count as f64 / seconds_between(deployed_at, verdict_at) * 60.0;
+    Ok(KindRun {
+        first_request_ms: (first.at - run.spawned_at).as_secs_f64() * 1000.0,
+        peak_rss_mb: run.peak_rss as f64 / MEGABYTE,
+        verdict_line: seconds_between(terminal_at, verdict_at),
+        exit: seconds_between(terminal_at, run.exited_at),
+        status_polls_per_minute: per_minute(
+            waiting
+                .iter()
+                .filter(|call| call.operation == kind.status_poll)
+                .count(),
+        ),
+        calls_per_minute: per_minute(waiting.len()),
+    })
+}
+
+/// What one several-services run measured.
+struct SeveralRun {
+    /// Seconds from spawn to exit.
+    wall: f64,
+    calls: usize,
+    describe_per_minute: f64,
+}
+
+fn run_several(
+    binary: &std::path::Path,
+    count: usize,
+    api_latency: Duration,
+    stretch: f64,
+) -> anyhow::Result<SeveralRun> {
+    let mut scenario = several::scenario(count, api_latency)?;
+    kinds::stretch(&mut scenario, stretch);
+    let sim = Sim::start(scenario)?;
+    let run = child::run(binary, &sim, &several::inputs(count), |_| false)?;
+    let verdicts = run
+        .lines
+        .iter()
+        .filter(|(_, line)| line.starts_with(SUCCESS_MARK))
+        .count();
+    ensure!(
+        run.exit_code == 0 && verdicts == count,
+        "expected {count} successful deployments, got exit {}:\n{}",
+        run.exit_code,
+        run.log()
+    );
+    let calls = aws_calls(&sim);
+    let last_update = calls
+        .iter()
+        .rfind(|call| call.operation == "UpdateService")
+        .context("ecs-deploy never called UpdateService")?
+        .at;
+    let (last_verdict, _) = run
+        .lines
+        .iter()
+        .rfind(|(_, line)| line.starts_with(SUCCESS_MARK))
+        .context("no verdict line")?;
+    let describes = calls
+        .iter()
+        .filter(|call| {
+            call.operation == "DescribeServices"
+                && call.at > last_update
+                && call.at <= *last_verdict
+        })
+        .count();
+    Ok(SeveralRun {
+        wall: seconds_between(run.spawned_at, run.exited_at),
+        calls: calls.len(),
+        describe_per_minute: describes as f64 / seconds_between(last_update, *last_verdict) * 60.0,
+    })
+}
+
+/// How ecs-deploy's verdict lines begin (pipeline::report_verdicts).
+const SUCCESS_MARK: &str = "✔ ";
+const FAILURE_MARK: &str = "✘ ";
+
+fn verdict_line(run: &Run) -> anyhow::Result<(Duration, &str)> {
+    run.first_line(|line| line.starts_with(SUCCESS_MARK) || line.starts_with(FAILURE_MARK))
+        .with_context(|| format!("ecs-deploy printed no verdict:\n{}", run.log()))
+}
+
+/// The calls to AWS, leaving out GitHub's API.
+fn aws_calls(sim: &Sim) -> Vec<Call> {
+    sim.calls()
+        .into_iter()
+        .filter(|call| call.service != "github")
+        .collect()
+}
+
+/// Signed, so that a verdict before the transition it reports would show.
+fn seconds_between(from: Duration, to: Duration) -> f64 {
+    to.as_secs_f64() - from.as_secs_f64()
+}
