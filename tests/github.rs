@@ -420,3 +420,24 @@ fn a_cancelled_run_reports_failure() {
     );
     assert!(run.summary.contains(": `failure` |"), "{}", run.summary);
 }
+
+#[test]
+fn a_failed_migration_is_reported_as_failure_and_nothing_is_deployed() {
+    let sim = sim(&format!(
+        "{SCENARIO}timelines:\n  tasks:\n    - {{family: shop, seconds: 0.2, exitCode: 1}}\n"
+    ));
+    let run = Job::new(Some(&sim)).run(&inputs(&[("migration-command", "bin/rails db:migrate")]));
+    assert_eq!(run.code, 1, "{}", run.log());
+    let deployment = only_deployment(&sim);
+    assert_eq!(states(&deployment), ["in_progress", "failure"]);
+    let description = deployment["statuses"][0]["description"].as_str().unwrap();
+    assert!(
+        description.starts_with("Failed: migration failed"),
+        "{description}"
+    );
+    assert!(description.chars().count() <= 140, "{description}");
+    assert!(
+        sim.calls_to("UpdateService").is_empty(),
+        "deployed after a failed migration"
+    );
+}
