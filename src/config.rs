@@ -333,15 +333,9 @@ fn parse_rollback_events(value: &str) -> Result<Vec<AutoRollbackEvent>, String> 
 
 /// An AppSpec is a file or an S3 object, never an ECS resource.
 fn parse_appspec_source(value: &str, workspace: Option<&Path>) -> Result<TemplateSource, String> {
-    match parse_template_source(value, workspace) {
-        Ok(TemplateSource::Ecs(_)) | Err(_) if !value.starts_with("s3://") => {
-            Ok(TemplateSource::File {
-                shown: value.to_owned(),
-                path: workspace.map_or_else(|| PathBuf::from(value), |w| w.join(value)),
-            })
-        }
-        Err(problem) => Err(problem.replace("task-definition:", "codedeploy-appspec:")),
-        Ok(source) => Ok(source),
+    match value.strip_prefix("s3://") {
+        Some(object) => parse_s3_object("codedeploy-appspec", value, object),
+        None => Ok(file_source(value, workspace)),
     }
 }
 
@@ -425,18 +419,8 @@ pub fn parse_template_input(
     value: &str,
     workspace: Option<&Path>,
 ) -> Result<TemplateSource, String> {
-    if let Some(rest) = value.strip_prefix("s3://") {
-        return match rest.split_once('/') {
-            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                Ok(TemplateSource::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                })
-            }
-            _ => Err(format!(
-                "{input}: {value:?} is not an S3 object; use s3://bucket/key"
-            )),
-        };
+    if let Some(object) = value.strip_prefix("s3://") {
+        return parse_s3_object(input, value, object);
     }
     if value.starts_with("arn:") {
         let is_task_definition_arn = value.split(':').nth(2) == Some("ecs")
@@ -455,14 +439,28 @@ pub fn parse_template_input(
     if is_family_reference(value) {
         return Ok(TemplateSource::Ecs(value.to_owned()));
     }
-    let path = match workspace {
-        Some(workspace) => workspace.join(value),
-        None => PathBuf::from(value),
-    };
-    Ok(TemplateSource::File {
+    Ok(file_source(value, workspace))
+}
+
+/// `bucket/key`, the part of an `s3://` value after the scheme.
+fn parse_s3_object(input: &str, value: &str, object: &str) -> Result<TemplateSource, String> {
+    match object.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(TemplateSource::S3 {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }),
+        _ => Err(format!(
+            "{input}: {value:?} is not an S3 object; use s3://bucket/key"
+        )),
+    }
+}
+
+/// A path relative to the workspace (GITHUB_WORKSPACE), when there is one.
+fn file_source(value: &str, workspace: Option<&Path>) -> TemplateSource {
+    TemplateSource::File {
         shown: value.to_owned(),
-        path,
-    })
+        path: workspace.map_or_else(|| PathBuf::from(value), |w| w.join(value)),
+    }
 }
 
 /// `family` or `family:revision`; a file needs an extension or a directory,
