@@ -3,15 +3,14 @@
 //! (the clock of `Call::at`): spawn, each stdout line, process exit.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use ecs_deploy_sim::Sim;
+use ecs_deploy_sim::{JobDirectory, Sim};
 
 /// A run that takes longer is killed: every benchmark scenario ends within
 /// seconds, so this only stops a broken build from hanging the benchmark.
@@ -60,7 +59,7 @@ pub fn run(
     inputs: &BTreeMap<String, String>,
     terminal: impl Fn(&Sim) -> bool + Sync,
 ) -> anyhow::Result<Run> {
-    let job = JobDirectory::create()?;
+    let job = JobDirectory::create("bench")?;
     // The runner fills `github-token` from its default, `${{ github.token }}`.
     let mut inputs = inputs.clone();
     if let Some((_, token)) = sim
@@ -196,58 +195,4 @@ fn kill(pid: u32) {
 /// spaces turned into underscores, hyphens kept.
 fn input_variable(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
-}
-
-/// The runner's directories for one job, removed when the run ends.
-struct JobDirectory {
-    root: PathBuf,
-}
-
-impl JobDirectory {
-    fn create() -> anyhow::Result<JobDirectory> {
-        static CREATED: AtomicUsize = AtomicUsize::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "ecs-deploy-bench-{}-{}",
-            std::process::id(),
-            CREATED.fetch_add(1, Ordering::Relaxed)
-        ));
-        for sub in ["workspace", "temp", "file_commands", "home"] {
-            std::fs::create_dir_all(root.join(sub))
-                .with_context(|| format!("cannot create {}", root.join(sub).display()))?;
-        }
-        Ok(JobDirectory { root })
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.root.join(relative)
-    }
-
-    fn runner_env(&self) -> Vec<(&'static str, OsString)> {
-        let paths = [
-            ("GITHUB_WORKSPACE", self.path("workspace")),
-            ("RUNNER_TEMP", self.path("temp")),
-            ("GITHUB_OUTPUT", self.path("file_commands/output")),
-            ("GITHUB_STEP_SUMMARY", self.path("file_commands/summary")),
-            ("GITHUB_ENV", self.path("file_commands/env")),
-            ("GITHUB_STATE", self.path("file_commands/state")),
-            // Keeps this machine's AWS configuration out of the run.
-            ("AWS_CONFIG_FILE", self.path("home/aws-config")),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.path("home/aws-credentials"),
-            ),
-        ];
-        let mut env: Vec<(&'static str, OsString)> = paths
-            .into_iter()
-            .map(|(name, path)| (name, path.into_os_string()))
-            .collect();
-        env.push(("GITHUB_ACTIONS", OsString::from("true")));
-        env
-    }
-}
-
-impl Drop for JobDirectory {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
 }

@@ -7,6 +7,7 @@ mod codedeploy;
 mod ecs;
 mod faults;
 mod github;
+mod job;
 mod logs;
 mod reply;
 mod s3;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde_json::Value;
 
+pub use job::JobDirectory;
 pub use scenario::{
     CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, Fault, FaultKind, GithubSetup,
     InProgressDeployment, Rehearsal, RolloutOutcome, RolloutTimeline, S3ObjectSetup, Scenario,

@@ -3,11 +3,11 @@
 //! shows what the Actions log, the step outputs and the summary would.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context as _};
-use ecs_deploy_sim::{Scenario, Sim};
+use ecs_deploy_sim::{JobDirectory, Scenario, Sim};
 
 /// Variables passed through from the caller's environment; everything else
 /// is left out so that the caller's AWS profile or token cannot leak in.
@@ -31,9 +31,9 @@ pub fn rehearse(args: &[String]) -> anyhow::Result<i32> {
     let scenario_path = scenario_path.context("rehearse needs a scenario file")?;
     let scenario = Scenario::from_file(&scenario_path)?;
     let binary = binary.unwrap_or_else(default_binary);
-    let job = JobDirectory::create()?;
+    let job = JobDirectory::create("rehearsal")?;
     for (name, content) in &scenario.rehearsal.files {
-        let path = job.workspace().join(name);
+        let path = job.path("workspace").join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -53,7 +53,7 @@ pub fn rehearse(args: &[String]) -> anyhow::Result<i32> {
 
     println!("Rehearsing {scenario_path} with {}", binary.display());
     let mut command = Command::new(&binary);
-    command.env_clear().current_dir(job.workspace());
+    command.env_clear().current_dir(job.path("workspace"));
     for name in PASSED_THROUGH {
         if let Some(value) = std::env::var_os(name) {
             command.env(name, value);
@@ -115,60 +115,4 @@ fn call_counts(sim: &Sim) -> String {
         .map(|(operation, count)| format!("{count:>4}  {operation}"))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The runner's directories for one job, removed when the rehearsal ends.
-struct JobDirectory {
-    root: PathBuf,
-}
-
-impl JobDirectory {
-    fn create() -> anyhow::Result<JobDirectory> {
-        let root =
-            std::env::temp_dir().join(format!("ecs-deploy-rehearsal-{}", std::process::id()));
-        for sub in ["workspace", "temp", "file_commands", "home"] {
-            std::fs::create_dir_all(root.join(sub))
-                .with_context(|| format!("cannot create {}", root.join(sub).display()))?;
-        }
-        Ok(JobDirectory { root })
-    }
-
-    fn workspace(&self) -> PathBuf {
-        self.root.join("workspace")
-    }
-
-    fn path(&self, relative: &str) -> String {
-        self.root.join(relative).display().to_string()
-    }
-
-    fn read(&self, relative: &str) -> String {
-        std::fs::read_to_string(Path::new(&self.path(relative))).unwrap_or_default()
-    }
-
-    fn runner_env(&self) -> Vec<(String, String)> {
-        [
-            ("GITHUB_ACTIONS", "true".to_string()),
-            ("GITHUB_WORKSPACE", self.path("workspace")),
-            ("RUNNER_TEMP", self.path("temp")),
-            ("GITHUB_OUTPUT", self.path("file_commands/output")),
-            ("GITHUB_STEP_SUMMARY", self.path("file_commands/summary")),
-            ("GITHUB_ENV", self.path("file_commands/env")),
-            ("GITHUB_STATE", self.path("file_commands/state")),
-            // Keeps the caller's AWS configuration files out of the rehearsal.
-            ("AWS_CONFIG_FILE", self.path("home/aws-config")),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.path("home/aws-credentials"),
-            ),
-        ]
-        .into_iter()
-        .map(|(name, value)| (name.to_string(), value))
-        .collect()
-    }
-}
-
-impl Drop for JobDirectory {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
 }

@@ -1,0 +1,65 @@
+//! The directories GitHub's runner gives one job (workspace, temp, file
+//! commands, home), for running ecs-deploy the way the runner does: the
+//! rehearsal and the benchmark share it.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Context as _;
+
+/// One job's directories under the system temp dir, removed on drop.
+pub struct JobDirectory {
+    root: PathBuf,
+}
+
+impl JobDirectory {
+    /// `purpose` names the directory (`ecs-deploy-<purpose>-<pid>-<n>`).
+    pub fn create(purpose: &str) -> anyhow::Result<JobDirectory> {
+        static CREATED: AtomicUsize = AtomicUsize::new(0);
+        let root = std::env::temp_dir().join(format!(
+            "ecs-deploy-{purpose}-{}-{}",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::Relaxed)
+        ));
+        for sub in ["workspace", "temp", "file_commands", "home"] {
+            std::fs::create_dir_all(root.join(sub))
+                .with_context(|| format!("cannot create {}", root.join(sub).display()))?;
+        }
+        Ok(JobDirectory { root })
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    /// A file the job wrote (step outputs, summary); empty when absent.
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap_or_default()
+    }
+
+    /// The variables the runner sets for a container action's file commands.
+    pub fn runner_env(&self) -> Vec<(String, String)> {
+        let path = |relative: &str| self.path(relative).display().to_string();
+        [
+            ("GITHUB_ACTIONS", "true".to_string()),
+            ("GITHUB_WORKSPACE", path("workspace")),
+            ("RUNNER_TEMP", path("temp")),
+            ("GITHUB_OUTPUT", path("file_commands/output")),
+            ("GITHUB_STEP_SUMMARY", path("file_commands/summary")),
+            ("GITHUB_ENV", path("file_commands/env")),
+            ("GITHUB_STATE", path("file_commands/state")),
+            // Keeps this machine's AWS configuration files out of the run.
+            ("AWS_CONFIG_FILE", path("home/aws-config")),
+            ("AWS_SHARED_CREDENTIALS_FILE", path("home/aws-credentials")),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
+    }
+}
+
+impl Drop for JobDirectory {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
