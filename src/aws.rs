@@ -10,6 +10,12 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::sync::OnceCell;
 
+/// How many calls of one kind (one per service or per release) are in flight
+/// at once: several services' calls overlap instead of queueing, and a burst
+/// stays small against ECS's per-account rate limits (a throttled call is
+/// retried with backoff like any other).
+pub const CONCURRENT_CALLS: usize = 10;
+
 pub struct Aws {
     pub ecs: aws_sdk_ecs::Client,
     pub s3: aws_sdk_s3::Client,

@@ -3,24 +3,30 @@
 //! it a verdict. DescribeServices covers ten services a call, so twenty
 //! services cost two calls a poll, not twenty.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Result};
-use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, PropagateTags, Service};
+use aws_sdk_ecs::types::{
+    CreatedAt, DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType,
+    DeploymentStrategy, PropagateTags, Service, ServiceDeployment,
+};
 use aws_sdk_ecs::Client;
+use aws_smithy_types::date_time::Format as DateTimeFormat;
 use aws_smithy_types::DateTime;
+use futures::{future, stream, StreamExt};
 
 use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOutput};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use crate::aws::{call_once, error_code, error_text, no_retries};
+use crate::aws::{call_once, error_code, error_text, no_retries, CONCURRENT_CALLS};
 use crate::cancel::InFlight;
 
 use crate::runner::Runner;
 use crate::verdict::{
-    self, short_name, DeploymentView, ServiceDeploymentView, ServiceView, Verdict, Watch,
+    self, short_name, DeploymentView, PausedHook, ServiceDeploymentView, ServiceView,
+    TrafficWeights, Verdict, Watch,
 };
 
 /// Often enough that a verdict reaches the log within about two seconds of
@@ -28,6 +34,8 @@ use crate::verdict::{
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// The longest wait between polls while ECS throttles us.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(16);
+/// DescribeServiceDeployments takes at most this many ARNs a call.
+const DESCRIBE_SERVICE_DEPLOYMENTS_MAX: usize = 20;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeployOptions {
@@ -63,6 +71,9 @@ pub enum DeployResult {
     /// (`codedeploy-wait-until: ready`).
     Ready,
     Failed(String),
+    /// ecs-deploy could not start or follow the deployment (an AWS API
+    /// error), as opposed to a deployment that ran and failed.
+    Error(String),
 }
 
 #[derive(Debug, Clone)]
@@ -123,7 +134,9 @@ pub fn target_for(service: &Service, task_definition: &str) -> Target {
     }
 }
 
-/// Updates every service, then (unless told not to wait) watches them all.
+/// Updates every service at once, then (unless told not to wait) watches
+/// them all in one poll loop. A service whose update failed gets that as its
+/// result; the others are still followed to their verdict.
 pub async fn deploy(
     ecs: &Client,
     cluster: &str,
@@ -132,16 +145,36 @@ pub async fn deploy(
     runner: &Runner,
     in_flight: &InFlight,
 ) -> Result<Vec<Deployed>> {
+    let started: Vec<Result<Tracked>> = stream::iter(targets)
+        .map(|target| async move {
+            let started = start(ecs, cluster, target, options, runner).await?;
+            in_flight.ecs_deployment_started(&target.service, &started.watch.deployment_id);
+            Ok(started)
+        })
+        .buffered(CONCURRENT_CALLS)
+        .collect()
+        .await;
     let mut watched = Vec::new();
-    for target in targets {
-        let started = start(ecs, cluster, target, options, runner).await?;
-        in_flight.ecs_deployment_started(&target.service, &started.watch.deployment_id);
-        watched.push(started);
+    let mut not_started = Vec::new();
+    for (target, started) in targets.iter().zip(started) {
+        match started {
+            Ok(tracked) => watched.push(tracked),
+            Err(e) => not_started.push(Deployed {
+                service: target.service.clone(),
+                deployment_id: String::new(),
+                via_codedeploy: false,
+                service_deployment_arn: None,
+                result: DeployResult::Error(format!("{e:#}")),
+                stopped_tasks: Vec::new(),
+            }),
+        }
     }
     if options.wait {
         watch_all(ecs, cluster, &mut watched, options, runner).await?;
     }
-    Ok(watched.into_iter().map(Tracked::into_deployed).collect())
+    let mut deployed: Vec<Deployed> = watched.into_iter().map(Tracked::into_deployed).collect();
+    deployed.extend(not_started);
+    Ok(deployed)
 }
 
 /// What we follow of one deployment while it runs.
@@ -153,7 +186,9 @@ struct Tracked {
     seen_events: HashSet<String>,
     seen_tasks: HashSet<String>,
     last_counts: Option<(i32, i32, i32)>,
-    last_stage: Option<String>,
+    last_stage_line: Option<String>,
+    /// PAUSE hooks already warned about.
+    warned_hooks: HashSet<String>,
     /// Why tasks of our deployment stopped, with how many, over the run.
     stopped_tasks: Vec<(String, usize)>,
 }
@@ -212,12 +247,16 @@ async fn start(
     .map_err(|e| {
         let hint = match error_code(&e) {
             Some("AccessDeniedException") => {
-                "allow ecs:UpdateService and iam:PassRole on the task roles"
+                "allow ecs:UpdateService and iam:PassRole on the task roles".to_owned()
             }
             Some("InvalidParameterException") | Some("ClientException") => {
-                "ECS rejected the update; check the service's configuration"
+                "ECS rejected the update; check the service's configuration".to_owned()
             }
-            _ => "check the credentials and region",
+            Some("ThrottlingException") => format!(
+                "ECS kept throttling after {} retries: raise max-retries or deploy fewer services at once",
+                options.max_retries
+            ),
+            _ => "check the credentials and region".to_owned(),
         };
         anyhow!(
             "failed to update service {service} in cluster {cluster}: {} ({hint})",
@@ -279,7 +318,8 @@ async fn start(
         seen_events,
         seen_tasks: HashSet::new(),
         last_counts: None,
-        last_stage: None,
+        last_stage_line: None,
+        warned_hooks: HashSet::new(),
         stopped_tasks: Vec::new(),
     })
 }
@@ -368,27 +408,23 @@ async fn watch_all(
     let deadline = Instant::now() + options.timeout;
     let mut interval = POLL_INTERVAL;
     loop {
-        let pending: Vec<usize> = (0..tracked.len())
-            .filter(|&i| tracked[i].result.is_none())
-            .collect();
+        let mut pending: Vec<&mut Tracked> =
+            tracked.iter_mut().filter(|t| t.result.is_none()).collect();
         if pending.is_empty() {
             return Ok(());
         }
         if Instant::now() >= deadline {
-            for &i in &pending {
-                tracked[i].result = Some(DeployResult::Failed(format!(
+            for tracked in pending {
+                tracked.result = Some(DeployResult::Failed(format!(
                     "timed out after {} minutes with {} still in progress; ECS goes on with it",
                     options.timeout.as_secs_f64() / 60.0,
-                    tracked[i].state()
+                    tracked.state()
                 )));
             }
             return Ok(());
         }
         tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
-        let names: Vec<String> = pending
-            .iter()
-            .map(|&i| tracked[i].target.service.clone())
-            .collect();
+        let names: Vec<String> = pending.iter().map(|t| t.target.service.clone()).collect();
         let services = match crate::ecs::describe_services(ecs, cluster, &names).await {
             Ok(described) => {
                 interval = POLL_INTERVAL;
@@ -404,7 +440,7 @@ async fn watch_all(
                 continue;
             }
             Err(e) => {
-                let states: Vec<String> = pending.iter().map(|&i| tracked[i].state()).collect();
+                let states: Vec<String> = pending.iter().map(|t| t.state()).collect();
                 return Err(anyhow!(
                     "failed to describe services in cluster {cluster} while waiting for {}: {}",
                     states.join(", "),
@@ -412,18 +448,39 @@ async fn watch_all(
                 ));
             }
         };
-        for i in pending {
-            let Some(service) = services
+        let mut polled = Vec::new();
+        for tracked in pending.drain(..) {
+            match services
                 .iter()
-                .find(|s| s.service_name() == Some(tracked[i].target.service.as_str()))
-            else {
-                tracked[i].result = Some(DeployResult::Failed(
-                    "the service disappeared during the deployment".into(),
-                ));
-                continue;
-            };
-            observe(ecs, cluster, &mut tracked[i], service, options, runner).await;
+                .find(|s| s.service_name() == Some(tracked.target.service.as_str()))
+            {
+                Some(service) => polled.push((tracked, service)),
+                None => {
+                    tracked.result = Some(DeployResult::Failed(
+                        "the service disappeared during the deployment".into(),
+                    ))
+                }
+            }
         }
+        // Rolling deployments are judged from DescribeServices alone; the
+        // record explains a rollback, and native strategies report their
+        // stages in it. One call covers the records of twenty services.
+        let wanted: Vec<String> = polled
+            .iter()
+            .filter(|(t, service)| {
+                t.target.native_strategy || verdict::needs_record(&t.watch, &service_view(service))
+            })
+            .filter_map(|(t, _)| t.service_deployment_arn.clone())
+            .collect();
+        let records = describe_service_deployments(ecs, &wanted).await;
+        future::join_all(polled.into_iter().map(|(tracked, service)| {
+            let record = tracked
+                .service_deployment_arn
+                .as_ref()
+                .and_then(|arn| records.get(arn));
+            observe(ecs, cluster, tracked, service, record, options, runner)
+        }))
+        .await;
     }
 }
 
@@ -432,28 +489,15 @@ async fn observe(
     cluster: &str,
     tracked: &mut Tracked,
     service: &Service,
+    record: Option<&ServiceDeploymentView>,
     options: &DeployOptions,
     runner: &Runner,
 ) {
     let name = tracked.target.service.clone();
     report_events(tracked, service, runner);
     let view = service_view(service);
-    // Rolling deployments are judged from DescribeServices alone; the record
-    // explains a rollback, and native strategies report their stages in it.
-    let record = match &tracked.service_deployment_arn {
-        Some(arn)
-            if tracked.target.native_strategy || verdict::needs_record(&tracked.watch, &view) =>
-        {
-            describe_service_deployment(ecs, arn).await
-        }
-        _ => None,
-    };
-    let stage = record.as_ref().and_then(|r| r.lifecycle_stage.clone());
-    if let Some(stage) = stage.filter(|_| tracked.target.native_strategy) {
-        if tracked.last_stage.as_ref() != Some(&stage) {
-            runner.info(&format!("{name}: stage {stage}"));
-            tracked.last_stage = Some(stage);
-        }
+    if let Some(record) = record.filter(|_| tracked.target.native_strategy) {
+        report_stage(tracked, record, runner);
     }
     if let Some(ours) = view
         .deployments
@@ -472,7 +516,7 @@ async fn observe(
             tracked.last_counts = Some(counts);
         }
     }
-    tracked.result = match verdict::judge(&tracked.watch, &view, record.as_ref()) {
+    tracked.result = match verdict::judge(&tracked.watch, &view, record) {
         Verdict::InProgress => None,
         Verdict::Succeeded => Some(DeployResult::Succeeded),
         Verdict::Failed(failure) => {
@@ -485,6 +529,38 @@ async fn observe(
             Some(DeployResult::Failed(message))
         }
     };
+}
+
+/// A native strategy's stage and traffic when they change, and a warning
+/// once per PAUSE hook: the deployment waits for a person (or a pipeline) to
+/// call ContinueServiceDeployment, and would otherwise look stuck.
+fn report_stage(tracked: &mut Tracked, record: &ServiceDeploymentView, runner: &Runner) {
+    let name = &tracked.target.service;
+    if let Some(line) = verdict::stage_line(record) {
+        if tracked.last_stage_line.as_ref() != Some(&line) {
+            runner.info(&format!("{name}: {line}"));
+            tracked.last_stage_line = Some(line);
+        }
+    }
+    for hook in &record.paused_hooks {
+        if !tracked.warned_hooks.insert(hook.id.clone()) {
+            continue;
+        }
+        let stage = record
+            .lifecycle_stage
+            .as_deref()
+            .unwrap_or("a lifecycle stage");
+        let timeout = match (&hook.expires_at, &hook.timeout_action) {
+            (Some(at), Some(action)) => format!("; at {at} ECS will {action} on its own"),
+            _ => String::new(),
+        };
+        runner.warning(&format!(
+            "{name}: the deployment is paused at {stage} by lifecycle hook {id} and waits for ContinueServiceDeployment: \
+             aws ecs continue-service-deployment --service-deployment-arn {arn} --hook-id {id} --action CONTINUE (or ROLLBACK){timeout}",
+            id = hook.id,
+            arn = tracked.service_deployment_arn.as_deref().unwrap_or("?"),
+        ));
+    }
 }
 
 fn report_events(tracked: &mut Tracked, service: &Service, runner: &Runner) {
@@ -604,15 +680,45 @@ async fn restore(ecs: &Client, cluster: &str, target: &Target, options: &DeployO
     }
 }
 
-async fn describe_service_deployment(ecs: &Client, arn: &str) -> Option<ServiceDeploymentView> {
-    let output = ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .ok()?;
-    let record = output.service_deployments().first()?;
-    Some(ServiceDeploymentView {
+/// The service-deployment records of `arns`, by ARN; a record ECS does not
+/// give (an older IAM policy, a failed call) is simply absent.
+async fn describe_service_deployments(
+    ecs: &Client,
+    arns: &[String],
+) -> HashMap<String, ServiceDeploymentView> {
+    let calls = arns.chunks(DESCRIBE_SERVICE_DEPLOYMENTS_MAX).map(|chunk| {
+        ecs.describe_service_deployments()
+            .set_service_deployment_arns(Some(chunk.to_vec()))
+            .send()
+    });
+    let mut records = HashMap::new();
+    for output in future::join_all(calls).await.into_iter().flatten() {
+        for record in output.service_deployments() {
+            if let Some(arn) = record.service_deployment_arn() {
+                records.insert(arn.to_owned(), service_deployment_view(record));
+            }
+        }
+    }
+    records
+}
+
+fn service_deployment_view(record: &ServiceDeployment) -> ServiceDeploymentView {
+    let paused_hooks = record
+        .lifecycle_hook_details()
+        .iter()
+        .filter(|h| {
+            h.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause)
+                && h.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction)
+        })
+        .map(|h| PausedHook {
+            id: h.hook_id().unwrap_or("?").to_owned(),
+            expires_at: h
+                .expires_at()
+                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
+            timeout_action: h.timeout_action().map(|a| a.as_str().to_owned()),
+        })
+        .collect();
+    ServiceDeploymentView {
         status: record
             .status()
             .map(|s| s.as_str().to_owned())
@@ -623,7 +729,18 @@ async fn describe_service_deployment(ecs: &Client, arn: &str) -> Option<ServiceD
             .and_then(|r| r.reason())
             .map(str::to_owned),
         lifecycle_stage: record.lifecycle_stage().map(|s| s.as_str().to_owned()),
-    })
+        triggered_alarms: record
+            .alarms()
+            .map(|a| a.triggered_alarm_names().to_vec())
+            .unwrap_or_default(),
+        traffic: record.target_service_revision().and_then(|target| {
+            Some(TrafficWeights {
+                production: target.requested_production_traffic_weight()?,
+                test: target.requested_test_traffic_weight().unwrap_or(0.0),
+            })
+        }),
+        paused_hooks,
+    }
 }
 
 fn service_view(service: &Service) -> ServiceView {

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use futures::{future, stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use aws_sdk_ecs::types::Service;
 
-use crate::aws::LazyAws;
+use crate::aws::{Aws, LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{InFlight, Signals};
 use crate::config::{Config, TemplateSource};
 use crate::deploy::{self, DeployResult, Deployed, Target};
@@ -202,11 +203,13 @@ async fn execute(
     let codedeploy_groups = codedeploy_preflight(aws, config, &current).await?;
     let started = Instant::now();
     let ecs = &aws.get().await.ecs;
-    let mut registered = Vec::new();
-    for release in &releases {
-        let revision = ecs::register_task_definition(ecs, &release.rendered).await?;
+    let registered: Vec<ecs::Registered> = stream::iter(&releases)
+        .map(|release| ecs::register_task_definition(ecs, &release.rendered))
+        .buffered(CONCURRENT_CALLS)
+        .try_collect()
+        .await?;
+    for revision in &registered {
         runner.info(&format!("Registered {}", revision.arn));
-        registered.push(revision);
     }
     summary.add_step("register", started.elapsed());
     runner.set_output(
@@ -347,8 +350,6 @@ async fn codedeploy_preflight(
     Ok(plan)
 }
 
-/// ECS services through one poll loop, then CODE_DEPLOY services through
-/// CodeDeploy.
 /// The services to deploy, by who deploys them: ECS itself, or CodeDeploy
 /// (with the index of the service and the new task definition ARN).
 struct Targets {
@@ -356,6 +357,10 @@ struct Targets {
     codedeploy: Vec<(usize, String)>,
 }
 
+/// ECS services through one poll loop and each CODE_DEPLOY service through
+/// CodeDeploy, all at the same time: the step takes as long as the slowest
+/// service, not the sum. A service that could not be deployed is reported
+/// with the others rather than abandoning them.
 async fn deploy_all(
     aws: &LazyAws,
     config: &Config,
@@ -366,9 +371,11 @@ async fn deploy_all(
     in_flight: &InFlight,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await;
-    let mut deployed = Vec::new();
-    if !targets.ecs.is_empty() {
-        deployed = deploy::deploy(
+    let ecs_deployments = async {
+        if targets.ecs.is_empty() {
+            return Ok(Vec::new());
+        }
+        deploy::deploy(
             &clients.ecs,
             &config.cluster,
             &targets.ecs,
@@ -376,44 +383,64 @@ async fn deploy_all(
             runner,
             in_flight,
         )
-        .await?;
-    }
-    for (i, arn) in targets.codedeploy {
-        let service = &config.services[i];
-        let group = plan
-            .groups
-            .iter()
-            .find(|g| g.service == *service)
-            .expect("every CODE_DEPLOY service passed preflight");
-        let appspec = match &plan.appspec {
-            Some(template) => {
-                let mut document = template.clone();
-                appspec::set_task_definition(&mut document, &arn)?;
-                document
-            }
-            None => appspec::generate(&current[i].service, &arn)?,
-        };
-        let (id, result) = codedeploy::deploy(
-            &clients.codedeploy,
-            group,
-            &appspec,
-            &config.codedeploy,
-            &config.deploy,
-            runner,
-            in_flight,
-        )
         .await
-        .with_context(|| format!("CodeDeploy deployment of service {service}"))?;
-        deployed.push(Deployed {
-            service: service.clone(),
-            deployment_id: id,
-            via_codedeploy: true,
-            service_deployment_arn: None,
-            result,
-            stopped_tasks: Vec::new(),
-        });
-    }
+    };
+    let codedeploy_deployments =
+        future::join_all(targets.codedeploy.into_iter().map(|(i, arn)| async move {
+            let service = config.services[i].clone();
+            let result =
+                deploy_with_codedeploy(clients, config, &current[i], &arn, plan, runner, in_flight)
+                    .await;
+            let (deployment_id, result) =
+                result.unwrap_or_else(|e| (String::new(), DeployResult::Error(format!("{e:#}"))));
+            Deployed {
+                service,
+                deployment_id,
+                via_codedeploy: true,
+                service_deployment_arn: None,
+                result,
+                stopped_tasks: Vec::new(),
+            }
+        }));
+    let (ecs_deployed, codedeploy_deployed) = tokio::join!(ecs_deployments, codedeploy_deployments);
+    let mut deployed = ecs_deployed?;
+    deployed.extend(codedeploy_deployed);
     Ok(deployed)
+}
+
+async fn deploy_with_codedeploy(
+    clients: &Aws,
+    config: &Config,
+    current: &Current,
+    task_definition_arn: &str,
+    plan: &CodeDeployPlan,
+    runner: &Runner,
+    in_flight: &InFlight,
+) -> Result<(String, DeployResult)> {
+    let service = current.service.service_name().unwrap_or_default();
+    let group = plan
+        .groups
+        .iter()
+        .find(|g| g.service == service)
+        .expect("every CODE_DEPLOY service passed preflight");
+    let appspec = match &plan.appspec {
+        Some(template) => {
+            let mut document = template.clone();
+            appspec::set_task_definition(&mut document, task_definition_arn)?;
+            document
+        }
+        None => appspec::generate(&current.service, task_definition_arn)?,
+    };
+    codedeploy::deploy(
+        &clients.codedeploy,
+        group,
+        &appspec,
+        &config.codedeploy,
+        &config.deploy,
+        runner,
+        in_flight,
+    )
+    .await
 }
 
 async fn describe_current(aws: &LazyAws, config: &Config) -> Result<Vec<Current>> {
@@ -422,28 +449,32 @@ async fn describe_current(aws: &LazyAws, config: &Config) -> Result<Vec<Current>
     }
     let ecs = &aws.get().await.ecs;
     let services = ecs::describe_services_or_fail(ecs, &config.cluster, &config.services).await?;
-    let mut current = Vec::new();
-    for service in services {
-        deploy::check_deployable(&service, &config.cluster)?;
-        let name = service.service_name().unwrap_or_default().to_owned();
-        let arn = service
-            .task_definition()
-            .with_context(|| format!("service {name} has no task definition"))?
-            .to_owned();
-        let definition = template::unwrap_described(
-            ecs::describe_task_definition(ecs, &arn)
-                .await
-                .with_context(|| {
-                    format!("failed to read the task definition service {name} runs")
-                })?,
-        );
-        current.push(Current {
-            service,
-            task_definition_arn: arn,
-            task_definition: definition,
-        });
+    for service in &services {
+        deploy::check_deployable(service, &config.cluster)?;
     }
-    Ok(current)
+    stream::iter(services)
+        .map(|service| async move {
+            let name = service.service_name().unwrap_or_default().to_owned();
+            let arn = service
+                .task_definition()
+                .with_context(|| format!("service {name} has no task definition"))?
+                .to_owned();
+            let definition = template::unwrap_described(
+                ecs::describe_task_definition(ecs, &arn)
+                    .await
+                    .with_context(|| {
+                        format!("failed to read the task definition service {name} runs")
+                    })?,
+            );
+            Ok(Current {
+                service,
+                task_definition_arn: arn,
+                task_definition: definition,
+            })
+        })
+        .buffered(CONCURRENT_CALLS)
+        .try_collect()
+        .await
 }
 
 /// With several services' own definitions, a container named in the inputs
@@ -512,7 +543,7 @@ fn by_service(config: &Config, releases: &[Release], value: impl Fn(usize) -> St
 }
 
 fn report_verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
-    let mut failures = Vec::new();
+    let (mut failures, mut errors) = (Vec::new(), Vec::new());
     for d in deployed {
         match &d.result {
             DeployResult::Succeeded => runner.info(&format!(
@@ -531,7 +562,15 @@ fn report_verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
                 runner.info(&format!("✘ {}: {reason}", d.service));
                 failures.push(format!("service {}: {reason}", d.service));
             }
+            DeployResult::Error(reason) => {
+                runner.info(&format!("✘ {}: {reason}", d.service));
+                errors.push(format!("service {}: {reason}", d.service));
+            }
         }
+    }
+    if !errors.is_empty() {
+        errors.extend(failures);
+        anyhow::bail!("deployment did not finish: {}", errors.join("; "))
     }
     if failures.is_empty() {
         Ok(())
@@ -616,6 +655,7 @@ fn describe_run(
             Some(DeployResult::Started) => "deployment started".to_owned(),
             Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
             Some(DeployResult::Failed(reason)) => format!("**failed**: {reason}"),
+            Some(DeployResult::Error(reason)) => format!("**error**: {reason}"),
             None => "not deployed".to_owned(),
         };
         let new = releases

@@ -28,12 +28,34 @@ pub struct ServiceView {
 }
 
 /// A service deployment as DescribeServiceDeployments shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceDeploymentView {
     pub status: String,
     pub status_reason: Option<String>,
     pub rollback_reason: Option<String>,
     pub lifecycle_stage: Option<String>,
+    /// CloudWatch alarms of the deployment that went into ALARM.
+    pub triggered_alarms: Vec<String>,
+    /// The new revision's requested traffic weights (blue/green, linear,
+    /// canary).
+    pub traffic: Option<TrafficWeights>,
+    /// PAUSE lifecycle hooks waiting for ContinueServiceDeployment.
+    pub paused_hooks: Vec<PausedHook>,
+}
+
+/// Percentages of traffic requested for the new service revision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrafficWeights {
+    pub production: f64,
+    pub test: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PausedHook {
+    pub id: String,
+    /// When ECS stops waiting, and what it does then (CONTINUE or ROLLBACK).
+    pub expires_at: Option<String>,
+    pub timeout_action: Option<String>,
 }
 
 /// What we started and how far we let it go.
@@ -115,11 +137,18 @@ pub fn judge(
             | "ROLLBACK_IN_PROGRESS"
             | "ROLLBACK_SUCCESSFUL"
             | "ROLLBACK_FAILED" => {
-                let why = record
+                let mut why = record
                     .rollback_reason
                     .as_deref()
                     .or(record.status_reason.as_deref())
-                    .unwrap_or("no reason given");
+                    .unwrap_or("no reason given")
+                    .to_owned();
+                if !record.triggered_alarms.is_empty() {
+                    why.push_str(&format!(
+                        " (alarms in ALARM: {})",
+                        record.triggered_alarms.join(", ")
+                    ));
+                }
                 let state = match record.status.as_str() {
                     "ROLLBACK_SUCCESSFUL" => "rolled back",
                     "ROLLBACK_FAILED" => "failed to roll back",
@@ -132,7 +161,17 @@ pub fn judge(
             }
             "STOPPED" | "STOP_REQUESTED" => {
                 let why = record.status_reason.as_deref().unwrap_or("no reason given");
-                return failed(format!("the deployment was stopped: {why}"), None);
+                return match primary.filter(|p| p.id != watch.deployment_id) {
+                    Some(p) => failed(
+                        format!(
+                            "the deployment was superseded by deployment {} of {}: {why}",
+                            p.id,
+                            short_name(&p.task_definition)
+                        ),
+                        None,
+                    ),
+                    None => failed(format!("the deployment was stopped: {why}"), None),
+                };
             }
             _ => {}
         }
@@ -210,6 +249,20 @@ pub fn judge(
     }
 }
 
+/// Where a blue/green, linear or canary deployment stands: its lifecycle
+/// stage and the traffic requested for the new revision. None before ECS
+/// reports a stage.
+pub fn stage_line(record: &ServiceDeploymentView) -> Option<String> {
+    let stage = record.lifecycle_stage.as_deref()?;
+    Some(match record.traffic {
+        Some(traffic) => format!(
+            "stage {stage}; new revision gets {}% of production and {}% of test traffic",
+            traffic.production, traffic.test
+        ),
+        None => format!("stage {stage}"),
+    })
+}
+
 /// ECS's own circuit-breaker threshold: half the desired count, 3 to 200.
 pub fn default_failed_task_threshold(desired: i32) -> i32 {
     (desired / 2).clamp(3, 200)
@@ -264,7 +317,7 @@ mod tests {
             status: status.into(),
             status_reason: reason.map(Into::into),
             rollback_reason: rollback.map(Into::into),
-            lifecycle_stage: None,
+            ..Default::default()
         }
     }
 
@@ -357,6 +410,14 @@ mod tests {
                 "the deployment was stopped: A newer service deployment started.",
             ),
             (
+                service(vec![
+                    deployment("ecs-svc/other", "PRIMARY", NEW, "IN_PROGRESS", 0, 0),
+                    deployment("ecs-svc/new", "ACTIVE", NEW, "IN_PROGRESS", 1, 0),
+                ]),
+                Some(record("STOPPED", Some("A newer service deployment started."), None)),
+                "the deployment was superseded by deployment ecs-svc/other of shop:2: A newer service deployment started.",
+            ),
+            (
                 service(vec![deployment("ecs-svc/other", "PRIMARY", "arn:aws:ecs:us-east-1:1:task-definition/shop:3", "IN_PROGRESS", 0, 0)]),
                 None,
                 "deployment ecs-svc/new was replaced: the service now runs shop:3 (deployment ecs-svc/other)",
@@ -400,6 +461,43 @@ mod tests {
         ];
         for (service, record, expected) in cases {
             assert_eq!(reason(judge(&watch(), &service, record.as_ref())), expected);
+        }
+    }
+
+    #[test]
+    fn an_alarm_rollback_names_the_alarms() {
+        let record = ServiceDeploymentView {
+            triggered_alarms: vec!["shop-5xx".into(), "shop-latency".into()],
+            ..record("ROLLBACK_SUCCESSFUL", None, Some("Alarms triggered"))
+        };
+        let ours = deployment("ecs-svc/new", "PRIMARY", NEW, "FAILED", 2, 0);
+        assert_eq!(
+            reason(judge(&watch(), &service(vec![ours]), Some(&record))),
+            "ECS rolled back to shop:1: Alarms triggered (alarms in ALARM: shop-5xx, shop-latency)"
+        );
+    }
+
+    #[test]
+    fn stage_lines_show_the_new_revisions_traffic() {
+        let at = |stage: Option<&str>, traffic: Option<(f64, f64)>| ServiceDeploymentView {
+            lifecycle_stage: stage.map(Into::into),
+            traffic: traffic.map(|(production, test)| TrafficWeights { production, test }),
+            ..Default::default()
+        };
+        let cases = [
+            (at(None, Some((0.0, 0.0))), None),
+            (at(Some("SCALE_UP"), None), Some("stage SCALE_UP")),
+            (
+                at(Some("TEST_TRAFFIC_SHIFT"), Some((0.0, 100.0))),
+                Some("stage TEST_TRAFFIC_SHIFT; new revision gets 0% of production and 100% of test traffic"),
+            ),
+            (
+                at(Some("PRODUCTION_TRAFFIC_SHIFT"), Some((12.5, 100.0))),
+                Some("stage PRODUCTION_TRAFFIC_SHIFT; new revision gets 12.5% of production and 100% of test traffic"),
+            ),
+        ];
+        for (record, expected) in cases {
+            assert_eq!(stage_line(&record).as_deref(), expected, "{record:?}");
         }
     }
 

@@ -231,7 +231,6 @@ fn two_services_deploy_together_and_the_failing_one_is_named() {
         ("images", "web=shop:2\nworker=shop-worker:2"),
     ]);
     assert_eq!(run.code, 1, "{}", run.log());
-    assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     assert!(log.contains("✔ web: deployment"), "{log}");
     assert!(
@@ -255,6 +254,120 @@ fn two_services_deploy_together_and_the_failing_one_is_named() {
     assert_eq!(worker["image"], "shop-worker:2");
     assert_eq!(worker["command"], json!(["bin/worker"]));
     assert_eq!(running_revision(&sim, "web"), "shop:2");
+}
+
+#[test]
+fn a_service_whose_update_fails_does_not_abandon_the_others() {
+    let services = r#"
+  - {cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 2}
+  - {cluster: prod, serviceName: worker, taskDefinition: worker:1, desiredCount: 1}
+"#;
+    let timelines = "    - {cluster: prod, service: web, outcome: complete, seconds: 1}\n    - {cluster: prod, service: worker, outcome: complete, seconds: 1}\nfaults:\n  - {service: ecs, operation: UpdateService, kind: throttle, times: 1}";
+    let sim = scenario(services, timelines);
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "web\nworker"),
+        ("images", "web=shop:2\nworker=shop-worker:2"),
+        ("max-retries", "0"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    // Both updates are sent at once, so either may meet the throttle.
+    let (refused, deployed) = if log.contains("::error::deployment did not finish: service web: ") {
+        ("web", "worker")
+    } else {
+        ("worker", "web")
+    };
+    assert!(
+        log.contains(&format!("::error::deployment did not finish: service {refused}: failed to update service {refused} in cluster prod: ThrottlingException")),
+        "{log}"
+    );
+    assert!(log.contains(&format!("✔ {deployed}: deployment ")), "{log}");
+    let deployed_revision = if deployed == "web" {
+        "shop:2"
+    } else {
+        "worker:2"
+    };
+    assert_eq!(running_revision(&sim, deployed), deployed_revision);
+    let ids: Value = serde_json::from_str(&run.outputs["ecs-deployment-id"]).unwrap();
+    assert_eq!(ids[refused], "");
+    assert!(ids[deployed].as_str().unwrap().starts_with("ecs-svc/"));
+    assert!(
+        run.summary
+            .contains(&format!("**error**: failed to update service {refused}")),
+        "{}",
+        run.summary
+    );
+}
+
+/// UpdateService from outside the step, as a second workflow or a person at
+/// the console would.
+fn force_new_deployment_elsewhere(sim: &Sim, service: &str) {
+    let config = aws_sdk_ecs::Config::builder()
+        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+        .endpoint_url(sim.aws_endpoint())
+        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let client = aws_sdk_ecs::Client::from_conf(config);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(
+            client
+                .update_service()
+                .cluster("prod")
+                .service(service)
+                .force_new_deployment(true)
+                .send(),
+        )
+        .expect("the second update is accepted");
+}
+
+#[test]
+fn a_deployment_superseded_by_another_fails_within_a_poll() {
+    let sim = scenario(
+        WEB_WITH_BREAKER,
+        "    - {cluster: prod, service: web, outcome: complete, seconds: 30}",
+    );
+    let running = Job::new(Some(&sim)).start(&[
+        ("cluster", "prod"),
+        ("service", "web"),
+        ("container-name", "web"),
+        ("image", "shop:2"),
+    ]);
+    assert!(sim.wait_until(std::time::Duration::from_secs(20), |sim| sim
+        .calls_to("DescribeServices")
+        .len()
+        >= 2));
+    force_new_deployment_elsewhere(&sim, "web");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let ids: Vec<String> = service(&sim, "web")["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    let ours = &run.outputs["ecs-deployment-id"];
+    let theirs = ids
+        .iter()
+        .find(|id| *id != ours)
+        .expect("a newer deployment");
+    assert!(
+        run.log().contains(&format!(
+            "::error::deployment failed: service web: the deployment was superseded by deployment {theirs} of shop:2"
+        )),
+        "{}",
+        run.log()
+    );
+    // Long before the 30 s our deployment would have taken.
+    assert!(sim.elapsed() < std::time::Duration::from_secs(25));
 }
 
 #[test]

@@ -90,7 +90,7 @@ fn retries_end_at_max_retries() {
     let run = Job::new(Some(&sim)).run(&[INPUTS.as_slice(), &[("max-retries", "2")]].concat());
     assert_eq!(run.code, 1);
     assert_eq!(sim.calls_to("UpdateService").len(), 3);
-    assert!(run.log().contains("::error::failed to update service web in cluster prod: ThrottlingException: Rate exceeded"), "{}", run.log());
+    assert!(run.log().contains("::error::deployment did not finish: service web: failed to update service web in cluster prod: ThrottlingException: Rate exceeded (ECS kept throttling after 2 retries: raise max-retries or deploy fewer services at once)"), "{}", run.log());
 }
 
 #[test]
