@@ -7,13 +7,17 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use futures::future::join_all;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::aws::{error_text, Aws};
 
-/// Long enough for one StopDeployment, short enough to finish well before
-/// the runner's SIGTERM follows its SIGINT.
-const STOP_DEADLINE: Duration = Duration::from_secs(4);
+/// From the signal to the exit: the stops, then the GitHub status. The
+/// runner follows its SIGINT with SIGTERM 7.5 s later.
+pub const CANCEL_DEADLINE: Duration = Duration::from_secs(5);
+/// Long enough for StopTask or StopDeployment; what is left of
+/// `CANCEL_DEADLINE` after it is the GitHub status's.
+const STOP_DEADLINE: Duration = Duration::from_secs(3);
 
 /// What is running in AWS on our behalf right now.
 #[derive(Debug, Default)]
@@ -49,56 +53,49 @@ impl InFlight {
         self.with(|r| r.codedeploy_deployments.push(id.to_owned()));
     }
 
-    /// Stops what can be stopped safely and returns one line per thing,
-    /// saying what state it was left in.
+    /// Stops what can be stopped safely, all at once, and returns one line
+    /// per thing, saying what state it was left in.
     pub async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {
         let running = self.with(|r| r.clone());
-        let mut report = Vec::new();
-        for (cluster, arn) in &running.migration_tasks {
-            let line = match aws {
-                Some(aws) => {
-                    let stop = aws
-                        .ecs
-                        .stop_task()
-                        .cluster(cluster)
-                        .task(arn)
-                        .reason("ecs-deploy: the workflow was cancelled")
-                        .send();
-                    match tokio::time::timeout(STOP_DEADLINE, stop).await {
-                        Ok(Ok(_)) => format!("migration task {arn} was stopped with StopTask; nothing was deployed"),
-                        Ok(Err(e)) => format!("migration task {arn} could not be stopped ({}); stop it in the console", error_text(&e)),
-                        Err(_) => format!("migration task {arn} did not confirm the stop in time; check it in the console"),
-                    }
-                }
-                None => format!("migration task {arn} was left running"),
+        let tasks = running.migration_tasks.iter().map(|(cluster, arn)| async move {
+            let Some(aws) = aws else {
+                return format!("migration task {arn} was left running");
             };
-            report.push(line);
-        }
-        for (service, id) in &running.ecs_deployments {
-            report.push(format!(
-                "ECS deployment {id} of service {service} is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"
-            ));
-        }
-        for id in &running.codedeploy_deployments {
-            let line = match aws {
-                Some(aws) => {
-                    let stop = aws
-                        .codedeploy
-                        .stop_deployment()
-                        .deployment_id(id)
-                        .auto_rollback_enabled(rollback)
-                        .send();
-                    match tokio::time::timeout(STOP_DEADLINE, stop).await {
-                        Ok(Ok(_)) if rollback => format!("CodeDeploy deployment {id} was stopped with rollback"),
-                        Ok(Ok(_)) => format!("CodeDeploy deployment {id} was stopped without rollback (rollback-on-failure is false)"),
-                        Ok(Err(e)) => format!("CodeDeploy deployment {id} could not be stopped ({}); stop it in the console", error_text(&e)),
-                        Err(_) => format!("CodeDeploy deployment {id} did not confirm the stop in time; check it in the console"),
-                    }
-                }
-                None => format!("CodeDeploy deployment {id} was left running"),
+            let stop = aws
+                .ecs
+                .stop_task()
+                .cluster(cluster)
+                .task(arn)
+                .reason("ecs-deploy: the workflow was cancelled")
+                .send();
+            match tokio::time::timeout(STOP_DEADLINE, stop).await {
+                Ok(Ok(_)) => format!("migration task {arn} was stopped with StopTask; nothing was deployed"),
+                Ok(Err(e)) => format!("migration task {arn} could not be stopped ({}); stop it in the console", error_text(&e)),
+                Err(_) => format!("migration task {arn} did not confirm the stop in time; check it in the console"),
+            }
+        });
+        let codedeploy = running.codedeploy_deployments.iter().map(|id| async move {
+            let Some(aws) = aws else {
+                return format!("CodeDeploy deployment {id} was left running");
             };
-            report.push(line);
-        }
+            let stop = aws
+                .codedeploy
+                .stop_deployment()
+                .deployment_id(id)
+                .auto_rollback_enabled(rollback)
+                .send();
+            match tokio::time::timeout(STOP_DEADLINE, stop).await {
+                Ok(Ok(_)) if rollback => format!("CodeDeploy deployment {id} was stopped with rollback"),
+                Ok(Ok(_)) => format!("CodeDeploy deployment {id} was stopped without rollback (rollback-on-failure is false)"),
+                Ok(Err(e)) => format!("CodeDeploy deployment {id} could not be stopped ({}); stop it in the console", error_text(&e)),
+                Err(_) => format!("CodeDeploy deployment {id} did not confirm the stop in time; check it in the console"),
+            }
+        });
+        let (mut report, codedeploy) = tokio::join!(join_all(tasks), join_all(codedeploy));
+        report.extend(running.ecs_deployments.iter().map(|(service, id)| format!(
+            "ECS deployment {id} of service {service} is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"
+        )));
+        report.extend(codedeploy);
         report
     }
 }

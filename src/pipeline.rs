@@ -13,7 +13,7 @@ use serde_json::Value;
 use aws_sdk_ecs::types::Service;
 
 use crate::aws::{Aws, LazyAws, CONCURRENT_CALLS};
-use crate::cancel::{InFlight, Signals};
+use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::{Config, TemplateSource};
 use crate::deploy::{self, DeployResult, Deployed, Target};
 use crate::env::Env;
@@ -94,15 +94,31 @@ async fn tracked(
     let deployment = github::Tracker::start(config, env, runner).await?;
     let aws = LazyAws::new(config.deploy.max_retries);
     let in_flight = InFlight::default();
+    let mut cancelled_at = None;
     let result = tokio::select! {
         result = execute(config, runner, summary, &aws, &in_flight) => result,
         signal = signals.received() => {
+            cancelled_at = Some(tokio::time::Instant::now());
             let report = in_flight.stop_all(aws.loaded(), config.deploy.rollback_on_failure).await;
             let state = if report.is_empty() { "nothing had been started in AWS".to_owned() } else { report.join("; ") };
             Err(Failed(format!("cancelled by {signal}: {state}")).into())
         }
     };
-    deployment.finish(&result, runner, summary).await;
+    let finished = deployment.finish(&result, runner, summary);
+    match cancelled_at {
+        // GitHub's retries must not outlast the runner's patience.
+        Some(at) => {
+            if tokio::time::timeout_at(at + CANCEL_DEADLINE, finished)
+                .await
+                .is_err()
+            {
+                runner.warning(
+                    "GitHub did not take the deployment's failure status before the cancellation deadline; it may still show in_progress",
+                );
+            }
+        }
+        None => finished.await,
+    }
     result
 }
 

@@ -85,3 +85,36 @@ fn sigterm_leaves_an_ecs_rolling_deployment_to_ecs() {
         "no rollback of our own on cancel"
     );
 }
+
+#[test]
+fn a_slow_github_does_not_hold_a_cancelled_run_past_the_deadline() {
+    // The in_progress status goes through; the failure status never answers.
+    let sim = sim(&format!(
+        "{CODEDEPLOY}faults:\n  - {{service: github, operation: \"POST /repos/{{owner}}/{{repo}}/deployments/{{deployment_id}}/statuses\", kind: slow, seconds: 60, skip: 1, always: true}}\n"
+    ));
+    let running = Job::new(Some(&sim)).start(&[
+        ("cluster", "prod"),
+        ("service", "api"),
+        ("image", "shop:2"),
+        ("environment", "staging"),
+        ("github-token", "ghs_simulator"),
+    ]);
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| sim
+        .calls_to("DescribeServices")
+        .len()
+        >= 2));
+    running.signal("INT");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.log().contains("::warning::GitHub did not take the deployment's failure status before the cancellation deadline; it may still show in_progress"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.log()
+            .contains("::error::cancelled by SIGINT: ECS deployment ecs-svc/"),
+        "{}",
+        run.log()
+    );
+}
