@@ -9,7 +9,7 @@ use aws_sdk_ecs::types::{
     AwsVpcConfiguration, DesiredStatus, NetworkConfiguration, ServiceDeploymentStatus,
 };
 use aws_sdk_ecs::Client;
-use common::{eventually, sdk_config, start};
+use common::{eventually, reaches, sdk_config, service, service_deployment, start};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -51,15 +51,8 @@ timelines:
     start(&yaml)
 }
 
-async fn primary(ecs: &Client, service: &str) -> aws_sdk_ecs::types::Deployment {
-    let described = ecs
-        .describe_services()
-        .cluster("prod")
-        .services(service)
-        .send()
-        .await
-        .unwrap();
-    described.services()[0].deployments()[0].clone()
+async fn primary(ecs: &Client, name: &str) -> aws_sdk_ecs::types::Deployment {
+    service(ecs, name).await.deployments()[0].clone()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,8 +68,7 @@ async fn rolling_deployment_completes_after_its_duration() {
         .send()
         .await
         .unwrap();
-    let service = updated.service().unwrap();
-    let deployments = service.deployments();
+    let deployments = updated.service().unwrap().deployments();
     assert_eq!(deployments.len(), 2);
     assert_eq!(deployments[0].status(), Some("PRIMARY"));
     assert_eq!(
@@ -101,17 +93,10 @@ async fn rolling_deployment_completes_after_its_duration() {
         })
         .await
     );
-    let done = ecs
-        .describe_services()
-        .cluster("prod")
-        .services("web")
-        .send()
-        .await
-        .unwrap();
-    let service = &done.services()[0];
-    assert_eq!(service.deployments().len(), 1);
-    assert_eq!(service.deployments()[0].running_count(), 2);
-    assert!(service.events()[0]
+    let done = service(&ecs, "web").await;
+    assert_eq!(done.deployments().len(), 1);
+    assert_eq!(done.deployments()[0].running_count(), 2);
+    assert!(done.events()[0]
         .message()
         .unwrap()
         .contains("has reached a steady state"));
@@ -132,13 +117,7 @@ async fn rolling_deployment_completes_after_its_duration() {
     let arn = listed.service_deployments()[0]
         .service_deployment_arn()
         .unwrap();
-    let described = ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .unwrap();
-    let deployment = &described.service_deployments()[0];
+    let deployment = service_deployment(&ecs, arn).await;
     assert_eq!(deployment.status().unwrap().as_str(), "SUCCESSFUL");
     assert!(deployment.finished_at().is_some());
     assert_eq!(
@@ -189,24 +168,17 @@ async fn circuit_breaker_fails_the_deployment_and_rolls_back() {
         })
         .await
     );
-    let done = ecs
-        .describe_services()
-        .cluster("prod")
-        .services("web")
-        .send()
-        .await
-        .unwrap();
-    let service = &done.services()[0];
+    let done = service(&ecs, "web").await;
     assert_eq!(
-        service.task_definition(),
+        done.task_definition(),
         Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"),
         "stable on the OLD task definition"
     );
-    assert_eq!(service.deployments().len(), 1);
-    let rollback = &service.deployments()[0];
+    assert_eq!(done.deployments().len(), 1);
+    let rollback = &done.deployments()[0];
     assert_ne!(rollback.id(), Some(failed_id.as_str()));
     assert_eq!(rollback.rollout_state().unwrap().as_str(), "COMPLETED");
-    assert!(service.events().iter().any(|event| event
+    assert!(done.events().iter().any(|event| event
         .message()
         .unwrap()
         .contains("deployment failed: tasks failed to start")));
@@ -246,13 +218,7 @@ async fn circuit_breaker_fails_the_deployment_and_rolls_back() {
     let arn = briefs.service_deployments()[0]
         .service_deployment_arn()
         .unwrap();
-    let described = ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .unwrap();
-    let deployment = &described.service_deployments()[0];
+    let deployment = service_deployment(&ecs, arn).await;
     let breaker = deployment.deployment_circuit_breaker().unwrap();
     assert_eq!(breaker.status().unwrap().as_str(), "TRIGGERED");
     assert_eq!((breaker.failure_count(), breaker.threshold()), (3, 3));
@@ -594,13 +560,7 @@ async fn blue_green_deployments_move_through_their_lifecycle_stages() {
     let mut seen: Vec<usize> = Vec::new();
     let deadline = tokio::time::Instant::now() + DEADLINE;
     let finished = loop {
-        let described = ecs
-            .describe_service_deployments()
-            .service_deployment_arns(&arn)
-            .send()
-            .await
-            .unwrap();
-        let deployment = described.service_deployments()[0].clone();
+        let deployment = service_deployment(&ecs, &arn).await;
         let stage = deployment.lifecycle_stage().unwrap().as_str().to_string();
         let position = order.iter().position(|s| *s == stage).unwrap();
         if seen.last() != Some(&position) {
@@ -660,26 +620,16 @@ async fn stopping_a_service_deployment_rolls_it_back() {
         .unwrap();
     assert_eq!(stopped.service_deployment_arn(), Some(arn.as_str()));
     assert!(
-        eventually(DEADLINE, || async {
-            let described = ecs
-                .describe_service_deployments()
-                .service_deployment_arns(&arn)
-                .send()
-                .await
-                .unwrap();
-            described.service_deployments()[0].status()
-                == Some(&ServiceDeploymentStatus::RollbackSuccessful)
-        })
+        reaches(
+            &ecs,
+            &arn,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            DEADLINE
+        )
         .await
     );
-    let services = ecs
-        .describe_services()
-        .cluster("prod")
-        .services("worker")
-        .send()
+    assert!(service(&ecs, "worker")
         .await
-        .unwrap();
-    assert!(services.services()[0]
         .task_definition()
         .unwrap()
         .ends_with("task-definition/web:1"));
