@@ -1,12 +1,14 @@
-//! ECS behaviour over time: rolling deployments, the circuit breaker, crash
-//! loops, one-off tasks and their logs, driven by the official SDKs.
+//! ECS behaviour over time: rolling deployments, the circuit breaker,
+//! deployment alarms, crash loops, one-off tasks and their logs, driven by
+//! the official SDKs.
 
 mod common;
 
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, DesiredStatus, NetworkConfiguration, ServiceDeploymentStatus,
+    AwsVpcConfiguration, DesiredStatus, NetworkConfiguration,
+    ServiceDeploymentRollbackMonitorsStatus, ServiceDeploymentStatus,
 };
 use aws_sdk_ecs::Client;
 use common::{eventually, reaches, sdk_config, service, service_deployment, start};
@@ -44,6 +46,11 @@ services:
     taskDefinition: web:1
     desiredCount: 2
     deploymentConfiguration: {{strategy: BLUE_GREEN, bakeTimeInMinutes: 0}}
+  - cluster: prod
+    serviceName: watched
+    taskDefinition: web:1
+    desiredCount: 2
+    deploymentConfiguration: {{alarms: {{alarmNames: [watched-5xx, watched-latency], enable: true, rollback: true}}}}
 timelines:
 {timelines}
 "#
@@ -228,6 +235,111 @@ async fn circuit_breaker_fails_the_deployment_and_rolls_back() {
         rollback.service_revision_arn(),
         deployment.source_service_revisions()[0].arn()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deployment_alarms_fail_the_deployment_and_roll_back() {
+    let sim = world(
+        "  deployments:
+    - {cluster: prod, service: watched, outcome: alarm, seconds: 1.5}
+    - {cluster: prod, service: watched, outcome: alarm, seconds: 0.3, alarmNames: [someone-elses]}",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let deploy = || async {
+        let updated = ecs
+            .update_service()
+            .cluster("prod")
+            .service("watched")
+            .task_definition("web:2")
+            .send()
+            .await
+            .unwrap();
+        let service = updated.service().unwrap();
+        (
+            service.deployments()[0].id().unwrap().to_string(),
+            service.current_service_deployment().unwrap().to_string(),
+        )
+    };
+    let (failed_id, arn) = deploy().await;
+    let watching = service_deployment(&ecs, &arn).await;
+    let alarms = watching.alarms().unwrap();
+    assert_eq!(
+        alarms.status(),
+        Some(&ServiceDeploymentRollbackMonitorsStatus::Monitoring)
+    );
+    assert_eq!(alarms.alarm_names(), ["watched-5xx", "watched-latency"]);
+    assert!(alarms.triggered_alarm_names().is_empty());
+
+    let failed = || async {
+        let deployments = service(&ecs, "watched").await.deployments().to_vec();
+        let failed = deployments
+            .get(1)
+            .is_some_and(|d| d.rollout_state().map(|s| s.as_str()) == Some("FAILED"));
+        failed.then_some(deployments)
+    };
+    assert!(eventually(DEADLINE, || async { failed().await.is_some() }).await);
+    let deployments = failed().await.unwrap();
+    assert_eq!(deployments[1].id(), Some(failed_id.as_str()));
+    let reason = deployments[1].rollout_state_reason().unwrap();
+    assert!(
+        reason.contains("watched-5xx, watched-latency"),
+        "the timeline fires every watched alarm: {reason}"
+    );
+    assert!(deployments[0].task_definition().unwrap().ends_with("web:1"));
+    let returning = deployments[0].rollout_state_reason().unwrap();
+    assert!(
+        returning.starts_with("ECS deployment alarms: rolling back to")
+            && returning.contains(deployments[2].id().unwrap()),
+        "names the deployment it returns to: {returning}"
+    );
+    let rolling_back = service_deployment(&ecs, &arn).await;
+    assert_eq!(
+        rolling_back.status(),
+        Some(&ServiceDeploymentStatus::RollbackInProgress)
+    );
+    let alarms = rolling_back.alarms().unwrap();
+    assert_eq!(
+        alarms.status(),
+        Some(&ServiceDeploymentRollbackMonitorsStatus::Triggered)
+    );
+    assert_eq!(
+        alarms.triggered_alarm_names(),
+        ["watched-5xx", "watched-latency"]
+    );
+    let rollback = rolling_back.rollback().unwrap();
+    assert!(rollback.reason().unwrap().contains("alarm"));
+    assert!(rollback.started_at().is_some());
+    assert_eq!(
+        rollback.service_revision_arn(),
+        rolling_back.source_service_revisions()[0].arn()
+    );
+
+    assert!(
+        reaches(
+            &ecs,
+            &arn,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            DEADLINE
+        )
+        .await
+    );
+    let done = service(&ecs, "watched").await;
+    assert!(done.task_definition().unwrap().ends_with("web:1"));
+    assert!(done.events().iter().any(|event| {
+        let message = event.message().unwrap();
+        message.contains(&failed_id) && message.contains("watched-5xx")
+    }));
+
+    // An alarm the deployment does not watch changes nothing.
+    let (_, arn) = deploy().await;
+    assert!(reaches(&ecs, &arn, ServiceDeploymentStatus::Successful, DEADLINE).await);
+    let completed = service_deployment(&ecs, &arn).await;
+    let alarms = completed.alarms().unwrap();
+    assert_eq!(
+        alarms.status(),
+        Some(&ServiceDeploymentRollbackMonitorsStatus::MonitoringComplete)
+    );
+    assert!(alarms.triggered_alarm_names().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

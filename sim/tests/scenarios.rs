@@ -10,15 +10,16 @@ use aws_sdk_codedeploy::types::{
     AppSpecContent, DeploymentStatus, RevisionLocation, RevisionLocationType,
 };
 use aws_sdk_ecs::types::{AwsVpcConfiguration, NetworkConfiguration, ServiceDeploymentStatus};
-use common::{eventually, sdk_config};
+use common::{eventually, reaches, sdk_config, service, service_deployment};
 use ecs_deploy_sim::{Scenario, Sim};
 
 const DEADLINE: Duration = Duration::from_secs(20);
-const SHIPPED: [&str; 6] = [
+const SHIPPED: [&str; 7] = [
     "deploy-ok",
     "migration-fails",
     "circuit-breaker",
     "crash-loop",
+    "alarm-rollback",
     "codedeploy-ok",
     "codedeploy-fails",
 ];
@@ -208,6 +209,37 @@ async fn crash_loop_never_completes() {
         latest_service_deployment(&ecs).await,
         Some(ServiceDeploymentStatus::InProgress)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alarm_rollback_rolls_back_on_the_alarm() {
+    let sim = start("alarm-rollback");
+    let ecs = deploy(&sim).await;
+    let arn = service(&ecs, "shop-web")
+        .await
+        .current_service_deployment()
+        .unwrap()
+        .to_string();
+    assert!(
+        reaches(
+            &ecs,
+            &arn,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            DEADLINE
+        )
+        .await
+    );
+    let alarms = service_deployment(&ecs, &arn)
+        .await
+        .alarms()
+        .unwrap()
+        .clone();
+    assert_eq!(alarms.triggered_alarm_names(), ["shop-web-5xx"]);
+    assert!(service(&ecs, "shop-web")
+        .await
+        .task_definition()
+        .unwrap()
+        .ends_with("task-definition/shop:1"));
 }
 
 async fn code_deploy(sim: &Sim) -> (aws_sdk_codedeploy::Client, String) {

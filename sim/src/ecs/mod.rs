@@ -15,9 +15,7 @@ mod task_definitions;
 mod tasks;
 
 use services::*;
-pub(crate) use services::{
-    all_services, deployment_task_failed, rollout_completed, set_service_task_definition,
-};
+pub(crate) use services::{all_services, rollout_step, set_service_task_definition};
 use task_definitions::*;
 use tasks::*;
 pub(crate) use tasks::{all_tasks, task_log_line, task_running, task_stopped};
@@ -100,9 +98,23 @@ struct ServiceDeployment {
     updated_at: Duration,
     finished_at: Option<Duration>,
     rollback: Option<Value>,
+    /// A ServiceDeploymentRollbackMonitorsStatus, as are `alarms_status`'s values.
     circuit_breaker_status: &'static str,
     failure_count: i64,
     threshold: i64,
+    alarms_status: &'static str,
+    /// The CloudWatch alarms the deployment watches (none when its alarms
+    /// are not enabled), and those that went into ALARM.
+    watched_alarms: Vec<String>,
+    triggered_alarms: Vec<String>,
+}
+
+/// What happens to a rollout at a scheduled moment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RolloutStep {
+    Completed,
+    TaskFailed,
+    AlarmsFired,
 }
 
 #[derive(Clone)]

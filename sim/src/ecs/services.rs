@@ -115,18 +115,26 @@ fn config_value(service: &Service, key: &str) -> Value {
     service.config.get(key).cloned().unwrap_or(Value::Null)
 }
 
-fn circuit_breaker(service: &Service) -> (bool, bool) {
-    let breaker = service
-        .config
-        .get("deploymentConfiguration")
-        .and_then(|config| config.get("deploymentCircuitBreaker"));
+/// The `enable` and `rollback` flags of one of the service's rollback
+/// monitors: `deploymentCircuitBreaker` or `alarms`.
+fn rollback_monitor(service: &Service, monitor: &str) -> (bool, bool) {
+    let configuration = config_value(service, "deploymentConfiguration");
     let flag = |key: &str| {
-        breaker
-            .and_then(|breaker| breaker.get(key))
+        configuration
+            .pointer(&format!("/{monitor}/{key}"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
     (flag("enable"), flag("rollback"))
+}
+
+/// A rollback monitor's status as a new service deployment starts.
+fn monitoring(enabled: bool) -> &'static str {
+    if enabled {
+        "MONITORING"
+    } else {
+        "DISABLED"
+    }
 }
 
 fn render_deployment(world: &World, service: &Service, deployment: &Deployment) -> Value {
@@ -367,6 +375,12 @@ pub(super) fn new_deployment(
     );
     let now = world.now;
     let service = &mut world.ecs.services[index];
+    let configuration = config_value(service, "deploymentConfiguration");
+    let blue_green = configuration
+        .get("strategy")
+        .is_some_and(|strategy| strategy == "BLUE_GREEN");
+    let (breaker, _) = rollback_monitor(service, "deploymentCircuitBreaker");
+    let (alarms, _) = rollback_monitor(service, "alarms");
     // ECS trips the breaker at half the desired count, rounded up, within 3..200.
     let threshold = timeline
         .as_ref()
@@ -384,21 +398,22 @@ pub(super) fn new_deployment(
             .map(|previous| previous.target_revision.clone()),
         status: "IN_PROGRESS",
         status_reason: None,
-        blue_green: config_value(service, "deploymentConfiguration")
-            .get("strategy")
-            .is_some_and(|strategy| strategy == "BLUE_GREEN"),
+        blue_green,
         rollout_time: seconds(timeline.as_ref().map_or(1.0, |t| t.seconds)),
         created_at: now,
         updated_at: now,
         finished_at: None,
         rollback: None,
-        circuit_breaker_status: if circuit_breaker(service).0 {
-            "MONITORING"
-        } else {
-            "DISABLED"
-        },
+        circuit_breaker_status: monitoring(breaker),
         failure_count: 0,
         threshold,
+        alarms_status: monitoring(alarms),
+        watched_alarms: if alarms {
+            str_list(&configuration["alarms"], "alarmNames")
+        } else {
+            Vec::new()
+        },
+        triggered_alarms: Vec::new(),
     };
     for previous in &mut service.service_deployments {
         if previous.status == "IN_PROGRESS" {
@@ -500,6 +515,15 @@ pub(super) fn start_rollout(
     schedule_rollout_step(world, index, &id, timeline.as_ref());
 }
 
+fn schedule_step(world: &mut World, service: usize, id: &str, after: Duration, step: RolloutStep) {
+    let event = Event::Rollout {
+        service,
+        deployment_id: id.to_string(),
+        step,
+    };
+    world.schedule(after, event);
+}
+
 fn schedule_rollout_step(
     world: &mut World,
     service: usize,
@@ -509,26 +533,36 @@ fn schedule_rollout_step(
     let (outcome, after) = timeline.map_or((RolloutOutcome::Complete, seconds(1.0)), |t| {
         (t.outcome, seconds(t.seconds))
     });
-    let deployment_id = deployment_id.to_string();
-    let event = match outcome {
-        RolloutOutcome::Complete => Event::RolloutCompleted {
-            service,
-            deployment_id,
-        },
-        RolloutOutcome::TasksFail => Event::DeploymentTaskFailed {
-            service,
-            deployment_id,
-        },
+    let step = match outcome {
+        RolloutOutcome::Complete => RolloutStep::Completed,
+        RolloutOutcome::TasksFail => RolloutStep::TaskFailed,
+        RolloutOutcome::Alarm => RolloutStep::AlarmsFired,
     };
-    world.schedule(after, event);
+    schedule_step(world, service, deployment_id, after, step);
 }
 
-/// The PRIMARY deployment `id`, if it is still rolling out.
-fn rolling_primary(world: &World, service: usize, id: &str) -> bool {
-    world.ecs.services[service]
+/// The service deployment of the service's PRIMARY deployment.
+fn primary_record(service: &mut Service) -> &mut ServiceDeployment {
+    let record = service.deployments[0].service_deployment;
+    &mut service.service_deployments[record]
+}
+
+/// Applies a scheduled step of rollout `id`, if it is still its service's
+/// PRIMARY deployment rolling out (a rollback or a newer deployment makes
+/// the rest of its timeline moot).
+pub(crate) fn rollout_step(world: &mut World, index: usize, id: &str, step: RolloutStep) {
+    let rolling = world.ecs.services[index]
         .deployments
         .first()
-        .is_some_and(|d| d.id == id && d.rollout_state == "IN_PROGRESS")
+        .is_some_and(|d| d.id == id && d.rollout_state == "IN_PROGRESS");
+    if !rolling {
+        return;
+    }
+    match step {
+        RolloutStep::Completed => complete_deployment(world, index, id),
+        RolloutStep::TaskFailed => deployment_task_failed(world, index, id),
+        RolloutStep::AlarmsFired => alarms_fired(world, index, id),
+    }
 }
 
 pub(super) fn complete_deployment(world: &mut World, index: usize, id: &str) {
@@ -550,8 +584,13 @@ pub(super) fn complete_deployment(world: &mut World, index: usize, id: &str) {
     };
     record.finished_at = Some(now);
     record.updated_at = now;
-    if record.circuit_breaker_status == "MONITORING" {
-        record.circuit_breaker_status = "MONITORING_COMPLETE";
+    for status in [
+        &mut record.circuit_breaker_status,
+        &mut record.alarms_status,
+    ] {
+        if *status == "MONITORING" {
+            *status = "MONITORING_COMPLETE";
+        }
     }
     let name = service.name.clone();
     add_service_event(
@@ -566,22 +605,12 @@ pub(super) fn complete_deployment(world: &mut World, index: usize, id: &str) {
     );
 }
 
-pub(crate) fn rollout_completed(world: &mut World, service: usize, id: &str) {
-    if rolling_primary(world, service, id) {
-        complete_deployment(world, service, id);
-    }
-}
-
-pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) {
-    if !rolling_primary(world, index, id) {
-        return;
-    }
-    let (task_definition, timeline, record_index) = {
+fn deployment_task_failed(world: &mut World, index: usize, id: &str) {
+    let (task_definition, timeline) = {
         let deployment = &world.ecs.services[index].deployments[0];
         (
             deployment.task_definition.clone(),
             deployment.timeline.clone(),
-            deployment.service_deployment,
         )
     };
     let (exit_code, lines) = timeline
@@ -590,12 +619,12 @@ pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) 
     let task = stopped_deployment_task(world, index, id, &task_definition, exit_code, lines);
     let now = world.now;
     let service = &mut world.ecs.services[index];
-    let (breaker, rollback) = circuit_breaker(service);
+    let (breaker, rollback) = rollback_monitor(service, "deploymentCircuitBreaker");
     let deployment = &mut service.deployments[0];
     deployment.failed_tasks += 1;
     deployment.updated_at = now;
     let failed = deployment.failed_tasks;
-    let record = &mut service.service_deployments[record_index];
+    let record = primary_record(service);
     record.failure_count = failed;
     record.updated_at = now;
     let threshold = record.threshold;
@@ -606,39 +635,99 @@ pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) 
         format!("(service {name}) has stopped 1 running tasks: (task {task})."),
     );
     if breaker && failed >= threshold {
-        trip_circuit_breaker(world, index, id, rollback);
+        let record = primary_record(&mut world.ecs.services[index]);
+        record.circuit_breaker_status = "TRIGGERED";
+        let trip = Trip {
+            monitor: "circuit breaker",
+            cause: "tasks failed to start.".to_string(),
+            rolled_back:
+                "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+            stopped: "Service deployment stopped because the circuit breaker was triggered.",
+            rollback,
+        };
+        fail_watched_rollout(world, index, id, trip);
     } else {
         schedule_rollout_step(world, index, id, timeline.as_ref());
     }
 }
 
-fn trip_circuit_breaker(world: &mut World, index: usize, id: &str, rollback: bool) {
+/// The timeline's alarms go into ALARM. Those the deployment watches fail
+/// it; alarms it does not watch change nothing, and it completes.
+fn alarms_fired(world: &mut World, index: usize, id: &str) {
+    let service = &mut world.ecs.services[index];
+    let (_, rollback) = rollback_monitor(service, "alarms");
+    let fired = service.deployments[0]
+        .timeline
+        .as_ref()
+        .and_then(|timeline| timeline.alarm_names.clone());
+    let record = primary_record(service);
+    let triggered: Vec<String> = record
+        .watched_alarms
+        .iter()
+        .filter(|name| fired.as_ref().is_none_or(|fired| fired.contains(name)))
+        .cloned()
+        .collect();
+    if triggered.is_empty() {
+        complete_deployment(world, index, id);
+        return;
+    }
+    let cause = format!(
+        "CloudWatch alarm(s) {} went into ALARM.",
+        triggered.join(", ")
+    );
+    record.alarms_status = "TRIGGERED";
+    record.triggered_alarms = triggered;
+    let trip = Trip {
+        monitor: "alarms",
+        cause,
+        rolled_back: "Service deployment rolled back because deployment alarms went into ALARM.",
+        stopped: "Service deployment stopped because deployment alarms went into ALARM.",
+        rollback,
+    };
+    fail_watched_rollout(world, index, id, trip);
+}
+
+/// A rollback monitor that tripped.
+struct Trip {
+    /// "circuit breaker" or "alarms", as the deployments' reasons name it.
+    monitor: &'static str,
+    /// Why, as the service event and the rolloutStateReason say it.
+    cause: String,
+    /// The service deployment's statusReason when it rolls back, or else stops.
+    rolled_back: &'static str,
+    stopped: &'static str,
+    /// Whether the monitor rolls back rather than stops.
+    rollback: bool,
+}
+
+/// Fails rollout `id` because a rollback monitor tripped: a service event
+/// says why, then it rolls back or stops as the monitor is set to.
+fn fail_watched_rollout(world: &mut World, index: usize, id: &str, trip: Trip) {
     let now = world.now;
     let service = &mut world.ecs.services[index];
+    primary_record(service).updated_at = now;
     let name = service.name.clone();
-    let record = service.deployments[0].service_deployment;
-    service.service_deployments[record].circuit_breaker_status = "TRIGGERED";
-    service.service_deployments[record].updated_at = now;
     add_service_event(
         world,
         index,
-        format!("(service {name}) (deployment {id}) deployment failed: tasks failed to start."),
+        format!(
+            "(service {name}) (deployment {id}) deployment failed: {}",
+            trip.cause
+        ),
     );
-    let ending = if rollback {
+    let ending = if trip.rollback {
         RolloutEnd::RollBack {
-            reason:
-                "Service deployment rolled back because the circuit breaker threshold was exceeded.",
-            deployment_reason: "ECS deployment circuit breaker: rolling back to deploymentId",
+            reason: trip.rolled_back,
+            deployment_reason: format!(
+                "ECS deployment {}: rolling back to deploymentId",
+                trip.monitor
+            ),
         }
     } else {
-        RolloutEnd::Stop("Service deployment stopped because the circuit breaker was triggered.")
+        RolloutEnd::Stop(trip.stopped)
     };
-    end_rollout(
-        world,
-        index,
-        "ECS deployment circuit breaker: tasks failed to start.",
-        ending,
-    );
+    let failure = format!("ECS deployment {}: {}", trip.monitor, trip.cause);
+    end_rollout(world, index, &failure, ending);
 }
 
 /// How a failed or stopped rollout ends.
@@ -648,7 +737,7 @@ enum RolloutEnd {
     /// names the deployment it returns to.
     RollBack {
         reason: &'static str,
-        deployment_reason: &'static str,
+        deployment_reason: String,
     },
     /// Where it is, with the service deployment's reason.
     Stop(&'static str),
@@ -711,13 +800,7 @@ fn end_rollout(world: &mut World, index: usize, failure: &str, ending: RolloutEn
         record_index,
     );
     let after = seconds(timeline.map_or(1.0, |t| t.seconds));
-    world.schedule(
-        after,
-        Event::RolloutCompleted {
-            service: index,
-            deployment_id: rollback_id,
-        },
-    );
+    schedule_step(world, index, &rollback_id, after, RolloutStep::Completed);
 }
 
 /// StopServiceDeployment: rolls an ongoing service deployment back
@@ -756,7 +839,7 @@ pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsRes
     let ending = match str_field(body, "stopType").unwrap_or("ROLLBACK") {
         "ROLLBACK" => RolloutEnd::RollBack {
             reason: "Service deployment rolled back because of a stop request.",
-            deployment_reason: "ECS deployment rolling back to deploymentId",
+            deployment_reason: "ECS deployment rolling back to deploymentId".to_string(),
         },
         "ABORT" => RolloutEnd::Stop("Service deployment stopped because of a stop request."),
         other => return Err(invalid_parameter(format!("Invalid stopType {other}."))),
@@ -894,6 +977,14 @@ fn render_service_deployment(
                 "status": record.circuit_breaker_status,
                 "failureCount": record.failure_count,
                 "threshold": record.threshold,
+            }),
+        ),
+        (
+            "alarms",
+            json!({
+                "status": record.alarms_status,
+                "alarmNames": record.watched_alarms,
+                "triggeredAlarmNames": record.triggered_alarms,
             }),
         ),
     ])
