@@ -208,6 +208,10 @@ pub struct RolloutTimeline {
     /// alarm the deployment watches).
     #[serde(default)]
     pub alarm_names: Option<Vec<String>>,
+    /// How long a PAUSE lifecycle hook waits before its timeout action,
+    /// instead of its timeoutInMinutes (minutes are long for a test).
+    #[serde(default)]
+    pub hook_timeout_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -167,6 +167,24 @@ impl World {
         self.schedule.push((at, self.sequence, event));
     }
 
+    /// Takes the transitions `matches` picks off the schedule, in the order
+    /// they were due, each with the time it had left, so that they can be
+    /// scheduled again later (those of a deployment that pauses).
+    pub(crate) fn unschedule(
+        &mut self,
+        matches: impl Fn(&Event) -> bool,
+    ) -> Vec<(Duration, Event)> {
+        let mut taken: Vec<_> = self
+            .schedule
+            .extract_if(.., |(_, _, event)| matches(event))
+            .collect();
+        taken.sort_by_key(|(at, sequence, _)| (*at, *sequence));
+        taken
+            .into_iter()
+            .map(|(at, _, event)| (at.saturating_sub(self.now), event))
+            .collect()
+    }
+
     /// Applies every transition due by the clock's current time.
     pub(crate) fn advance(&mut self) {
         let target = self.clock.elapsed().max(self.now);

@@ -414,13 +414,21 @@ pub(super) fn new_deployment(
             Vec::new()
         },
         triggered_alarms: Vec::new(),
+        pause_hooks: if blue_green {
+            pause_hooks(&configuration, timeline.as_ref())
+        } else {
+            Vec::new()
+        },
+        paused_since: None,
+        paused_for: Duration::ZERO,
+        held: Vec::new(),
     };
     for previous in &mut service.service_deployments {
         if previous.status == "IN_PROGRESS" {
             previous.status = "STOPPED";
             previous.status_reason = Some("A newer service deployment started.".to_string());
             previous.finished_at = Some(now);
-            previous.updated_at = now;
+            resolve_pause(previous, "FAILED", now);
         }
     }
     service.service_deployments.push(service_deployment);
@@ -513,6 +521,17 @@ pub(super) fn start_rollout(
         ),
     );
     schedule_rollout_step(world, index, &id, timeline.as_ref());
+    let hook_times: Vec<Duration> = {
+        let record = primary_record(&mut world.ecs.services[index]);
+        record
+            .pause_hooks
+            .iter()
+            .map(|hook| stage_start(record.rollout_time, hook.stage))
+            .collect()
+    };
+    for (hook, after) in hook_times.into_iter().enumerate() {
+        schedule_step(world, index, &id, after, RolloutStep::HookReached(hook));
+    }
 }
 
 fn schedule_step(world: &mut World, service: usize, id: &str, after: Duration, step: RolloutStep) {
@@ -562,6 +581,8 @@ pub(crate) fn rollout_step(world: &mut World, index: usize, id: &str, step: Roll
         RolloutStep::Completed => complete_deployment(world, index, id),
         RolloutStep::TaskFailed => deployment_task_failed(world, index, id),
         RolloutStep::AlarmsFired => alarms_fired(world, index, id),
+        RolloutStep::HookReached(hook) => pause(world, index, id, hook),
+        RolloutStep::HookTimedOut(hook) => hook_timed_out(world, index, hook),
     }
 }
 
@@ -762,6 +783,8 @@ fn end_rollout(world: &mut World, index: usize, failure: &str, ending: RolloutEn
         .map(|d| (d.id.clone(), d.task_definition.clone()));
     let record = &mut service.service_deployments[record_index];
     record.updated_at = now;
+    // A rollout stopped while paused leaves nothing to continue.
+    resolve_pause(record, "FAILED", now);
     let (reason, deployment_reason, (previous_id, previous_definition)) = match (ending, previous) {
         (
             RolloutEnd::RollBack {
@@ -803,11 +826,14 @@ fn end_rollout(world: &mut World, index: usize, failure: &str, ending: RolloutEn
     schedule_step(world, index, &rollback_id, after, RolloutStep::Completed);
 }
 
-/// StopServiceDeployment: rolls an ongoing service deployment back
-/// (ROLLBACK, the default) or stops it where it is (ABORT).
-pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsResult {
+/// The service and service deployment a request's serviceDeploymentArn
+/// names, and whether that service deployment is being rolled out.
+fn requested_service_deployment(
+    world: &World,
+    body: &Value,
+) -> Result<(usize, usize, bool), AwsError> {
     let arn = required_str(body, "serviceDeploymentArn")?;
-    let found = world
+    let (index, record) = world
         .ecs
         .services
         .iter()
@@ -818,19 +844,27 @@ pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsRes
                 .iter()
                 .position(|record| record.arn == arn)
                 .map(|record| (index, record))
-        });
-    let (index, record) = found.ok_or_else(|| {
-        AwsError::client(
-            "ServiceDeploymentNotFoundException",
-            "The service deployment does not exist.",
-        )
-    })?;
+        })
+        .ok_or_else(|| {
+            AwsError::client(
+                "ServiceDeploymentNotFoundException",
+                "The service deployment does not exist.",
+            )
+        })?;
     let service = &world.ecs.services[index];
     let rolling_out = service
         .deployments
         .first()
-        .is_some_and(|d| d.service_deployment == record && d.rollout_state == "IN_PROGRESS");
-    if !rolling_out || service.service_deployments[record].status != "IN_PROGRESS" {
+        .is_some_and(|d| d.service_deployment == record && d.rollout_state == "IN_PROGRESS")
+        && service.service_deployments[record].status == "IN_PROGRESS";
+    Ok((index, record, rolling_out))
+}
+
+/// StopServiceDeployment: rolls an ongoing service deployment back
+/// (ROLLBACK, the default) or stops it where it is (ABORT).
+pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsResult {
+    let (index, _, rolling_out) = requested_service_deployment(world, body)?;
+    if !rolling_out {
         return Err(AwsError::client(
             "ConflictException",
             "The service deployment is not in progress and cannot be stopped.",
@@ -845,7 +879,139 @@ pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsRes
         other => return Err(invalid_parameter(format!("Invalid stopType {other}."))),
     };
     end_rollout(world, index, "ECS deployment stopped by request.", ending);
-    Ok(json!({ "serviceDeploymentArn": arn }))
+    Ok(json!({ "serviceDeploymentArn": body["serviceDeploymentArn"] }))
+}
+
+/// The rollout reaches the stage of its `hook`-th PAUSE hook: its other
+/// transitions are held until the hook is continued, rolled back or times
+/// out.
+fn pause(world: &mut World, index: usize, id: &str, hook: usize) {
+    let now = world.now;
+    let hook_id = format!("ecs-pause-{}", world.alphanumeric_upper(43));
+    let held = world.unschedule(|event| {
+        matches!(event, Event::Rollout { service, deployment_id, .. }
+            if *service == index && deployment_id == id)
+    });
+    let record = primary_record(&mut world.ecs.services[index]);
+    record.paused_since = Some(now);
+    record.updated_at = now;
+    record.held = held;
+    let paused = &mut record.pause_hooks[hook];
+    paused.reached = Some(ReachedHook {
+        id: hook_id,
+        status: "AWAITING_ACTION",
+        expires_at: now + paused.timeout,
+    });
+    let timeout = paused.timeout;
+    schedule_step(world, index, id, timeout, RolloutStep::HookTimedOut(hook));
+}
+
+/// Ends the record's pause, if it has one, giving the hook awaiting action
+/// `status`, and marks the record updated; answers the rollout's held
+/// transitions.
+fn resolve_pause(
+    record: &mut ServiceDeployment,
+    status: &'static str,
+    now: Duration,
+) -> Vec<(Duration, Event)> {
+    for hook in record
+        .pause_hooks
+        .iter_mut()
+        .filter_map(|hook| hook.reached.as_mut())
+    {
+        if hook.status == "AWAITING_ACTION" {
+            hook.status = status;
+        }
+    }
+    if let Some(since) = record.paused_since.take() {
+        record.paused_for += now.saturating_sub(since);
+    }
+    record.updated_at = now;
+    std::mem::take(&mut record.held)
+}
+
+/// Resolves the hook the rollout waits on with `status`, then carries on
+/// (CONTINUE: the held transitions take the time they had left) or rolls
+/// back (ROLLBACK) with the service deployment's `rollback_reason`.
+fn act_on_pause(
+    world: &mut World,
+    index: usize,
+    status: &'static str,
+    action: &str,
+    rollback_reason: &'static str,
+) {
+    let now = world.now;
+    let held = resolve_pause(primary_record(&mut world.ecs.services[index]), status, now);
+    if action == "CONTINUE" {
+        for (left, event) in held {
+            world.schedule(left, event);
+        }
+    } else {
+        let ending = RolloutEnd::RollBack {
+            reason: rollback_reason,
+            deployment_reason: "ECS deployment lifecycle hook: rolling back to deploymentId"
+                .to_string(),
+        };
+        end_rollout(
+            world,
+            index,
+            "ECS deployment rolled back at a lifecycle hook.",
+            ending,
+        );
+    }
+}
+
+/// The `hook`-th PAUSE hook's time is up: if it still awaits action, its
+/// timeoutAction applies.
+fn hook_timed_out(world: &mut World, index: usize, hook: usize) {
+    let paused = &primary_record(&mut world.ecs.services[index]).pause_hooks[hook];
+    let awaiting = paused
+        .reached
+        .as_ref()
+        .is_some_and(|reached| reached.status == "AWAITING_ACTION");
+    if awaiting {
+        let action = paused.timeout_action;
+        act_on_pause(
+            world,
+            index,
+            "TIMED_OUT",
+            action,
+            "Service deployment rolled back because a lifecycle hook timed out.",
+        );
+    }
+}
+
+/// ContinueServiceDeployment: carries on (CONTINUE, the default) or rolls
+/// back (ROLLBACK) a rollout paused at the PAUSE hook `hookId`.
+pub(super) fn continue_service_deployment(world: &mut World, body: &Value) -> AwsResult {
+    let hook_id = required_str(body, "hookId")?;
+    let (index, record, rolling_out) = requested_service_deployment(world, body)?;
+    let awaiting = rolling_out
+        && world.ecs.services[index].service_deployments[record]
+            .pause_hooks
+            .iter()
+            .filter_map(|hook| hook.reached.as_ref())
+            .any(|hook| hook.id == hook_id && hook.status == "AWAITING_ACTION");
+    // AWS models no ConflictException for this operation, so a hook that
+    // is not awaiting action counts as an invalid hookId.
+    if !awaiting {
+        return Err(invalid_parameter(format!(
+            "The lifecycle hook {hook_id} is not awaiting action on this service deployment."
+        )));
+    }
+    let (status, action) = match str_field(body, "action").unwrap_or("CONTINUE") {
+        "CONTINUE" => ("SUCCEEDED", "CONTINUE"),
+        "ROLLBACK" => ("FAILED", "ROLLBACK"),
+        other => return Err(invalid_parameter(format!("Invalid action {other}."))),
+    };
+    act_on_pause(
+        world,
+        index,
+        status,
+        action,
+        "Service deployment rolled back because a lifecycle hook asked for a rollback.",
+    );
+    Ok(json!({ "serviceDeploymentArn": body["serviceDeploymentArn"] }))
 }
 
 /// The lifecycle stages of a native blue/green deployment, in order
@@ -862,9 +1028,67 @@ const BLUE_GREEN_STAGES: [&str; 9] = [
     "CLEAN_UP",
 ];
 
+fn stage_position(stage: &str) -> Option<usize> {
+    BLUE_GREEN_STAGES.iter().position(|s| *s == stage)
+}
+
+/// When, in rollout time, a blue/green rollout reaches the stage at
+/// `position`: rounded up to the nanosecond, so that `lifecycle_stage`
+/// names that stage from that very moment.
+fn stage_start(rollout_time: Duration, position: usize) -> Duration {
+    let nanos =
+        (rollout_time.as_nanos() * position as u128).div_ceil(BLUE_GREEN_STAGES.len() as u128);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// The PAUSE hooks of a deployment configuration's lifecycleHooks, one per
+/// stage each names, in stage order. Stages a deployment here never passes
+/// through (RECONCILE_SERVICE, PRE_PRODUCTION_TRAFFIC_SHIFT) never pause;
+/// AWS_LAMBDA hooks are not run.
+fn pause_hooks(configuration: &Value, timeline: Option<&RolloutTimeline>) -> Vec<PauseHook> {
+    let hooks = configuration
+        .get("lifecycleHooks")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut pauses: Vec<PauseHook> = hooks
+        .iter()
+        .filter(|hook| str_field(hook, "targetType") == Some("PAUSE"))
+        .flat_map(|hook| {
+            let timeout_configuration = hook.get("timeoutConfiguration");
+            let setting = |key: &str| timeout_configuration.and_then(|t| t.get(key));
+            // AWS's defaults: a day, then roll back.
+            let minutes = setting("timeoutInMinutes")
+                .and_then(Value::as_f64)
+                .unwrap_or(1440.0);
+            let timeout = seconds(
+                timeline
+                    .and_then(|timeline| timeline.hook_timeout_seconds)
+                    .unwrap_or(minutes * 60.0),
+            );
+            let timeout_action = if setting("action") == Some(&json!("CONTINUE")) {
+                "CONTINUE"
+            } else {
+                "ROLLBACK"
+            };
+            str_list(hook, "lifecycleStages")
+                .into_iter()
+                .filter_map(move |stage| {
+                    stage_position(&stage).map(|stage| PauseHook {
+                        stage,
+                        timeout,
+                        timeout_action,
+                        reached: None,
+                    })
+                })
+        })
+        .collect();
+    pauses.sort_by_key(|hook| hook.stage);
+    pauses
+}
+
 /// Where a deployment is in its lifecycle: a finished one cleans up, a
 /// rolling one scales up, and a blue/green one moves through its stages
-/// evenly over its rollout time.
+/// evenly over its rollout time, which stands still while it is paused.
 fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> &'static str {
     if record.finished_at.is_some() {
         return "CLEAN_UP";
@@ -872,10 +1096,18 @@ fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> &'static str {
     if !record.blue_green || record.status != "IN_PROGRESS" {
         return "SCALE_UP";
     }
-    let elapsed = world.now.saturating_sub(record.created_at).as_secs_f64();
-    let fraction = elapsed / record.rollout_time.as_secs_f64().max(f64::EPSILON);
-    let stage = (fraction * BLUE_GREEN_STAGES.len() as f64) as usize;
-    BLUE_GREEN_STAGES[stage.min(BLUE_GREEN_STAGES.len() - 1)]
+    let progress = record
+        .paused_since
+        .unwrap_or(world.now)
+        .saturating_sub(record.created_at)
+        .saturating_sub(record.paused_for);
+    let last = BLUE_GREEN_STAGES.len() - 1;
+    let position = (progress.as_nanos() * BLUE_GREEN_STAGES.len() as u128)
+        .checked_div(record.rollout_time.as_nanos())
+        .map_or(last, |position| {
+            usize::try_from(position).unwrap_or(last).min(last)
+        });
+    BLUE_GREEN_STAGES[position]
 }
 
 /// The test and production traffic a blue/green target revision gets at a
@@ -884,10 +1116,7 @@ fn traffic_weights(record: &ServiceDeployment, stage: &str) -> Option<(f64, f64)
     if !record.blue_green {
         return None;
     }
-    let reached = |wanted: &str| {
-        let position = |name: &str| BLUE_GREEN_STAGES.iter().position(|s| *s == name);
-        position(stage) >= position(wanted)
-    };
+    let reached = |wanted: &str| stage_position(stage) >= stage_position(wanted);
     let rolled_back = record.status.starts_with("ROLLBACK");
     let weight = |shifted: bool| if shifted && !rolled_back { 100.0 } else { 0.0 };
     Some((
@@ -987,7 +1216,36 @@ fn render_service_deployment(
                 "triggeredAlarmNames": record.triggered_alarms,
             }),
         ),
+        (
+            "lifecycleHookDetails",
+            lifecycle_hook_details(world, record),
+        ),
     ])
+}
+
+/// The PAUSE hooks the rollout has reached, as DeploymentLifecycleHookDetail
+/// (no targetArn: a PAUSE hook has no target); absent when there are none.
+fn lifecycle_hook_details(world: &World, record: &ServiceDeployment) -> Value {
+    let details: Vec<Value> = record
+        .pause_hooks
+        .iter()
+        .filter_map(|hook| {
+            hook.reached.as_ref().map(|reached| {
+                json!({
+                    "hookId": reached.id,
+                    "targetType": "PAUSE",
+                    "status": reached.status,
+                    "expiresAt": world.epoch(reached.expires_at),
+                    "timeoutAction": hook.timeout_action,
+                })
+            })
+        })
+        .collect();
+    if details.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(details)
+    }
 }
 
 fn brief(full: &Value) -> Value {
