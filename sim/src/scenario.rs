@@ -184,7 +184,8 @@ pub struct RolloutTimeline {
     #[serde(default)]
     pub outcome: RolloutOutcome,
     /// complete: time until the deployment completes; tasksFail: time
-    /// between two failed tasks (and the rollback's duration).
+    /// between two failed tasks; alarm: time until the alarms fire (and,
+    /// for both, the rollback's duration).
     #[serde(default = "one_second")]
     pub seconds: f64,
     /// tasksFail: failures that trip the circuit breaker, instead of ECS's
@@ -203,6 +204,14 @@ pub struct RolloutTimeline {
     /// at_start: the task definition it rolls out (default: the service's own).
     #[serde(default)]
     pub task_definition: Option<String>,
+    /// alarm: the CloudWatch alarms that go into ALARM (default: every
+    /// alarm the deployment watches).
+    #[serde(default)]
+    pub alarm_names: Option<Vec<String>>,
+    /// How long a PAUSE lifecycle hook waits before its timeout action,
+    /// instead of its timeoutInMinutes (minutes are long for a test).
+    #[serde(default)]
+    pub hook_timeout_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -213,6 +222,10 @@ pub enum RolloutOutcome {
     /// Every new task exits; the service's circuit breaker (if enabled)
     /// decides between a failed deployment and an endless crash loop.
     TasksFail,
+    /// CloudWatch alarms go into ALARM; the service's deployment alarms
+    /// (if they watch one of them) fail the deployment and may roll it
+    /// back, else it completes.
+    Alarm,
 }
 
 fn one_second() -> f64 {

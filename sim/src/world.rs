@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::codedeploy::CodeDeployState;
-use crate::ecs::EcsState;
+use crate::ecs::{EcsState, RolloutStep};
 use crate::github::GithubState;
 use crate::logs::LogsState;
 use crate::s3::S3State;
@@ -51,13 +51,12 @@ pub(crate) enum Event {
     TaskStopped {
         task: usize,
     },
-    RolloutCompleted {
+    /// A step of an ECS deployment's rollout, which applies only while that
+    /// deployment is its service's PRIMARY and still rolling out.
+    Rollout {
         service: usize,
         deployment_id: String,
-    },
-    DeploymentTaskFailed {
-        service: usize,
-        deployment_id: String,
+        step: RolloutStep,
     },
     CodeDeployReadyTimeout {
         deployment: usize,
@@ -168,6 +167,24 @@ impl World {
         self.schedule.push((at, self.sequence, event));
     }
 
+    /// Takes the transitions `matches` picks off the schedule, in the order
+    /// they were due, each with the time it had left, so that they can be
+    /// scheduled again later (those of a deployment that pauses).
+    pub(crate) fn unschedule(
+        &mut self,
+        matches: impl Fn(&Event) -> bool,
+    ) -> Vec<(Duration, Event)> {
+        let mut taken: Vec<_> = self
+            .schedule
+            .extract_if(.., |(_, _, event)| matches(event))
+            .collect();
+        taken.sort_by_key(|(at, sequence, _)| (*at, *sequence));
+        taken
+            .into_iter()
+            .map(|(at, _, event)| (at.saturating_sub(self.now), event))
+            .collect()
+    }
+
     /// Applies every transition due by the clock's current time.
     pub(crate) fn advance(&mut self) {
         let target = self.clock.elapsed().max(self.now);
@@ -193,14 +210,11 @@ impl World {
             Event::TaskRunning { task } => crate::ecs::task_running(self, task),
             Event::TaskLogLine { task, line } => crate::ecs::task_log_line(self, task, line),
             Event::TaskStopped { task } => crate::ecs::task_stopped(self, task),
-            Event::RolloutCompleted {
+            Event::Rollout {
                 service,
                 deployment_id,
-            } => crate::ecs::rollout_completed(self, service, &deployment_id),
-            Event::DeploymentTaskFailed {
-                service,
-                deployment_id,
-            } => crate::ecs::deployment_task_failed(self, service, &deployment_id),
+                step,
+            } => crate::ecs::rollout_step(self, service, &deployment_id, step),
             Event::CodeDeployStep { deployment } => crate::codedeploy::step(self, deployment),
             Event::CodeDeployReadyTimeout { deployment } => {
                 crate::codedeploy::ready_timed_out(self, deployment)

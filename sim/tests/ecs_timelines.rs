@@ -1,15 +1,17 @@
-//! ECS behaviour over time: rolling deployments, the circuit breaker, crash
-//! loops, one-off tasks and their logs, driven by the official SDKs.
+//! ECS behaviour over time: rolling deployments, the circuit breaker,
+//! deployment alarms, crash loops, one-off tasks and their logs, driven by
+//! the official SDKs.
 
 mod common;
 
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, DesiredStatus, NetworkConfiguration, ServiceDeploymentStatus,
+    AwsVpcConfiguration, DesiredStatus, NetworkConfiguration,
+    ServiceDeploymentRollbackMonitorsStatus, ServiceDeploymentStatus,
 };
 use aws_sdk_ecs::Client;
-use common::{eventually, sdk_config, start};
+use common::{eventually, reaches, sdk_config, service, service_deployment, start};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -44,6 +46,11 @@ services:
     taskDefinition: web:1
     desiredCount: 2
     deploymentConfiguration: {{strategy: BLUE_GREEN, bakeTimeInMinutes: 0}}
+  - cluster: prod
+    serviceName: watched
+    taskDefinition: web:1
+    desiredCount: 2
+    deploymentConfiguration: {{alarms: {{alarmNames: [watched-5xx, watched-latency], enable: true, rollback: true}}}}
 timelines:
 {timelines}
 "#
@@ -51,15 +58,8 @@ timelines:
     start(&yaml)
 }
 
-async fn primary(ecs: &Client, service: &str) -> aws_sdk_ecs::types::Deployment {
-    let described = ecs
-        .describe_services()
-        .cluster("prod")
-        .services(service)
-        .send()
-        .await
-        .unwrap();
-    described.services()[0].deployments()[0].clone()
+async fn primary(ecs: &Client, name: &str) -> aws_sdk_ecs::types::Deployment {
+    service(ecs, name).await.deployments()[0].clone()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,8 +75,7 @@ async fn rolling_deployment_completes_after_its_duration() {
         .send()
         .await
         .unwrap();
-    let service = updated.service().unwrap();
-    let deployments = service.deployments();
+    let deployments = updated.service().unwrap().deployments();
     assert_eq!(deployments.len(), 2);
     assert_eq!(deployments[0].status(), Some("PRIMARY"));
     assert_eq!(
@@ -101,17 +100,10 @@ async fn rolling_deployment_completes_after_its_duration() {
         })
         .await
     );
-    let done = ecs
-        .describe_services()
-        .cluster("prod")
-        .services("web")
-        .send()
-        .await
-        .unwrap();
-    let service = &done.services()[0];
-    assert_eq!(service.deployments().len(), 1);
-    assert_eq!(service.deployments()[0].running_count(), 2);
-    assert!(service.events()[0]
+    let done = service(&ecs, "web").await;
+    assert_eq!(done.deployments().len(), 1);
+    assert_eq!(done.deployments()[0].running_count(), 2);
+    assert!(done.events()[0]
         .message()
         .unwrap()
         .contains("has reached a steady state"));
@@ -132,13 +124,7 @@ async fn rolling_deployment_completes_after_its_duration() {
     let arn = listed.service_deployments()[0]
         .service_deployment_arn()
         .unwrap();
-    let described = ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .unwrap();
-    let deployment = &described.service_deployments()[0];
+    let deployment = service_deployment(&ecs, arn).await;
     assert_eq!(deployment.status().unwrap().as_str(), "SUCCESSFUL");
     assert!(deployment.finished_at().is_some());
     assert_eq!(
@@ -189,24 +175,17 @@ async fn circuit_breaker_fails_the_deployment_and_rolls_back() {
         })
         .await
     );
-    let done = ecs
-        .describe_services()
-        .cluster("prod")
-        .services("web")
-        .send()
-        .await
-        .unwrap();
-    let service = &done.services()[0];
+    let done = service(&ecs, "web").await;
     assert_eq!(
-        service.task_definition(),
+        done.task_definition(),
         Some("arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"),
         "stable on the OLD task definition"
     );
-    assert_eq!(service.deployments().len(), 1);
-    let rollback = &service.deployments()[0];
+    assert_eq!(done.deployments().len(), 1);
+    let rollback = &done.deployments()[0];
     assert_ne!(rollback.id(), Some(failed_id.as_str()));
     assert_eq!(rollback.rollout_state().unwrap().as_str(), "COMPLETED");
-    assert!(service.events().iter().any(|event| event
+    assert!(done.events().iter().any(|event| event
         .message()
         .unwrap()
         .contains("deployment failed: tasks failed to start")));
@@ -246,13 +225,7 @@ async fn circuit_breaker_fails_the_deployment_and_rolls_back() {
     let arn = briefs.service_deployments()[0]
         .service_deployment_arn()
         .unwrap();
-    let described = ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .unwrap();
-    let deployment = &described.service_deployments()[0];
+    let deployment = service_deployment(&ecs, arn).await;
     let breaker = deployment.deployment_circuit_breaker().unwrap();
     assert_eq!(breaker.status().unwrap().as_str(), "TRIGGERED");
     assert_eq!((breaker.failure_count(), breaker.threshold()), (3, 3));
@@ -262,6 +235,111 @@ async fn circuit_breaker_fails_the_deployment_and_rolls_back() {
         rollback.service_revision_arn(),
         deployment.source_service_revisions()[0].arn()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deployment_alarms_fail_the_deployment_and_roll_back() {
+    let sim = world(
+        "  deployments:
+    - {cluster: prod, service: watched, outcome: alarm, seconds: 1.5}
+    - {cluster: prod, service: watched, outcome: alarm, seconds: 0.3, alarmNames: [someone-elses]}",
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let deploy = || async {
+        let updated = ecs
+            .update_service()
+            .cluster("prod")
+            .service("watched")
+            .task_definition("web:2")
+            .send()
+            .await
+            .unwrap();
+        let service = updated.service().unwrap();
+        (
+            service.deployments()[0].id().unwrap().to_string(),
+            service.current_service_deployment().unwrap().to_string(),
+        )
+    };
+    let (failed_id, arn) = deploy().await;
+    let watching = service_deployment(&ecs, &arn).await;
+    let alarms = watching.alarms().unwrap();
+    assert_eq!(
+        alarms.status(),
+        Some(&ServiceDeploymentRollbackMonitorsStatus::Monitoring)
+    );
+    assert_eq!(alarms.alarm_names(), ["watched-5xx", "watched-latency"]);
+    assert!(alarms.triggered_alarm_names().is_empty());
+
+    let failed = || async {
+        let deployments = service(&ecs, "watched").await.deployments().to_vec();
+        let failed = deployments
+            .get(1)
+            .is_some_and(|d| d.rollout_state().map(|s| s.as_str()) == Some("FAILED"));
+        failed.then_some(deployments)
+    };
+    assert!(eventually(DEADLINE, || async { failed().await.is_some() }).await);
+    let deployments = failed().await.unwrap();
+    assert_eq!(deployments[1].id(), Some(failed_id.as_str()));
+    let reason = deployments[1].rollout_state_reason().unwrap();
+    assert!(
+        reason.contains("watched-5xx, watched-latency"),
+        "the timeline fires every watched alarm: {reason}"
+    );
+    assert!(deployments[0].task_definition().unwrap().ends_with("web:1"));
+    let returning = deployments[0].rollout_state_reason().unwrap();
+    assert!(
+        returning.starts_with("ECS deployment alarms: rolling back to")
+            && returning.contains(deployments[2].id().unwrap()),
+        "names the deployment it returns to: {returning}"
+    );
+    let rolling_back = service_deployment(&ecs, &arn).await;
+    assert_eq!(
+        rolling_back.status(),
+        Some(&ServiceDeploymentStatus::RollbackInProgress)
+    );
+    let alarms = rolling_back.alarms().unwrap();
+    assert_eq!(
+        alarms.status(),
+        Some(&ServiceDeploymentRollbackMonitorsStatus::Triggered)
+    );
+    assert_eq!(
+        alarms.triggered_alarm_names(),
+        ["watched-5xx", "watched-latency"]
+    );
+    let rollback = rolling_back.rollback().unwrap();
+    assert!(rollback.reason().unwrap().contains("alarm"));
+    assert!(rollback.started_at().is_some());
+    assert_eq!(
+        rollback.service_revision_arn(),
+        rolling_back.source_service_revisions()[0].arn()
+    );
+
+    assert!(
+        reaches(
+            &ecs,
+            &arn,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            DEADLINE
+        )
+        .await
+    );
+    let done = service(&ecs, "watched").await;
+    assert!(done.task_definition().unwrap().ends_with("web:1"));
+    assert!(done.events().iter().any(|event| {
+        let message = event.message().unwrap();
+        message.contains(&failed_id) && message.contains("watched-5xx")
+    }));
+
+    // An alarm the deployment does not watch changes nothing.
+    let (_, arn) = deploy().await;
+    assert!(reaches(&ecs, &arn, ServiceDeploymentStatus::Successful, DEADLINE).await);
+    let completed = service_deployment(&ecs, &arn).await;
+    let alarms = completed.alarms().unwrap();
+    assert_eq!(
+        alarms.status(),
+        Some(&ServiceDeploymentRollbackMonitorsStatus::MonitoringComplete)
+    );
+    assert!(alarms.triggered_alarm_names().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -594,13 +672,7 @@ async fn blue_green_deployments_move_through_their_lifecycle_stages() {
     let mut seen: Vec<usize> = Vec::new();
     let deadline = tokio::time::Instant::now() + DEADLINE;
     let finished = loop {
-        let described = ecs
-            .describe_service_deployments()
-            .service_deployment_arns(&arn)
-            .send()
-            .await
-            .unwrap();
-        let deployment = described.service_deployments()[0].clone();
+        let deployment = service_deployment(&ecs, &arn).await;
         let stage = deployment.lifecycle_stage().unwrap().as_str().to_string();
         let position = order.iter().position(|s| *s == stage).unwrap();
         if seen.last() != Some(&position) {
@@ -660,26 +732,16 @@ async fn stopping_a_service_deployment_rolls_it_back() {
         .unwrap();
     assert_eq!(stopped.service_deployment_arn(), Some(arn.as_str()));
     assert!(
-        eventually(DEADLINE, || async {
-            let described = ecs
-                .describe_service_deployments()
-                .service_deployment_arns(&arn)
-                .send()
-                .await
-                .unwrap();
-            described.service_deployments()[0].status()
-                == Some(&ServiceDeploymentStatus::RollbackSuccessful)
-        })
+        reaches(
+            &ecs,
+            &arn,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            DEADLINE
+        )
         .await
     );
-    let services = ecs
-        .describe_services()
-        .cluster("prod")
-        .services("worker")
-        .send()
+    assert!(service(&ecs, "worker")
         .await
-        .unwrap();
-    assert!(services.services()[0]
         .task_definition()
         .unwrap()
         .ends_with("task-definition/web:1"));

@@ -9,16 +9,21 @@ use std::time::Duration;
 use aws_sdk_codedeploy::types::{
     AppSpecContent, DeploymentStatus, RevisionLocation, RevisionLocationType,
 };
-use aws_sdk_ecs::types::{AwsVpcConfiguration, NetworkConfiguration, ServiceDeploymentStatus};
-use common::{eventually, sdk_config};
+use aws_sdk_ecs::types::{
+    AwsVpcConfiguration, DeploymentLifecycleHookStatus, NetworkConfiguration,
+    ServiceDeploymentStatus,
+};
+use common::{eventually, reaches, sdk_config, service, service_deployment};
 use ecs_deploy_sim::{Scenario, Sim};
 
 const DEADLINE: Duration = Duration::from_secs(20);
-const SHIPPED: [&str; 6] = [
+const SHIPPED: [&str; 8] = [
     "deploy-ok",
     "migration-fails",
     "circuit-breaker",
     "crash-loop",
+    "alarm-rollback",
+    "bluegreen-pause",
     "codedeploy-ok",
     "codedeploy-fails",
 ];
@@ -207,6 +212,59 @@ async fn crash_loop_never_completes() {
     assert_eq!(
         latest_service_deployment(&ecs).await,
         Some(ServiceDeploymentStatus::InProgress)
+    );
+}
+
+async fn current_service_deployment(ecs: &aws_sdk_ecs::Client) -> String {
+    let service = service(ecs, "shop-web").await;
+    service.current_service_deployment().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alarm_rollback_rolls_back_on_the_alarm() {
+    let sim = start("alarm-rollback");
+    let ecs = deploy(&sim).await;
+    let arn = current_service_deployment(&ecs).await;
+    assert!(
+        reaches(
+            &ecs,
+            &arn,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            DEADLINE
+        )
+        .await
+    );
+    let alarms = service_deployment(&ecs, &arn)
+        .await
+        .alarms()
+        .unwrap()
+        .clone();
+    assert_eq!(alarms.triggered_alarm_names(), ["shop-web-5xx"]);
+    assert!(service(&ecs, "shop-web")
+        .await
+        .task_definition()
+        .unwrap()
+        .ends_with("task-definition/shop:1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bluegreen_pause_waits_at_the_hook_then_times_out_into_success() {
+    let sim = start("bluegreen-pause");
+    let ecs = deploy(&sim).await;
+    let arn = current_service_deployment(&ecs).await;
+    let paused = || async {
+        service_deployment(&ecs, &arn)
+            .await
+            .lifecycle_hook_details()
+            .iter()
+            .any(|hook| hook.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction))
+    };
+    assert!(eventually(DEADLINE, paused).await);
+    assert!(reaches(&ecs, &arn, ServiceDeploymentStatus::Successful, DEADLINE).await);
+    let done = service_deployment(&ecs, &arn).await;
+    assert_eq!(
+        done.lifecycle_hook_details()[0].status(),
+        Some(&DeploymentLifecycleHookStatus::TimedOut)
     );
 }
 

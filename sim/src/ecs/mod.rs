@@ -15,9 +15,7 @@ mod task_definitions;
 mod tasks;
 
 use services::*;
-pub(crate) use services::{
-    all_services, deployment_task_failed, rollout_completed, set_service_task_definition,
-};
+pub(crate) use services::{all_services, rollout_step, set_service_task_definition};
 use task_definitions::*;
 use tasks::*;
 pub(crate) use tasks::{all_tasks, task_log_line, task_running, task_stopped};
@@ -100,9 +98,55 @@ struct ServiceDeployment {
     updated_at: Duration,
     finished_at: Option<Duration>,
     rollback: Option<Value>,
+    /// A ServiceDeploymentRollbackMonitorsStatus, as are `alarms_status`'s values.
     circuit_breaker_status: &'static str,
     failure_count: i64,
     threshold: i64,
+    alarms_status: &'static str,
+    /// The CloudWatch alarms the deployment watches (none when its alarms
+    /// are not enabled), and those that went into ALARM.
+    watched_alarms: Vec<String>,
+    triggered_alarms: Vec<String>,
+    /// The PAUSE lifecycle hooks of a blue/green deployment, one per stage.
+    pause_hooks: Vec<PauseHook>,
+    /// Since when the rollout waits on a PAUSE hook.
+    paused_since: Option<Duration>,
+    /// The time spent in earlier pauses, which does not count towards the
+    /// rollout's stages.
+    paused_for: Duration,
+    /// The rollout's transitions held off the schedule while it is paused,
+    /// each with the time it had left.
+    held: Vec<(Duration, Event)>,
+}
+
+/// A PAUSE lifecycle hook at one stage of a blue/green deployment.
+struct PauseHook {
+    /// The stage's position in BLUE_GREEN_STAGES.
+    stage: usize,
+    timeout: Duration,
+    /// CONTINUE or ROLLBACK, when the hook times out.
+    timeout_action: &'static str,
+    /// Set when the rollout reaches the hook's stage: its id, a
+    /// DeploymentLifecycleHookStatus and when it times out.
+    reached: Option<ReachedHook>,
+}
+
+struct ReachedHook {
+    id: String,
+    status: &'static str,
+    expires_at: Duration,
+}
+
+/// What happens to a rollout at a scheduled moment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RolloutStep {
+    Completed,
+    TaskFailed,
+    AlarmsFired,
+    /// The rollout reaches the stage of its `n`-th PAUSE hook.
+    HookReached(usize),
+    /// The `n`-th PAUSE hook's timeout passes.
+    HookTimedOut(usize),
 }
 
 #[derive(Clone)]
@@ -233,6 +277,7 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "ListServiceDeployments" => list_service_deployments(world, body),
         "DescribeServiceDeployments" => describe_service_deployments(world, body),
         "StopServiceDeployment" => stop_service_deployment(world, body),
+        "ContinueServiceDeployment" => continue_service_deployment(world, body),
         "RunTask" => run_task(world, body),
         "DescribeTasks" => describe_tasks(world, body),
         "ListTasks" => list_tasks(world, body),

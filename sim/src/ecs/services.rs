@@ -115,18 +115,26 @@ fn config_value(service: &Service, key: &str) -> Value {
     service.config.get(key).cloned().unwrap_or(Value::Null)
 }
 
-fn circuit_breaker(service: &Service) -> (bool, bool) {
-    let breaker = service
-        .config
-        .get("deploymentConfiguration")
-        .and_then(|config| config.get("deploymentCircuitBreaker"));
+/// The `enable` and `rollback` flags of one of the service's rollback
+/// monitors: `deploymentCircuitBreaker` or `alarms`.
+fn rollback_monitor(service: &Service, monitor: &str) -> (bool, bool) {
+    let configuration = config_value(service, "deploymentConfiguration");
     let flag = |key: &str| {
-        breaker
-            .and_then(|breaker| breaker.get(key))
+        configuration
+            .pointer(&format!("/{monitor}/{key}"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
     (flag("enable"), flag("rollback"))
+}
+
+/// A rollback monitor's status as a new service deployment starts.
+fn monitoring(enabled: bool) -> &'static str {
+    if enabled {
+        "MONITORING"
+    } else {
+        "DISABLED"
+    }
 }
 
 fn render_deployment(world: &World, service: &Service, deployment: &Deployment) -> Value {
@@ -367,6 +375,12 @@ pub(super) fn new_deployment(
     );
     let now = world.now;
     let service = &mut world.ecs.services[index];
+    let configuration = config_value(service, "deploymentConfiguration");
+    let blue_green = configuration
+        .get("strategy")
+        .is_some_and(|strategy| strategy == "BLUE_GREEN");
+    let (breaker, _) = rollback_monitor(service, "deploymentCircuitBreaker");
+    let (alarms, _) = rollback_monitor(service, "alarms");
     // ECS trips the breaker at half the desired count, rounded up, within 3..200.
     let threshold = timeline
         .as_ref()
@@ -384,28 +398,37 @@ pub(super) fn new_deployment(
             .map(|previous| previous.target_revision.clone()),
         status: "IN_PROGRESS",
         status_reason: None,
-        blue_green: config_value(service, "deploymentConfiguration")
-            .get("strategy")
-            .is_some_and(|strategy| strategy == "BLUE_GREEN"),
+        blue_green,
         rollout_time: seconds(timeline.as_ref().map_or(1.0, |t| t.seconds)),
         created_at: now,
         updated_at: now,
         finished_at: None,
         rollback: None,
-        circuit_breaker_status: if circuit_breaker(service).0 {
-            "MONITORING"
-        } else {
-            "DISABLED"
-        },
+        circuit_breaker_status: monitoring(breaker),
         failure_count: 0,
         threshold,
+        alarms_status: monitoring(alarms),
+        watched_alarms: if alarms {
+            str_list(&configuration["alarms"], "alarmNames")
+        } else {
+            Vec::new()
+        },
+        triggered_alarms: Vec::new(),
+        pause_hooks: if blue_green {
+            pause_hooks(&configuration, timeline.as_ref())
+        } else {
+            Vec::new()
+        },
+        paused_since: None,
+        paused_for: Duration::ZERO,
+        held: Vec::new(),
     };
     for previous in &mut service.service_deployments {
         if previous.status == "IN_PROGRESS" {
             previous.status = "STOPPED";
             previous.status_reason = Some("A newer service deployment started.".to_string());
             previous.finished_at = Some(now);
-            previous.updated_at = now;
+            resolve_pause(previous, "FAILED", now);
         }
     }
     service.service_deployments.push(service_deployment);
@@ -498,6 +521,26 @@ pub(super) fn start_rollout(
         ),
     );
     schedule_rollout_step(world, index, &id, timeline.as_ref());
+    let hook_times: Vec<Duration> = {
+        let record = primary_record(&mut world.ecs.services[index]);
+        record
+            .pause_hooks
+            .iter()
+            .map(|hook| stage_start(record.rollout_time, hook.stage))
+            .collect()
+    };
+    for (hook, after) in hook_times.into_iter().enumerate() {
+        schedule_step(world, index, &id, after, RolloutStep::HookReached(hook));
+    }
+}
+
+fn schedule_step(world: &mut World, service: usize, id: &str, after: Duration, step: RolloutStep) {
+    let event = Event::Rollout {
+        service,
+        deployment_id: id.to_string(),
+        step,
+    };
+    world.schedule(after, event);
 }
 
 fn schedule_rollout_step(
@@ -509,26 +552,38 @@ fn schedule_rollout_step(
     let (outcome, after) = timeline.map_or((RolloutOutcome::Complete, seconds(1.0)), |t| {
         (t.outcome, seconds(t.seconds))
     });
-    let deployment_id = deployment_id.to_string();
-    let event = match outcome {
-        RolloutOutcome::Complete => Event::RolloutCompleted {
-            service,
-            deployment_id,
-        },
-        RolloutOutcome::TasksFail => Event::DeploymentTaskFailed {
-            service,
-            deployment_id,
-        },
+    let step = match outcome {
+        RolloutOutcome::Complete => RolloutStep::Completed,
+        RolloutOutcome::TasksFail => RolloutStep::TaskFailed,
+        RolloutOutcome::Alarm => RolloutStep::AlarmsFired,
     };
-    world.schedule(after, event);
+    schedule_step(world, service, deployment_id, after, step);
 }
 
-/// The PRIMARY deployment `id`, if it is still rolling out.
-fn rolling_primary(world: &World, service: usize, id: &str) -> bool {
-    world.ecs.services[service]
+/// The service deployment of the service's PRIMARY deployment.
+fn primary_record(service: &mut Service) -> &mut ServiceDeployment {
+    let record = service.deployments[0].service_deployment;
+    &mut service.service_deployments[record]
+}
+
+/// Applies a scheduled step of rollout `id`, if it is still its service's
+/// PRIMARY deployment rolling out (a rollback or a newer deployment makes
+/// the rest of its timeline moot).
+pub(crate) fn rollout_step(world: &mut World, index: usize, id: &str, step: RolloutStep) {
+    let rolling = world.ecs.services[index]
         .deployments
         .first()
-        .is_some_and(|d| d.id == id && d.rollout_state == "IN_PROGRESS")
+        .is_some_and(|d| d.id == id && d.rollout_state == "IN_PROGRESS");
+    if !rolling {
+        return;
+    }
+    match step {
+        RolloutStep::Completed => complete_deployment(world, index, id),
+        RolloutStep::TaskFailed => deployment_task_failed(world, index, id),
+        RolloutStep::AlarmsFired => alarms_fired(world, index, id),
+        RolloutStep::HookReached(hook) => pause(world, index, id, hook),
+        RolloutStep::HookTimedOut(hook) => hook_timed_out(world, index, hook),
+    }
 }
 
 pub(super) fn complete_deployment(world: &mut World, index: usize, id: &str) {
@@ -550,8 +605,13 @@ pub(super) fn complete_deployment(world: &mut World, index: usize, id: &str) {
     };
     record.finished_at = Some(now);
     record.updated_at = now;
-    if record.circuit_breaker_status == "MONITORING" {
-        record.circuit_breaker_status = "MONITORING_COMPLETE";
+    for status in [
+        &mut record.circuit_breaker_status,
+        &mut record.alarms_status,
+    ] {
+        if *status == "MONITORING" {
+            *status = "MONITORING_COMPLETE";
+        }
     }
     let name = service.name.clone();
     add_service_event(
@@ -566,22 +626,12 @@ pub(super) fn complete_deployment(world: &mut World, index: usize, id: &str) {
     );
 }
 
-pub(crate) fn rollout_completed(world: &mut World, service: usize, id: &str) {
-    if rolling_primary(world, service, id) {
-        complete_deployment(world, service, id);
-    }
-}
-
-pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) {
-    if !rolling_primary(world, index, id) {
-        return;
-    }
-    let (task_definition, timeline, record_index) = {
+fn deployment_task_failed(world: &mut World, index: usize, id: &str) {
+    let (task_definition, timeline) = {
         let deployment = &world.ecs.services[index].deployments[0];
         (
             deployment.task_definition.clone(),
             deployment.timeline.clone(),
-            deployment.service_deployment,
         )
     };
     let (exit_code, lines) = timeline
@@ -590,12 +640,12 @@ pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) 
     let task = stopped_deployment_task(world, index, id, &task_definition, exit_code, lines);
     let now = world.now;
     let service = &mut world.ecs.services[index];
-    let (breaker, rollback) = circuit_breaker(service);
+    let (breaker, rollback) = rollback_monitor(service, "deploymentCircuitBreaker");
     let deployment = &mut service.deployments[0];
     deployment.failed_tasks += 1;
     deployment.updated_at = now;
     let failed = deployment.failed_tasks;
-    let record = &mut service.service_deployments[record_index];
+    let record = primary_record(service);
     record.failure_count = failed;
     record.updated_at = now;
     let threshold = record.threshold;
@@ -606,39 +656,99 @@ pub(crate) fn deployment_task_failed(world: &mut World, index: usize, id: &str) 
         format!("(service {name}) has stopped 1 running tasks: (task {task})."),
     );
     if breaker && failed >= threshold {
-        trip_circuit_breaker(world, index, id, rollback);
+        let record = primary_record(&mut world.ecs.services[index]);
+        record.circuit_breaker_status = "TRIGGERED";
+        let trip = Trip {
+            monitor: "circuit breaker",
+            cause: "tasks failed to start.".to_string(),
+            rolled_back:
+                "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+            stopped: "Service deployment stopped because the circuit breaker was triggered.",
+            rollback,
+        };
+        fail_watched_rollout(world, index, id, trip);
     } else {
         schedule_rollout_step(world, index, id, timeline.as_ref());
     }
 }
 
-fn trip_circuit_breaker(world: &mut World, index: usize, id: &str, rollback: bool) {
+/// The timeline's alarms go into ALARM. Those the deployment watches fail
+/// it; alarms it does not watch change nothing, and it completes.
+fn alarms_fired(world: &mut World, index: usize, id: &str) {
+    let service = &mut world.ecs.services[index];
+    let (_, rollback) = rollback_monitor(service, "alarms");
+    let fired = service.deployments[0]
+        .timeline
+        .as_ref()
+        .and_then(|timeline| timeline.alarm_names.clone());
+    let record = primary_record(service);
+    let triggered: Vec<String> = record
+        .watched_alarms
+        .iter()
+        .filter(|name| fired.as_ref().is_none_or(|fired| fired.contains(name)))
+        .cloned()
+        .collect();
+    if triggered.is_empty() {
+        complete_deployment(world, index, id);
+        return;
+    }
+    let cause = format!(
+        "CloudWatch alarm(s) {} went into ALARM.",
+        triggered.join(", ")
+    );
+    record.alarms_status = "TRIGGERED";
+    record.triggered_alarms = triggered;
+    let trip = Trip {
+        monitor: "alarms",
+        cause,
+        rolled_back: "Service deployment rolled back because deployment alarms went into ALARM.",
+        stopped: "Service deployment stopped because deployment alarms went into ALARM.",
+        rollback,
+    };
+    fail_watched_rollout(world, index, id, trip);
+}
+
+/// A rollback monitor that tripped.
+struct Trip {
+    /// "circuit breaker" or "alarms", as the deployments' reasons name it.
+    monitor: &'static str,
+    /// Why, as the service event and the rolloutStateReason say it.
+    cause: String,
+    /// The service deployment's statusReason when it rolls back, or else stops.
+    rolled_back: &'static str,
+    stopped: &'static str,
+    /// Whether the monitor rolls back rather than stops.
+    rollback: bool,
+}
+
+/// Fails rollout `id` because a rollback monitor tripped: a service event
+/// says why, then it rolls back or stops as the monitor is set to.
+fn fail_watched_rollout(world: &mut World, index: usize, id: &str, trip: Trip) {
     let now = world.now;
     let service = &mut world.ecs.services[index];
+    primary_record(service).updated_at = now;
     let name = service.name.clone();
-    let record = service.deployments[0].service_deployment;
-    service.service_deployments[record].circuit_breaker_status = "TRIGGERED";
-    service.service_deployments[record].updated_at = now;
     add_service_event(
         world,
         index,
-        format!("(service {name}) (deployment {id}) deployment failed: tasks failed to start."),
+        format!(
+            "(service {name}) (deployment {id}) deployment failed: {}",
+            trip.cause
+        ),
     );
-    let ending = if rollback {
+    let ending = if trip.rollback {
         RolloutEnd::RollBack {
-            reason:
-                "Service deployment rolled back because the circuit breaker threshold was exceeded.",
-            deployment_reason: "ECS deployment circuit breaker: rolling back to deploymentId",
+            reason: trip.rolled_back,
+            deployment_reason: format!(
+                "ECS deployment {}: rolling back to deploymentId",
+                trip.monitor
+            ),
         }
     } else {
-        RolloutEnd::Stop("Service deployment stopped because the circuit breaker was triggered.")
+        RolloutEnd::Stop(trip.stopped)
     };
-    end_rollout(
-        world,
-        index,
-        "ECS deployment circuit breaker: tasks failed to start.",
-        ending,
-    );
+    let failure = format!("ECS deployment {}: {}", trip.monitor, trip.cause);
+    end_rollout(world, index, &failure, ending);
 }
 
 /// How a failed or stopped rollout ends.
@@ -648,7 +758,7 @@ enum RolloutEnd {
     /// names the deployment it returns to.
     RollBack {
         reason: &'static str,
-        deployment_reason: &'static str,
+        deployment_reason: String,
     },
     /// Where it is, with the service deployment's reason.
     Stop(&'static str),
@@ -673,6 +783,8 @@ fn end_rollout(world: &mut World, index: usize, failure: &str, ending: RolloutEn
         .map(|d| (d.id.clone(), d.task_definition.clone()));
     let record = &mut service.service_deployments[record_index];
     record.updated_at = now;
+    // A rollout stopped while paused leaves nothing to continue.
+    resolve_pause(record, "FAILED", now);
     let (reason, deployment_reason, (previous_id, previous_definition)) = match (ending, previous) {
         (
             RolloutEnd::RollBack {
@@ -711,20 +823,17 @@ fn end_rollout(world: &mut World, index: usize, failure: &str, ending: RolloutEn
         record_index,
     );
     let after = seconds(timeline.map_or(1.0, |t| t.seconds));
-    world.schedule(
-        after,
-        Event::RolloutCompleted {
-            service: index,
-            deployment_id: rollback_id,
-        },
-    );
+    schedule_step(world, index, &rollback_id, after, RolloutStep::Completed);
 }
 
-/// StopServiceDeployment: rolls an ongoing service deployment back
-/// (ROLLBACK, the default) or stops it where it is (ABORT).
-pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsResult {
+/// The service and service deployment a request's serviceDeploymentArn
+/// names, and whether that service deployment is being rolled out.
+fn requested_service_deployment(
+    world: &World,
+    body: &Value,
+) -> Result<(usize, usize, bool), AwsError> {
     let arn = required_str(body, "serviceDeploymentArn")?;
-    let found = world
+    let (index, record) = world
         .ecs
         .services
         .iter()
@@ -735,19 +844,27 @@ pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsRes
                 .iter()
                 .position(|record| record.arn == arn)
                 .map(|record| (index, record))
-        });
-    let (index, record) = found.ok_or_else(|| {
-        AwsError::client(
-            "ServiceDeploymentNotFoundException",
-            "The service deployment does not exist.",
-        )
-    })?;
+        })
+        .ok_or_else(|| {
+            AwsError::client(
+                "ServiceDeploymentNotFoundException",
+                "The service deployment does not exist.",
+            )
+        })?;
     let service = &world.ecs.services[index];
     let rolling_out = service
         .deployments
         .first()
-        .is_some_and(|d| d.service_deployment == record && d.rollout_state == "IN_PROGRESS");
-    if !rolling_out || service.service_deployments[record].status != "IN_PROGRESS" {
+        .is_some_and(|d| d.service_deployment == record && d.rollout_state == "IN_PROGRESS")
+        && service.service_deployments[record].status == "IN_PROGRESS";
+    Ok((index, record, rolling_out))
+}
+
+/// StopServiceDeployment: rolls an ongoing service deployment back
+/// (ROLLBACK, the default) or stops it where it is (ABORT).
+pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsResult {
+    let (index, _, rolling_out) = requested_service_deployment(world, body)?;
+    if !rolling_out {
         return Err(AwsError::client(
             "ConflictException",
             "The service deployment is not in progress and cannot be stopped.",
@@ -756,13 +873,145 @@ pub(super) fn stop_service_deployment(world: &mut World, body: &Value) -> AwsRes
     let ending = match str_field(body, "stopType").unwrap_or("ROLLBACK") {
         "ROLLBACK" => RolloutEnd::RollBack {
             reason: "Service deployment rolled back because of a stop request.",
-            deployment_reason: "ECS deployment rolling back to deploymentId",
+            deployment_reason: "ECS deployment rolling back to deploymentId".to_string(),
         },
         "ABORT" => RolloutEnd::Stop("Service deployment stopped because of a stop request."),
         other => return Err(invalid_parameter(format!("Invalid stopType {other}."))),
     };
     end_rollout(world, index, "ECS deployment stopped by request.", ending);
-    Ok(json!({ "serviceDeploymentArn": arn }))
+    Ok(json!({ "serviceDeploymentArn": body["serviceDeploymentArn"] }))
+}
+
+/// The rollout reaches the stage of its `hook`-th PAUSE hook: its other
+/// transitions are held until the hook is continued, rolled back or times
+/// out.
+fn pause(world: &mut World, index: usize, id: &str, hook: usize) {
+    let now = world.now;
+    let hook_id = format!("ecs-pause-{}", world.alphanumeric_upper(43));
+    let held = world.unschedule(|event| {
+        matches!(event, Event::Rollout { service, deployment_id, .. }
+            if *service == index && deployment_id == id)
+    });
+    let record = primary_record(&mut world.ecs.services[index]);
+    record.paused_since = Some(now);
+    record.updated_at = now;
+    record.held = held;
+    let paused = &mut record.pause_hooks[hook];
+    paused.reached = Some(ReachedHook {
+        id: hook_id,
+        status: "AWAITING_ACTION",
+        expires_at: now + paused.timeout,
+    });
+    let timeout = paused.timeout;
+    schedule_step(world, index, id, timeout, RolloutStep::HookTimedOut(hook));
+}
+
+/// Ends the record's pause, if it has one, giving the hook awaiting action
+/// `status`, and marks the record updated; answers the rollout's held
+/// transitions.
+fn resolve_pause(
+    record: &mut ServiceDeployment,
+    status: &'static str,
+    now: Duration,
+) -> Vec<(Duration, Event)> {
+    for hook in record
+        .pause_hooks
+        .iter_mut()
+        .filter_map(|hook| hook.reached.as_mut())
+    {
+        if hook.status == "AWAITING_ACTION" {
+            hook.status = status;
+        }
+    }
+    if let Some(since) = record.paused_since.take() {
+        record.paused_for += now.saturating_sub(since);
+    }
+    record.updated_at = now;
+    std::mem::take(&mut record.held)
+}
+
+/// Resolves the hook the rollout waits on with `status`, then carries on
+/// (CONTINUE: the held transitions take the time they had left) or rolls
+/// back (ROLLBACK) with the service deployment's `rollback_reason`.
+fn act_on_pause(
+    world: &mut World,
+    index: usize,
+    status: &'static str,
+    action: &str,
+    rollback_reason: &'static str,
+) {
+    let now = world.now;
+    let held = resolve_pause(primary_record(&mut world.ecs.services[index]), status, now);
+    if action == "CONTINUE" {
+        for (left, event) in held {
+            world.schedule(left, event);
+        }
+    } else {
+        let ending = RolloutEnd::RollBack {
+            reason: rollback_reason,
+            deployment_reason: "ECS deployment lifecycle hook: rolling back to deploymentId"
+                .to_string(),
+        };
+        end_rollout(
+            world,
+            index,
+            "ECS deployment rolled back at a lifecycle hook.",
+            ending,
+        );
+    }
+}
+
+/// The `hook`-th PAUSE hook's time is up: if it still awaits action, its
+/// timeoutAction applies.
+fn hook_timed_out(world: &mut World, index: usize, hook: usize) {
+    let paused = &primary_record(&mut world.ecs.services[index]).pause_hooks[hook];
+    let awaiting = paused
+        .reached
+        .as_ref()
+        .is_some_and(|reached| reached.status == "AWAITING_ACTION");
+    if awaiting {
+        let action = paused.timeout_action;
+        act_on_pause(
+            world,
+            index,
+            "TIMED_OUT",
+            action,
+            "Service deployment rolled back because a lifecycle hook timed out.",
+        );
+    }
+}
+
+/// ContinueServiceDeployment: carries on (CONTINUE, the default) or rolls
+/// back (ROLLBACK) a rollout paused at the PAUSE hook `hookId`.
+pub(super) fn continue_service_deployment(world: &mut World, body: &Value) -> AwsResult {
+    let hook_id = required_str(body, "hookId")?;
+    let (index, record, rolling_out) = requested_service_deployment(world, body)?;
+    let awaiting = rolling_out
+        && world.ecs.services[index].service_deployments[record]
+            .pause_hooks
+            .iter()
+            .filter_map(|hook| hook.reached.as_ref())
+            .any(|hook| hook.id == hook_id && hook.status == "AWAITING_ACTION");
+    // AWS models no ConflictException for this operation, so a hook that
+    // is not awaiting action counts as an invalid hookId.
+    if !awaiting {
+        return Err(invalid_parameter(format!(
+            "The lifecycle hook {hook_id} is not awaiting action on this service deployment."
+        )));
+    }
+    let (status, action) = match str_field(body, "action").unwrap_or("CONTINUE") {
+        "CONTINUE" => ("SUCCEEDED", "CONTINUE"),
+        "ROLLBACK" => ("FAILED", "ROLLBACK"),
+        other => return Err(invalid_parameter(format!("Invalid action {other}."))),
+    };
+    act_on_pause(
+        world,
+        index,
+        status,
+        action,
+        "Service deployment rolled back because a lifecycle hook asked for a rollback.",
+    );
+    Ok(json!({ "serviceDeploymentArn": body["serviceDeploymentArn"] }))
 }
 
 /// The lifecycle stages of a native blue/green deployment, in order
@@ -779,9 +1028,67 @@ const BLUE_GREEN_STAGES: [&str; 9] = [
     "CLEAN_UP",
 ];
 
+fn stage_position(stage: &str) -> Option<usize> {
+    BLUE_GREEN_STAGES.iter().position(|s| *s == stage)
+}
+
+/// When, in rollout time, a blue/green rollout reaches the stage at
+/// `position`: rounded up to the nanosecond, so that `lifecycle_stage`
+/// names that stage from that very moment.
+fn stage_start(rollout_time: Duration, position: usize) -> Duration {
+    let nanos =
+        (rollout_time.as_nanos() * position as u128).div_ceil(BLUE_GREEN_STAGES.len() as u128);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// The PAUSE hooks of a deployment configuration's lifecycleHooks, one per
+/// stage each names, in stage order. Stages a deployment here never passes
+/// through (RECONCILE_SERVICE, PRE_PRODUCTION_TRAFFIC_SHIFT) never pause;
+/// AWS_LAMBDA hooks are not run.
+fn pause_hooks(configuration: &Value, timeline: Option<&RolloutTimeline>) -> Vec<PauseHook> {
+    let hooks = configuration
+        .get("lifecycleHooks")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut pauses: Vec<PauseHook> = hooks
+        .iter()
+        .filter(|hook| str_field(hook, "targetType") == Some("PAUSE"))
+        .flat_map(|hook| {
+            let timeout_configuration = hook.get("timeoutConfiguration");
+            let setting = |key: &str| timeout_configuration.and_then(|t| t.get(key));
+            // AWS's defaults: a day, then roll back.
+            let minutes = setting("timeoutInMinutes")
+                .and_then(Value::as_f64)
+                .unwrap_or(1440.0);
+            let timeout = seconds(
+                timeline
+                    .and_then(|timeline| timeline.hook_timeout_seconds)
+                    .unwrap_or(minutes * 60.0),
+            );
+            let timeout_action = if setting("action") == Some(&json!("CONTINUE")) {
+                "CONTINUE"
+            } else {
+                "ROLLBACK"
+            };
+            str_list(hook, "lifecycleStages")
+                .into_iter()
+                .filter_map(move |stage| {
+                    stage_position(&stage).map(|stage| PauseHook {
+                        stage,
+                        timeout,
+                        timeout_action,
+                        reached: None,
+                    })
+                })
+        })
+        .collect();
+    pauses.sort_by_key(|hook| hook.stage);
+    pauses
+}
+
 /// Where a deployment is in its lifecycle: a finished one cleans up, a
 /// rolling one scales up, and a blue/green one moves through its stages
-/// evenly over its rollout time.
+/// evenly over its rollout time, which stands still while it is paused.
 fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> &'static str {
     if record.finished_at.is_some() {
         return "CLEAN_UP";
@@ -789,10 +1096,18 @@ fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> &'static str {
     if !record.blue_green || record.status != "IN_PROGRESS" {
         return "SCALE_UP";
     }
-    let elapsed = world.now.saturating_sub(record.created_at).as_secs_f64();
-    let fraction = elapsed / record.rollout_time.as_secs_f64().max(f64::EPSILON);
-    let stage = (fraction * BLUE_GREEN_STAGES.len() as f64) as usize;
-    BLUE_GREEN_STAGES[stage.min(BLUE_GREEN_STAGES.len() - 1)]
+    let progress = record
+        .paused_since
+        .unwrap_or(world.now)
+        .saturating_sub(record.created_at)
+        .saturating_sub(record.paused_for);
+    let last = BLUE_GREEN_STAGES.len() - 1;
+    let position = (progress.as_nanos() * BLUE_GREEN_STAGES.len() as u128)
+        .checked_div(record.rollout_time.as_nanos())
+        .map_or(last, |position| {
+            usize::try_from(position).unwrap_or(last).min(last)
+        });
+    BLUE_GREEN_STAGES[position]
 }
 
 /// The test and production traffic a blue/green target revision gets at a
@@ -801,10 +1116,7 @@ fn traffic_weights(record: &ServiceDeployment, stage: &str) -> Option<(f64, f64)
     if !record.blue_green {
         return None;
     }
-    let reached = |wanted: &str| {
-        let position = |name: &str| BLUE_GREEN_STAGES.iter().position(|s| *s == name);
-        position(stage) >= position(wanted)
-    };
+    let reached = |wanted: &str| stage_position(stage) >= stage_position(wanted);
     let rolled_back = record.status.starts_with("ROLLBACK");
     let weight = |shifted: bool| if shifted && !rolled_back { 100.0 } else { 0.0 };
     Some((
@@ -896,7 +1208,44 @@ fn render_service_deployment(
                 "threshold": record.threshold,
             }),
         ),
+        (
+            "alarms",
+            json!({
+                "status": record.alarms_status,
+                "alarmNames": record.watched_alarms,
+                "triggeredAlarmNames": record.triggered_alarms,
+            }),
+        ),
+        (
+            "lifecycleHookDetails",
+            lifecycle_hook_details(world, record),
+        ),
     ])
+}
+
+/// The PAUSE hooks the rollout has reached, as DeploymentLifecycleHookDetail
+/// (no targetArn: a PAUSE hook has no target); absent when there are none.
+fn lifecycle_hook_details(world: &World, record: &ServiceDeployment) -> Value {
+    let details: Vec<Value> = record
+        .pause_hooks
+        .iter()
+        .filter_map(|hook| {
+            hook.reached.as_ref().map(|reached| {
+                json!({
+                    "hookId": reached.id,
+                    "targetType": "PAUSE",
+                    "status": reached.status,
+                    "expiresAt": world.epoch(reached.expires_at),
+                    "timeoutAction": hook.timeout_action,
+                })
+            })
+        })
+        .collect();
+    if details.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(details)
+    }
 }
 
 fn brief(full: &Value) -> Value {

@@ -47,6 +47,45 @@ where
     }
 }
 
+/// One service of cluster `prod` as DescribeServices answers it.
+pub async fn service(ecs: &aws_sdk_ecs::Client, name: &str) -> aws_sdk_ecs::types::Service {
+    let described = ecs
+        .describe_services()
+        .cluster("prod")
+        .services(name)
+        .send()
+        .await
+        .unwrap();
+    described.services()[0].clone()
+}
+
+/// One service deployment as DescribeServiceDeployments answers it.
+pub async fn service_deployment(
+    ecs: &aws_sdk_ecs::Client,
+    arn: &str,
+) -> aws_sdk_ecs::types::ServiceDeployment {
+    let described = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(arn)
+        .send()
+        .await
+        .unwrap();
+    described.service_deployments()[0].clone()
+}
+
+/// Whether service deployment `arn` reaches `status` within `timeout`.
+pub async fn reaches(
+    ecs: &aws_sdk_ecs::Client,
+    arn: &str,
+    status: aws_sdk_ecs::types::ServiceDeploymentStatus,
+    timeout: Duration,
+) -> bool {
+    eventually(timeout, || async {
+        service_deployment(ecs, arn).await.status() == Some(&status)
+    })
+    .await
+}
+
 /// A web service on Fargate with a circuit breaker, and its task definition.
 pub const WEB: &str = r#"
 clusters: [prod]
