@@ -443,3 +443,93 @@ fn throttling_while_waiting_slows_the_polls_but_keeps_the_verdict() {
         run.log()
     );
 }
+
+const ALARM_ROLLBACK: &str = include_str!("../sim/scenarios/alarm-rollback.yaml");
+const BLUE_GREEN_PAUSE: &str = include_str!("../sim/scenarios/bluegreen-pause.yaml");
+
+fn deploy_shop_web(sim: &Sim) -> Run {
+    Job::new(Some(sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+        ("container-name", "web"),
+        ("image", "ghcr.io/acme/shop:1.1.0"),
+    ])
+}
+
+#[test]
+fn an_alarm_rollback_fails_and_names_the_alarm_and_the_old_revision() {
+    let sim = sim(ALARM_ROLLBACK);
+    let run = deploy_shop_web(&sim);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    let error = log
+        .lines()
+        .find(|l| l.starts_with("::error::"))
+        .expect("an error line");
+    assert!(
+        error.starts_with("::error::deployment failed: service shop-web: ECS ")
+            && error.contains(" back to shop:1: ")
+            && error.ends_with("(alarms in ALARM: shop-web-5xx)"),
+        "{log}"
+    );
+    assert!(sim.wait_until(std::time::Duration::from_secs(10), |sim| {
+        running_revision(sim, "shop-web") == "shop:1"
+    }));
+}
+
+#[test]
+fn a_blue_green_deployment_reports_its_stages_and_warns_once_about_a_pause_hook() {
+    let sim = sim(BLUE_GREEN_PAUSE);
+    let run = deploy_shop_web(&sim);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let log = run.log();
+    let arn = &run.outputs["ecs-service-deployment-arn"];
+    assert!(arn.starts_with("arn:aws:ecs:"), "{arn}");
+    assert_eq!(log.matches("is paused at").count(), 1, "{log}");
+    let warning = log.lines().find(|l| l.contains("is paused at")).unwrap();
+    assert!(
+        warning.starts_with(
+            "::warning::shop-web: the deployment is paused at POST_TEST_TRAFFIC_SHIFT by lifecycle hook ecs-pause-"
+        ) && warning.contains(&format!(
+            "aws ecs continue-service-deployment --service-deployment-arn {arn} --hook-id ecs-pause-"
+        )) && warning.contains("ECS will CONTINUE on its own"),
+        "{warning}"
+    );
+    // The pause holds the stage for seconds: every poll in it sees the
+    // same stage, printed once.
+    assert_eq!(
+        log.matches("shop-web: stage POST_TEST_TRAFFIC_SHIFT; new revision gets 0% of production and 100% of test traffic")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(log.contains("✔ shop-web: deployment "), "{log}");
+    assert_eq!(running_revision(&sim, "shop-web"), "shop:2");
+}
+
+#[test]
+fn a_blue_green_rollback_is_a_failure() {
+    let sim = sim(&BLUE_GREEN_PAUSE
+        .replace("action: CONTINUE", "action: ROLLBACK")
+        .replace("hookTimeoutSeconds: 5", "hookTimeoutSeconds: 1"));
+    let run = deploy_shop_web(&sim);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains("::warning::shop-web: the deployment is paused at POST_TEST_TRAFFIC_SHIFT"),
+        "{log}"
+    );
+    let error = log
+        .lines()
+        .find(|l| l.starts_with("::error::"))
+        .expect("an error line");
+    assert!(
+        error.starts_with("::error::deployment failed: service shop-web: ECS ")
+            && error.contains(" back to shop:1: ")
+            && error.contains("lifecycle hook timed out"),
+        "{log}"
+    );
+    assert!(sim.wait_until(std::time::Duration::from_secs(10), |sim| {
+        running_revision(sim, "shop-web") == "shop:1"
+    }));
+}
