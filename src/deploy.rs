@@ -406,7 +406,9 @@ async fn watch_all(
     runner: &Runner,
 ) -> Result<()> {
     let deadline = Instant::now() + options.timeout;
-    let mut interval = POLL_INTERVAL;
+    // `backoff` doubles while ECS throttles; the wait is jittered below it
+    // so that throttled clients do not all come back at the same moment.
+    let (mut backoff, mut interval) = (POLL_INTERVAL, POLL_INTERVAL);
     loop {
         let mut pending: Vec<&mut Tracked> =
             tracked.iter_mut().filter(|t| t.result.is_none()).collect();
@@ -427,15 +429,16 @@ async fn watch_all(
         let names: Vec<String> = pending.iter().map(|t| t.target.service.clone()).collect();
         let services = match crate::ecs::describe_services(ecs, cluster, &names).await {
             Ok(described) => {
-                interval = POLL_INTERVAL;
+                (backoff, interval) = (POLL_INTERVAL, POLL_INTERVAL);
                 described.services
             }
             Err(e) if error_code(&e) == Some("ThrottlingException") => {
-                interval = (interval * 2).min(MAX_POLL_INTERVAL);
+                backoff = (backoff * 2).min(MAX_POLL_INTERVAL);
+                interval = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
                 runner.info(&format!(
-                    "ECS is throttling DescribeServices ({}); next poll in {}s",
+                    "ECS is throttling DescribeServices ({}); next poll in {:.1}s",
                     error_text(&e),
-                    interval.as_secs()
+                    interval.as_secs_f64()
                 ));
                 continue;
             }

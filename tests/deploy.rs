@@ -195,11 +195,13 @@ fn a_crash_loop_is_left_alone_when_rollback_is_off() {
 fn services_that_cannot_be_deployed_are_refused_before_any_change() {
     let services = r#"
   - {cluster: prod, serviceName: draining, taskDefinition: shop:1, status: DRAINING}
+  - {cluster: prod, serviceName: retired, taskDefinition: shop:1, status: INACTIVE}
   - {cluster: prod, serviceName: external, taskDefinition: shop:1, deploymentController: {type: EXTERNAL}}
 "#;
     let cases = [
         ("missing", "::error::service missing (MISSING) was not found in cluster prod; check the service and cluster inputs"),
         ("draining", "::error::service draining in cluster prod is DRAINING; only an ACTIVE service can be deployed"),
+        ("retired", "::error::service retired in cluster prod is INACTIVE; only an ACTIVE service can be deployed"),
         ("external", "::error::service external has the EXTERNAL deployment controller: its deployments are made by another tool, not by UpdateService"),
     ];
     for (name, expected) in cases {
