@@ -15,8 +15,8 @@ use ecs_deploy_sim::{JobDirectory, Sim};
 /// A run that takes longer is killed: every benchmark scenario ends within
 /// seconds, so this only stops a broken build from hanging the benchmark.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
-/// How often the world is checked for the terminal transition; the
-/// resolution of every latency measured from it.
+/// How often the caller's watch looks at the world; the resolution of
+/// every moment it records.
 const WATCH_INTERVAL: Duration = Duration::from_millis(5);
 
 /// What one run of the binary did, on the simulator's clock.
@@ -28,8 +28,6 @@ pub struct Run {
     pub exit_code: i32,
     /// Peak resident set size of the process, in bytes.
     pub peak_rss: u64,
-    /// When the watched condition first held, if it did.
-    pub terminal_at: Option<Duration>,
     pub stderr: String,
 }
 
@@ -51,13 +49,14 @@ impl Run {
 }
 
 /// Runs `binary` with `inputs` as the runner passes them (INPUT_* variables)
-/// against `sim`, while a thread watches the world for `terminal` every
-/// 5 ms. Returns when the process has exited.
+/// against `sim`, while a thread calls `watch` every 5 ms, from spawn to
+/// exit, to record the world's transitions on the simulator's clock.
+/// Returns when the process has exited.
 pub fn run(
     binary: &Path,
     sim: &Sim,
     inputs: &BTreeMap<String, String>,
-    terminal: impl Fn(&Sim) -> bool + Sync,
+    mut watch: impl FnMut(&Sim) + Send,
 ) -> anyhow::Result<Run> {
     let job = JobDirectory::create("bench")?;
     // The runner fills `github-token` from its default, `${{ github.token }}`.
@@ -109,24 +108,20 @@ pub fn run(
             text
         });
         let watcher = scope.spawn(|| {
-            let mut terminal_at = None;
             while !exited.load(Ordering::Acquire) {
-                if terminal_at.is_none() && terminal(sim) {
-                    terminal_at = Some(sim.elapsed());
-                }
+                watch(sim);
                 if sim.elapsed() > spawned_at + RUN_LIMIT {
                     kill(live_pid.load(Ordering::Acquire));
                 }
                 std::thread::sleep(WATCH_INTERVAL);
             }
-            terminal_at
         });
 
         let waited = wait_with_usage(pid);
         let exited_at = sim.elapsed();
         live_pid.store(0, Ordering::Release);
         exited.store(true, Ordering::Release);
-        let terminal_at = watcher.join().expect("watcher thread");
+        watcher.join().expect("watcher thread");
         let lines = lines.join().expect("stdout reader thread");
         let stderr = errors.join().expect("stderr reader thread");
         let (exit_code, peak_rss) = waited?;
@@ -143,7 +138,6 @@ pub fn run(
             exited_at,
             exit_code,
             peak_rss,
-            terminal_at,
             stderr,
         })
     })
@@ -195,4 +189,23 @@ fn kill(pid: u32) {
 /// spaces turned into underscores, hyphens kept.
 fn input_variable(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
+}
+
+/// The first moment, on the simulator's clock, at which a watched condition
+/// held; None until it does.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FirstHeld(Option<Duration>);
+
+impl FirstHeld {
+    /// Records now if `holds` says so and nothing was recorded yet; `holds`
+    /// is not asked again once it held.
+    pub fn check(&mut self, sim: &Sim, holds: impl FnOnce() -> bool) {
+        if self.0.is_none() && holds() {
+            self.0 = Some(sim.elapsed());
+        }
+    }
+
+    pub fn at(self) -> Option<Duration> {
+        self.0
+    }
 }

@@ -18,8 +18,8 @@ use serde_json::json;
 
 use ecs_deploy_sim::{Call, Scenario, Sim};
 
-use child::Run;
-use kinds::{Kind, KINDS};
+use child::FirstHeld;
+use kinds::{Kind, KINDS, SUCCESS_MARK};
 use report::{median_at_most, worst_at_most, Figure};
 
 const USAGE: &str = "usage: ecs-deploy-bench [--ecs-deploy PATH] [--runs N] [--api-latency-ms MS] [--json PATH] [--commit SHA]";
@@ -316,28 +316,29 @@ fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Resu
     let inputs = scenario.rehearsal.inputs.clone();
     let sim = Sim::start(scenario)?;
     let existing = kinds::existing_deployments(&sim);
+    let mut terminal = FirstHeld::default();
     let run = child::run(binary, &sim, &inputs, |sim| {
-        kind.terminal.holds(sim, &existing)
+        terminal.check(sim, || kind.terminal.holds(sim, &existing))
     })?;
-    let (verdict_at, verdict) = verdict_line(&run)?;
-    let succeeded = verdict.starts_with(SUCCESS_MARK);
     let expected_code = if kind.succeeds { 0 } else { 1 };
-    ensure!(
-        succeeded == kind.succeeds && run.exit_code == expected_code,
-        "expected {} (exit {expected_code}), got exit {} with {verdict:?}:\n{}",
-        if kind.succeeds { "success" } else { "failure" },
-        run.exit_code,
-        run.log()
-    );
-    let terminal_at = run
-        .terminal_at
+    let verdict = run.first_line(|line| line.starts_with(kind.verdict));
+    let Some((verdict_at, _)) = verdict.filter(|_| run.exit_code == expected_code) else {
+        bail!(
+            "expected a line beginning {:?} and exit {expected_code}, got exit {}:\n{}",
+            kind.verdict,
+            run.exit_code,
+            run.log()
+        );
+    };
+    let terminal_at = terminal
+        .at()
         .context("the simulator never reached the deployment's terminal state")?;
     let calls = aws_calls(&sim);
     let first = calls.first().context("ecs-deploy made no AWS call")?;
     let deployed_at = calls
         .iter()
-        .find(|call| call.operation == kind.deploy_operation)
-        .with_context(|| format!("ecs-deploy never called {}", kind.deploy_operation))?
+        .find(|call| call.operation == kind.start_operation)
+        .with_context(|| format!("ecs-deploy never called {}", kind.start_operation))?
         .at;
     let waiting: Vec<&Call> = calls
         .iter()
@@ -376,7 +377,7 @@ fn run_several(
     let mut scenario = several::scenario(count, api_latency)?;
     kinds::stretch(&mut scenario, stretch);
     let sim = Sim::start(scenario)?;
-    let run = child::run(binary, &sim, &several::inputs(count), |_| false)?;
+    let run = child::run(binary, &sim, &several::inputs(count), |_| {})?;
     let verdicts = run
         .lines
         .iter()
@@ -412,15 +413,6 @@ fn run_several(
         calls: calls.len(),
         describe_per_minute: describes as f64 / seconds_between(last_update, *last_verdict) * 60.0,
     })
-}
-
-/// How ecs-deploy's verdict lines begin (pipeline::report_verdicts).
-const SUCCESS_MARK: &str = "✔ ";
-const FAILURE_MARK: &str = "✘ ";
-
-fn verdict_line(run: &Run) -> anyhow::Result<(Duration, &str)> {
-    run.first_line(|line| line.starts_with(SUCCESS_MARK) || line.starts_with(FAILURE_MARK))
-        .with_context(|| format!("ecs-deploy printed no verdict:\n{}", run.log()))
 }
 
 /// The calls to AWS, leaving out GitHub's API.
