@@ -47,7 +47,8 @@ pub const SUCCESS_MARK: &str = "✔ ";
 const FAILURE_MARK: &str = "✘ ";
 
 /// The failing migration: a failed migration ends the run, so that its
-/// verdict is not followed by a deployment's wait.
+/// verdict is not followed by a deployment's wait. The log streaming run's
+/// task writes more lines.
 pub const MIGRATION_FAILS: &str = include_str!("../../sim/scenarios/migration-fails.yaml");
 
 /// The kind whose runs give the start-up and memory figures: a whole
