@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -15,8 +16,8 @@ use ecs_deploy_sim::{JobDirectory, Sim};
 /// A run that takes longer is killed: every benchmark scenario ends within
 /// seconds, so this only stops a broken build from hanging the benchmark.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
-/// How often the world is checked for the terminal transition; the
-/// resolution of every latency measured from it.
+/// How often the caller's watch looks at the world, and the process's peak
+/// RSS is read; the resolution of every moment the watch records.
 const WATCH_INTERVAL: Duration = Duration::from_millis(5);
 
 /// What one run of the binary did, on the simulator's clock.
@@ -26,10 +27,11 @@ pub struct Run {
     pub lines: Vec<(Duration, String)>,
     pub exited_at: Duration,
     pub exit_code: i32,
-    /// Peak resident set size of the process, in bytes.
+    /// Peak resident set size of the process, in bytes: the largest VmHWM
+    /// read while it ran. Not wait4's ru_maxrss, which counts the parent's
+    /// peak as the child's: the exec after a vfork records the shared
+    /// memory's high-water mark, and the benchmark holds 100,000-line runs.
     pub peak_rss: u64,
-    /// When the watched condition first held, if it did.
-    pub terminal_at: Option<Duration>,
     pub stderr: String,
 }
 
@@ -51,13 +53,15 @@ impl Run {
 }
 
 /// Runs `binary` with `inputs` as the runner passes them (INPUT_* variables)
-/// against `sim`, while a thread watches the world for `terminal` every
-/// 5 ms. Returns when the process has exited.
+/// against `sim`, while a thread calls `watch` every 5 ms, from spawn to
+/// exit, to record the world's transitions on the simulator's clock, and
+/// reads the process's peak RSS as often. Returns when the process has
+/// exited.
 pub fn run(
     binary: &Path,
     sim: &Sim,
     inputs: &BTreeMap<String, String>,
-    terminal: impl Fn(&Sim) -> bool + Sync,
+    mut watch: impl FnMut(&Sim) + Send,
 ) -> anyhow::Result<Run> {
     let job = JobDirectory::create("bench")?;
     // The runner fills `github-token` from its default, `${{ github.token }}`.
@@ -90,8 +94,9 @@ pub fn run(
     let pid = child.id();
     let stdout = child.stdout.take().context("stdout is piped")?;
     let mut stderr = child.stderr.take().context("stderr is piped")?;
-    // The SIGKILL target for a run over the limit; 0 once reaped, so that a
-    // recycled pid is never signalled.
+    // The process whose RSS the watch reads and which it kills when over the
+    // limit; 0 once reaped, so that a recycled pid is neither read nor
+    // signalled.
     let live_pid = AtomicU32::new(pid);
     let exited = AtomicBool::new(false);
 
@@ -109,27 +114,32 @@ pub fn run(
             text
         });
         let watcher = scope.spawn(|| {
-            let mut terminal_at = None;
+            let mut peak_rss = 0;
             while !exited.load(Ordering::Acquire) {
-                if terminal_at.is_none() && terminal(sim) {
-                    terminal_at = Some(sim.elapsed());
-                }
+                watch(sim);
+                let pid = live_pid.load(Ordering::Acquire);
+                peak_rss = peak_rss.max(high_water_rss(pid).unwrap_or(0));
                 if sim.elapsed() > spawned_at + RUN_LIMIT {
-                    kill(live_pid.load(Ordering::Acquire));
+                    kill(pid);
                 }
                 std::thread::sleep(WATCH_INTERVAL);
             }
-            terminal_at
+            peak_rss
         });
 
-        let waited = wait_with_usage(pid);
+        let waited = child.wait();
         let exited_at = sim.elapsed();
         live_pid.store(0, Ordering::Release);
         exited.store(true, Ordering::Release);
-        let terminal_at = watcher.join().expect("watcher thread");
+        let peak_rss = watcher.join().expect("watcher thread");
         let lines = lines.join().expect("stdout reader thread");
         let stderr = errors.join().expect("stderr reader thread");
-        let (exit_code, peak_rss) = waited?;
+        let status = waited.context("waiting for the ecs-deploy process")?;
+        // 128 + the signal when killed, as a shell reports it.
+        let exit_code = status
+            .code()
+            .or_else(|| status.signal().map(|signal| 128 + signal))
+            .context("the process neither exited nor was killed")?;
         if exited_at > spawned_at + RUN_LIMIT {
             bail!(
                 "{} ran over {}s and was killed",
@@ -143,42 +153,25 @@ pub fn run(
             exited_at,
             exit_code,
             peak_rss,
-            terminal_at,
             stderr,
         })
     })
 }
 
-/// Reaps the child with wait4, which (unlike std's Child::wait) also gives
-/// its resource usage. Returns the exit code (128 + signal when killed) and
-/// the peak RSS in bytes.
-fn wait_with_usage(pid: u32) -> anyhow::Result<(i32, u64)> {
-    let pid = libc::pid_t::try_from(pid).context("child pid out of range")?;
-    let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain old data, for which all zeroes is a valid value.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        // SAFETY: `status` and `usage` are valid for writes for the duration
-        // of the call; `pid` is our own unreaped child, so wait4 reaps
-        // nothing that std's Child handle still expects to wait for (it is
-        // never waited on after this).
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if reaped == pid {
-            break;
-        }
-        let error = std::io::Error::last_os_error();
-        if error.kind() != std::io::ErrorKind::Interrupted {
-            return Err(error).context("wait4 on the ecs-deploy process");
-        }
-    }
-    let exit_code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        128 + libc::WTERMSIG(status)
-    };
-    // Linux reports ru_maxrss in kilobytes.
-    let peak_rss = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
-    Ok((exit_code, peak_rss))
+/// The peak resident set size of process `pid` so far, in bytes (VmHWM,
+/// which Linux keeps per address space, so it starts afresh at exec); None
+/// for a process that has exited, whose address space is gone.
+fn high_water_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kilobytes = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kilobytes * 1024)
 }
 
 fn kill(pid: u32) {
@@ -195,4 +188,23 @@ fn kill(pid: u32) {
 /// spaces turned into underscores, hyphens kept.
 fn input_variable(name: &str) -> String {
     format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
+}
+
+/// The first moment, on the simulator's clock, at which a watched condition
+/// held; None until it does.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FirstHeld(Option<Duration>);
+
+impl FirstHeld {
+    /// Records now if `holds` says so and nothing was recorded yet; `holds`
+    /// is not asked again once it held.
+    pub fn check(&mut self, sim: &Sim, holds: impl FnOnce() -> bool) {
+        if self.0.is_none() && holds() {
+            self.0 = Some(sim.elapsed());
+        }
+    }
+
+    pub fn at(self) -> Option<Duration> {
+        self.0
+    }
 }

@@ -1,10 +1,6 @@
 //! The deployment kinds whose verdict is timed: each a scenario the
-//! simulator ships, the moment in its world that decides the verdict, and
-//! the calls that start and poll the wait.
-//!
-//! A migration kind (the one-off task STOPPED → the verdict) is one more
-//! entry here with a `Terminal::TaskStopped` variant, once RunTask
-//! migrations are part of ecs-deploy.
+//! simulator ships, the moment in its world that decides the verdict, the
+//! line that reports it, and the calls that start and poll the wait.
 
 use std::collections::HashSet;
 
@@ -19,8 +15,10 @@ pub struct Kind {
     pub terminal: Terminal,
     /// Whether ecs-deploy must report success (exit 0) or failure (exit 1).
     pub succeeds: bool,
+    /// How the stdout line that reports the verdict begins.
+    pub verdict: &'static str,
     /// The call after which ecs-deploy waits for the verdict.
-    pub deploy_operation: &'static str,
+    pub start_operation: &'static str,
     /// The status poll that the "30 a minute of waiting" target counts.
     pub status_poll: &'static str,
 }
@@ -39,19 +37,32 @@ pub enum Terminal {
     FailedTasks(i64),
     /// A CodeDeploy deployment reached this status.
     CodeDeploy(&'static str),
+    /// The migration task is STOPPED (the scenario's only task: a failed
+    /// migration updates no service).
+    TaskStopped,
 }
+
+/// How ecs-deploy's deployment verdict lines begin (pipeline::report_verdicts).
+pub const SUCCESS_MARK: &str = "✔ ";
+const FAILURE_MARK: &str = "✘ ";
+
+/// The failing migration: a failed migration ends the run, so that its
+/// verdict is not followed by a deployment's wait. The log streaming run's
+/// task writes more lines.
+pub const MIGRATION_FAILS: &str = include_str!("../../sim/scenarios/migration-fails.yaml");
 
 /// The kind whose runs give the start-up and memory figures: a whole
 /// single-service rolling deploy.
 pub const START_UP_KIND: usize = 0;
 
-pub const KINDS: [Kind; 5] = [
+pub const KINDS: [Kind; 6] = [
     Kind {
         name: "ECS rolling, success",
         scenario: include_str!("../../sim/scenarios/deploy-ok.yaml"),
         terminal: Terminal::RolloutCompleted,
         succeeds: true,
-        deploy_operation: "UpdateService",
+        verdict: SUCCESS_MARK,
+        start_operation: "UpdateService",
         status_poll: "DescribeServices",
     },
     Kind {
@@ -59,7 +70,8 @@ pub const KINDS: [Kind; 5] = [
         scenario: include_str!("../../sim/scenarios/circuit-breaker.yaml"),
         terminal: Terminal::RolloutFailed,
         succeeds: false,
-        deploy_operation: "UpdateService",
+        verdict: FAILURE_MARK,
+        start_operation: "UpdateService",
         status_poll: "DescribeServices",
     },
     Kind {
@@ -69,7 +81,8 @@ pub const KINDS: [Kind; 5] = [
         // ecs-deploy applies when the service has no breaker.
         terminal: Terminal::FailedTasks(3),
         succeeds: false,
-        deploy_operation: "UpdateService",
+        verdict: FAILURE_MARK,
+        start_operation: "UpdateService",
         status_poll: "DescribeServices",
     },
     Kind {
@@ -77,7 +90,8 @@ pub const KINDS: [Kind; 5] = [
         scenario: include_str!("../../sim/scenarios/codedeploy-ok.yaml"),
         terminal: Terminal::CodeDeploy("Succeeded"),
         succeeds: true,
-        deploy_operation: "CreateDeployment",
+        verdict: SUCCESS_MARK,
+        start_operation: "CreateDeployment",
         status_poll: "GetDeployment",
     },
     Kind {
@@ -85,8 +99,20 @@ pub const KINDS: [Kind; 5] = [
         scenario: include_str!("../../sim/scenarios/codedeploy-fails.yaml"),
         terminal: Terminal::CodeDeploy("Failed"),
         succeeds: false,
-        deploy_operation: "CreateDeployment",
+        verdict: FAILURE_MARK,
+        start_operation: "CreateDeployment",
         status_poll: "GetDeployment",
+    },
+    Kind {
+        name: "migration, failure",
+        scenario: MIGRATION_FAILS,
+        terminal: Terminal::TaskStopped,
+        succeeds: false,
+        // The run's error annotation (pipeline::run): a failed migration
+        // ends the run.
+        verdict: "::error::migration failed",
+        start_operation: "RunTask",
+        status_poll: "DescribeTasks",
     },
 ];
 
@@ -130,8 +156,14 @@ impl Terminal {
                 .codedeploy_deployments()
                 .iter()
                 .any(|d| d["status"] == *status),
+            Terminal::TaskStopped => any_task(sim, "STOPPED"),
         }
     }
+}
+
+/// Whether a task (RunTask's, or a failed one of a deployment) has this lastStatus.
+pub fn any_task(sim: &Sim, status: &str) -> bool {
+    sim.tasks().iter().any(|task| task["lastStatus"] == status)
 }
 
 /// The ECS deployments of every service that are not in `existing`.
@@ -161,7 +193,11 @@ mod tests {
     fn every_kind_has_inputs_and_timelines_that_stretch() {
         for kind in &KINDS {
             let mut scenario = Scenario::from_yaml(kind.scenario).unwrap();
-            assert!(!scenario.rehearsal.inputs.is_empty(), "{}", kind.name);
+            let inputs = &scenario.rehearsal.inputs;
+            assert!(!inputs.is_empty(), "{}", kind.name);
+            if matches!(kind.terminal, Terminal::TaskStopped) {
+                assert!(inputs.contains_key("migration-command"), "{}", kind.name);
+            }
             let written = timeline_seconds(&scenario);
             assert!(written > 0.0, "{}", kind.name);
             stretch(&mut scenario, 2.0);

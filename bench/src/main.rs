@@ -1,11 +1,13 @@
 //! ecs-deploy-bench: runs the release ecs-deploy binary against the
 //! simulator for fixed scenarios and reports start-up, memory, verdict
-//! latency, API calls per minute of waiting, several services and the
-//! binary's size, each against its target (README, "Performance").
+//! latency, API calls per minute of waiting, log streaming, several
+//! services and the binary's size, each against its target (README,
+//! "Performance").
 //! `scripts/bench` builds and runs it.
 
 mod child;
 mod kinds;
+mod log_stream;
 mod report;
 mod several;
 
@@ -18,8 +20,8 @@ use serde_json::json;
 
 use ecs_deploy_sim::{Call, Scenario, Sim};
 
-use child::Run;
-use kinds::{Kind, KINDS};
+use child::FirstHeld;
+use kinds::{Kind, KINDS, SUCCESS_MARK};
 use report::{median_at_most, worst_at_most, Figure};
 
 const USAGE: &str = "usage: ecs-deploy-bench [--ecs-deploy PATH] [--runs N] [--api-latency-ms MS] [--json PATH] [--commit SHA]";
@@ -130,6 +132,17 @@ impl KindFigures {
     }
 }
 
+/// The figures of the log streaming runs.
+struct LogStreamFigures {
+    /// The figure: from the first line written to the last one in
+    /// the step log.
+    carried: Figure,
+    /// The simulator writing them: if this is not far above `carried`, the
+    /// simulator limits it.
+    written: Figure,
+    peak_rss: Figure,
+}
+
 /// The figures of the several-services runs.
 struct SeveralFigures {
     wall: Vec<Figure>,
@@ -147,6 +160,26 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     let mut peak_rss = Figure::new("start-up", "peak RSS, single-service rolling deploy", "MB")
         .with_target(&[worst_at_most(30.0)]);
     let mut by_kind: Vec<KindFigures> = KINDS.iter().map(KindFigures::new).collect();
+    let lines = log_stream::LINES;
+    let mut log_streaming = LogStreamFigures {
+        carried: Figure::new(
+            "log streaming",
+            format!("{lines} task lines: first written → last in the step log"),
+            "lines/s",
+        )
+        .more_is_better(),
+        written: Figure::new(
+            "log streaming",
+            format!("{lines} task lines: simulator, first → last written"),
+            "lines/s",
+        )
+        .more_is_better(),
+        peak_rss: Figure::new(
+            "log streaming",
+            format!("{lines} task lines: peak RSS"),
+            "MB",
+        ),
+    };
     let most = several::MOST_SERVICES;
     let mut several = SeveralFigures {
         wall: several::SERVICE_COUNTS
@@ -197,6 +230,14 @@ fn bench(options: &Options) -> anyhow::Result<()> {
                 options.runs, kind.name, run.verdict_line
             );
         }
+        let run = run_log_stream(binary).with_context(|| format!("run {round}, log streaming"))?;
+        log_streaming.carried.samples.push(run.carried);
+        log_streaming.written.samples.push(run.written);
+        log_streaming.peak_rss.samples.push(run.peak_rss_mb);
+        eprintln!(
+            "run {round}/{}: log streaming: {lines} lines at {:.0} lines/s, written at {:.0} lines/s",
+            options.runs, run.carried, run.written
+        );
         for (count, wall) in several::SERVICE_COUNTS.iter().zip(&mut several.wall) {
             let run = run_several(binary, *count, options.api_latency, stretch)
                 .with_context(|| format!("run {round}, {count} service(s)"))?;
@@ -222,6 +263,11 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     for kind in by_kind {
         figures.extend([kind.status_polls, kind.all_calls]);
     }
+    figures.extend([
+        log_streaming.carried,
+        log_streaming.written,
+        log_streaming.peak_rss,
+    ]);
     let ratios = ratios(&several.wall);
     figures.extend(several.wall);
     figures.extend(ratios);
@@ -316,28 +362,29 @@ fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Resu
     let inputs = scenario.rehearsal.inputs.clone();
     let sim = Sim::start(scenario)?;
     let existing = kinds::existing_deployments(&sim);
+    let mut terminal = FirstHeld::default();
     let run = child::run(binary, &sim, &inputs, |sim| {
-        kind.terminal.holds(sim, &existing)
+        terminal.check(sim, || kind.terminal.holds(sim, &existing))
     })?;
-    let (verdict_at, verdict) = verdict_line(&run)?;
-    let succeeded = verdict.starts_with(SUCCESS_MARK);
     let expected_code = if kind.succeeds { 0 } else { 1 };
-    ensure!(
-        succeeded == kind.succeeds && run.exit_code == expected_code,
-        "expected {} (exit {expected_code}), got exit {} with {verdict:?}:\n{}",
-        if kind.succeeds { "success" } else { "failure" },
-        run.exit_code,
-        run.log()
-    );
-    let terminal_at = run
-        .terminal_at
+    let verdict = run.first_line(|line| line.starts_with(kind.verdict));
+    let Some((verdict_at, _)) = verdict.filter(|_| run.exit_code == expected_code) else {
+        bail!(
+            "expected a line beginning {:?} and exit {expected_code}, got exit {}:\n{}",
+            kind.verdict,
+            run.exit_code,
+            run.log()
+        );
+    };
+    let terminal_at = terminal
+        .at()
         .context("the simulator never reached the deployment's terminal state")?;
     let calls = aws_calls(&sim);
     let first = calls.first().context("ecs-deploy made no AWS call")?;
     let deployed_at = calls
         .iter()
-        .find(|call| call.operation == kind.deploy_operation)
-        .with_context(|| format!("ecs-deploy never called {}", kind.deploy_operation))?
+        .find(|call| call.operation == kind.start_operation)
+        .with_context(|| format!("ecs-deploy never called {}", kind.start_operation))?
         .at;
     let waiting: Vec<&Call> = calls
         .iter()
@@ -359,6 +406,48 @@ fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Resu
     })
 }
 
+/// What one log streaming run measured.
+struct LogStreamRun {
+    /// Lines a second.
+    carried: f64,
+    /// Lines a second.
+    written: f64,
+    peak_rss_mb: f64,
+}
+
+/// Runs the log streaming scenario; the simulator writes the first line
+/// 1/100,001 of its write time after the task is RUNNING, and the last
+/// one just before it is STOPPED, so those transitions, watched, bound the
+/// writing.
+fn run_log_stream(binary: &std::path::Path) -> anyhow::Result<LogStreamRun> {
+    let scenario = log_stream::scenario()?;
+    let inputs = scenario.rehearsal.inputs.clone();
+    let sim = Sim::start(scenario)?;
+    let mut running = FirstHeld::default();
+    let mut stopped = FirstHeld::default();
+    let run = child::run(binary, &sim, &inputs, |sim| {
+        running.check(sim, || {
+            kinds::any_task(sim, "RUNNING") || kinds::any_task(sim, "STOPPED")
+        });
+        stopped.check(sim, || kinds::any_task(sim, "STOPPED"));
+    })?;
+    log_stream::check_relayed(run.lines.iter().map(|(_, line)| line.as_str()))
+        .with_context(|| format!("exit {}, stderr:\n{}", run.exit_code, run.stderr))?;
+    let (last_relayed, _) = run
+        .lines
+        .iter()
+        .rfind(|(_, line)| *line == log_stream::line(log_stream::LINES))
+        .context("checked: the last line is in the step log")?;
+    let first_written = running.at().context("the task never ran")?;
+    let all_written = stopped.at().context("the task never stopped")?;
+    let rate = |to: Duration| log_stream::LINES as f64 / seconds_between(first_written, to);
+    Ok(LogStreamRun {
+        carried: rate(*last_relayed),
+        written: rate(all_written),
+        peak_rss_mb: run.peak_rss as f64 / MEGABYTE,
+    })
+}
+
 /// What one several-services run measured.
 struct SeveralRun {
     /// Seconds from spawn to exit.
@@ -376,7 +465,7 @@ fn run_several(
     let mut scenario = several::scenario(count, api_latency)?;
     kinds::stretch(&mut scenario, stretch);
     let sim = Sim::start(scenario)?;
-    let run = child::run(binary, &sim, &several::inputs(count), |_| false)?;
+    let run = child::run(binary, &sim, &several::inputs(count), |_| {})?;
     let verdicts = run
         .lines
         .iter()
@@ -412,15 +501,6 @@ fn run_several(
         calls: calls.len(),
         describe_per_minute: describes as f64 / seconds_between(last_update, *last_verdict) * 60.0,
     })
-}
-
-/// How ecs-deploy's verdict lines begin (pipeline::report_verdicts).
-const SUCCESS_MARK: &str = "✔ ";
-const FAILURE_MARK: &str = "✘ ";
-
-fn verdict_line(run: &Run) -> anyhow::Result<(Duration, &str)> {
-    run.first_line(|line| line.starts_with(SUCCESS_MARK) || line.starts_with(FAILURE_MARK))
-        .with_context(|| format!("ecs-deploy printed no verdict:\n{}", run.log()))
 }
 
 /// The calls to AWS, leaving out GitHub's API.

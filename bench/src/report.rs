@@ -1,6 +1,6 @@
 //! Figures with their targets: the median and worst of the runs, whether
 //! the target is met, the table printed and the JSON kept for comparing
-//! commits. For every figure here, more is worse.
+//! commits. For most figures more is worse; rates are the exception.
 
 use serde_json::{json, Value};
 
@@ -19,7 +19,25 @@ impl Statistic {
     }
 }
 
-/// A target: `statistic` of the runs at most `limit`.
+/// Which way a figure gets better: its worst run is its largest sample, or
+/// (for rates) its smallest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Less,
+    More,
+}
+
+impl Better {
+    fn label(self) -> &'static str {
+        match self {
+            Better::Less => "less",
+            Better::More => "more",
+        }
+    }
+}
+
+/// A target: `statistic` of the runs at most `limit` (for figures where
+/// less is better).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bound {
     pub statistic: Statistic,
@@ -48,6 +66,7 @@ pub struct Figure {
     pub samples: Vec<f64>,
     /// Every bound must hold; none: reported without a target.
     pub target: Vec<Bound>,
+    pub better: Better,
 }
 
 impl Figure {
@@ -58,6 +77,15 @@ impl Figure {
             unit,
             samples: Vec::new(),
             target: Vec::new(),
+            better: Better::Less,
+        }
+    }
+
+    /// A rate: its worst run is its smallest sample.
+    pub fn more_is_better(self) -> Figure {
+        Figure {
+            better: Better::More,
+            ..self
         }
     }
 
@@ -71,7 +99,11 @@ impl Figure {
     }
 
     pub fn worst(&self) -> f64 {
-        self.samples.iter().copied().fold(f64::NAN, f64::max)
+        let worse = match self.better {
+            Better::Less => f64::max,
+            Better::More => f64::min,
+        };
+        self.samples.iter().copied().fold(f64::NAN, worse)
     }
 
     fn statistic(&self, statistic: Statistic) -> f64 {
@@ -121,6 +153,7 @@ impl Figure {
             "median": self.median(),
             "worst": self.worst(),
             "samples": self.samples,
+            "better": self.better.label(),
             "target": self.target_text(),
             "result": self.result_text(),
         })
@@ -237,6 +270,16 @@ mod tests {
             Some(false)
         );
         assert_eq!(figure(&[9.0], &[]).meets_target(), None);
+    }
+
+    #[test]
+    fn the_worst_rate_is_the_smallest() {
+        let rate = Figure {
+            samples: vec![3.0, 1.0, 2.0],
+            ..Figure::new("log streaming", "lines", "lines/s").more_is_better()
+        };
+        assert_eq!(rate.worst(), 1.0);
+        assert_eq!(figure(&[3.0, 1.0, 2.0], &[]).worst(), 3.0);
     }
 
     #[test]
