@@ -49,10 +49,11 @@ impl LogTail {
         }
     }
 
-    /// Every event written since the last drain, in order. A stream that
-    /// does not exist yet (the container has not written) has none.
-    pub async fn drain(&mut self) -> Result<Vec<String>> {
-        let mut lines = Vec::new();
+    /// Hands `print` every event written since the last drain, in order, a
+    /// page at a time as each arrives: a burst reaches the log as it is
+    /// read, and only one page is held at once. A stream that does not
+    /// exist yet (the container has not written) has none.
+    pub async fn drain(&mut self, mut print: impl FnMut(&[String])) -> Result<()> {
         for _ in 0..MAX_PAGES {
             let sent = self.next_token.clone();
             let page = self
@@ -66,7 +67,7 @@ impl LogTail {
                 .await;
             let page = match page {
                 Ok(page) => page,
-                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(lines),
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(()),
                 Err(e) => {
                     let hint = match error_code(&e) {
                         Some("AccessDeniedException") => "allow logs:GetLogEvents on the log group",
@@ -80,16 +81,22 @@ impl LogTail {
                     ));
                 }
             };
-            for event in page.events() {
-                let line = event
-                    .message()
-                    .unwrap_or_default()
-                    .trim_end_matches(['\n', '\r']);
+            let lines: Vec<String> = page
+                .events()
+                .iter()
+                .map(|event| {
+                    let message = event.message().unwrap_or_default();
+                    message.trim_end_matches(['\n', '\r']).to_owned()
+                })
+                .collect();
+            for line in lines.iter().rev().take(RECENT_LINES).rev() {
                 if self.recent.len() == RECENT_LINES {
                     self.recent.pop_front();
                 }
-                self.recent.push_back(line.to_owned());
-                lines.push(line.to_owned());
+                self.recent.push_back(line.clone());
+            }
+            if !lines.is_empty() {
+                print(&lines);
             }
             // The same token back means the end of the stream for now.
             self.next_token = page.next_forward_token().map(String::from);
@@ -97,7 +104,7 @@ impl LogTail {
                 break;
             }
         }
-        Ok(lines)
+        Ok(())
     }
 
     /// The last lines read, oldest first.

@@ -30,9 +30,10 @@ use plan::{placement, Placement};
 use settings::MigrationConfig;
 use verdict::{verdict, Verdict};
 
-/// Between two DescribeTasks calls: the verdict must reach the log within
-/// seconds of the task stopping.
-const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Between two DescribeTasks calls (and log drains), as for deployments:
+/// the verdict reaches the log within about two seconds of the task
+/// stopping, at 30 DescribeTasks calls a minute.
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// How long a task stopped on timeout may take to reach STOPPED (ECS gives
 /// containers their stopTimeout, 30 s by default, after SIGTERM).
 const STOP_WAIT: Duration = Duration::from_secs(120);
@@ -420,22 +421,23 @@ impl Watch<'_> {
         let Some(tail) = &mut self.tail else {
             return;
         };
-        match tail.drain().await {
-            Ok(lines) if lines.is_empty() => {}
-            Ok(lines) => {
-                let token = self.runner.stop_commands();
-                for line in &lines {
-                    self.runner.info(line);
+        let runner = self.runner;
+        let drained = tail
+            .drain(|lines| {
+                // A line of the task's output must not act as a workflow command.
+                let token = runner.stop_commands();
+                for line in lines {
+                    runner.info(line);
                 }
-                self.runner.resume_commands(&token);
-            }
-            Err(error) => {
-                self.runner.warning(&format!(
-                    "{error:#}; the migration goes on without its logs: {}",
-                    self.link
-                ));
-                self.tail = None;
-            }
+                runner.resume_commands(&token);
+            })
+            .await;
+        if let Err(error) = drained {
+            runner.warning(&format!(
+                "{error:#}; the migration goes on without its logs: {}",
+                self.link
+            ));
+            self.tail = None;
         }
     }
 
