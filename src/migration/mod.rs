@@ -308,6 +308,12 @@ impl Watch<'_> {
         let deadline = Instant::now() + timeout;
         let mut last_status = String::new();
         loop {
+            // RunTask has just answered with the task PROVISIONING: the first
+            // look is worth taking one interval later, as for deployments.
+            tokio::select! {
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                () = tokio::time::sleep_until(deadline) => return Ok(Ending::TimedOut),
+            }
             let task = self.describe().await?;
             let status = task.last_status().unwrap_or("UNKNOWN");
             if status != last_status {
@@ -318,10 +324,6 @@ impl Watch<'_> {
             self.drain_logs().await;
             if status == "STOPPED" {
                 return Ok(Ending::Stopped(Box::new(task)));
-            }
-            tokio::select! {
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
-                () = tokio::time::sleep_until(deadline) => return Ok(Ending::TimedOut),
             }
         }
     }
