@@ -2,7 +2,10 @@
 # Builds the image action.yml points at: a static binary on an empty base.
 # Built natively on each architecture by .github/workflows/release.yml.
 
-FROM rust:1.95-slim-bookworm AS builder
+# Pinned by the digest of the tag's multi-architecture index, so that a
+# re-pushed tag cannot change a rebuild; bump both together (the digest is
+# what `docker buildx imagetools inspect rust:1.95-slim-bookworm` prints).
+FROM rust:1.95-slim-bookworm@sha256:d7482085ff5b415f84dba5647ae71606650bdef00db7aeb69f4b3d170c3e4082 AS builder
 RUN apt-get update \
  && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 ca-certificates=20230311+deb12u1 \
  && rm -rf /var/lib/apt/lists/*
