@@ -219,13 +219,33 @@ async fn execute(
     let codedeploy_groups = codedeploy_preflight(aws, config, &current).await?;
     let started = Instant::now();
     let ecs = &aws.get().await.ecs;
-    let registered: Vec<ecs::Registered> = stream::iter(&releases)
+    // Every register runs to its end, so that a failure can say which
+    // revisions exist anyway.
+    let results: Vec<Result<ecs::Registered>> = stream::iter(&releases)
         .map(|release| ecs::register_task_definition(ecs, &release.rendered))
         .buffered(CONCURRENT_CALLS)
-        .try_collect()
-        .await?;
+        .collect()
+        .await;
+    let (registered, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    let registered: Vec<ecs::Registered> = registered.into_iter().flatten().collect();
     for revision in &registered {
         runner.info(&format!("Registered {}", revision.arn));
+    }
+    let errors: Vec<String> = failed
+        .into_iter()
+        .filter_map(Result::err)
+        .map(|e| format!("{e:#}"))
+        .collect();
+    if !errors.is_empty() {
+        let mut message = errors.join("; ");
+        if !registered.is_empty() {
+            let arns: Vec<&str> = registered.iter().map(|r| r.arn.as_str()).collect();
+            message.push_str(&format!(
+                "; nothing was deployed, and {} stays registered, unused",
+                arns.join(", ")
+            ));
+        }
+        anyhow::bail!(message);
     }
     summary.add_step("register", started.elapsed());
     runner.set_output(

@@ -302,6 +302,41 @@ fn a_service_whose_update_fails_does_not_abandon_the_others() {
     );
 }
 
+#[test]
+fn a_failed_register_deploys_nothing_and_names_what_was_registered() {
+    let services = r#"
+  - {cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 2}
+  - {cluster: prod, serviceName: worker, taskDefinition: worker:1, desiredCount: 1}
+"#;
+    let timelines = "    []\nfaults:\n  - {service: ecs, operation: RegisterTaskDefinition, kind: throttle, times: 1}";
+    let sim = scenario(services, timelines);
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "web\nworker"),
+        ("images", "web=shop:2\nworker=shop-worker:2"),
+        ("max-retries", "0"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    // Both registers are sent at once, so either may meet the throttle.
+    let registered = sim.task_definitions();
+    assert_eq!(registered.len(), 1, "{registered:?}");
+    let (family, refused) = match registered[0]["family"].as_str().unwrap() {
+        "shop" => ("shop", "worker"),
+        _ => ("worker", "shop"),
+    };
+    let arn = format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{family}:2");
+    assert!(
+        run.log().contains(&format!(
+            "::error::failed to register task definition {refused}: ThrottlingException"
+        )) && run.log().contains(&format!(
+            "; nothing was deployed, and {arn} stays registered, unused"
+        )),
+        "{}",
+        run.log()
+    );
+    assert!(update_service_bodies(&sim).is_empty());
+}
+
 /// UpdateService from outside the step, as a second workflow or a person at
 /// the console would.
 fn force_new_deployment_elsewhere(sim: &Sim, service: &str) {
