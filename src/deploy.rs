@@ -410,7 +410,7 @@ async fn watch_all(
     // so that throttled clients do not all come back at the same moment.
     let (mut backoff, mut interval) = (POLL_INTERVAL, POLL_INTERVAL);
     loop {
-        let mut pending: Vec<&mut Tracked> =
+        let pending: Vec<&mut Tracked> =
             tracked.iter_mut().filter(|t| t.result.is_none()).collect();
         if pending.is_empty() {
             return Ok(());
@@ -452,7 +452,7 @@ async fn watch_all(
             }
         };
         let mut polled = Vec::new();
-        for tracked in pending.drain(..) {
+        for tracked in pending {
             match services
                 .iter()
                 .find(|s| s.service_name() == Some(tracked.target.service.as_str()))

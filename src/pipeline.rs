@@ -226,16 +226,16 @@ async fn execute(
         .buffered(CONCURRENT_CALLS)
         .collect()
         .await;
-    let (registered, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-    let registered: Vec<ecs::Registered> = registered.into_iter().flatten().collect();
-    for revision in &registered {
-        runner.info(&format!("Registered {}", revision.arn));
+    let (mut registered, mut errors) = (Vec::new(), Vec::new());
+    for result in results {
+        match result {
+            Ok(revision) => {
+                runner.info(&format!("Registered {}", revision.arn));
+                registered.push(revision);
+            }
+            Err(error) => errors.push(format!("{error:#}")),
+        }
     }
-    let errors: Vec<String> = failed
-        .into_iter()
-        .filter_map(Result::err)
-        .map(|e| format!("{e:#}"))
-        .collect();
     if !errors.is_empty() {
         let mut message = errors.join("; ");
         if !registered.is_empty() {
