@@ -258,14 +258,18 @@ fn two_services_deploy_together_and_the_failing_one_is_named() {
     assert_eq!(running_revision(&sim, "web"), "shop:2");
 }
 
-#[test]
-fn a_service_whose_update_fails_does_not_abandon_the_others() {
+/// web and worker deployed in one step, each from its own definition, with
+/// the first call to `operation` throttled and no retries: the calls of the
+/// two services are sent at once, so either may meet the throttle.
+fn deploy_two_with_one_throttled(operation: &str, timelines: &str) -> (Sim, Run) {
     let services = r#"
   - {cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 2}
   - {cluster: prod, serviceName: worker, taskDefinition: worker:1, desiredCount: 1}
 "#;
-    let timelines = "    - {cluster: prod, service: web, outcome: complete, seconds: 1}\n    - {cluster: prod, service: worker, outcome: complete, seconds: 1}\nfaults:\n  - {service: ecs, operation: UpdateService, kind: throttle, times: 1}";
-    let sim = scenario(services, timelines);
+    let sim = scenario(
+        services,
+        &format!("{timelines}\nfaults:\n  - {{service: ecs, operation: {operation}, kind: throttle, times: 1}}"),
+    );
     let run = Job::new(Some(&sim)).run(&[
         ("cluster", "prod"),
         ("service", "web\nworker"),
@@ -273,8 +277,16 @@ fn a_service_whose_update_fails_does_not_abandon_the_others() {
         ("max-retries", "0"),
     ]);
     assert_eq!(run.code, 1, "{}", run.log());
+    (sim, run)
+}
+
+#[test]
+fn a_service_whose_update_fails_does_not_abandon_the_others() {
+    let (sim, run) = deploy_two_with_one_throttled(
+        "UpdateService",
+        "    - {cluster: prod, service: web, outcome: complete, seconds: 1}\n    - {cluster: prod, service: worker, outcome: complete, seconds: 1}",
+    );
     let log = run.log();
-    // Both updates are sent at once, so either may meet the throttle.
     let (refused, deployed) = if log.contains("::error::deployment did not finish: service web: ") {
         ("web", "worker")
     } else {
@@ -304,20 +316,7 @@ fn a_service_whose_update_fails_does_not_abandon_the_others() {
 
 #[test]
 fn a_failed_register_deploys_nothing_and_names_what_was_registered() {
-    let services = r#"
-  - {cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 2}
-  - {cluster: prod, serviceName: worker, taskDefinition: worker:1, desiredCount: 1}
-"#;
-    let timelines = "    []\nfaults:\n  - {service: ecs, operation: RegisterTaskDefinition, kind: throttle, times: 1}";
-    let sim = scenario(services, timelines);
-    let run = Job::new(Some(&sim)).run(&[
-        ("cluster", "prod"),
-        ("service", "web\nworker"),
-        ("images", "web=shop:2\nworker=shop-worker:2"),
-        ("max-retries", "0"),
-    ]);
-    assert_eq!(run.code, 1, "{}", run.log());
-    // Both registers are sent at once, so either may meet the throttle.
+    let (sim, run) = deploy_two_with_one_throttled("RegisterTaskDefinition", "    []");
     let registered = sim.task_definitions();
     assert_eq!(registered.len(), 1, "{registered:?}");
     let (family, refused) = match registered[0]["family"].as_str().unwrap() {
