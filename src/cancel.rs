@@ -55,7 +55,7 @@ impl InFlight {
 
     /// Stops what can be stopped safely, all at once, and returns one line
     /// per thing, saying what state it was left in.
-    pub async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {
+    pub(crate) async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {
         let running = self.with(|r| r.clone());
         let tasks = running.migration_tasks.iter().map(|(cluster, arn)| async move {
             let Some(aws) = aws else {

@@ -17,9 +17,10 @@ use aws_smithy_types::DateTime;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aws::{call_once, error_code, error_text, no_retries};
+use crate::aws::{call_once, error_code, error_text, explain, no_retries};
 use crate::cancel::InFlight;
 use crate::deploy::{DeployOptions, DeployResult};
+use crate::links;
 use crate::runner::Runner;
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -44,18 +45,6 @@ pub fn default_names(cluster: &str, service: &str) -> (String, String) {
         format!("AppECS-{cluster}-{service}"),
         format!("DgpECS-{cluster}-{service}"),
     )
-}
-
-/// The console page of a deployment, in the region's partition.
-pub fn console_url(region: &str, deployment_id: &str) -> String {
-    let host = if region.starts_with("cn-") {
-        "console.amazonaws.cn".to_owned()
-    } else if region.starts_with("us-gov-") {
-        "console.amazonaws-us-gov.com".to_owned()
-    } else {
-        format!("{region}.console.aws.amazon.com")
-    };
-    format!("https://{host}/codesuite/codedeploy/deployments/{deployment_id}?region={region}")
 }
 
 /// Cuts at a character boundary to CodeDeploy's limit.
@@ -98,17 +87,10 @@ pub async fn preflight(
         .send()
         .await
         .map_err(|e| {
-            let hint = match error_code(&e) {
-                Some("ApplicationDoesNotExistException") => {
-                    format!("CodeDeploy application {application} does not exist; set codedeploy-application to the application of service {service}")
-                }
-                Some("DeploymentGroupDoesNotExistException") => format!(
-                    "deployment group {group} does not exist in application {application}; set codedeploy-deployment-group"
-                ),
-                Some("AccessDeniedException") => "allow codedeploy:GetDeploymentGroup to the role".to_owned(),
-                _ => "check the credentials and region".to_owned(),
-            };
-            anyhow!("failed to read CodeDeploy deployment group {group}: {} ({hint})", error_text(&e))
+            anyhow!(
+                "failed to read CodeDeploy deployment group {group} of application {application} for service {service}: {}",
+                explain("codedeploy:GetDeploymentGroup", &e)
+            )
         })?;
     let blue_green = group_info
         .deployment_group_info()
@@ -198,14 +180,9 @@ pub async fn deploy(
                 }
             }
             Err(e) => {
-                let hint = match error_code(&e) {
-                    Some("AccessDeniedException") => "allow codedeploy:CreateDeployment, codedeploy:GetDeploymentConfig and codedeploy:RegisterApplicationRevision",
-                    Some("InvalidRevisionException") | Some("RevisionRequiredException") => "CodeDeploy rejected the AppSpec",
-                    _ => "check the application, group and region",
-                };
                 return Err(anyhow!(
-                    "failed to create a CodeDeploy deployment in {application}/{group_name}: {} ({hint})",
-                    error_text(&e)
+                    "failed to create a CodeDeploy deployment in {application}/{group_name}: {}",
+                    explain("codedeploy:CreateDeployment", &e)
                 ));
             }
         }
@@ -219,7 +196,7 @@ pub async fn deploy(
     runner.info(&format!(
         "CodeDeploy deployment {id} started for service {}: {}",
         group.service,
-        console_url(&region, &id)
+        links::codedeploy_deployment(&region, &id)
     ));
     if !deploy.wait {
         return Ok((id, DeployResult::Started));
@@ -459,22 +436,6 @@ fn explain_failure(info: &DeploymentInfo, events: &[LifecycleEvent]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn console_links_follow_the_partition() {
-        assert_eq!(
-            console_url("eu-west-1", "d-ABC"),
-            "https://eu-west-1.console.aws.amazon.com/codesuite/codedeploy/deployments/d-ABC?region=eu-west-1"
-        );
-        assert_eq!(
-            console_url("cn-north-1", "d-ABC"),
-            "https://console.amazonaws.cn/codesuite/codedeploy/deployments/d-ABC?region=cn-north-1"
-        );
-        assert_eq!(
-            console_url("us-gov-west-1", "d-ABC"),
-            "https://console.amazonaws-us-gov.com/codesuite/codedeploy/deployments/d-ABC?region=us-gov-west-1"
-        );
-    }
 
     #[test]
     fn defaults_are_the_consoles_names() {

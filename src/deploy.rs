@@ -20,7 +20,9 @@ use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOu
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use crate::aws::{call_once, error_code, error_text, no_retries, CONCURRENT_CALLS};
+use crate::aws::errors::is_throttling;
+use crate::aws::retry::Backoff;
+use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS};
 use crate::cancel::InFlight;
 
 use crate::runner::Runner;
@@ -32,8 +34,12 @@ use crate::verdict::{
 /// Often enough that a verdict reaches the log within about two seconds of
 /// ECS showing it, and at most 30 DescribeServices calls a minute per batch.
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
-/// The longest wait between polls while ECS throttles us.
-const MAX_POLL_INTERVAL: Duration = Duration::from_secs(16);
+/// The waits between polls while ECS throttles us: from twice the usual
+/// interval up to 16 s.
+const THROTTLED_POLL: Backoff = Backoff {
+    first: POLL_INTERVAL,
+    cap: Duration::from_secs(16),
+};
 /// DescribeServiceDeployments takes at most this many ARNs a call.
 const DESCRIBE_SERVICE_DEPLOYMENTS_MAX: usize = 20;
 
@@ -245,22 +251,9 @@ async fn start(
     )
     .await
     .map_err(|e| {
-        let hint = match error_code(&e) {
-            Some("AccessDeniedException") => {
-                "allow ecs:UpdateService and iam:PassRole on the task roles".to_owned()
-            }
-            Some("InvalidParameterException") | Some("ClientException") => {
-                "ECS rejected the update; check the service's configuration".to_owned()
-            }
-            Some("ThrottlingException") => format!(
-                "ECS kept throttling after {} retries: raise max-retries or deploy fewer services at once",
-                options.max_retries
-            ),
-            _ => "check the credentials and region".to_owned(),
-        };
         anyhow!(
-            "failed to update service {service} in cluster {cluster}: {} ({hint})",
-            error_text(&e)
+            "failed to update service {service} in cluster {cluster}: {}",
+            explain("ecs:UpdateService", &e)
         )
     })?;
     let primary = updated
@@ -358,7 +351,7 @@ async fn update_service(
                 .await
         },
         async || {
-            let described = crate::ecs::describe_services(ecs, cluster, &[service.to_owned()])
+            let described = crate::aws::ecs::describe_services(ecs, cluster, &[service.to_owned()])
                 .await
                 .ok()?;
             let current = described.services.into_iter().next()?;
@@ -406,9 +399,9 @@ async fn watch_all(
     runner: &Runner,
 ) -> Result<()> {
     let deadline = Instant::now() + options.timeout;
-    // `backoff` doubles while ECS throttles; the wait is jittered below it
-    // so that throttled clients do not all come back at the same moment.
-    let (mut backoff, mut interval) = (POLL_INTERVAL, POLL_INTERVAL);
+    // Polls in a row that ECS throttled; each makes the next wait longer.
+    let mut throttled = 0;
+    let mut interval = POLL_INTERVAL;
     loop {
         let pending: Vec<&mut Tracked> =
             tracked.iter_mut().filter(|t| t.result.is_none()).collect();
@@ -427,14 +420,14 @@ async fn watch_all(
         }
         tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
         let names: Vec<String> = pending.iter().map(|t| t.target.service.clone()).collect();
-        let services = match crate::ecs::describe_services(ecs, cluster, &names).await {
+        let services = match crate::aws::ecs::describe_services(ecs, cluster, &names).await {
             Ok(described) => {
-                (backoff, interval) = (POLL_INTERVAL, POLL_INTERVAL);
+                (throttled, interval) = (0, POLL_INTERVAL);
                 described.services
             }
-            Err(e) if error_code(&e) == Some("ThrottlingException") => {
-                backoff = (backoff * 2).min(MAX_POLL_INTERVAL);
-                interval = backoff.mul_f64(0.5 + fastrand::f64() / 2.0);
+            Err(e) if is_throttling(&e) => {
+                throttled += 1;
+                interval = THROTTLED_POLL.wait(throttled + 1);
                 runner.info(&format!(
                     "ECS is throttling DescribeServices ({}); next poll in {:.1}s",
                     error_text(&e),

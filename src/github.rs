@@ -14,7 +14,8 @@ use anyhow::{bail, Context, Result};
 use octocrab::Octocrab;
 use serde_json::{json, Value};
 
-use crate::aws::cause_chain;
+use crate::aws::errors::cause_chain;
+use crate::aws::retry::{self, Backoff, Retry};
 use crate::config::Config;
 use crate::env::Env;
 use crate::outcome::is_failed;
@@ -25,9 +26,12 @@ use crate::summary::Summary;
 const DESCRIPTION_LIMIT: usize = 140;
 /// One request never waits longer than this for GitHub.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Attempts of a request that is safe to repeat (statuses, lists).
-const ATTEMPTS: u32 = 3;
-const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Retries of a request that failed transiently.
+const RETRIES: u32 = 2;
+const BACKOFF: Backoff = Backoff {
+    first: Duration::from_millis(500),
+    cap: Duration::from_secs(2),
+};
 /// The payload key holding a value unique to this run, by which a create
 /// whose answer was lost is found again instead of being repeated.
 const REQUEST_ID_KEY: &str = "ecs_deploy_request_id";
@@ -474,6 +478,16 @@ impl ApiError {
         matches!(self, ApiError::Answered { status: 403, message } if message.starts_with("Resource not accessible"))
     }
 
+    /// A failed request may have been carried out when GitHub's answer was
+    /// lost; a refusal is final.
+    fn retry(&self) -> Retry {
+        if self.is_transient() {
+            Retry::AfterCheck
+        } else {
+            Retry::Never
+        }
+    }
+
     /// Worth another try soon: the request may succeed as it is.
     fn is_transient(&self) -> bool {
         match self {
@@ -498,22 +512,12 @@ impl ApiError {
 
 /// Retries `request` while it fails transiently, a bounded number of times;
 /// only for requests that are safe to repeat.
-async fn with_retries<T, F, R>(mut request: F) -> Result<T, ApiError>
+async fn with_retries<T, F, R>(request: F) -> Result<T, ApiError>
 where
     F: FnMut() -> R,
     R: Future<Output = Result<T, ApiError>>,
 {
-    let mut backoff = FIRST_BACKOFF;
-    for _ in 1..ATTEMPTS {
-        match request().await {
-            Err(error) if error.is_transient() => {
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
-            }
-            answered => return answered,
-        }
-    }
-    request().await
+    retry::repeat(BACKOFF, RETRIES, request, ApiError::retry).await
 }
 
 /// The deployments API of one repository.
@@ -579,22 +583,17 @@ impl Api {
         environment: &str,
         request_id: &str,
     ) -> Result<Created, ApiError> {
-        let mut backoff = FIRST_BACKOFF;
-        for _ in 1..ATTEMPTS {
-            match self.create(request).await {
-                Err(error) if error.is_transient() => {
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    let found =
-                        with_retries(|| self.find(reference, environment, request_id)).await?;
-                    if let Some(id) = found {
-                        return Ok(Created::Deployment(id));
-                    }
-                }
-                answered => return answered,
-            }
-        }
-        self.create(request).await
+        retry::call_once(
+            BACKOFF,
+            RETRIES,
+            || self.create(request),
+            ApiError::retry,
+            || async {
+                let found = with_retries(|| self.find(reference, environment, request_id)).await?;
+                Ok(found.map(Created::Deployment))
+            },
+        )
+        .await
     }
 
     /// The deployment of `reference` to `environment` made by this run.

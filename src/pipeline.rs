@@ -12,18 +12,20 @@ use serde_json::Value;
 
 use aws_sdk_ecs::types::Service;
 
+use crate::aws::ecs;
 use crate::aws::{Aws, LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::{Config, TemplateSource};
 use crate::deploy::{self, DeployResult, Deployed, Target};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
+use crate::links::task_definition_markdown;
 use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
-use crate::summary::{task_definition_link, Summary};
+use crate::summary::Summary;
 use crate::template::{self, ParseError};
-use crate::{appspec, codedeploy, diff, ecs, github, migration};
+use crate::{appspec, codedeploy, diff, github, migration};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -669,7 +671,7 @@ fn describe_run(
 ) {
     for (i, release) in releases.iter().enumerate() {
         let name = match registered.get(i) {
-            Some(r) => task_definition_link(&r.arn),
+            Some(r) => task_definition_markdown(&r.arn),
             None => format!(
                 "`{}` rendered, not registered (dry run)",
                 family(&release.rendered)
@@ -698,13 +700,13 @@ fn describe_run(
             .iter()
             .position(|release| release.services.contains(&i))
             .and_then(|r| registered.get(r))
-            .map(|revision| format!(" → {}", task_definition_link(&revision.arn)))
+            .map(|revision| format!(" → {}", task_definition_markdown(&revision.arn)))
             .unwrap_or_default();
         summary.add(
             format!("Service `{name}`"),
             format!(
                 "{}{new}: {result}",
-                task_definition_link(&current.task_definition_arn)
+                task_definition_markdown(&current.task_definition_arn)
             ),
         );
     }

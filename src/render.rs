@@ -146,15 +146,15 @@ pub fn unmatched_containers(spec: &RenderSpec, definitions: &[&Value]) -> Vec<St
         .iter()
         .map(|(c, _)| c)
         .chain(&spec.container_names);
-    let mut unmatched: Vec<String> = mentioned
-        .filter(|c| {
-            !definitions
-                .iter()
-                .any(|d| container_names(d).contains(&c.as_str()))
-        })
-        .cloned()
-        .collect();
-    unmatched.dedup();
+    let mut unmatched: Vec<String> = Vec::new();
+    for name in mentioned {
+        let known = definitions
+            .iter()
+            .any(|d| container_names(d).contains(&name.as_str()));
+        if !known && !unmatched.contains(name) {
+            unmatched.push(name.clone());
+        }
+    }
     unmatched
 }
 
@@ -548,6 +548,16 @@ mod tests {
             unmatched_containers(&typo, &[&worker, &template()]),
             ["wrker"]
         );
+    }
+
+    #[test]
+    fn a_missing_container_named_twice_is_reported_once() {
+        let spec = RenderSpec {
+            images: vec![("wrker".into(), "x".into())],
+            container_names: vec!["web".into(), "wrker".into()],
+            ..RenderSpec::default()
+        };
+        assert_eq!(unmatched_containers(&spec, &[&template()]), ["wrker"]);
     }
 
     #[test]

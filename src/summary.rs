@@ -64,57 +64,11 @@ fn seconds(took: Duration) -> String {
     format!("{:.1} s", took.as_secs_f64())
 }
 
-/// `family:revision` linked to the task definition in the AWS console of
-/// the ARN's partition; the plain name when `arn` is not a task definition ARN.
-pub fn task_definition_link(arn: &str) -> String {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let (partition, region, resource) = match parts.as_slice() {
-        ["arn", partition, "ecs", region, _account, resource] => (*partition, *region, *resource),
-        _ => return format!("`{arn}`"),
-    };
-    let Some((family, revision)) = resource
-        .strip_prefix("task-definition/")
-        .and_then(|name| name.split_once(':'))
-    else {
-        return format!("`{arn}`");
-    };
-    let console = match partition {
-        "aws-cn" => "console.amazonaws.cn",
-        "aws-us-gov" => "console.amazonaws-us-gov.com",
-        _ => "console.aws.amazon.com",
-    };
-    format!(
-        "[`{family}:{revision}`](https://{console}/ecs/v2/task-definitions/{family}/{revision}/containers?region={region})"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::outcome::Failed;
     use anyhow::anyhow;
-
-    #[test]
-    fn task_definitions_link_to_their_partitions_console() {
-        let cases = [
-            (
-                "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:7",
-                "[`shop:7`](https://console.aws.amazon.com/ecs/v2/task-definitions/shop/7/containers?region=us-east-1)",
-            ),
-            (
-                "arn:aws-cn:ecs:cn-north-1:123456789012:task-definition/shop:7",
-                "[`shop:7`](https://console.amazonaws.cn/ecs/v2/task-definitions/shop/7/containers?region=cn-north-1)",
-            ),
-            (
-                "arn:aws-us-gov:ecs:us-gov-west-1:123456789012:task-definition/shop:7",
-                "[`shop:7`](https://console.amazonaws-us-gov.com/ecs/v2/task-definitions/shop/7/containers?region=us-gov-west-1)",
-            ),
-            ("shop:7", "`shop:7`"),
-        ];
-        for (arn, link) in cases {
-            assert_eq!(task_definition_link(arn), link, "{arn}");
-        }
-    }
 
     #[test]
     fn a_successful_run_is_one_table_with_its_step_times() {

@@ -7,9 +7,9 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::aws::LazyAws;
+use crate::aws::{ecs, s3};
 use crate::config::TemplateSource;
 use crate::runner::FileLocation;
-use crate::{ecs, s3};
 
 /// A document that is not valid JSON or YAML; the runner annotates its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,12 +96,12 @@ pub fn unwrap_described(document: Value) -> Value {
 }
 
 /// A task definition template, unwrapped from describe output if it is one.
-pub async fn load(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
+pub(crate) async fn load(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
     Ok(unwrap_described(load_document(source, aws).await?))
 }
 
 /// Any JSON or YAML document from a file, an S3 object or ECS.
-pub async fn load_document(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
+pub(crate) async fn load_document(source: &TemplateSource, aws: &LazyAws) -> Result<Value> {
     Ok(match source {
         TemplateSource::File { shown, path } => {
             let text = std::fs::read_to_string(path).with_context(|| {

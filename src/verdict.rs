@@ -79,16 +79,13 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub reason: String,
-    /// ECS is already putting this task definition back; nothing for us to restore.
-    pub rolled_back_to: Option<String>,
     /// Our own threshold stopped it; ECS keeps trying until we restore.
     pub by_threshold: bool,
 }
 
-fn failed(reason: String, rolled_back_to: Option<String>) -> Verdict {
+fn failed(reason: String) -> Verdict {
     Verdict::Failed(Failure {
         reason,
-        rolled_back_to,
         by_threshold: false,
     })
 }
@@ -116,13 +113,10 @@ pub fn judge(
     record: Option<&ServiceDeploymentView>,
 ) -> Verdict {
     if service.status != "ACTIVE" {
-        return failed(
-            format!(
-                "the service became {} during the deployment",
-                service.status
-            ),
-            None,
-        );
+        return failed(format!(
+            "the service became {} during the deployment",
+            service.status
+        ));
     }
     let ours = service
         .deployments
@@ -154,23 +148,17 @@ pub fn judge(
                     "ROLLBACK_FAILED" => "failed to roll back",
                     _ => "is rolling back",
                 };
-                return failed(
-                    format!("ECS {state} to {previous}: {why}"),
-                    Some(watch.previous_task_definition.clone()),
-                );
+                return failed(format!("ECS {state} to {previous}: {why}"));
             }
             "STOPPED" | "STOP_REQUESTED" => {
                 let why = record.status_reason.as_deref().unwrap_or("no reason given");
                 return match primary.filter(|p| p.id != watch.deployment_id) {
-                    Some(p) => failed(
-                        format!(
-                            "the deployment was superseded by deployment {} of {}: {why}",
-                            p.id,
-                            short_name(&p.task_definition)
-                        ),
-                        None,
-                    ),
-                    None => failed(format!("the deployment was stopped: {why}"), None),
+                    Some(p) => failed(format!(
+                        "the deployment was superseded by deployment {} of {}: {why}",
+                        p.id,
+                        short_name(&p.task_definition)
+                    )),
+                    None => failed(format!("the deployment was stopped: {why}")),
                 };
             }
             _ => {}
@@ -179,18 +167,24 @@ pub fn judge(
 
     let Some(ours) = ours else {
         return match primary {
-            Some(p) if p.task_definition == watch.previous_task_definition => failed(
-                format!("the deployment was rolled back: the service runs {previous} again (deployment {})", p.id),
-                Some(watch.previous_task_definition.clone()),
-            ),
-            Some(p) if p.task_definition == watch.task_definition => {
-                failed(format!("deployment {} was replaced by deployment {} of the same task definition", watch.deployment_id, p.id), None)
-            }
-            Some(p) => failed(
-                format!("deployment {} was replaced: the service now runs {} (deployment {})", watch.deployment_id, short_name(&p.task_definition), p.id),
-                None,
-            ),
-            None => failed(format!("deployment {} disappeared from the service", watch.deployment_id), None),
+            Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
+                "the deployment was rolled back: the service runs {previous} again (deployment {})",
+                p.id
+            )),
+            Some(p) if p.task_definition == watch.task_definition => failed(format!(
+                "deployment {} was replaced by deployment {} of the same task definition",
+                watch.deployment_id, p.id
+            )),
+            Some(p) => failed(format!(
+                "deployment {} was replaced: the service now runs {} (deployment {})",
+                watch.deployment_id,
+                short_name(&p.task_definition),
+                p.id
+            )),
+            None => failed(format!(
+                "deployment {} disappeared from the service",
+                watch.deployment_id
+            )),
         };
     };
 
@@ -200,11 +194,10 @@ pub fn judge(
             .as_deref()
             .unwrap_or("no reason given");
         return match primary.filter(|p| p.id != ours.id) {
-            Some(p) if p.task_definition == watch.previous_task_definition => failed(
-                format!("the deployment failed and ECS is rolling back to {previous}: {why}"),
-                Some(watch.previous_task_definition.clone()),
-            ),
-            _ => failed(format!("the deployment failed: {why}"), None),
+            Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
+                "the deployment failed and ECS is rolling back to {previous}: {why}"
+            )),
+            _ => failed(format!("the deployment failed: {why}")),
         };
     }
 
@@ -213,13 +206,10 @@ pub fn judge(
             format!("deployment {} of {}", p.id, short_name(&p.task_definition))
         });
         return match primary {
-            Some(p) if p.task_definition == watch.previous_task_definition => failed(
-                format!(
-                    "the deployment was rolled back: the service returned to {previous} ({now})"
-                ),
-                Some(watch.previous_task_definition.clone()),
-            ),
-            _ => failed(format!("the deployment was superseded by {now}"), None),
+            Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
+                "the deployment was rolled back: the service returned to {previous} ({now})"
+            )),
+            _ => failed(format!("the deployment was superseded by {now}")),
         };
     }
 
@@ -230,7 +220,6 @@ pub fn judge(
                     "{} tasks of the new deployment stopped (threshold {max}), {} of {} running",
                     ours.failed_tasks, ours.running, ours.desired
                 ),
-                rolled_back_to: None,
                 by_threshold: true,
             });
         }
@@ -384,7 +373,6 @@ mod tests {
             verdict,
             Verdict::Failed(Failure {
                 reason: "the deployment failed and ECS is rolling back to shop:1: ECS deployment circuit breaker: tasks failed to start.".into(),
-                rolled_back_to: Some(OLD.into()),
                 by_threshold: false,
             })
         );
@@ -519,7 +507,6 @@ mod tests {
             Verdict::Failed(Failure {
                 reason: "3 tasks of the new deployment stopped (threshold 3), 0 of 2 running"
                     .into(),
-                rolled_back_to: None,
                 by_threshold: true,
             })
         );

@@ -209,7 +209,7 @@ fn problems_are_found_before_anything_is_registered() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
             &[("codedeploy-application", "Nope")],
-            "CodeDeploy application Nope does not exist; set codedeploy-application to the application of service web",
+            "of application Nope for service web: ApplicationDoesNotExistException: No application found for name: Nope (the CodeDeploy application does not exist; set codedeploy-application to the service's application)",
         ),
         (
             &[("codedeploy-appspec", "s3://infra/empty-appspec.yaml")],

@@ -108,7 +108,7 @@ fn a_rolling_deployment_succeeds_when_ours_completes() {
     );
     assert!(
         run.summary
-            .contains("| Service `web` | [`shop:1`](https://console.aws.amazon.com/ecs/v2/task-definitions/shop/1/containers?region=us-east-1) → [`shop:2`](https://console.aws.amazon.com/ecs/v2/task-definitions/shop/2/containers?region=us-east-1): deployed |"),
+            .contains("| Service `web` | [`shop:1`](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/shop/1/containers?region=us-east-1) → [`shop:2`](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/shop/2/containers?region=us-east-1): deployed |"),
         "{}",
         run.summary
     );

@@ -90,7 +90,7 @@ fn retries_end_at_max_retries() {
     let run = Job::new(Some(&sim)).run(&[INPUTS.as_slice(), &[("max-retries", "2")]].concat());
     assert_eq!(run.code, 1);
     assert_eq!(sim.calls_to("UpdateService").len(), 3);
-    assert!(run.log().contains("::error::deployment did not finish: service web: failed to update service web in cluster prod: ThrottlingException: Rate exceeded (ECS kept throttling after 2 retries: raise max-retries or deploy fewer services at once)"), "{}", run.log());
+    assert!(run.log().contains("::error::deployment did not finish: service web: failed to update service web in cluster prod: ThrottlingException: Rate exceeded (AWS kept throttling through every retry: raise max-retries or deploy fewer services at once)"), "{}", run.log());
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn access_denied_names_the_action() {
     let run = Job::new(Some(&sim)).run(&INPUTS);
     assert_eq!(run.code, 1);
     assert!(
-        run.log().contains("AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not authorized to perform: ecs:UpdateService because no identity-based policy allows the ecs:UpdateService action (allow ecs:UpdateService and iam:PassRole on the task roles)"),
+        run.log().contains("AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not authorized to perform: ecs:UpdateService because no identity-based policy allows the ecs:UpdateService action (the role needs ecs:UpdateService and iam:PassRole on the task roles)"),
         "{}",
         run.log()
     );

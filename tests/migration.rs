@@ -336,8 +336,7 @@ fn access_denied_on_describe_tasks_is_an_immediate_explicit_error() {
         "{error}"
     );
     assert!(
-        error
-            .contains("(allow ecs:DescribeTasks to the role); the task was left running: https://"),
+        error.contains("(the role needs ecs:DescribeTasks); the task was left running: https://"),
         "{error}"
     );
     assert!(run.outputs.contains_key("migration-task-arn"));

@@ -81,7 +81,7 @@ fn a_file_template_is_registered_with_unknown_fields_intact() {
             .unwrap();
     assert_eq!(&rendered, body);
     assert!(
-        run.summary.contains("| Task definition | [`shop:2`](https://console.aws.amazon.com/ecs/v2/task-definitions/shop/2/containers?region=us-east-1) |"),
+        run.summary.contains("| Task definition | [`shop:2`](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/shop/2/containers?region=us-east-1) |"),
         "{}",
         run.summary
     );
@@ -151,7 +151,7 @@ fn the_services_current_definition_is_the_default_template() {
     );
     assert!(log.contains("✔ shop-web: deployment ecs-svc/"), "{log}");
     assert!(
-        run.summary.contains("| Service `shop-web` | [`shop:1`](https://console.aws.amazon.com/ecs/v2/task-definitions/shop/1/containers?region=us-east-1) → [`shop:2`]("),
+        run.summary.contains("| Service `shop-web` | [`shop:1`](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/shop/1/containers?region=us-east-1) → [`shop:2`]("),
         "{}",
         run.summary
     );

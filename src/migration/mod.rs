@@ -18,14 +18,16 @@ use aws_sdk_ecs::types::{
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::aws::{error_code, error_text, LazyAws};
+use crate::aws::ecs;
+use crate::aws::logs::LogTail;
+use crate::aws::{error_text, explain, LazyAws};
 use crate::cancel::InFlight;
 use crate::config::{Config, TemplateSource};
-use crate::logs::LogTail;
+use crate::links;
 use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
-use crate::{ecs, template};
+use crate::template;
 use plan::{placement, Placement};
 use settings::MigrationConfig;
 use verdict::{verdict, Verdict};
@@ -46,7 +48,7 @@ pub struct Definition<'a> {
 
 /// Runs the migration to its end; a migration that did not succeed is an
 /// error holding `outcome::Failed`, so nothing is deployed after it.
-pub async fn run(
+pub(crate) async fn run(
     aws: &LazyAws,
     config: &Config,
     migration: &MigrationConfig,
@@ -94,7 +96,7 @@ pub async fn run(
         .config()
         .region()
         .map_or("us-east-1", |region| region.as_ref());
-    let link = plan::console_link(region, &config.cluster, &task_arn);
+    let link = links::task(region, &config.cluster, &task_arn);
     let tail = log_tail(
         runner,
         &clients.logs,
@@ -237,18 +239,9 @@ async fn start(
         .send()
         .await
         .map_err(|e| {
-            let hint = match error_code(&e) {
-                Some("AccessDeniedException") => {
-                    "allow ecs:RunTask on the task definition, and iam:PassRole on its task and execution roles"
-                }
-                Some("InvalidParameterException") | Some("ClientException") => {
-                    "check the migration's network and compute: run-task-subnets, run-task-security-groups, run-task-assign-public-IP, run-task-launch-type"
-                }
-                _ => "check the credentials and region",
-            };
             anyhow!(
-                "failed to start the migration task of {task_definition_arn} in cluster {cluster}: {} ({hint})",
-                error_text(&e)
+                "failed to start the migration task of {task_definition_arn} in cluster {cluster}: {}",
+                explain("ecs:RunTask", &e)
             )
         })?;
     if !output.failures().is_empty() {
@@ -392,13 +385,9 @@ impl Watch<'_> {
             .send()
             .await
             .map_err(|e| {
-                let hint = match error_code(&e) {
-                    Some("AccessDeniedException") => "allow ecs:DescribeTasks to the role",
-                    _ => "check the credentials and region",
-                };
                 anyhow!(
-                    "failed to follow migration task {id}: {} ({hint}); the task was left running: {}",
-                    error_text(&e),
+                    "failed to follow migration task {id}: {}; the task was left running: {}",
+                    explain("ecs:DescribeTasks", &e),
                     self.link
                 )
             })?;
@@ -479,10 +468,13 @@ impl Watch<'_> {
             Some(headline) => format!("failed: {headline}"),
             None => "succeeded".to_owned(),
         };
-        self.runner.append_summary(&format!(
+        // The run page is a report: losing it must not fail a migration.
+        if let Err(error) = self.runner.append_summary(&format!(
             "Migration task [{id}]({}) {outcome}\n\n",
             self.link
-        ))?;
+        )) {
+            self.runner.warning(&format!("{error:#}"));
+        }
         let Some(headline) = headline else {
             self.runner
                 .info(&format!("Migration succeeded: task {id} exited with 0"));

@@ -213,21 +213,6 @@ pub fn task_id(task_arn: &str) -> &str {
     task_arn.rsplit('/').next().unwrap_or(task_arn)
 }
 
-/// The task's page in the AWS console of its partition.
-pub fn console_link(region: &str, cluster: &str, task_arn: &str) -> String {
-    let domain = if region.starts_with("cn-") {
-        "console.amazonaws.cn".to_owned()
-    } else if region.starts_with("us-gov-") {
-        "console.amazonaws-us-gov.com".to_owned()
-    } else {
-        format!("{region}.console.aws.amazon.com")
-    };
-    format!(
-        "https://{domain}/ecs/v2/clusters/{cluster}/tasks/{}/configuration?region={region}",
-        task_id(task_arn)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,19 +411,5 @@ mod tests {
             log_source(&definition(), "log-router"),
             Err("container log-router logs with the awsfirelens driver, not awslogs".into())
         );
-    }
-
-    #[test]
-    fn console_links_follow_the_partition() {
-        let arn = "arn:aws:ecs:eu-west-1:1:task/prod/abc123";
-        assert_eq!(
-            console_link("eu-west-1", "prod", arn),
-            "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/abc123/configuration?region=eu-west-1"
-        );
-        assert!(
-            console_link("cn-north-1", "prod", arn).starts_with("https://console.amazonaws.cn/")
-        );
-        assert!(console_link("us-gov-west-1", "prod", arn)
-            .starts_with("https://console.amazonaws-us-gov.com/"));
     }
 }

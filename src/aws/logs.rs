@@ -8,7 +8,7 @@ use anyhow::{anyhow, Result};
 use aws_sdk_cloudwatchlogs::config::Region;
 use aws_sdk_cloudwatchlogs::Client;
 
-use crate::aws::{error_code, error_text};
+use super::{error_code, explain};
 
 /// Lines kept for the failure message.
 const RECENT_LINES: usize = 10;
@@ -69,15 +69,11 @@ impl LogTail {
                 Ok(page) => page,
                 Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(()),
                 Err(e) => {
-                    let hint = match error_code(&e) {
-                        Some("AccessDeniedException") => "allow logs:GetLogEvents on the log group",
-                        _ => "check the credentials and region",
-                    };
                     return Err(anyhow!(
-                        "failed to read log stream {} of group {}: {} ({hint})",
+                        "failed to read log stream {} of group {}: {}",
                         self.stream,
                         self.group,
-                        error_text(&e)
+                        explain("logs:GetLogEvents", &e)
                     ));
                 }
             };

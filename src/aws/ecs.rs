@@ -20,7 +20,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::Value;
 
-use crate::aws::{error_code, error_text};
+use super::explain;
 use crate::render::family;
 
 /// Keeps the raw body of the last response of one call.
@@ -63,14 +63,10 @@ pub async fn describe_task_definition(ecs: &Client, id: &str) -> Result<Value> {
         .send()
         .await
         .map_err(|e| {
-            let hint = match error_code(&e) {
-                Some("ClientException") => {
-                    "check the family or ARN, the revision, and that AWS_REGION is the task definition's region"
-                }
-                Some("AccessDeniedException") => "allow ecs:DescribeTaskDefinition to the role",
-                _ => "check the credentials and region",
-            };
-            anyhow!("failed to describe task definition {id}: {} ({hint})", error_text(&e))
+            anyhow!(
+                "failed to describe task definition {id}: {}",
+                explain("ecs:DescribeTaskDefinition", &e)
+            )
         })?;
     body.json()
         .with_context(|| format!("failed to read task definition {id}"))
@@ -100,16 +96,10 @@ pub async fn register_task_definition(ecs: &Client, definition: &Value) -> Resul
         .send()
         .await
         .map_err(|e| {
-            let hint = match error_code(&e) {
-                Some("AccessDeniedException") => {
-                    "allow ecs:RegisterTaskDefinition and ecs:TagResource, and iam:PassRole on the task and execution roles"
-                }
-                Some("ClientException") | Some("InvalidParameterException") => {
-                    "ECS rejected the rendered definition; see the task-definition output for the file sent"
-                }
-                _ => "check the credentials and region",
-            };
-            anyhow!("failed to register task definition {family}: {} ({hint})", error_text(&e))
+            anyhow!(
+                "failed to register task definition {family}: {}",
+                explain("ecs:RegisterTaskDefinition", &e)
+            )
         })?;
     let registered = output
         .task_definition()
@@ -168,15 +158,10 @@ pub async fn describe_services_or_fail(
     names: &[String],
 ) -> Result<Vec<Service>> {
     let described = describe_services(ecs, cluster, names).await.map_err(|e| {
-        let hint = match error_code(&e) {
-            Some("ClusterNotFoundException") => "check the cluster input and the region",
-            Some("AccessDeniedException") => "allow ecs:DescribeServices to the role",
-            _ => "check the credentials and region",
-        };
         anyhow!(
-            "failed to describe service {} in cluster {cluster}: {} ({hint})",
+            "failed to describe service {} in cluster {cluster}: {}",
             names.join(", "),
-            error_text(&e)
+            explain("ecs:DescribeServices", &e)
         )
     })?;
     if !described.missing.is_empty() {

@@ -1,0 +1,104 @@
+//! Everything that reaches AWS: the clients, built once and only when a step
+//! needs AWS (a dry run of a local file makes no AWS call at all), the retry
+//! policy, errors as text a person can act on, and the edges where requests
+//! and answers cross as raw JSON (`ecs`), objects (`s3`) and log streams
+//! (`logs`).
+
+pub(crate) mod ecs;
+pub(crate) mod errors;
+pub(crate) mod logs;
+pub(crate) mod retry;
+pub(crate) mod s3;
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_ecs::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use tokio::sync::OnceCell;
+
+pub(crate) use errors::{error_code, error_text, explain};
+use retry::Backoff;
+
+/// How many calls of one kind (one per service or per release) are in flight
+/// at once: several services' calls overlap instead of queueing, and a burst
+/// stays small against ECS's per-account rate limits (a throttled call is
+/// retried with backoff like any other).
+pub(crate) const CONCURRENT_CALLS: usize = 10;
+
+pub(crate) struct Aws {
+    pub(crate) ecs: aws_sdk_ecs::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
+    pub(crate) codedeploy: aws_sdk_codedeploy::Client,
+}
+
+impl Aws {
+    /// Reads region, credentials and endpoints (AWS_ENDPOINT_URL and the
+    /// per-service AWS_ENDPOINT_URL_ECS, ...) the way every AWS SDK does.
+    /// Throttling and transient errors are retried with exponential backoff
+    /// and jitter, `max_retries` times.
+    async fn load(max_retries: u32) -> Aws {
+        let shared = aws_config::from_env()
+            .retry_config(RetryConfig::standard().with_max_attempts(max_retries + 1))
+            .load()
+            .await;
+        Aws {
+            ecs: aws_sdk_ecs::Client::new(&shared),
+            s3: aws_sdk_s3::Client::new(&shared),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
+            codedeploy: aws_sdk_codedeploy::Client::new(&shared),
+        }
+    }
+}
+
+pub(crate) struct LazyAws {
+    clients: OnceCell<Aws>,
+    pub(crate) max_retries: u32,
+}
+
+impl LazyAws {
+    pub(crate) fn new(max_retries: u32) -> LazyAws {
+        LazyAws {
+            clients: OnceCell::new(),
+            max_retries,
+        }
+    }
+
+    pub(crate) async fn get(&self) -> &Aws {
+        self.clients
+            .get_or_init(|| Aws::load(self.max_retries))
+            .await
+    }
+
+    /// The clients if a step has needed them; None means nothing reached AWS.
+    pub(crate) fn loaded(&self) -> Option<&Aws> {
+        self.clients.get()
+    }
+}
+
+/// Runs a call that changes something, at most once in effect, with the
+/// SDK's own retries turned off by the caller (`no_retries`): throttling
+/// means it did not happen, so it is repeated; after an ambiguous failure
+/// `took_effect` looks whether it happened anyway before it is repeated.
+pub(crate) async fn call_once<T, E>(
+    max_retries: u32,
+    call: impl AsyncFn() -> Result<T, SdkError<E, HttpResponse>>,
+    took_effect: impl AsyncFn() -> Option<T>,
+) -> Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata,
+{
+    retry::call_once(
+        Backoff::AWS_CALL,
+        max_retries,
+        || call(),
+        errors::judge,
+        || async { Ok(took_effect().await) },
+    )
+    .await
+}
+
+/// Retries off, for calls that `call_once` repeats after checking.
+pub(crate) fn no_retries() -> RetryConfig {
+    RetryConfig::disabled()
+}

@@ -1,0 +1,96 @@
+//! Links to the AWS console, which lives on a different host in each
+//! partition: one rule for the host, one function per page.
+
+/// The console's host for `region`.
+fn console_host(region: &str) -> String {
+    if region.starts_with("cn-") {
+        "console.amazonaws.cn".to_owned()
+    } else if region.starts_with("us-gov-") {
+        "console.amazonaws-us-gov.com".to_owned()
+    } else {
+        format!("{region}.console.aws.amazon.com")
+    }
+}
+
+/// A task's page.
+pub(crate) fn task(region: &str, cluster: &str, task_arn: &str) -> String {
+    let task_id = task_arn.rsplit('/').next().unwrap_or(task_arn);
+    format!(
+        "https://{}/ecs/v2/clusters/{cluster}/tasks/{task_id}/configuration?region={region}",
+        console_host(region)
+    )
+}
+
+/// A CodeDeploy deployment's page.
+pub(crate) fn codedeploy_deployment(region: &str, deployment_id: &str) -> String {
+    format!(
+        "https://{}/codesuite/codedeploy/deployments/{deployment_id}?region={region}",
+        console_host(region)
+    )
+}
+
+/// `family:revision` as Markdown, linked to the task definition's page in
+/// the region its ARN names; the plain name when `arn` is not a task
+/// definition ARN.
+pub(crate) fn task_definition_markdown(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let (region, resource) = match parts.as_slice() {
+        ["arn", _partition, "ecs", region, _account, resource] => (*region, *resource),
+        _ => return format!("`{arn}`"),
+    };
+    let Some((family, revision)) = resource
+        .strip_prefix("task-definition/")
+        .and_then(|name| name.split_once(':'))
+    else {
+        return format!("`{arn}`");
+    };
+    format!(
+        "[`{family}:{revision}`](https://{}/ecs/v2/task-definitions/{family}/{revision}/containers?region={region})",
+        console_host(region)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_is_on_its_partitions_console() {
+        let cases = [
+            ("eu-west-1", "https://eu-west-1.console.aws.amazon.com/"),
+            ("cn-north-1", "https://console.amazonaws.cn/"),
+            ("us-gov-west-1", "https://console.amazonaws-us-gov.com/"),
+        ];
+        for (region, start) in cases {
+            let arn = format!("arn:aws:ecs:{region}:123456789012:task-definition/shop:7");
+            for link in [
+                task(region, "prod", "arn:aws:ecs:r:1:task/prod/abc123"),
+                codedeploy_deployment(region, "d-ABC"),
+                task_definition_markdown(&arn),
+            ] {
+                assert!(
+                    link.trim_start_matches("[`shop:7`](").starts_with(start),
+                    "{link}"
+                );
+                assert!(link.contains(&format!("?region={region}")), "{link}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_page_has_its_path() {
+        assert_eq!(
+            task("eu-west-1", "prod", "arn:aws:ecs:eu-west-1:1:task/prod/abc123"),
+            "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/abc123/configuration?region=eu-west-1"
+        );
+        assert_eq!(
+            codedeploy_deployment("eu-west-1", "d-ABC"),
+            "https://eu-west-1.console.aws.amazon.com/codesuite/codedeploy/deployments/d-ABC?region=eu-west-1"
+        );
+        assert_eq!(
+            task_definition_markdown("arn:aws-cn:ecs:cn-north-1:123456789012:task-definition/shop:7"),
+            "[`shop:7`](https://console.amazonaws.cn/ecs/v2/task-definitions/shop/7/containers?region=cn-north-1)"
+        );
+        assert_eq!(task_definition_markdown("shop:7"), "`shop:7`");
+    }
+}
