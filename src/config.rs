@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::PropagateTags;
 
 use anyhow::Result;
 
-use crate::codedeploy::CodeDeployOptions;
+use crate::deploy::codedeploy::CodeDeployOptions;
 use crate::deploy::DeployOptions;
 use crate::env::Env;
 use crate::github::DeploymentSettings;

@@ -2,10 +2,8 @@
 //! one GitHub Actions step. `pipeline::run` is the whole program; the other
 //! modules are its steps and edges (see ARCHITECTURE.md).
 
-pub mod appspec;
 pub mod aws;
 pub mod cancel;
-pub mod codedeploy;
 pub mod config;
 pub mod deploy;
 pub mod diff;
@@ -20,4 +18,3 @@ pub mod render;
 pub mod runner;
 pub mod summary;
 pub mod template;
-pub mod verdict;

@@ -7,16 +7,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use futures::{future, stream, StreamExt, TryStreamExt};
+use futures::{stream, StreamExt};
 use serde_json::Value;
 
-use aws_sdk_ecs::types::Service;
-
 use crate::aws::ecs;
-use crate::aws::{Aws, LazyAws, CONCURRENT_CALLS};
+use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::{Config, TemplateSource};
-use crate::deploy::{self, DeployResult, Deployed, Target};
+use crate::deploy::{self, codedeploy, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
 use crate::links::task_definition_markdown;
@@ -25,7 +23,7 @@ use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::summary::Summary;
 use crate::template::{self, ParseError};
-use crate::{appspec, codedeploy, diff, github, migration};
+use crate::{diff, github, migration};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -124,13 +122,6 @@ async fn tracked(
     result
 }
 
-/// A service as it is before the deployment, with the definition it runs.
-struct Current {
-    service: Service,
-    task_definition_arn: String,
-    task_definition: Value,
-}
-
 /// One rendered task definition and the services (indexes into
 /// `config.services`) that will run it: one for a shared template, one per
 /// service when each starts from its own current definition.
@@ -148,7 +139,7 @@ async fn execute(
     in_flight: &InFlight,
 ) -> Result<()> {
     let started = Instant::now();
-    let current = describe_current(aws, config).await?;
+    let current = deploy::describe_current(aws, config).await?;
     let releases = match &config.template {
         Some(source) => {
             let template = template::load(source, aws)
@@ -218,7 +209,7 @@ async fn execute(
         return Ok(());
     }
 
-    let codedeploy_groups = codedeploy_preflight(aws, config, &current).await?;
+    let codedeploy_plan = codedeploy::plan(aws, config, &current).await?;
     let started = Instant::now();
     let ecs = &aws.get().await.ecs;
     // Every register runs to its end, so that a failure can say which
@@ -275,244 +266,60 @@ async fn execute(
         "previous-task-definition-arn",
         &by_service_index(config, |i| current[i].task_definition_arn.clone()),
     )?;
-    let mut ecs_targets: Vec<Target> = Vec::new();
-    let mut codedeploy_targets: Vec<(usize, String)> = Vec::new();
-    for (release, revision) in releases.iter().zip(&registered) {
-        for &i in &release.services {
-            if deploy::is_codedeploy(&current[i].service) {
-                codedeploy_targets.push((i, revision.arn.clone()));
-            } else {
-                ecs_targets.push(deploy::target_for(&current[i].service, &revision.arn));
-            }
-        }
-    }
+    let targets: Vec<(usize, String)> = releases
+        .iter()
+        .zip(&registered)
+        .flat_map(|(release, revision)| release.services.iter().map(|&i| (i, revision.arn.clone())))
+        .collect();
     runner.group("Deployment");
     let started = Instant::now();
-    let targets = Targets {
-        ecs: ecs_targets,
-        codedeploy: codedeploy_targets,
-    };
-    let deployed = deploy_all(
+    let deployed = deploy::deploy_all(
         aws,
         config,
         &current,
         targets,
-        &codedeploy_groups,
+        &codedeploy_plan,
         runner,
         in_flight,
     )
     .await;
     runner.end_group();
     summary.add_step("deploy", started.elapsed());
-    let mut deployed = deployed?;
-    // Targets were built release by release; report in the input's order.
-    deployed.sort_by_key(|d| config.services.iter().position(|s| *s == d.service));
-    let id_of = |codedeploy: bool| {
-        let deployed = &deployed;
-        move |i: usize| {
-            let d = &deployed[i];
-            if d.via_codedeploy == codedeploy {
-                d.deployment_id.clone()
-            } else {
-                String::new()
-            }
-        }
+    let deployed = deployed?;
+    let ecs_ids = |i: usize| match &deployed[i].started {
+        Started::Ecs { deployment_id, .. } => deployment_id.clone(),
+        _ => String::new(),
     };
-    if deployed.iter().any(|d| !d.via_codedeploy) {
-        runner.set_output("ecs-deployment-id", &by_service_index(config, id_of(false)))?;
+    if deployed
+        .iter()
+        .any(|d| matches!(d.started, Started::Ecs { .. }))
+    {
+        runner.set_output("ecs-deployment-id", &by_service_index(config, ecs_ids))?;
         runner.set_output(
             "ecs-service-deployment-arn",
-            &by_service_index(config, |i| {
-                deployed[i]
-                    .service_deployment_arn
-                    .clone()
-                    .unwrap_or_default()
+            &by_service_index(config, |i| match &deployed[i].started {
+                Started::Ecs {
+                    service_deployment_arn: Some(arn),
+                    ..
+                } => arn.clone(),
+                _ => String::new(),
             }),
         )?;
     }
-    if deployed.iter().any(|d| d.via_codedeploy) {
+    if deployed
+        .iter()
+        .any(|d| matches!(d.started, Started::CodeDeploy { .. }))
+    {
         runner.set_output(
             "codedeploy-deployment-id",
-            &by_service_index(config, id_of(true)),
+            &by_service_index(config, |i| match &deployed[i].started {
+                Started::CodeDeploy { deployment_id } => deployment_id.clone(),
+                _ => String::new(),
+            }),
         )?;
     }
     describe_run(summary, config, &releases, &registered, &current, &deployed);
     report_verdicts(runner, &deployed)
-}
-
-/// For CODE_DEPLOY services, before anything is registered: the AppSpec
-/// (read and checked, or generated per service) and the deployment group.
-struct CodeDeployPlan {
-    appspec: Option<Value>,
-    groups: Vec<codedeploy::Group>,
-}
-
-async fn codedeploy_preflight(
-    aws: &LazyAws,
-    config: &Config,
-    current: &[Current],
-) -> Result<CodeDeployPlan> {
-    let services: Vec<&Current> = current
-        .iter()
-        .filter(|c| deploy::is_codedeploy(&c.service))
-        .collect();
-    let mut plan = CodeDeployPlan {
-        appspec: None,
-        groups: Vec::new(),
-    };
-    if services.is_empty() {
-        return Ok(plan);
-    }
-    match &config.appspec {
-        Some(source) => {
-            let document = template::load_document(source, aws)
-                .await
-                .with_context(|| format!("failed to load the AppSpec {source}"))?;
-            appspec::set_task_definition(&mut document.clone(), "")
-                .with_context(|| format!("the AppSpec {source} cannot be used"))?;
-            plan.appspec = Some(document);
-        }
-        None => {
-            for c in &services {
-                appspec::generate(&c.service, "")?;
-            }
-        }
-    }
-    let client = &aws.get().await.codedeploy;
-    for c in services {
-        let service = c.service.service_name().unwrap_or_default();
-        plan.groups.push(
-            codedeploy::preflight(client, &config.cluster, service, &config.codedeploy).await?,
-        );
-    }
-    Ok(plan)
-}
-
-/// The services to deploy, by who deploys them: ECS itself, or CodeDeploy
-/// (with the index of the service and the new task definition ARN).
-struct Targets {
-    ecs: Vec<Target>,
-    codedeploy: Vec<(usize, String)>,
-}
-
-/// ECS services through one poll loop and each CODE_DEPLOY service through
-/// CodeDeploy, all at the same time: the step takes as long as the slowest
-/// service, not the sum. A service that could not be deployed is reported
-/// with the others rather than abandoning them.
-async fn deploy_all(
-    aws: &LazyAws,
-    config: &Config,
-    current: &[Current],
-    targets: Targets,
-    plan: &CodeDeployPlan,
-    runner: &Runner,
-    in_flight: &InFlight,
-) -> Result<Vec<Deployed>> {
-    let clients = aws.get().await;
-    let ecs_deployments = async {
-        if targets.ecs.is_empty() {
-            return Ok(Vec::new());
-        }
-        deploy::deploy(
-            &clients.ecs,
-            &config.cluster,
-            &targets.ecs,
-            &config.deploy,
-            runner,
-            in_flight,
-        )
-        .await
-    };
-    let codedeploy_deployments =
-        future::join_all(targets.codedeploy.into_iter().map(|(i, arn)| async move {
-            let service = config.services[i].clone();
-            let result =
-                deploy_with_codedeploy(clients, config, &current[i], &arn, plan, runner, in_flight)
-                    .await;
-            let (deployment_id, result) =
-                result.unwrap_or_else(|e| (String::new(), DeployResult::Error(format!("{e:#}"))));
-            Deployed {
-                service,
-                deployment_id,
-                via_codedeploy: true,
-                service_deployment_arn: None,
-                result,
-                stopped_tasks: Vec::new(),
-            }
-        }));
-    let (ecs_deployed, codedeploy_deployed) = tokio::join!(ecs_deployments, codedeploy_deployments);
-    let mut deployed = ecs_deployed?;
-    deployed.extend(codedeploy_deployed);
-    Ok(deployed)
-}
-
-async fn deploy_with_codedeploy(
-    clients: &Aws,
-    config: &Config,
-    current: &Current,
-    task_definition_arn: &str,
-    plan: &CodeDeployPlan,
-    runner: &Runner,
-    in_flight: &InFlight,
-) -> Result<(String, DeployResult)> {
-    let service = current.service.service_name().unwrap_or_default();
-    let group = plan
-        .groups
-        .iter()
-        .find(|g| g.service == service)
-        .expect("every CODE_DEPLOY service passed preflight");
-    let appspec = match &plan.appspec {
-        Some(template) => {
-            let mut document = template.clone();
-            appspec::set_task_definition(&mut document, task_definition_arn)?;
-            document
-        }
-        None => appspec::generate(&current.service, task_definition_arn)?,
-    };
-    codedeploy::deploy(
-        &clients.codedeploy,
-        group,
-        &appspec,
-        &config.codedeploy,
-        &config.deploy,
-        runner,
-        in_flight,
-    )
-    .await
-}
-
-async fn describe_current(aws: &LazyAws, config: &Config) -> Result<Vec<Current>> {
-    if config.services.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ecs = &aws.get().await.ecs;
-    let services = ecs::describe_services_or_fail(ecs, &config.cluster, &config.services).await?;
-    for service in &services {
-        deploy::check_deployable(service, &config.cluster)?;
-    }
-    stream::iter(services)
-        .map(|service| async move {
-            let name = service.service_name().unwrap_or_default().to_owned();
-            let arn = service
-                .task_definition()
-                .with_context(|| format!("service {name} has no task definition"))?
-                .to_owned();
-            let definition = template::unwrap_described(
-                ecs::describe_task_definition(ecs, &arn)
-                    .await
-                    .with_context(|| {
-                        format!("failed to read the task definition service {name} runs")
-                    })?,
-            );
-            Ok(Current {
-                service,
-                task_definition_arn: arn,
-                task_definition: definition,
-            })
-        })
-        .buffered(CONCURRENT_CALLS)
-        .try_collect()
-        .await
 }
 
 /// With several services' own definitions, a container named in the inputs
@@ -583,18 +390,19 @@ fn by_service(config: &Config, releases: &[Release], value: impl Fn(usize) -> St
 fn report_verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
     let (mut failures, mut errors) = (Vec::new(), Vec::new());
     for d in deployed {
+        let id = d.deployment_id().unwrap_or_default();
         match &d.result {
             DeployResult::Succeeded => runner.info(&format!(
                 "✔ {}: deployment {} completed",
-                d.service, d.deployment_id
+                d.service, id
             )),
             DeployResult::Ready => runner.info(&format!(
                 "✔ {}: deployment {} is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)",
-                d.service, d.deployment_id
+                d.service, id
             )),
             DeployResult::Started => runner.info(&format!(
                 "{}: deployment {} started; not waiting (wait-for-service-stability is false)",
-                d.service, d.deployment_id
+                d.service, id
             )),
             DeployResult::Failed(reason) => {
                 runner.info(&format!("✘ {}: {reason}", d.service));
@@ -711,7 +519,10 @@ fn describe_run(
         );
     }
     for d in deployed {
-        for line in &d.stopped_tasks {
+        let Started::Ecs { stopped_tasks, .. } = &d.started else {
+            continue;
+        };
+        for line in stopped_tasks {
             summary.add(format!("Stopped tasks of `{}`", d.service), line.clone());
         }
     }

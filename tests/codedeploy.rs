@@ -205,6 +205,37 @@ fn a_deployment_in_progress_is_named() {
 }
 
 #[test]
+fn waiting_for_a_deployment_in_progress_has_a_deadline() {
+    // A blocking deployment parked in Ready waits for a person; waiting
+    // for it must end with the step's own timeout, saying where it stood.
+    let sim = scenario("  deploymentsInProgress:\n    - {applicationName: AppECS-prod-web, deploymentGroupName: DgpECS-prod-web, status: Ready}\n");
+    let run = deploy(
+        &sim,
+        &[
+            ("wait-for-in-progress", "true"),
+            ("wait-for-minutes", "0.05"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains(
+            "is in progress for DgpECS-prod-web; waiting for it to finish (wait-for-in-progress)"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains(", which blocks this one, was still Ready (it waits for its traffic to be rerouted: continue or stop it) after 0.05 minutes of waiting (wait-for-in-progress); nothing was deployed"),
+        "{log}"
+    );
+    assert_eq!(
+        sim.calls_to("CreateDeployment").len(),
+        1,
+        "only the refused create"
+    );
+}
+
+#[test]
 fn problems_are_found_before_anything_is_registered() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (

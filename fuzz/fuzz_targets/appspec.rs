@@ -2,7 +2,8 @@
 //! definition or rejected with a message, never a panic.
 #![no_main]
 
-use ecs_deploy::{appspec, template};
+use ecs_deploy::deploy::codedeploy::appspec;
+use ecs_deploy::template;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,27 +1,37 @@
 //! CodeDeploy blue/green deployments for services with the CODE_DEPLOY
-//! controller: CreateDeployment with the AppSpec as content, then a poll
-//! loop that prints each status and lifecycle event once and ends with
-//! CodeDeploy's own verdict, explained.
+//! controller. Before anything is registered, `plan` reads and checks the
+//! AppSpec and each service's deployment group. The start is
+//! CreateDeployment with the AppSpec as content; the watch is a poll loop
+//! that prints each status and lifecycle event once, reduces what CodeDeploy
+//! shows to small views and asks `verdict::judge`.
+
+pub mod appspec;
+mod verdict;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
 use aws_sdk_codedeploy::types::TimeRange;
 use aws_sdk_codedeploy::types::{
-    AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentInfo, DeploymentStatus,
-    RevisionLocation, RevisionLocationType,
+    AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentInfo, RevisionLocation,
+    RevisionLocationType,
 };
 use aws_sdk_codedeploy::Client;
+use aws_sdk_ecs::types::Service;
 use aws_smithy_types::DateTime;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aws::{call_once, error_code, error_text, explain, no_retries};
+use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws};
 use crate::cancel::InFlight;
-use crate::deploy::{DeployOptions, DeployResult};
+use crate::config::Config;
 use crate::links;
 use crate::runner::Runner;
+use crate::template;
+
+use super::{is_codedeploy, Current, DeployOptions, DeployResult};
+use verdict::{is_final, DeploymentView, LifecycleEvent, Verdict};
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// CreateDeployment's limit on the description.
@@ -40,7 +50,7 @@ pub struct CodeDeployOptions {
 }
 
 /// The names the ECS console gives a service's CodeDeploy application and group.
-pub fn default_names(cluster: &str, service: &str) -> (String, String) {
+pub(crate) fn default_names(cluster: &str, service: &str) -> (String, String) {
     (
         format!("AppECS-{cluster}-{service}"),
         format!("DgpECS-{cluster}-{service}"),
@@ -60,18 +70,63 @@ fn active_deployment_in(message: &str) -> Option<&str> {
     Some(&message[start..end])
 }
 
-/// A service's deployment group, checked to exist before anything changes.
-#[derive(Debug, Clone)]
-pub struct Group {
-    pub service: String,
-    pub application: String,
-    pub name: String,
-    /// The group's own ready wait and blue termination wait, which count on
-    /// top of `wait-for-minutes`.
-    pub own_waits: Duration,
+/// For CODE_DEPLOY services, checked before anything is registered: the
+/// AppSpec (read and checked, or generated per service) and each service's
+/// deployment group.
+pub(crate) struct Plan {
+    appspec: Option<Value>,
+    groups: Vec<Group>,
 }
 
-pub async fn preflight(
+pub(crate) async fn plan(aws: &LazyAws, config: &Config, current: &[Current]) -> Result<Plan> {
+    let services: Vec<&Service> = current
+        .iter()
+        .map(|c| &c.service)
+        .filter(|s| is_codedeploy(s))
+        .collect();
+    let mut plan = Plan {
+        appspec: None,
+        groups: Vec::new(),
+    };
+    if services.is_empty() {
+        return Ok(plan);
+    }
+    match &config.appspec {
+        Some(source) => {
+            let document = template::load_document(source, aws)
+                .await
+                .with_context(|| format!("failed to load the AppSpec {source}"))?;
+            appspec::set_task_definition(&mut document.clone(), "")
+                .with_context(|| format!("the AppSpec {source} cannot be used"))?;
+            plan.appspec = Some(document);
+        }
+        None => {
+            for service in &services {
+                appspec::generate(service, "")?;
+            }
+        }
+    }
+    let client = &aws.get().await.codedeploy;
+    for service in services {
+        let name = service.service_name().unwrap_or_default();
+        plan.groups
+            .push(group_of(client, &config.cluster, name, &config.codedeploy).await?);
+    }
+    Ok(plan)
+}
+
+/// A service's deployment group, checked to exist before anything changes.
+#[derive(Debug, Clone)]
+struct Group {
+    service: String,
+    application: String,
+    name: String,
+    /// The group's own ready wait and blue termination wait, which count on
+    /// top of `wait-for-minutes`.
+    own_waits: Duration,
+}
+
+async fn group_of(
     client: &Client,
     cluster: &str,
     service: &str,
@@ -109,19 +164,35 @@ pub async fn preflight(
     })
 }
 
-/// Creates the deployment and (unless told not to wait) follows it. Returns
-/// its id and result.
-pub async fn deploy(
+/// Creates the deployment of `task_definition_arn` to `service` and (unless
+/// told not to wait) follows it. Returns its id and result.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn deploy(
     client: &Client,
-    group: &Group,
-    appspec: &Value,
+    service: &Service,
+    task_definition_arn: &str,
+    plan: &Plan,
     options: &CodeDeployOptions,
     deploy: &DeployOptions,
     runner: &Runner,
     in_flight: &InFlight,
 ) -> Result<(String, DeployResult)> {
+    let name = service.service_name().unwrap_or_default();
+    let group = plan
+        .groups
+        .iter()
+        .find(|g| g.service == name)
+        .expect("every CODE_DEPLOY service has its group in the plan");
+    let appspec = match &plan.appspec {
+        Some(template) => {
+            let mut document = template.clone();
+            appspec::set_task_definition(&mut document, task_definition_arn)?;
+            document
+        }
+        None => appspec::generate(service, task_definition_arn)?,
+    };
     let (application, group_name) = (&group.application, &group.name);
-    let content = appspec_content(appspec);
+    let content = appspec_content(&appspec);
     let id = loop {
         let since = SystemTime::now() - Duration::from_secs(5);
         let created = call_once(
@@ -169,7 +240,7 @@ pub async fn deploy(
                 match (&active, options.wait_for_in_progress) {
                     (Some(active), true) => {
                         runner.info(&format!("Deployment {active} is in progress for {group_name}; waiting for it to finish (wait-for-in-progress)"));
-                        wait_until_done(client, active).await?;
+                        wait_until_done(client, active, deploy.timeout).await?;
                     }
                     _ => {
                         return Err(anyhow!(
@@ -270,20 +341,27 @@ async fn get_deployment(client: &Client, id: &str) -> Result<DeploymentInfo> {
         .ok_or_else(|| anyhow!("GetDeployment answered without the deployment {id}"))
 }
 
-fn is_final(status: &DeploymentStatus) -> bool {
-    matches!(
-        status,
-        DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped
-    )
-}
-
-async fn wait_until_done(client: &Client, id: &str) -> Result<()> {
+/// Waits, at most `timeout`, for another deployment of the group to end.
+async fn wait_until_done(client: &Client, id: &str, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
     loop {
-        let info = get_deployment(client, id).await?;
-        if info.status().is_some_and(is_final) {
+        let status = deployment_view(&get_deployment(client, id).await?).status;
+        if is_final(&status) {
             return Ok(());
         }
-        tokio::time::sleep(POLL_INTERVAL).await;
+        if Instant::now() >= deadline {
+            let waiting = if status == "Ready" {
+                " (it waits for its traffic to be rerouted: continue or stop it)"
+            } else {
+                ""
+            };
+            return Err(anyhow!(
+                "deployment {id}, which blocks this one, was still {status}{waiting} after {} minutes of waiting (wait-for-in-progress); nothing was deployed",
+                timeout.as_secs_f64() / 60.0
+            ));
+        }
+        tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_duration_since(Instant::now())))
+            .await;
     }
 }
 
@@ -302,11 +380,11 @@ async fn follow(
     loop {
         tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_duration_since(Instant::now())))
             .await;
-        let info = get_deployment(client, id).await?;
-        let status = info.status().cloned().unwrap_or(DeploymentStatus::Created);
+        let deployment = deployment_view(&get_deployment(client, id).await?);
+        let status = deployment.status.clone();
         if last_status.as_ref() != Some(&status) {
-            runner.info(&format!("CodeDeploy {id}: {}", status.as_str()));
-            if status == DeploymentStatus::Ready && !wait_until_ready {
+            runner.info(&format!("CodeDeploy {id}: {status}"));
+            if status == "Ready" && !wait_until_ready {
                 runner.notice(&format!(
                     "CodeDeploy deployment {id} is Ready: the new tasks run behind the test listener and wait for traffic to be rerouted (ContinueDeployment, or the group's wait time)."
                 ));
@@ -333,13 +411,11 @@ async fn follow(
                 events_seen.push(key);
             }
         }
-        match status {
-            DeploymentStatus::Succeeded => return Ok(DeployResult::Succeeded),
-            DeploymentStatus::Ready if wait_until_ready => return Ok(DeployResult::Ready),
-            DeploymentStatus::Failed | DeploymentStatus::Stopped => {
-                return Ok(DeployResult::Failed(explain_failure(&info, &events)))
-            }
-            _ => {}
+        match verdict::judge(&deployment, &events, wait_until_ready) {
+            Verdict::InProgress => {}
+            Verdict::Succeeded => return Ok(DeployResult::Succeeded),
+            Verdict::Ready => return Ok(DeployResult::Ready),
+            Verdict::Failed(reason) => return Ok(DeployResult::Failed(reason)),
         }
         if Instant::now() >= deadline {
             let stop = client
@@ -359,16 +435,10 @@ async fn follow(
             return Ok(DeployResult::Failed(format!(
                 "timed out after {} minutes with the deployment {}; {stopped}",
                 timeout.as_secs_f64() / 60.0,
-                status.as_str()
+                status
             )));
         }
     }
-}
-
-struct LifecycleEvent {
-    name: String,
-    status: String,
-    diagnostics: Option<String>,
 }
 
 async fn lifecycle_events(client: &Client, id: &str, target: &str) -> Vec<LifecycleEvent> {
@@ -405,32 +475,21 @@ async fn lifecycle_events(client: &Client, id: &str, target: &str) -> Vec<Lifecy
         .collect()
 }
 
-/// CodeDeploy's error, the failing lifecycle event with its diagnostics, and
-/// the rollback it started.
-fn explain_failure(info: &DeploymentInfo, events: &[LifecycleEvent]) -> String {
-    let status = info.status().map_or("Failed", |s| s.as_str());
-    let mut text = format!("CodeDeploy deployment {}", status.to_lowercase());
-    if let Some(error) = info.error_information() {
-        text.push_str(&format!(
-            ": {}: {}",
-            error.code().map_or("no code", |c| c.as_str()),
-            error.message().unwrap_or("no message")
-        ));
+/// What GetDeployment shows, for the verdict.
+fn deployment_view(info: &DeploymentInfo) -> DeploymentView {
+    DeploymentView {
+        status: info.status().map_or("Created", |s| s.as_str()).to_owned(),
+        error: info.error_information().map(|error| {
+            (
+                error.code().map_or("no code", |c| c.as_str()).to_owned(),
+                error.message().unwrap_or("no message").to_owned(),
+            )
+        }),
+        rollback_deployment_id: info
+            .rollback_info()
+            .and_then(|r| r.rollback_deployment_id())
+            .map(str::to_owned),
     }
-    if let Some(failed) = events.iter().find(|e| e.status == "Failed") {
-        text.push_str(&format!("; lifecycle event {} failed", failed.name));
-        if let Some(diagnostics) = failed.diagnostics.as_deref().filter(|d| !d.is_empty()) {
-            text.push_str(&format!(" ({diagnostics})"));
-        }
-    }
-    match info
-        .rollback_info()
-        .and_then(|r| r.rollback_deployment_id())
-    {
-        Some(rollback) => text.push_str(&format!("; rollback deployment {rollback} started")),
-        None => text.push_str("; no rollback deployment was started"),
-    }
-    text
 }
 
 #[cfg(test)]

@@ -1,18 +1,19 @@
-//! The ECS deployment step: UpdateService for every service, then one poll
-//! loop that watches each deployment we started until `verdict::judge` gives
-//! it a verdict. DescribeServices covers ten services a call, so twenty
-//! services cost two calls a poll, not twenty.
+//! Services deployed by ECS itself (rolling, or a native blue/green, linear
+//! or canary strategy): UpdateService for every service (the start), then
+//! one poll loop (the watch) that reduces what ECS shows to small views
+//! (`view`) and asks `verdict::judge` for each deployment we started.
+//! DescribeServices covers ten services a call, so twenty services cost two
+//! calls a poll, not twenty.
+
+mod verdict;
+mod view;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Result};
-use aws_sdk_ecs::types::{
-    CreatedAt, DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType,
-    DeploymentStrategy, PropagateTags, Service, ServiceDeployment,
-};
+use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, Service};
 use aws_sdk_ecs::Client;
-use aws_smithy_types::date_time::Format as DateTimeFormat;
 use aws_smithy_types::DateTime;
 use futures::{future, stream, StreamExt};
 
@@ -24,12 +25,12 @@ use crate::aws::errors::is_throttling;
 use crate::aws::retry::Backoff;
 use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS};
 use crate::cancel::InFlight;
-
 use crate::runner::Runner;
-use crate::verdict::{
-    self, short_name, DeploymentView, PausedHook, ServiceDeploymentView, ServiceView,
-    TrafficWeights, Verdict, Watch,
-};
+
+use super::{DeployOptions, DeployResult, Deployed, Started};
+pub(crate) use verdict::short_name;
+use verdict::{ServiceDeploymentView, Verdict, Watch};
+use view::{service_deployment_view, service_view};
 
 /// Often enough that a verdict reaches the log within about two seconds of
 /// ECS showing it, and at most 30 DescribeServices calls a minute per batch.
@@ -43,19 +44,6 @@ const THROTTLED_POLL: Backoff = Backoff {
 /// DescribeServiceDeployments takes at most this many ARNs a call.
 const DESCRIBE_SERVICE_DEPLOYMENTS_MAX: usize = 20;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeployOptions {
-    pub desired_count: Option<i32>,
-    pub force_new_deployment: bool,
-    pub enable_ecs_managed_tags: Option<bool>,
-    pub propagate_tags: Option<PropagateTags>,
-    pub wait: bool,
-    pub timeout: Duration,
-    pub max_failed_tasks: Option<i32>,
-    pub rollback_on_failure: bool,
-    pub max_retries: u32,
-}
-
 /// One service to move to a new task definition.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -67,76 +55,20 @@ pub struct Target {
     pub native_strategy: bool,
 }
 
-/// What one service's deployment (ECS or CodeDeploy) came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeployResult {
-    Succeeded,
-    /// `wait-for-service-stability: false`: accepted, not watched.
-    Started,
-    /// CodeDeploy waits for traffic rerouting, as asked
-    /// (`codedeploy-wait-until: ready`).
-    Ready,
-    Failed(String),
-    /// ecs-deploy could not start or follow the deployment (an AWS API
-    /// error), as opposed to a deployment that ran and failed.
-    Error(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct Deployed {
-    pub service: String,
-    /// An ECS deployment id, or a CodeDeploy deployment id.
-    pub deployment_id: String,
-    pub via_codedeploy: bool,
-    pub service_deployment_arn: Option<String>,
-    pub result: DeployResult,
-    /// Stopped tasks of the deployment, one line per reason.
-    pub stopped_tasks: Vec<String>,
-}
-
-pub fn is_codedeploy(service: &Service) -> bool {
-    service
-        .deployment_controller()
-        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
-}
-
-/// Checks a service before anything changes: it must be ACTIVE and deployed
-/// by ECS or CodeDeploy.
-pub fn check_deployable(service: &Service, cluster: &str) -> Result<()> {
-    let name = service.service_name().unwrap_or("?");
-    match service.status() {
-        Some("ACTIVE") => {}
-        Some(status) => {
-            return Err(anyhow!(
-                "service {name} in cluster {cluster} is {status}; only an ACTIVE service can be deployed (recreate it or pick another)"
-            ))
+impl Target {
+    pub(crate) fn new(service: &Service, task_definition: &str) -> Target {
+        let configuration = service.deployment_configuration();
+        Target {
+            service: service.service_name().unwrap_or_default().to_owned(),
+            task_definition: task_definition.to_owned(),
+            previous_task_definition: service.task_definition().unwrap_or_default().to_owned(),
+            breaker_enabled: configuration
+                .and_then(|c| c.deployment_circuit_breaker())
+                .is_some_and(|b| b.enable()),
+            native_strategy: configuration
+                .and_then(|c| c.strategy())
+                .is_some_and(|s| *s != DeploymentStrategy::Rolling),
         }
-        None => return Err(anyhow!("service {name} in cluster {cluster} has no status")),
-    }
-    let controller = service
-        .deployment_controller()
-        .map(|c| c.r#type().as_str())
-        .unwrap_or("ECS");
-    match controller {
-        "ECS" | "CODE_DEPLOY" => Ok(()),
-        other => Err(anyhow!(
-            "service {name} has the {other} deployment controller: its deployments are made by another tool, not by UpdateService"
-        )),
-    }
-}
-
-pub fn target_for(service: &Service, task_definition: &str) -> Target {
-    let configuration = service.deployment_configuration();
-    Target {
-        service: service.service_name().unwrap_or_default().to_owned(),
-        task_definition: task_definition.to_owned(),
-        previous_task_definition: service.task_definition().unwrap_or_default().to_owned(),
-        breaker_enabled: configuration
-            .and_then(|c| c.deployment_circuit_breaker())
-            .is_some_and(|b| b.enable()),
-        native_strategy: configuration
-            .and_then(|c| c.strategy())
-            .is_some_and(|s| *s != DeploymentStrategy::Rolling),
     }
 }
 
@@ -165,14 +97,7 @@ pub async fn deploy(
     for (target, started) in targets.iter().zip(started) {
         match started {
             Ok(tracked) => watched.push(tracked),
-            Err(e) => not_started.push(Deployed {
-                service: target.service.clone(),
-                deployment_id: String::new(),
-                via_codedeploy: false,
-                service_deployment_arn: None,
-                result: DeployResult::Error(format!("{e:#}")),
-                stopped_tasks: Vec::new(),
-            }),
+            Err(e) => not_started.push(Deployed::not_started(&target.service, &e)),
         }
     }
     if options.wait {
@@ -217,15 +142,16 @@ impl Tracked {
     fn into_deployed(self) -> Deployed {
         Deployed {
             service: self.target.service,
-            deployment_id: self.watch.deployment_id,
-            via_codedeploy: false,
-            service_deployment_arn: self.service_deployment_arn,
+            started: Started::Ecs {
+                deployment_id: self.watch.deployment_id,
+                service_deployment_arn: self.service_deployment_arn,
+                stopped_tasks: self
+                    .stopped_tasks
+                    .into_iter()
+                    .map(|(reason, count)| format!("{count} task(s) stopped: {reason}"))
+                    .collect(),
+            },
             result: self.result.unwrap_or(DeployResult::Started),
-            stopped_tasks: self
-                .stopped_tasks
-                .into_iter()
-                .map(|(reason, count)| format!("{count} task(s) stopped: {reason}"))
-                .collect(),
         }
     }
 }
@@ -696,66 +622,4 @@ async fn describe_service_deployments(
         }
     }
     records
-}
-
-fn service_deployment_view(record: &ServiceDeployment) -> ServiceDeploymentView {
-    let paused_hooks = record
-        .lifecycle_hook_details()
-        .iter()
-        .filter(|h| {
-            h.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause)
-                && h.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction)
-        })
-        .map(|h| PausedHook {
-            id: h.hook_id().unwrap_or("?").to_owned(),
-            expires_at: h
-                .expires_at()
-                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
-            timeout_action: h.timeout_action().map(|a| a.as_str().to_owned()),
-        })
-        .collect();
-    ServiceDeploymentView {
-        status: record
-            .status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        status_reason: record.status_reason().map(str::to_owned),
-        rollback_reason: record
-            .rollback()
-            .and_then(|r| r.reason())
-            .map(str::to_owned),
-        lifecycle_stage: record.lifecycle_stage().map(|s| s.as_str().to_owned()),
-        triggered_alarms: record
-            .alarms()
-            .map(|a| a.triggered_alarm_names().to_vec())
-            .unwrap_or_default(),
-        traffic: record.target_service_revision().and_then(|target| {
-            Some(TrafficWeights {
-                production: target.requested_production_traffic_weight()?,
-                test: target.requested_test_traffic_weight().unwrap_or(0.0),
-            })
-        }),
-        paused_hooks,
-    }
-}
-
-fn service_view(service: &Service) -> ServiceView {
-    ServiceView {
-        status: service.status().unwrap_or_default().to_owned(),
-        deployments: service
-            .deployments()
-            .iter()
-            .map(|d| DeploymentView {
-                id: d.id().unwrap_or_default().to_owned(),
-                status: d.status().unwrap_or_default().to_owned(),
-                task_definition: d.task_definition().unwrap_or_default().to_owned(),
-                rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
-                rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
-                desired: d.desired_count(),
-                pending: d.pending_count(),
-                running: d.running_count(),
-                failed_tasks: d.failed_tasks(),
-            })
-            .collect(),
-    }
 }

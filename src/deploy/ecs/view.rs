@@ -1,0 +1,73 @@
+//! What DescribeServices and DescribeServiceDeployments show, reduced to
+//! the small views `verdict` judges.
+
+use aws_sdk_ecs::types::{
+    DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType, Service, ServiceDeployment,
+};
+use aws_smithy_types::date_time::Format as DateTimeFormat;
+
+use super::verdict::{
+    DeploymentView, PausedHook, ServiceDeploymentView, ServiceView, TrafficWeights,
+};
+
+pub(super) fn service_deployment_view(record: &ServiceDeployment) -> ServiceDeploymentView {
+    let paused_hooks = record
+        .lifecycle_hook_details()
+        .iter()
+        .filter(|h| {
+            h.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause)
+                && h.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction)
+        })
+        .map(|h| PausedHook {
+            id: h.hook_id().unwrap_or("?").to_owned(),
+            expires_at: h
+                .expires_at()
+                .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok()),
+            timeout_action: h.timeout_action().map(|a| a.as_str().to_owned()),
+        })
+        .collect();
+    ServiceDeploymentView {
+        status: record
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        status_reason: record.status_reason().map(str::to_owned),
+        rollback_reason: record
+            .rollback()
+            .and_then(|r| r.reason())
+            .map(str::to_owned),
+        lifecycle_stage: record.lifecycle_stage().map(|s| s.as_str().to_owned()),
+        triggered_alarms: record
+            .alarms()
+            .map(|a| a.triggered_alarm_names().to_vec())
+            .unwrap_or_default(),
+        traffic: record.target_service_revision().and_then(|target| {
+            Some(TrafficWeights {
+                production: target.requested_production_traffic_weight()?,
+                test: target.requested_test_traffic_weight().unwrap_or(0.0),
+            })
+        }),
+        paused_hooks,
+    }
+}
+
+pub(super) fn service_view(service: &Service) -> ServiceView {
+    ServiceView {
+        status: service.status().unwrap_or_default().to_owned(),
+        deployments: service
+            .deployments()
+            .iter()
+            .map(|d| DeploymentView {
+                id: d.id().unwrap_or_default().to_owned(),
+                status: d.status().unwrap_or_default().to_owned(),
+                task_definition: d.task_definition().unwrap_or_default().to_owned(),
+                rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                desired: d.desired_count(),
+                pending: d.pending_count(),
+                running: d.running_count(),
+                failed_tasks: d.failed_tasks(),
+            })
+            .collect(),
+    }
+}

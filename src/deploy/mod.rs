@@ -1,0 +1,235 @@
+//! The deploy step: every service moved to its new task definition at the
+//! same time, by whoever deploys it: ECS itself (`ecs`), or CodeDeploy for
+//! services with the CODE_DEPLOY controller (`codedeploy`). Each way has a
+//! start, a watch, a view of what AWS shows and a pure verdict; what they
+//! share is here: the options, the services as they were, and the result.
+
+pub mod codedeploy;
+pub(crate) mod ecs;
+
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use aws_sdk_ecs::types::{PropagateTags, Service};
+use futures::{future, stream, StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use crate::aws::{LazyAws, CONCURRENT_CALLS};
+use crate::cancel::InFlight;
+use crate::config::Config;
+use crate::runner::Runner;
+use crate::template;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployOptions {
+    pub desired_count: Option<i32>,
+    pub force_new_deployment: bool,
+    pub enable_ecs_managed_tags: Option<bool>,
+    pub propagate_tags: Option<PropagateTags>,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub max_failed_tasks: Option<i32>,
+    pub rollback_on_failure: bool,
+    pub max_retries: u32,
+}
+
+/// A service as it is before the deployment, with the definition it runs.
+pub(crate) struct Current {
+    pub(crate) service: Service,
+    pub(crate) task_definition_arn: String,
+    pub(crate) task_definition: Value,
+}
+
+/// What one service's deployment came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DeployResult {
+    Succeeded,
+    /// `wait-for-service-stability: false`: accepted, not watched.
+    Started,
+    /// CodeDeploy waits for traffic rerouting, as asked
+    /// (`codedeploy-wait-until: ready`).
+    Ready,
+    Failed(String),
+    /// ecs-deploy could not start or follow the deployment (an AWS API
+    /// error), as opposed to a deployment that ran and failed.
+    Error(String),
+}
+
+/// What was started for one service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Started {
+    /// The update or create call failed: nothing runs for this service.
+    Nothing,
+    Ecs {
+        deployment_id: String,
+        service_deployment_arn: Option<String>,
+        /// Stopped tasks of the deployment, one line per reason.
+        stopped_tasks: Vec<String>,
+    },
+    CodeDeploy {
+        deployment_id: String,
+    },
+}
+
+/// One service after the deploy step.
+#[derive(Debug, Clone)]
+pub(crate) struct Deployed {
+    pub(crate) service: String,
+    pub(crate) started: Started,
+    pub(crate) result: DeployResult,
+}
+
+impl Deployed {
+    fn not_started(service: &str, error: &anyhow::Error) -> Deployed {
+        Deployed {
+            service: service.to_owned(),
+            started: Started::Nothing,
+            result: DeployResult::Error(format!("{error:#}")),
+        }
+    }
+
+    /// The ECS or CodeDeploy deployment id, when one was started.
+    pub(crate) fn deployment_id(&self) -> Option<&str> {
+        match &self.started {
+            Started::Nothing => None,
+            Started::Ecs { deployment_id, .. } | Started::CodeDeploy { deployment_id } => {
+                Some(deployment_id)
+            }
+        }
+    }
+}
+
+pub(crate) fn is_codedeploy(service: &Service) -> bool {
+    service
+        .deployment_controller()
+        .is_some_and(|c| c.r#type().as_str() == "CODE_DEPLOY")
+}
+
+/// Checks a service before anything changes: it must be ACTIVE and deployed
+/// by ECS or CodeDeploy.
+fn check_deployable(service: &Service, cluster: &str) -> Result<()> {
+    let name = service.service_name().unwrap_or("?");
+    match service.status() {
+        Some("ACTIVE") => {}
+        Some(status) => {
+            return Err(anyhow!(
+                "service {name} in cluster {cluster} is {status}; only an ACTIVE service can be deployed (recreate it or pick another)"
+            ))
+        }
+        None => return Err(anyhow!("service {name} in cluster {cluster} has no status")),
+    }
+    let controller = service
+        .deployment_controller()
+        .map(|c| c.r#type().as_str())
+        .unwrap_or("ECS");
+    match controller {
+        "ECS" | "CODE_DEPLOY" => Ok(()),
+        other => Err(anyhow!(
+            "service {name} has the {other} deployment controller: its deployments are made by another tool, not by UpdateService"
+        )),
+    }
+}
+
+/// The services as they are, each checked to be deployable, with the
+/// definitions they run (read concurrently).
+pub(crate) async fn describe_current(aws: &LazyAws, config: &Config) -> Result<Vec<Current>> {
+    if config.services.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ecs = &aws.get().await.ecs;
+    let services =
+        crate::aws::ecs::describe_services_or_fail(ecs, &config.cluster, &config.services).await?;
+    for service in &services {
+        check_deployable(service, &config.cluster)?;
+    }
+    stream::iter(services)
+        .map(|service| async move {
+            let name = service.service_name().unwrap_or_default().to_owned();
+            let arn = service
+                .task_definition()
+                .with_context(|| format!("service {name} has no task definition"))?
+                .to_owned();
+            let definition = template::unwrap_described(
+                crate::aws::ecs::describe_task_definition(ecs, &arn)
+                    .await
+                    .with_context(|| {
+                        format!("failed to read the task definition service {name} runs")
+                    })?,
+            );
+            Ok(Current {
+                service,
+                task_definition_arn: arn,
+                task_definition: definition,
+            })
+        })
+        .buffered(CONCURRENT_CALLS)
+        .try_collect()
+        .await
+}
+
+/// Every service (an index into `current`) with the task definition ARN it
+/// moves to. ECS services go through one poll loop and each CODE_DEPLOY
+/// service through CodeDeploy, all at the same time: the step takes as long
+/// as the slowest service, not the sum. A service that could not be
+/// deployed is reported with the others rather than abandoning them.
+pub(crate) async fn deploy_all(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+    targets: Vec<(usize, String)>,
+    plan: &codedeploy::Plan,
+    runner: &Runner,
+    in_flight: &InFlight,
+) -> Result<Vec<Deployed>> {
+    let clients = aws.get().await;
+    let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = targets
+        .into_iter()
+        .partition(|(i, _)| is_codedeploy(&current[*i].service));
+    let ecs_targets: Vec<ecs::Target> = via_ecs
+        .iter()
+        .map(|(i, arn)| ecs::Target::new(&current[*i].service, arn))
+        .collect();
+    let ecs_deployments = async {
+        if ecs_targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        ecs::deploy(
+            &clients.ecs,
+            &config.cluster,
+            &ecs_targets,
+            &config.deploy,
+            runner,
+            in_flight,
+        )
+        .await
+    };
+    let codedeploy_deployments =
+        future::join_all(via_codedeploy.into_iter().map(|(i, arn)| async move {
+            let service = &config.services[i];
+            codedeploy::deploy(
+                &clients.codedeploy,
+                &current[i].service,
+                &arn,
+                plan,
+                &config.codedeploy,
+                &config.deploy,
+                runner,
+                in_flight,
+            )
+            .await
+            .map_or_else(
+                |e| Deployed::not_started(service, &e),
+                |(deployment_id, result)| Deployed {
+                    service: service.clone(),
+                    started: Started::CodeDeploy { deployment_id },
+                    result,
+                },
+            )
+        }));
+    let (ecs_deployed, codedeploy_deployed) = tokio::join!(ecs_deployments, codedeploy_deployments);
+    let mut deployed = ecs_deployed?;
+    deployed.extend(codedeploy_deployed);
+    // Report in the input's order.
+    deployed.sort_by_key(|d| config.services.iter().position(|s| *s == d.service));
+    Ok(deployed)
+}
