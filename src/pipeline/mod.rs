@@ -1,7 +1,10 @@
 //! One run of ecs-deploy, step by step: inputs → services as they are →
-//! template → render → (dry run: show and stop) → register → deploy and
-//! judge. Each step is a function of the previous one's result; AWS is
+//! template → render → (dry run: show and stop) → register → migration →
+//! deploy and judge. Each step is a function that returns a typed value to
+//! the next; what a person sees of them is written by `report`. AWS is
 //! reached through `LazyAws` only by the steps that need it.
+
+mod report;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,16 +17,15 @@ use crate::aws::ecs;
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::{Config, TemplateSource};
-use crate::deploy::{self, codedeploy, Current, DeployResult, Deployed, Started};
+use crate::deploy::{self, codedeploy, Current, Deployed, Started};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
-use crate::links::task_definition_markdown;
 use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::summary::Summary;
 use crate::template::{self, ParseError};
-use crate::{diff, github, migration};
+use crate::{github, migration};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -64,7 +66,17 @@ pub async fn run(env: &Env, args: &[String]) -> i32 {
         runner.add_mask(value_from);
     }
     let mut summary = Summary::default();
-    let result = tracked(&config, env, &runner, &mut summary, &mut signals).await;
+    let mut progress = Progress::default();
+    let result = tracked(
+        &config,
+        env,
+        &runner,
+        &mut summary,
+        &mut progress,
+        &mut signals,
+    )
+    .await;
+    report::describe_run(&mut summary, &config, &progress);
     if let Err(error) = runner.append_summary(&summary.render(&result)) {
         runner.warning(&format!("{error:#}"));
     }
@@ -89,6 +101,7 @@ async fn tracked(
     env: &Env,
     runner: &Runner,
     summary: &mut Summary,
+    progress: &mut Progress,
     signals: &mut Signals,
 ) -> Result<()> {
     let deployment = github::Tracker::start(config, env, runner).await?;
@@ -96,7 +109,7 @@ async fn tracked(
     let in_flight = InFlight::default();
     let mut cancelled_at = None;
     let result = tokio::select! {
-        result = execute(config, runner, summary, &aws, &in_flight) => result,
+        result = execute(config, runner, summary, progress, &aws, &in_flight) => result,
         signal = signals.received() => {
             cancelled_at = Some(tokio::time::Instant::now());
             let report = in_flight.stop_all(aws.loaded(), config.deploy.rollback_on_failure).await;
@@ -131,28 +144,113 @@ struct Release {
     path: PathBuf,
 }
 
+/// How far the run got: each step's result, kept for the summary whether
+/// the run ends well or not.
+#[derive(Default)]
+struct Progress {
+    current: Vec<Current>,
+    releases: Vec<Release>,
+    registered: Vec<ecs::Registered>,
+    deployed: Vec<Deployed>,
+}
+
 async fn execute(
     config: &Config,
     runner: &Runner,
     summary: &mut Summary,
+    progress: &mut Progress,
     aws: &LazyAws,
     in_flight: &InFlight,
 ) -> Result<()> {
     let started = Instant::now();
-    let current = deploy::describe_current(aws, config).await?;
+    progress.current = deploy::describe_current(aws, config).await?;
+    let current = &progress.current;
+    progress.releases = render_releases(aws, config, current, runner).await?;
+    let releases = &progress.releases;
+    summary.add_step("render", started.elapsed());
+    runner.set_output(
+        "task-definition",
+        &by_service(config, releases, |r| releases[r].path.display().to_string()),
+    )?;
+    if config.dry_run {
+        report::dry_run(runner, config, releases);
+        return Ok(());
+    }
+
+    let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
+    let started = Instant::now();
+    progress.registered = register(aws, releases, runner).await?;
+    let registered = &progress.registered;
+    summary.add_step("register", started.elapsed());
+    runner.set_output(
+        "task-definition-arn",
+        &by_service(config, releases, |r| registered[r].arn.clone()),
+    )?;
+    if let Some(migration) = &config.migration {
+        // The first release and service: the migration runs where it runs.
+        let definition = migration::Definition {
+            arn: &registered[0].arn,
+            json: &releases[0].rendered,
+        };
+        let service = current.first().map(|c| &c.service);
+        migration::run(
+            aws, config, migration, runner, definition, service, in_flight,
+        )
+        .await?;
+    }
+    if config.services.is_empty() {
+        return Ok(());
+    }
+
+    runner.set_output(
+        "previous-task-definition-arn",
+        &by_service_index(config, |i| current[i].task_definition_arn.clone()),
+    )?;
+    let targets: Vec<(usize, String)> = releases
+        .iter()
+        .zip(registered)
+        .flat_map(|(release, revision)| release.services.iter().map(|&i| (i, revision.arn.clone())))
+        .collect();
+    runner.group("Deployment");
+    let started = Instant::now();
+    let deployed = deploy::deploy_all(
+        aws,
+        config,
+        current,
+        targets,
+        &codedeploy_plan,
+        runner,
+        in_flight,
+    )
+    .await;
+    runner.end_group();
+    summary.add_step("deploy", started.elapsed());
+    progress.deployed = deployed?;
+    write_deployment_outputs(runner, config, &progress.deployed)?;
+    report::verdicts(runner, &progress.deployed)
+}
+
+/// The template rendered once for every service, or each service's own
+/// definition rendered for it; each written to a file and its changes
+/// shown.
+async fn render_releases(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+    runner: &Runner,
+) -> Result<Vec<Release>> {
     let releases = match &config.template {
         Some(source) => {
             let template = template::load(source, aws)
                 .await
                 .with_context(|| format!("failed to load the task definition template {source}"))?;
             let rendered = render_template(template.clone(), config)?;
-            let base = match source {
-                TemplateSource::Ecs(id) if current.is_empty() => {
-                    Some((id.clone(), render::normalize(template)))
+            report::rendered(runner, &rendered, config.dry_run);
+            if let TemplateSource::Ecs(id) = source {
+                if current.is_empty() {
+                    report::changes(runner, &rendered, id, &render::normalize(template));
                 }
-                _ => None,
-            };
-            show_rendered(runner, &rendered, base, config.dry_run);
+            }
             vec![release(runner, rendered, (0..current.len()).collect())?]
         }
         None => {
@@ -174,11 +272,11 @@ async fn execute(
     };
     for release in &releases {
         if config.template.is_none() {
-            show_rendered(runner, &release.rendered, None, config.dry_run);
+            report::rendered(runner, &release.rendered, config.dry_run);
         }
         for &i in &release.services {
             let base = render::normalize(current[i].task_definition.clone());
-            show_diff(
+            report::changes(
                 runner,
                 &release.rendered,
                 &current[i].task_definition_arn,
@@ -186,35 +284,18 @@ async fn execute(
             );
         }
     }
-    summary.add_step("render", started.elapsed());
-    runner.set_output(
-        "task-definition",
-        &by_service(config, &releases, |r| {
-            releases[r].path.display().to_string()
-        }),
-    )?;
+    Ok(releases)
+}
 
-    if config.dry_run {
-        for release in &releases {
-            runner.notice(&format!(
-                "Dry run: task definition {} was rendered to {} and not registered.",
-                family(&release.rendered),
-                release.path.display()
-            ));
-        }
-        if let Some(migration) = &config.migration {
-            migration::show_plan(runner, config, migration, &releases[0].rendered);
-        }
-        describe_run(summary, config, &releases, &[], &current, &[]);
-        return Ok(());
-    }
-
-    let codedeploy_plan = codedeploy::plan(aws, config, &current).await?;
-    let started = Instant::now();
+/// Registers every release at once. Every register runs to its end, so that
+/// a failure can say which revisions exist anyway.
+async fn register(
+    aws: &LazyAws,
+    releases: &[Release],
+    runner: &Runner,
+) -> Result<Vec<ecs::Registered>> {
     let ecs = &aws.get().await.ecs;
-    // Every register runs to its end, so that a failure can say which
-    // revisions exist anyway.
-    let results: Vec<Result<ecs::Registered>> = stream::iter(&releases)
+    let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
         .map(|release| ecs::register_task_definition(ecs, &release.rendered))
         .buffered(CONCURRENT_CALLS)
         .collect()
@@ -223,7 +304,7 @@ async fn execute(
     for result in results {
         match result {
             Ok(revision) => {
-                runner.info(&format!("Registered {}", revision.arn));
+                report::registered(runner, &revision.arn);
                 registered.push(revision);
             }
             Err(error) => errors.push(format!("{error:#}")),
@@ -240,61 +321,22 @@ async fn execute(
         }
         anyhow::bail!(message);
     }
-    summary.add_step("register", started.elapsed());
-    runner.set_output(
-        "task-definition-arn",
-        &by_service(config, &releases, |r| registered[r].arn.clone()),
-    )?;
-    if let Some(migration) = &config.migration {
-        // The first release and service: the migration runs where it runs.
-        let definition = migration::Definition {
-            arn: &registered[0].arn,
-            json: &releases[0].rendered,
-        };
-        let service = current.first().map(|c| &c.service);
-        migration::run(
-            aws, config, migration, runner, definition, service, in_flight,
-        )
-        .await?;
-    }
-    if config.services.is_empty() {
-        describe_run(summary, config, &releases, &registered, &current, &[]);
-        return Ok(());
-    }
+    Ok(registered)
+}
 
-    runner.set_output(
-        "previous-task-definition-arn",
-        &by_service_index(config, |i| current[i].task_definition_arn.clone()),
-    )?;
-    let targets: Vec<(usize, String)> = releases
-        .iter()
-        .zip(&registered)
-        .flat_map(|(release, revision)| release.services.iter().map(|&i| (i, revision.arn.clone())))
-        .collect();
-    runner.group("Deployment");
-    let started = Instant::now();
-    let deployed = deploy::deploy_all(
-        aws,
-        config,
-        &current,
-        targets,
-        &codedeploy_plan,
-        runner,
-        in_flight,
-    )
-    .await;
-    runner.end_group();
-    summary.add_step("deploy", started.elapsed());
-    let deployed = deployed?;
-    let ecs_ids = |i: usize| match &deployed[i].started {
-        Started::Ecs { deployment_id, .. } => deployment_id.clone(),
-        _ => String::new(),
-    };
+/// The ids of what was started, by way of deploying.
+fn write_deployment_outputs(runner: &Runner, config: &Config, deployed: &[Deployed]) -> Result<()> {
     if deployed
         .iter()
         .any(|d| matches!(d.started, Started::Ecs { .. }))
     {
-        runner.set_output("ecs-deployment-id", &by_service_index(config, ecs_ids))?;
+        runner.set_output(
+            "ecs-deployment-id",
+            &by_service_index(config, |i| match &deployed[i].started {
+                Started::Ecs { deployment_id, .. } => deployment_id.clone(),
+                _ => String::new(),
+            }),
+        )?;
         runner.set_output(
             "ecs-service-deployment-arn",
             &by_service_index(config, |i| match &deployed[i].started {
@@ -318,8 +360,7 @@ async fn execute(
             }),
         )?;
     }
-    describe_run(summary, config, &releases, &registered, &current, &deployed);
-    report_verdicts(runner, &deployed)
+    Ok(())
 }
 
 /// With several services' own definitions, a container named in the inputs
@@ -387,44 +428,6 @@ fn by_service(config: &Config, releases: &[Release], value: impl Fn(usize) -> St
     })
 }
 
-fn report_verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
-    let (mut failures, mut errors) = (Vec::new(), Vec::new());
-    for d in deployed {
-        let id = d.deployment_id().unwrap_or_default();
-        match &d.result {
-            DeployResult::Succeeded => runner.info(&format!(
-                "✔ {}: deployment {} completed",
-                d.service, id
-            )),
-            DeployResult::Ready => runner.info(&format!(
-                "✔ {}: deployment {} is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)",
-                d.service, id
-            )),
-            DeployResult::Started => runner.info(&format!(
-                "{}: deployment {} started; not waiting (wait-for-service-stability is false)",
-                d.service, id
-            )),
-            DeployResult::Failed(reason) => {
-                runner.info(&format!("✘ {}: {reason}", d.service));
-                failures.push(format!("service {}: {reason}", d.service));
-            }
-            DeployResult::Error(reason) => {
-                runner.info(&format!("✘ {}: {reason}", d.service));
-                errors.push(format!("service {}: {reason}", d.service));
-            }
-        }
-    }
-    if !errors.is_empty() {
-        errors.extend(failures);
-        anyhow::bail!("deployment did not finish: {}", errors.join("; "))
-    }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(Failed(format!("deployment failed: {}", failures.join("; "))).into())
-    }
-}
-
 fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
     let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
         .take(8)
@@ -441,101 +444,4 @@ fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
         )
     })?;
     Ok(path)
-}
-
-fn show_rendered(runner: &Runner, rendered: &Value, base: Option<(String, Value)>, dry_run: bool) {
-    if dry_run {
-        runner.group(&format!("Rendered task definition {}", family(rendered)));
-        runner.info(&serde_json::to_string_pretty(&render::redacted(rendered)).unwrap_or_default());
-        runner.end_group();
-    }
-    if let Some((name, base)) = base {
-        show_diff(runner, rendered, &name, &base);
-    }
-}
-
-fn show_diff(runner: &Runner, rendered: &Value, name: &str, base: &Value) {
-    let changes = diff::diff(base, rendered);
-    runner.group(&format!(
-        "Changes against {name} ({} changed)",
-        changes.len()
-    ));
-    if changes.is_empty() {
-        runner.info("no changes");
-    }
-    for change in &changes {
-        runner.info(&change.to_string());
-    }
-    runner.end_group();
-}
-
-fn describe_run(
-    summary: &mut Summary,
-    config: &Config,
-    releases: &[Release],
-    registered: &[ecs::Registered],
-    current: &[Current],
-    deployed: &[Deployed],
-) {
-    for (i, release) in releases.iter().enumerate() {
-        let name = match registered.get(i) {
-            Some(r) => task_definition_markdown(&r.arn),
-            None => format!(
-                "`{}` rendered, not registered (dry run)",
-                family(&release.rendered)
-            ),
-        };
-        summary.add("Task definition", name);
-    }
-    if let Some(source) = &config.template {
-        summary.add("Template", format!("`{source}`"));
-    }
-    for (i, current) in current.iter().enumerate() {
-        let name = &config.services[i];
-        let result = match deployed
-            .iter()
-            .find(|d| d.service == *name)
-            .map(|d| &d.result)
-        {
-            Some(DeployResult::Succeeded) => "deployed".to_owned(),
-            Some(DeployResult::Started) => "deployment started".to_owned(),
-            Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
-            Some(DeployResult::Failed(reason)) => format!("**failed**: {reason}"),
-            Some(DeployResult::Error(reason)) => format!("**error**: {reason}"),
-            None => "not deployed".to_owned(),
-        };
-        let new = releases
-            .iter()
-            .position(|release| release.services.contains(&i))
-            .and_then(|r| registered.get(r))
-            .map(|revision| format!(" → {}", task_definition_markdown(&revision.arn)))
-            .unwrap_or_default();
-        summary.add(
-            format!("Service `{name}`"),
-            format!(
-                "{}{new}: {result}",
-                task_definition_markdown(&current.task_definition_arn)
-            ),
-        );
-    }
-    for d in deployed {
-        let Started::Ecs { stopped_tasks, .. } = &d.started else {
-            continue;
-        };
-        for line in stopped_tasks {
-            summary.add(format!("Stopped tasks of `{}`", d.service), line.clone());
-        }
-    }
-    let images = releases.iter().flat_map(|r| {
-        r.rendered["containerDefinitions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-    });
-    for container in images {
-        summary.add(
-            format!("Image of `{}`", container["name"].as_str().unwrap_or("?")),
-            format!("`{}`", container["image"].as_str().unwrap_or("(none)")),
-        );
-    }
 }

@@ -1,0 +1,172 @@
+//! Everything a person sees of the run as a whole: the rendered definition
+//! and its changes, the registered revisions, the dry run's plan, each
+//! service's verdict, and the summary's rows.
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::deploy::{DeployResult, Deployed, Started};
+use crate::diff;
+use crate::links::task_definition_markdown;
+use crate::migration;
+use crate::outcome::Failed;
+use crate::render::{self, family};
+use crate::runner::Runner;
+use crate::summary::Summary;
+
+use super::{Progress, Release};
+
+/// The whole rendered definition (values redacted), in the dry run only.
+pub(super) fn rendered(runner: &Runner, rendered: &Value, dry_run: bool) {
+    if dry_run {
+        runner.group(&format!("Rendered task definition {}", family(rendered)));
+        runner.info(&serde_json::to_string_pretty(&render::redacted(rendered)).unwrap_or_default());
+        runner.end_group();
+    }
+}
+
+/// What changes against `name`, the definition `base` is.
+pub(super) fn changes(runner: &Runner, rendered: &Value, name: &str, base: &Value) {
+    let changes = diff::diff(base, rendered);
+    runner.group(&format!(
+        "Changes against {name} ({} changed)",
+        changes.len()
+    ));
+    if changes.is_empty() {
+        runner.info("no changes");
+    }
+    for change in &changes {
+        runner.info(&change.to_string());
+    }
+    runner.end_group();
+}
+
+pub(super) fn registered(runner: &Runner, arn: &str) {
+    runner.info(&format!("Registered {arn}"));
+}
+
+/// What the dry run rendered and would have run.
+pub(super) fn dry_run(runner: &Runner, config: &Config, releases: &[Release]) {
+    for release in releases {
+        runner.notice(&format!(
+            "Dry run: task definition {} was rendered to {} and not registered.",
+            family(&release.rendered),
+            release.path.display()
+        ));
+    }
+    if let Some(migration) = &config.migration {
+        migration::show_plan(runner, config, migration, &releases[0].rendered);
+    }
+}
+
+/// Each service's verdict, and the run's: an error when any service could
+/// not be deployed, otherwise a failure when any failed.
+pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
+    let (mut failures, mut errors) = (Vec::new(), Vec::new());
+    for d in deployed {
+        let id = d.deployment_id().unwrap_or_default();
+        match &d.result {
+            DeployResult::Succeeded => runner.info(&format!(
+                "✔ {}: deployment {} completed",
+                d.service, id
+            )),
+            DeployResult::Ready => runner.info(&format!(
+                "✔ {}: deployment {} is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)",
+                d.service, id
+            )),
+            DeployResult::Started => runner.info(&format!(
+                "{}: deployment {} started; not waiting (wait-for-service-stability is false)",
+                d.service, id
+            )),
+            DeployResult::Failed(reason) => {
+                runner.info(&format!("✘ {}: {reason}", d.service));
+                failures.push(format!("service {}: {reason}", d.service));
+            }
+            DeployResult::Error(reason) => {
+                runner.info(&format!("✘ {}: {reason}", d.service));
+                errors.push(format!("service {}: {reason}", d.service));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        errors.extend(failures);
+        anyhow::bail!("deployment did not finish: {}", errors.join("; "))
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failed(format!("deployment failed: {}", failures.join("; "))).into())
+    }
+}
+
+/// The summary's rows for as far as the run got.
+pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Progress) {
+    let Progress {
+        current,
+        releases,
+        registered,
+        deployed,
+    } = progress;
+    for (i, release) in releases.iter().enumerate() {
+        let name = match registered.get(i) {
+            Some(r) => task_definition_markdown(&r.arn),
+            None => format!(
+                "`{}` rendered, not registered (dry run)",
+                family(&release.rendered)
+            ),
+        };
+        summary.add("Task definition", name);
+    }
+    if let Some(source) = &config.template {
+        summary.add("Template", format!("`{source}`"));
+    }
+    for (i, current) in current.iter().enumerate() {
+        let name = &config.services[i];
+        let result = match deployed
+            .iter()
+            .find(|d| d.service == *name)
+            .map(|d| &d.result)
+        {
+            Some(DeployResult::Succeeded) => "deployed".to_owned(),
+            Some(DeployResult::Started) => "deployment started".to_owned(),
+            Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
+            Some(DeployResult::Failed(reason)) => format!("**failed**: {reason}"),
+            Some(DeployResult::Error(reason)) => format!("**error**: {reason}"),
+            None => "not deployed".to_owned(),
+        };
+        let new = releases
+            .iter()
+            .position(|release| release.services.contains(&i))
+            .and_then(|r| registered.get(r))
+            .map(|revision| format!(" → {}", task_definition_markdown(&revision.arn)))
+            .unwrap_or_default();
+        summary.add(
+            format!("Service `{name}`"),
+            format!(
+                "{}{new}: {result}",
+                task_definition_markdown(&current.task_definition_arn)
+            ),
+        );
+    }
+    for d in deployed {
+        let Started::Ecs { stopped_tasks, .. } = &d.started else {
+            continue;
+        };
+        for line in stopped_tasks {
+            summary.add(format!("Stopped tasks of `{}`", d.service), line.clone());
+        }
+    }
+    let images = releases.iter().flat_map(|r| {
+        r.rendered["containerDefinitions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+    });
+    for container in images {
+        summary.add(
+            format!("Image of `{}`", container["name"].as_str().unwrap_or("?")),
+            format!("`{}`", container["image"].as_str().unwrap_or("(none)")),
+        );
+    }
+}
