@@ -65,3 +65,15 @@ pub(super) fn describe_clusters(world: &mut World, body: &Value) -> AwsResult {
     }
     Ok(json!({ "clusters": clusters, "failures": failures }))
 }
+
+/// ListClusters: every cluster's ARN, in the order they were created, 100
+/// a page unless maxResults says otherwise.
+pub(super) fn list_clusters(world: &mut World, body: &Value) -> AwsResult {
+    let arns: Vec<String> = world
+        .ecs
+        .clusters
+        .iter()
+        .map(|cluster| cluster_arn(world, cluster))
+        .collect();
+    page(body, "clusterArns", &arns, 100)
+}

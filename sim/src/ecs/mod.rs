@@ -11,11 +11,13 @@ use crate::scenario::{RolloutOutcome, RolloutTimeline, Scenario, TaskOutcome, Ta
 use crate::world::{nth_or_last, seconds, str_field, Event, World};
 
 mod clusters;
+mod pages;
 mod services;
 mod task_definitions;
 mod tasks;
 
 use clusters::*;
+use pages::page;
 use services::*;
 pub(crate) use services::{all_services, rollout_step, set_service_task_definition};
 use task_definitions::*;
@@ -279,7 +281,9 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "DescribeTaskDefinition" => describe_task_definition(world, body),
         "DeregisterTaskDefinition" => deregister_task_definition(world, body),
         "ListTaskDefinitions" => list_task_definitions(world, body),
+        "ListTaskDefinitionFamilies" => list_task_definition_families(world, body),
         "DescribeClusters" => describe_clusters(world, body),
+        "ListClusters" => list_clusters(world, body),
         "DescribeServices" => describe_services(world, body),
         "ListServices" => list_services(world, body),
         "UpdateService" => update_service(world, body),

@@ -28,16 +28,33 @@ pub(in crate::ecs) fn describe_services(world: &mut World, body: &Value) -> AwsR
     Ok(json!({ "services": services, "failures": failures }))
 }
 
+/// ListServices: the ARNs of the cluster's services that are not INACTIVE,
+/// in the order they were created, of the launchType and schedulingStrategy
+/// asked for if any; 10 a page unless maxResults says otherwise.
 pub(in crate::ecs) fn list_services(world: &mut World, body: &Value) -> AwsResult {
     let cluster = request_cluster(world, body)?;
+    let launch_type = str_field(body, "launchType");
+    let scheduling_strategy = str_field(body, "schedulingStrategy");
     let arns: Vec<&str> = world
         .ecs
         .services
         .iter()
         .filter(|service| service.cluster == cluster && service.status != ServiceStatus::Inactive)
+        .filter(|service| {
+            launch_type.is_none_or(|wanted| config_value(service, "launchType") == wanted)
+        })
+        .filter(|service| {
+            scheduling_strategy.is_none_or(|wanted| {
+                let strategy = service.config.get("schedulingStrategy");
+                strategy
+                    .and_then(Value::as_str)
+                    .unwrap_or(DEFAULT_SCHEDULING_STRATEGY)
+                    == wanted
+            })
+        })
         .map(|service| service.arn.as_str())
         .collect();
-    Ok(json!({ "serviceArns": arns }))
+    page(body, "serviceArns", &arns, 10)
 }
 
 /// Members of UpdateService that change what the service runs, so that

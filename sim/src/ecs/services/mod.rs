@@ -15,6 +15,9 @@ pub(super) use rollout::{complete_deployment, new_deployment, start_rollout};
 pub(crate) use rollout::{rollout_step, set_service_task_definition};
 pub(super) use states::*;
 
+/// ECS runs a service's tasks as replicas unless it was created as a daemon.
+const DEFAULT_SCHEDULING_STRATEGY: &str = "REPLICA";
+
 pub(super) fn find_service(world: &World, cluster: &str, reference: &str) -> Option<usize> {
     let name = reference.rsplit('/').next().unwrap_or(reference);
     world

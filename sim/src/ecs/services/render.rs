@@ -67,7 +67,7 @@ pub(super) fn render_service(world: &World, index: usize) -> Value {
     with_defaults(
         &mut rendered,
         &[
-            ("schedulingStrategy", json!("REPLICA")),
+            ("schedulingStrategy", json!(DEFAULT_SCHEDULING_STRATEGY)),
             ("loadBalancers", json!([])),
             ("serviceRegistries", json!([])),
             ("placementConstraints", json!([])),
