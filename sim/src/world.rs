@@ -361,6 +361,20 @@ mod tests {
     }
 
     #[test]
+    fn refuses_services_with_a_status_ecs_does_not_have() {
+        let scenario = Scenario::from_yaml(
+            "{taskDefinitions: [{family: a, containerDefinitions: [{name: a, image: a}]}], \
+             services: [{serviceName: a, taskDefinition: 'a:1', status: PAUSED}]}",
+        )
+        .unwrap();
+        let error = World::new(scenario, Clock::new()).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "service a: status PAUSED is not one of ACTIVE, DRAINING, INACTIVE"
+        );
+    }
+
+    #[test]
     fn formats_epoch_seconds_as_rfc3339() {
         assert_eq!(rfc3339_from_epoch(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339_from_epoch(1_709_251_199), "2024-02-29T23:59:59Z");

@@ -3,8 +3,10 @@
 
 mod common;
 
+use aws_sdk_ecs::operation::list_services::builders::ListServicesFluentBuilder;
 use aws_sdk_ecs::types::{
-    ContainerDefinition, KeyValuePair, LogConfiguration, LogDriver, Tag, TaskDefinitionField,
+    ContainerDefinition, KeyValuePair, LaunchType, LogConfiguration, LogDriver, SchedulingStrategy,
+    Tag, TaskDefinitionFamilyStatus, TaskDefinitionField,
 };
 use aws_sdk_ecs::Client;
 use common::{sdk_config, start, WEB};
@@ -293,4 +295,183 @@ async fn describes_clusters_and_lists_services() {
     assert!(calls
         .iter()
         .all(|call| call.at >= before && call.at <= sim.elapsed()));
+}
+
+/// Cluster prod with ten Fargate replicas, a replica and a daemon on EC2,
+/// and an INACTIVE service; cluster staging with one service.
+fn fleet() -> String {
+    let mut services: Vec<String> = (1..=10)
+        .map(|n| format!("  - {{cluster: prod, serviceName: app-{n:02}, taskDefinition: app:1, launchType: FARGATE}}"))
+        .collect();
+    services.extend([
+        "  - {cluster: prod, serviceName: worker, taskDefinition: app:1, launchType: EC2}".to_string(),
+        "  - {cluster: prod, serviceName: agent, taskDefinition: app:1, launchType: EC2, schedulingStrategy: DAEMON}".to_string(),
+        "  - {cluster: prod, serviceName: retired, taskDefinition: app:1, status: INACTIVE}".to_string(),
+        "  - {cluster: staging, serviceName: app-01, taskDefinition: app:1}".to_string(),
+    ]);
+    format!(
+        "taskDefinitions:\n  - {{family: app, containerDefinitions: [{{name: app, image: app}}]}}\nservices:\n{}\n",
+        services.join("\n")
+    )
+}
+
+/// The services one ListServices page lists, as cluster/name.
+async fn listed(request: ListServicesFluentBuilder) -> Vec<String> {
+    let page = request.send().await.unwrap();
+    let names = page.service_arns().iter().map(|arn| {
+        let (cluster, name) = arn
+            .strip_prefix("arn:aws:ecs:us-east-1:123456789012:service/")
+            .and_then(|resource| resource.split_once('/'))
+            .unwrap();
+        format!("{cluster}/{name}")
+    });
+    names.collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_services_ten_a_page_by_launch_type_and_scheduling_strategy() {
+    let sim = start(&fleet());
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let prod = || ecs.list_services().cluster("prod");
+    let apps: Vec<String> = (1..=10).map(|n| format!("prod/app-{n:02}")).collect();
+
+    assert_eq!(listed(prod()).await, apps, "ten a page by default");
+    let all: Vec<String> = prod()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 12, "INACTIVE left out: {all:?}");
+    assert_eq!(
+        all[10..],
+        [
+            "arn:aws:ecs:us-east-1:123456789012:service/prod/worker",
+            "arn:aws:ecs:us-east-1:123456789012:service/prod/agent",
+        ]
+    );
+    let pages: Vec<usize> = ecs
+        .list_services()
+        .cluster("arn:aws:ecs:us-east-1:123456789012:cluster/prod")
+        .into_paginator()
+        .page_size(5)
+        .send()
+        .try_collect()
+        .await
+        .unwrap()
+        .iter()
+        .map(|page| page.service_arns().len())
+        .collect();
+    assert_eq!(pages, [5, 5, 2]);
+
+    let ec2 = prod().launch_type(LaunchType::Ec2);
+    assert_eq!(listed(ec2.clone()).await, ["prod/worker", "prod/agent"]);
+    let daemon = prod().scheduling_strategy(SchedulingStrategy::Daemon);
+    assert_eq!(listed(daemon).await, ["prod/agent"]);
+    let ec2_replica = ec2.scheduling_strategy(SchedulingStrategy::Replica);
+    assert_eq!(listed(ec2_replica).await, ["prod/worker"]);
+    let staging = ecs.list_services().cluster("staging");
+    assert_eq!(listed(staging).await, ["staging/app-01"]);
+    assert!(
+        listed(ecs.list_services()).await.is_empty(),
+        "cluster default"
+    );
+
+    let refused = |request: ListServicesFluentBuilder| async {
+        request.send().await.unwrap_err().into_service_error()
+    };
+    let no_cluster = refused(ecs.list_services().cluster("ghost")).await;
+    assert!(
+        no_cluster.is_cluster_not_found_exception(),
+        "{no_cluster:?}"
+    );
+    for invalid in [prod().max_results(101), prod().next_token("not ours")] {
+        let error = refused(invalid).await;
+        assert!(error.is_invalid_parameter_exception(), "{error:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_clusters_a_page_at_a_time() {
+    let sim = start(WEB);
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let arns = [
+        "arn:aws:ecs:us-east-1:123456789012:cluster/default",
+        "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+    ];
+    let all = ecs.list_clusters().send().await.unwrap();
+    assert_eq!(all.cluster_arns(), arns);
+    assert_eq!(all.next_token(), None);
+
+    let first = ecs.list_clusters().max_results(1).send().await.unwrap();
+    assert_eq!(first.cluster_arns(), &arns[..1]);
+    let second = ecs
+        .list_clusters()
+        .max_results(1)
+        .set_next_token(first.next_token().map(str::to_string))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.cluster_arns(), &arns[1..]);
+    assert_eq!(second.next_token(), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_task_definition_families_by_status() {
+    let sim = start(WEB);
+    let ecs = Client::new(&sdk_config(&sim).await);
+    for family in ["worker", "webhook", "web", "api"] {
+        ecs.register_task_definition()
+            .family(family)
+            .container_definitions(web_container("nginx:2"))
+            .send()
+            .await
+            .unwrap();
+    }
+    // web keeps an ACTIVE revision; worker has none left.
+    for retired in ["web:1", "worker:1"] {
+        ecs.deregister_task_definition()
+            .task_definition(retired)
+            .send()
+            .await
+            .unwrap();
+    }
+    let families = |status: Option<TaskDefinitionFamilyStatus>| {
+        let ecs = ecs.clone();
+        async move {
+            ecs.list_task_definition_families()
+                .family_prefix("w")
+                .set_status(status)
+                .send()
+                .await
+                .unwrap()
+                .families()
+                .to_vec()
+        }
+    };
+    assert_eq!(families(None).await, ["web", "webhook", "worker"]);
+    assert_eq!(
+        families(Some(TaskDefinitionFamilyStatus::All)).await,
+        ["web", "webhook", "worker"]
+    );
+    assert_eq!(
+        families(Some(TaskDefinitionFamilyStatus::Active)).await,
+        ["web", "webhook"]
+    );
+    assert_eq!(
+        families(Some(TaskDefinitionFamilyStatus::Inactive)).await,
+        ["worker"]
+    );
+
+    let paged: Vec<String> = ecs
+        .list_task_definition_families()
+        .into_paginator()
+        .page_size(1)
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(paged, ["api", "web", "webhook", "worker"]);
 }

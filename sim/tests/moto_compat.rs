@@ -427,6 +427,13 @@ fn exercise(
     log_stream_of_task: impl Fn(&str) -> String,
 ) -> Vec<(&'static str, Value)> {
     let mut answers = Vec::new();
+    for (operation, body) in [
+        ("ListClusters", json!({})),
+        ("ListServices", json!({"cluster": "default"})),
+        ("ListTaskDefinitionFamilies", json!({})),
+    ] {
+        answers.push((operation, ecs(endpoint, operation, body)));
+    }
     let registered = ecs(endpoint, "RegisterTaskDefinition", app_task_definition());
     answers.push(("RegisterTaskDefinition", registered));
     answers.push((

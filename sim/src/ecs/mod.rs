@@ -10,10 +10,14 @@ use crate::aws::{object, required_str, str_list, AwsError, AwsResult};
 use crate::scenario::{RolloutOutcome, RolloutTimeline, Scenario, TaskOutcome, TaskTimeline};
 use crate::world::{nth_or_last, seconds, str_field, Event, World};
 
+mod clusters;
+mod pages;
 mod services;
 mod task_definitions;
 mod tasks;
 
+use clusters::*;
+use pages::page;
 use services::*;
 pub(crate) use services::{all_services, rollout_step, set_service_task_definition};
 use task_definitions::*;
@@ -55,7 +59,7 @@ struct Service {
     arn: String,
     name: String,
     cluster: String,
-    status: String,
+    status: ServiceStatus,
     desired_count: i64,
     task_definition: String,
     created_at: Duration,
@@ -70,14 +74,14 @@ struct Service {
 
 struct Deployment {
     id: String,
-    status: &'static str,
+    status: DeploymentStatus,
     task_definition: String,
     desired_count: i64,
     running_count: i64,
     failed_tasks: i64,
     created_at: Duration,
     updated_at: Duration,
-    rollout_state: &'static str,
+    rollout_state: RolloutState,
     rollout_state_reason: String,
     timeline: Option<RolloutTimeline>,
     /// Index into the service's service deployments.
@@ -88,9 +92,9 @@ struct ServiceDeployment {
     arn: String,
     target_revision: String,
     source_revision: Option<String>,
-    status: &'static str,
+    status: ServiceDeploymentStatus,
     status_reason: Option<String>,
-    /// A native blue/green deployment, which moves through BLUE_GREEN_STAGES.
+    /// A native blue/green deployment, which moves through every LifecycleStage.
     blue_green: bool,
     /// How long the rollout takes, over which the stages are spread.
     rollout_time: Duration,
@@ -98,11 +102,10 @@ struct ServiceDeployment {
     updated_at: Duration,
     finished_at: Option<Duration>,
     rollback: Option<Value>,
-    /// A ServiceDeploymentRollbackMonitorsStatus, as are `alarms_status`'s values.
-    circuit_breaker_status: &'static str,
+    circuit_breaker_status: MonitorStatus,
     failure_count: i64,
     threshold: i64,
-    alarms_status: &'static str,
+    alarms_status: MonitorStatus,
     /// The CloudWatch alarms the deployment watches (none when its alarms
     /// are not enabled), and those that went into ALARM.
     watched_alarms: Vec<String>,
@@ -121,19 +124,18 @@ struct ServiceDeployment {
 
 /// A PAUSE lifecycle hook at one stage of a blue/green deployment.
 struct PauseHook {
-    /// The stage's position in BLUE_GREEN_STAGES.
-    stage: usize,
+    stage: LifecycleStage,
     timeout: Duration,
-    /// CONTINUE or ROLLBACK, when the hook times out.
-    timeout_action: &'static str,
-    /// Set when the rollout reaches the hook's stage: its id, a
-    /// DeploymentLifecycleHookStatus and when it times out.
+    /// What happens when the hook times out.
+    timeout_action: HookAction,
+    /// Set when the rollout reaches the hook's stage: its id, status and
+    /// when it times out.
     reached: Option<ReachedHook>,
 }
 
 struct ReachedHook {
     id: String,
-    status: &'static str,
+    status: HookStatus,
     expires_at: Duration,
 }
 
@@ -228,6 +230,15 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
                     setup.task_definition
                 )
             })?;
+        let status = ServiceStatus::parse(&setup.status).ok_or_else(|| {
+            let known: Vec<&str> = ServiceStatus::ALL.iter().map(|s| s.as_str()).collect();
+            anyhow::anyhow!(
+                "service {}: status {} is not one of {}",
+                setup.service_name,
+                setup.status,
+                known.join(", ")
+            )
+        })?;
         let service = Service {
             arn: world.arn(
                 "ecs",
@@ -235,7 +246,7 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
             ),
             name: setup.service_name.clone(),
             cluster: setup.cluster.clone(),
-            status: setup.status.clone(),
+            status,
             desired_count: setup.desired_count,
             task_definition: task_definition.clone(),
             created_at: Duration::ZERO,
@@ -270,7 +281,9 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "DescribeTaskDefinition" => describe_task_definition(world, body),
         "DeregisterTaskDefinition" => deregister_task_definition(world, body),
         "ListTaskDefinitions" => list_task_definitions(world, body),
+        "ListTaskDefinitionFamilies" => list_task_definition_families(world, body),
         "DescribeClusters" => describe_clusters(world, body),
+        "ListClusters" => list_clusters(world, body),
         "DescribeServices" => describe_services(world, body),
         "ListServices" => list_services(world, body),
         "UpdateService" => update_service(world, body),

@@ -1,5 +1,7 @@
 //! ECS task definitions: families, revisions, ACTIVE and INACTIVE.
 
+use std::collections::BTreeMap;
+
 use super::*;
 
 pub(super) fn store_task_definition(world: &mut World, body: &Value) -> Result<usize, AwsError> {
@@ -199,4 +201,30 @@ pub(super) fn list_task_definitions(world: &mut World, body: &Value) -> AwsResul
     }
     let arns: Vec<&str> = arns.iter().map(|td| td.arn.as_str()).collect();
     Ok(json!({ "taskDefinitionArns": arns }))
+}
+
+/// ListTaskDefinitionFamilies: family names in alphabetical order, those
+/// starting with familyPrefix; with status ACTIVE only those with an ACTIVE
+/// revision, with INACTIVE only those without, with ALL (the default)
+/// both; 100 a page unless maxResults says otherwise.
+pub(super) fn list_task_definition_families(world: &mut World, body: &Value) -> AwsResult {
+    let prefix = str_field(body, "familyPrefix").unwrap_or("");
+    let wanted_activity = match str_field(body, "status").unwrap_or("ALL") {
+        "ACTIVE" => Some(true),
+        "INACTIVE" => Some(false),
+        "ALL" => None,
+        other => return Err(invalid_parameter(format!("Invalid status {other}."))),
+    };
+    let mut families: BTreeMap<&str, bool> = BTreeMap::new();
+    for td in &world.ecs.task_definitions {
+        if td.family.starts_with(prefix) {
+            *families.entry(&td.family).or_default() |= td.active;
+        }
+    }
+    let names: Vec<&str> = families
+        .into_iter()
+        .filter(|(_, active)| wanted_activity.is_none_or(|wanted| *active == wanted))
+        .map(|(family, _)| family)
+        .collect();
+    page(body, "families", &names, 100)
 }

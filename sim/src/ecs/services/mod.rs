@@ -1,0 +1,32 @@
+//! ECS services: the requests that read and change them (`handlers`), their
+//! deployments over time (`rollout`), their ECS API shapes (`render`) and
+//! the states all three share (`states`).
+
+use super::*;
+
+mod handlers;
+mod render;
+mod rollout;
+mod states;
+
+pub(super) use handlers::*;
+pub(crate) use render::all_services;
+pub(super) use rollout::{complete_deployment, new_deployment, start_rollout};
+pub(crate) use rollout::{rollout_step, set_service_task_definition};
+pub(super) use states::*;
+
+/// ECS runs a service's tasks as replicas unless it was created as a daemon.
+const DEFAULT_SCHEDULING_STRATEGY: &str = "REPLICA";
+
+pub(super) fn find_service(world: &World, cluster: &str, reference: &str) -> Option<usize> {
+    let name = reference.rsplit('/').next().unwrap_or(reference);
+    world
+        .ecs
+        .services
+        .iter()
+        .position(|service| service.cluster == cluster && service.name == name)
+}
+
+fn config_value(service: &Service, key: &str) -> Value {
+    service.config.get(key).cloned().unwrap_or(Value::Null)
+}

@@ -1,0 +1,730 @@
+//! The rollout of a service's deployments over time: PRIMARY and ACTIVE
+//! deployments, service deployments, the circuit breaker and alarms,
+//! blue/green lifecycle stages with their PAUSE hooks, rollbacks, and the
+//! service events they leave.
+
+use super::*;
+
+/// The `enable` and `rollback` flags of one of the service's rollback
+/// monitors: `deploymentCircuitBreaker` or `alarms`.
+fn rollback_monitor(service: &Service, monitor: &str) -> (bool, bool) {
+    let configuration = config_value(service, "deploymentConfiguration");
+    let flag = |key: &str| {
+        configuration
+            .pointer(&format!("/{monitor}/{key}"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    (flag("enable"), flag("rollback"))
+}
+
+/// A rollback monitor's status as a new service deployment starts.
+fn monitoring(enabled: bool) -> MonitorStatus {
+    if enabled {
+        MonitorStatus::Monitoring
+    } else {
+        MonitorStatus::Disabled
+    }
+}
+
+fn add_service_event(world: &mut World, service: usize, message: String) {
+    let id = world.uuid();
+    let event = json!({
+        "id": id,
+        "createdAt": world.epoch(world.now),
+        "message": message,
+    });
+    world.ecs.services[service].events.insert(0, event);
+}
+
+/// Creates a new PRIMARY deployment (and its service deployment) running
+/// `task_definition`; the previous PRIMARY becomes ACTIVE.
+pub(in crate::ecs) fn new_deployment(
+    world: &mut World,
+    index: usize,
+    task_definition: &str,
+    timeline: Option<RolloutTimeline>,
+) -> String {
+    let id = format!("ecs-svc/{}", world.digits(19));
+    let deployment_suffix = world.alphanumeric_upper(22);
+    let revision_suffix = world.digits(19);
+    let resource = {
+        let service = &world.ecs.services[index];
+        format!("{}/{}", service.cluster, service.name)
+    };
+    let arn = world.arn(
+        "ecs",
+        &format!("service-deployment/{resource}/{deployment_suffix}"),
+    );
+    let target_revision = world.arn(
+        "ecs",
+        &format!("service-revision/{resource}/{revision_suffix}"),
+    );
+    let now = world.now;
+    let service = &mut world.ecs.services[index];
+    let configuration = config_value(service, "deploymentConfiguration");
+    let blue_green = configuration
+        .get("strategy")
+        .is_some_and(|strategy| strategy == "BLUE_GREEN");
+    let (breaker, _) = rollback_monitor(service, "deploymentCircuitBreaker");
+    let (alarms, _) = rollback_monitor(service, "alarms");
+    // ECS trips the breaker at half the desired count, rounded up, within 3..200.
+    let threshold = timeline
+        .as_ref()
+        .and_then(|timeline| timeline.failed_tasks)
+        .map_or_else(
+            || ((service.desired_count + 1) / 2).clamp(3, 200),
+            i64::from,
+        );
+    let service_deployment = ServiceDeployment {
+        arn,
+        target_revision,
+        source_revision: service
+            .service_deployments
+            .last()
+            .map(|previous| previous.target_revision.clone()),
+        status: ServiceDeploymentStatus::InProgress,
+        status_reason: None,
+        blue_green,
+        rollout_time: seconds(timeline.as_ref().map_or(1.0, |t| t.seconds)),
+        created_at: now,
+        updated_at: now,
+        finished_at: None,
+        rollback: None,
+        circuit_breaker_status: monitoring(breaker),
+        failure_count: 0,
+        threshold,
+        alarms_status: monitoring(alarms),
+        watched_alarms: if alarms {
+            str_list(&configuration["alarms"], "alarmNames")
+        } else {
+            Vec::new()
+        },
+        triggered_alarms: Vec::new(),
+        pause_hooks: if blue_green {
+            pause_hooks(&configuration, timeline.as_ref())
+        } else {
+            Vec::new()
+        },
+        paused_since: None,
+        paused_for: Duration::ZERO,
+        held: Vec::new(),
+    };
+    for previous in &mut service.service_deployments {
+        if previous.status == ServiceDeploymentStatus::InProgress {
+            previous.status = ServiceDeploymentStatus::Stopped;
+            previous.status_reason = Some("A newer service deployment started.".to_string());
+            previous.finished_at = Some(now);
+            resolve_pause(previous, HookStatus::Failed, now);
+        }
+    }
+    service.service_deployments.push(service_deployment);
+    let record = service.service_deployments.len() - 1;
+    let reason = format!("ECS deployment {id} in progress.");
+    make_primary(service, &id, task_definition, now, reason, timeline, record);
+    id
+}
+
+/// Puts a new PRIMARY deployment, rolling out, in front of the others,
+/// which become ACTIVE, and points the service at its task definition.
+fn make_primary(
+    service: &mut Service,
+    id: &str,
+    task_definition: &str,
+    now: Duration,
+    reason: String,
+    timeline: Option<RolloutTimeline>,
+    service_deployment: usize,
+) {
+    for deployment in &mut service.deployments {
+        deployment.status = DeploymentStatus::Active;
+    }
+    service.task_definition = task_definition.to_string();
+    service.deployments.insert(
+        0,
+        Deployment {
+            id: id.to_string(),
+            status: DeploymentStatus::Primary,
+            task_definition: task_definition.to_string(),
+            desired_count: service.desired_count,
+            running_count: 0,
+            failed_tasks: 0,
+            created_at: now,
+            updated_at: now,
+            rollout_state: RolloutState::InProgress,
+            rollout_state_reason: reason,
+            timeline,
+            service_deployment,
+        },
+    );
+}
+
+/// The timeline entry for the next deployment UpdateService starts on a
+/// service (entries for deployments in progress at start aside).
+pub(super) fn next_rollout_timeline(world: &mut World, index: usize) -> Option<RolloutTimeline> {
+    let (cluster, name) = {
+        let service = &world.ecs.services[index];
+        (service.cluster.clone(), service.name.clone())
+    };
+    let started = world
+        .ecs
+        .rollouts_started
+        .entry((cluster.clone(), name.clone()))
+        .or_default();
+    let nth = *started;
+    *started += 1;
+    nth_or_last(
+        world
+            .scenario
+            .timelines
+            .deployments
+            .iter()
+            .filter(|entry| entry.cluster == cluster && entry.service == name && !entry.at_start)
+            .collect(),
+        nth,
+    )
+}
+
+pub(in crate::ecs) fn start_rollout(
+    world: &mut World,
+    index: usize,
+    task_definition: &str,
+    timeline: Option<RolloutTimeline>,
+) {
+    let id = new_deployment(world, index, task_definition, timeline.clone());
+    let (name, desired) = {
+        let service = &world.ecs.services[index];
+        (service.name.clone(), service.desired_count)
+    };
+    let task_ids: Vec<String> = (0..desired)
+        .map(|_| format!("(task {})", world.hex(32)))
+        .collect();
+    add_service_event(
+        world,
+        index,
+        format!(
+            "(service {name}) has started {desired} tasks: {}.",
+            task_ids.join(" ")
+        ),
+    );
+    schedule_rollout_step(world, index, &id, timeline.as_ref());
+    let hook_times: Vec<Duration> = {
+        let record = primary_record(&mut world.ecs.services[index]);
+        record
+            .pause_hooks
+            .iter()
+            .map(|hook| stage_start(record.rollout_time, hook.stage))
+            .collect()
+    };
+    for (hook, after) in hook_times.into_iter().enumerate() {
+        schedule_step(world, index, &id, after, RolloutStep::HookReached(hook));
+    }
+}
+
+fn schedule_step(world: &mut World, service: usize, id: &str, after: Duration, step: RolloutStep) {
+    let event = Event::Rollout {
+        service,
+        deployment_id: id.to_string(),
+        step,
+    };
+    world.schedule(after, event);
+}
+
+fn schedule_rollout_step(
+    world: &mut World,
+    service: usize,
+    deployment_id: &str,
+    timeline: Option<&RolloutTimeline>,
+) {
+    let (outcome, after) = timeline.map_or((RolloutOutcome::Complete, seconds(1.0)), |t| {
+        (t.outcome, seconds(t.seconds))
+    });
+    let step = match outcome {
+        RolloutOutcome::Complete => RolloutStep::Completed,
+        RolloutOutcome::TasksFail => RolloutStep::TaskFailed,
+        RolloutOutcome::Alarm => RolloutStep::AlarmsFired,
+    };
+    schedule_step(world, service, deployment_id, after, step);
+}
+
+/// The service deployment of the service's PRIMARY deployment.
+fn primary_record(service: &mut Service) -> &mut ServiceDeployment {
+    let record = service.deployments[0].service_deployment;
+    &mut service.service_deployments[record]
+}
+
+/// Applies a scheduled step of rollout `id`, if it is still its service's
+/// PRIMARY deployment rolling out (a rollback or a newer deployment makes
+/// the rest of its timeline moot).
+pub(crate) fn rollout_step(world: &mut World, index: usize, id: &str, step: RolloutStep) {
+    let rolling = world.ecs.services[index]
+        .deployments
+        .first()
+        .is_some_and(|d| d.id == id && d.rollout_state == RolloutState::InProgress);
+    if !rolling {
+        return;
+    }
+    match step {
+        RolloutStep::Completed => complete_deployment(world, index, id),
+        RolloutStep::TaskFailed => deployment_task_failed(world, index, id),
+        RolloutStep::AlarmsFired => alarms_fired(world, index, id),
+        RolloutStep::HookReached(hook) => pause(world, index, id, hook),
+        RolloutStep::HookTimedOut(hook) => hook_timed_out(world, index, hook),
+    }
+}
+
+pub(in crate::ecs) fn complete_deployment(world: &mut World, index: usize, id: &str) {
+    let now = world.now;
+    let service = &mut world.ecs.services[index];
+    service.deployments.retain(|deployment| deployment.id == id);
+    let Some(deployment) = service.deployments.first_mut() else {
+        return;
+    };
+    deployment.running_count = deployment.desired_count;
+    deployment.rollout_state = RolloutState::Completed;
+    deployment.rollout_state_reason = format!("ECS deployment {id} completed.");
+    deployment.updated_at = now;
+    let record = &mut service.service_deployments[deployment.service_deployment];
+    record.status = if record.status == ServiceDeploymentStatus::RollbackInProgress {
+        ServiceDeploymentStatus::RollbackSuccessful
+    } else {
+        ServiceDeploymentStatus::Successful
+    };
+    record.finished_at = Some(now);
+    record.updated_at = now;
+    for status in [
+        &mut record.circuit_breaker_status,
+        &mut record.alarms_status,
+    ] {
+        if *status == MonitorStatus::Monitoring {
+            *status = MonitorStatus::MonitoringComplete;
+        }
+    }
+    let name = service.name.clone();
+    add_service_event(
+        world,
+        index,
+        format!("(service {name}) (deployment {id}) deployment completed."),
+    );
+    add_service_event(
+        world,
+        index,
+        format!("(service {name}) has reached a steady state."),
+    );
+}
+
+fn deployment_task_failed(world: &mut World, index: usize, id: &str) {
+    let (task_definition, timeline) = {
+        let deployment = &world.ecs.services[index].deployments[0];
+        (
+            deployment.task_definition.clone(),
+            deployment.timeline.clone(),
+        )
+    };
+    let (exit_code, lines) = timeline
+        .as_ref()
+        .map_or((1, Vec::new()), |t| (t.exit_code, t.logs.clone()));
+    let task = stopped_deployment_task(world, index, id, &task_definition, exit_code, lines);
+    let now = world.now;
+    let service = &mut world.ecs.services[index];
+    let (breaker, rollback) = rollback_monitor(service, "deploymentCircuitBreaker");
+    let deployment = &mut service.deployments[0];
+    deployment.failed_tasks += 1;
+    deployment.updated_at = now;
+    let failed = deployment.failed_tasks;
+    let record = primary_record(service);
+    record.failure_count = failed;
+    record.updated_at = now;
+    let threshold = record.threshold;
+    let name = service.name.clone();
+    add_service_event(
+        world,
+        index,
+        format!("(service {name}) has stopped 1 running tasks: (task {task})."),
+    );
+    if breaker && failed >= threshold {
+        let record = primary_record(&mut world.ecs.services[index]);
+        record.circuit_breaker_status = MonitorStatus::Triggered;
+        let trip = Trip {
+            monitor: "circuit breaker",
+            cause: "tasks failed to start.".to_string(),
+            rolled_back:
+                "Service deployment rolled back because the circuit breaker threshold was exceeded.",
+            stopped: "Service deployment stopped because the circuit breaker was triggered.",
+            rollback,
+        };
+        fail_watched_rollout(world, index, id, trip);
+    } else {
+        schedule_rollout_step(world, index, id, timeline.as_ref());
+    }
+}
+
+/// The timeline's alarms go into ALARM. Those the deployment watches fail
+/// it; alarms it does not watch change nothing, and it completes.
+fn alarms_fired(world: &mut World, index: usize, id: &str) {
+    let service = &mut world.ecs.services[index];
+    let (_, rollback) = rollback_monitor(service, "alarms");
+    let fired = service.deployments[0]
+        .timeline
+        .as_ref()
+        .and_then(|timeline| timeline.alarm_names.clone());
+    let record = primary_record(service);
+    let triggered: Vec<String> = record
+        .watched_alarms
+        .iter()
+        .filter(|name| fired.as_ref().is_none_or(|fired| fired.contains(name)))
+        .cloned()
+        .collect();
+    if triggered.is_empty() {
+        complete_deployment(world, index, id);
+        return;
+    }
+    let cause = format!(
+        "CloudWatch alarm(s) {} went into ALARM.",
+        triggered.join(", ")
+    );
+    record.alarms_status = MonitorStatus::Triggered;
+    record.triggered_alarms = triggered;
+    let trip = Trip {
+        monitor: "alarms",
+        cause,
+        rolled_back: "Service deployment rolled back because deployment alarms went into ALARM.",
+        stopped: "Service deployment stopped because deployment alarms went into ALARM.",
+        rollback,
+    };
+    fail_watched_rollout(world, index, id, trip);
+}
+
+/// A rollback monitor that tripped.
+struct Trip {
+    /// "circuit breaker" or "alarms", as the deployments' reasons name it.
+    monitor: &'static str,
+    /// Why, as the service event and the rolloutStateReason say it.
+    cause: String,
+    /// The service deployment's statusReason when it rolls back, or else stops.
+    rolled_back: &'static str,
+    stopped: &'static str,
+    /// Whether the monitor rolls back rather than stops.
+    rollback: bool,
+}
+
+/// Fails rollout `id` because a rollback monitor tripped: a service event
+/// says why, then it rolls back or stops as the monitor is set to.
+fn fail_watched_rollout(world: &mut World, index: usize, id: &str, trip: Trip) {
+    let now = world.now;
+    let service = &mut world.ecs.services[index];
+    primary_record(service).updated_at = now;
+    let name = service.name.clone();
+    add_service_event(
+        world,
+        index,
+        format!(
+            "(service {name}) (deployment {id}) deployment failed: {}",
+            trip.cause
+        ),
+    );
+    let ending = if trip.rollback {
+        RolloutEnd::RollBack {
+            reason: trip.rolled_back,
+            deployment_reason: format!(
+                "ECS deployment {}: rolling back to deploymentId",
+                trip.monitor
+            ),
+        }
+    } else {
+        RolloutEnd::Stop(trip.stopped)
+    };
+    let failure = format!("ECS deployment {}: {}", trip.monitor, trip.cause);
+    end_rollout(world, index, &failure, ending);
+}
+
+/// How a failed or stopped rollout ends.
+pub(super) enum RolloutEnd {
+    /// Back to the previous deployment's task definition: the service
+    /// deployment's reason, and the rollback deployment's reason, which
+    /// names the deployment it returns to.
+    RollBack {
+        reason: &'static str,
+        deployment_reason: String,
+    },
+    /// Where it is, with the service deployment's reason.
+    Stop(&'static str),
+}
+
+/// Fails the PRIMARY deployment with `failure`, then rolls back to the
+/// previous deployment (when there is one) or stops.
+pub(super) fn end_rollout(world: &mut World, index: usize, failure: &str, ending: RolloutEnd) {
+    let now = world.now;
+    let started_epoch = world.epoch(now);
+    let rollback_id = format!("ecs-svc/{}", world.digits(19));
+    let service = &mut world.ecs.services[index];
+    let deployment = &mut service.deployments[0];
+    deployment.rollout_state = RolloutState::Failed;
+    deployment.rollout_state_reason = failure.to_string();
+    deployment.updated_at = now;
+    let timeline = deployment.timeline.clone();
+    let record_index = deployment.service_deployment;
+    let previous = service
+        .deployments
+        .get(1)
+        .map(|d| (d.id.clone(), d.task_definition.clone()));
+    let record = &mut service.service_deployments[record_index];
+    record.updated_at = now;
+    // A rollout stopped while paused leaves nothing to continue.
+    resolve_pause(record, HookStatus::Failed, now);
+    let (reason, deployment_reason, (previous_id, previous_definition)) = match (ending, previous) {
+        (
+            RolloutEnd::RollBack {
+                reason,
+                deployment_reason,
+            },
+            Some(previous),
+        ) => (reason, deployment_reason, previous),
+        (RolloutEnd::Stop(reason), _) | (RolloutEnd::RollBack { reason, .. }, None) => {
+            record.status = ServiceDeploymentStatus::Stopped;
+            record.status_reason = Some(reason.to_string());
+            record.finished_at = Some(now);
+            return;
+        }
+    };
+    record.status = ServiceDeploymentStatus::RollbackInProgress;
+    record.status_reason = Some(reason.to_string());
+    record.rollback = Some(object(vec![
+        ("reason", json!(reason)),
+        ("startedAt", json!(started_epoch)),
+        (
+            "serviceRevisionArn",
+            record
+                .source_revision
+                .clone()
+                .map_or(Value::Null, Value::from),
+        ),
+    ]));
+    make_primary(
+        service,
+        &rollback_id,
+        &previous_definition,
+        now,
+        format!("{deployment_reason} {previous_id}."),
+        None,
+        record_index,
+    );
+    let after = seconds(timeline.map_or(1.0, |t| t.seconds));
+    schedule_step(world, index, &rollback_id, after, RolloutStep::Completed);
+}
+
+/// The rollout reaches the stage of its `hook`-th PAUSE hook: its other
+/// transitions are held until the hook is continued, rolled back or times
+/// out.
+fn pause(world: &mut World, index: usize, id: &str, hook: usize) {
+    let now = world.now;
+    let hook_id = format!("ecs-pause-{}", world.alphanumeric_upper(43));
+    let held = world.unschedule(|event| {
+        matches!(event, Event::Rollout { service, deployment_id, .. }
+            if *service == index && deployment_id == id)
+    });
+    let record = primary_record(&mut world.ecs.services[index]);
+    record.paused_since = Some(now);
+    record.updated_at = now;
+    record.held = held;
+    let paused = &mut record.pause_hooks[hook];
+    paused.reached = Some(ReachedHook {
+        id: hook_id,
+        status: HookStatus::AwaitingAction,
+        expires_at: now + paused.timeout,
+    });
+    let timeout = paused.timeout;
+    schedule_step(world, index, id, timeout, RolloutStep::HookTimedOut(hook));
+}
+
+/// Ends the record's pause, if it has one, giving the hook awaiting action
+/// `status`, and marks the record updated; answers the rollout's held
+/// transitions.
+fn resolve_pause(
+    record: &mut ServiceDeployment,
+    status: HookStatus,
+    now: Duration,
+) -> Vec<(Duration, Event)> {
+    for hook in record
+        .pause_hooks
+        .iter_mut()
+        .filter_map(|hook| hook.reached.as_mut())
+    {
+        if hook.status == HookStatus::AwaitingAction {
+            hook.status = status;
+        }
+    }
+    if let Some(since) = record.paused_since.take() {
+        record.paused_for += now.saturating_sub(since);
+    }
+    record.updated_at = now;
+    std::mem::take(&mut record.held)
+}
+
+/// Resolves the hook the rollout waits on with `status`, then carries on
+/// (CONTINUE: the held transitions take the time they had left) or rolls
+/// back (ROLLBACK) with the service deployment's `rollback_reason`.
+pub(super) fn act_on_pause(
+    world: &mut World,
+    index: usize,
+    status: HookStatus,
+    action: HookAction,
+    rollback_reason: &'static str,
+) {
+    let now = world.now;
+    let held = resolve_pause(primary_record(&mut world.ecs.services[index]), status, now);
+    if action == HookAction::Continue {
+        for (left, event) in held {
+            world.schedule(left, event);
+        }
+    } else {
+        let ending = RolloutEnd::RollBack {
+            reason: rollback_reason,
+            deployment_reason: "ECS deployment lifecycle hook: rolling back to deploymentId"
+                .to_string(),
+        };
+        end_rollout(
+            world,
+            index,
+            "ECS deployment rolled back at a lifecycle hook.",
+            ending,
+        );
+    }
+}
+
+/// The `hook`-th PAUSE hook's time is up: if it still awaits action, its
+/// timeoutAction applies.
+fn hook_timed_out(world: &mut World, index: usize, hook: usize) {
+    let paused = &primary_record(&mut world.ecs.services[index]).pause_hooks[hook];
+    let awaiting = paused
+        .reached
+        .as_ref()
+        .is_some_and(|reached| reached.status == HookStatus::AwaitingAction);
+    if awaiting {
+        let action = paused.timeout_action;
+        act_on_pause(
+            world,
+            index,
+            HookStatus::TimedOut,
+            action,
+            "Service deployment rolled back because a lifecycle hook timed out.",
+        );
+    }
+}
+
+/// When, in rollout time, a blue/green rollout reaches `stage`: rounded up
+/// to the nanosecond, so that `lifecycle_stage` names that stage from that
+/// very moment.
+fn stage_start(rollout_time: Duration, stage: LifecycleStage) -> Duration {
+    let nanos =
+        (rollout_time.as_nanos() * stage as u128).div_ceil(LifecycleStage::ALL.len() as u128);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// The PAUSE hooks of a deployment configuration's lifecycleHooks, one per
+/// stage each names, in stage order. Stages a deployment here never passes
+/// through (RECONCILE_SERVICE, PRE_PRODUCTION_TRAFFIC_SHIFT) never pause;
+/// AWS_LAMBDA hooks are not run.
+fn pause_hooks(configuration: &Value, timeline: Option<&RolloutTimeline>) -> Vec<PauseHook> {
+    let hooks = configuration
+        .get("lifecycleHooks")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut pauses: Vec<PauseHook> = hooks
+        .iter()
+        .filter(|hook| str_field(hook, "targetType") == Some("PAUSE"))
+        .flat_map(|hook| {
+            let timeout_configuration = hook.get("timeoutConfiguration");
+            let setting = |key: &str| timeout_configuration.and_then(|t| t.get(key));
+            // AWS's defaults: a day, then roll back.
+            let minutes = setting("timeoutInMinutes")
+                .and_then(Value::as_f64)
+                .unwrap_or(1440.0);
+            let timeout = seconds(
+                timeline
+                    .and_then(|timeline| timeline.hook_timeout_seconds)
+                    .unwrap_or(minutes * 60.0),
+            );
+            let timeout_action = setting("action")
+                .and_then(Value::as_str)
+                .and_then(HookAction::parse)
+                .unwrap_or(HookAction::Rollback);
+            str_list(hook, "lifecycleStages")
+                .into_iter()
+                .filter_map(move |stage| {
+                    LifecycleStage::parse(&stage).map(|stage| PauseHook {
+                        stage,
+                        timeout,
+                        timeout_action,
+                        reached: None,
+                    })
+                })
+        })
+        .collect();
+    pauses.sort_by_key(|hook| hook.stage);
+    pauses
+}
+
+/// Where a deployment is in its lifecycle: a finished one cleans up, a
+/// rolling one scales up, and a blue/green one moves through its stages
+/// evenly over its rollout time, which stands still while it is paused.
+pub(super) fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> LifecycleStage {
+    if record.finished_at.is_some() {
+        return LifecycleStage::CleanUp;
+    }
+    if !record.blue_green || record.status != ServiceDeploymentStatus::InProgress {
+        return LifecycleStage::ScaleUp;
+    }
+    let progress = record
+        .paused_since
+        .unwrap_or(world.now)
+        .saturating_sub(record.created_at)
+        .saturating_sub(record.paused_for);
+    let stages = LifecycleStage::ALL;
+    let last = stages.len() - 1;
+    let position = (progress.as_nanos() * stages.len() as u128)
+        .checked_div(record.rollout_time.as_nanos())
+        .map_or(last, |position| {
+            usize::try_from(position).unwrap_or(last).min(last)
+        });
+    stages[position]
+}
+
+/// The test and production traffic a blue/green target revision gets at a
+/// stage; rolling deployments shift no traffic explicitly.
+pub(super) fn traffic_weights(
+    record: &ServiceDeployment,
+    stage: LifecycleStage,
+) -> Option<(f64, f64)> {
+    if !record.blue_green {
+        return None;
+    }
+    let rolled_back = matches!(
+        record.status,
+        ServiceDeploymentStatus::RollbackInProgress | ServiceDeploymentStatus::RollbackSuccessful
+    );
+    let weight = |shifted: bool| if shifted && !rolled_back { 100.0 } else { 0.0 };
+    Some((
+        weight(stage >= LifecycleStage::TestTrafficShift),
+        weight(stage >= LifecycleStage::ProductionTrafficShift),
+    ))
+}
+
+/// Points a CODE_DEPLOY service at the task definition a deployment shifted
+/// traffic to, as a finished blue/green deployment leaves it.
+pub(crate) fn set_service_task_definition(
+    world: &mut World,
+    cluster: &str,
+    service: &str,
+    reference: &str,
+) {
+    let arn = find_task_definition(world, reference)
+        .map(|index| world.ecs.task_definitions[index].arn.clone());
+    if let (Some(index), Some(arn)) = (find_service(world, cluster, service), arn) {
+        let service = &mut world.ecs.services[index];
+        service.task_definition = arn.clone();
+        if let Some(primary) = service.deployments.first_mut() {
+            primary.task_definition = arn;
+        }
+    }
+}
