@@ -3,7 +3,7 @@
 //! the input's name and the form it accepts.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use aws_sdk_codedeploy::types::AutoRollbackEvent;
@@ -11,13 +11,14 @@ use aws_sdk_ecs::types::PropagateTags;
 
 use anyhow::Result;
 
-use crate::deploy::codedeploy::CodeDeployOptions;
-use crate::deploy::DeployOptions;
 use crate::env::Env;
-use crate::github::DeploymentSettings;
-use crate::inputs::{parse_bool_literal, split_lines, RawInputs, INPUTS};
+use crate::inputs::{
+    pairs, parse_bool_literal, parse_command, parse_minutes, parse_pairs, split_lines, text,
+    Problems, RawInputs,
+};
 use crate::migration::settings::{self as migration_settings, MigrationConfig};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
+use crate::template::{file_source, parse_s3_object, parse_template_source, TemplateSource};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -37,30 +38,40 @@ pub struct Config {
     pub migration: Option<MigrationConfig>,
 }
 
-/// Where the task definition template comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TemplateSource {
-    /// `shown` is the path as the user wrote it, for messages and annotations.
-    File {
-        shown: String,
-        path: PathBuf,
-    },
-    S3 {
-        bucket: String,
-        key: String,
-    },
-    /// A task definition ARN, `family` or `family:revision`.
-    Ecs(String),
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployOptions {
+    pub desired_count: Option<i32>,
+    pub force_new_deployment: bool,
+    pub enable_ecs_managed_tags: Option<bool>,
+    pub propagate_tags: Option<PropagateTags>,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub max_failed_tasks: Option<i32>,
+    pub rollback_on_failure: bool,
+    pub max_retries: u32,
 }
 
-impl fmt::Display for TemplateSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TemplateSource::File { shown, .. } => write!(f, "{shown}"),
-            TemplateSource::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
-            TemplateSource::Ecs(id) => write!(f, "{id}"),
-        }
-    }
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeDeployOptions {
+    pub application: Option<String>,
+    pub deployment_group: Option<String>,
+    pub deployment_config: Option<String>,
+    pub description: Option<String>,
+    pub auto_rollback_events: Vec<AutoRollbackEvent>,
+    /// `codedeploy-wait-until: ready`: stop waiting once traffic can be rerouted.
+    pub wait_until_ready: bool,
+    pub wait_for_in_progress: bool,
+}
+
+/// The `environment` input and its companions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentSettings {
+    pub environment: String,
+    pub environment_url: Option<String>,
+    /// Input `ref`; GITHUB_SHA when unset.
+    pub reference: Option<String>,
+    pub transient: Option<bool>,
+    pub production: Option<bool>,
 }
 
 /// All problems with the inputs, one per line.
@@ -80,15 +91,18 @@ impl Config {
         let mut problems = Problems::default();
 
         let workspace = env.get("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
-        let template = inputs
-            .get("task-definition")
-            .and_then(|v| problems.check(parse_template_source(v, workspace.map(Path::new))));
-        let image = inputs
-            .get("image")
-            .and_then(|v| problems.check(validate_image("image", v).map(|()| v.to_owned())));
+        let template = inputs.get("task-definition").and_then(|v| {
+            problems.check(
+                "task-definition",
+                parse_template_source(v, workspace.map(Path::new)),
+            )
+        });
+        let image = inputs.get("image").and_then(|v| {
+            problems.check("image", validate_image("image", v).map(|()| v.to_owned()))
+        });
         let images = inputs
             .get("images")
-            .and_then(|v| problems.check(parse_images(v)))
+            .and_then(|v| problems.check("images", parse_images(v)))
             .unwrap_or_default();
         let container = ContainerSettings {
             environment: pairs(inputs, "environment-variables", "NAME=value", &mut problems),
@@ -103,7 +117,7 @@ impl Config {
             ),
             command: inputs
                 .get("command")
-                .and_then(|v| problems.check(parse_command("command", v))),
+                .and_then(|v| problems.check("command", parse_command("command", v))),
             env_files: inputs
                 .get("env-files")
                 .map(|v| split_lines(v).into_iter().map(String::from).collect()),
@@ -130,7 +144,7 @@ impl Config {
             },
         };
         let dry_run = problems
-            .check(parse_bool(inputs, "dry-run"))
+            .check("dry-run", parse_bool(inputs, "dry-run"))
             .unwrap_or(false);
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
         let services: Vec<String> = inputs
@@ -140,7 +154,7 @@ impl Config {
         let mut number = |name: &str, min: i32, max: i32| {
             inputs
                 .get(name)
-                .and_then(|v| problems.check(parse_number(name, v, min, max)))
+                .and_then(|v| problems.check(name, parse_number(name, v, min, max)))
         };
         let desired_count = number("desired-count", 0, 100_000);
         let max_failed_tasks = number("max-failed-tasks", 1, 10_000);
@@ -148,25 +162,39 @@ impl Config {
         let deploy = DeployOptions {
             desired_count,
             force_new_deployment: problems
-                .check(parse_bool(inputs, "force-new-deployment"))
+                .check(
+                    "force-new-deployment",
+                    parse_bool(inputs, "force-new-deployment"),
+                )
                 .unwrap_or(false),
             enable_ecs_managed_tags: match inputs.get("enable-ecs-managed-tags") {
-                Some(_) => problems.check(parse_bool(inputs, "enable-ecs-managed-tags")),
+                Some(_) => problems.check(
+                    "enable-ecs-managed-tags",
+                    parse_bool(inputs, "enable-ecs-managed-tags"),
+                ),
                 None => None,
             },
             propagate_tags: inputs
                 .get("propagate-tags")
-                .and_then(|v| problems.check(parse_propagate_tags(v))),
+                .and_then(|v| problems.check("propagate-tags", parse_propagate_tags(v))),
             wait: problems
-                .check(parse_bool(inputs, "wait-for-service-stability"))
+                .check(
+                    "wait-for-service-stability",
+                    parse_bool(inputs, "wait-for-service-stability"),
+                )
                 .unwrap_or(true),
             timeout: inputs
                 .get("wait-for-minutes")
-                .and_then(|v| problems.check(parse_minutes("wait-for-minutes", v)))
+                .and_then(|v| {
+                    problems.check("wait-for-minutes", parse_minutes("wait-for-minutes", v))
+                })
                 .unwrap_or(Duration::from_secs(30 * 60)),
             max_failed_tasks,
             rollback_on_failure: problems
-                .check(parse_bool(inputs, "rollback-on-failure"))
+                .check(
+                    "rollback-on-failure",
+                    parse_bool(inputs, "rollback-on-failure"),
+                )
                 .unwrap_or(true),
             max_retries,
         };
@@ -179,41 +207,43 @@ impl Config {
             description: text(inputs, "codedeploy-deployment-description"),
             auto_rollback_events: inputs
                 .get("codedeploy-auto-rollback-events")
-                .and_then(|v| problems.check(parse_rollback_events(v)))
+                .and_then(|v| {
+                    problems.check("codedeploy-auto-rollback-events", parse_rollback_events(v))
+                })
                 .unwrap_or_default(),
             wait_until_ready: match inputs.get("codedeploy-wait-until").unwrap_or("complete") {
                 "complete" => false,
                 "ready" => true,
                 other => {
-                    problems.0.push(format!(
-                        "codedeploy-wait-until: {other:?} is not complete or ready"
-                    ));
+                    problems.add(
+                        "codedeploy-wait-until",
+                        format!("codedeploy-wait-until: {other:?} is not complete or ready"),
+                    );
                     false
                 }
             },
             wait_for_in_progress: problems
-                .check(parse_bool(inputs, "wait-for-in-progress"))
+                .check(
+                    "wait-for-in-progress",
+                    parse_bool(inputs, "wait-for-in-progress"),
+                )
                 .unwrap_or(false),
         };
-        let appspec = inputs
-            .get("codedeploy-appspec")
-            .and_then(|v| problems.check(parse_appspec_source(v, workspace.map(Path::new))));
-        if template.is_none()
-            && services.is_empty()
-            && !problems.0.iter().any(|p| p.starts_with("task-definition"))
-        {
-            problems.0.push(
-                "task-definition or service is required: give a task definition template, or the service whose current task definition to start from".to_owned(),
+        let appspec = inputs.get("codedeploy-appspec").and_then(|v| {
+            problems.check(
+                "codedeploy-appspec",
+                parse_appspec_source(v, workspace.map(Path::new)),
+            )
+        });
+        if template.is_none() && services.is_empty() && !problems.about("task-definition") {
+            problems.add(
+                "task-definition",
+                "task-definition or service is required: give a task definition template, or the service whose current task definition to start from",
             );
         }
         let github = deployment_settings(inputs, &mut problems);
-        // In the order of the input table, which is action.yml's.
-        problems.0.sort_by_key(|problem| {
-            INPUTS
-                .iter()
-                .position(|spec| problem.starts_with(&format!("{}:", spec.name)))
-        });
-        if problems.0.is_empty() {
+        let messages = problems.into_messages();
+        if messages.is_empty() {
             Ok(Config {
                 template,
                 render,
@@ -228,7 +258,7 @@ impl Config {
                 migration,
             })
         } else {
-            Err(InvalidInputs(problems.0))
+            Err(InvalidInputs(messages))
         }
     }
 }
@@ -238,19 +268,22 @@ fn deployment_settings(inputs: &RawInputs, problems: &mut Problems) -> Option<De
     let mut optional_bool = |name: &str| {
         inputs
             .get(name)
-            .and_then(|_| problems.check(parse_bool(inputs, name)))
+            .and_then(|_| problems.check(name, parse_bool(inputs, name)))
     };
     let transient = optional_bool("transient-environment");
     let production = optional_bool("production-environment");
     let environment_url = inputs.get("environment-url").and_then(|url| {
         let is_url = url.starts_with("https://") || url.starts_with("http://");
-        problems.check(if is_url {
-            Ok(url.to_owned())
-        } else {
-            Err(format!(
-                "environment-url: {url:?} is not a URL; give https://..."
-            ))
-        })
+        problems.check(
+            "environment-url",
+            if is_url {
+                Ok(url.to_owned())
+            } else {
+                Err(format!(
+                    "environment-url: {url:?} is not a URL; give https://..."
+                ))
+            },
+        )
     });
     let Some(environment) = text(inputs, "environment") else {
         for name in [
@@ -260,16 +293,18 @@ fn deployment_settings(inputs: &RawInputs, problems: &mut Problems) -> Option<De
             "production-environment",
         ] {
             if inputs.get(name).is_some() {
-                problems.0.push(format!(
-                    "{name}: needs environment, the GitHub environment to report the deployment to"
-                ));
+                problems.add(
+                    name,
+                    format!("{name}: needs environment, the GitHub environment to report the deployment to"),
+                );
             }
         }
         return None;
     };
     if inputs.get("github-token").is_none() {
-        problems.0.push(
-            "github-token: empty, but environment needs a token that may write deployments (in a workflow the default is the job's token)".to_owned(),
+        problems.add(
+            "github-token",
+            "github-token: empty, but environment needs a token that may write deployments (in a workflow the default is the job's token)",
         );
     }
     Some(DeploymentSettings {
@@ -279,32 +314,6 @@ fn deployment_settings(inputs: &RawInputs, problems: &mut Problems) -> Option<De
         transient,
         production,
     })
-}
-
-pub(crate) fn text(inputs: &RawInputs, name: &str) -> Option<String> {
-    inputs.get(name).map(String::from)
-}
-
-/// Collects every problem instead of stopping at the first.
-#[derive(Default)]
-pub(crate) struct Problems(pub(crate) Vec<String>);
-
-impl Problems {
-    pub(crate) fn check<T>(&mut self, result: Result<T, String>) -> Option<T> {
-        result.map_err(|problem| self.0.push(problem)).ok()
-    }
-}
-
-pub(crate) fn pairs(
-    inputs: &RawInputs,
-    name: &str,
-    form: &str,
-    problems: &mut Problems,
-) -> Vec<(String, String)> {
-    inputs
-        .get(name)
-        .and_then(|v| problems.check(parse_pairs(name, form, v)))
-        .unwrap_or_default()
 }
 
 fn parse_number(name: &str, value: &str, min: i32, max: i32) -> Result<i32, String> {
@@ -339,18 +348,6 @@ fn parse_appspec_source(value: &str, workspace: Option<&Path>) -> Result<Templat
     }
 }
 
-/// Minutes, fractions allowed, up to GitHub's six-hour job limit.
-pub(crate) fn parse_minutes(name: &str, value: &str) -> Result<Duration, String> {
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|m| *m > 0.0 && *m <= 360.0)
-        .map(|m| Duration::from_secs_f64(m * 60.0))
-        .ok_or_else(|| {
-            format!("{name}: {value:?} is not a number of minutes above 0 and at most 360")
-        })
-}
-
 fn parse_propagate_tags(value: &str) -> Result<PropagateTags, String> {
     match value {
         "TASK_DEFINITION" => Ok(PropagateTags::TaskDefinition),
@@ -372,110 +369,12 @@ fn parse_bool(inputs: &RawInputs, name: &str) -> Result<bool, String> {
     })
 }
 
-/// `key=value` lines; the value is everything after the first `=`.
-pub fn parse_pairs(input: &str, form: &str, value: &str) -> Result<Vec<(String, String)>, String> {
-    split_lines(value)
-        .into_iter()
-        .map(|line| match line.split_once('=') {
-            Some((key, value)) if !key.trim().is_empty() => {
-                Ok((key.trim().to_owned(), value.trim().to_owned()))
-            }
-            _ => Err(format!("{input}: {line:?} is not of the form {form}")),
-        })
-        .collect()
-}
-
 fn parse_images(value: &str) -> Result<Vec<(String, String)>, String> {
     let images = parse_pairs("images", "container=image", value)?;
     for (_, image) in &images {
         validate_image("images", image)?;
     }
     Ok(images)
-}
-
-/// A JSON array of strings, or shell words with quoting.
-pub fn parse_command(input: &str, value: &str) -> Result<Vec<String>, String> {
-    if value.starts_with('[') {
-        serde_json::from_str::<Vec<String>>(value).map_err(|e| {
-            format!("{input}: not a JSON array of strings ({e}); write [\"cmd\", \"arg\"] or shell words")
-        })
-    } else {
-        shlex::split(value)
-            .filter(|words| !words.is_empty())
-            .ok_or_else(|| format!("{input}: unbalanced quotes in {value:?}"))
-    }
-}
-
-pub fn parse_template_source(
-    value: &str,
-    workspace: Option<&Path>,
-) -> Result<TemplateSource, String> {
-    parse_template_input("task-definition", value, workspace)
-}
-
-/// A template source given in `input` (task-definition, migration-task-definition).
-pub fn parse_template_input(
-    input: &str,
-    value: &str,
-    workspace: Option<&Path>,
-) -> Result<TemplateSource, String> {
-    if let Some(object) = value.strip_prefix("s3://") {
-        return parse_s3_object(input, value, object);
-    }
-    if value.starts_with("arn:") {
-        let is_task_definition_arn = value.split(':').nth(2) == Some("ecs")
-            && value
-                .split(':')
-                .nth(5)
-                .is_some_and(|r| r.starts_with("task-definition/"));
-        return if is_task_definition_arn {
-            Ok(TemplateSource::Ecs(value.to_owned()))
-        } else {
-            Err(format!(
-                "{input}: {value:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
-            ))
-        };
-    }
-    if is_family_reference(value) {
-        return Ok(TemplateSource::Ecs(value.to_owned()));
-    }
-    Ok(file_source(value, workspace))
-}
-
-/// `bucket/key`, the part of an `s3://` value after the scheme.
-fn parse_s3_object(input: &str, value: &str, object: &str) -> Result<TemplateSource, String> {
-    match object.split_once('/') {
-        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(TemplateSource::S3 {
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
-        }),
-        _ => Err(format!(
-            "{input}: {value:?} is not an S3 object; use s3://bucket/key"
-        )),
-    }
-}
-
-/// A path relative to the workspace (GITHUB_WORKSPACE), when there is one.
-fn file_source(value: &str, workspace: Option<&Path>) -> TemplateSource {
-    TemplateSource::File {
-        shown: value.to_owned(),
-        path: workspace.map_or_else(|| PathBuf::from(value), |w| w.join(value)),
-    }
-}
-
-/// `family` or `family:revision`; a file needs an extension or a directory,
-/// so the two cannot be confused.
-fn is_family_reference(value: &str) -> bool {
-    let (family, revision) = match value.split_once(':') {
-        Some((family, revision)) => (family, Some(revision)),
-        None => (value, None),
-    };
-    let family_ok = !family.is_empty()
-        && family.len() <= 255
-        && family
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    family_ok && revision.is_none_or(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Rejects what no registry accepts: blanks, control characters, upper-case

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::aws::errors::cause_chain;
 use crate::aws::retry::{self, Backoff, Retry};
-use crate::config::Config;
+use crate::config::{Config, DeploymentSettings};
 use crate::env::Env;
 use crate::outcome::is_failed;
 use crate::runner::Runner;
@@ -35,17 +35,6 @@ const BACKOFF: Backoff = Backoff {
 /// The payload key holding a value unique to this run, by which a create
 /// whose answer was lost is found again instead of being repeated.
 const REQUEST_ID_KEY: &str = "ecs_deploy_request_id";
-
-/// The `environment` input and its companions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeploymentSettings {
-    pub environment: String,
-    pub environment_url: Option<String>,
-    /// Input `ref`; GITHUB_SHA when unset.
-    pub reference: Option<String>,
-    pub transient: Option<bool>,
-    pub production: Option<bool>,
-}
 
 /// The states ecs-deploy reports, as GitHub names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! source with @actions/core's semantics (trimmed, empty means unset).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 
@@ -319,6 +320,100 @@ pub fn help_text() -> String {
     }
     text.push_str("  -h, --help\n  -V, --version\n");
     text
+}
+
+/// One problem with the value of one input.
+struct Problem {
+    input: String,
+    /// The whole message, the input's name included.
+    message: String,
+}
+
+/// Collects every problem instead of stopping at the first.
+#[derive(Default)]
+pub(crate) struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub(crate) fn add(&mut self, input: &str, message: impl Into<String>) {
+        self.0.push(Problem {
+            input: input.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// The value, or None with the problem kept.
+    pub(crate) fn check<T>(&mut self, input: &str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|message| self.add(input, message)).ok()
+    }
+
+    pub(crate) fn about(&self, input: &str) -> bool {
+        self.0.iter().any(|problem| problem.input == input)
+    }
+
+    /// The messages in the order of the input table, which is action.yml's.
+    pub(crate) fn into_messages(mut self) -> Vec<String> {
+        self.0
+            .sort_by_key(|problem| INPUTS.iter().position(|spec| spec.name == problem.input));
+        self.0.into_iter().map(|problem| problem.message).collect()
+    }
+}
+
+pub(crate) fn text(inputs: &RawInputs, name: &str) -> Option<String> {
+    inputs.get(name).map(String::from)
+}
+
+pub(crate) fn pairs(
+    inputs: &RawInputs,
+    name: &str,
+    form: &str,
+    problems: &mut Problems,
+) -> Vec<(String, String)> {
+    inputs
+        .get(name)
+        .and_then(|v| problems.check(name, parse_pairs(name, form, v)))
+        .unwrap_or_default()
+}
+
+/// Minutes, fractions allowed, up to GitHub's six-hour job limit.
+pub(crate) fn parse_minutes(name: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|m| *m > 0.0 && *m <= 360.0)
+        .map(|m| Duration::from_secs_f64(m * 60.0))
+        .ok_or_else(|| {
+            format!("{name}: {value:?} is not a number of minutes above 0 and at most 360")
+        })
+}
+
+/// `key=value` lines; the value is everything after the first `=`.
+pub(crate) fn parse_pairs(
+    input: &str,
+    form: &str,
+    value: &str,
+) -> Result<Vec<(String, String)>, String> {
+    split_lines(value)
+        .into_iter()
+        .map(|line| match line.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => {
+                Ok((key.trim().to_owned(), value.trim().to_owned()))
+            }
+            _ => Err(format!("{input}: {line:?} is not of the form {form}")),
+        })
+        .collect()
+}
+
+/// A JSON array of strings, or shell words with quoting.
+pub(crate) fn parse_command(input: &str, value: &str) -> Result<Vec<String>, String> {
+    if value.starts_with('[') {
+        serde_json::from_str::<Vec<String>>(value).map_err(|e| {
+            format!("{input}: not a JSON array of strings ({e}); write [\"cmd\", \"arg\"] or shell words")
+        })
+    } else {
+        shlex::split(value)
+            .filter(|words| !words.is_empty())
+            .ok_or_else(|| format!("{input}: unbalanced quotes in {value:?}"))
+    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,13 @@
 //! ECS) into JSON, with file, line and column on a parse error.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::aws::LazyAws;
 use crate::aws::{ecs, s3};
-use crate::config::TemplateSource;
 use crate::runner::FileLocation;
 
 /// A document that is not valid JSON or YAML; the runner annotates its place.
@@ -117,6 +117,108 @@ pub(crate) async fn load_document(source: &TemplateSource, aws: &LazyAws) -> Res
         }
         TemplateSource::Ecs(id) => ecs::describe_task_definition(&aws.get().await.ecs, id).await?,
     })
+}
+
+/// Where the task definition template comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateSource {
+    /// `shown` is the path as the user wrote it, for messages and annotations.
+    File {
+        shown: String,
+        path: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        key: String,
+    },
+    /// A task definition ARN, `family` or `family:revision`.
+    Ecs(String),
+}
+
+impl fmt::Display for TemplateSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TemplateSource::File { shown, .. } => write!(f, "{shown}"),
+            TemplateSource::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            TemplateSource::Ecs(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+pub(crate) fn parse_template_source(
+    value: &str,
+    workspace: Option<&Path>,
+) -> Result<TemplateSource, String> {
+    parse_template_input("task-definition", value, workspace)
+}
+
+/// A template source given in `input` (task-definition, migration-task-definition).
+pub(crate) fn parse_template_input(
+    input: &str,
+    value: &str,
+    workspace: Option<&Path>,
+) -> Result<TemplateSource, String> {
+    if let Some(object) = value.strip_prefix("s3://") {
+        return parse_s3_object(input, value, object);
+    }
+    if value.starts_with("arn:") {
+        let is_task_definition_arn = value.split(':').nth(2) == Some("ecs")
+            && value
+                .split(':')
+                .nth(5)
+                .is_some_and(|r| r.starts_with("task-definition/"));
+        return if is_task_definition_arn {
+            Ok(TemplateSource::Ecs(value.to_owned()))
+        } else {
+            Err(format!(
+                "{input}: {value:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
+            ))
+        };
+    }
+    if is_family_reference(value) {
+        return Ok(TemplateSource::Ecs(value.to_owned()));
+    }
+    Ok(file_source(value, workspace))
+}
+
+/// `bucket/key`, the part of an `s3://` value after the scheme.
+pub(crate) fn parse_s3_object(
+    input: &str,
+    value: &str,
+    object: &str,
+) -> Result<TemplateSource, String> {
+    match object.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(TemplateSource::S3 {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        }),
+        _ => Err(format!(
+            "{input}: {value:?} is not an S3 object; use s3://bucket/key"
+        )),
+    }
+}
+
+/// A path relative to the workspace (GITHUB_WORKSPACE), when there is one.
+pub(crate) fn file_source(value: &str, workspace: Option<&Path>) -> TemplateSource {
+    TemplateSource::File {
+        shown: value.to_owned(),
+        path: workspace.map_or_else(|| PathBuf::from(value), |w| w.join(value)),
+    }
+}
+
+/// `family` or `family:revision`; a file needs an extension or a directory,
+/// so the two cannot be confused.
+fn is_family_reference(value: &str) -> bool {
+    let (family, revision) = match value.split_once(':') {
+        Some((family, revision)) => (family, Some(revision)),
+        None => (value, None),
+    };
+    let family_ok = !family.is_empty()
+        && family.len() <= 255
+        && family
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    family_ok && revision.is_none_or(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -7,31 +7,16 @@
 pub mod codedeploy;
 pub(crate) mod ecs;
 
-use std::time::Duration;
-
 use anyhow::{anyhow, Context, Result};
-use aws_sdk_ecs::types::{PropagateTags, Service};
+use aws_sdk_ecs::types::Service;
 use futures::{future, stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::InFlight;
-use crate::config::Config;
+use crate::config::{Config, DeployOptions};
 use crate::runner::Runner;
 use crate::template;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeployOptions {
-    pub desired_count: Option<i32>,
-    pub force_new_deployment: bool,
-    pub enable_ecs_managed_tags: Option<bool>,
-    pub propagate_tags: Option<PropagateTags>,
-    pub wait: bool,
-    pub timeout: Duration,
-    pub max_failed_tasks: Option<i32>,
-    pub rollback_on_failure: bool,
-    pub max_retries: u32,
-}
 
 /// A service as it is before the deployment, with the definition it runs.
 pub(crate) struct Current {

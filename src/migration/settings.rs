@@ -8,11 +8,10 @@ use std::time::Duration;
 use aws_sdk_ecs::types::{AssignPublicIp, CapacityProviderStrategyItem, LaunchType};
 use serde::Deserialize;
 
-use crate::config::{
-    pairs, parse_command, parse_minutes, parse_template_input, text, Problems, TemplateSource,
-};
 use crate::env::Env;
 use crate::inputs::RawInputs;
+use crate::inputs::{pairs, parse_command, parse_minutes, text, Problems};
+use crate::template::{parse_template_input, TemplateSource};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationConfig {
@@ -76,28 +75,36 @@ pub(crate) fn from_inputs(
             .copied()
             .filter(|name| inputs.get(name).is_some())
             .collect();
-        if !stray.is_empty() {
-            problems.0.push(format!(
-                "{} given without migration-command: give the migration's command, or remove them",
-                stray.join(", ")
-            ));
+        if let Some(first) = stray.first() {
+            problems.add(
+                first,
+                format!(
+                    "{} given without migration-command: give the migration's command, or remove them",
+                    stray.join(", ")
+                ),
+            );
         }
         return None;
     };
-    let command = problems.check(parse_command("migration-command", command));
+    let command = problems.check(
+        "migration-command",
+        parse_command("migration-command", command),
+    );
     let template = inputs.get("migration-task-definition").and_then(|value| {
-        problems.check(parse_template_input(
+        problems.check(
             "migration-task-definition",
-            value,
-            workspace,
-        ))
+            parse_template_input("migration-task-definition", value, workspace),
+        )
     });
-    let timeout = problems.check(parse_minutes(
+    let timeout = problems.check(
         "migration-timeout-minutes",
-        inputs.get("migration-timeout-minutes").unwrap_or("30"),
-    ));
+        parse_minutes(
+            "migration-timeout-minutes",
+            inputs.get("migration-timeout-minutes").unwrap_or("30"),
+        ),
+    );
     let started_by = text(inputs, "migration-started-by").unwrap_or_else(|| "ecs-deploy".into());
-    problems.check(validate_started_by(&started_by));
+    problems.check("migration-started-by", validate_started_by(&started_by));
     let environment = pairs(
         inputs,
         "migration-environment-variables",
@@ -107,20 +114,26 @@ pub(crate) fn from_inputs(
     let overrides = PlacementOverrides {
         subnets: ids(inputs, "run-task-subnets", "subnet-", problems),
         security_groups: ids(inputs, "run-task-security-groups", "sg-", problems),
-        assign_public_ip: inputs
-            .get("run-task-assign-public-IP")
-            .and_then(|value| problems.check(parse_assign_public_ip(value))),
+        assign_public_ip: inputs.get("run-task-assign-public-IP").and_then(|value| {
+            problems.check("run-task-assign-public-IP", parse_assign_public_ip(value))
+        }),
         launch_type: inputs
             .get("run-task-launch-type")
-            .and_then(|value| problems.check(parse_launch_type(value))),
+            .and_then(|value| problems.check("run-task-launch-type", parse_launch_type(value))),
         capacity_provider_strategy: inputs
             .get("run-task-capacity-provider-strategy")
-            .and_then(|value| problems.check(parse_capacity_provider_strategy(value)))
+            .and_then(|value| {
+                problems.check(
+                    "run-task-capacity-provider-strategy",
+                    parse_capacity_provider_strategy(value),
+                )
+            })
             .unwrap_or_default(),
     };
     if overrides.launch_type.is_some() && !overrides.capacity_provider_strategy.is_empty() {
-        problems.0.push(
-            "run-task-launch-type and run-task-capacity-provider-strategy exclude each other: give one of them".into(),
+        problems.add(
+            "run-task-launch-type",
+            "run-task-launch-type and run-task-capacity-provider-strategy exclude each other: give one of them",
         );
     }
     Some(MigrationConfig {
@@ -177,10 +190,13 @@ fn ids(inputs: &RawInputs, name: &str, prefix: &str, problems: &mut Problems) ->
         .filter(|id| !id.starts_with(prefix))
         .collect();
     if !bad.is_empty() {
-        problems.0.push(format!(
-            "{name}: {bad:?} {} not {prefix}… IDs; give IDs separated by commas",
-            if bad.len() == 1 { "is" } else { "are" }
-        ));
+        problems.add(
+            name,
+            format!(
+                "{name}: {bad:?} {} not {prefix}… IDs; give IDs separated by commas",
+                if bad.len() == 1 { "is" } else { "are" }
+            ),
+        );
     }
     ids
 }

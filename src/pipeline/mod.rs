@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::aws::ecs;
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
-use crate::config::{Config, TemplateSource};
+use crate::config::Config;
 use crate::deploy::{self, codedeploy, Current, Deployed, Started};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
@@ -24,6 +24,7 @@ use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::summary::Summary;
+use crate::template::TemplateSource;
 use crate::template::{self, ParseError};
 use crate::{github, migration};
 

@@ -14,7 +14,7 @@ use anyhow::{anyhow, Context, Result};
 use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
 use aws_sdk_codedeploy::types::TimeRange;
 use aws_sdk_codedeploy::types::{
-    AppSpecContent, AutoRollbackConfiguration, AutoRollbackEvent, DeploymentInfo, RevisionLocation,
+    AppSpecContent, AutoRollbackConfiguration, DeploymentInfo, RevisionLocation,
     RevisionLocationType,
 };
 use aws_sdk_codedeploy::Client;
@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws};
 use crate::cancel::InFlight;
-use crate::config::Config;
+use crate::config::{CodeDeployOptions, Config};
 use crate::links;
 use crate::runner::Runner;
 use crate::template;
@@ -36,18 +36,6 @@ use verdict::{is_final, DeploymentView, LifecycleEvent, Verdict};
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// CreateDeployment's limit on the description.
 const DESCRIPTION_LIMIT: usize = 512;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CodeDeployOptions {
-    pub application: Option<String>,
-    pub deployment_group: Option<String>,
-    pub deployment_config: Option<String>,
-    pub description: Option<String>,
-    pub auto_rollback_events: Vec<AutoRollbackEvent>,
-    /// `codedeploy-wait-until: ready`: stop waiting once traffic can be rerouted.
-    pub wait_until_ready: bool,
-    pub wait_for_in_progress: bool,
-}
 
 /// The names the ECS console gives a service's CodeDeploy application and group.
 pub(crate) fn default_names(cluster: &str, service: &str) -> (String, String) {

@@ -27,7 +27,8 @@ use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS};
 use crate::cancel::InFlight;
 use crate::runner::Runner;
 
-use super::{DeployOptions, DeployResult, Deployed, Started};
+use super::{DeployResult, Deployed, Started};
+use crate::config::DeployOptions;
 pub(crate) use verdict::short_name;
 use verdict::{ServiceDeploymentView, Verdict, Watch};
 use view::{service_deployment_view, service_view};
