@@ -14,14 +14,14 @@ use crate::aws::{error_text, Aws};
 
 /// From the signal to the exit: the stops, then the GitHub status. The
 /// runner follows its SIGINT with SIGTERM 7.5 s later.
-pub const CANCEL_DEADLINE: Duration = Duration::from_secs(5);
+pub(crate) const CANCEL_DEADLINE: Duration = Duration::from_secs(5);
 /// Long enough for StopTask or StopDeployment; what is left of
 /// `CANCEL_DEADLINE` after it is the GitHub status's.
 const STOP_DEADLINE: Duration = Duration::from_secs(3);
 
 /// What is running in AWS on our behalf right now.
 #[derive(Debug, Default)]
-pub struct InFlight(Mutex<Running>);
+pub(crate) struct InFlight(Mutex<Running>);
 
 #[derive(Debug, Default, Clone)]
 struct Running {
@@ -38,18 +38,18 @@ impl InFlight {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub fn ecs_deployment_started(&self, service: &str, id: &str) {
+    pub(crate) fn ecs_deployment_started(&self, service: &str, id: &str) {
         self.with(|r| r.ecs_deployments.push((service.to_owned(), id.to_owned())));
     }
 
-    pub fn migration_task_started(&self, cluster: &str, task_arn: &str) {
+    pub(crate) fn migration_task_started(&self, cluster: &str, task_arn: &str) {
         self.with(|r| {
             r.migration_tasks
                 .push((cluster.to_owned(), task_arn.to_owned()))
         });
     }
 
-    pub fn codedeploy_deployment_started(&self, id: &str) {
+    pub(crate) fn codedeploy_deployment_started(&self, id: &str) {
         self.with(|r| r.codedeploy_deployments.push(id.to_owned()));
     }
 
@@ -102,13 +102,13 @@ impl InFlight {
 
 /// SIGINT and SIGTERM handlers, installed as the run starts; a signal that
 /// arrives before `received` is awaited is kept, not lost.
-pub struct Signals {
+pub(crate) struct Signals {
     interrupt: Option<Signal>,
     terminate: Option<Signal>,
 }
 
 impl Signals {
-    pub fn install() -> Signals {
+    pub(crate) fn install() -> Signals {
         Signals {
             interrupt: signal(SignalKind::interrupt()).ok(),
             terminate: signal(SignalKind::terminate()).ok(),
@@ -116,7 +116,7 @@ impl Signals {
     }
 
     /// Resolves on the first SIGINT or SIGTERM.
-    pub async fn received(&mut self) -> &'static str {
+    pub(crate) async fn received(&mut self) -> &'static str {
         async fn next(handler: &mut Option<Signal>) {
             match handler {
                 Some(handler) => {

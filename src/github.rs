@@ -38,7 +38,7 @@ const REQUEST_ID_KEY: &str = "ecs_deploy_request_id";
 
 /// The states ecs-deploy reports, as GitHub names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     InProgress,
     Success,
     /// The deployment or the migration ran and failed.
@@ -48,7 +48,7 @@ pub enum State {
 }
 
 impl State {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::InProgress => "in_progress",
             State::Success => "success",
@@ -58,7 +58,7 @@ impl State {
     }
 
     /// The final state of a run that ended with `result`.
-    pub fn of(result: &Result<()>) -> State {
+    pub(crate) fn of(result: &Result<()>) -> State {
         match result {
             Ok(()) => State::Success,
             Err(error) if is_failed(error) => State::Failure,
@@ -68,7 +68,7 @@ impl State {
 }
 
 /// What a status says happened, cut to GitHub's limit.
-pub fn description(state: State, target: &str, result: &Result<()>) -> String {
+pub(crate) fn description(state: State, target: &str, result: &Result<()>) -> String {
     let text = match (state, result) {
         (State::InProgress, _) => format!("Deploying {target}"),
         (State::Success, _) => format!("Deployed {target}"),
@@ -80,7 +80,7 @@ pub fn description(state: State, target: &str, result: &Result<()>) -> String {
 }
 
 /// At most `limit` characters; a cut ends with "…".
-pub fn truncate(text: &str, limit: usize) -> String {
+pub(crate) fn truncate(text: &str, limit: usize) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() <= limit {
         return text;
@@ -100,7 +100,7 @@ fn target(config: &Config) -> String {
 
 /// The workflow run's page: GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/
 /// GITHUB_RUN_ID, at GITHUB_RUN_ATTEMPT when known.
-pub fn log_url(env: &Env) -> Option<String> {
+pub(crate) fn log_url(env: &Env) -> Option<String> {
     let given = |name: &str| env.get(name).filter(|value| !value.is_empty());
     let run = format!(
         "{}/{}/actions/runs/{}",
@@ -115,7 +115,7 @@ pub fn log_url(env: &Env) -> Option<String> {
 }
 
 /// The body of POST /repos/{owner}/{repo}/deployments.
-pub fn deployment_request(
+pub(crate) fn deployment_request(
     settings: &DeploymentSettings,
     config: &Config,
     reference: &str,
@@ -156,7 +156,7 @@ pub fn deployment_request(
 
 /// The deployment a `deployment` event is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventDeployment {
+pub(crate) struct EventDeployment {
     pub id: u64,
     pub environment: Option<String>,
 }
@@ -178,7 +178,7 @@ fn event_deployment(env: &Env) -> Result<Option<EventDeployment>> {
         .map(Some)
 }
 
-pub fn parse_deployment_event(text: &str) -> Result<EventDeployment> {
+pub(crate) fn parse_deployment_event(text: &str) -> Result<EventDeployment> {
     let event: Value = serde_json::from_str(text).context("not JSON")?;
     let deployment = &event["deployment"];
     let id = deployment["id"]
@@ -192,7 +192,7 @@ pub fn parse_deployment_event(text: &str) -> Result<EventDeployment> {
 
 /// The GitHub deployment a run reports to; inert when there is none
 /// (no `environment`, a dry run, or GitHub refused or failed the create).
-pub struct Tracker {
+pub(crate) struct Tracker {
     reporting: Option<Reporting>,
 }
 
@@ -211,7 +211,7 @@ impl Tracker {
     /// Adopts or creates the deployment and marks it in progress. Fails only
     /// when GitHub says the request is wrong; GitHub being unreachable or the
     /// token lacking permission is a warning and leaves the tracker inert.
-    pub async fn start(config: &Config, env: &Env, runner: &Runner) -> Result<Tracker> {
+    pub(crate) async fn start(config: &Config, env: &Env, runner: &Runner) -> Result<Tracker> {
         let inert = Tracker { reporting: None };
         let Some(settings) = &config.github else {
             return Ok(inert);
@@ -293,7 +293,12 @@ impl Tracker {
     }
 
     /// Reports the run's result: success, failure (a failed verdict) or error.
-    pub async fn finish(mut self, result: &Result<()>, runner: &Runner, summary: &mut Summary) {
+    pub(crate) async fn finish(
+        mut self,
+        result: &Result<()>,
+        runner: &Runner,
+        summary: &mut Summary,
+    ) {
         let state = State::of(result);
         let reported = self.report(state, result, runner).await;
         let Some(reporting) = &self.reporting else {

@@ -1,20 +1,23 @@
 //! ecs-deploy: render, register and deploy an Amazon ECS task definition in
 //! one GitHub Actions step. `pipeline::run` is the whole program; the other
-//! modules are its steps and edges (see ARCHITECTURE.md).
+//! modules are its steps and edges (see ARCHITECTURE.md). Only what the
+//! binary, the tests and the fuzz targets use is public.
 
-pub mod aws;
-pub mod cancel;
+#![warn(unreachable_pub)]
+
+mod aws;
+mod cancel;
 pub mod config;
 pub mod deploy;
 pub mod diff;
 pub mod env;
-pub mod github;
+mod github;
 pub mod inputs;
 mod links;
-pub mod migration;
-pub mod outcome;
+mod migration;
+mod outcome;
 pub mod pipeline;
 pub mod render;
-pub mod runner;
-pub mod summary;
+mod runner;
+mod summary;
 pub mod template;

@@ -7,7 +7,7 @@
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failed(pub String);
+pub(crate) struct Failed(pub String);
 
 impl fmt::Display for Failed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -18,7 +18,7 @@ impl fmt::Display for Failed {
 impl std::error::Error for Failed {}
 
 /// Whether `error` is a verdict of failure rather than ecs-deploy failing.
-pub fn is_failed(error: &anyhow::Error) -> bool {
+pub(crate) fn is_failed(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| cause.is::<Failed>())
 }
 

@@ -19,7 +19,7 @@ pub struct FileLocation {
 }
 
 #[derive(Debug, Clone)]
-pub struct Runner {
+pub(crate) struct Runner {
     in_actions: bool,
     output_file: Option<PathBuf>,
     summary_file: Option<PathBuf>,
@@ -27,7 +27,7 @@ pub struct Runner {
 }
 
 impl Runner {
-    pub fn from_env(env: &Env) -> Runner {
+    pub(crate) fn from_env(env: &Env) -> Runner {
         let path = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
         Runner {
             in_actions: env.get("GITHUB_ACTIONS") == Some("true"),
@@ -38,11 +38,11 @@ impl Runner {
     }
 
     /// Where files meant for later steps (the rendered task definition) go.
-    pub fn temp_dir(&self) -> &Path {
+    pub(crate) fn temp_dir(&self) -> &Path {
         &self.temp_dir
     }
 
-    pub fn group(&self, title: &str) {
+    pub(crate) fn group(&self, title: &str) {
         if self.in_actions {
             println!("::group::{}", escape_data(title));
         } else {
@@ -50,7 +50,7 @@ impl Runner {
         }
     }
 
-    pub fn end_group(&self) {
+    pub(crate) fn end_group(&self) {
         if self.in_actions {
             println!("::endgroup::");
         }
@@ -59,7 +59,7 @@ impl Runner {
     /// Makes the runner ignore workflow commands until `resume_commands`
     /// with the returned token, so that text we relay (a task's log lines)
     /// cannot annotate, mask or set anything.
-    pub fn stop_commands(&self) -> String {
+    pub(crate) fn stop_commands(&self) -> String {
         let token = random_delimiter();
         if self.in_actions {
             println!("::stop-commands::{token}");
@@ -67,30 +67,30 @@ impl Runner {
         token
     }
 
-    pub fn resume_commands(&self, token: &str) {
+    pub(crate) fn resume_commands(&self, token: &str) {
         if self.in_actions {
             println!("::{token}::");
         }
     }
 
-    pub fn info(&self, message: &str) {
+    pub(crate) fn info(&self, message: &str) {
         println!("{message}");
     }
 
-    pub fn notice(&self, message: &str) {
+    pub(crate) fn notice(&self, message: &str) {
         self.command("notice", "notice", message, None);
     }
 
-    pub fn warning(&self, message: &str) {
+    pub(crate) fn warning(&self, message: &str) {
         self.command("warning", "warning", message, None);
     }
 
-    pub fn error(&self, message: &str, location: Option<&FileLocation>) {
+    pub(crate) fn error(&self, message: &str, location: Option<&FileLocation>) {
         self.command("error", "error", message, location);
     }
 
     /// Asks the runner to hide `secret` in every later line of the log.
-    pub fn add_mask(&self, secret: &str) {
+    pub(crate) fn add_mask(&self, secret: &str) {
         if self.in_actions && !secret.is_empty() {
             println!("::add-mask::{}", escape_data(secret));
         }
@@ -123,7 +123,7 @@ impl Runner {
     }
 
     /// Sets a step output; written at once so that a later failure cannot lose it.
-    pub fn set_output(&self, name: &str, value: &str) -> Result<()> {
+    pub(crate) fn set_output(&self, name: &str, value: &str) -> Result<()> {
         match &self.output_file {
             Some(path) => append(path, &output_entry(name, value, &random_delimiter()))
                 .with_context(|| format!("failed to write output {name} to {}", path.display())),
@@ -134,7 +134,7 @@ impl Runner {
         }
     }
 
-    pub fn append_summary(&self, markdown: &str) -> Result<()> {
+    pub(crate) fn append_summary(&self, markdown: &str) -> Result<()> {
         match &self.summary_file {
             Some(path) => append(path, markdown)
                 .with_context(|| format!("failed to write the job summary to {}", path.display())),
@@ -150,7 +150,7 @@ fn append(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// The heredoc form the runner parses: the value may hold any text, and a
 /// random delimiter cannot collide with a line of it.
-pub fn output_entry(name: &str, value: &str, delimiter: &str) -> String {
+pub(crate) fn output_entry(name: &str, value: &str, delimiter: &str) -> String {
     format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
 }
 
@@ -161,14 +161,14 @@ fn random_delimiter() -> String {
 }
 
 /// Escapes the message part of a workflow command.
-pub fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a property value (file=, title=) of a workflow command.
-pub fn escape_property(text: &str) -> String {
+pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

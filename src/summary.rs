@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     rows: Vec<(String, String)>,
     /// Each step's name and how long it took, in order.
     steps: Vec<(&'static str, Duration)>,
@@ -15,16 +15,16 @@ pub struct Summary {
 
 impl Summary {
     /// Adds a row; `value` is Markdown (code spans, links), shown in one cell.
-    pub fn add(&mut self, label: impl Into<String>, value: impl Into<String>) {
+    pub(crate) fn add(&mut self, label: impl Into<String>, value: impl Into<String>) {
         self.rows.push((label.into(), value.into()));
     }
 
-    pub fn add_step(&mut self, step: &'static str, took: Duration) {
+    pub(crate) fn add_step(&mut self, step: &'static str, took: Duration) {
         self.steps.push((step, took));
     }
 
     /// The table for the run that ended with `result`.
-    pub fn render(&self, result: &Result<()>) -> String {
+    pub(crate) fn render(&self, result: &Result<()>) -> String {
         let verdict = match result {
             Ok(()) => "✅ succeeded".to_owned(),
             Err(error) if crate::outcome::is_failed(error) => "❌ failed".to_owned(),

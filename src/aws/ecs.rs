@@ -53,7 +53,7 @@ impl ResponseBody {
 }
 
 /// The described definition with its tags, as `aws ecs describe-task-definition` prints it.
-pub async fn describe_task_definition(ecs: &Client, id: &str) -> Result<Value> {
+pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<Value> {
     let body = ResponseBody::default();
     ecs.describe_task_definition()
         .task_definition(id)
@@ -73,14 +73,17 @@ pub async fn describe_task_definition(ecs: &Client, id: &str) -> Result<Value> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registered {
+pub(crate) struct Registered {
     pub arn: String,
     pub family: String,
     pub revision: i32,
 }
 
 /// Registers `definition` exactly as given (tags included).
-pub async fn register_task_definition(ecs: &Client, definition: &Value) -> Result<Registered> {
+pub(crate) async fn register_task_definition(
+    ecs: &Client,
+    definition: &Value,
+) -> Result<Registered> {
     let family = family(definition).to_owned();
     let body = serde_json::to_vec(definition)?;
     let output = ecs
@@ -115,13 +118,13 @@ pub async fn register_task_definition(ecs: &Client, definition: &Value) -> Resul
 }
 
 /// DescribeServices in batches of ten (the API's limit).
-pub struct DescribedServices {
+pub(crate) struct DescribedServices {
     pub services: Vec<Service>,
     /// Names ECS could not find, with its reason (MISSING).
     pub missing: Vec<(String, String)>,
 }
 
-pub async fn describe_services(
+pub(crate) async fn describe_services(
     ecs: &Client,
     cluster: &str,
     names: &[String],
@@ -152,7 +155,7 @@ pub async fn describe_services(
 }
 
 /// The services, all of them found, in the order asked.
-pub async fn describe_services_or_fail(
+pub(crate) async fn describe_services_or_fail(
     ecs: &Client,
     cluster: &str,
     names: &[String],

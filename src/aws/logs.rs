@@ -15,7 +15,7 @@ const RECENT_LINES: usize = 10;
 /// Pages read in one drain; the rest waits for the next one.
 const MAX_PAGES: usize = 100;
 
-pub struct LogTail {
+pub(crate) struct LogTail {
     client: Client,
     group: String,
     stream: String,
@@ -27,7 +27,7 @@ pub struct LogTail {
 impl LogTail {
     /// A tail of `group`/`stream`, read in `region` when the log
     /// configuration names one other than the client's.
-    pub fn new(client: &Client, region: Option<&str>, group: &str, stream: &str) -> LogTail {
+    pub(crate) fn new(client: &Client, region: Option<&str>, group: &str, stream: &str) -> LogTail {
         let client = match region {
             Some(region) if client.config().region().map(Region::as_ref) != Some(region) => {
                 Client::from_conf(
@@ -53,7 +53,7 @@ impl LogTail {
     /// page at a time as each arrives: a burst reaches the log as it is
     /// read, and only one page is held at once. A stream that does not
     /// exist yet (the container has not written) has none.
-    pub async fn drain(&mut self, mut print: impl FnMut(&[String])) -> Result<()> {
+    pub(crate) async fn drain(&mut self, mut print: impl FnMut(&[String])) -> Result<()> {
         for _ in 0..MAX_PAGES {
             let sent = self.next_token.clone();
             let page = self
@@ -104,7 +104,7 @@ impl LogTail {
     }
 
     /// The last lines read, oldest first.
-    pub fn recent(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn recent(&self) -> impl Iterator<Item = &str> {
         self.recent.iter().map(String::as_str)
     }
 }

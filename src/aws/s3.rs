@@ -4,7 +4,11 @@ use anyhow::{anyhow, Result};
 
 use super::explain;
 
-pub async fn get_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>> {
+pub(crate) async fn get_object(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<u8>> {
     let object = s3
         .get_object()
         .bucket(bucket)

@@ -5,9 +5,9 @@
 //! cancellation, and judges it. The decisions are pure functions in `plan`
 //! and `verdict`; this module is the AWS edge around them.
 
-pub mod plan;
-pub mod settings;
-pub mod verdict;
+pub(crate) mod plan;
+pub(crate) mod settings;
+pub(crate) mod verdict;
 
 use std::time::Duration;
 
@@ -42,7 +42,7 @@ const POLL_INTERVAL: Duration = Duration::from_secs(2);
 const STOP_WAIT: Duration = Duration::from_secs(120);
 
 /// The task definition the migration runs.
-pub struct Definition<'a> {
+pub(crate) struct Definition<'a> {
     pub arn: &'a str,
     pub json: &'a Value,
 }
@@ -175,7 +175,12 @@ async fn register_separate_template(
 }
 
 /// What the dry run would have run.
-pub fn show_plan(runner: &Runner, config: &Config, migration: &MigrationConfig, rendered: &Value) {
+pub(crate) fn show_plan(
+    runner: &Runner,
+    config: &Config,
+    migration: &MigrationConfig,
+    rendered: &Value,
+) {
     let definition = match &migration.template {
         Some(source) => format!("the task definition rendered from {source}"),
         None => format!("task definition {}", family(rendered)),

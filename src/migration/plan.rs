@@ -24,7 +24,7 @@ fn name(container: &Value) -> &str {
 }
 
 /// Containers whose exit stops the task; ECS's default is essential.
-pub fn essential_containers(definition: &Value) -> Vec<String> {
+pub(crate) fn essential_containers(definition: &Value) -> Vec<String> {
     containers(definition)
         .filter(|container| container["essential"].as_bool().unwrap_or(true))
         .map(|container| name(container).to_owned())
@@ -34,7 +34,7 @@ pub fn essential_containers(definition: &Value) -> Vec<String> {
 /// The container whose command is overridden and whose exit code decides:
 /// `migration-container`, else the one `container-name` names, else the
 /// only essential container.
-pub fn decisive_container(
+pub(crate) fn decisive_container(
     definition: &Value,
     migration_container: Option<&str>,
     container_names: &[String],
@@ -67,7 +67,7 @@ pub fn decisive_container(
 
 /// Where and how RunTask places the migration task.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Placement {
+pub(crate) struct Placement {
     pub launch_type: Option<LaunchType>,
     pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
     pub platform_version: Option<String>,
@@ -79,7 +79,7 @@ pub struct Placement {
 /// The service's placement and network, with the run-task-* inputs
 /// replacing what they name, so that the migration runs where the service
 /// runs (same subnets and security groups, hence the same database access).
-pub fn placement(service: Option<&Service>, overrides: &PlacementOverrides) -> Placement {
+pub(crate) fn placement(service: Option<&Service>, overrides: &PlacementOverrides) -> Placement {
     let compute_overridden =
         overrides.launch_type.is_some() || !overrides.capacity_provider_strategy.is_empty();
     let mut placement = Placement::default();
@@ -134,7 +134,7 @@ pub fn placement(service: Option<&Service>, overrides: &PlacementOverrides) -> P
 /// call returns the task already started instead of starting a second
 /// migration. Outside Actions each process gets its own token (which still
 /// covers the SDK's own retries).
-pub fn client_token(step: Option<&WorkflowStep>, cluster: &str, family: &str) -> String {
+pub(crate) fn client_token(step: Option<&WorkflowStep>, cluster: &str, family: &str) -> String {
     const PREFIX: &str = "ecs-deploy-migration-";
     match step {
         Some(step) => {
@@ -164,7 +164,7 @@ pub fn client_token(step: Option<&WorkflowStep>, cluster: &str, family: &str) ->
 
 /// A container's CloudWatch Logs destination under the awslogs driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogSource {
+pub(crate) struct LogSource {
     pub group: String,
     /// `<awslogs-stream-prefix>/<container>/`; the task ID completes it.
     pub stream_prefix: String,
@@ -173,13 +173,13 @@ pub struct LogSource {
 }
 
 impl LogSource {
-    pub fn stream(&self, task_id: &str) -> String {
+    pub(crate) fn stream(&self, task_id: &str) -> String {
         format!("{}{task_id}", self.stream_prefix)
     }
 }
 
 /// Why the container's output cannot be streamed, when it cannot.
-pub fn log_source(definition: &Value, container: &str) -> Result<LogSource, String> {
+pub(crate) fn log_source(definition: &Value, container: &str) -> Result<LogSource, String> {
     let Some(found) = containers(definition).find(|c| name(c) == container) else {
         return Err(format!(
             "container {container} is not in the task definition"
@@ -209,7 +209,7 @@ pub fn log_source(definition: &Value, container: &str) -> Result<LogSource, Stri
 }
 
 /// The task's ID, the last part of its ARN.
-pub fn task_id(task_arn: &str) -> &str {
+pub(crate) fn task_id(task_arn: &str) -> &str {
     task_arn.rsplit('/').next().unwrap_or(task_arn)
 }
 

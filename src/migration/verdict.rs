@@ -5,7 +5,7 @@
 use aws_sdk_ecs::types::{Container, Task, TaskStopCode};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The decisive container's exit code, when it has one.
     pub exit_code: Option<i32>,
     /// What went wrong, in one line; None when the migration succeeded.
@@ -14,7 +14,7 @@ pub struct Verdict {
     pub details: Vec<String>,
 }
 
-pub fn verdict(task: &Task, decisive: &str, essential: &[String]) -> Verdict {
+pub(crate) fn verdict(task: &Task, decisive: &str, essential: &[String]) -> Verdict {
     let containers = task.containers();
     let find = |name: &str| containers.iter().find(|c| c.name() == Some(name));
     let exit_code = find(decisive).and_then(Container::exit_code);

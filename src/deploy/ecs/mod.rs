@@ -47,7 +47,7 @@ const DESCRIBE_SERVICE_DEPLOYMENTS_MAX: usize = 20;
 
 /// One service to move to a new task definition.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     pub service: String,
     pub task_definition: String,
     /// The definition the service runs now (`previous-task-definition-arn`).
@@ -76,7 +76,7 @@ impl Target {
 /// Updates every service at once, then (unless told not to wait) watches
 /// them all in one poll loop. A service whose update failed gets that as its
 /// result; the others are still followed to their verdict.
-pub async fn deploy(
+pub(crate) async fn deploy(
     ecs: &Client,
     cluster: &str,
     targets: &[Target],

@@ -6,7 +6,7 @@
 
 /// A deployment as DescribeServices lists it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeploymentView {
+pub(super) struct DeploymentView {
     pub id: String,
     /// PRIMARY, ACTIVE or INACTIVE.
     pub status: String,
@@ -21,7 +21,7 @@ pub struct DeploymentView {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServiceView {
+pub(super) struct ServiceView {
     /// ACTIVE, DRAINING or INACTIVE.
     pub status: String,
     pub deployments: Vec<DeploymentView>,
@@ -29,7 +29,7 @@ pub struct ServiceView {
 
 /// A service deployment as DescribeServiceDeployments shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ServiceDeploymentView {
+pub(super) struct ServiceDeploymentView {
     pub status: String,
     pub status_reason: Option<String>,
     pub rollback_reason: Option<String>,
@@ -45,13 +45,13 @@ pub struct ServiceDeploymentView {
 
 /// Percentages of traffic requested for the new service revision.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct TrafficWeights {
+pub(super) struct TrafficWeights {
     pub production: f64,
     pub test: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PausedHook {
+pub(super) struct PausedHook {
     pub id: String,
     /// When ECS stops waiting, and what it does then (CONTINUE or ROLLBACK).
     pub expires_at: Option<String>,
@@ -60,7 +60,7 @@ pub struct PausedHook {
 
 /// What we started and how far we let it go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Watch {
+pub(super) struct Watch {
     pub deployment_id: String,
     pub task_definition: String,
     pub previous_task_definition: String,
@@ -70,14 +70,14 @@ pub struct Watch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub(super) enum Verdict {
     InProgress,
     Succeeded,
     Failed(Failure),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub(super) struct Failure {
     pub reason: String,
     /// Our own threshold stopped it; ECS keeps trying until we restore.
     pub by_threshold: bool,
@@ -91,13 +91,13 @@ fn failed(reason: String) -> Verdict {
 }
 
 /// The short name of a task definition ARN: `family:revision`.
-pub fn short_name(arn: &str) -> &str {
+pub(crate) fn short_name(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, name)| name)
 }
 
 /// Whether the service-deployment record is needed to explain what ECS
 /// shows: ours is no longer the primary deployment, or it failed.
-pub fn needs_record(watch: &Watch, service: &ServiceView) -> bool {
+pub(super) fn needs_record(watch: &Watch, service: &ServiceView) -> bool {
     service
         .deployments
         .iter()
@@ -107,7 +107,7 @@ pub fn needs_record(watch: &Watch, service: &ServiceView) -> bool {
         })
 }
 
-pub fn judge(
+pub(super) fn judge(
     watch: &Watch,
     service: &ServiceView,
     record: Option<&ServiceDeploymentView>,
@@ -241,7 +241,7 @@ pub fn judge(
 /// Where a blue/green, linear or canary deployment stands: its lifecycle
 /// stage and the traffic requested for the new revision. None before ECS
 /// reports a stage.
-pub fn stage_line(record: &ServiceDeploymentView) -> Option<String> {
+pub(super) fn stage_line(record: &ServiceDeploymentView) -> Option<String> {
     let stage = record.lifecycle_stage.as_deref()?;
     Some(match record.traffic {
         Some(traffic) => format!(
@@ -253,7 +253,7 @@ pub fn stage_line(record: &ServiceDeploymentView) -> Option<String> {
 }
 
 /// ECS's own circuit-breaker threshold: half the desired count, 3 to 200.
-pub fn default_failed_task_threshold(desired: i32) -> i32 {
+pub(super) fn default_failed_task_threshold(desired: i32) -> i32 {
     (desired / 2).clamp(3, 200)
 }
 

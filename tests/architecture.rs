@@ -1,0 +1,35 @@
+//! Rules of the code's shape (ARCHITECTURE.md) that a test can check.
+
+use std::path::Path;
+
+/// Decisions are pure: they take small views of what AWS shows and return
+/// plans and verdicts, so they never hold a client, call AWS or wait.
+const PURE_MODULES: &[&str] = &[
+    "src/render.rs",
+    "src/diff.rs",
+    "src/deploy/ecs/verdict.rs",
+    "src/deploy/ecs/view.rs",
+    "src/deploy/codedeploy/verdict.rs",
+    "src/deploy/codedeploy/appspec.rs",
+    "src/migration/plan.rs",
+    "src/migration/verdict.rs",
+];
+
+const EFFECTS: &[&str] = &["Client", ".send()", "LazyAws", "async ", ".await", "tokio"];
+
+#[test]
+fn pure_modules_hold_no_client_and_make_no_call() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for module in PURE_MODULES {
+        let text = std::fs::read_to_string(root.join(module)).expect(module);
+        for (number, line) in text.lines().enumerate() {
+            for effect in EFFECTS {
+                assert!(
+                    !line.contains(effect),
+                    "{module}:{}: {effect} in a pure module: {line}",
+                    number + 1
+                );
+            }
+        }
+    }
+}
