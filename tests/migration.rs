@@ -503,3 +503,21 @@ fn run_task_retried_after_a_lost_answer_starts_no_second_task() {
         run.outputs["migration-task-arn"].as_str()
     );
 }
+
+#[test]
+fn an_unwritable_job_summary_is_a_warning_after_a_successful_migration() {
+    let sim = scenario(&task_timeline("seconds: 0.2, exitCode: 0"));
+    let job = Job::new(Some(&sim));
+    // A directory cannot be appended to.
+    let summary = job.workspace().display().to_string();
+    let inputs: Vec<(&str, &str)> = INPUTS.to_vec();
+    let run = job.env("GITHUB_STEP_SUMMARY", &summary).run(&inputs);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(run.stdout.contains("Migration succeeded"), "{}", run.log());
+    assert!(
+        run.log().contains("::warning::failed to write the job summary"),
+        "{}",
+        run.log()
+    );
+    assert_eq!(sim.calls_to("UpdateService").len(), 1, "the deploy went on");
+}
