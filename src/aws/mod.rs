@@ -10,6 +10,8 @@ pub(crate) mod logs;
 pub(crate) mod retry;
 pub(crate) mod s3;
 
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -24,6 +26,12 @@ use retry::Backoff;
 /// stays small against ECS's per-account rate limits (a throttled call is
 /// retried with backoff like any other).
 pub(crate) const CONCURRENT_CALLS: usize = 10;
+
+/// Between two looks at something that runs (a deployment, the migration
+/// task and its logs): often enough that a verdict reaches the log within
+/// about two seconds of AWS showing it, and at most 30 describe calls a
+/// minute per batch.
+pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 pub(crate) struct Aws {
     pub(crate) ecs: aws_sdk_ecs::Client,

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::InFlight;
-use crate::config::{Config, DeployOptions};
+use crate::config::Config;
 use crate::runner::Runner;
 use crate::template;
 

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::aws::ecs;
 use crate::aws::logs::LogTail;
-use crate::aws::{error_text, explain, LazyAws};
+use crate::aws::{error_text, explain, LazyAws, POLL_INTERVAL};
 use crate::cancel::InFlight;
 use crate::config::Config;
 use crate::links;
@@ -33,10 +33,6 @@ use plan::{placement, Placement};
 use settings::MigrationConfig;
 use verdict::{verdict, Verdict};
 
-/// Between two DescribeTasks calls (and log drains), as for deployments:
-/// the verdict reaches the log within about two seconds of the task
-/// stopping, at 30 DescribeTasks calls a minute.
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// How long a task stopped on timeout may take to reach STOPPED (ECS gives
 /// containers their stopTimeout, 30 s by default, after SIGTERM).
 const STOP_WAIT: Duration = Duration::from_secs(120);
@@ -106,7 +102,7 @@ pub(crate) async fn run(
         &task_arn,
         &link,
     );
-    let mut watch = Watch {
+    let mut watch = FollowedTask {
         ecs: &clients.ecs,
         cluster: &config.cluster,
         task_arn: &task_arn,
@@ -285,7 +281,7 @@ enum Ending {
 }
 
 /// One started migration task being followed.
-struct Watch<'a> {
+struct FollowedTask<'a> {
     ecs: &'a aws_sdk_ecs::Client,
     cluster: &'a str,
     task_arn: &'a str,
@@ -295,12 +291,12 @@ struct Watch<'a> {
     tail: Option<LogTail>,
 }
 
-impl Watch<'_> {
+impl FollowedTask<'_> {
     /// Polls until the task stops or the timeout passes. Cancellation is the
     /// pipeline's: it stops the task recorded in `InFlight`.
     async fn follow(&mut self, timeout: Duration) -> Result<Ending> {
         let runner = self.runner;
-        let _group = Group::open(
+        let _group = FoldedGroup::open(
             runner,
             &format!("Migration task {}", plan::task_id(self.task_arn)),
         );
@@ -366,7 +362,7 @@ impl Watch<'_> {
     /// The task once STOPPED, or None if it is still stopping after `limit`.
     async fn wait_stopped(&mut self, limit: Duration) -> Result<Option<Task>> {
         let runner = self.runner;
-        let _group = Group::open(runner, "Migration task stopping");
+        let _group = FoldedGroup::open(runner, "Migration task stopping");
         let deadline = Instant::now() + limit;
         loop {
             let task = self.describe().await?;
@@ -507,16 +503,16 @@ impl Watch<'_> {
 
 /// A collapsed group in the step log, closed on every way out (errors
 /// included), so that the final annotation is not folded away in it.
-struct Group<'a>(&'a Runner);
+struct FoldedGroup<'a>(&'a Runner);
 
-impl<'a> Group<'a> {
-    fn open(runner: &'a Runner, title: &str) -> Group<'a> {
+impl<'a> FoldedGroup<'a> {
+    fn open(runner: &'a Runner, title: &str) -> FoldedGroup<'a> {
         runner.group(title);
-        Group(runner)
+        FoldedGroup(runner)
     }
 }
 
-impl Drop for Group<'_> {
+impl Drop for FoldedGroup<'_> {
     fn drop(&mut self) {
         self.0.end_group();
     }

@@ -23,17 +23,17 @@ use aws_smithy_types::DateTime;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws};
+use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
 use crate::cancel::InFlight;
 use crate::config::{CodeDeployOptions, Config};
 use crate::links;
 use crate::runner::Runner;
 use crate::template;
 
-use super::{is_codedeploy, Current, DeployOptions, DeployResult};
+use super::{is_codedeploy, Current, DeployResult};
+use crate::config::DeployOptions;
 use verdict::{is_final, DeploymentView, LifecycleEvent, Verdict};
 
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// CreateDeployment's limit on the description.
 const DESCRIPTION_LIMIT: usize = 512;
 
@@ -63,7 +63,7 @@ fn active_deployment_in(message: &str) -> Option<&str> {
 /// deployment group.
 pub(crate) struct Plan {
     appspec: Option<Value>,
-    groups: Vec<Group>,
+    groups: Vec<DeploymentGroup>,
 }
 
 pub(crate) async fn plan(aws: &LazyAws, config: &Config, current: &[Current]) -> Result<Plan> {
@@ -105,7 +105,7 @@ pub(crate) async fn plan(aws: &LazyAws, config: &Config, current: &[Current]) ->
 
 /// A service's deployment group, checked to exist before anything changes.
 #[derive(Debug, Clone)]
-struct Group {
+struct DeploymentGroup {
     service: String,
     application: String,
     name: String,
@@ -119,7 +119,7 @@ async fn group_of(
     cluster: &str,
     service: &str,
     options: &CodeDeployOptions,
-) -> Result<Group> {
+) -> Result<DeploymentGroup> {
     let (default_application, default_group) = default_names(cluster, service);
     let application = options.application.clone().unwrap_or(default_application);
     let group = options.deployment_group.clone().unwrap_or(default_group);
@@ -144,7 +144,7 @@ async fn group_of(
             + c.terminate_blue_instances_on_deployment_success()
                 .map_or(0, |t| t.termination_wait_time_in_minutes())
     });
-    Ok(Group {
+    Ok(DeploymentGroup {
         service: service.to_owned(),
         application,
         name: group,
@@ -501,7 +501,7 @@ mod tests {
     #[test]
     fn the_active_deployment_is_read_from_the_limit_message() {
         assert_eq!(
-            active_deployment_in("DeploymentLimitExceededException: The Deployment Group 'g' already has an active Deployment 'd-123ABC'"),
+            active_deployment_in("DeploymentLimitExceededException: The Deployment DeploymentGroup 'g' already has an active Deployment 'd-123ABC'"),
             Some("d-123ABC")
         );
         assert_eq!(active_deployment_in("no id here"), None);

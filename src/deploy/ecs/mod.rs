@@ -23,19 +23,16 @@ use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::aws::errors::is_throttling;
 use crate::aws::retry::Backoff;
-use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS};
+use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS, POLL_INTERVAL};
 use crate::cancel::InFlight;
 use crate::runner::Runner;
 
 use super::{DeployResult, Deployed, Started};
 use crate::config::DeployOptions;
 pub(crate) use verdict::short_name;
-use verdict::{ServiceDeploymentView, Verdict, Watch};
+use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
 use view::{service_deployment_view, service_view};
 
-/// Often enough that a verdict reaches the log within about two seconds of
-/// ECS showing it, and at most 30 DescribeServices calls a minute per batch.
-const POLL_INTERVAL: Duration = Duration::from_secs(2);
 /// The waits between polls while ECS throttles us: from twice the usual
 /// interval up to 16 s.
 const THROTTLED_POLL: Backoff = Backoff {
@@ -84,7 +81,7 @@ pub(crate) async fn deploy(
     runner: &Runner,
     in_flight: &InFlight,
 ) -> Result<Vec<Deployed>> {
-    let started: Vec<Result<Tracked>> = stream::iter(targets)
+    let started: Vec<Result<Followed>> = stream::iter(targets)
         .map(|target| async move {
             let started = start(ecs, cluster, target, options, runner).await?;
             in_flight.ecs_deployment_started(&target.service, &started.watch.deployment_id);
@@ -104,15 +101,15 @@ pub(crate) async fn deploy(
     if options.wait {
         watch_all(ecs, cluster, &mut watched, options, runner).await?;
     }
-    let mut deployed: Vec<Deployed> = watched.into_iter().map(Tracked::into_deployed).collect();
+    let mut deployed: Vec<Deployed> = watched.into_iter().map(Followed::into_deployed).collect();
     deployed.extend(not_started);
     Ok(deployed)
 }
 
 /// What we follow of one deployment while it runs.
-struct Tracked {
+struct Followed {
     target: Target,
-    watch: Watch,
+    watch: OurDeployment,
     service_deployment_arn: Option<String>,
     result: Option<DeployResult>,
     seen_events: HashSet<String>,
@@ -125,7 +122,7 @@ struct Tracked {
     stopped_tasks: Vec<(String, usize)>,
 }
 
-impl Tracked {
+impl Followed {
     /// Where the deployment stood at the last poll, for messages.
     fn state(&self) -> String {
         let counts = self.last_counts.map_or(
@@ -163,7 +160,7 @@ async fn start(
     target: &Target,
     options: &DeployOptions,
     runner: &Runner,
-) -> Result<Tracked> {
+) -> Result<Followed> {
     let service = &target.service;
     // A little before the call, so that the service deployment it creates is
     // found even with clock skew.
@@ -225,9 +222,9 @@ async fn start(
                 .unwrap_or_else(|| updated.service().map_or(1, Service::desired_count)),
         )),
     };
-    Ok(Tracked {
+    Ok(Followed {
         target: target.clone(),
-        watch: Watch {
+        watch: OurDeployment {
             deployment_id: primary,
             task_definition: target.task_definition.clone(),
             previous_task_definition: target.previous_task_definition.clone(),
@@ -321,7 +318,7 @@ async fn find_service_deployment(
 async fn watch_all(
     ecs: &Client,
     cluster: &str,
-    tracked: &mut [Tracked],
+    tracked: &mut [Followed],
     options: &DeployOptions,
     runner: &Runner,
 ) -> Result<()> {
@@ -330,7 +327,7 @@ async fn watch_all(
     let mut throttled = 0;
     let mut interval = POLL_INTERVAL;
     loop {
-        let pending: Vec<&mut Tracked> =
+        let pending: Vec<&mut Followed> =
             tracked.iter_mut().filter(|t| t.result.is_none()).collect();
         if pending.is_empty() {
             return Ok(());
@@ -410,7 +407,7 @@ async fn watch_all(
 async fn observe(
     ecs: &Client,
     cluster: &str,
-    tracked: &mut Tracked,
+    tracked: &mut Followed,
     service: &Service,
     record: Option<&ServiceDeploymentView>,
     options: &DeployOptions,
@@ -457,7 +454,7 @@ async fn observe(
 /// A native strategy's stage and traffic when they change, and a warning
 /// once per PAUSE hook: the deployment waits for a person (or a pipeline) to
 /// call ContinueServiceDeployment, and would otherwise look stuck.
-fn report_stage(tracked: &mut Tracked, record: &ServiceDeploymentView, runner: &Runner) {
+fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, runner: &Runner) {
     let name = &tracked.target.service;
     if let Some(line) = verdict::stage_line(record) {
         if tracked.last_stage_line.as_ref() != Some(&line) {
@@ -486,7 +483,7 @@ fn report_stage(tracked: &mut Tracked, record: &ServiceDeploymentView, runner: &
     }
 }
 
-fn report_events(tracked: &mut Tracked, service: &Service, runner: &Runner) {
+fn report_events(tracked: &mut Followed, service: &Service, runner: &Runner) {
     let mut fresh: Vec<_> = service
         .events()
         .iter()
@@ -506,7 +503,12 @@ fn report_events(tracked: &mut Tracked, service: &Service, runner: &Runner) {
 }
 
 /// Prints the newly stopped tasks of our deployment, grouped by reason.
-async fn report_stopped_tasks(ecs: &Client, cluster: &str, tracked: &mut Tracked, runner: &Runner) {
+async fn report_stopped_tasks(
+    ecs: &Client,
+    cluster: &str,
+    tracked: &mut Followed,
+    runner: &Runner,
+) {
     let Ok(listed) = ecs
         .list_tasks()
         .cluster(cluster)

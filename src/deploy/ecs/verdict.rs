@@ -60,7 +60,7 @@ pub(super) struct PausedHook {
 
 /// What we started and how far we let it go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Watch {
+pub(super) struct OurDeployment {
     pub deployment_id: String,
     pub task_definition: String,
     pub previous_task_definition: String,
@@ -97,7 +97,7 @@ pub(crate) fn short_name(arn: &str) -> &str {
 
 /// Whether the service-deployment record is needed to explain what ECS
 /// shows: ours is no longer the primary deployment, or it failed.
-pub(super) fn needs_record(watch: &Watch, service: &ServiceView) -> bool {
+pub(super) fn needs_record(watch: &OurDeployment, service: &ServiceView) -> bool {
     service
         .deployments
         .iter()
@@ -108,7 +108,7 @@ pub(super) fn needs_record(watch: &Watch, service: &ServiceView) -> bool {
 }
 
 pub(super) fn judge(
-    watch: &Watch,
+    watch: &OurDeployment,
     service: &ServiceView,
     record: Option<&ServiceDeploymentView>,
 ) -> Verdict {
@@ -264,8 +264,8 @@ mod tests {
     const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/shop:2";
     const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/shop:1";
 
-    fn watch() -> Watch {
-        Watch {
+    fn watch() -> OurDeployment {
+        OurDeployment {
             deployment_id: "ecs-svc/new".into(),
             task_definition: NEW.into(),
             previous_task_definition: OLD.into(),
@@ -491,7 +491,7 @@ mod tests {
 
     #[test]
     fn without_a_breaker_our_threshold_fails_a_crash_loop() {
-        let watch = Watch {
+        let watch = OurDeployment {
             max_failed_tasks: Some(3),
             ..watch()
         };
