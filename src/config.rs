@@ -10,6 +10,7 @@ use aws_sdk_codedeploy::types::AutoRollbackEvent;
 use aws_sdk_ecs::types::PropagateTags;
 
 use anyhow::Result;
+use serde_json::Value;
 
 use crate::env::Env;
 use crate::inputs::{
@@ -18,7 +19,9 @@ use crate::inputs::{
 };
 use crate::migration::settings::{self as migration_settings, MigrationConfig};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
-use crate::template::{file_source, parse_s3_object, parse_template_source, TemplateSource};
+use crate::template::{
+    file_source, parse_s3_object, parse_template_input, parse_template_source, TemplateSource,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -49,6 +52,10 @@ pub struct DeployOptions {
     pub max_failed_tasks: Option<i32>,
     pub rollback_on_failure: bool,
     pub max_retries: u32,
+    /// `wait-max-delay-seconds`: the longest wait between two polls.
+    pub max_poll_delay: Option<Duration>,
+    /// UpdateService `volumeConfigurations`, as given.
+    pub volume_configurations: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,12 +98,7 @@ impl Config {
         let mut problems = Problems::default();
 
         let workspace = env.get("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
-        let template = inputs.get("task-definition").and_then(|v| {
-            problems.check(
-                "task-definition",
-                parse_template_source(v, workspace.map(Path::new)),
-            )
-        });
+        let template = template_source(inputs, workspace.map(Path::new), &mut problems);
         let image = inputs.get("image").and_then(|v| {
             problems.check("image", validate_image("image", v).map(|()| v.to_owned()))
         });
@@ -142,6 +144,16 @@ impl Config {
                 cpu: text(inputs, "cpu"),
                 memory: text(inputs, "memory"),
             },
+            keep_null_keys: inputs
+                .get("keep-null-value-keys")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         let dry_run = problems
             .check("dry-run", parse_bool(inputs, "dry-run"))
@@ -197,6 +209,20 @@ impl Config {
                 )
                 .unwrap_or(true),
             max_retries,
+            max_poll_delay: inputs
+                .get("wait-max-delay-seconds")
+                .and_then(|v| {
+                    problems.check(
+                        "wait-max-delay-seconds",
+                        parse_number("wait-max-delay-seconds", v, 1, 3600),
+                    )
+                })
+                .map(|seconds| Duration::from_secs(seconds as u64)),
+            volume_configurations: managed_ebs_volume(
+                inputs,
+                "service-managed-ebs-volume",
+                &mut problems,
+            ),
         };
         let migration =
             migration_settings::from_inputs(inputs, env, workspace.map(Path::new), &mut problems);
@@ -235,7 +261,14 @@ impl Config {
                 parse_appspec_source(v, workspace.map(Path::new)),
             )
         });
-        if template.is_none() && services.is_empty() && !problems.about("task-definition") {
+        let template_given = [
+            "task-definition",
+            "task-definition-arn",
+            "task-definition-family",
+        ]
+        .iter()
+        .any(|name| inputs.get(name).is_some());
+        if template.is_none() && services.is_empty() && !template_given {
             problems.add(
                 "task-definition",
                 "task-definition or service is required: give a task definition template, or the service whose current task definition to start from",
@@ -261,6 +294,115 @@ impl Config {
             Err(InvalidInputs(messages))
         }
     }
+}
+
+/// The template: `task-definition`, or the ECS revision that
+/// `task-definition-arn` or `task-definition-family` (with
+/// `task-definition-revision`) name, as amazon-ecs-render-task-definition
+/// takes it. One source at most.
+fn template_source(
+    inputs: &RawInputs,
+    workspace: Option<&Path>,
+    problems: &mut Problems,
+) -> Option<TemplateSource> {
+    let given: Vec<&str> = [
+        "task-definition",
+        "task-definition-arn",
+        "task-definition-family",
+    ]
+    .into_iter()
+    .filter(|name| inputs.get(name).is_some())
+    .collect();
+    if let [first, second, ..] = given.as_slice() {
+        problems.add(
+            second,
+            format!("{first} and {second} both name the template: give one of them"),
+        );
+        return None;
+    }
+    let revision = inputs.get("task-definition-revision");
+    if let Some(revision) = revision {
+        if inputs.get("task-definition-family").is_none() {
+            problems.add(
+                "task-definition-revision",
+                "task-definition-revision: needs task-definition-family, the family of the revision",
+            );
+        } else if revision.parse::<u32>().map_or(true, |r| r == 0) {
+            problems.add(
+                "task-definition-revision",
+                format!(
+                    "task-definition-revision: {revision:?} is not a revision number (1, 2, ...)"
+                ),
+            );
+        }
+    }
+    if let Some(value) = inputs.get("task-definition") {
+        return problems.check("task-definition", parse_template_source(value, workspace));
+    }
+    if let Some(arn) = inputs.get("task-definition-arn") {
+        return problems.check(
+            "task-definition-arn",
+            parse_template_input("task-definition-arn", arn, workspace).and_then(|source| {
+                match source {
+                    TemplateSource::Ecs(_) if arn.starts_with("arn:") => Ok(source),
+                    _ => Err(format!(
+                        "task-definition-arn: {arn:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
+                    )),
+                }
+            }),
+        );
+    }
+    let family = inputs.get("task-definition-family")?;
+    let reference = match revision {
+        Some(revision) => format!("{family}:{revision}"),
+        None => family.to_owned(),
+    };
+    problems.check(
+        "task-definition-family",
+        match parse_template_input("task-definition-family", &reference, workspace) {
+            Ok(source @ TemplateSource::Ecs(_)) => Ok(source),
+            _ => Err(format!(
+                "task-definition-family: {family:?} is not a task definition family (letters, digits, - and _)"
+            )),
+        },
+    )
+}
+
+/// `<prefix>-name` and `<prefix>` (a JSON object) as one `volumeConfigurations`
+/// array, as amazon-ecs-deploy-task-definition builds it: a name without a
+/// configuration is warned about there and ignored, so it is here too.
+pub(crate) fn managed_ebs_volume(
+    inputs: &RawInputs,
+    prefix: &str,
+    problems: &mut Problems,
+) -> Option<Value> {
+    let name_input = format!("{prefix}-name");
+    let name = inputs.get(&name_input);
+    let configuration = inputs.get(prefix)?;
+    let parsed: Value = match serde_json::from_str(configuration) {
+        Ok(value @ Value::Object(_)) => value,
+        _ => {
+            problems.add(
+                prefix,
+                format!("{prefix}: not a JSON object of the managed EBS volume's configuration (roleArn, sizeInGiB, ...)"),
+            );
+            return None;
+        }
+    };
+    let Some(name) = name else {
+        problems.add(
+            prefix,
+            format!("{prefix}: needs {name_input}, the task definition volume it configures"),
+        );
+        return None;
+    };
+    if parsed.get("roleArn").is_none() {
+        problems.add(
+            prefix,
+            format!("{prefix}: needs roleArn, the infrastructure role ECS uses for the volume"),
+        );
+    }
+    Some(serde_json::json!([{"name": name, "managedEBSVolume": parsed}]))
 }
 
 /// `environment` and its companions, which mean nothing without it.
@@ -484,6 +626,8 @@ mod tests {
                 max_failed_tasks: None,
                 rollback_on_failure: true,
                 max_retries: 5,
+                max_poll_delay: None,
+                volume_configurations: None,
             }
         );
     }
@@ -550,6 +694,41 @@ mod tests {
         for (value, expected) in cases {
             assert_eq!(parse_template_source(value, None), Ok(expected), "{value}");
         }
+    }
+
+    #[test]
+    fn the_render_actions_template_inputs_name_an_ecs_revision() {
+        let template = |env: &[(&str, &str)]| config(env).map(|c| c.template).map_err(|e| e.0);
+        let ecs = |id: &str| Ok(Some(TemplateSource::Ecs(id.into())));
+        let arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:7";
+        assert_eq!(template(&[("INPUT_TASK-DEFINITION-ARN", arn)]), ecs(arn));
+        assert_eq!(
+            template(&[("INPUT_TASK-DEFINITION-FAMILY", "web")]),
+            ecs("web")
+        );
+        assert_eq!(
+            template(&[
+                ("INPUT_TASK-DEFINITION-FAMILY", "web"),
+                ("INPUT_TASK-DEFINITION-REVISION", "7")
+            ]),
+            ecs("web:7")
+        );
+        let refused = |env: &[(&str, &str)]| config(env).unwrap_err().0;
+        assert_eq!(
+            refused(&[
+                ("INPUT_TASK-DEFINITION", "web.json"),
+                ("INPUT_TASK-DEFINITION-ARN", arn)
+            ]),
+            ["task-definition and task-definition-arn both name the template: give one of them"]
+        );
+        assert_eq!(
+            refused(&[("INPUT_TASK-DEFINITION-REVISION", "7"), ("INPUT_SERVICE", "web")]),
+            ["task-definition-revision: needs task-definition-family, the family of the revision"]
+        );
+        assert_eq!(
+            refused(&[("INPUT_TASK-DEFINITION-ARN", "web.json")]),
+            ["task-definition-arn: \"web.json\" is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"]
+        );
     }
 
     #[test]
@@ -642,6 +821,13 @@ mod tests {
                 "desired-count: \"two\" is not a whole number from 0 to 100000",
                 "wait-for-minutes: \"0\" is not a number of minutes above 0 and at most 360",
                 "max-failed-tasks: \"-1\" is not a whole number from 1 to 10000",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_WAIT-MAX-DELAY-SECONDS", "0"), ("INPUT_SERVICE-MANAGED-EBS-VOLUME-NAME", "data"), ("INPUT_SERVICE-MANAGED-EBS-VOLUME", "{\"sizeInGiB\": 10}")], &[
+                "wait-max-delay-seconds: \"0\" is not a whole number from 1 to 3600",
+                "service-managed-ebs-volume: needs roleArn, the infrastructure role ECS uses for the volume",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_SERVICE-MANAGED-EBS-VOLUME", "[]")], &[
+                "service-managed-ebs-volume: not a JSON object of the managed EBS volume's configuration (roleArn, sizeInGiB, ...)",
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_CODEDEPLOY-APPSPEC", "s3://only-bucket"), ("INPUT_CODEDEPLOY-AUTO-ROLLBACK-EVENTS", "DEPLOYMENT_FAILURE, ON_FIRE"), ("INPUT_CODEDEPLOY-WAIT-UNTIL", "done")], &[
                 "codedeploy-appspec: \"s3://only-bucket\" is not an S3 object; use s3://bucket/key",

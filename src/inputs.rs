@@ -57,6 +57,12 @@ use InputKind::{Bool, Lines, Text};
 pub const INPUTS: &[InputSpec] = &[
     input("task-definition", Text, NoDefault,
         "Task definition template: a JSON or YAML file (relative to the workspace), an s3://bucket/key object, a task definition ARN, or a family[:revision]. Empty: the service's current task definition."),
+    input("task-definition-arn", Text, NoDefault,
+        "The template as a task definition ARN (as in amazon-ecs-render-task-definition); the same as giving the ARN in `task-definition`."),
+    input("task-definition-family", Text, NoDefault,
+        "The template as the latest ACTIVE revision of this family, or of `task-definition-revision`."),
+    input("task-definition-revision", Text, NoDefault,
+        "With `task-definition-family`: the revision to start from."),
     input("container-name", Text, NoDefault,
         "Container(s) that receive `image` and the container settings below; comma-separated for several. Empty: the only container of the task definition."),
     input("image", Text, NoDefault,
@@ -85,6 +91,8 @@ pub const INPUTS: &[InputSpec] = &[
         "Task-level CPU (for example 256 or 1 vCPU)."),
     input("memory", Text, NoDefault,
         "Task-level memory (for example 512 or 1 GB)."),
+    input("keep-null-value-keys", Text, NoDefault,
+        "Comma-separated keys whose null values are kept in the rendered definition; other nulls are dropped."),
     input("cluster", Text, Value("default"),
         "ECS cluster of the service."),
     input("service", Lines, NoDefault,
@@ -97,6 +105,8 @@ pub const INPUTS: &[InputSpec] = &[
         "Wait for the deployment's verdict. false: return once ECS accepted the update."),
     input("wait-for-minutes", Text, Value("30"),
         "How long to wait for the verdict, in minutes (fractions allowed)."),
+    input("wait-max-delay-seconds", Text, NoDefault,
+        "The longest wait between two status polls, in seconds, backoff while AWS throttles included. Empty: every 2 s, backing off up to 16 s while throttled."),
     input("max-failed-tasks", Text, NoDefault,
         "Fail once this many tasks of the new deployment stopped. Default: ECS's circuit-breaker threshold (half the desired count, 3 to 200) when the service has no circuit breaker; the breaker decides otherwise."),
     input("rollback-on-failure", Bool, Value("true"),
@@ -105,6 +115,10 @@ pub const INPUTS: &[InputSpec] = &[
         "Turn ECS managed tags on or off for the service's tasks; empty leaves the setting alone."),
     input("propagate-tags", Text, NoDefault,
         "Propagate tags to the service's tasks from TASK_DEFINITION or SERVICE, or NONE; empty leaves the setting alone."),
+    input("service-managed-ebs-volume-name", Text, NoDefault,
+        "The name of the task definition's configuredAtLaunch volume that the service configures (UpdateService volumeConfigurations)."),
+    input("service-managed-ebs-volume", Text, NoDefault,
+        "JSON ServiceManagedEBSVolumeConfiguration for `service-managed-ebs-volume-name`, passed as given."),
     input("codedeploy-appspec", Text, NoDefault,
         "AppSpec for CODE_DEPLOY services: a YAML or JSON file or an s3://bucket/key object; its TaskDefinition is set to the new revision. Empty: generated from the service (load balancer container and port, platform version, network, capacity providers)."),
     input("codedeploy-application", Text, NoDefault,
@@ -137,14 +151,28 @@ pub const INPUTS: &[InputSpec] = &[
         "Mark the GitHub environment as transient (it will be destroyed later, like a preview)."),
     input("production-environment", Bool, NoDefault,
         "Mark the GitHub environment as production. Empty: GitHub's default (true for an environment named production)."),
+    input("run-task", Bool, Value("false"),
+        "Runs a one-off task of the registered revision before the service update (as amazon-ecs-deploy-task-definition does), with the engine of `migration-command`: in the service's network, logs streamed, every essential container judged. Not together with `migration-command`."),
+    input("run-task-container-overrides", Text, NoDefault,
+        "JSON array of RunTask containerOverrides for `run-task`, passed as given. The first overridden container decides unless `migration-container` names another."),
+    input("run-task-started-by", Text, NoDefault,
+        "The `run-task` task's startedBy. Empty: GitHub-Actions."),
+    input("run-task-tags", Text, NoDefault,
+        "JSON array of {\"key\", \"value\"} tags for the one-off task, passed as given."),
+    input("run-task-managed-ebs-volume-name", Text, NoDefault,
+        "The name of the task definition's configuredAtLaunch volume that the one-off task configures (RunTask volumeConfigurations)."),
+    input("run-task-managed-ebs-volume", Text, NoDefault,
+        "JSON TaskManagedEBSVolumeConfiguration for `run-task-managed-ebs-volume-name`, passed as given."),
+    input("wait-for-task-stopped", Bool, Value("false"),
+        "With `run-task`: wait for the task's verdict before deploying (a failed task stops the deployment). false starts the task and goes on, as amazon-ecs-deploy-task-definition does."),
     input("migration-command", Text, NoDefault,
         "Runs a migration before the deployment: the command (a JSON array, or shell words with quoting) of a one-off ECS task; the deployment starts only if it succeeds."),
     input("migration-container", Text, NoDefault,
         "Container whose command is overridden and whose exit code decides. Empty: `container-name`, else the only essential container."),
     input("migration-task-definition", Text, NoDefault,
         "A separate template for the migration task (same sources as `task-definition`), rendered with the same images and registered. Empty: the task definition being deployed."),
-    input("migration-timeout-minutes", Text, Value("30"),
-        "Minutes (fractions allowed, at most 360) to wait for the migration task to stop before stopping it with StopTask and failing."),
+    input("migration-timeout-minutes", Text, NoDefault,
+        "Minutes (fractions allowed, at most 360) to wait for the one-off task to stop before stopping it with StopTask and failing. Empty: 30, or `wait-for-minutes` with `run-task`."),
     input("migration-started-by", Text, Value("ecs-deploy"),
         "The migration task's startedBy."),
     input("migration-environment-variables", Lines, NoDefault,
@@ -156,7 +184,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("run-task-assign-public-IP", Text, NoDefault,
         "ENABLED or DISABLED: whether the migration task gets a public IP. Empty: as the service."),
     input("run-task-launch-type", Text, NoDefault,
-        "FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES for the migration task. Empty: as the service."),
+        "FARGATE, EC2, EXTERNAL or MANAGED_INSTANCES for the one-off task. Empty: as the service (FARGATE without one). Ignored, with a warning, when `run-task-capacity-provider-strategy` is given."),
     input("run-task-capacity-provider-strategy", Text, NoDefault,
         "JSON array of {\"capacityProvider\", \"weight\", \"base\"} for the migration task. Empty: as the service."),
 ];
@@ -202,6 +230,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "migration-exit-code",
         description: "Exit code of the migration container, once it has stopped.",
+    },
+    OutputSpec {
+        name: "run-task-arn",
+        description: "JSON array of the ARNs of the one-off tasks started (`run-task` or `migration-command`), as amazon-ecs-deploy-task-definition writes it.",
     },
 ];
 
@@ -344,10 +376,6 @@ impl Problems {
     /// The value, or None with the problem kept.
     pub(crate) fn check<T>(&mut self, input: &str, result: Result<T, String>) -> Option<T> {
         result.map_err(|message| self.add(input, message)).ok()
-    }
-
-    pub(crate) fn about(&self, input: &str) -> bool {
-        self.0.iter().any(|problem| problem.input == input)
     }
 
     /// The messages in the order of the input table, which is action.yml's.

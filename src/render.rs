@@ -27,6 +27,8 @@ pub struct RenderSpec {
     pub images: Vec<(String, String)>,
     pub container: ContainerSettings,
     pub task: TaskSettings,
+    /// `keep-null-value-keys`: keys whose null values are kept.
+    pub keep_null_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -56,25 +58,30 @@ pub struct TaskSettings {
 
 /// Removes what only describe output carries and every null, so that a
 /// described definition and a template compare and register alike.
-pub fn normalize(mut definition: Value) -> Value {
+pub fn normalize(definition: Value) -> Value {
+    normalize_keeping(definition, &[])
+}
+
+/// `normalize`, with the null values of `keep` kept.
+fn normalize_keeping(mut definition: Value, keep: &[String]) -> Value {
     if let Value::Object(map) = &mut definition {
         for key in DESCRIBE_ONLY_KEYS {
             map.remove(key);
         }
     }
-    drop_nulls(&mut definition);
+    drop_nulls(&mut definition, keep);
     definition
 }
 
-fn drop_nulls(value: &mut Value) {
+fn drop_nulls(value: &mut Value, keep: &[String]) {
     match value {
         Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(drop_nulls);
+            map.retain(|key, v| !v.is_null() || keep.contains(key));
+            map.values_mut().for_each(|v| drop_nulls(v, keep));
         }
         Value::Array(items) => {
             items.retain(|v| !v.is_null());
-            items.iter_mut().for_each(drop_nulls);
+            items.iter_mut().for_each(|v| drop_nulls(v, keep));
         }
         _ => {}
     }
@@ -159,7 +166,7 @@ pub fn unmatched_containers(spec: &RenderSpec, definitions: &[&Value]) -> Vec<St
 }
 
 pub fn render(template: Value, spec: &RenderSpec) -> Result<Value> {
-    let mut definition = normalize(template);
+    let mut definition = normalize_keeping(template, &spec.keep_null_keys);
     check_shape(&definition)?;
     let targets = target_containers(&definition, spec)?;
     for (name, image) in &spec.images {
@@ -404,6 +411,20 @@ mod tests {
         assert_eq!(
             out["containerDefinitions"][1],
             template()["containerDefinitions"][1]
+        );
+    }
+
+    #[test]
+    fn keep_null_value_keys_keep_their_nulls_and_only_theirs() {
+        let spec = RenderSpec {
+            keep_null_keys: vec!["healthCheck".into()],
+            ..RenderSpec::default()
+        };
+        let out = render(template(), &spec).unwrap();
+        assert_eq!(web(&out).get("healthCheck"), Some(&Value::Null));
+        assert!(
+            out.get("deregisteredAt").is_none(),
+            "describe-only keys still go"
         );
     }
 

@@ -515,7 +515,8 @@ fn an_unwritable_job_summary_is_a_warning_after_a_successful_migration() {
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(run.stdout.contains("Migration succeeded"), "{}", run.log());
     assert!(
-        run.log().contains("::warning::failed to write the job summary"),
+        run.log()
+            .contains("::warning::failed to write the job summary"),
         "{}",
         run.log()
     );

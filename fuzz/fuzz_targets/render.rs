@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
             env_files: Some(vec!["arn:aws:s3:::b/k".into()]),
         },
         task: TaskSettings { cpu: Some("256".into()), ..TaskSettings::default() },
+        keep_null_keys: vec!["healthCheck".into()],
     };
     for spec in [&RenderSpec::default(), &spec, &render::restrict_to(&spec, &template)] {
         if let Ok(rendered) = render::render(template.clone(), spec) {

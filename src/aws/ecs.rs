@@ -72,6 +72,30 @@ pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<V
         .with_context(|| format!("failed to read task definition {id}"))
 }
 
+/// A request mutation that sets `fields` in the JSON body as given: values
+/// the SDK's typed shapes would drop (keys newer than this build, a user's
+/// JSON passed through) reach ECS unchanged.
+pub(crate) fn set_body_fields(
+    fields: Vec<(&'static str, Value)>,
+) -> impl Fn(&mut aws_smithy_runtime_api::http::Request) + Send + Sync + 'static {
+    move |request| {
+        let Some(bytes) = request.body().bytes() else {
+            return;
+        };
+        let Ok(mut body) = serde_json::from_slice::<Value>(bytes) else {
+            return;
+        };
+        for (key, value) in &fields {
+            body[*key] = value.clone();
+        }
+        let bytes = serde_json::to_vec(&body).expect("JSON serializes");
+        request
+            .headers_mut()
+            .insert("content-length", bytes.len().to_string());
+        *request.body_mut() = SdkBody::from(bytes);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Registered {
     pub arn: String,

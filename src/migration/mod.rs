@@ -18,7 +18,7 @@ use aws_sdk_ecs::types::{
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::aws::ecs;
+use crate::aws::ecs::{self, set_body_fields};
 use crate::aws::logs::LogTail;
 use crate::aws::{error_text, explain, LazyAws, POLL_INTERVAL};
 use crate::cancel::InFlight;
@@ -59,20 +59,12 @@ pub(crate) async fn run(
         Some(source) => register_separate_template(aws, config, runner, source).await?,
         None => (deployed.arn.to_owned(), deployed.json.clone()),
     };
-    let container = plan::decisive_container(
-        &definition,
-        migration.container.as_deref(),
-        &config.render.container_names,
-    )?;
-    let mut placement = placement(service, &migration.overrides);
-    let awsvpc = definition["networkMode"] == "awsvpc";
-    if !awsvpc {
-        // ECS rejects a network configuration for any other network mode.
-        placement.network = None;
-    } else if placement.network.is_none() {
-        bail!(
-            "task definition {} uses networkMode awsvpc, so the migration task needs subnets: give run-task-subnets and run-task-security-groups, or a service to copy them from",
-            family(&definition)
+    let (container, placement) = task_plan(config, migration, &definition, service)?;
+    if migration.overrides.launch_type.is_some()
+        && !migration.overrides.capacity_provider_strategy.is_empty()
+    {
+        runner.warning(
+            "run-task-launch-type is ignored: run-task-capacity-provider-strategy places the task",
         );
     }
     let task_arn = start(
@@ -85,8 +77,16 @@ pub(crate) async fn run(
         &placement,
     )
     .await?;
-    in_flight.migration_task_started(&config.cluster, &task_arn);
     runner.set_output("migration-task-arn", &task_arn)?;
+    runner.set_output("run-task-arn", &serde_json::json!([task_arn]).to_string())?;
+    let shown = shown_command(migration.command.as_deref());
+    if !migration.wait {
+        runner.notice(&format!(
+            "Started task {task_arn} ({shown} in container {container}); not waiting for it (wait-for-task-stopped is false), so its result does not hold back the deployment"
+        ));
+        return Ok(());
+    }
+    in_flight.migration_task_started(&config.cluster, &task_arn);
 
     let region = clients
         .ecs
@@ -111,8 +111,7 @@ pub(crate) async fn run(
         tail,
     };
     runner.info(&format!(
-        "Started migration task {task_arn}: {} in container {container}",
-        shown_command(&migration.command)
+        "Started migration task {task_arn}: {shown} in container {container}"
     ));
     let ending = watch.follow(migration.timeout).await?;
     let essential = plan::essential_containers(&definition);
@@ -121,6 +120,51 @@ pub(crate) async fn run(
             verdict(task, &container, &essential)
         })
         .await
+}
+
+/// Checks, before anything is registered, that the one-off task can run
+/// from `definition` (the one being deployed) where `service` runs.
+pub(crate) fn check(
+    config: &Config,
+    migration: &MigrationConfig,
+    definition: &Value,
+    service: Option<&Service>,
+) -> Result<()> {
+    if migration.template.is_some() {
+        // Its own template is loaded and checked when the task runs.
+        return Ok(());
+    }
+    task_plan(config, migration, definition, service).map(|_| ())
+}
+
+/// The decisive container and where the task runs.
+fn task_plan(
+    config: &Config,
+    migration: &MigrationConfig,
+    definition: &Value,
+    service: Option<&Service>,
+) -> Result<(String, Placement)> {
+    let container = plan::decisive_container(
+        definition,
+        migration.container.as_deref(),
+        plan::first_overridden(migration.container_overrides.as_ref()),
+        &config.render.container_names,
+    )?;
+    plan::check_volumes(definition, migration.volume_configurations.as_ref())?;
+    let mut placement = placement(service, &migration.overrides);
+    if let Some(enable) = config.deploy.enable_ecs_managed_tags {
+        placement.enable_ecs_managed_tags = enable;
+    }
+    if definition["networkMode"] != "awsvpc" {
+        // ECS rejects a network configuration for any other network mode.
+        placement.network = None;
+    } else if placement.network.is_none() {
+        bail!(
+            "task definition {} uses networkMode awsvpc, so the migration task needs subnets: give run-task-subnets and run-task-security-groups, or a service to copy them from",
+            family(definition)
+        );
+    }
+    Ok((container, placement))
 }
 
 /// A tail of the decisive container's awslogs stream, or a notice saying
@@ -183,7 +227,7 @@ pub(crate) fn show_plan(
     };
     runner.notice(&format!(
         "Dry run: the migration {} would run as a one-off task of {definition} in cluster {}, before any deployment; nothing was started.",
-        shown_command(&migration.command),
+        shown_command(migration.command.as_deref()),
         config.cluster
     ));
 }
@@ -206,9 +250,23 @@ async fn start(
         .collect();
     let container_override = ContainerOverride::builder()
         .name(container)
-        .set_command(Some(migration.command.clone()))
+        .set_command(migration.command.clone())
         .set_environment((!environment.is_empty()).then_some(environment))
         .build();
+    // What run-task-* gives as JSON goes to ECS as given.
+    let mut raw_fields = Vec::new();
+    if let Some(overrides) = &migration.container_overrides {
+        raw_fields.push((
+            "overrides",
+            plan::task_overrides(overrides, &migration.environment),
+        ));
+    }
+    if let Some(tags) = &migration.tags {
+        raw_fields.push(("tags", tags.clone()));
+    }
+    if let Some(volumes) = &migration.volume_configurations {
+        raw_fields.push(("volumeConfigurations", volumes.clone()));
+    }
     let output = ecs
         .run_task()
         .cluster(cluster)
@@ -238,6 +296,8 @@ async fn start(
         }))
         .set_propagate_tags(placement.propagate_tags.clone())
         .enable_ecs_managed_tags(placement.enable_ecs_managed_tags)
+        .customize()
+        .mutate_request(set_body_fields(raw_fields))
         .send()
         .await
         .map_err(|e| {
@@ -518,11 +578,16 @@ impl Drop for FoldedGroup<'_> {
     }
 }
 
-fn shown_command(command: &[String]) -> String {
-    format!(
-        "`{}`",
-        shlex::try_join(command.iter().map(String::as_str)).unwrap_or_else(|_| command.join(" "))
-    )
+/// `migration-command` as a shell line, or what `run-task` runs.
+fn shown_command(command: Option<&[String]>) -> String {
+    match command {
+        Some(command) => format!(
+            "`{}`",
+            shlex::try_join(command.iter().map(String::as_str))
+                .unwrap_or_else(|_| command.join(" "))
+        ),
+        None => "the task definition's command, with run-task-container-overrides".to_owned(),
+    }
 }
 
 fn shown_duration(duration: Duration) -> String {

@@ -32,11 +32,13 @@ pub(crate) fn essential_containers(definition: &Value) -> Vec<String> {
 }
 
 /// The container whose command is overridden and whose exit code decides:
-/// `migration-container`, else the one `container-name` names, else the
-/// only essential container.
+/// `migration-container`, else the first that run-task-container-overrides
+/// overrides, else the one `container-name` names, else the only essential
+/// container.
 pub(crate) fn decisive_container(
     definition: &Value,
     migration_container: Option<&str>,
+    first_overridden: Option<&str>,
     container_names: &[String],
 ) -> Result<String> {
     let all: Vec<&str> = containers(definition).map(name).collect();
@@ -47,6 +49,15 @@ pub(crate) fn decisive_container(
         }
         bail!(
             "migration-container: task definition {family} has no container {wanted:?}; its containers are {}",
+            all.join(", ")
+        );
+    }
+    if let Some(overridden) = first_overridden {
+        if all.contains(&overridden) {
+            return Ok(overridden.to_owned());
+        }
+        bail!(
+            "run-task-container-overrides: task definition {family} has no container {overridden:?}; its containers are {}",
             all.join(", ")
         );
     }
@@ -63,6 +74,54 @@ pub(crate) fn decisive_container(
             essential.join(", ")
         ),
     }
+}
+
+/// The name of the first container `run-task-container-overrides` overrides.
+pub(crate) fn first_overridden(overrides: Option<&Value>) -> Option<&str> {
+    overrides?.as_array()?.first()?["name"].as_str()
+}
+
+/// RunTask's `overrides` with the container overrides as given, and
+/// `migration-environment-variables` added to the first one's environment.
+pub(crate) fn task_overrides(overrides: &Value, environment: &[(String, String)]) -> Value {
+    let mut overrides = overrides.clone();
+    if let Some(first) = overrides.as_array_mut().and_then(|all| all.first_mut()) {
+        for (name, value) in environment {
+            let entry = serde_json::json!({"name": name, "value": value});
+            match first["environment"].as_array_mut() {
+                Some(list) => list.push(entry),
+                None => first["environment"] = Value::Array(vec![entry]),
+            }
+        }
+    }
+    serde_json::json!({ "containerOverrides": overrides })
+}
+
+/// A volume the definition leaves to be configured at launch needs its
+/// configuration in RunTask, or ECS refuses the task.
+pub(crate) fn check_volumes(definition: &Value, configured: Option<&Value>) -> Result<()> {
+    let named: Vec<&str> = configured
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|volume| volume["name"].as_str())
+        .collect();
+    let missing: Vec<&str> = definition["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|volume| volume["configuredAtLaunch"] == true)
+        .filter_map(|volume| volume["name"].as_str())
+        .filter(|name| !named.contains(name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "task definition {} leaves volume {} to be configured at launch: give run-task-managed-ebs-volume-name and run-task-managed-ebs-volume for the one-off task",
+        family(definition),
+        missing.join(", ")
+    )
 }
 
 /// Where and how RunTask places the migration task.
@@ -84,8 +143,12 @@ pub(crate) fn placement(service: Option<&Service>, overrides: &PlacementOverride
         overrides.launch_type.is_some() || !overrides.capacity_provider_strategy.is_empty();
     let mut placement = Placement::default();
     if compute_overridden {
-        placement.launch_type = overrides.launch_type.clone();
+        // A strategy wins over a launch type, as in
+        // amazon-ecs-deploy-task-definition; ECS takes only one of them.
         placement.capacity_provider_strategy = overrides.capacity_provider_strategy.clone();
+        if placement.capacity_provider_strategy.is_empty() {
+            placement.launch_type = overrides.launch_type.clone();
+        }
     } else if let Some(service) = service {
         placement.launch_type = service.launch_type().cloned();
         placement.capacity_provider_strategy = service.capacity_provider_strategy().to_vec();
@@ -250,7 +313,7 @@ mod tests {
             (definition(), None, names(&["web", "envoy"]), Err("migration-container: task definition shop has 2 essential containers (web, envoy); name the one that runs the migration")),
         ];
         for (definition, explicit, container_names, expected) in cases {
-            let got = decisive_container(&definition, explicit, &container_names)
+            let got = decisive_container(&definition, explicit, None, &container_names)
                 .map_err(|e| e.to_string());
             assert_eq!(
                 got.as_deref().map_err(String::as_str),

@@ -7,15 +7,29 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types::{AssignPublicIp, CapacityProviderStrategyItem, LaunchType};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::env::Env;
 use crate::inputs::RawInputs;
-use crate::inputs::{pairs, parse_command, parse_minutes, text, Problems};
+use crate::inputs::{pairs, parse_bool_literal, parse_command, parse_minutes, text, Problems};
 use crate::template::{parse_template_input, TemplateSource};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationConfig {
-    pub command: Vec<String>,
+    /// `migration-command`, set in the decisive container; None for
+    /// `run-task`, whose task runs as its definition and
+    /// `run-task-container-overrides` say.
+    pub command: Option<Vec<String>>,
+    /// `run-task-container-overrides`: RunTask's containerOverrides as given.
+    pub container_overrides: Option<Value>,
+    /// `run-task-tags`: RunTask's tags as given.
+    pub tags: Option<Value>,
+    /// `run-task-managed-ebs-volume[-name]`: RunTask's volumeConfigurations.
+    pub volume_configurations: Option<Value>,
+    /// Wait for the verdict before deploying; false only for `run-task`
+    /// without `wait-for-task-stopped`, as amazon-ecs-deploy-task-definition
+    /// does.
+    pub wait: bool,
     /// `migration-container`; resolved against the task definition later.
     pub container: Option<String>,
     /// A separate template; None: the task definition being deployed.
@@ -51,17 +65,26 @@ pub struct WorkflowStep {
     pub step: String,
 }
 
-/// Inputs that mean nothing without `migration-command`.
+/// Inputs that mean nothing without `migration-command` or `run-task`. The
+/// other run-task-* inputs are ignored without them, as
+/// amazon-ecs-deploy-task-definition ignores them.
 const NEEDS_COMMAND: &[&str] = &[
     "migration-container",
     "migration-task-definition",
     "migration-environment-variables",
-    "run-task-subnets",
-    "run-task-security-groups",
-    "run-task-assign-public-IP",
-    "run-task-launch-type",
-    "run-task-capacity-provider-strategy",
 ];
+
+/// `run-task` and `wait-for-task-stopped`, booleans with a default.
+fn flag(inputs: &RawInputs, name: &str, problems: &mut Problems) -> bool {
+    let value = inputs.get(name).unwrap_or("false");
+    parse_bool_literal(value).unwrap_or_else(|| {
+        problems.add(
+            name,
+            format!("{name}: {value:?} is not a boolean; use true or false (also True/TRUE/False/FALSE)"),
+        );
+        false
+    })
+}
 
 pub(crate) fn from_inputs(
     inputs: &RawInputs,
@@ -69,7 +92,17 @@ pub(crate) fn from_inputs(
     workspace: Option<&Path>,
     problems: &mut Problems,
 ) -> Option<MigrationConfig> {
-    let Some(command) = inputs.get("migration-command") else {
+    let run_task = flag(inputs, "run-task", problems);
+    let wait_for_task_stopped = flag(inputs, "wait-for-task-stopped", problems);
+    let command = inputs.get("migration-command");
+    if run_task && command.is_some() {
+        problems.add(
+            "run-task",
+            "run-task and migration-command are the same one-off task under two names: give one of them",
+        );
+        return None;
+    }
+    if !run_task && command.is_none() {
         let stray: Vec<&str> = NEEDS_COMMAND
             .iter()
             .copied()
@@ -79,17 +112,24 @@ pub(crate) fn from_inputs(
             problems.add(
                 first,
                 format!(
-                    "{} given without migration-command: give the migration's command, or remove them",
+                    "{} given without migration-command or run-task: give the one-off task, or remove them",
                     stray.join(", ")
                 ),
             );
         }
         return None;
     };
-    let command = problems.check(
-        "migration-command",
-        parse_command("migration-command", command),
-    );
+    let command = match command {
+        Some(command) => Some(problems.check(
+            "migration-command",
+            parse_command("migration-command", command),
+        )?),
+        None => None,
+    };
+    let container_overrides = json_array(inputs, "run-task-container-overrides", problems);
+    let tags = json_array(inputs, "run-task-tags", problems);
+    let volume_configurations =
+        crate::config::managed_ebs_volume(inputs, "run-task-managed-ebs-volume", problems);
     let template = inputs.get("migration-task-definition").and_then(|value| {
         problems.check(
             "migration-task-definition",
@@ -98,13 +138,28 @@ pub(crate) fn from_inputs(
     });
     let timeout = problems.check(
         "migration-timeout-minutes",
-        parse_minutes(
-            "migration-timeout-minutes",
-            inputs.get("migration-timeout-minutes").unwrap_or("30"),
-        ),
+        match (inputs.get("migration-timeout-minutes"), run_task) {
+            (Some(minutes), _) => parse_minutes("migration-timeout-minutes", minutes),
+            // amazon-ecs-deploy-task-definition waits for its task as long as
+            // for the service.
+            (None, true) => parse_minutes(
+                "wait-for-minutes",
+                inputs.get("wait-for-minutes").unwrap_or("30"),
+            ),
+            (None, false) => parse_minutes("migration-timeout-minutes", "30"),
+        },
     );
-    let started_by = text(inputs, "migration-started-by").unwrap_or_else(|| "ecs-deploy".into());
-    problems.check("migration-started-by", validate_started_by(&started_by));
+    let (started_by_input, default_started_by) = if run_task {
+        // As amazon-ecs-deploy-task-definition names its tasks.
+        ("run-task-started-by", "GitHub-Actions")
+    } else {
+        ("migration-started-by", "ecs-deploy")
+    };
+    let started_by = text(inputs, started_by_input).unwrap_or_else(|| default_started_by.into());
+    problems.check(
+        started_by_input,
+        validate_started_by(started_by_input, &started_by),
+    );
     let environment = pairs(
         inputs,
         "migration-environment-variables",
@@ -130,14 +185,12 @@ pub(crate) fn from_inputs(
             })
             .unwrap_or_default(),
     };
-    if overrides.launch_type.is_some() && !overrides.capacity_provider_strategy.is_empty() {
-        problems.add(
-            "run-task-launch-type",
-            "run-task-launch-type and run-task-capacity-provider-strategy exclude each other: give one of them",
-        );
-    }
     Some(MigrationConfig {
-        command: command?,
+        command,
+        container_overrides,
+        tags,
+        volume_configurations,
+        wait: !run_task || wait_for_task_stopped,
         container: text(inputs, "migration-container"),
         template,
         timeout: timeout?,
@@ -159,7 +212,7 @@ fn workflow_step(env: &Env) -> Option<WorkflowStep> {
 }
 
 /// ECS's rule for startedBy.
-fn validate_started_by(value: &str) -> Result<(), String> {
+fn validate_started_by(input: &str, value: &str) -> Result<(), String> {
     let valid = value.len() <= 128
         && value
             .chars()
@@ -168,8 +221,20 @@ fn validate_started_by(value: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "migration-started-by: {value:?} is not accepted by ECS (up to 128 letters, digits, - _ /)"
+            "{input}: {value:?} is not accepted by ECS (up to 128 letters, digits, - _ /)"
         ))
+    }
+}
+
+/// A JSON array, passed to ECS as given.
+fn json_array(inputs: &RawInputs, name: &str, problems: &mut Problems) -> Option<Value> {
+    let value = inputs.get(name)?;
+    match serde_json::from_str::<Value>(value) {
+        Ok(array @ Value::Array(_)) => Some(array),
+        _ => {
+            problems.add(name, format!("{name}: not a JSON array"));
+            None
+        }
     }
 }
 
@@ -300,7 +365,11 @@ mod tests {
         .unwrap()
         .migration
         .unwrap();
-        assert_eq!(migration.command, ["bin/rails", "db:migrate"]);
+        assert_eq!(
+            migration.command,
+            Some(vec!["bin/rails".to_owned(), "db:migrate".to_owned()])
+        );
+        assert!(migration.wait);
         assert_eq!(migration.container.as_deref(), Some("app"));
         assert_eq!(
             migration.template,
@@ -333,13 +402,78 @@ mod tests {
         );
     }
 
+    #[test]
+    fn run_task_is_the_same_one_off_task_with_the_official_defaults() {
+        let task = |extra: &[(&'static str, &'static str)]| {
+            let mut env = vec![("INPUT_SERVICE", "web"), ("INPUT_RUN-TASK", "true")];
+            env.extend_from_slice(extra);
+            config(&env).unwrap().migration.unwrap()
+        };
+        let plain = task(&[("INPUT_WAIT-FOR-MINUTES", "12")]);
+        assert_eq!(plain.command, None);
+        assert_eq!(plain.started_by, "GitHub-Actions");
+        assert!(!plain.wait, "wait-for-task-stopped defaults to false");
+        assert_eq!(plain.timeout, Duration::from_secs(12 * 60));
+        let full = task(&[
+            ("INPUT_WAIT-FOR-TASK-STOPPED", "true"),
+            (
+                "INPUT_RUN-TASK-CONTAINER-OVERRIDES",
+                r#"[{"name": "web", "command": ["bin/rails", "db:migrate"], "futureKey": 1}]"#,
+            ),
+            (
+                "INPUT_RUN-TASK-TAGS",
+                r#"[{"key": "team", "value": "shop"}]"#,
+            ),
+            ("INPUT_RUN-TASK-MANAGED-EBS-VOLUME-NAME", "scratch"),
+            (
+                "INPUT_RUN-TASK-MANAGED-EBS-VOLUME",
+                r#"{"roleArn": "arn:aws:iam::1:role/ebs", "sizeInGiB": 10}"#,
+            ),
+            ("INPUT_RUN-TASK-STARTED-BY", "deploy-bot"),
+        ]);
+        assert!(full.wait);
+        assert_eq!(full.started_by, "deploy-bot");
+        assert_eq!(
+            full.container_overrides,
+            Some(
+                serde_json::json!([{"name": "web", "command": ["bin/rails", "db:migrate"], "futureKey": 1}])
+            )
+        );
+        assert_eq!(
+            full.tags,
+            Some(serde_json::json!([{"key": "team", "value": "shop"}]))
+        );
+        assert_eq!(
+            full.volume_configurations,
+            Some(
+                serde_json::json!([{"name": "scratch", "managedEBSVolume": {"roleArn": "arn:aws:iam::1:role/ebs", "sizeInGiB": 10}}])
+            )
+        );
+    }
+
     /// Every rejected value, with the exact message the user sees.
     #[test]
     fn bad_migration_inputs_are_all_reported_with_their_names() {
         type Inputs<'a> = &'a [(&'a str, &'a str)];
         let cases: &[(Inputs, &[&str])] = &[
-            (&[("INPUT_MIGRATION-CONTAINER", "app"), ("INPUT_RUN-TASK-SUBNETS", "subnet-a")], &[
-                "migration-container, run-task-subnets given without migration-command: give the migration's command, or remove them",
+            (&[("INPUT_MIGRATION-CONTAINER", "app"), ("INPUT_MIGRATION-ENVIRONMENT-VARIABLES", "A=1")], &[
+                "migration-container, migration-environment-variables given without migration-command or run-task: give the one-off task, or remove them",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK", "true")], &[
+                "run-task and migration-command are the same one-off task under two names: give one of them",
+            ]),
+            (&[("INPUT_RUN-TASK", "yes")], &[
+                "run-task: \"yes\" is not a boolean; use true or false (also True/TRUE/False/FALSE)",
+            ]),
+            (&[("INPUT_RUN-TASK", "true"), ("INPUT_RUN-TASK-CONTAINER-OVERRIDES", "{\"name\": \"web\"}"), ("INPUT_RUN-TASK-TAGS", "k=v")], &[
+                "run-task-container-overrides: not a JSON array",
+                "run-task-tags: not a JSON array",
+            ]),
+            (&[("INPUT_RUN-TASK", "true"), ("INPUT_RUN-TASK-STARTED-BY", "ci run")], &[
+                "run-task-started-by: \"ci run\" is not accepted by ECS (up to 128 letters, digits, - _ /)",
+            ]),
+            (&[("INPUT_RUN-TASK", "true"), ("INPUT_RUN-TASK-MANAGED-EBS-VOLUME", "{\"sizeInGiB\": 10}")], &[
+                "run-task-managed-ebs-volume: needs run-task-managed-ebs-volume-name, the task definition volume it configures",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "echo 'open")], &[
                 "migration-command: unbalanced quotes in \"echo 'open\"",
@@ -374,9 +508,6 @@ mod tests {
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-CAPACITY-PROVIDER-STRATEGY", "[]")], &[
                 "run-task-capacity-provider-strategy: the array is empty",
-            ]),
-            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-LAUNCH-TYPE", "FARGATE"), ("INPUT_RUN-TASK-CAPACITY-PROVIDER-STRATEGY", r#"[{"capacityProvider": "FARGATE"}]"#)], &[
-                "run-task-launch-type and run-task-capacity-provider-strategy exclude each other: give one of them",
             ]),
         ];
         for (env, expected) in cases {

@@ -178,6 +178,10 @@ async fn execute(
         return Ok(());
     }
 
+    if let Some(migration) = &config.migration {
+        let service = current.first().map(|c| &c.service);
+        migration::check(config, migration, &releases[0].rendered, service)?;
+    }
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
     let started = Instant::now();
     progress.registered = register(aws, releases, runner).await?;

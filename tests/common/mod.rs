@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use ecs_deploy::inputs::env_var_name;
+use ecs_deploy::inputs::{env_var_name, InputDefault, INPUTS};
 use ecs_deploy_sim::{Scenario, Sim};
 
 pub fn sim(yaml: &str) -> Sim {
@@ -79,6 +79,23 @@ impl Job {
     /// Runs the action with these inputs, as the runner passes them.
     pub fn run(self, inputs: &[(&str, &str)]) -> Run {
         self.start(inputs).finish()
+    }
+
+    /// Runs the action as the runner does for a `with:` block: every input
+    /// action.yml declares is set, to its default or empty, then the given
+    /// ones.
+    pub fn run_with_defaults(self, with: &[(&str, &str)]) -> Run {
+        let mut inputs: Vec<(&str, &str)> = INPUTS
+            .iter()
+            .map(|spec| match spec.default {
+                InputDefault::None => (spec.name, ""),
+                InputDefault::Value(value) => (spec.name, value),
+                // `${{ github.token }}`
+                InputDefault::Expression(_) => (spec.name, "ghs_runner_token"),
+            })
+            .collect();
+        inputs.extend_from_slice(with);
+        self.run(&inputs)
     }
 
     /// Starts the action and returns at once, so that a test can act on it

@@ -261,11 +261,12 @@ pub(crate) async fn deploy(
         return Ok((id, DeployResult::Started));
     }
     let timeout = deploy.timeout + group.own_waits;
+    let interval = POLL_INTERVAL.min(deploy.max_poll_delay.unwrap_or(Duration::MAX));
     let result = follow(
         client,
         &id,
         options.wait_until_ready,
-        timeout,
+        (timeout, interval),
         deploy.rollback_on_failure,
         runner,
     )
@@ -357,7 +358,7 @@ async fn follow(
     client: &Client,
     id: &str,
     wait_until_ready: bool,
-    timeout: Duration,
+    (timeout, interval): (Duration, Duration),
     rollback_on_failure: bool,
     runner: &Runner,
 ) -> Result<DeployResult> {
@@ -366,8 +367,7 @@ async fn follow(
     let mut events_seen: Vec<(String, String)> = Vec::new();
     let mut target_id = None;
     loop {
-        tokio::time::sleep(POLL_INTERVAL.min(deadline.saturating_duration_since(Instant::now())))
-            .await;
+        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
         let deployment = deployment_view(&get_deployment(client, id).await?);
         let status = deployment.status.clone();
         if last_status.as_ref() != Some(&status) {

@@ -21,6 +21,7 @@ use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOu
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
+use crate::aws::ecs::set_body_fields;
 use crate::aws::errors::is_throttling;
 use crate::aws::retry::Backoff;
 use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS, POLL_INTERVAL};
@@ -268,9 +269,16 @@ async fn update_service(
                     .set_enable_ecs_managed_tags(options.enable_ecs_managed_tags)
                     .set_propagate_tags(options.propagate_tags.clone());
             }
+            let volumes = options.and_then(|o| o.volume_configurations.clone());
             request
                 .customize()
                 .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
+                .mutate_request(set_body_fields(
+                    volumes
+                        .map(|v| ("volumeConfigurations", v))
+                        .into_iter()
+                        .collect(),
+                ))
                 .send()
                 .await
         },
@@ -323,9 +331,12 @@ async fn watch_all(
     runner: &Runner,
 ) -> Result<()> {
     let deadline = Instant::now() + options.timeout;
-    // Polls in a row that ECS throttled; each makes the next wait longer.
+    // Polls in a row that ECS throttled; each makes the next wait longer,
+    // up to `wait-max-delay-seconds` when given.
+    let max_delay = options.max_poll_delay.unwrap_or(Duration::MAX);
+    let steady = POLL_INTERVAL.min(max_delay);
     let mut throttled = 0;
-    let mut interval = POLL_INTERVAL;
+    let mut interval = steady;
     loop {
         let pending: Vec<&mut Followed> =
             tracked.iter_mut().filter(|t| t.result.is_none()).collect();
@@ -346,12 +357,12 @@ async fn watch_all(
         let names: Vec<String> = pending.iter().map(|t| t.target.service.clone()).collect();
         let services = match crate::aws::ecs::describe_services(ecs, cluster, &names).await {
             Ok(described) => {
-                (throttled, interval) = (0, POLL_INTERVAL);
+                (throttled, interval) = (0, steady);
                 described.services
             }
             Err(e) if is_throttling(&e) => {
                 throttled += 1;
-                interval = THROTTLED_POLL.wait(throttled + 1);
+                interval = THROTTLED_POLL.wait(throttled + 1).min(max_delay);
                 runner.info(&format!(
                     "ECS is throttling DescribeServices ({}); next poll in {:.1}s",
                     error_text(&e),
