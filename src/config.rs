@@ -163,6 +163,9 @@ impl Config {
             .get("service")
             .map(|v| split_lines(v).into_iter().map(String::from).collect())
             .unwrap_or_default();
+        if let Some(problem) = duplicate_service(&services) {
+            problems.add("service", problem);
+        }
         let mut number = |name: &str, min: i32, max: i32| {
             inputs
                 .get(name)
@@ -366,6 +369,25 @@ fn template_source(
             )),
         },
     )
+}
+
+/// The same service named twice (by name or ARN) would register two
+/// revisions and race two updates of one service.
+fn duplicate_service(services: &[String]) -> Option<String> {
+    let name = |reference: &str| reference.rsplit('/').next().unwrap_or(reference).to_owned();
+    services.iter().enumerate().find_map(|(i, first)| {
+        services[i + 1..]
+            .iter()
+            .find(|second| name(second) == name(first))
+            .map(|second| {
+                let shown = if first == second {
+                    format!("{first:?} is listed twice")
+                } else {
+                    format!("{first:?} and {second:?} are the same service")
+                };
+                format!("service: {shown}; list each service once")
+            })
+    })
 }
 
 /// `<prefix>-name` and `<prefix>` (a JSON object) as one `volumeConfigurations`
@@ -821,6 +843,12 @@ mod tests {
                 "desired-count: \"two\" is not a whole number from 0 to 100000",
                 "wait-for-minutes: \"0\" is not a number of minutes above 0 and at most 360",
                 "max-failed-tasks: \"-1\" is not a whole number from 1 to 10000",
+            ]),
+            (&[("INPUT_SERVICE", "web\nworker\nweb")], &[
+                "service: \"web\" is listed twice; list each service once",
+            ]),
+            (&[("INPUT_SERVICE", "web\narn:aws:ecs:us-east-1:123456789012:service/prod/web")], &[
+                "service: \"web\" and \"arn:aws:ecs:us-east-1:123456789012:service/prod/web\" are the same service; list each service once",
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_WAIT-MAX-DELAY-SECONDS", "0"), ("INPUT_SERVICE-MANAGED-EBS-VOLUME-NAME", "data"), ("INPUT_SERVICE-MANAGED-EBS-VOLUME", "{\"sizeInGiB\": 10}")], &[
                 "wait-max-delay-seconds: \"0\" is not a whole number from 1 to 3600",

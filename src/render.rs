@@ -48,6 +48,16 @@ impl ContainerSettings {
     }
 }
 
+impl RenderSpec {
+    /// Whether it changes nothing in a definition (keeping nulls is no change).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.image.is_none()
+            && self.images.is_empty()
+            && self.container.is_empty()
+            && self.task == TaskSettings::default()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TaskSettings {
     pub task_role_arn: Option<String>,

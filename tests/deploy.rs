@@ -428,6 +428,69 @@ fn a_container_in_no_services_definition_is_an_error() {
 }
 
 #[test]
+fn a_mistyped_container_of_the_services_own_definition_deploys_nothing() {
+    let sim = scenario(WEB_WITH_BREAKER, "    []");
+    for (input, value) in [("container-name", "wbe"), ("images", "wbe=shop:2")] {
+        let run = Job::new(Some(&sim)).run(&[
+            ("cluster", "prod"),
+            ("service", "web"),
+            ("image", "shop:2"),
+            (input, value),
+        ]);
+        assert_eq!(run.code, 1, "{input}: {}", run.log());
+        assert!(
+            run.log().contains(
+                "::error::container \"wbe\" is in none of the services' task definitions: shop (web)"
+            ),
+            "{input}: {}",
+            run.log()
+        );
+    }
+    assert!(sim.task_definitions().is_empty(), "nothing registered");
+    assert!(update_service_bodies(&sim).is_empty());
+}
+
+#[test]
+fn a_service_whose_own_definition_the_inputs_do_not_change_deploys_nothing() {
+    let services = r#"
+  - {cluster: prod, serviceName: web, taskDefinition: shop:1}
+  - {cluster: prod, serviceName: worker, taskDefinition: worker:1}
+"#;
+    let sim = scenario(services, "    []");
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "web\nworker"),
+        ("images", "web=shop:2"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.log().contains("::error::nothing the inputs set applies to task definition worker of service worker: its containers are worker; check container-name and images"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.task_definitions().is_empty(), "nothing registered");
+}
+
+#[test]
+fn a_service_given_by_arn_gets_its_own_outputs_and_summary_row() {
+    let sim = scenario(
+        WEB_WITH_BREAKER,
+        "    - {cluster: prod, service: web, outcome: complete, seconds: 1}",
+    );
+    let arn = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
+    let run = deploy(&sim, &[("service", arn)]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(run.outputs["ecs-deployment-id"].starts_with("ecs-svc/"));
+    assert!(
+        run.summary.contains(&format!("| Service `{arn}` |"))
+            && run.summary.contains("shop:2`](")
+            && run.summary.contains(": deployed |"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
 fn not_waiting_returns_once_the_update_is_accepted() {
     let sim = scenario(
         WEB_WITH_BREAKER,

@@ -522,3 +522,24 @@ fn an_unwritable_job_summary_is_a_warning_after_a_successful_migration() {
     );
     assert_eq!(sim.calls_to("UpdateService").len(), 1, "the deploy went on");
 }
+
+#[test]
+fn a_missing_migration_container_is_refused_before_anything_is_registered_and_in_a_dry_run() {
+    for dry_run in ["false", "true"] {
+        let sim = scenario(&task_timeline("seconds: 0.2"));
+        let run = run_migration(
+            &sim,
+            &[("migration-container", "wbe"), ("dry-run", dry_run)],
+        );
+        assert_eq!(run.code, 1, "dry-run {dry_run}: {}", run.log());
+        assert!(
+            error_annotation(&run).starts_with(
+                "migration-container: task definition shop has no container \"wbe\"; its containers are web, envoy"
+            ),
+            "dry-run {dry_run}: {}",
+            run.log()
+        );
+        assert!(sim.calls_to("RegisterTaskDefinition").is_empty());
+        assert!(sim.calls_to("RunTask").is_empty());
+    }
+}

@@ -59,14 +59,18 @@ pub(crate) enum Started {
 /// One service after the deploy step.
 #[derive(Debug, Clone)]
 pub(crate) struct Deployed {
+    /// The service's place in the `service` input: results are matched to
+    /// services by it, never by name (the input may give an ARN).
+    pub(crate) index: usize,
     pub(crate) service: String,
     pub(crate) started: Started,
     pub(crate) result: DeployResult,
 }
 
 impl Deployed {
-    fn not_started(service: &str, error: &anyhow::Error) -> Deployed {
+    fn not_started(index: usize, service: &str, error: &anyhow::Error) -> Deployed {
         Deployed {
+            index,
             service: service.to_owned(),
             started: Started::Nothing,
             result: DeployResult::Error(format!("{error:#}")),
@@ -172,7 +176,7 @@ pub(crate) async fn deploy_all(
         .partition(|(i, _)| is_codedeploy(&current[*i].service));
     let ecs_targets: Vec<ecs::Target> = via_ecs
         .iter()
-        .map(|(i, arn)| ecs::Target::new(&current[*i].service, arn))
+        .map(|(i, arn)| ecs::Target::new(*i, &current[*i].service, arn))
         .collect();
     let ecs_deployments = async {
         if ecs_targets.is_empty() {
@@ -190,7 +194,7 @@ pub(crate) async fn deploy_all(
     };
     let codedeploy_deployments =
         future::join_all(via_codedeploy.into_iter().map(|(i, arn)| async move {
-            let service = &config.services[i];
+            let service = current[i].service.service_name().unwrap_or_default();
             codedeploy::deploy(
                 &clients.codedeploy,
                 &current[i].service,
@@ -203,9 +207,10 @@ pub(crate) async fn deploy_all(
             )
             .await
             .map_or_else(
-                |e| Deployed::not_started(service, &e),
+                |e| Deployed::not_started(i, service, &e),
                 |(deployment_id, result)| Deployed {
-                    service: service.clone(),
+                    index: i,
+                    service: service.to_owned(),
                     started: Started::CodeDeploy { deployment_id },
                     result,
                 },
@@ -215,6 +220,6 @@ pub(crate) async fn deploy_all(
     let mut deployed = ecs_deployed?;
     deployed.extend(codedeploy_deployed);
     // Report in the input's order.
-    deployed.sort_by_key(|d| config.services.iter().position(|s| *s == d.service));
+    deployed.sort_by_key(|d| d.index);
     Ok(deployed)
 }

@@ -173,15 +173,16 @@ async fn execute(
         "task-definition",
         &by_service(config, releases, |r| releases[r].path.display().to_string()),
     )?;
+    if let Some(migration) = &config.migration {
+        // Before anything is registered, and in the dry run too.
+        let service = current.first().map(|c| &c.service);
+        migration::check(config, migration, &releases[0].rendered, service)?;
+    }
     if config.dry_run {
         report::dry_run(runner, config, releases);
         return Ok(());
     }
 
-    if let Some(migration) = &config.migration {
-        let service = current.first().map(|c| &c.service);
-        migration::check(config, migration, &releases[0].rendered, service)?;
-    }
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
     let started = Instant::now();
     progress.registered = register(aws, releases, runner).await?;
@@ -259,10 +260,9 @@ async fn render_releases(
             vec![release(runner, rendered, (0..current.len()).collect())?]
         }
         None => {
-            let definitions: Vec<&Value> = current.iter().map(|c| &c.task_definition).collect();
-            check_containers_exist(config, &definitions)?;
+            check_containers_exist(config, current)?;
             let mut releases = Vec::new();
-            for (i, definition) in definitions.into_iter().enumerate() {
+            for (i, definition) in current.iter().map(|c| &c.task_definition).enumerate() {
                 let spec = render::restrict_to(&config.render, definition);
                 let rendered = render::render(definition.clone(), &spec).with_context(|| {
                     format!(
@@ -368,11 +368,26 @@ fn write_deployment_outputs(runner: &Runner, config: &Config, deployed: &[Deploy
     Ok(())
 }
 
-/// With several services' own definitions, a container named in the inputs
-/// must exist in at least one of them (a typo must not pass silently).
-fn check_containers_exist(config: &Config, definitions: &[&Value]) -> Result<()> {
-    let unmatched = render::unmatched_containers(&config.render, definitions);
-    if unmatched.is_empty() || definitions.len() < 2 {
+/// Starting from the services' own definitions, a container named in the
+/// inputs must exist in at least one of them, and the inputs must change
+/// something in each: a typo must not register the old image again and
+/// deploy it as a success.
+fn check_containers_exist(config: &Config, current: &[Current]) -> Result<()> {
+    let definitions: Vec<&Value> = current.iter().map(|c| &c.task_definition).collect();
+    let unmatched = render::unmatched_containers(&config.render, &definitions);
+    if unmatched.is_empty() {
+        for (c, definition) in current.iter().zip(&definitions) {
+            if !config.render.is_empty()
+                && render::restrict_to(&config.render, definition).is_empty()
+            {
+                anyhow::bail!(
+                    "nothing the inputs set applies to task definition {} of service {}: its containers are {}; check container-name and images",
+                    family(definition),
+                    c.service.service_name().unwrap_or("?"),
+                    render::container_names(definition).join(", ")
+                );
+            }
+        }
         return Ok(());
     }
     let known: Vec<String> = definitions

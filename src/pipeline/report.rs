@@ -123,11 +123,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
     }
     for (i, current) in current.iter().enumerate() {
         let name = &config.services[i];
-        let result = match deployed
-            .iter()
-            .find(|d| d.service == *name)
-            .map(|d| &d.result)
-        {
+        let result = match deployed.iter().find(|d| d.index == i).map(|d| &d.result) {
             Some(DeployResult::Succeeded) => "deployed".to_owned(),
             Some(DeployResult::Started) => "deployment started".to_owned(),
             Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),

@@ -46,6 +46,8 @@ const DESCRIBE_SERVICE_DEPLOYMENTS_MAX: usize = 20;
 /// One service to move to a new task definition.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
+    /// The service's place in the `service` input.
+    pub index: usize,
     pub service: String,
     pub task_definition: String,
     /// The definition the service runs now (`previous-task-definition-arn`).
@@ -55,9 +57,10 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) fn new(service: &Service, task_definition: &str) -> Target {
+    pub(crate) fn new(index: usize, service: &Service, task_definition: &str) -> Target {
         let configuration = service.deployment_configuration();
         Target {
+            index,
             service: service.service_name().unwrap_or_default().to_owned(),
             task_definition: task_definition.to_owned(),
             previous_task_definition: service.task_definition().unwrap_or_default().to_owned(),
@@ -96,7 +99,7 @@ pub(crate) async fn deploy(
     for (target, started) in targets.iter().zip(started) {
         match started {
             Ok(tracked) => watched.push(tracked),
-            Err(e) => not_started.push(Deployed::not_started(&target.service, &e)),
+            Err(e) => not_started.push(Deployed::not_started(target.index, &target.service, &e)),
         }
     }
     if options.wait {
@@ -140,6 +143,7 @@ impl Followed {
 
     fn into_deployed(self) -> Deployed {
         Deployed {
+            index: self.target.index,
             service: self.target.service,
             started: Started::Ecs {
                 deployment_id: self.watch.deployment_id,
