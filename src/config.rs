@@ -809,7 +809,7 @@ mod tests {
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_IMAGE", "my app:1"), ("INPUT_IMAGES", "web=Web:1\nworker")], &[
                 "image: \"my app:1\" is not a valid image reference (it contains blanks)",
-                "images: \"worker\" is not of the form container=image",
+                "images: line 2 is not of the form container=image",
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_IMAGES", "web=Web/App:1")], &[
                 "images: \"Web/App:1\" is not a valid image reference (repository names are lower-case letters, digits and . _ - /)",
@@ -821,8 +821,8 @@ mod tests {
                 "image: \"app@sha256:xyz\" is not a valid image reference (a digest is algorithm:hex, like sha256:…)",
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_ENVIRONMENT-VARIABLES", "A=1\n=2"), ("INPUT_SECRETS", "DB")], &[
-                "environment-variables: \"=2\" is not of the form NAME=value",
-                "secrets: \"DB\" is not of the form NAME=valueFrom",
+                "environment-variables: line 2 is not of the form NAME=value",
+                "secrets: line 1 is not of the form NAME=valueFrom",
             ]),
             (&[("INPUT_SERVICE", "web"), ("INPUT_COMMAND", "[\"a\", 1]")], &[
                 "command: not a JSON array of strings (invalid type: integer `1`, expected a string at line 1 column 7); write [\"cmd\", \"arg\"] or shell words",

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::render;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     Added {
@@ -25,9 +27,20 @@ pub enum Change {
     },
 }
 
-/// Environment values may be credentials: a change to one is shown by name.
+/// Environment values and options may be credentials: a change to one is
+/// shown by name.
 fn hides_values(path: &str) -> bool {
-    path.contains(".environment")
+    path.contains(".environment") || path.contains(".options")
+}
+
+/// A whole value that was added or removed, with what may be a credential
+/// inside it hidden (a container's environment, its log options).
+fn shown(path: &str, value: &Value) -> Value {
+    let key = path.rsplit('.').next().unwrap_or(path);
+    let key = key.split('[').next().unwrap_or(key);
+    let mut value = value.clone();
+    render::hide_values(&mut value, key);
+    value
 }
 
 impl fmt::Display for Change {
@@ -45,9 +58,11 @@ impl fmt::Display for Change {
                 };
                 write!(f, "{sign} {path} (value hidden)")
             }
-            Change::Added { path, value } => write!(f, "+ {path}: {value}"),
-            Change::Removed { path, value } => write!(f, "- {path}: {value}"),
-            Change::Changed { path, old, new } => write!(f, "~ {path}: {old} → {new}"),
+            Change::Added { path, value } => write!(f, "+ {path}: {}", shown(path, value)),
+            Change::Removed { path, value } => write!(f, "- {path}: {}", shown(path, value)),
+            Change::Changed { path, old, new } => {
+                write!(f, "~ {path}: {} → {}", shown(path, old), shown(path, new))
+            }
         }
     }
 }
@@ -175,6 +190,50 @@ mod tests {
                 "- cpu: \"256\"".into(),
                 "+ memory: \"512\"".into(),
             ]
+        );
+    }
+
+    #[test]
+    fn environment_values_and_options_never_show_not_even_in_a_whole_container() {
+        let sidecar = json!({
+            "name": "log-router", "image": "fluent:1",
+            "environment": [{"name": "DB_PASSWORD", "value": "hunter2"}],
+            "logConfiguration": {"logDriver": "splunk", "options": {"splunk-token": "s3cr3t", "splunk-url": "https://x"}}
+        });
+        let old = json!({"containerDefinitions": [{"name": "web", "image": "a", "logConfiguration": {"logDriver": "splunk", "options": {"splunk-token": "old-token"}}}]});
+        let mut new = old.clone();
+        new["containerDefinitions"][0]["logConfiguration"]["options"]["splunk-token"] =
+            json!("new-token");
+        new["containerDefinitions"]
+            .as_array_mut()
+            .unwrap()
+            .push(sidecar.clone());
+        let removed = diff(&new, &old);
+        let lines: Vec<String> = diff(&old, &new)
+            .iter()
+            .chain(&removed)
+            .map(ToString::to_string)
+            .collect();
+        for secret in ["hunter2", "s3cr3t", "old-token", "new-token", "https://x"] {
+            assert!(
+                lines.iter().all(|line| !line.contains(secret)),
+                "{secret} in {lines:?}"
+            );
+        }
+        assert!(
+            lines.contains(
+                &"~ containerDefinitions[web].logConfiguration.options.splunk-token (value hidden)"
+                    .to_owned()
+            ),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(
+                |line| line.starts_with("+ containerDefinitions[log-router]: ")
+                    && line.contains("\"DB_PASSWORD\"")
+                    && line.contains("\"splunk-token\":\"(hidden)\"")
+            ),
+            "{lines:?}"
         );
     }
 

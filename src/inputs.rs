@@ -414,19 +414,23 @@ pub(crate) fn parse_minutes(name: &str, value: &str) -> Result<Duration, String>
         })
 }
 
-/// `key=value` lines; the value is everything after the first `=`.
+/// `key=value` lines; the value is everything after the first `=`. A bad
+/// line is named by its number, never shown: it may hold a secret.
 pub(crate) fn parse_pairs(
     input: &str,
     form: &str,
     value: &str,
 ) -> Result<Vec<(String, String)>, String> {
-    split_lines(value)
-        .into_iter()
-        .map(|line| match line.split_once('=') {
+    value
+        .lines()
+        .enumerate()
+        .map(|(number, line)| (number + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty())
+        .map(|(number, line)| match line.split_once('=') {
             Some((key, value)) if !key.trim().is_empty() => {
                 Ok((key.trim().to_owned(), value.trim().to_owned()))
             }
-            _ => Err(format!("{input}: {line:?} is not of the form {form}")),
+            _ => Err(format!("{input}: line {number} is not of the form {form}")),
         })
         .collect()
 }

@@ -101,22 +101,41 @@ fn drop_nulls(value: &mut Value, keep: &[String]) {
 /// be credentials, replaced (names kept).
 pub fn redacted(definition: &Value) -> Value {
     let mut shown = definition.clone();
-    for container in shown["containerDefinitions"]
-        .as_array_mut()
-        .into_iter()
-        .flatten()
-    {
-        for variable in container["environment"]
-            .as_array_mut()
-            .into_iter()
-            .flatten()
-        {
-            if variable.get("value").is_some() {
-                variable["value"] = Value::from("(hidden)");
+    hide_values(&mut shown, "");
+    shown
+}
+
+const HIDDEN: &str = "(hidden)";
+
+/// Hides, anywhere in `value` (found under the key `key`), what may be a
+/// credential: environment values, and the values of log configuration and
+/// other `options` (a splunk-token, for one). Names stay.
+pub(crate) fn hide_values(value: &mut Value, key: &str) {
+    match (key, value) {
+        ("environment", Value::Array(variables)) => {
+            for variable in variables {
+                if variable.get("value").is_some() {
+                    variable["value"] = Value::from(HIDDEN);
+                }
             }
         }
+        ("options", Value::Object(options)) => {
+            for option in options.values_mut() {
+                *option = Value::from(HIDDEN);
+            }
+        }
+        (_, Value::Object(map)) => {
+            for (key, child) in map.iter_mut() {
+                hide_values(child, key);
+            }
+        }
+        (_, Value::Array(items)) => {
+            for item in items {
+                hide_values(item, key);
+            }
+        }
+        _ => {}
     }
-    shown
 }
 
 pub fn family(definition: &Value) -> &str {

@@ -271,7 +271,7 @@ fn invalid_inputs_stop_before_any_aws_call() {
     assert_eq!(run.code, 1);
     let log = run.log();
     assert!(
-        log.contains("::error::invalid input images: \"web\" is not of the form container=image"),
+        log.contains("::error::invalid input images: line 1 is not of the form container=image"),
         "{log}"
     );
     assert!(
@@ -318,4 +318,37 @@ fn each_output_has_its_own_random_delimiter() {
         .collect();
     assert_eq!(delimiters.len(), 2);
     assert_ne!(delimiters[0], delimiters[1]);
+}
+
+#[test]
+fn a_malformed_secret_line_is_named_by_its_number_never_shown() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim)).run(&[
+        ("service", "shop-web"),
+        (
+            "environment-variables",
+            "RAILS_ENV=production\nDB_PASSWORD: hunter2",
+        ),
+        (
+            "secrets",
+            "API_KEY arn:aws:ssm:us-east-1:123456789012:parameter/api-key-s3cr3t",
+        ),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains(
+            "::error::invalid input environment-variables: line 2 is not of the form NAME=value"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("::error::invalid input secrets: line 1 is not of the form NAME=valueFrom"),
+        "{log}"
+    );
+    assert!(!log.contains("hunter2") && !log.contains("s3cr3t"), "{log}");
+    assert!(
+        sim.calls().is_empty(),
+        "no AWS call before the inputs are accepted"
+    );
 }

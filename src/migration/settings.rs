@@ -491,7 +491,7 @@ mod tests {
                 "migration-started-by: \"ci run\" is not accepted by ECS (up to 128 letters, digits, - _ /)",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-ENVIRONMENT-VARIABLES", "VERBOSE")], &[
-                "migration-environment-variables: \"VERBOSE\" is not of the form NAME=value",
+                "migration-environment-variables: line 1 is not of the form NAME=value",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-SUBNETS", "subnet-a,sg-1"), ("INPUT_RUN-TASK-SECURITY-GROUPS", "default")], &[
                 "run-task-subnets: [\"sg-1\"] is not subnet-… IDs; give IDs separated by commas",
