@@ -278,6 +278,9 @@ impl Config {
             );
         }
         let github = deployment_settings(inputs, &mut problems);
+        let github_token = inputs
+            .get("github-token")
+            .and_then(|token| problems.check("github-token", check_token(token)));
         let messages = problems.into_messages();
         if messages.is_empty() {
             Ok(Config {
@@ -289,7 +292,7 @@ impl Config {
                 codedeploy,
                 appspec,
                 dry_run,
-                github_token: text(inputs, "github-token"),
+                github_token,
                 github,
                 migration,
             })
@@ -369,6 +372,16 @@ fn template_source(
             )),
         },
     )
+}
+
+/// A token goes into an HTTP header: a blank or control character there
+/// would be refused deep inside the client. The token itself is never shown.
+fn check_token(token: &str) -> Result<String, String> {
+    if token.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(token.to_owned())
+    } else {
+        Err("github-token: contains a blank, a line break or a character that is not ASCII; give the token alone".to_owned())
+    }
 }
 
 /// The same service named twice (by name or ARN) would register two
@@ -843,6 +856,9 @@ mod tests {
                 "desired-count: \"two\" is not a whole number from 0 to 100000",
                 "wait-for-minutes: \"0\" is not a number of minutes above 0 and at most 360",
                 "max-failed-tasks: \"-1\" is not a whole number from 1 to 10000",
+            ]),
+            (&[("INPUT_SERVICE", "web"), ("INPUT_GITHUB-TOKEN", "ghs_abc\nghs_def")], &[
+                "github-token: contains a blank, a line break or a character that is not ASCII; give the token alone",
             ]),
             (&[("INPUT_SERVICE", "web\nworker\nweb")], &[
                 "service: \"web\" is listed twice; list each service once",

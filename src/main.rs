@@ -2,7 +2,7 @@ use ecs_deploy::env::Env;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let code = ecs_deploy::pipeline::run(&Env::from_process(), &args).await;
     std::process::exit(code);
 }

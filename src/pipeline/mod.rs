@@ -6,6 +6,7 @@
 
 mod report;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -30,11 +31,19 @@ use crate::{github, migration};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
-pub async fn run(env: &Env, args: &[String]) -> i32 {
+pub async fn run(env: &Env, args: &[OsString]) -> i32 {
     // First of all: as PID 1 in its container the binary would otherwise
     // ignore the runner's SIGINT and SIGTERM.
     let mut signals = Signals::install();
     let runner = Runner::from_env(env);
+    let args: Vec<String> = match args.iter().map(|arg| arg.clone().into_string()).collect() {
+        Ok(args) => args,
+        Err(_) => {
+            runner.error("a command-line argument is not valid UTF-8", None);
+            return 1;
+        }
+    };
+    let args = args.as_slice();
     let inputs = match inputs::read(env, args) {
         Ok(Invocation::Run(inputs)) => inputs,
         Ok(Invocation::Help) => {
