@@ -209,6 +209,7 @@ pub fn render(template: Value, spec: &RenderSpec) -> Result<Value> {
         apply_container_settings(container, name, &spec.container)?;
     }
     apply_task_settings(&mut definition, &spec.task);
+    check_size(&definition)?;
     Ok(definition)
 }
 
@@ -216,8 +217,13 @@ fn check_shape(definition: &Value) -> Result<()> {
     let Some(map) = definition.as_object() else {
         bail!("a task definition must be a JSON object");
     };
-    if !map.get("family").is_some_and(Value::is_string) {
-        bail!("the task definition has no \"family\"");
+    match map.get("family") {
+        None => bail!("the task definition has no \"family\""),
+        Some(Value::String(family)) if is_valid_family(family) => {}
+        Some(Value::String(family)) => bail!(
+            "the task definition's family {family:?} is not a valid family name (1 to 255 letters, digits, - and _)"
+        ),
+        Some(other) => bail!("the task definition's \"family\" is {other}, not a string"),
     }
     let containers = map.get("containerDefinitions").and_then(Value::as_array);
     match containers {
@@ -235,6 +241,30 @@ fn check_shape(definition: &Value) -> Result<()> {
             family(definition)
         ),
     }
+}
+
+/// ECS's rule for a family name; it also names the rendered file.
+fn is_valid_family(family: &str) -> bool {
+    (1..=255).contains(&family.len())
+        && family
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// ECS registers task definitions of at most 64 KiB.
+const MAX_DEFINITION_BYTES: usize = 64 * 1024;
+
+/// Checked before the request is sent, so that an oversized definition is
+/// refused at once with its size instead of uploaded and retried.
+fn check_size(definition: &Value) -> Result<()> {
+    let size = serde_json::to_vec(definition)?.len();
+    if size > MAX_DEFINITION_BYTES {
+        bail!(
+            "the rendered task definition {} is {size} bytes; ECS registers at most {MAX_DEFINITION_BYTES} (64 KiB)",
+            family(definition)
+        );
+    }
+    Ok(())
 }
 
 fn target_containers(definition: &Value, spec: &RenderSpec) -> Result<Vec<String>> {
@@ -654,6 +684,17 @@ mod tests {
             ),
             (json!([]), RenderSpec::default(), "a task definition must be a JSON object"),
             (json!({"containerDefinitions": []}), RenderSpec::default(), "the task definition has no \"family\""),
+            (json!({"family": 5}), RenderSpec::default(), "the task definition's \"family\" is 5, not a string"),
+            (
+                json!({"family": "../shop"}),
+                RenderSpec::default(),
+                "the task definition's family \"../shop\" is not a valid family name (1 to 255 letters, digits, - and _)",
+            ),
+            (
+                json!({"family": "big", "containerDefinitions": [{"name": "web", "command": ["x".repeat(70_000)]}]}),
+                RenderSpec::default(),
+                "the rendered task definition big is 70071 bytes; ECS registers at most 65536 (64 KiB)",
+            ),
             (json!({"family": "x"}), RenderSpec::default(), "task definition x has no containerDefinitions"),
             (
                 json!({"family": "x", "containerDefinitions": [{"image": "a"}]}),

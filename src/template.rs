@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::aws::LazyAws;
@@ -52,13 +53,98 @@ pub fn parse_document(name: &str, text: &str) -> Result<Value, ParseError> {
         },
         message: strip_location(&message),
     };
-    if json {
-        serde_json::from_str(text).map_err(|e| error(e.to_string(), e.line(), e.column()))
+    // Editors on Windows save a byte order mark that is not part of the text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let parsed = if json {
+        serde_json::from_str::<UniqueKeys>(text)
+            .map_err(|e| error(e.to_string(), e.line(), e.column()))
     } else {
-        serde_yaml_ng::from_str(text).map_err(|e| {
+        serde_yaml_ng::from_str::<UniqueKeys>(text).map_err(|e| {
             let (line, column) = e.location().map_or((1, 1), |at| (at.line(), at.column()));
             error(e.to_string(), line, column)
         })
+    };
+    parsed.map(|document| document.0)
+}
+
+/// A document in which no object has the same key twice: JSON and YAML
+/// parsers keep the last value silently, so a second `family` would move a
+/// service to another family without a word.
+struct UniqueKeys(Value);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(UniqueKeysVisitor)
+            .map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON or YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format_args!(
+                    "the key {key:?} appears twice in one object"
+                )));
+            }
+            let UniqueKeys(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
     }
 }
 
@@ -277,6 +363,43 @@ mod tests {
             .unwrap_err()
             .to_string(),
             "td.yaml is not valid YAML: did not find expected '-' indicator (line 4, column 4)"
+        );
+    }
+
+    #[test]
+    fn a_key_twice_in_one_object_is_an_error_with_its_place() {
+        let json_text = "{\n  \"family\": \"web\",\n  \"family\": \"other\"\n}";
+        let error = parse_document("td.json", json_text).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "td.json is not valid JSON: the key \"family\" appears twice in one object (line 3, column 10)"
+        );
+        let yaml_text = "family: web\ncontainerDefinitions:\n  - name: web\n    name: api\n";
+        let error = parse_document("td.yaml", yaml_text).unwrap_err();
+        assert!(
+            error.to_string().starts_with("td.yaml is not valid YAML: "),
+            "{error}"
+        );
+        // YAML errors point at the object that has the key twice.
+        assert_eq!(
+            error.to_string(),
+            "td.yaml is not valid YAML: containerDefinitions[0]: the key \"name\" appears twice in one object (line 3, column 5)"
+        );
+        // The same key in two objects is fine.
+        let fine = r#"{"containerDefinitions": [{"name": "a"}, {"name": "b"}]}"#;
+        assert!(parse_document("td.json", fine).is_ok());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_document() {
+        let text = "\u{feff}{\"family\": \"web\"}";
+        assert_eq!(
+            parse_document("td.json", text).unwrap(),
+            json!({"family": "web"})
+        );
+        assert_eq!(
+            parse_document("td.yaml", "\u{feff}family: web\n").unwrap(),
+            json!({"family": "web"})
         );
     }
 
