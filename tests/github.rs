@@ -108,12 +108,16 @@ fn a_created_deployment_goes_in_progress_then_success() {
     assert_eq!(success["description"], "Deployed shop-web on prod");
     assert_eq!(deployment["statuses"][1]["environment_url"], "");
 
-    // The GitHub statuses frame the AWS work.
-    let services: Vec<String> = sim.calls().into_iter().map(|c| c.service).collect();
-    let first_aws = services.iter().position(|s| s == "ecs").unwrap();
-    let last_aws = services.iter().rposition(|s| s == "ecs").unwrap();
-    assert_eq!(services[first_aws - 1], "github");
-    assert_eq!(services[last_aws + 1], "github");
+    // The GitHub statuses frame every change in AWS: the deployment is
+    // in progress before the register and ends after the last look.
+    let calls = sim.calls();
+    let first_change = calls
+        .iter()
+        .position(|c| c.operation == "RegisterTaskDefinition")
+        .unwrap();
+    let last_aws = calls.iter().rposition(|c| c.service == "ecs").unwrap();
+    assert_eq!(calls[first_change - 1].service, "github");
+    assert_eq!(calls[last_aws + 1].service, "github");
 
     assert_eq!(
         run.outputs["github-deployment-id"],
@@ -132,25 +136,46 @@ fn a_created_deployment_goes_in_progress_then_success() {
 
 #[test]
 fn an_aws_error_after_the_create_is_reported_as_error() {
-    let sim = sim(SCENARIO);
-    let run = Job::new(Some(&sim)).run(&inputs(&[("task-definition", "no-such-family")]));
+    let sim = scenario_with_faults(
+        "  - {service: ecs, operation: RegisterTaskDefinition, kind: accessDenied}\n",
+    );
+    let run = Job::new(Some(&sim)).run(&inputs(&[]));
     assert_eq!(run.code, 1, "{}", run.log());
     let deployment = only_deployment(&sim);
     assert_eq!(states(&deployment), ["in_progress", "error"]);
     let description = deployment["statuses"][0]["description"].as_str().unwrap();
     assert!(
-        description.starts_with("ecs-deploy could not finish: failed to load the task definition template no-such-family"),
+        description
+            .starts_with("ecs-deploy could not finish: failed to register task definition shop"),
         "{description}"
     );
     assert!(description.chars().count() <= 140, "{description}");
     // Outputs set before the failure are kept.
     assert_eq!(run.outputs["github-deployment-id"], "1001");
     assert!(
-        run.summary.contains("| Reason | failed to load"),
+        run.summary.contains("| Reason | failed to register"),
         "{}",
         run.summary
     );
     assert_token_hidden(&run);
+}
+
+#[test]
+fn what_fails_before_anything_changes_creates_no_github_deployment() {
+    for (input, value) in [
+        ("task-definition", "no-such-family"),
+        ("service", "no-such-service"),
+    ] {
+        let sim = sim(SCENARIO);
+        let run = Job::new(Some(&sim)).run(&inputs(&[(input, value)]));
+        assert_eq!(run.code, 1, "{input}: {}", run.log());
+        assert!(
+            sim.github_deployments().is_empty(),
+            "{input}: a deployment was created"
+        );
+        assert!(sim.calls_to(CREATE).is_empty(), "{input}");
+        assert!(!run.outputs.contains_key("github-deployment-id"), "{input}");
+    }
 }
 
 /// Creates a deployment as another workflow or ChatOps would, and returns its id.
@@ -230,7 +255,7 @@ fn a_status_refused_for_permission_stops_reporting_but_not_the_deployment() {
 }
 
 #[test]
-fn refused_creates_stop_before_any_aws_work_with_a_clear_message() {
+fn refused_creates_stop_before_any_aws_change_with_a_clear_message() {
     let cases = [
         ("conflict", "GitHub refused the deployment of 0123456789abcdef0123456789abcdef01234567 to staging (409 Conflict: Conflict: Commit status checks failed for main.)"),
         ("unprocessable", "GitHub rejected the deployment of 0123456789abcdef0123456789abcdef01234567 to staging (422 Validation Failed): check that ref names a branch, tag or commit"),
@@ -245,8 +270,8 @@ fn refused_creates_stop_before_any_aws_work_with_a_clear_message() {
         assert!(run.stdout.contains("::error::"), "{kind}: {}", run.log());
         assert!(run.stdout.contains(message), "{kind}: {}", run.log());
         assert!(
-            sim.calls().iter().all(|call| call.service == "github"),
-            "{kind}: AWS was called"
+            sim.task_definitions().is_empty() && sim.calls_to("UpdateService").is_empty(),
+            "{kind}: AWS was changed"
         );
         assert_eq!(sim.calls_to(CREATE).len(), 1, "{kind}: retried");
     }

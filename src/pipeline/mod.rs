@@ -86,7 +86,6 @@ pub async fn run(env: &Env, args: &[OsString]) -> i32 {
         &mut signals,
     )
     .await;
-    report::describe_run(&mut summary, &config, &progress);
     if let Err(error) = runner.append_summary(&summary.render(&result)) {
         runner.warning(&format!("{error:#}"));
     }
@@ -114,18 +113,23 @@ async fn tracked(
     progress: &mut Progress,
     signals: &mut Signals,
 ) -> Result<()> {
-    let deployment = github::Tracker::start(config, env, runner).await?;
     let aws = LazyAws::new(config.deploy.max_retries);
     let in_flight = InFlight::default();
     let mut cancelled_at = None;
+    // The GitHub deployment starts inside the race too: a signal while
+    // GitHub is slow must not wait for it.
     let result = tokio::select! {
-        result = execute(config, runner, summary, progress, &aws, &in_flight) => result,
+        result = execute(config, env, runner, summary, progress, &aws, &in_flight) => result,
         signal = signals.received() => {
             cancelled_at = Some(tokio::time::Instant::now());
             let report = in_flight.stop_all(aws.loaded(), config.deploy.rollback_on_failure).await;
             let state = if report.is_empty() { "nothing had been started in AWS".to_owned() } else { report.join("; ") };
             Err(Failed(format!("cancelled by {signal}: {state}")).into())
         }
+    };
+    report::describe_run(summary, config, progress);
+    let Some(deployment) = progress.github.take() else {
+        return result;
     };
     let finished = deployment.finish(&result, runner, summary);
     match cancelled_at {
@@ -155,9 +159,10 @@ struct Release {
 }
 
 /// How far the run got: each step's result, kept for the summary whether
-/// the run ends well or not.
+/// the run ends well or not, and the GitHub deployment once there is one.
 #[derive(Default)]
 struct Progress {
+    github: Option<github::Tracker>,
     current: Vec<Current>,
     releases: Vec<Release>,
     registered: Vec<ecs::Registered>,
@@ -166,6 +171,7 @@ struct Progress {
 
 async fn execute(
     config: &Config,
+    env: &Env,
     runner: &Runner,
     summary: &mut Summary,
     progress: &mut Progress,
@@ -188,11 +194,14 @@ async fn execute(
         migration::check(config, migration, &releases[0].rendered, service)?;
     }
     if config.dry_run {
+        progress.github = Some(github::Tracker::start(config, env, runner).await?);
         report::dry_run(runner, config, releases);
         return Ok(());
     }
-
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
+    // Everything above changes nothing and may fail on its own; the GitHub
+    // deployment is made only for a run that goes on to change something.
+    progress.github = Some(github::Tracker::start(config, env, runner).await?);
     let started = Instant::now();
     progress.registered = register(aws, releases, runner).await?;
     let registered = &progress.registered;

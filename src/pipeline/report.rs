@@ -107,6 +107,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
         releases,
         registered,
         deployed,
+        ..
     } = progress;
     for (i, release) in releases.iter().enumerate() {
         let name = match registered.get(i) {
