@@ -18,9 +18,10 @@ use crate::aws::errors::cause_chain;
 use crate::aws::retry::{self, Backoff, Retry};
 use crate::config::{Config, DeploymentSettings};
 use crate::env::Env;
+use crate::links::encoded;
 use crate::outcome::is_failed;
 use crate::runner::Runner;
-use crate::summary::Summary;
+use crate::summary::{code, text, Summary};
 
 /// GitHub rejects longer status descriptions.
 const DESCRIPTION_LIMIT: usize = 140;
@@ -275,7 +276,7 @@ impl Tracker {
                 format!(
                     "{}/{repository}/deployments/{}",
                     server.trim_end_matches('/'),
-                    settings.environment.replace(' ', "%20")
+                    encoded(&settings.environment)
                 )
             }),
         };
@@ -305,8 +306,8 @@ impl Tracker {
             return;
         };
         let environment = match &reporting.environment_page {
-            Some(page) => format!("[{}]({page})", reporting.environment),
-            None => format!("`{}`", reporting.environment),
+            Some(page) => format!("[{}]({page})", text(&reporting.environment)),
+            None => code(&reporting.environment),
         };
         let state_text = if reported {
             format!("`{}`", state.as_str())

@@ -1,8 +1,26 @@
 //! Links to the AWS console, which lives on a different host in each
-//! partition: one rule for the host, one function per page.
+//! partition: one rule for the host, one function per page. Each part taken
+//! from a name or an ARN is percent-encoded, so that a link stays one URL
+//! in the log and in a Markdown link.
+
+use crate::summary::code;
+
+/// `part` as one URL path segment or query value: everything but RFC 3986's
+/// unreserved characters is percent-encoded.
+pub(crate) fn encoded(part: &str) -> String {
+    part.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
 
 /// The console's host for `region`.
 fn console_host(region: &str) -> String {
+    let region = encoded(region);
     if region.starts_with("cn-") {
         "console.amazonaws.cn".to_owned()
     } else if region.starts_with("us-gov-") {
@@ -16,16 +34,21 @@ fn console_host(region: &str) -> String {
 pub(crate) fn task(region: &str, cluster: &str, task_arn: &str) -> String {
     let task_id = task_arn.rsplit('/').next().unwrap_or(task_arn);
     format!(
-        "https://{}/ecs/v2/clusters/{cluster}/tasks/{task_id}/configuration?region={region}",
-        console_host(region)
+        "https://{}/ecs/v2/clusters/{}/tasks/{}/configuration?region={}",
+        console_host(region),
+        encoded(cluster),
+        encoded(task_id),
+        encoded(region)
     )
 }
 
 /// A CodeDeploy deployment's page.
 pub(crate) fn codedeploy_deployment(region: &str, deployment_id: &str) -> String {
     format!(
-        "https://{}/codesuite/codedeploy/deployments/{deployment_id}?region={region}",
-        console_host(region)
+        "https://{}/codesuite/codedeploy/deployments/{}?region={}",
+        console_host(region),
+        encoded(deployment_id),
+        encoded(region)
     )
 }
 
@@ -36,17 +59,21 @@ pub(crate) fn task_definition_markdown(arn: &str) -> String {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let (region, resource) = match parts.as_slice() {
         ["arn", _partition, "ecs", region, _account, resource] => (*region, *resource),
-        _ => return format!("`{arn}`"),
+        _ => return code(arn),
     };
     let Some((family, revision)) = resource
         .strip_prefix("task-definition/")
         .and_then(|name| name.split_once(':'))
     else {
-        return format!("`{arn}`");
+        return code(arn);
     };
     format!(
-        "[`{family}:{revision}`](https://{}/ecs/v2/task-definitions/{family}/{revision}/containers?region={region})",
-        console_host(region)
+        "[{}](https://{}/ecs/v2/task-definitions/{}/{}/containers?region={})",
+        code(&format!("{family}:{revision}")),
+        console_host(region),
+        encoded(family),
+        encoded(revision),
+        encoded(region)
     )
 }
 
@@ -92,5 +119,21 @@ mod tests {
             "[`shop:7`](https://console.amazonaws.cn/ecs/v2/task-definitions/shop/7/containers?region=cn-north-1)"
         );
         assert_eq!(task_definition_markdown("shop:7"), "`shop:7`");
+    }
+
+    #[test]
+    fn a_name_cannot_leave_its_link() {
+        assert_eq!(
+            task_definition_markdown("arn:aws:ecs:eu-west-1:1:task-definition/a`b](x) <y>:7"),
+            "[`` a`b](x) <y>:7 ``](https://eu-west-1.console.aws.amazon.com/ecs/v2/task-definitions/a%60b%5D%28x%29%20%3Cy%3E/7/containers?region=eu-west-1)"
+        );
+        assert_eq!(
+            task_definition_markdown("shop|x\n::error::y"),
+            "`shop\\|x ::error::y`"
+        );
+        assert_eq!(
+            task("eu-west-1", "prod)\n", "arn:aws:ecs:eu-west-1:1:task/prod/a b"),
+            "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod%29%0A/tasks/a%20b/configuration?region=eu-west-1"
+        );
     }
 }

@@ -1,6 +1,11 @@
 //! Everything ecs-deploy says to the GitHub Actions runner: workflow commands on
 //! stdout, step outputs (GITHUB_OUTPUT), the job summary (GITHUB_STEP_SUMMARY).
 //! Outside Actions the same calls print plain text, so a laptop run reads well.
+//!
+//! Text that is not ours (AWS's messages, the inputs, the template, a task's
+//! log) never reaches the log raw: lines go through `escape_log`, command
+//! messages through `escape_data`, so that none of it can act as a workflow
+//! command.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -46,7 +51,7 @@ impl Runner {
         if self.in_actions {
             println!("::group::{}", escape_data(title));
         } else {
-            println!("── {title}");
+            println!("── {}", escape_log(title));
         }
     }
 
@@ -56,25 +61,27 @@ impl Runner {
         }
     }
 
-    /// Makes the runner ignore workflow commands until `resume_commands`
-    /// with the returned token, so that text we relay (a task's log lines)
-    /// cannot annotate, mask or set anything.
-    pub(crate) fn stop_commands(&self) -> String {
+    /// Prints another program's output lines (a task's log) as they were
+    /// written: in Actions between `::stop-commands::` and a random token,
+    /// so that the runner takes no line of them for a workflow command;
+    /// elsewhere nothing reads commands, and the lines are escaped like ours
+    /// in case the output still reaches a runner (`docker run` in a step).
+    pub(crate) fn relay<'a>(&self, lines: impl IntoIterator<Item = &'a str>) {
+        if !self.in_actions {
+            lines.into_iter().for_each(|line| self.info(line));
+            return;
+        }
         let token = random_delimiter();
-        if self.in_actions {
-            println!("::stop-commands::{token}");
+        println!("::stop-commands::{token}");
+        for line in lines {
+            println!("{line}");
         }
-        token
+        println!("::{token}::");
     }
 
-    pub(crate) fn resume_commands(&self, token: &str) {
-        if self.in_actions {
-            println!("::{token}::");
-        }
-    }
-
+    /// Prints lines of ours that may hold text from outside.
     pub(crate) fn info(&self, message: &str) {
-        println!("{message}");
+        println!("{}", escape_log(message));
     }
 
     pub(crate) fn notice(&self, message: &str) {
@@ -110,15 +117,13 @@ impl Runner {
                 .unwrap_or_default();
             println!("::{name}{properties}::{}", escape_data(message));
         } else {
-            match at {
-                Some(at) => {
-                    eprintln!(
-                        "{plain_prefix}: {}:{}:{}: {message}",
-                        at.file, at.line, at.column
-                    )
-                }
-                None => eprintln!("{plain_prefix}: {message}"),
-            }
+            let place = at
+                .map(|at| format!("{}:{}:{}: ", at.file, at.line, at.column))
+                .unwrap_or_default();
+            eprintln!(
+                "{}",
+                escape_log(&format!("{plain_prefix}: {place}{message}"))
+            );
         }
     }
 
@@ -128,7 +133,7 @@ impl Runner {
             Some(path) => append(path, &output_entry(name, value, &random_delimiter()))
                 .with_context(|| format!("failed to write output {name} to {}", path.display())),
             None => {
-                println!("output {name}={value}");
+                println!("{}", escape_log(&format!("output {name}={value}")));
                 Ok(())
             }
         }
@@ -160,7 +165,30 @@ fn random_delimiter() -> String {
     format!("ghadelimiter_{suffix}")
 }
 
-/// Escapes the message part of a workflow command.
+/// Makes text safe to print as log lines: the runner takes a line for a
+/// workflow command when, after leading whitespace, it starts with `::`, or
+/// when it holds the legacy `##[` anywhere (actions/runner's
+/// `ActionCommand.TryParseV2` and `TryParse`). Each line break (LF, CRLF and
+/// a lone CR, which the runner also reads as one) becomes LF; a line's
+/// leading `:` becomes `%3A` and every `##[` becomes `##%5B`, as the runner
+/// would write them escaped. Nothing else changes, so the text stays readable.
+pub(crate) fn escape_log(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .split(['\r', '\n'])
+        .map(|line| {
+            let line = line.replace("##[", "##%5B");
+            let indent = line.len() - line.trim_start().len();
+            match line[indent..].strip_prefix(':') {
+                Some(rest) if rest.starts_with(':') => format!("{}%3A{rest}", &line[..indent]),
+                _ => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Escapes the message part of a workflow command: the whole message stays
+/// on the command's line, whatever line breaks it holds.
 pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
@@ -176,10 +204,72 @@ pub(crate) fn escape_property(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// What actions/runner takes for a workflow command: a line starting
+    /// with `::` after leading whitespace, or holding `##[` anywhere.
+    fn is_command(line: &str) -> bool {
+        line.trim_start().starts_with("::") || line.contains("##[")
+    }
+
+    /// Lines as the runner reads them: a lone CR ends a line too.
+    fn runner_lines(text: &str) -> Vec<&str> {
+        text.split("\r\n")
+            .flat_map(|l| l.split(['\r', '\n']))
+            .collect()
+    }
+
     #[test]
-    fn escapes_data_and_properties() {
-        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
-        assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
+    fn no_line_of_escaped_text_is_a_workflow_command() {
+        let cases = [
+            ("::add-mask::x", "%3A:add-mask::x"),
+            ("::error::x", "%3A:error::x"),
+            ("  \t::error::x", "  \t%3A:error::x"),
+            ("a\n::warning::b", "a\n%3A:warning::b"),
+            ("a\r::warning::b", "a\n%3A:warning::b"),
+            ("a\r\n ::warning::b", "a\n %3A:warning::b"),
+            ("\u{2003}::notice::b", "\u{2003}%3A:notice::b"),
+            (
+                "service shop: ##[error]boom",
+                "service shop: ##%5Berror]boom",
+            ),
+            ("###[group]x", "###%5Bgroup]x"),
+            // Text that is no command stays as it is.
+            (
+                "arn:aws:iam::123456789012:role/x",
+                "arn:aws:iam::123456789012:role/x",
+            ),
+            ("50% | `a` <script>] :", "50% | `a` <script>] :"),
+            (":single colon", ":single colon"),
+        ];
+        for (text, shown) in cases {
+            let escaped = escape_log(text);
+            assert_eq!(escaped, shown, "{text:?}");
+            assert!(
+                !runner_lines(&escaped).into_iter().any(is_command),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_command_message_stays_on_the_commands_line() {
+        let cases = [
+            ("50% done\r\nnext", "50%25 done%0D%0Anext"),
+            ("a\n::warning::b", "a%0A::warning::b"),
+            ("a\r::add-mask::b", "a%0D::add-mask::b"),
+            ("%0A", "%250A"),
+        ];
+        for (message, data) in cases {
+            assert_eq!(escape_data(message), data, "{message:?}");
+            assert_eq!(
+                runner_lines(&format!("::error::{}", escape_data(message))).len(),
+                1
+            );
+        }
+        // `::` would end the properties, `,` start the next one.
+        assert_eq!(
+            escape_property("a:b,c%\n::error::x"),
+            "a%3Ab%2Cc%25%0A%3A%3Aerror%3A%3Ax"
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::links;
 use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
+use crate::summary::text;
 use crate::template;
 use crate::template::TemplateSource;
 use plan::{placement, Placement};
@@ -476,14 +477,7 @@ impl FollowedTask<'_> {
         };
         let runner = self.runner;
         let drained = tail
-            .drain(|lines| {
-                // A line of the task's output must not act as a workflow command.
-                let token = runner.stop_commands();
-                for line in lines {
-                    runner.info(line);
-                }
-                runner.resume_commands(&token);
-            })
+            .drain(|lines| runner.relay(lines.iter().map(String::as_str)))
             .await;
         if let Err(error) = drained {
             runner.warning(&format!(
@@ -527,12 +521,13 @@ impl FollowedTask<'_> {
         let id = plan::task_id(self.task_arn);
         let headline = stopped.or(judged.failure);
         let outcome = match &headline {
-            Some(headline) => format!("failed: {headline}"),
+            Some(headline) => format!("failed: {}", text(headline)),
             None => "succeeded".to_owned(),
         };
         // The run page is a report: losing it must not fail a migration.
         if let Err(error) = self.runner.append_summary(&format!(
-            "Migration task [{id}]({}) {outcome}\n\n",
+            "Migration task [{}]({}) {outcome}\n\n",
+            text(id),
             self.link
         )) {
             self.runner.warning(&format!("{error:#}"));

@@ -13,7 +13,7 @@ use crate::migration;
 use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
-use crate::summary::Summary;
+use crate::summary::{code, text, Summary};
 
 use super::{Progress, Release};
 
@@ -113,14 +113,14 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
         let name = match registered.get(i) {
             Some(r) => task_definition_markdown(&r.arn),
             None => format!(
-                "`{}` rendered, not registered (dry run)",
-                family(&release.rendered)
+                "{} rendered, not registered (dry run)",
+                code(family(&release.rendered))
             ),
         };
         summary.add("Task definition", name);
     }
     if let Some(source) = &config.template {
-        summary.add("Template", format!("`{source}`"));
+        summary.add("Template", code(&source.to_string()));
     }
     for (i, current) in current.iter().enumerate() {
         let name = &config.services[i];
@@ -128,8 +128,8 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
             Some(DeployResult::Succeeded) => "deployed".to_owned(),
             Some(DeployResult::Started) => "deployment started".to_owned(),
             Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
-            Some(DeployResult::Failed(reason)) => format!("**failed**: {reason}"),
-            Some(DeployResult::Error(reason)) => format!("**error**: {reason}"),
+            Some(DeployResult::Failed(reason)) => format!("**failed**: {}", text(reason)),
+            Some(DeployResult::Error(reason)) => format!("**error**: {}", text(reason)),
             None => "not deployed".to_owned(),
         };
         let new = releases
@@ -139,7 +139,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
             .map(|revision| format!(" → {}", task_definition_markdown(&revision.arn)))
             .unwrap_or_default();
         summary.add(
-            format!("Service `{name}`"),
+            format!("Service {}", code(name)),
             format!(
                 "{}{new}: {result}",
                 task_definition_markdown(&current.task_definition_arn)
@@ -151,7 +151,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
             continue;
         };
         for line in stopped_tasks {
-            summary.add(format!("Stopped tasks of `{}`", d.service), line.clone());
+            summary.add(format!("Stopped tasks of {}", code(&d.service)), text(line));
         }
     }
     let images = releases.iter().flat_map(|r| {
@@ -162,8 +162,11 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
     });
     for container in images {
         summary.add(
-            format!("Image of `{}`", container["name"].as_str().unwrap_or("?")),
-            format!("`{}`", container["image"].as_str().unwrap_or("(none)")),
+            format!(
+                "Image of {}",
+                code(container["name"].as_str().unwrap_or("?"))
+            ),
+            code(container["image"].as_str().unwrap_or("(none)")),
         );
     }
 }
