@@ -11,6 +11,7 @@ use futures::future::join_all;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::aws::{error_text, Aws};
+use crate::deploy::Started;
 
 /// From the signal to the exit: the stops, then the GitHub status. The
 /// runner follows its SIGINT with SIGTERM 7.5 s later.
@@ -19,9 +20,16 @@ pub(crate) const CANCEL_DEADLINE: Duration = Duration::from_secs(5);
 /// `CANCEL_DEADLINE` after it is the GitHub status's.
 const STOP_DEADLINE: Duration = Duration::from_secs(3);
 
-/// What is running in AWS on our behalf right now.
-#[derive(Debug, Default)]
-pub(crate) struct InFlight(Mutex<Running>);
+/// What is running in AWS on our behalf right now, told as it starts to
+/// whoever watches (the step outputs are written as soon as an id is known).
+#[derive(Default)]
+pub(crate) struct InFlight<'a> {
+    running: Mutex<Running>,
+    watcher: Option<Watcher<'a>>,
+}
+
+/// Told the service and what was started for it.
+type Watcher<'a> = Box<dyn Fn(&str, Started) + Send + Sync + 'a>;
 
 #[derive(Debug, Default, Clone)]
 struct Running {
@@ -33,13 +41,39 @@ struct Running {
     codedeploy_deployments: Vec<String>,
 }
 
-impl InFlight {
-    fn with<T>(&self, f: impl FnOnce(&mut Running) -> T) -> T {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+impl<'a> InFlight<'a> {
+    pub(crate) fn watched(watcher: impl Fn(&str, Started) + Send + Sync + 'a) -> InFlight<'a> {
+        InFlight {
+            running: Mutex::default(),
+            watcher: Some(Box::new(watcher)),
+        }
     }
 
-    pub(crate) fn ecs_deployment_started(&self, service: &str, id: &str) {
+    fn with<T>(&self, f: impl FnOnce(&mut Running) -> T) -> T {
+        f(&mut self.running.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn tell(&self, service: &str, started: Started) {
+        if let Some(watcher) = &self.watcher {
+            watcher(service, started);
+        }
+    }
+
+    pub(crate) fn ecs_deployment_started(
+        &self,
+        service: &str,
+        id: &str,
+        service_deployment_arn: Option<&str>,
+    ) {
         self.with(|r| r.ecs_deployments.push((service.to_owned(), id.to_owned())));
+        self.tell(
+            service,
+            Started::Ecs {
+                deployment_id: id.to_owned(),
+                service_deployment_arn: service_deployment_arn.map(str::to_owned),
+                stopped_tasks: Vec::new(),
+            },
+        );
     }
 
     pub(crate) fn migration_task_started(&self, cluster: &str, task_arn: &str) {
@@ -49,8 +83,14 @@ impl InFlight {
         });
     }
 
-    pub(crate) fn codedeploy_deployment_started(&self, id: &str) {
+    pub(crate) fn codedeploy_deployment_started(&self, service: &str, id: &str) {
         self.with(|r| r.codedeploy_deployments.push(id.to_owned()));
+        self.tell(
+            service,
+            Started::CodeDeploy {
+                deployment_id: id.to_owned(),
+            },
+        );
     }
 
     /// Stops what can be stopped safely, all at once, and returns one line

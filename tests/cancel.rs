@@ -58,6 +58,10 @@ fn sigint_stops_a_codedeploy_deployment_with_rollback() {
     );
     // Outputs known before the signal are kept.
     assert!(run.outputs.contains_key("task-definition-arn"));
+    assert_eq!(
+        run.outputs["codedeploy-deployment-id"],
+        id.as_str().unwrap()
+    );
 }
 
 #[test]
@@ -84,6 +88,13 @@ fn sigterm_leaves_an_ecs_rolling_deployment_to_ecs() {
         1,
         "no rollback of our own on cancel"
     );
+    // The deployment's ids were written when it started, not at the end.
+    assert!(
+        run.outputs["ecs-deployment-id"].starts_with("ecs-svc/"),
+        "{:?}",
+        run.outputs
+    );
+    assert!(run.outputs["ecs-service-deployment-arn"].contains(":service-deployment/prod/api/"));
 }
 
 #[test]

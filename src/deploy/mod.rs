@@ -168,7 +168,7 @@ pub(crate) async fn deploy_all(
     targets: Vec<(usize, String)>,
     plan: &codedeploy::Plan,
     runner: &Runner,
-    in_flight: &InFlight,
+    in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await;
     let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = targets

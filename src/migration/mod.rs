@@ -15,7 +15,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::types::{
     ContainerOverride, KeyValuePair, NetworkConfiguration, Service, Task, TaskOverride,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::aws::ecs::{self, set_body_fields};
@@ -53,7 +53,7 @@ pub(crate) async fn run(
     runner: &Runner,
     deployed: Definition<'_>,
     service: Option<&Service>,
-    in_flight: &InFlight,
+    in_flight: &InFlight<'_>,
 ) -> Result<()> {
     let clients = aws.get().await;
     let (arn, definition) = match &migration.template {
@@ -78,8 +78,30 @@ pub(crate) async fn run(
         &placement,
     )
     .await?;
-    runner.set_output("migration-task-arn", &task_arn)?;
-    runner.set_output("run-task-arn", &serde_json::json!([task_arn]).to_string())?;
+    let outputs = runner
+        .set_output("migration-task-arn", &task_arn)
+        .and_then(|()| runner.set_output("run-task-arn", &json!([task_arn]).to_string()));
+    if let Err(error) = outputs {
+        // Nothing may run on that nobody follows.
+        let stopped = clients
+            .ecs
+            .stop_task()
+            .cluster(&config.cluster)
+            .task(&task_arn)
+            .reason("ecs-deploy: the step outputs could not be written")
+            .send()
+            .await;
+        let state = match stopped {
+            Ok(_) => "it was stopped with StopTask".to_owned(),
+            Err(e) => format!(
+                "it could not be stopped ({}): stop it in the console",
+                error_text(&e)
+            ),
+        };
+        return Err(error.context(format!(
+            "task {task_arn} had started and nothing was deployed; {state}"
+        )));
+    }
     let shown = shown_command(migration.command.as_deref());
     if !migration.wait {
         runner.notice(&format!(
@@ -514,11 +536,14 @@ impl FollowedTask<'_> {
     /// everything a person needs: why, each container, the last log lines
     /// and the task's console page.
     fn conclude(&self, judged: Verdict, stopped: Option<String>) -> Result<()> {
+        let id = plan::task_id(self.task_arn);
         if let Some(code) = judged.exit_code {
             self.runner
-                .set_output("migration-exit-code", &code.to_string())?;
+                .set_output("migration-exit-code", &code.to_string())
+                .with_context(|| {
+                    format!("migration task {id} had stopped with exit code {code}; nothing was deployed")
+                })?;
         }
-        let id = plan::task_id(self.task_arn);
         let headline = stopped.or(judged.failure);
         let outcome = match &headline {
             Some(headline) => format!("failed: {}", text(headline)),

@@ -8,6 +8,7 @@ mod report;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -114,7 +115,23 @@ async fn tracked(
     signals: &mut Signals,
 ) -> Result<()> {
     let aws = LazyAws::new(config.deploy.max_retries);
-    let in_flight = InFlight::default();
+    // Each deployment id is written as soon as it is known, so that a
+    // cancel, a timeout or expired credentials cannot lose it.
+    let started = Mutex::new(vec![Started::Nothing; config.services.len()]);
+    let in_flight = InFlight::watched(|service, what| {
+        let Some(i) = config
+            .services
+            .iter()
+            .position(|s| s.rsplit('/').next() == Some(service))
+        else {
+            return;
+        };
+        let mut started = started.lock().unwrap_or_else(|e| e.into_inner());
+        started[i] = what;
+        if let Err(error) = write_deployment_outputs(runner, config, &started) {
+            runner.warning(&format!("{error:#}"));
+        }
+    });
     let mut cancelled_at = None;
     // The GitHub deployment starts inside the race too: a signal while
     // GitHub is slow must not wait for it.
@@ -176,7 +193,7 @@ async fn execute(
     summary: &mut Summary,
     progress: &mut Progress,
     aws: &LazyAws,
-    in_flight: &InFlight,
+    in_flight: &InFlight<'_>,
 ) -> Result<()> {
     let started = Instant::now();
     progress.current = deploy::describe_current(aws, config).await?;
@@ -250,7 +267,6 @@ async fn execute(
     runner.end_group();
     summary.add_step("deploy", started.elapsed());
     progress.deployed = deployed?;
-    write_deployment_outputs(runner, config, &progress.deployed)?;
     report::verdicts(runner, &progress.deployed)
 }
 
@@ -348,21 +364,18 @@ async fn register(
 }
 
 /// The ids of what was started, by way of deploying.
-fn write_deployment_outputs(runner: &Runner, config: &Config, deployed: &[Deployed]) -> Result<()> {
-    if deployed
-        .iter()
-        .any(|d| matches!(d.started, Started::Ecs { .. }))
-    {
+fn write_deployment_outputs(runner: &Runner, config: &Config, started: &[Started]) -> Result<()> {
+    if started.iter().any(|s| matches!(s, Started::Ecs { .. })) {
         runner.set_output(
             "ecs-deployment-id",
-            &by_service_index(config, |i| match &deployed[i].started {
+            &by_service_index(config, |i| match &started[i] {
                 Started::Ecs { deployment_id, .. } => deployment_id.clone(),
                 _ => String::new(),
             }),
         )?;
         runner.set_output(
             "ecs-service-deployment-arn",
-            &by_service_index(config, |i| match &deployed[i].started {
+            &by_service_index(config, |i| match &started[i] {
                 Started::Ecs {
                     service_deployment_arn: Some(arn),
                     ..
@@ -371,13 +384,13 @@ fn write_deployment_outputs(runner: &Runner, config: &Config, deployed: &[Deploy
             }),
         )?;
     }
-    if deployed
+    if started
         .iter()
-        .any(|d| matches!(d.started, Started::CodeDeploy { .. }))
+        .any(|s| matches!(s, Started::CodeDeploy { .. }))
     {
         runner.set_output(
             "codedeploy-deployment-id",
-            &by_service_index(config, |i| match &deployed[i].started {
+            &by_service_index(config, |i| match &started[i] {
                 Started::CodeDeploy { deployment_id } => deployment_id.clone(),
                 _ => String::new(),
             }),

@@ -163,7 +163,7 @@ pub(crate) async fn deploy(
     options: &CodeDeployOptions,
     deploy: &DeployOptions,
     runner: &Runner,
-    in_flight: &InFlight,
+    in_flight: &InFlight<'_>,
 ) -> Result<(String, DeployResult)> {
     let name = service.service_name().unwrap_or_default();
     let group = plan
@@ -246,7 +246,7 @@ pub(crate) async fn deploy(
             }
         }
     };
-    in_flight.codedeploy_deployment_started(&id);
+    in_flight.codedeploy_deployment_started(name, &id);
     let region = client
         .config()
         .region()

@@ -83,12 +83,16 @@ pub(crate) async fn deploy(
     targets: &[Target],
     options: &DeployOptions,
     runner: &Runner,
-    in_flight: &InFlight,
+    in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let started: Vec<Result<Followed>> = stream::iter(targets)
         .map(|target| async move {
             let started = start(ecs, cluster, target, options, runner).await?;
-            in_flight.ecs_deployment_started(&target.service, &started.watch.deployment_id);
+            in_flight.ecs_deployment_started(
+                &target.service,
+                &started.watch.deployment_id,
+                started.service_deployment_arn.as_deref(),
+            );
             Ok(started)
         })
         .buffered(CONCURRENT_CALLS)
