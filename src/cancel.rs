@@ -16,9 +16,11 @@ use crate::deploy::Started;
 /// From the signal to the exit: the stops, then the GitHub status. The
 /// runner follows its SIGINT with SIGTERM 7.5 s later.
 pub(crate) const CANCEL_DEADLINE: Duration = Duration::from_secs(5);
-/// Long enough for StopTask or StopDeployment; what is left of
-/// `CANCEL_DEADLINE` after it is the GitHub status's.
-const STOP_DEADLINE: Duration = Duration::from_secs(3);
+/// Long enough to find what a call under way did; then StopTask or
+/// StopDeployment have `STOP_DEADLINE`; what is left of `CANCEL_DEADLINE`
+/// after both is the GitHub status's.
+const LOOKUP_DEADLINE: Duration = Duration::from_millis(1500);
+const STOP_DEADLINE: Duration = Duration::from_millis(2000);
 
 /// What is running in AWS on our behalf right now, told as it starts to
 /// whoever watches (the step outputs are written as soon as an id is known).
@@ -28,11 +30,37 @@ pub(crate) struct InFlight<'a> {
     watcher: Option<Watcher<'a>>,
 }
 
+/// A call that changes something, as much as is needed to find its effect.
+#[derive(Debug, Clone)]
+pub(crate) enum Change {
+    Register {
+        family: String,
+    },
+    UpdateService {
+        cluster: String,
+        service: String,
+        task_definition: String,
+    },
+    RunTask {
+        cluster: String,
+        task_definition: String,
+        started_by: String,
+    },
+    CreateDeployment {
+        application: String,
+        group: String,
+    },
+}
+
 /// Told the service and what was started for it.
 type Watcher<'a> = Box<dyn Fn(&str, Started) + Send + Sync + 'a>;
 
 #[derive(Debug, Default, Clone)]
 struct Running {
+    /// Calls that change something and have not answered yet, by number:
+    /// on a signal their effect is looked up, since it may have happened.
+    under_way: Vec<(u64, Change)>,
+    next_call: u64,
     /// (cluster, task ARN) of the migration task: stopped with StopTask.
     migration_tasks: Vec<(String, String)>,
     /// (service, ECS deployment id): left to ECS and its circuit breaker.
@@ -57,6 +85,20 @@ impl<'a> InFlight<'a> {
         if let Some(watcher) = &self.watcher {
             watcher(service, started);
         }
+    }
+
+    /// Records a call that changes something before it is sent; `answered`
+    /// clears it. A run cancelled in between finds what it did.
+    pub(crate) fn calling(&self, change: Change) -> u64 {
+        self.with(|r| {
+            r.next_call += 1;
+            r.under_way.push((r.next_call, change));
+            r.next_call
+        })
+    }
+
+    pub(crate) fn answered(&self, call: u64) {
+        self.with(|r| r.under_way.retain(|(number, _)| *number != call));
     }
 
     pub(crate) fn ecs_deployment_started(
@@ -96,6 +138,10 @@ impl<'a> InFlight<'a> {
     /// Stops what can be stopped safely, all at once, and returns one line
     /// per thing, saying what state it was left in.
     pub(crate) async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {
+        let mut report = match aws {
+            Some(aws) => self.find_effects(aws).await,
+            None => Vec::new(),
+        };
         let running = self.with(|r| r.clone());
         let tasks = running.migration_tasks.iter().map(|(cluster, arn)| async move {
             let Some(aws) = aws else {
@@ -131,12 +177,152 @@ impl<'a> InFlight<'a> {
                 Err(_) => format!("CodeDeploy deployment {id} did not confirm the stop in time; check it in the console"),
             }
         });
-        let (mut report, codedeploy) = tokio::join!(join_all(tasks), join_all(codedeploy));
+        let (tasks, codedeploy) = tokio::join!(join_all(tasks), join_all(codedeploy));
+        report.extend(tasks);
         report.extend(running.ecs_deployments.iter().map(|(service, id)| format!(
             "ECS deployment {id} of service {service} is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"
         )));
         report.extend(codedeploy);
         report
+    }
+}
+
+impl InFlight<'_> {
+    /// Looks up what each call under way did, and records it as started
+    /// (to be stopped or reported like the rest); says what it found for
+    /// those that did nothing or cannot be known.
+    async fn find_effects(&self, aws: &Aws) -> Vec<String> {
+        let under_way = self.with(|r| std::mem::take(&mut r.under_way));
+        let lookups = under_way.into_iter().map(|(_, change)| async move {
+            let found = tokio::time::timeout(LOOKUP_DEADLINE, find_effect(aws, &change)).await;
+            (change, found)
+        });
+        let mut report = Vec::new();
+        for (change, found) in join_all(lookups).await {
+            match (&change, found) {
+                (Change::Register { family }, _) => report.push(format!(
+                    "RegisterTaskDefinition of {family} was under way: a new revision of it may exist, unused; nothing was deployed"
+                )),
+                (_, Ok(Some(Effect::EcsDeployment { service, id }))) => {
+                    self.with(|r| r.ecs_deployments.push((service, id)));
+                }
+                (Change::RunTask { cluster, .. }, Ok(Some(Effect::Tasks(arns)))) => {
+                    self.with(|r| {
+                        r.migration_tasks
+                            .extend(arns.into_iter().map(|arn| (cluster.clone(), arn)))
+                    });
+                }
+                (_, Ok(Some(Effect::CodeDeploy(ids)))) => {
+                    self.with(|r| r.codedeploy_deployments.extend(ids));
+                }
+                (_, Ok(Some(Effect::Tasks(_))) | Ok(None)) => {
+                    report.push(format!("{} was under way and had no effect", change.what()));
+                }
+                (_, Err(_)) => report.push(format!(
+                    "{} was under way and its effect could not be checked in time; check it in the console",
+                    change.what()
+                )),
+            }
+        }
+        report
+    }
+}
+
+/// What a call under way turned out to have done.
+enum Effect {
+    EcsDeployment { service: String, id: String },
+    Tasks(Vec<String>),
+    CodeDeploy(Vec<String>),
+}
+
+impl Change {
+    fn what(&self) -> String {
+        match self {
+            Change::Register { family } => format!("RegisterTaskDefinition of {family}"),
+            Change::UpdateService { service, .. } => format!("UpdateService of {service}"),
+            Change::RunTask {
+                task_definition, ..
+            } => format!("RunTask of {task_definition}"),
+            Change::CreateDeployment { group, .. } => format!("CreateDeployment in {group}"),
+        }
+    }
+}
+
+/// The deployment, tasks or CodeDeploy deployment a call created, if any.
+async fn find_effect(aws: &Aws, change: &Change) -> Option<Effect> {
+    match change {
+        Change::Register { .. } => None,
+        Change::UpdateService {
+            cluster,
+            service,
+            task_definition,
+        } => {
+            let described = crate::aws::ecs::describe_services(
+                &aws.ecs,
+                cluster,
+                std::slice::from_ref(service),
+            )
+            .await
+            .ok()?;
+            let primary = described.services.first()?.deployments().iter().find(|d| {
+                d.status() == Some("PRIMARY") && d.task_definition() == Some(task_definition)
+            })?;
+            Some(Effect::EcsDeployment {
+                service: service.clone(),
+                id: primary.id()?.to_owned(),
+            })
+        }
+        Change::RunTask {
+            cluster,
+            task_definition,
+            started_by,
+        } => {
+            let listed = aws
+                .ecs
+                .list_tasks()
+                .cluster(cluster)
+                .started_by(started_by)
+                .send()
+                .await
+                .ok()?;
+            if listed.task_arns().is_empty() {
+                return None;
+            }
+            let described = aws
+                .ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(listed.task_arns().to_vec()))
+                .send()
+                .await
+                .ok()?;
+            let ours: Vec<String> = described
+                .tasks()
+                .iter()
+                .filter(|t| t.task_definition_arn() == Some(task_definition))
+                .filter(|t| t.last_status() != Some("STOPPED"))
+                .filter_map(|t| t.task_arn().map(str::to_owned))
+                .collect();
+            (!ours.is_empty()).then_some(Effect::Tasks(ours))
+        }
+        Change::CreateDeployment { application, group } => {
+            let listed = aws
+                .codedeploy
+                .list_deployments()
+                .application_name(application)
+                .deployment_group_name(group)
+                .set_include_only_statuses(Some(
+                    ["Created", "Queued", "InProgress", "Baking", "Ready"]
+                        .into_iter()
+                        .map(aws_sdk_codedeploy::types::DeploymentStatus::from)
+                        .collect(),
+                ))
+                .send()
+                .await
+                .ok()?;
+            let ids = listed.deployments().to_vec();
+            (!ids.is_empty()).then_some(Effect::CodeDeploy(ids))
+        }
     }
 }
 

@@ -129,3 +129,120 @@ fn a_slow_github_does_not_hold_a_cancelled_run_past_the_deadline() {
         run.log()
     );
 }
+
+/// The scenario with a call that takes effect at once but answers a minute
+/// later: a cancel arrives while it is in flight.
+fn answering_late(operation: &str, service: &str) -> ecs_deploy_sim::Sim {
+    sim(&format!(
+        "{CODEDEPLOY}  tasks:\n    - {{family: shop, seconds: 60}}\nfaults:\n  - {{service: {service}, operation: {operation}, kind: slowAfter, seconds: 60}}\n"
+    ))
+}
+
+fn cancel_once(
+    sim: &ecs_deploy_sim::Sim,
+    inputs: &[(&str, &str)],
+    took_effect: impl Fn(&ecs_deploy_sim::Sim) -> bool,
+) -> common::Run {
+    let running = Job::new(Some(sim)).start(inputs);
+    assert!(
+        sim.wait_until(Duration::from_secs(20), took_effect),
+        "the call never took effect"
+    );
+    running.signal("INT");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        !run.log().contains("nothing had been started"),
+        "{}",
+        run.log()
+    );
+    run
+}
+
+#[test]
+fn a_cancel_while_update_service_is_in_flight_finds_the_deployment_it_started() {
+    let sim = answering_late("UpdateService", "ecs");
+    let run = cancel_once(
+        &sim,
+        &[("cluster", "prod"), ("service", "api"), ("image", "shop:2")],
+        |sim| {
+            sim.services().iter().any(|s| {
+                s["serviceName"] == "api"
+                    && s["taskDefinition"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .ends_with("shop:2")
+            })
+        },
+    );
+    assert!(
+        run.log()
+            .contains("::error::cancelled by SIGINT: ECS deployment ecs-svc/"),
+        "{}",
+        run.log()
+    );
+    assert!(
+        run.log().contains("of service api is left to ECS"),
+        "{}",
+        run.log()
+    );
+}
+
+#[test]
+fn a_cancel_while_run_task_is_in_flight_stops_the_task_it_started() {
+    let sim = answering_late("RunTask", "ecs");
+    let run = cancel_once(
+        &sim,
+        &[
+            ("cluster", "prod"),
+            ("service", "api"),
+            ("image", "shop:2"),
+            ("migration-command", "bin/rails db:migrate"),
+        ],
+        |sim| !sim.tasks().is_empty(),
+    );
+    let task = sim.tasks()[0]["taskArn"].as_str().unwrap().to_owned();
+    let stops = sim.calls_to("StopTask");
+    assert_eq!(stops.len(), 1, "{}", run.log());
+    assert_eq!(stops[0].body["task"], task);
+    assert!(
+        run.log()
+            .contains(&format!("migration task {task} was stopped with StopTask")),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("UpdateService").is_empty());
+}
+
+#[test]
+fn a_cancel_while_create_deployment_is_in_flight_stops_the_deployment_it_created() {
+    let sim = answering_late("CreateDeployment", "codedeploy");
+    let run = cancel_once(
+        &sim,
+        &[("cluster", "prod"), ("service", "web"), ("image", "shop:2")],
+        |sim| !sim.codedeploy_deployments().is_empty(),
+    );
+    let stops = sim.calls_to("StopDeployment");
+    assert_eq!(stops.len(), 1, "{}", run.log());
+    assert_eq!(stops[0].body["autoRollbackEnabled"], true);
+    assert!(
+        run.log().contains("was stopped with rollback"),
+        "{}",
+        run.log()
+    );
+}
+
+#[test]
+fn a_cancel_while_register_is_in_flight_says_a_revision_may_exist() {
+    let sim = answering_late("RegisterTaskDefinition", "ecs");
+    let run = cancel_once(
+        &sim,
+        &[("cluster", "prod"), ("service", "api"), ("image", "shop:2")],
+        |sim| !sim.task_definitions().is_empty(),
+    );
+    assert!(
+        run.log().contains("::error::cancelled by SIGINT: RegisterTaskDefinition of shop was under way: a new revision of it may exist, unused; nothing was deployed"),
+        "{}",
+        run.log()
+    );
+}

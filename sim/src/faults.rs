@@ -89,6 +89,7 @@ pub(crate) fn aws_error(
         FaultKind::Slow
         | FaultKind::Drop
         | FaultKind::DropAfter
+        | FaultKind::SlowAfter
         | FaultKind::AutoMerged
         | FaultKind::Conflict
         | FaultKind::Unprocessable => return None,

@@ -151,7 +151,9 @@ pub(crate) fn fault_reply(fault: &Fault) -> Reply {
         ),
         FaultKind::Conflict => message(409, "Conflict: Commit status checks failed for main."),
         FaultKind::Unprocessable => message(422, "Validation Failed"),
-        FaultKind::Slow | FaultKind::Drop | FaultKind::DropAfter => message(500, "Server Error"),
+        FaultKind::Slow | FaultKind::Drop | FaultKind::DropAfter | FaultKind::SlowAfter => {
+            message(500, "Server Error")
+        }
     }
 }
 

@@ -340,7 +340,7 @@ pub struct Fault {
     /// Matching requests let through before the fault applies.
     #[serde(default)]
     pub skip: u32,
-    /// slow: delay before answering.
+    /// slow, slowAfter: delay before answering.
     #[serde(default)]
     pub seconds: f64,
     /// serverError: HTTP status (default 500; GitHub 502).
@@ -363,6 +363,9 @@ pub enum FaultKind {
     /// Acts on the request, then closes the connection without answering,
     /// as when an answer is lost on the way back.
     DropAfter,
+    /// Acts on the request, then waits `seconds` before answering: a call
+    /// that took effect while its answer is still on the way.
+    SlowAfter,
     ExpiredToken,
     AccessDenied,
     /// GitHub: 202 {"message": "Auto-merged ..."} with no deployment.

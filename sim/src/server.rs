@@ -97,6 +97,8 @@ enum FaultEffect {
     Answer(Fault),
     /// Act on the request, then drop the connection instead of answering.
     DropAfter,
+    /// Act on the request, then answer after this long.
+    SlowAfter(Duration),
 }
 
 /// Applies the delay and connection-dropping kinds itself; hands back the
@@ -117,6 +119,9 @@ async fn inject_fault(
         }
         FaultKind::Drop => drop_connection(control).await,
         FaultKind::DropAfter => FaultEffect::DropAfter,
+        FaultKind::SlowAfter => {
+            FaultEffect::SlowAfter(Duration::from_secs_f64(fault.seconds.max(0.0)))
+        }
         _ => FaultEffect::Answer(fault),
     }
 }
@@ -131,6 +136,10 @@ async fn drop_connection<T>(control: &ConnectionControl) -> T {
 async fn deliver(control: &ConnectionControl, effect: FaultEffect, reply: Reply) -> Reply {
     match effect {
         FaultEffect::DropAfter => drop_connection(control).await,
+        FaultEffect::SlowAfter(delay) => {
+            tokio::time::sleep(delay).await;
+            reply
+        }
         _ => reply,
     }
 }

@@ -100,6 +100,36 @@ async fn slow_answers_and_dropped_connections() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_answer_comes_after_the_call_took_effect() {
+    let sim = with_faults("  - {operation: RegisterTaskDefinition, kind: slowAfter, seconds: 0.4}");
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let register = ecs
+        .register_task_definition()
+        .family("late")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("web")
+                .image("late:1")
+                .build(),
+        )
+        .send();
+    let started = Instant::now();
+    let register = tokio::spawn(register);
+    // The revision exists while the answer is still on its way.
+    while sim.task_definitions().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "never took effect"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!register.is_finished(), "answered before the delay");
+    let registered = register.await.unwrap().unwrap();
+    assert_eq!(registered.task_definition().unwrap().family(), Some("late"));
+    assert!(started.elapsed() >= Duration::from_millis(400));
+}
+
 #[test]
 fn a_dropped_connection_gets_no_answer() {
     let sim = with_faults("  - {service: s3, kind: drop}");

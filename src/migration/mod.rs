@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use crate::aws::ecs::{self, set_body_fields};
 use crate::aws::logs::LogTail;
 use crate::aws::{error_text, explain, LazyAws, POLL_INTERVAL};
-use crate::cancel::InFlight;
+use crate::cancel::{Change, InFlight};
 use crate::config::Config;
 use crate::links;
 use crate::outcome::Failed;
@@ -68,7 +68,12 @@ pub(crate) async fn run(
             "run-task-launch-type is ignored: run-task-capacity-provider-strategy places the task",
         );
     }
-    let task_arn = start(
+    let call = in_flight.calling(Change::RunTask {
+        cluster: config.cluster.clone(),
+        task_definition: arn.clone(),
+        started_by: migration.started_by.clone(),
+    });
+    let started = start(
         &clients.ecs,
         &config.cluster,
         migration,
@@ -77,7 +82,9 @@ pub(crate) async fn run(
         &container,
         &placement,
     )
-    .await?;
+    .await;
+    in_flight.answered(call);
+    let task_arn = started?;
     let outputs = runner
         .set_output("migration-task-arn", &task_arn)
         .and_then(|()| runner.set_output("run-task-arn", &json!([task_arn]).to_string()));

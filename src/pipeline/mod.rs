@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::aws::ecs;
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
-use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
+use crate::cancel::{Change, InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::Config;
 use crate::deploy::{self, codedeploy, Current, Deployed, Started};
 use crate::env::Env;
@@ -220,7 +220,7 @@ async fn execute(
     // deployment is made only for a run that goes on to change something.
     progress.github = Some(github::Tracker::start(config, env, runner).await?);
     let started = Instant::now();
-    progress.registered = register(aws, releases, runner).await?;
+    progress.registered = register(aws, releases, runner, in_flight).await?;
     let registered = &progress.registered;
     summary.add_step("register", started.elapsed());
     runner.set_output(
@@ -332,10 +332,18 @@ async fn register(
     aws: &LazyAws,
     releases: &[Release],
     runner: &Runner,
+    in_flight: &InFlight<'_>,
 ) -> Result<Vec<ecs::Registered>> {
     let ecs = &aws.get().await.ecs;
     let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
-        .map(|release| ecs::register_task_definition(ecs, &release.rendered))
+        .map(|release| async move {
+            let call = in_flight.calling(Change::Register {
+                family: family(&release.rendered).to_owned(),
+            });
+            let registered = ecs::register_task_definition(ecs, &release.rendered).await;
+            in_flight.answered(call);
+            registered
+        })
         .buffered(CONCURRENT_CALLS)
         .collect()
         .await;

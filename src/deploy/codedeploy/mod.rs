@@ -24,7 +24,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
-use crate::cancel::InFlight;
+use crate::cancel::{Change, InFlight};
 use crate::config::{CodeDeployOptions, Config};
 use crate::links;
 use crate::runner::Runner;
@@ -181,7 +181,11 @@ pub(crate) async fn deploy(
     };
     let (application, group_name) = (&group.application, &group.name);
     let content = appspec_content(&appspec);
-    let id = loop {
+    let call = in_flight.calling(Change::CreateDeployment {
+        application: application.clone(),
+        group: group_name.clone(),
+    });
+    let created: Result<String> = async { loop {
         let since = SystemTime::now() - Duration::from_secs(5);
         let created = call_once(
             deploy.max_retries,
@@ -221,7 +225,7 @@ pub(crate) async fn deploy(
         )
         .await;
         match created {
-            Ok(output) => break output.deployment_id().unwrap_or_default().to_owned(),
+            Ok(output) => break Ok(output.deployment_id().unwrap_or_default().to_owned()),
             Err(e) if error_code(&e) == Some("DeploymentLimitExceededException") => {
                 let text = error_text(&e);
                 let active = active_deployment_in(&text).map(str::to_owned);
@@ -245,7 +249,10 @@ pub(crate) async fn deploy(
                 ));
             }
         }
-    };
+    } }
+    .await;
+    in_flight.answered(call);
+    let id = created?;
     in_flight.codedeploy_deployment_started(name, &id);
     let region = client
         .config()

@@ -25,7 +25,7 @@ use crate::aws::ecs::set_body_fields;
 use crate::aws::errors::is_throttling;
 use crate::aws::retry::Backoff;
 use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS, POLL_INTERVAL};
-use crate::cancel::InFlight;
+use crate::cancel::{Change, InFlight};
 use crate::runner::Runner;
 
 use super::{DeployResult, Deployed, Started};
@@ -87,7 +87,14 @@ pub(crate) async fn deploy(
 ) -> Result<Vec<Deployed>> {
     let started: Vec<Result<Followed>> = stream::iter(targets)
         .map(|target| async move {
-            let started = start(ecs, cluster, target, options, runner).await?;
+            let call = in_flight.calling(Change::UpdateService {
+                cluster: cluster.to_owned(),
+                service: target.service.clone(),
+                task_definition: target.task_definition.clone(),
+            });
+            let started = start(ecs, cluster, target, options, runner).await;
+            in_flight.answered(call);
+            let started = started?;
             in_flight.ecs_deployment_started(
                 &target.service,
                 &started.watch.deployment_id,
