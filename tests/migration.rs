@@ -543,3 +543,29 @@ fn a_missing_migration_container_is_refused_before_anything_is_registered_and_in
         assert!(sim.calls_to("RunTask").is_empty());
     }
 }
+
+#[test]
+fn a_separate_migration_template_is_checked_before_anything_is_registered() {
+    let sim = scenario(&task_timeline("seconds: 0.2"));
+    let run = Job::new(Some(&sim))
+        .file(
+            "migrate.json",
+            r#"{"family": "migrate", "containerDefinitions": [{"name": "runner", "image": "shop:1"}, {"name": "sidecar", "image": "x"}]}"#,
+        )
+        .run(
+            &INPUTS
+                .iter()
+                .copied()
+                .chain([("migration-task-definition", "migrate.json")])
+                .collect::<Vec<_>>(),
+        );
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        error_annotation(&run).starts_with(
+            "failed to render the migration task definition migrate.json: container \"web\" is not in task definition migrate; its containers are: runner, sidecar"
+        ),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("RegisterTaskDefinition").is_empty());
+}

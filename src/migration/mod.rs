@@ -154,16 +154,21 @@ pub(crate) async fn run(
 
 /// Checks, before anything is registered, that the one-off task can run
 /// from `definition` (the one being deployed) where `service` runs.
-pub(crate) fn check(
+pub(crate) async fn check(
+    aws: &LazyAws,
     config: &Config,
     migration: &MigrationConfig,
-    definition: &Value,
+    deployed: &Value,
     service: Option<&Service>,
 ) -> Result<()> {
-    if migration.template.is_some() {
-        // Its own template is loaded and checked when the task runs.
-        return Ok(());
-    }
+    let separate;
+    let definition = match &migration.template {
+        Some(source) => {
+            separate = render_separate_template(aws, config, source).await?;
+            &separate
+        }
+        None => deployed,
+    };
     task_plan(config, migration, definition, service).map(|_| ())
 }
 
@@ -223,19 +228,28 @@ fn log_tail(
     }
 }
 
-/// Loads, renders (with the same images and settings) and registers the
+/// Loads and renders (with the same images and settings) the
 /// `migration-task-definition` template.
+async fn render_separate_template(
+    aws: &LazyAws,
+    config: &Config,
+    source: &TemplateSource,
+) -> Result<Value> {
+    let template = template::load(source, aws).await.with_context(|| {
+        format!("failed to load the migration task definition template {source}")
+    })?;
+    render::render(template, &config.render)
+        .with_context(|| format!("failed to render the migration task definition {source}"))
+}
+
+/// The `migration-task-definition` template, rendered and registered.
 async fn register_separate_template(
     aws: &LazyAws,
     config: &Config,
     runner: &Runner,
     source: &TemplateSource,
 ) -> Result<(String, Value)> {
-    let template = template::load(source, aws).await.with_context(|| {
-        format!("failed to load the migration task definition template {source}")
-    })?;
-    let rendered = render::render(template, &config.render)
-        .with_context(|| format!("failed to render the migration task definition {source}"))?;
+    let rendered = render_separate_template(aws, config, source).await?;
     let registered = ecs::register_task_definition(&aws.get().await.ecs, &rendered).await?;
     runner.info(&format!(
         "Registered migration task definition {}",

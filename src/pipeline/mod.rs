@@ -208,7 +208,7 @@ async fn execute(
     if let Some(migration) = &config.migration {
         // Before anything is registered, and in the dry run too.
         let service = current.first().map(|c| &c.service);
-        migration::check(config, migration, &releases[0].rendered, service)?;
+        migration::check(aws, config, migration, &releases[0].rendered, service).await?;
     }
     if config.dry_run {
         progress.github = Some(github::Tracker::start(config, env, runner).await?);
@@ -491,10 +491,11 @@ fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
     let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
         .take(8)
         .collect();
-    let path = runner.temp_dir().join(format!(
-        "task-definition-{}-{suffix}.json",
-        family(rendered)
-    ));
+    // A family may have 255 characters, a file name no more in all.
+    let family: String = family(rendered).chars().take(100).collect();
+    let path = runner
+        .temp_dir()
+        .join(format!("task-definition-{family}-{suffix}.json"));
     let text = serde_json::to_string_pretty(rendered)?;
     std::fs::write(&path, text + "\n").with_context(|| {
         format!(
