@@ -345,19 +345,19 @@ fn access_denied_on_describe_tasks_is_an_immediate_explicit_error() {
 #[test]
 fn a_migration_past_its_timeout_is_stopped_with_stop_task() {
     let sim = scenario(&task_timeline("seconds: 600"));
-    let run = run_migration(&sim, &[("migration-timeout-minutes", "0.05")]);
+    let run = run_migration(&sim, &[("migration-timeout-minutes", "1")]);
     assert_eq!(run.code, 1, "{}", run.log());
     let stops = sim.calls_to("StopTask");
     assert_eq!(stops.len(), 1);
     assert_eq!(
         stops[0].body["reason"],
-        "ecs-deploy: the migration did not finish within 3 seconds"
+        "ecs-deploy: the migration did not finish within 1 minute"
     );
     let task = only_task(&sim);
     assert_eq!(task["stopCode"], "UserInitiated");
     let error = error_annotation(&run);
     assert!(
-        error.starts_with("migration failed: the migration did not finish within 3 seconds: ecs-deploy stopped the task with StopTask\ntask stopped: UserInitiated: ecs-deploy: the migration did not finish within 3 seconds\n"),
+        error.starts_with("migration failed: the migration did not finish within 1 minute: ecs-deploy stopped the task with StopTask\ntask stopped: UserInitiated: ecs-deploy: the migration did not finish within 1 minute\n"),
         "{error}"
     );
     assert_eq!(run.outputs["migration-exit-code"], "143");

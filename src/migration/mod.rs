@@ -633,9 +633,13 @@ fn shown_command(command: Option<&[String]>) -> String {
 
 fn shown_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
+    let count = |n: u64, unit: &str| match n {
+        1 => format!("1 {unit}"),
+        n => format!("{n} {unit}s"),
+    };
     match (seconds / 60, seconds % 60) {
-        (0, seconds) => format!("{seconds} seconds"),
-        (minutes, 0) => format!("{minutes} minutes"),
-        (minutes, seconds) => format!("{minutes} minutes {seconds} seconds"),
+        (0, seconds) => count(seconds, "second"),
+        (minutes, 0) => count(minutes, "minute"),
+        (minutes, seconds) => format!("{} {}", count(minutes, "minute"), count(seconds, "second")),
     }
 }

@@ -65,6 +65,9 @@ pub struct WorkflowStep {
     pub step: String,
 }
 
+/// The shortest wait for a one-off task to stop.
+const MIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Inputs that mean nothing without `migration-command` or `run-task`. The
 /// other run-task-* inputs are ignored without them, as
 /// amazon-ecs-deploy-task-definition ignores them.
@@ -148,7 +151,19 @@ pub(crate) fn from_inputs(
             ),
             (None, false) => parse_minutes("migration-timeout-minutes", "30"),
         },
-    );
+    )
+    .filter(|timeout| {
+        // ECS takes longer than that to start a task at all.
+        let too_short =
+            inputs.get("migration-timeout-minutes").is_some() && *timeout < MIN_TIMEOUT;
+        if too_short {
+            problems.add(
+                "migration-timeout-minutes",
+                "migration-timeout-minutes: under 1 minute; a one-off task needs longer than that to start",
+            );
+        }
+        !too_short
+    });
     let (started_by_input, default_started_by) = if run_task {
         // As amazon-ecs-deploy-task-definition names its tasks.
         ("run-task-started-by", "GitHub-Actions")
@@ -348,7 +363,7 @@ mod tests {
             ("INPUT_MIGRATION-COMMAND", "bin/rails db:migrate"),
             ("INPUT_MIGRATION-CONTAINER", "app"),
             ("INPUT_MIGRATION-TASK-DEFINITION", "migrate.json"),
-            ("INPUT_MIGRATION-TIMEOUT-MINUTES", "0.5"),
+            ("INPUT_MIGRATION-TIMEOUT-MINUTES", "1.5"),
             ("INPUT_MIGRATION-ENVIRONMENT-VARIABLES", "VERBOSE=1"),
             ("INPUT_RUN-TASK-SUBNETS", "subnet-a, subnet-b"),
             ("INPUT_RUN-TASK-SECURITY-GROUPS", "sg-1"),
@@ -378,7 +393,7 @@ mod tests {
                 path: "migrate.json".into()
             })
         );
-        assert_eq!(migration.timeout, Duration::from_secs(30));
+        assert_eq!(migration.timeout, Duration::from_secs(90));
         assert_eq!(migration.started_by, "ecs-deploy");
         assert_eq!(migration.environment, [("VERBOSE".into(), "1".into())]);
         assert_eq!(migration.overrides.subnets, ["subnet-a", "subnet-b"]);
@@ -483,6 +498,9 @@ mod tests {
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "0")], &[
                 "migration-timeout-minutes: \"0\" is not a number of minutes above 0 and at most 360",
+            ]),
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "0.5")], &[
+                "migration-timeout-minutes: under 1 minute; a one-off task needs longer than that to start",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "ten")], &[
                 "migration-timeout-minutes: \"ten\" is not a number of minutes above 0 and at most 360",
