@@ -172,7 +172,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("migration-task-definition", Text, NoDefault,
         "A separate template for the migration task (same sources as `task-definition`), rendered with the same images and registered. Empty: the task definition being deployed."),
     input("migration-timeout-minutes", Text, NoDefault,
-        "Minutes (fractions allowed, at most 360) to wait for the one-off task to stop before stopping it with StopTask and failing. Empty: 30, or `wait-for-minutes` with `run-task`."),
+        "Minutes (fractions allowed, 1 to 360) to wait for the one-off task to stop before stopping it with StopTask and failing. Empty: 30, or `wait-for-minutes` with `run-task`."),
     input("migration-started-by", Text, Value("ecs-deploy"),
         "The migration task's startedBy."),
     input("migration-environment-variables", Lines, NoDefault,
