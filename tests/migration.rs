@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 /// A Fargate service in a VPC with an app container that logs to
 /// CloudWatch and an envoy sidecar, both essential; `timelines` says what
 /// the migration task does.
-fn scenario(timelines: &str) -> Sim {
-    sim(&format!(
+fn scenario_text(timelines: &str) -> String {
+    format!(
         r#"
 clusters: [prod]
 taskDefinitions:
@@ -39,7 +39,11 @@ services:
       awsvpcConfiguration: {{subnets: [subnet-a, subnet-b], securityGroups: [sg-db], assignPublicIp: DISABLED}}
 {timelines}
 "#
-    ))
+    )
+}
+
+fn scenario(timelines: &str) -> Sim {
+    sim(&scenario_text(timelines))
 }
 
 fn task_timeline(entry: &str) -> String {
@@ -568,4 +572,33 @@ fn a_separate_migration_template_is_checked_before_anything_is_registered() {
         run.log()
     );
     assert!(sim.calls_to("RegisterTaskDefinition").is_empty());
+}
+
+#[test]
+fn an_output_that_cannot_be_written_after_run_task_stops_the_task_and_says_so() {
+    // RunTask answers 2 s after the task started; the output file's folder
+    // is gone by then.
+    let sim = sim(&format!(
+        "{}faults:\n  - {{service: ecs, operation: RunTask, kind: slowAfter, seconds: 2}}\n",
+        scenario_text(&task_timeline("seconds: 600"))
+    ));
+    let outputs = tempfile::tempdir().unwrap();
+    let output_file = outputs.path().join("output").display().to_string();
+    let running = Job::new(Some(&sim))
+        .env("GITHUB_OUTPUT", &output_file)
+        .start(INPUTS);
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| !sim.tasks().is_empty()));
+    std::fs::remove_dir_all(outputs.path()).unwrap();
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let task = only_task(&sim)["taskArn"].as_str().unwrap().to_owned();
+    assert_eq!(sim.calls_to("StopTask").len(), 1, "{}", run.log());
+    assert!(
+        error_annotation(&run).contains(&format!(
+            "task {task} had started and nothing was deployed; it was stopped with StopTask"
+        )),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("UpdateService").is_empty());
 }
