@@ -406,8 +406,8 @@ fn a_deployment_superseded_by_another_fails_within_a_poll() {
     assert!(sim.elapsed() < std::time::Duration::from_secs(25));
 }
 
-#[test]
-fn a_container_in_no_services_definition_is_an_error() {
+/// web and worker, each from its own definition, with these `images`.
+fn web_and_worker_with_images(images: &str) -> (Sim, Run) {
     let services = r#"
   - {cluster: prod, serviceName: web, taskDefinition: shop:1}
   - {cluster: prod, serviceName: worker, taskDefinition: worker:1}
@@ -416,8 +416,14 @@ fn a_container_in_no_services_definition_is_an_error() {
     let run = Job::new(Some(&sim)).run(&[
         ("cluster", "prod"),
         ("service", "web\nworker"),
-        ("images", "wrker=x:1"),
+        ("images", images),
     ]);
+    (sim, run)
+}
+
+#[test]
+fn a_container_in_no_services_definition_is_an_error() {
+    let (sim, run) = web_and_worker_with_images("wrker=x:1");
     assert_eq!(run.code, 1);
     assert!(
         run.log().contains("::error::container \"wrker\" is in none of the services' task definitions: shop (web); worker (worker)"),
@@ -452,16 +458,7 @@ fn a_mistyped_container_of_the_services_own_definition_deploys_nothing() {
 
 #[test]
 fn a_service_whose_own_definition_the_inputs_do_not_change_deploys_nothing() {
-    let services = r#"
-  - {cluster: prod, serviceName: web, taskDefinition: shop:1}
-  - {cluster: prod, serviceName: worker, taskDefinition: worker:1}
-"#;
-    let sim = scenario(services, "    []");
-    let run = Job::new(Some(&sim)).run(&[
-        ("cluster", "prod"),
-        ("service", "web\nworker"),
-        ("images", "web=shop:2"),
-    ]);
+    let (sim, run) = web_and_worker_with_images("web=shop:2");
     assert_eq!(run.code, 1, "{}", run.log());
     assert!(
         run.log().contains("::error::nothing the inputs set applies to task definition worker of service worker: its containers are worker; check container-name and images"),

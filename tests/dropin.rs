@@ -186,14 +186,18 @@ fn a_run_task_migration_runs_as_given_in_the_given_network_before_the_deploy() {
     assert_eq!(order, ["RunTask", "UpdateService"]);
 }
 
-#[test]
-fn a_run_task_that_exits_non_zero_stops_the_deploy() {
-    let sim = scenario(&format!(
-        "{}{DEPLOYS}",
-        task("outcome: exit, exitCode: 1, seconds: 0.3, logs: ['rake aborted!']")
-    ));
+/// The migration's one-off task does `entry`, fails, and nothing is deployed.
+fn failed_run_task(entry: &str) -> Run {
+    let sim = scenario(&format!("{}{DEPLOYS}", task(entry)));
     let run = run(&sim, &[MERGED, RUN_TASK], false);
     assert_eq!(run.code, 1, "{}", run.log());
+    assert!(sim.calls_to("UpdateService").is_empty(), "nothing deployed");
+    run
+}
+
+#[test]
+fn a_run_task_that_exits_non_zero_stops_the_deploy() {
+    let run = failed_run_task("outcome: exit, exitCode: 1, seconds: 0.3, logs: ['rake aborted!']");
     assert!(
         run.log()
             .contains("::error::migration failed: container web exited with 1"),
@@ -201,25 +205,18 @@ fn a_run_task_that_exits_non_zero_stops_the_deploy() {
         run.log()
     );
     assert!(run.log().contains("rake aborted!"), "{}", run.log());
-    assert!(sim.calls_to("UpdateService").is_empty(), "nothing deployed");
     assert!(run.outputs.contains_key("run-task-arn"));
 }
 
 #[test]
 fn a_run_task_that_cannot_start_says_why_and_stops_the_deploy() {
-    let sim = scenario(&format!(
-        "{}{DEPLOYS}",
-        task("outcome: failToStart, seconds: 0.3")
-    ));
-    let run = run(&sim, &[MERGED, RUN_TASK], false);
-    assert_eq!(run.code, 1, "{}", run.log());
+    let run = failed_run_task("outcome: failToStart, seconds: 0.3");
     assert!(
         run.log()
             .contains("the task never started (TaskFailedToStart: CannotPullContainerError"),
         "{}",
         run.log()
     );
-    assert!(sim.calls_to("UpdateService").is_empty(), "nothing deployed");
 }
 
 #[test]
