@@ -252,7 +252,12 @@ fn two_services_deploy_together_and_the_failing_one_is_named() {
         ids["web"].as_str().unwrap().starts_with("ecs-svc/")
             && ids["worker"].as_str().unwrap().starts_with("ecs-svc/")
     );
-    let worker = &sim.task_definitions()[1]["containerDefinitions"][0];
+    // The two registers run concurrently: find worker's by its family.
+    let registered = sim.task_definitions();
+    let worker = &registered
+        .iter()
+        .find(|definition| definition["family"] == "worker")
+        .expect("worker registered")["containerDefinitions"][0];
     assert_eq!(worker["image"], "shop-worker:2");
     assert_eq!(worker["command"], json!(["bin/worker"]));
     assert_eq!(running_revision(&sim, "web"), "shop:2");
