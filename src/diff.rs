@@ -33,6 +33,16 @@ fn hides_values(path: &str) -> bool {
     path.contains(".environment") || path.contains(".options")
 }
 
+/// The names of a list of named entries (environment variables), joined.
+fn names_in(value: &Value) -> Option<String> {
+    let names: Vec<&str> = value
+        .as_array()?
+        .iter()
+        .map(|entry| entry["name"].as_str())
+        .collect::<Option<_>>()?;
+    Some(names.join(", "))
+}
+
 /// A whole value that was added or removed, with what may be a credential
 /// inside it hidden (a container's environment, its log options).
 fn shown(path: &str, value: &Value) -> Value {
@@ -51,12 +61,22 @@ impl fmt::Display for Change {
             | Change::Changed { path, .. }
                 if hides_values(path) =>
             {
-                let sign = match self {
-                    Change::Added { .. } => '+',
-                    Change::Removed { .. } => '-',
-                    Change::Changed { .. } => '~',
+                let (sign, names) = match self {
+                    Change::Added { value, .. } | Change::Removed { value, .. } => (
+                        if matches!(self, Change::Added { .. }) {
+                            '+'
+                        } else {
+                            '-'
+                        },
+                        names_in(value),
+                    ),
+                    Change::Changed { .. } => ('~', None),
                 };
-                write!(f, "{sign} {path} (value hidden)")
+                match names {
+                    // A whole list added or removed: its names, not its values.
+                    Some(names) => write!(f, "{sign} {path}: {names} (values hidden)"),
+                    None => write!(f, "{sign} {path} (value hidden)"),
+                }
             }
             Change::Added { path, value } => write!(f, "+ {path}: {}", shown(path, value)),
             Change::Removed { path, value } => write!(f, "- {path}: {}", shown(path, value)),
@@ -67,10 +87,87 @@ impl fmt::Display for Change {
     }
 }
 
+/// What changes from `old` to `new`, ignoring what ECS fills in when it is
+/// absent (`without_defaults`): a definition as DescribeTaskDefinition
+/// returns it against the template that registered it shows no change.
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut changes = Vec::new();
-    walk(String::new(), old, new, &mut changes);
+    walk(
+        String::new(),
+        &without_defaults(old),
+        &without_defaults(new),
+        &mut changes,
+    );
     changes
+}
+
+/// The definition with every value that means the same as its absence
+/// removed. The rules, from the RegisterTaskDefinition reference and what
+/// DescribeTaskDefinition returns for a definition that did not set them:
+/// - an empty list or map (volumes, placementConstraints, and a container's
+///   portMappings, environment, mountPoints, volumesFrom, secrets,
+///   systemControls, ...);
+/// - a container's `cpu: 0` and `essential: true`;
+/// - a port mapping's `protocol: "tcp"`, and its `hostPort` when it equals
+///   `containerPort` (awsvpc and host network modes require that).
+fn without_defaults(definition: &Value) -> Value {
+    let mut definition = definition.clone();
+    drop_empty(&mut definition);
+    for container in definition
+        .get_mut("containerDefinitions")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let Some(container) = container.as_object_mut() else {
+            continue;
+        };
+        if container.get("cpu") == Some(&Value::from(0)) {
+            container.remove("cpu");
+        }
+        if container.get("essential") == Some(&Value::Bool(true)) {
+            container.remove("essential");
+        }
+        for mapping in container
+            .get_mut("portMappings")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let Some(mapping) = mapping.as_object_mut() else {
+                continue;
+            };
+            if mapping.get("protocol") == Some(&Value::from("tcp")) {
+                mapping.remove("protocol");
+            }
+            if mapping.get("hostPort").is_some()
+                && mapping.get("hostPort") == mapping.get("containerPort")
+            {
+                mapping.remove("hostPort");
+            }
+        }
+    }
+    definition
+}
+
+/// Removes empty lists and maps from objects, deepest first.
+fn drop_empty(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.values_mut().for_each(drop_empty);
+            map.retain(|_, v| !is_empty(v));
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_empty),
+        _ => {}
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -234,6 +331,95 @@ mod tests {
                     && line.contains("\"splunk-token\":\"(hidden)\"")
             ),
             "{lines:?}"
+        );
+    }
+
+    /// One rule a row: a value ECS fills in, against its absence.
+    #[test]
+    fn what_ecs_fills_in_is_no_change() {
+        let container = |extra: Value| {
+            let mut container = json!({"name": "web", "image": "shop:1"});
+            container
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"family": "shop", "containerDefinitions": [container]})
+        };
+        let rules = [
+            ("cpu 0", container(json!({"cpu": 0}))),
+            ("essential true", container(json!({"essential": true}))),
+            ("empty portMappings", container(json!({"portMappings": []}))),
+            ("empty environment", container(json!({"environment": []}))),
+            ("empty mountPoints", container(json!({"mountPoints": []}))),
+            ("empty volumesFrom", container(json!({"volumesFrom": []}))),
+            ("empty secrets", container(json!({"secrets": []}))),
+            (
+                "empty systemControls",
+                container(json!({"systemControls": []})),
+            ),
+            ("empty dockerLabels", container(json!({"dockerLabels": {}}))),
+            (
+                "tcp and hostPort = containerPort",
+                container(
+                    json!({"portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp"}]}),
+                ),
+            ),
+            (
+                "empty volumes and placementConstraints",
+                json!({"family": "shop", "volumes": [], "placementConstraints": [], "containerDefinitions": [{"name": "web", "image": "shop:1"}]}),
+            ),
+        ];
+        for (rule, described) in rules {
+            let template = if rule.starts_with("tcp") {
+                container(json!({"portMappings": [{"containerPort": 80}]}))
+            } else {
+                container(json!({}))
+            };
+            assert!(
+                diff(&described, &template).is_empty(),
+                "{rule}: {:?}",
+                diff(&described, &template)
+            );
+            assert!(diff(&template, &described).is_empty(), "{rule}");
+        }
+        // What differs from the default is still a change.
+        let changes = diff(
+            &container(json!({"cpu": 0})),
+            &container(json!({"cpu": 256})),
+        );
+        assert_eq!(changes.len(), 1);
+        let udp = container(json!({"portMappings": [{"containerPort": 53, "protocol": "udp"}]}));
+        assert_eq!(
+            diff(
+                &container(json!({"portMappings": [{"containerPort": 53}]})),
+                &udp
+            )
+            .len(),
+            1
+        );
+    }
+
+    /// DescribeTaskDefinition's answer for a definition registered from the
+    /// shipped example, as real ECS gives it, against the same template
+    /// rendered with a new image: one line.
+    #[test]
+    fn a_pure_image_change_against_a_real_describe_output_is_one_line() {
+        let described = crate::render::normalize(crate::template::unwrap_described(
+            serde_json::from_str(include_str!("../tests/data/describe-task-definition.json"))
+                .unwrap(),
+        ));
+        let template: Value =
+            serde_json::from_str(include_str!("../examples/task-definition.json")).unwrap();
+        let mut rendered = crate::render::normalize(template);
+        rendered["containerDefinitions"][0]["image"] =
+            json!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v2");
+        let lines: Vec<String> = diff(&described, &rendered)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            ["~ containerDefinitions[web].image: \"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v1\" → \"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v2\""]
         );
     }
 
