@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Result};
-use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, Service};
+use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, Service, Task};
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 use futures::{future, stream, StreamExt};
@@ -32,7 +32,7 @@ use super::{DeployResult, Deployed, Started};
 use crate::config::DeployOptions;
 pub(crate) use verdict::short_name;
 use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
-use view::{service_deployment_view, service_view};
+use view::{service_deployment_view, service_view, stopped_reasons};
 
 /// The waits between polls while ECS throttles us: from twice the usual
 /// interval up to 16 s.
@@ -535,63 +535,17 @@ async fn report_stopped_tasks(
     tracked: &mut Followed,
     runner: &Runner,
 ) {
-    let Ok(listed) = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .started_by(&tracked.watch.deployment_id)
-        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
-        .send()
-        .await
-    else {
-        return;
-    };
-    let new: Vec<String> = listed
-        .task_arns()
-        .iter()
-        .filter(|arn| !tracked.seen_tasks.contains(*arn))
-        .take(100)
-        .cloned()
-        .collect();
-    if new.is_empty() {
-        return;
-    }
-    let Ok(described) = ecs
-        .describe_tasks()
-        .cluster(cluster)
-        .set_tasks(Some(new))
-        .send()
-        .await
-    else {
-        return;
-    };
-    let mut groups: Vec<(String, usize)> = Vec::new();
-    for task in described.tasks() {
-        tracked
-            .seen_tasks
-            .insert(task.task_arn().unwrap_or_default().to_owned());
-        let exits: Vec<String> = task
-            .containers()
-            .iter()
-            .map(|c| match c.exit_code() {
-                Some(code) => format!("{} exited {code}", c.name().unwrap_or("?")),
-                None => format!(
-                    "{}: {}",
-                    c.name().unwrap_or("?"),
-                    c.reason().unwrap_or("did not run")
-                ),
-            })
-            .collect();
-        let line = format!(
-            "{} ({})",
-            task.stopped_reason().unwrap_or("no reason given"),
-            exits.join(", ")
-        );
-        match groups.iter_mut().find(|(l, _)| *l == line) {
-            Some((_, count)) => *count += 1,
-            None => groups.push((line, 1)),
-        }
-    }
-    for (reason, count) in groups {
+    let tasks = newly_stopped_tasks(
+        ecs,
+        cluster,
+        &tracked.watch.deployment_id,
+        &tracked.seen_tasks,
+    )
+    .await;
+    tracked
+        .seen_tasks
+        .extend(tasks.iter().filter_map(|t| t.task_arn()).map(str::to_owned));
+    for (reason, count) in stopped_reasons(&tasks) {
         runner.info(&format!(
             "{}: {count} task(s) stopped: {reason}",
             tracked.target.service
@@ -601,6 +555,43 @@ async fn report_stopped_tasks(
             None => tracked.stopped_tasks.push((reason, count)),
         }
     }
+}
+
+/// The stopped tasks of deployment `deployment_id` not seen before (at most
+/// 100 a call); none when ECS does not answer, since they only explain.
+async fn newly_stopped_tasks(
+    ecs: &Client,
+    cluster: &str,
+    deployment_id: &str,
+    seen: &HashSet<String>,
+) -> Vec<Task> {
+    let Ok(listed) = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .started_by(deployment_id)
+        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+        .send()
+        .await
+    else {
+        return Vec::new();
+    };
+    let new: Vec<String> = listed
+        .task_arns()
+        .iter()
+        .filter(|arn| !seen.contains(*arn))
+        .take(100)
+        .cloned()
+        .collect();
+    if new.is_empty() {
+        return Vec::new();
+    }
+    ecs.describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(new))
+        .send()
+        .await
+        .map(|described| described.tasks().to_vec())
+        .unwrap_or_default()
 }
 
 /// Our threshold failed the deployment; ECS would keep retrying, so put the

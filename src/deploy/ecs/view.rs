@@ -3,6 +3,7 @@
 
 use aws_sdk_ecs::types::{
     DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType, Service, ServiceDeployment,
+    Task,
 };
 use aws_smithy_types::date_time::Format as DateTimeFormat;
 
@@ -69,5 +70,84 @@ pub(super) fn service_view(service: &Service) -> ServiceView {
                 failed_tasks: d.failed_tasks(),
             })
             .collect(),
+    }
+}
+
+/// Why each task stopped (its stoppedReason and each container's exit or
+/// reason), with how many stopped alike, in the order first seen.
+pub(super) fn stopped_reasons(tasks: &[Task]) -> Vec<(String, usize)> {
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for task in tasks {
+        let exits: Vec<String> = task
+            .containers()
+            .iter()
+            .map(|c| match c.exit_code() {
+                Some(code) => format!("{} exited {code}", c.name().unwrap_or("?")),
+                None => format!(
+                    "{}: {}",
+                    c.name().unwrap_or("?"),
+                    c.reason().unwrap_or("did not run")
+                ),
+            })
+            .collect();
+        let reason = format!(
+            "{} ({})",
+            task.stopped_reason().unwrap_or("no reason given"),
+            exits.join(", ")
+        );
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, count)) => *count += 1,
+            None => groups.push((reason, 1)),
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecs::types::Container;
+
+    fn task(reason: &str, exit: Option<i32>) -> Task {
+        Task::builder()
+            .stopped_reason(reason)
+            .containers(
+                Container::builder()
+                    .name("web")
+                    .set_exit_code(exit)
+                    .set_reason(
+                        exit.is_none()
+                            .then(|| "CannotPullContainerError".to_owned()),
+                    )
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn stopped_tasks_are_grouped_by_reason_in_the_order_first_seen() {
+        let tasks = [
+            task("Essential container in task exited", Some(1)),
+            task("Task failed to start", None),
+            task("Essential container in task exited", Some(1)),
+            task("Essential container in task exited", Some(137)),
+        ];
+        assert_eq!(
+            stopped_reasons(&tasks),
+            [
+                (
+                    "Essential container in task exited (web exited 1)".to_owned(),
+                    2
+                ),
+                (
+                    "Task failed to start (web: CannotPullContainerError)".to_owned(),
+                    1
+                ),
+                (
+                    "Essential container in task exited (web exited 137)".to_owned(),
+                    1
+                ),
+            ]
+        );
     }
 }
