@@ -12,6 +12,7 @@ use aws_sdk_ecs::types::PropagateTags;
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::aws::ecs::resource_id;
 use crate::env::Env;
 use crate::inputs::{
     pairs, parse_bool_literal, parse_command, parse_minutes, parse_pairs, split_lines, text,
@@ -387,11 +388,10 @@ fn check_token(token: &str) -> Result<String, String> {
 /// The same service named twice (by name or ARN) would register two
 /// revisions and race two updates of one service.
 fn duplicate_service(services: &[String]) -> Option<String> {
-    let name = |reference: &str| reference.rsplit('/').next().unwrap_or(reference).to_owned();
     services.iter().enumerate().find_map(|(i, first)| {
         services[i + 1..]
             .iter()
-            .find(|second| name(second) == name(first))
+            .find(|second| resource_id(second) == resource_id(first))
             .map(|second| {
                 let shown = if first == second {
                     format!("{first:?} is listed twice")

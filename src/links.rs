@@ -3,6 +3,7 @@
 //! from a name or an ARN is percent-encoded, so that a link stays one URL
 //! in the log and in a Markdown link.
 
+use crate::aws::ecs::resource_id;
 use crate::summary::code;
 
 /// `part` as one URL path segment or query value: everything but RFC 3986's
@@ -32,7 +33,7 @@ fn console_host(region: &str) -> String {
 
 /// A task's page.
 pub(crate) fn task(region: &str, cluster: &str, task_arn: &str) -> String {
-    let task_id = task_arn.rsplit('/').next().unwrap_or(task_arn);
+    let task_id = resource_id(task_arn);
     format!(
         "https://{}/ecs/v2/clusters/{}/tasks/{}/configuration?region={}",
         console_host(region),

@@ -72,6 +72,13 @@ pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<V
         .with_context(|| format!("failed to read task definition {id}"))
 }
 
+/// The last part of an ECS reference: a service's name in its ARN
+/// (`…:service/<cluster>/<name>`), a task's id in its ARN, or the reference
+/// itself when it has no `/`.
+pub(crate) fn resource_id(reference: &str) -> &str {
+    reference.rsplit('/').next().unwrap_or(reference)
+}
+
 /// A request mutation that sets `fields` in the JSON body as given: values
 /// the SDK's typed shapes would drop (keys newer than this build, a user's
 /// JSON passed through) reach ECS unchanged.
@@ -166,9 +173,7 @@ pub(crate) async fn describe_services(
             .await?;
         described.services.extend(output.services().iter().cloned());
         described.missing.extend(output.failures().iter().map(|f| {
-            let name = f
-                .arn()
-                .map_or("?", |arn| arn.rsplit('/').next().unwrap_or(arn));
+            let name = f.arn().map_or("?", resource_id);
             (
                 name.to_owned(),
                 f.reason().unwrap_or("no reason given").to_owned(),

@@ -217,7 +217,7 @@ fn log_tail(
             logs,
             source.region.as_deref(),
             &source.group,
-            &source.stream(plan::task_id(task_arn)),
+            &source.stream(ecs::resource_id(task_arn)),
         )),
         Err(why) => {
             runner.notice(&format!(
@@ -402,7 +402,7 @@ impl FollowedTask<'_> {
         let runner = self.runner;
         let _group = FoldedGroup::open(
             runner,
-            &format!("Migration task {}", plan::task_id(self.task_arn)),
+            &format!("Migration task {}", ecs::resource_id(self.task_arn)),
         );
         let deadline = Instant::now() + timeout;
         let mut last_status = String::new();
@@ -482,7 +482,7 @@ impl FollowedTask<'_> {
     }
 
     async fn describe(&self) -> Result<Task> {
-        let id = plan::task_id(self.task_arn);
+        let id = ecs::resource_id(self.task_arn);
         let output = self
             .ecs
             .describe_tasks()
@@ -532,7 +532,7 @@ impl FollowedTask<'_> {
     }
 
     async fn stop(&self, reason: &str) -> Result<()> {
-        let id = plan::task_id(self.task_arn);
+        let id = ecs::resource_id(self.task_arn);
         self.ecs
             .stop_task()
             .cluster(self.cluster)
@@ -557,7 +557,7 @@ impl FollowedTask<'_> {
     /// everything a person needs: why, each container, the last log lines
     /// and the task's console page.
     fn conclude(&self, judged: Verdict, stopped: Option<String>) -> Result<()> {
-        let id = plan::task_id(self.task_arn);
+        let id = ecs::resource_id(self.task_arn);
         if let Some(code) = judged.exit_code {
             self.runner
                 .set_output("migration-exit-code", &code.to_string())

@@ -271,11 +271,6 @@ pub(crate) fn log_source(definition: &Value, container: &str) -> Result<LogSourc
     }
 }
 
-/// The task's ID, the last part of its ARN.
-pub(crate) fn task_id(task_arn: &str) -> &str {
-    task_arn.rsplit('/').next().unwrap_or(task_arn)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

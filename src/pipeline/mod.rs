@@ -122,7 +122,7 @@ async fn tracked(
         let Some(i) = config
             .services
             .iter()
-            .position(|s| s.rsplit('/').next() == Some(service))
+            .position(|s| ecs::resource_id(s) == service)
         else {
             return;
         };
