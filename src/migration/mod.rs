@@ -39,9 +39,11 @@ use verdict::{verdict, Verdict};
 const STOP_WAIT: Duration = Duration::from_secs(120);
 
 /// The task definition the migration runs.
-pub(crate) struct Definition<'a> {
-    pub arn: &'a str,
-    pub json: &'a Value,
+pub(crate) enum Definition<'a> {
+    /// The one just registered for the service.
+    Deployed { arn: &'a str, json: &'a Value },
+    /// `migration-task-definition`, rendered by `check`, to be registered.
+    Separate(Value),
 }
 
 /// Runs the migration to its end; a migration that did not succeed is an
@@ -51,14 +53,14 @@ pub(crate) async fn run(
     config: &Config,
     migration: &MigrationConfig,
     runner: &Runner,
-    deployed: Definition<'_>,
+    definition: Definition<'_>,
     service: Option<&Service>,
     in_flight: &InFlight<'_>,
 ) -> Result<()> {
     let clients = aws.get().await;
-    let (arn, definition) = match &migration.template {
-        Some(source) => register_separate_template(aws, config, runner, source).await?,
-        None => (deployed.arn.to_owned(), deployed.json.clone()),
+    let (arn, definition) = match definition {
+        Definition::Separate(rendered) => register_separate_template(aws, runner, rendered).await?,
+        Definition::Deployed { arn, json } => (arn.to_owned(), json.clone()),
     };
     let (container, placement) = task_plan(config, migration, &definition, service)?;
     if migration.overrides.launch_type.is_some()
@@ -153,23 +155,27 @@ pub(crate) async fn run(
 }
 
 /// Checks, before anything is registered, that the one-off task can run
-/// from `definition` (the one being deployed) where `service` runs.
+/// where `service` runs, from `deployed` (the definition being deployed) or
+/// its own `migration-task-definition`; returns the latter rendered, so
+/// that it is read once.
 pub(crate) async fn check(
     aws: &LazyAws,
     config: &Config,
     migration: &MigrationConfig,
     deployed: &Value,
     service: Option<&Service>,
-) -> Result<()> {
-    let separate;
-    let definition = match &migration.template {
-        Some(source) => {
-            separate = render_separate_template(aws, config, source).await?;
-            &separate
-        }
-        None => deployed,
+) -> Result<Option<Value>> {
+    let separate = match &migration.template {
+        Some(source) => Some(render_separate_template(aws, config, source).await?),
+        None => None,
     };
-    task_plan(config, migration, definition, service).map(|_| ())
+    task_plan(
+        config,
+        migration,
+        separate.as_ref().unwrap_or(deployed),
+        service,
+    )?;
+    Ok(separate)
 }
 
 /// The decisive container and where the task runs.
@@ -245,11 +251,9 @@ async fn render_separate_template(
 /// The `migration-task-definition` template, rendered and registered.
 async fn register_separate_template(
     aws: &LazyAws,
-    config: &Config,
     runner: &Runner,
-    source: &TemplateSource,
+    rendered: Value,
 ) -> Result<(String, Value)> {
-    let rendered = render_separate_template(aws, config, source).await?;
     let registered = ecs::register_task_definition(&aws.get().await.ecs, &rendered).await?;
     runner.info(&format!(
         "Registered migration task definition {}",

@@ -205,11 +205,14 @@ async fn execute(
         "task-definition",
         &by_service(config, releases, |r| releases[r].path.display().to_string()),
     )?;
-    if let Some(migration) = &config.migration {
-        // Before anything is registered, and in the dry run too.
-        let service = current.first().map(|c| &c.service);
-        migration::check(aws, config, migration, &releases[0].rendered, service).await?;
-    }
+    // Before anything is registered, and in the dry run too.
+    let separate_migration = match &config.migration {
+        Some(migration) => {
+            let service = current.first().map(|c| &c.service);
+            migration::check(aws, config, migration, &releases[0].rendered, service).await?
+        }
+        None => None,
+    };
     if config.dry_run {
         progress.github = Some(github::Tracker::start(config, env, runner).await?);
         report::dry_run(runner, config, releases);
@@ -229,9 +232,12 @@ async fn execute(
     )?;
     if let Some(migration) = &config.migration {
         // The first release and service: the migration runs where it runs.
-        let definition = migration::Definition {
-            arn: &registered[0].arn,
-            json: &releases[0].rendered,
+        let definition = match separate_migration {
+            Some(rendered) => migration::Definition::Separate(rendered),
+            None => migration::Definition::Deployed {
+                arn: &registered[0].arn,
+                json: &releases[0].rendered,
+            },
         };
         let service = current.first().map(|c| &c.service);
         migration::run(
