@@ -420,34 +420,35 @@ fn write_deployment_outputs(runner: &Runner, config: &Config, started: &[Started
 fn check_containers_exist(config: &Config, current: &[Current]) -> Result<()> {
     let definitions: Vec<&Value> = current.iter().map(|c| &c.task_definition).collect();
     let unmatched = render::unmatched_containers(&config.render, &definitions);
-    if unmatched.is_empty() {
-        for (c, definition) in current.iter().zip(&definitions) {
-            if !config.render.is_empty()
-                && render::restrict_to(&config.render, definition).is_empty()
-            {
-                anyhow::bail!(
-                    "nothing the inputs set applies to task definition {} of service {}: its containers are {}; check container-name and images",
-                    family(definition),
-                    c.service.service_name().unwrap_or("?"),
-                    render::container_names(definition).join(", ")
-                );
-            }
-        }
+    if !unmatched.is_empty() {
+        let known: Vec<String> = definitions
+            .iter()
+            .map(|d| format!("{} ({})", family(d), render::container_names(d).join(", ")))
+            .collect();
+        anyhow::bail!(
+            "container {} is in none of the services' task definitions: {}",
+            unmatched
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            known.join("; ")
+        );
+    }
+    if config.render.is_empty() {
         return Ok(());
     }
-    let known: Vec<String> = definitions
-        .iter()
-        .map(|d| format!("{} ({})", family(d), render::container_names(d).join(", ")))
-        .collect();
-    anyhow::bail!(
-        "container {} is in none of the services' task definitions: {}",
-        unmatched
-            .iter()
-            .map(|c| format!("{c:?}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        known.join("; ")
-    )
+    for (c, definition) in current.iter().zip(&definitions) {
+        if render::restrict_to(&config.render, definition).is_empty() {
+            anyhow::bail!(
+                "nothing the inputs set applies to task definition {} of service {}: its containers are {}; check container-name and images",
+                family(definition),
+                c.service.service_name().unwrap_or("?"),
+                render::container_names(definition).join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 fn render_template(template: Value, config: &Config) -> Result<Value> {
