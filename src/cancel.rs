@@ -199,26 +199,21 @@ impl InFlight<'_> {
         });
         let mut report = Vec::new();
         for (change, found) in join_all(lookups).await {
-            match (&change, found) {
-                (Change::Register { family }, _) => report.push(format!(
-                    "RegisterTaskDefinition of {family} was under way: a new revision of it may exist, unused; nothing was deployed"
-                )),
-                (_, Ok(Some(Effect::EcsDeployment { service, id }))) => {
+            match found {
+                Ok(Some(Effect::EcsDeployment { service, id })) => {
                     self.with(|r| r.ecs_deployments.push((service, id)));
                 }
-                (Change::RunTask { cluster, .. }, Ok(Some(Effect::Tasks(arns)))) => {
+                Ok(Some(Effect::Tasks { cluster, arns })) => {
                     self.with(|r| {
                         r.migration_tasks
                             .extend(arns.into_iter().map(|arn| (cluster.clone(), arn)))
                     });
                 }
-                (_, Ok(Some(Effect::CodeDeploy(ids)))) => {
+                Ok(Some(Effect::CodeDeploy(ids))) => {
                     self.with(|r| r.codedeploy_deployments.extend(ids));
                 }
-                (_, Ok(Some(Effect::Tasks(_))) | Ok(None)) => {
-                    report.push(format!("{} was under way and had no effect", change.what()));
-                }
-                (_, Err(_)) => report.push(format!(
+                Ok(None) => report.push(change.without_effect()),
+                Err(_) => report.push(format!(
                     "{} was under way and its effect could not be checked in time; check it in the console",
                     change.what()
                 )),
@@ -231,7 +226,7 @@ impl InFlight<'_> {
 /// What a call under way turned out to have done.
 enum Effect {
     EcsDeployment { service: String, id: String },
-    Tasks(Vec<String>),
+    Tasks { cluster: String, arns: Vec<String> },
     CodeDeploy(Vec<String>),
 }
 
@@ -244,6 +239,17 @@ impl Change {
                 task_definition, ..
             } => format!("RunTask of {task_definition}"),
             Change::CreateDeployment { group, .. } => format!("CreateDeployment in {group}"),
+        }
+    }
+
+    /// What a person is told when no effect of the call was found; a
+    /// register's effect is not looked up (an unused revision is harmless).
+    fn without_effect(&self) -> String {
+        match self {
+            Change::Register { family } => format!(
+                "RegisterTaskDefinition of {family} was under way: a new revision of it may exist, unused; nothing was deployed"
+            ),
+            _ => format!("{} was under way and had no effect", self.what()),
         }
     }
 }
@@ -303,7 +309,10 @@ async fn find_effect(aws: &Aws, change: &Change) -> Option<Effect> {
                 .filter(|t| t.last_status() != Some("STOPPED"))
                 .filter_map(|t| t.task_arn().map(str::to_owned))
                 .collect();
-            (!ours.is_empty()).then_some(Effect::Tasks(ours))
+            (!ours.is_empty()).then(|| Effect::Tasks {
+                cluster: cluster.clone(),
+                arns: ours,
+            })
         }
         Change::CreateDeployment { application, group } => {
             let listed = aws
