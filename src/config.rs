@@ -15,8 +15,8 @@ use serde_json::Value;
 use crate::aws::ecs::resource_id;
 use crate::env::Env;
 use crate::inputs::{
-    pairs, parse_bool_literal, parse_command, parse_minutes, parse_pairs, split_lines, text,
-    Problems, RawInputs,
+    managed_ebs_volume, pairs, parse_bool_literal, parse_command, parse_minutes, parse_pairs,
+    split_lines, text, Problems, RawInputs,
 };
 use crate::migration::settings::{self as migration_settings, MigrationConfig};
 use crate::render::{ContainerSettings, RenderSpec, TaskSettings};
@@ -401,43 +401,6 @@ fn duplicate_service(services: &[String]) -> Option<String> {
                 format!("service: {shown}; list each service once")
             })
     })
-}
-
-/// `<prefix>-name` and `<prefix>` (a JSON object) as one `volumeConfigurations`
-/// array, as amazon-ecs-deploy-task-definition builds it: a name without a
-/// configuration is warned about there and ignored, so it is here too.
-pub(crate) fn managed_ebs_volume(
-    inputs: &RawInputs,
-    prefix: &str,
-    problems: &mut Problems,
-) -> Option<Value> {
-    let name_input = format!("{prefix}-name");
-    let name = inputs.get(&name_input);
-    let configuration = inputs.get(prefix)?;
-    let parsed: Value = match serde_json::from_str(configuration) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => {
-            problems.add(
-                prefix,
-                format!("{prefix}: not a JSON object of the managed EBS volume's configuration (roleArn, sizeInGiB, ...)"),
-            );
-            return None;
-        }
-    };
-    let Some(name) = name else {
-        problems.add(
-            prefix,
-            format!("{prefix}: needs {name_input}, the task definition volume it configures"),
-        );
-        return None;
-    };
-    if parsed.get("roleArn").is_none() {
-        problems.add(
-            prefix,
-            format!("{prefix}: needs roleArn, the infrastructure role ECS uses for the volume"),
-        );
-    }
-    Some(serde_json::json!([{"name": name, "managedEBSVolume": parsed}]))
 }
 
 /// `environment` and its companions, which mean nothing without it.

@@ -448,6 +448,43 @@ pub(crate) fn parse_command(input: &str, value: &str) -> Result<Vec<String>, Str
     }
 }
 
+/// `<prefix>-name` and `<prefix>` (a JSON object) as one `volumeConfigurations`
+/// array, as amazon-ecs-deploy-task-definition builds it: a name without a
+/// configuration is warned about there and ignored, so it is here too.
+pub(crate) fn managed_ebs_volume(
+    inputs: &RawInputs,
+    prefix: &str,
+    problems: &mut Problems,
+) -> Option<serde_json::Value> {
+    let name_input = format!("{prefix}-name");
+    let name = inputs.get(&name_input);
+    let configuration = inputs.get(prefix)?;
+    let parsed: serde_json::Value = match serde_json::from_str(configuration) {
+        Ok(value @ serde_json::Value::Object(_)) => value,
+        _ => {
+            problems.add(
+                prefix,
+                format!("{prefix}: not a JSON object of the managed EBS volume's configuration (roleArn, sizeInGiB, ...)"),
+            );
+            return None;
+        }
+    };
+    let Some(name) = name else {
+        problems.add(
+            prefix,
+            format!("{prefix}: needs {name_input}, the task definition volume it configures"),
+        );
+        return None;
+    };
+    if parsed.get("roleArn").is_none() {
+        problems.add(
+            prefix,
+            format!("{prefix}: needs roleArn, the infrastructure role ECS uses for the volume"),
+        );
+    }
+    Some(serde_json::json!([{"name": name, "managedEBSVolume": parsed}]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,3 +33,19 @@ fn pure_modules_hold_no_client_and_make_no_call() {
         }
     }
 }
+
+/// What `config` is built from never depends on `config` (no module cycle).
+#[test]
+fn configs_parts_do_not_import_config() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for module in [
+        "src/inputs.rs",
+        "src/template.rs",
+        "src/render.rs",
+        "src/migration/settings.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join(module)).expect(module);
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        assert!(!code.contains("crate::config"), "{module} imports config");
+    }
+}

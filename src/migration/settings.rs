@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use crate::env::Env;
 use crate::inputs::RawInputs;
-use crate::inputs::{pairs, parse_bool_literal, parse_command, parse_minutes, text, Problems};
+use crate::inputs::{
+    managed_ebs_volume, pairs, parse_bool_literal, parse_command, parse_minutes, text, Problems,
+};
 use crate::template::{parse_template_input, TemplateSource};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,8 +133,7 @@ pub(crate) fn from_inputs(
     };
     let container_overrides = json_array(inputs, "run-task-container-overrides", problems);
     let tags = json_array(inputs, "run-task-tags", problems);
-    let volume_configurations =
-        crate::config::managed_ebs_volume(inputs, "run-task-managed-ebs-volume", problems);
+    let volume_configurations = managed_ebs_volume(inputs, "run-task-managed-ebs-volume", problems);
     let template = inputs.get("migration-task-definition").and_then(|value| {
         problems.check(
             "migration-task-definition",
