@@ -1,7 +1,9 @@
-//! A readable diff between two task definitions, as paths that changed:
-//! `containerDefinitions[web].image: "shop:1" → "shop:2"`. Lists whose items
-//! all have a unique `name` (containers, environment, secrets) are matched by
-//! name, so that a reordering is not reported as a change.
+//! What changes between two task definitions, in words a person reads:
+//! `image of container web: shop:1 → shop:2`, `environment of container
+//! web: + FEATURE_X`. Lists whose items all have a unique `name`
+//! (containers, environment, secrets) are matched by name, so that a
+//! reordering is not reported as a change. Environment values, secrets'
+//! `valueFrom` and `options` values never show: they are named only.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -10,79 +12,143 @@ use serde_json::Value;
 
 use crate::render;
 
+/// One step of the way from a definition's root to a value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    Added {
-        path: String,
-        value: Value,
-    },
-    Removed {
-        path: String,
-        value: Value,
-    },
-    Changed {
-        path: String,
-        old: Value,
-        new: Value,
-    },
+pub enum Step {
+    Key(String),
+    /// An item of a list matched by its `name`.
+    Name(String),
+    Index(usize),
 }
 
-/// Environment values and options may be credentials: a change to one is
-/// shown by name.
-fn hides_values(path: &str) -> bool {
-    path.contains(".environment") || path.contains(".options")
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    Added(Value),
+    Removed(Value),
+    Changed { old: Value, new: Value },
 }
 
-/// The names of a list of named entries (environment variables), joined.
+/// A value that differs, where it is and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Difference {
+    pub path: Vec<Step>,
+    pub edit: Edit,
+}
+
+/// Lists of named entries and maps whose values may be credentials or
+/// references to them: their entries are named, their values never shown.
+const NAMED_ONLY: &[&str] = &["environment", "secrets", "secretOptions", "options"];
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (container, rest) = match self.path.as_slice() {
+            [Step::Key(key), Step::Name(name), rest @ ..] if key == "containerDefinitions" => {
+                (Some(name.as_str()), rest)
+            }
+            rest => (None, rest),
+        };
+        // Where the named entry is: an item of a list, or a key of `options`.
+        let entry = (1..rest.len()).find(|&i| match (&rest[i - 1], &rest[i]) {
+            (Step::Key(list), Step::Name(_) | Step::Index(_)) => NAMED_ONLY.contains(&list.as_str()),
+            (Step::Key(map), Step::Key(_)) => map == "options",
+            _ => false,
+        });
+        let (subject, entry) = match entry {
+            Some(i) => (&rest[..i], Some((&rest[i], &rest[i + 1..]))),
+            None => (rest, None),
+        };
+        let subject = match (path_text(subject), container) {
+            (path, Some(container)) if path.is_empty() => format!("container {container}"),
+            (path, Some(container)) => format!("{path} of container {container}"),
+            (path, None) => path,
+        };
+        let sign = match self.edit {
+            Edit::Added(_) => '+',
+            Edit::Removed(_) => '-',
+            Edit::Changed { .. } => '~',
+        };
+        if let Some((name, field)) = entry {
+            write!(f, "{subject}: {sign} {}", step_name(name))?;
+            if !field.is_empty() {
+                write!(f, " ({})", path_text(field))?;
+            }
+            return Ok(());
+        }
+        let hides_values = rest
+            .iter()
+            .any(|step| matches!(step, Step::Key(key) if NAMED_ONLY.contains(&key.as_str())));
+        let key = subject_key(rest).unwrap_or("");
+        match &self.edit {
+            Edit::Added(value) | Edit::Removed(value) if hides_values => match names_in(value) {
+                // A whole list or map: its names, not its values.
+                Some(names) => write!(f, "{subject}: {sign} {names}"),
+                None => write!(f, "{subject}: {sign} (values hidden)"),
+            },
+            Edit::Changed { .. } if hides_values => write!(f, "{subject}: ~ (value hidden)"),
+            Edit::Added(value) | Edit::Removed(value) => {
+                write!(f, "{subject}: {sign} {}", shown(key, value))
+            }
+            Edit::Changed { old, new } => {
+                write!(f, "{subject}: {} → {}", shown(key, old), shown(key, new))
+            }
+        }
+    }
+}
+
+/// The last key on the way to a value: what it is.
+fn subject_key(path: &[Step]) -> Option<&str> {
+    path.iter().rev().find_map(|step| match step {
+        Step::Key(key) => Some(key.as_str()),
+        _ => None,
+    })
+}
+
+/// `portMappings[0].containerPort`, `volumes[data].host`.
+fn path_text(path: &[Step]) -> String {
+    let mut text = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) if text.is_empty() => text.push_str(key),
+            Step::Key(key) => {
+                text.push('.');
+                text.push_str(key);
+            }
+            Step::Name(_) | Step::Index(_) => text.push_str(&format!("[{}]", step_name(step))),
+        }
+    }
+    text
+}
+
+fn step_name(step: &Step) -> String {
+    match step {
+        Step::Key(name) | Step::Name(name) => name.clone(),
+        Step::Index(i) => i.to_string(),
+    }
+}
+
+/// The names of a list of named entries, or the keys of a map, joined.
 fn names_in(value: &Value) -> Option<String> {
-    let names: Vec<&str> = value
-        .as_array()?
-        .iter()
-        .map(|entry| entry["name"].as_str())
-        .collect::<Option<_>>()?;
+    let names: Vec<&str> = match value {
+        Value::Array(entries) => entries
+            .iter()
+            .map(|entry| entry["name"].as_str())
+            .collect::<Option<_>>()?,
+        Value::Object(map) => map.keys().map(String::as_str).collect(),
+        _ => return None,
+    };
     Some(names.join(", "))
 }
 
-/// A whole value that was added or removed, with what may be a credential
-/// inside it hidden (a container's environment, its log options).
-fn shown(path: &str, value: &Value) -> Value {
-    let key = path.rsplit('.').next().unwrap_or(path);
-    let key = key.split('[').next().unwrap_or(key);
-    let mut value = value.clone();
-    render::hide_values(&mut value, key);
-    value
-}
-
-impl fmt::Display for Change {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Change::Added { path, .. }
-            | Change::Removed { path, .. }
-            | Change::Changed { path, .. }
-                if hides_values(path) =>
-            {
-                let (sign, names) = match self {
-                    Change::Added { value, .. } | Change::Removed { value, .. } => (
-                        if matches!(self, Change::Added { .. }) {
-                            '+'
-                        } else {
-                            '-'
-                        },
-                        names_in(value),
-                    ),
-                    Change::Changed { .. } => ('~', None),
-                };
-                match names {
-                    // A whole list added or removed: its names, not its values.
-                    Some(names) => write!(f, "{sign} {path}: {names} (values hidden)"),
-                    None => write!(f, "{sign} {path} (value hidden)"),
-                }
-            }
-            Change::Added { path, value } => write!(f, "+ {path}: {}", shown(path, value)),
-            Change::Removed { path, value } => write!(f, "- {path}: {}", shown(path, value)),
-            Change::Changed { path, old, new } => {
-                write!(f, "~ {path}: {} → {}", shown(path, old), shown(path, new))
-            }
+/// A value as a person reads it: a string as it is, anything else as JSON
+/// with what may be a credential inside it hidden (a container's
+/// environment, its log options).
+fn shown(key: &str, value: &Value) -> String {
+    match value {
+        Value::String(text) if !text.is_empty() => text.clone(),
+        _ => {
+            let mut value = value.clone();
+            render::hide_values(&mut value, key);
+            value.to_string()
         }
     }
 }
@@ -90,15 +156,15 @@ impl fmt::Display for Change {
 /// What changes from `old` to `new`, ignoring what ECS fills in when it is
 /// absent (`without_defaults`): a definition as DescribeTaskDefinition
 /// returns it against the template that registered it shows no change.
-pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
-    let mut changes = Vec::new();
+pub fn diff(old: &Value, new: &Value) -> Vec<Difference> {
+    let mut differences = Vec::new();
     walk(
-        String::new(),
+        &mut Vec::new(),
         &without_defaults(old),
         &without_defaults(new),
-        &mut changes,
+        &mut differences,
     );
-    changes
+    differences
 }
 
 /// The definition with every value that means the same as its absence
@@ -170,78 +236,55 @@ fn is_empty(value: &Value) -> bool {
     }
 }
 
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
-}
-
-fn walk(path: String, old: &Value, new: &Value, changes: &mut Vec<Change>) {
+fn walk(path: &mut Vec<Step>, old: &Value, new: &Value, differences: &mut Vec<Difference>) {
+    let mut at = |step: Step, old: Option<&Value>, new: Option<&Value>| {
+        path.push(step);
+        match (old, new) {
+            (Some(x), Some(y)) => walk(path, x, y, differences),
+            (Some(x), None) => differences.push(Difference {
+                path: path.clone(),
+                edit: Edit::Removed(x.clone()),
+            }),
+            (None, Some(y)) => differences.push(Difference {
+                path: path.clone(),
+                edit: Edit::Added(y.clone()),
+            }),
+            (None, None) => {}
+        }
+        path.pop();
+    };
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let child = join(&path, key);
-                match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => walk(child, x, y, changes),
-                    (Some(x), None) => changes.push(Change::Removed {
-                        path: child,
-                        value: x.clone(),
-                    }),
-                    (None, Some(y)) => changes.push(Change::Added {
-                        path: child,
-                        value: y.clone(),
-                    }),
-                    (None, None) => unreachable!("key comes from one of the maps"),
-                }
+                at(Step::Key(key.clone()), a.get(key), b.get(key));
             }
         }
         (Value::Array(a), Value::Array(b)) => match (names(a), names(b)) {
             (Some(old_names), Some(new_names)) => {
                 for (name, x) in old_names.iter().zip(a) {
-                    let child = format!("{path}[{name}]");
-                    match new_names.iter().position(|n| n == name) {
-                        Some(i) => walk(child, x, &b[i], changes),
-                        None => changes.push(Change::Removed {
-                            path: child,
-                            value: x.clone(),
-                        }),
-                    }
+                    let y = new_names.iter().position(|n| n == name).map(|i| &b[i]);
+                    at(Step::Name((*name).to_owned()), Some(x), y);
                 }
                 for (name, y) in new_names.iter().zip(b) {
                     if !old_names.contains(name) {
-                        changes.push(Change::Added {
-                            path: format!("{path}[{name}]"),
-                            value: y.clone(),
-                        });
+                        at(Step::Name((*name).to_owned()), None, Some(y));
                     }
                 }
             }
             _ => {
                 for i in 0..a.len().max(b.len()) {
-                    let child = format!("{path}[{i}]");
-                    match (a.get(i), b.get(i)) {
-                        (Some(x), Some(y)) => walk(child, x, y, changes),
-                        (Some(x), None) => changes.push(Change::Removed {
-                            path: child,
-                            value: x.clone(),
-                        }),
-                        (None, Some(y)) => changes.push(Change::Added {
-                            path: child,
-                            value: y.clone(),
-                        }),
-                        (None, None) => unreachable!("index below the longer length"),
-                    }
+                    at(Step::Index(i), a.get(i), b.get(i));
                 }
             }
         },
         _ if old == new => {}
-        _ => changes.push(Change::Changed {
-            path,
-            old: old.clone(),
-            new: new.clone(),
+        _ => differences.push(Difference {
+            path: path.clone(),
+            edit: Edit::Changed {
+                old: old.clone(),
+                new: new.clone(),
+            },
         }),
     }
 }
@@ -281,11 +324,11 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "+ containerDefinitions[web].environment[B] (value hidden)".to_owned(),
-                "~ containerDefinitions[web].image: \"shop:1\" → \"shop:2\"".into(),
-                "~ containerDefinitions[web].portMappings[0].containerPort: 80 → 8080".into(),
-                "- cpu: \"256\"".into(),
-                "+ memory: \"512\"".into(),
+                "environment of container web: + B".to_owned(),
+                "image of container web: shop:1 → shop:2".into(),
+                "portMappings[0].containerPort of container web: 80 → 8080".into(),
+                "cpu: - 256".into(),
+                "memory: + 512".into(),
             ]
         );
     }
@@ -319,14 +362,13 @@ mod tests {
         }
         assert!(
             lines.contains(
-                &"~ containerDefinitions[web].logConfiguration.options.splunk-token (value hidden)"
-                    .to_owned()
+                &"logConfiguration.options of container web: ~ splunk-token".to_owned()
             ),
             "{lines:?}"
         );
         assert!(
             lines.iter().any(
-                |line| line.starts_with("+ containerDefinitions[log-router]: ")
+                |line| line.starts_with("container log-router: + {")
                     && line.contains("\"DB_PASSWORD\"")
                     && line.contains("\"splunk-token\":\"(hidden)\"")
             ),
@@ -419,7 +461,7 @@ mod tests {
             .collect();
         assert_eq!(
             lines,
-            ["~ containerDefinitions[web].image: \"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v1\" → \"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v2\""]
+            ["image of container web: 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v1 → 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v2"]
         );
     }
 
@@ -430,14 +472,57 @@ mod tests {
     }
 
     #[test]
+    fn environment_and_secrets_are_named_never_shown() {
+        let container = |extra: Value| {
+            let mut container = json!({"name": "web", "image": "shop:1"});
+            container
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({"containerDefinitions": [container]})
+        };
+        let secret = |arn: &str| json!([{"name": "DB_URL", "valueFrom": arn}]);
+        let cases = [
+            (
+                container(json!({"secrets": secret("arn:aws:ssm:::parameter/old")})),
+                container(json!({"secrets": secret("arn:aws:ssm:::parameter/new")})),
+                vec!["secrets of container web: ~ DB_URL (valueFrom)"],
+            ),
+            (
+                container(json!({"environment": [{"name": "A", "value": "pw1"}]})),
+                container(json!({"environment": [{"name": "A", "value": "pw2"}, {"name": "FEATURE_X", "value": "on"}]})),
+                vec![
+                    "environment of container web: ~ A (value)",
+                    "environment of container web: + FEATURE_X",
+                ],
+            ),
+            (
+                container(json!({})),
+                container(json!({"environment": [{"name": "A", "value": "pw1"}, {"name": "B", "value": "pw2"}]})),
+                vec!["environment of container web: + A, B"],
+            ),
+            // Repeated names compare by position, and still show no value.
+            (
+                container(json!({"environment": [{"name": "A", "value": "pw1"}, {"name": "A", "value": "pw2"}]})),
+                container(json!({"environment": [{"name": "A", "value": "pw3"}, {"name": "A", "value": "pw2"}]})),
+                vec!["environment of container web: ~ 0 (value)"],
+            ),
+        ];
+        for (old, new, expected) in cases {
+            let lines: Vec<String> = diff(&old, &new).iter().map(ToString::to_string).collect();
+            assert_eq!(lines, expected);
+        }
+    }
+
+    #[test]
     fn lists_with_repeated_names_compare_by_position() {
         let old = json!([{"name": "a", "v": 1}, {"name": "a", "v": 2}]);
         let new = json!([{"name": "a", "v": 1}]);
         assert_eq!(
             diff(&old, &new),
-            [Change::Removed {
-                path: "[1]".into(),
-                value: json!({"name": "a", "v": 2})
+            [Difference {
+                path: vec![Step::Index(1)],
+                edit: Edit::Removed(json!({"name": "a", "v": 2}))
             }]
         );
     }

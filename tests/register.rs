@@ -120,7 +120,7 @@ fn a_family_template_keeps_its_tags() {
     assert!(body.get("compatibilities").is_none() && body.get("requiresAttributes").is_none());
     assert!(
         run.log()
-            .contains("~ containerDefinitions[web].image: \"shop:1\" → \"shop:4\""),
+            .contains("image of container web: shop:1 → shop:4"),
         "{}",
         run.log()
     );
@@ -146,7 +146,7 @@ fn the_services_current_definition_is_the_default_template() {
     let log = run.log();
     assert!(log.contains("::group::Changes against arn:aws:ecs:us-east-1:123456789012:task-definition/shop:1 (3 changed)"), "{log}");
     assert!(
-        log.contains("+ containerDefinitions[web].environment[NEW] (value hidden)"),
+        log.contains("environment of container web: + NEW"),
         "{log}"
     );
     assert!(log.contains("✔ shop-web: deployment ecs-svc/"), "{log}");
@@ -177,7 +177,7 @@ fn a_dry_run_changes_nothing_and_shows_the_diff() {
     assert!(!run.outputs.contains_key("task-definition-arn"));
     assert!(run
         .log()
-        .contains("~ containerDefinitions[web].image: \"shop:1\" → \"shop:6\""));
+        .contains("image of container web: shop:1 → shop:6"));
     assert!(
         run.summary.contains("not registered (dry run)"),
         "{}",
