@@ -47,14 +47,36 @@ pub(crate) struct FaultError {
 
 const SLOW_DOWN: &str = "Please reduce your request rate.";
 const S3_INTERNAL_ERROR: &str = "We encountered an internal error. Please try again.";
-const ECS_SERVER_EXCEPTION: &str = "Service Unavailable. Please try again later.";
-const LOGS_UNAVAILABLE: &str = "The service cannot complete the request.";
-const INTERNAL_FAILURE: &str =
-    "The request processing has failed because of an unknown error, exception or failure.";
 const S3_EXPIRED_TOKEN: &str = "The provided token has expired.";
 const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+const INTERNAL_FAILURE: &str =
+    "The request processing has failed because of an unknown error, exception or failure.";
 
-/// The AWS error for a fault (ECS, CodeDeploy, Logs and S3); None for the
+/// The error each service answers a failure on its side with, as its
+/// model names it.
+fn server_error(service: &str) -> (&'static str, &'static str) {
+    match service {
+        "ecs" | "ecr" => (
+            "ServerException",
+            "Service Unavailable. Please try again later.",
+        ),
+        "logs" => (
+            "ServiceUnavailableException",
+            "The service cannot complete the request.",
+        ),
+        "secretsmanager" => (
+            "InternalServiceError",
+            "An error occurred on the server side.",
+        ),
+        "ssm" => (
+            "InternalServerError",
+            "An error occurred on the server side.",
+        ),
+        _ => ("InternalFailure", INTERNAL_FAILURE),
+    }
+}
+
+/// The AWS error for a fault (the awsJson services and S3); None for the
 /// kinds that are not errors (slow, drop) or are GitHub's only.
 pub(crate) fn aws_error(
     fault: &Fault,
@@ -67,13 +89,10 @@ pub(crate) fn aws_error(
         FaultKind::Throttle if s3 => (503, "SlowDown", SLOW_DOWN.into()),
         FaultKind::Throttle => (400, "ThrottlingException", "Rate exceeded".into()),
         FaultKind::ServerError if s3 => (500, "InternalError", S3_INTERNAL_ERROR.into()),
-        FaultKind::ServerError if service == "ecs" => {
-            (500, "ServerException", ECS_SERVER_EXCEPTION.into())
+        FaultKind::ServerError => {
+            let (code, message) = server_error(service);
+            (500, code, message.into())
         }
-        FaultKind::ServerError if service == "logs" => {
-            (500, "ServiceUnavailableException", LOGS_UNAVAILABLE.into())
-        }
-        FaultKind::ServerError => (500, "InternalFailure", INTERNAL_FAILURE.into()),
         FaultKind::ExpiredToken if s3 => (400, "ExpiredToken", S3_EXPIRED_TOKEN.into()),
         FaultKind::ExpiredToken => (400, "ExpiredTokenException", EXPIRED_TOKEN.into()),
         FaultKind::AccessDenied if s3 => (403, "AccessDenied", "Access Denied".into()),

@@ -1,9 +1,11 @@
 //! A local simulator of the AWS services (ECS, S3, CloudWatch Logs,
-//! CodeDeploy) and the GitHub deployments API that ecs-deploy talks to,
-//! driven by a scenario file. See sim/README.md.
+//! CodeDeploy, ECR, Secrets Manager, Systems Manager) and the GitHub
+//! deployments API that ecs-deploy talks to, driven by a scenario file.
+//! See sim/README.md.
 
 mod aws;
 mod codedeploy;
+mod ecr;
 mod ecs;
 mod faults;
 mod github;
@@ -12,7 +14,9 @@ mod logs;
 mod reply;
 mod s3;
 mod scenario;
+mod secretsmanager;
 mod server;
+mod ssm;
 mod world;
 
 use std::net::SocketAddr;
@@ -25,9 +29,10 @@ use serde_json::Value;
 
 pub use job::JobDirectory;
 pub use scenario::{
-    CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, Fault, FaultKind, GithubSetup,
-    InProgressDeployment, Rehearsal, RolloutOutcome, RolloutTimeline, S3ObjectSetup, Scenario,
-    ServiceSetup, TaskOutcome, TaskTimeline, Timelines,
+    CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, EcrImageSetup, EcrRepositorySetup,
+    Fault, FaultKind, GithubSetup, InProgressDeployment, Rehearsal, RolloutOutcome,
+    RolloutTimeline, S3ObjectSetup, Scenario, SecretSetup, ServiceSetup, SsmParameterSetup,
+    SsmParameterType, TaskOutcome, TaskTimeline, Timelines,
 };
 
 use server::Shared;
@@ -45,7 +50,7 @@ const GITHUB_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 pub struct Call {
     /// Since the simulator started.
     pub at: Duration,
-    /// "ecs" | "s3" | "logs" | "codedeploy" | "github".
+    /// "ecs" | "s3" | "logs" | "codedeploy" | "ecr" | "secretsmanager" | "ssm" | "github".
     pub service: String,
     /// e.g. "RegisterTaskDefinition", "GetObject", "POST /repos/{owner}/{repo}/deployments".
     pub operation: String,
@@ -154,7 +159,7 @@ impl Sim {
         })
     }
 
-    /// e.g. "http://127.0.0.1:40123": ECS, CodeDeploy, Logs and S3.
+    /// e.g. "http://127.0.0.1:40123": every AWS service.
     pub fn aws_endpoint(&self) -> String {
         format!("http://{}", self.aws_address)
     }

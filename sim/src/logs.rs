@@ -1,21 +1,47 @@
 //! CloudWatch Logs: log groups and streams written by tasks' awslogs
-//! driver, read with GetLogEvents and FilterLogEvents.
+//! driver, read with GetLogEvents and FilterLogEvents, and listed with
+//! DescribeLogGroups and DescribeLogStreams.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::aws::{object, str_list, AwsError, AwsResult};
+use crate::aws::{object, str_list, AwsError, AwsResult, Paging};
 use crate::scenario::Scenario;
 use crate::world::{str_field, World};
 
 /// Events GetLogEvents and FilterLogEvents return when no limit is given.
 const DEFAULT_LIMIT: usize = 10_000;
 
+/// DescribeLogGroups answers at most 50 groups a page.
+const LOG_GROUP_PAGES: Paging = Paging {
+    size_member: "limit",
+    token_member: "nextToken",
+    default_size: 50,
+    max_size: 50,
+    error_code: "InvalidParameterException",
+};
+
 #[derive(Default)]
 pub(crate) struct LogsState {
-    /// Group name -> stream name -> events in the order they were written.
-    groups: BTreeMap<String, BTreeMap<String, Vec<LogEvent>>>,
+    /// By name, in the ASCII order DescribeLogGroups answers in.
+    groups: BTreeMap<String, LogGroup>,
+}
+
+struct LogGroup {
+    created_at: Duration,
+    /// Stream name -> events in the order they were written.
+    streams: BTreeMap<String, Vec<LogEvent>>,
+}
+
+impl LogGroup {
+    fn new(created_at: Duration) -> LogGroup {
+        LogGroup {
+            created_at,
+            streams: BTreeMap::new(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -27,19 +53,24 @@ struct LogEvent {
 
 pub(crate) fn setup(world: &mut World, scenario: &Scenario) {
     for group in &scenario.log_groups {
-        world.logs.groups.entry(group.clone()).or_default();
+        world
+            .logs
+            .groups
+            .entry(group.clone())
+            .or_insert_with(|| LogGroup::new(Duration::ZERO));
     }
 }
 
 /// Appends a line to a stream, creating the group and the stream as the
 /// awslogs driver does.
 pub(crate) fn put(world: &mut World, group: &str, stream: &str, message: &str) {
-    let timestamp = world.epoch_millis(world.now);
+    let (now, timestamp) = (world.now, world.epoch_millis(world.now));
     world
         .logs
         .groups
         .entry(group.to_string())
-        .or_default()
+        .or_insert_with(|| LogGroup::new(now))
+        .streams
         .entry(stream.to_string())
         .or_default()
         .push(LogEvent {
@@ -54,6 +85,7 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "GetLogEvents" => get_log_events(world, body),
         "FilterLogEvents" => filter_log_events(world, body),
         "DescribeLogStreams" => describe_log_streams(world, body),
+        "DescribeLogGroups" => describe_log_groups(world, body),
         _ => return None,
     };
     Some(result)
@@ -87,6 +119,7 @@ fn group<'a>(
         .logs
         .groups
         .get_key_value(name)
+        .map(|(name, group)| (name, &group.streams))
         .ok_or_else(|| not_found("group"))
 }
 
@@ -253,13 +286,50 @@ fn describe_log_streams(world: &mut World, body: &Value) -> AwsResult {
     Ok(json!({ "logStreams": described }))
 }
 
+/// The groups whose name starts with logGroupNamePrefix or contains
+/// logGroupNamePattern (not both), in name order, a page at a time.
+fn describe_log_groups(world: &mut World, body: &Value) -> AwsResult {
+    let prefix = str_field(body, "logGroupNamePrefix");
+    let pattern = str_field(body, "logGroupNamePattern");
+    if prefix.is_some() && pattern.is_some() {
+        return Err(AwsError::client(
+            "InvalidParameterException",
+            "logGroupNamePrefix and logGroupNamePattern are mutually exclusive.",
+        ));
+    }
+    let groups: Vec<Value> = world
+        .logs
+        .groups
+        .iter()
+        .filter(|(name, _)| prefix.is_none_or(|prefix| name.starts_with(prefix)))
+        .filter(|(name, _)| pattern.is_none_or(|pattern| name.contains(pattern)))
+        .map(|(name, group)| {
+            let arn = world.arn("logs", &format!("log-group:{name}"));
+            json!({
+                "logGroupName": name,
+                "creationTime": world.epoch_millis(group.created_at),
+                "metricFilterCount": 0,
+                "arn": format!("{arn}:*"),
+                "storedBytes": 0,
+                "logGroupClass": "STANDARD",
+                "logGroupArn": arn,
+            })
+        })
+        .collect();
+    let (page, next_token) = LOG_GROUP_PAGES.page(body, &groups)?;
+    Ok(object(vec![
+        ("logGroups", json!(page)),
+        ("nextToken", next_token.map_or(Value::Null, Value::from)),
+    ]))
+}
+
 /// The messages of one stream, in order; empty when it does not exist.
 pub(crate) fn messages(world: &World, group: &str, stream: &str) -> Vec<String> {
     world
         .logs
         .groups
         .get(group)
-        .and_then(|streams| streams.get(stream))
+        .and_then(|group| group.streams.get(stream))
         .map(|events| events.iter().map(|event| event.message.clone()).collect())
         .unwrap_or_default()
 }

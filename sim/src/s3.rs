@@ -177,9 +177,7 @@ fn no_such_bucket(request: &S3Request) -> Reply {
 /// A quoted entity tag derived from the content (FNV-1a, not MD5: clients
 /// only compare it).
 fn etag(body: &[u8]) -> String {
-    let hash = body.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = crate::aws::fnv1a(body);
     format!("\"{hash:016x}{hash:016x}\"")
 }
 

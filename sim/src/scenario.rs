@@ -29,6 +29,15 @@ pub struct Scenario {
     /// Log groups that exist before any task writes to them.
     #[serde(default)]
     pub log_groups: Vec<String>,
+    /// ECR repositories with their images, per registry and region.
+    #[serde(default)]
+    pub ecr_repositories: Vec<EcrRepositorySetup>,
+    /// Secrets Manager secrets: their names, never a value.
+    #[serde(default)]
+    pub secrets: Vec<SecretSetup>,
+    /// Systems Manager Parameter Store parameters.
+    #[serde(default)]
+    pub ssm_parameters: Vec<SsmParameterSetup>,
     #[serde(default)]
     pub code_deploy: CodeDeploySetup,
     #[serde(default)]
@@ -108,6 +117,88 @@ pub struct S3ObjectSetup {
     pub body: String,
     #[serde(default)]
     pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EcrRepositorySetup {
+    pub name: String,
+    /// The registry's account (default: the scenario's).
+    #[serde(default)]
+    pub registry_id: Option<String>,
+    /// Default: the scenario's.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// In the order they were pushed.
+    #[serde(default)]
+    pub images: Vec<EcrImageSetup>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EcrImageSetup {
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `sha256:<64 hex digits>`; default: derived from the repository, the
+    /// tags and the image's position.
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// Epoch seconds; default: a minute apart in list order, the last a
+    /// minute before the simulator started.
+    #[serde(default)]
+    pub pushed_at: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretSetup {
+    pub name: String,
+    /// The six characters Secrets Manager appends to the name in the ARN;
+    /// default: derived from the name.
+    #[serde(default)]
+    pub suffix: Option<String>,
+    /// Default: the scenario's.
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SsmParameterSetup {
+    /// A plain name, or a hierarchy path starting with `/`.
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub parameter_type: SsmParameterType,
+    #[serde(default = "default_parameter_value")]
+    pub value: String,
+    /// Default: the scenario's.
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+/// Parameter types, spelled as Systems Manager spells them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum SsmParameterType {
+    String,
+    StringList,
+    #[default]
+    SecureString,
+}
+
+impl SsmParameterType {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SsmParameterType::String => "String",
+            SsmParameterType::StringList => "StringList",
+            SsmParameterType::SecureString => "SecureString",
+        }
+    }
+}
+
+fn default_parameter_value() -> String {
+    "value".to_string()
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -325,7 +416,8 @@ fn default_error_message() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Fault {
-    /// "ecs" | "s3" | "logs" | "codedeploy" | "github"; any when absent.
+    /// As recorded in `Call::service` ("ecs", "s3", "ecr", "github", ...);
+    /// any when absent.
     #[serde(default)]
     pub service: Option<String>,
     /// As recorded in `Call::operation`; any when absent.

@@ -155,10 +155,10 @@ fn into_response(reply: Reply) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(Body::empty()))
 }
 
-fn aws_json_reply(result: Result<Value, AwsError>) -> Reply {
+fn aws_json_reply(service: &str, result: Result<Value, AwsError>) -> Reply {
     let (status, body, error_type) = match result {
         Ok(body) => (200, body, None),
-        Err(error) => (error.status, error.body(), Some(error.code)),
+        Err(error) => (error.status, error.body(service), Some(error.code)),
     };
     let reply = Reply::new(status, body.to_string().into_bytes())
         .header("content-type", "application/x-amz-json-1.1")
@@ -178,8 +178,11 @@ async fn aws_request(
     body: Bytes,
 ) -> Response<Body> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let signed_region = header("authorization")
+        .and_then(aws::credential_scope)
+        .map(|scope| scope.region.to_string());
     let reply = match header("x-amz-target") {
-        Some(target) => aws_json_request(&shared, &control, target, &body).await,
+        Some(target) => aws_json_request(&shared, &control, target, signed_region, &body).await,
         None => {
             let request = S3Request::parse(
                 method.as_str(),
@@ -198,6 +201,7 @@ async fn aws_json_request(
     shared: &Shared,
     control: &ConnectionControl,
     target: &str,
+    signed_region: Option<String>,
     body: &[u8],
 ) -> Reply {
     let parsed: Result<Value, _> = if body.is_empty() {
@@ -207,27 +211,37 @@ async fn aws_json_request(
     };
     let Some((service, operation)) = aws::service_of_target(target) else {
         shared.record("unknown", target, parsed.unwrap_or(Value::Null));
-        return aws_json_reply(Err(AwsError::client(
-            "UnknownOperationException",
-            format!("Unknown X-Amz-Target {target}"),
-        )));
+        return aws_json_reply(
+            "unknown",
+            Err(AwsError::client(
+                "UnknownOperationException",
+                format!("Unknown X-Amz-Target {target}"),
+            )),
+        );
     };
     let Ok(request) = parsed else {
         shared.record(service, operation, Value::Null);
-        return aws_json_reply(Err(AwsError::client(
-            "SerializationException",
-            "The request body is not valid JSON.",
-        )));
+        return aws_json_reply(
+            service,
+            Err(AwsError::client(
+                "SerializationException",
+                "The request body is not valid JSON.",
+            )),
+        );
     };
     shared.record(service, operation, request.clone());
     let effect = inject_fault(shared, control, service, operation).await;
     if let FaultEffect::Answer(fault) = &effect {
         if let Some(error) = faults::aws_error(fault, service, operation, &shared.account) {
-            return aws_json_reply(Err(AwsError::new(error.status, error.code, error.message)));
+            let error = AwsError::new(error.status, error.code, error.message);
+            return aws_json_reply(service, Err(error));
         }
     }
-    let result = shared.with_world(|world| aws::dispatch(world, service, operation, &request));
-    deliver(control, effect, aws_json_reply(result)).await
+    let result = shared.with_world(|world| {
+        let region = signed_region.unwrap_or_else(|| world.region.clone());
+        aws::dispatch(world, service, operation, &request, &region)
+    });
+    deliver(control, effect, aws_json_reply(service, result)).await
 }
 
 async fn s3_request(shared: &Shared, control: &ConnectionControl, request: S3Request) -> Reply {

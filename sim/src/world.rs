@@ -12,11 +12,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::codedeploy::CodeDeployState;
+use crate::ecr::EcrState;
 use crate::ecs::{EcsState, RolloutStep};
 use crate::github::GithubState;
 use crate::logs::LogsState;
 use crate::s3::S3State;
 use crate::scenario::{RolloutOutcome, Scenario};
+use crate::secretsmanager::SecretsState;
+use crate::ssm::SsmState;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Clock {
@@ -114,6 +117,9 @@ pub(crate) struct World {
     pub logs: LogsState,
     pub s3: S3State,
     pub codedeploy: CodeDeployState,
+    pub ecr: EcrState,
+    pub secrets: SecretsState,
+    pub ssm: SsmState,
     pub github: GithubState,
 }
 
@@ -132,6 +138,9 @@ impl World {
             logs: LogsState::default(),
             s3: S3State::default(),
             codedeploy: CodeDeployState::default(),
+            ecr: EcrState::default(),
+            secrets: SecretsState::default(),
+            ssm: SsmState::default(),
             github: GithubState::default(),
             scenario: scenario.clone(),
         };
@@ -139,6 +148,9 @@ impl World {
         crate::logs::setup(&mut world, &scenario);
         crate::s3::setup(&mut world, &scenario);
         crate::codedeploy::setup(&mut world, &scenario)?;
+        crate::ecr::setup(&mut world, &scenario);
+        crate::secretsmanager::setup(&mut world, &scenario)?;
+        crate::ssm::setup(&mut world, &scenario);
         check_timelines(&scenario)?;
         Ok(world)
     }
@@ -159,10 +171,12 @@ impl World {
     }
 
     pub(crate) fn arn(&self, service: &str, resource: &str) -> String {
-        format!(
-            "arn:aws:{service}:{}:{}:{resource}",
-            self.region, self.account
-        )
+        self.arn_in(&self.region, service, resource)
+    }
+
+    /// The ARN of a resource in another region than the scenario's.
+    pub(crate) fn arn_in(&self, region: &str, service: &str, resource: &str) -> String {
+        format!("arn:aws:{service}:{region}:{}:{resource}", self.account)
     }
 
     pub(crate) fn digits(&mut self, count: usize) -> String {

@@ -193,3 +193,25 @@ timelines:
         sim.tasks()[0]["taskArn"].as_str().map(str::to_string)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_head_object_is_a_bodiless_403() {
+    let sim = with_faults("  - {service: s3, operation: HeadObject, kind: accessDenied}");
+    let config = aws_sdk_s3::config::Builder::from(&sdk_config(&sim).await)
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(config);
+    let denied = s3
+        .head_object()
+        .bucket("infra")
+        .key("taskdef.json")
+        .send()
+        .await
+        .unwrap_err();
+    let response = denied
+        .raw_response()
+        .expect("an answer, not a transport error");
+    assert_eq!(response.status().as_u16(), 403);
+    assert!(response.body().bytes().unwrap_or_default().is_empty());
+    assert!(!denied.into_service_error().is_not_found());
+}

@@ -1,6 +1,7 @@
 //! The pages of ECS list operations: `maxResults` and `nextToken`.
 
 use super::*;
+use crate::aws::Paging;
 
 /// One page of a list operation's answer: `items` as `member`, from where
 /// the request's nextToken says, at most maxResults of them (1 to 100;
@@ -11,25 +12,16 @@ pub(super) fn page<T: serde::Serialize>(
     items: &[T],
     default_size: usize,
 ) -> AwsResult {
-    let size = match body.get("maxResults") {
-        None | Some(Value::Null) => default_size,
-        Some(requested) => requested
-            .as_u64()
-            .filter(|size| (1..=100).contains(size))
-            .and_then(|size| usize::try_from(size).ok())
-            .ok_or_else(|| invalid_parameter("maxResults must be between 1 and 100."))?,
+    let paging = Paging {
+        size_member: "maxResults",
+        token_member: "nextToken",
+        default_size,
+        max_size: 100,
+        error_code: "InvalidParameterException",
     };
-    let start = match str_field(body, "nextToken") {
-        Some(token) => usize::from_str_radix(token, 16)
-            .map_err(|_| invalid_parameter("The specified nextToken is invalid."))?
-            .min(items.len()),
-        None => 0,
-    };
-    let end = start.saturating_add(size).min(items.len());
-    // The token is the position of the next item: ECS's are opaque too.
-    let next_token = (end < items.len()).then(|| format!("{end:016x}"));
+    let (page, next_token) = paging.page(body, items)?;
     Ok(object(vec![
-        (member, json!(&items[start..end])),
+        (member, json!(page)),
         ("nextToken", next_token.map_or(Value::Null, Value::from)),
     ]))
 }
