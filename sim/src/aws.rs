@@ -1,7 +1,8 @@
 //! The awsJson1.1 protocol shared by ECS, CodeDeploy, CloudWatch Logs, ECR,
-//! Secrets Manager and Systems Manager: operations are named by the
-//! X-Amz-Target header and errors carry `__type` and a message. Also what
-//! every AWS request carries: its SigV4 credential scope, and list pages.
+//! Secrets Manager, Systems Manager and EventBridge: operations are named
+//! by the X-Amz-Target header and errors carry `__type` and a message.
+//! Also what every AWS request carries (its SigV4 credential scope) and
+//! list pages.
 
 use serde_json::{Map, Value};
 
@@ -68,6 +69,7 @@ pub(crate) fn service_of_target(target: &str) -> Option<(&'static str, &str)> {
         "AmazonEC2ContainerRegistry_V20150921" => "ecr",
         "secretsmanager" => "secretsmanager",
         "AmazonSSM" => "ssm",
+        "AWSEvents" => "events",
         _ => return None,
     };
     Some((service, operation))
@@ -106,6 +108,7 @@ pub(crate) fn dispatch(
         "ecr" => crate::ecr::handle(world, operation, body, region),
         "secretsmanager" => crate::secretsmanager::handle(world, operation, body, region),
         "ssm" => crate::ssm::handle(world, operation, body, region),
+        "events" => crate::events::handle(world, operation, body),
         _ => None,
     };
     handled.unwrap_or_else(|| {

@@ -2,6 +2,9 @@
 
 use std::sync::Mutex;
 
+use serde_json::Value;
+
+use crate::aws::{AwsError, AwsResult};
 use crate::scenario::{Fault, FaultKind};
 
 pub(crate) struct Faults {
@@ -45,6 +48,12 @@ pub(crate) struct FaultError {
     pub message: String,
 }
 
+impl From<FaultError> for AwsError {
+    fn from(error: FaultError) -> AwsError {
+        AwsError::new(error.status, error.code, error.message)
+    }
+}
+
 const SLOW_DOWN: &str = "Please reduce your request rate.";
 const S3_INTERNAL_ERROR: &str = "We encountered an internal error. Please try again.";
 const S3_EXPIRED_TOKEN: &str = "The provided token has expired.";
@@ -72,12 +81,38 @@ fn server_error(service: &str) -> (&'static str, &'static str) {
             "InternalServerError",
             "An error occurred on the server side.",
         ),
+        "events" => (
+            "InternalException",
+            "This exception occurs due to unexpected causes.",
+        ),
+        "scheduler" => (
+            "InternalServerException",
+            "Unexpected error encountered while processing the request.",
+        ),
         _ => ("InternalFailure", INTERNAL_FAILURE),
     }
 }
 
-/// The AWS error for a fault (the awsJson services and S3); None for the
-/// kinds that are not errors (slow, drop) or are GitHub's only.
+/// The answer to a faulted awsJson request when the fault changes it: an
+/// error, or EventBridge's failed entries; None to answer normally.
+pub(crate) fn aws_json_answer(
+    fault: &Fault,
+    service: &str,
+    operation: &str,
+    account: &str,
+    request: &Value,
+) -> Option<AwsResult> {
+    if fault.kind == FaultKind::FailedEntries {
+        let put_targets = service == "events" && operation == "PutTargets";
+        return put_targets.then(|| Ok(crate::events::every_target_failed(request)));
+    }
+    let error = aws_error(fault, service, operation, account)?;
+    Some(Err(error.into()))
+}
+
+/// The AWS error for a fault (the awsJson services, Scheduler's REST-JSON
+/// and S3); None for the kinds that are not errors (slow, drop) or not
+/// this service's.
 pub(crate) fn aws_error(
     fault: &Fault,
     service: &str,
@@ -85,19 +120,26 @@ pub(crate) fn aws_error(
     account: &str,
 ) -> Option<FaultError> {
     let s3 = service == "s3";
+    // REST-JSON's statuses, where awsJson answers every client error with 400.
+    let rest_json = service == "scheduler";
+    let denied_status = if rest_json { 403 } else { 400 };
     let (status, code, message): (u16, &'static str, String) = match fault.kind {
         FaultKind::Throttle if s3 => (503, "SlowDown", SLOW_DOWN.into()),
-        FaultKind::Throttle => (400, "ThrottlingException", "Rate exceeded".into()),
+        FaultKind::Throttle => (
+            if rest_json { 429 } else { 400 },
+            "ThrottlingException",
+            "Rate exceeded".into(),
+        ),
         FaultKind::ServerError if s3 => (500, "InternalError", S3_INTERNAL_ERROR.into()),
         FaultKind::ServerError => {
             let (code, message) = server_error(service);
             (500, code, message.into())
         }
         FaultKind::ExpiredToken if s3 => (400, "ExpiredToken", S3_EXPIRED_TOKEN.into()),
-        FaultKind::ExpiredToken => (400, "ExpiredTokenException", EXPIRED_TOKEN.into()),
+        FaultKind::ExpiredToken => (denied_status, "ExpiredTokenException", EXPIRED_TOKEN.into()),
         FaultKind::AccessDenied if s3 => (403, "AccessDenied", "Access Denied".into()),
         FaultKind::AccessDenied => (
-            400,
+            denied_status,
             "AccessDeniedException",
             format!(
                 "User: arn:aws:sts::{account}:assumed-role/deploy/ci is not authorized to perform: \
@@ -105,13 +147,19 @@ pub(crate) fn aws_error(
                  {service}:{operation} action"
             ),
         ),
+        FaultKind::Conflict if rest_json => (
+            409,
+            "ConflictException",
+            "Updating or deleting the resource can cause an inconsistent state.".into(),
+        ),
         FaultKind::Slow
         | FaultKind::Drop
         | FaultKind::DropAfter
         | FaultKind::SlowAfter
         | FaultKind::AutoMerged
         | FaultKind::Conflict
-        | FaultKind::Unprocessable => return None,
+        | FaultKind::Unprocessable
+        | FaultKind::FailedEntries => return None,
     };
     Some(FaultError {
         status: fault.status.unwrap_or(status),

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::reply::{percent_decode, Reply};
+use crate::reply::{query_parameters, Reply};
 use crate::scenario::{Fault, FaultKind};
 use crate::world::{str_field, World};
 
@@ -94,12 +94,7 @@ impl GithubRequest {
             Route::Unknown => format!("{method} {path}"),
             _ => format!("{method} /repos/{{owner}}/{{repo}}{template}"),
         };
-        let query = query
-            .unwrap_or_default()
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(key, value)| (percent_decode(key), Value::from(percent_decode(value))))
-            .collect();
+        let query = query_parameters(query);
         GithubRequest {
             method: method.to_string(),
             repository,
@@ -137,8 +132,10 @@ fn validation_failed(detail: &str) -> Reply {
 }
 
 /// GitHub's answer for a fault kind.
-pub(crate) fn fault_reply(fault: &Fault) -> Reply {
-    match fault.kind {
+/// The answer to a faulted request; None for the kinds GitHub does not
+/// have, which are answered normally.
+pub(crate) fn fault_reply(fault: &Fault) -> Option<Reply> {
+    let reply = match fault.kind {
         FaultKind::Throttle => message(403, "API rate limit exceeded for installation.")
             .header("x-ratelimit-remaining", "0")
             .header("x-ratelimit-limit", "5000"),
@@ -154,7 +151,9 @@ pub(crate) fn fault_reply(fault: &Fault) -> Reply {
         FaultKind::Slow | FaultKind::Drop | FaultKind::DropAfter | FaultKind::SlowAfter => {
             message(500, "Server Error")
         }
-    }
+        FaultKind::FailedEntries => return None,
+    };
+    Some(reply)
 }
 
 /// GitHub checks credentials before anything else, faults included.

@@ -1,12 +1,13 @@
 //! A local simulator of the AWS services (ECS, S3, CloudWatch Logs,
-//! CodeDeploy, ECR, Secrets Manager, Systems Manager) and the GitHub
-//! deployments API that ecs-deploy talks to, driven by a scenario file.
-//! See sim/README.md.
+//! CodeDeploy, ECR, Secrets Manager, Systems Manager, EventBridge and its
+//! Scheduler) and the GitHub deployments API that ecs-deploy talks to,
+//! driven by a scenario file. See sim/README.md.
 
 mod aws;
 mod codedeploy;
 mod ecr;
 mod ecs;
+mod events;
 mod faults;
 mod github;
 mod job;
@@ -14,6 +15,7 @@ mod logs;
 mod reply;
 mod s3;
 mod scenario;
+mod scheduler;
 mod secretsmanager;
 mod server;
 mod ssm;
@@ -30,7 +32,7 @@ use serde_json::Value;
 pub use job::JobDirectory;
 pub use scenario::{
     CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, EcrImageSetup, EcrRepositorySetup,
-    Fault, FaultKind, GithubSetup, InProgressDeployment, Rehearsal, RolloutOutcome,
+    EventRuleSetup, Fault, FaultKind, GithubSetup, InProgressDeployment, Rehearsal, RolloutOutcome,
     RolloutTimeline, S3ObjectSetup, Scenario, SecretSetup, ServiceSetup, SsmParameterSetup,
     SsmParameterType, TaskOutcome, TaskTimeline, Timelines,
 };
@@ -50,11 +52,18 @@ const GITHUB_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 pub struct Call {
     /// Since the simulator started.
     pub at: Duration,
-    /// "ecs" | "s3" | "logs" | "codedeploy" | "ecr" | "secretsmanager" | "ssm" | "github".
+    /// "ecs" | "s3" | "logs" | "codedeploy" | "ecr" | "secretsmanager" |
+    /// "ssm" | "events" | "scheduler" | "github".
     pub service: String,
-    /// e.g. "RegisterTaskDefinition", "GetObject", "POST /repos/{owner}/{repo}/deployments".
+    /// e.g. "RegisterTaskDefinition", "GetObject", "UpdateSchedule",
+    /// "POST /repos/{owner}/{repo}/deployments".
     pub operation: String,
-    /// The parsed JSON body (GitHub reads: the query parameters), or Null.
+    /// The request's path, which names the object or schedule of the REST
+    /// services (`/infra/taskdef.json`, `/schedules/nightly`); `/` for the
+    /// awsJson services.
+    pub path: String,
+    /// The parsed JSON body (GitHub and Scheduler reads: the query
+    /// parameters), or Null.
     pub body: Value,
 }
 
@@ -246,6 +255,18 @@ impl Sim {
     pub fn github_deployments(&self) -> Vec<Value> {
         self.shared
             .with_world(|world| github::all_deployments(world))
+    }
+
+    /// Every EventBridge rule as DescribeRule shows it, with its targets
+    /// under "Targets".
+    pub fn event_rules(&self) -> Vec<Value> {
+        self.shared.with_world(|world| events::all_rules(world))
+    }
+
+    /// Every Scheduler schedule as GetSchedule shows it.
+    pub fn schedules(&self) -> Vec<Value> {
+        self.shared
+            .with_world(|world| scheduler::all_schedules(world))
     }
 
     /// Every CodeDeploy deployment as GetDeployment's deploymentInfo shows it now.

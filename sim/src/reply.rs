@@ -1,7 +1,8 @@
-//! An HTTP answer, independent of the server library, so that the S3 and
-//! GitHub modules stay plain functions; and URL decoding for both.
+//! An HTTP answer, independent of the server library, so that the S3,
+//! Scheduler and GitHub modules stay plain functions; and URL decoding for
+//! them.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub(crate) struct Reply {
     pub status: u16,
@@ -51,4 +52,14 @@ pub(crate) fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// A URL's query parameters as a JSON object of strings; absent is empty.
+pub(crate) fn query_parameters(query: Option<&str>) -> Map<String, Value> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(key, value)| (percent_decode(key), Value::from(percent_decode(value))))
+        .collect()
 }

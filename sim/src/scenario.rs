@@ -38,6 +38,12 @@ pub struct Scenario {
     /// Systems Manager Parameter Store parameters.
     #[serde(default)]
     pub ssm_parameters: Vec<SsmParameterSetup>,
+    /// EventBridge rules with their targets.
+    #[serde(default)]
+    pub event_rules: Vec<EventRuleSetup>,
+    /// EventBridge Scheduler schedules, each as GetSchedule answers it.
+    #[serde(default)]
+    pub schedules: Vec<Value>,
     #[serde(default)]
     pub code_deploy: CodeDeploySetup,
     #[serde(default)]
@@ -199,6 +205,31 @@ impl SsmParameterType {
 
 fn default_parameter_value() -> String {
     "value".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventRuleSetup {
+    pub name: String,
+    #[serde(default = "default_event_bus")]
+    pub event_bus: String,
+    #[serde(default)]
+    pub schedule_expression: Option<String>,
+    #[serde(default)]
+    pub event_pattern: Option<String>,
+    #[serde(default = "enabled")]
+    pub state: String,
+    /// Each as PutTargets takes it (Id, Arn, RoleArn, EcsParameters, ...).
+    #[serde(default)]
+    pub targets: Vec<Value>,
+}
+
+fn default_event_bus() -> String {
+    "default".to_string()
+}
+
+fn enabled() -> String {
+    "ENABLED".to_string()
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -466,6 +497,9 @@ pub enum FaultKind {
     Conflict,
     /// GitHub: 422 validation failed.
     Unprocessable,
+    /// EventBridge PutTargets: answers that every target failed (in
+    /// FailedEntries), changing nothing.
+    FailedEntries,
 }
 
 /// The action's inputs and workspace files for a rehearsal.

@@ -1,6 +1,9 @@
 //! The two HTTP listeners (AWS and GitHub), request recording and fault
-//! injection. Connections are served by hand rather than by `axum::serve`
-//! so that a fault can drop a connection without answering.
+//! injection. The AWS listener tells the services apart by X-Amz-Target
+//! (the awsJson services), then by the service the request was signed for
+//! (Scheduler), S3 taking the rest. Connections are served by hand rather
+//! than by `axum::serve` so that a fault can drop a connection without
+//! answering.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -21,6 +24,7 @@ use crate::faults::{self, Faults};
 use crate::reply::Reply;
 use crate::s3::{self, S3Request};
 use crate::scenario::{Fault, FaultKind};
+use crate::scheduler::{self, SchedulerRequest};
 use crate::world::{Clock, World};
 use crate::Call;
 
@@ -34,11 +38,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn record(&self, service: &str, operation: &str, body: Value) {
+    fn record(&self, service: &str, operation: &str, path: &str, body: Value) {
         let call = Call {
             at: self.clock.elapsed(),
             service: service.to_string(),
             operation: operation.to_string(),
+            path: path.to_string(),
             body,
         };
         self.calls
@@ -178,11 +183,15 @@ async fn aws_request(
     body: Bytes,
 ) -> Response<Body> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    let signed_region = header("authorization")
-        .and_then(aws::credential_scope)
-        .map(|scope| scope.region.to_string());
+    let scope = header("authorization").and_then(aws::credential_scope);
+    let signed_region = scope.as_ref().map(|scope| scope.region.to_string());
+    let signed_for_scheduler = scope.is_some_and(|scope| scope.service == "scheduler");
     let reply = match header("x-amz-target") {
         Some(target) => aws_json_request(&shared, &control, target, signed_region, &body).await,
+        None if signed_for_scheduler => {
+            let request = SchedulerRequest::parse(method.as_str(), uri.path(), uri.query(), &body);
+            scheduler_request(&shared, &control, uri.path(), request).await
+        }
         None => {
             let request = S3Request::parse(
                 method.as_str(),
@@ -191,7 +200,7 @@ async fn aws_request(
                 header("content-type"),
                 body.to_vec(),
             );
-            s3_request(&shared, &control, request).await
+            s3_request(&shared, &control, uri.path(), request).await
         }
     };
     into_response(reply)
@@ -210,7 +219,7 @@ async fn aws_json_request(
         serde_json::from_slice(body)
     };
     let Some((service, operation)) = aws::service_of_target(target) else {
-        shared.record("unknown", target, parsed.unwrap_or(Value::Null));
+        shared.record("unknown", target, "/", parsed.unwrap_or(Value::Null));
         return aws_json_reply(
             "unknown",
             Err(AwsError::client(
@@ -220,7 +229,7 @@ async fn aws_json_request(
         );
     };
     let Ok(request) = parsed else {
-        shared.record(service, operation, Value::Null);
+        shared.record(service, operation, "/", Value::Null);
         return aws_json_reply(
             service,
             Err(AwsError::client(
@@ -229,12 +238,12 @@ async fn aws_json_request(
             )),
         );
     };
-    shared.record(service, operation, request.clone());
+    shared.record(service, operation, "/", request.clone());
     let effect = inject_fault(shared, control, service, operation).await;
     if let FaultEffect::Answer(fault) = &effect {
-        if let Some(error) = faults::aws_error(fault, service, operation, &shared.account) {
-            let error = AwsError::new(error.status, error.code, error.message);
-            return aws_json_reply(service, Err(error));
+        let answer = faults::aws_json_answer(fault, service, operation, &shared.account, &request);
+        if let Some(answer) = answer {
+            return aws_json_reply(service, answer);
         }
     }
     let result = shared.with_world(|world| {
@@ -244,9 +253,32 @@ async fn aws_json_request(
     deliver(control, effect, aws_json_reply(service, result)).await
 }
 
-async fn s3_request(shared: &Shared, control: &ConnectionControl, request: S3Request) -> Reply {
+async fn scheduler_request(
+    shared: &Shared,
+    control: &ConnectionControl,
+    path: &str,
+    request: SchedulerRequest,
+) -> Reply {
+    let operation = request.operation.as_str();
+    shared.record("scheduler", operation, path, request.recorded_body());
+    let effect = inject_fault(shared, control, "scheduler", operation).await;
+    if let FaultEffect::Answer(fault) = &effect {
+        if let Some(error) = faults::aws_error(fault, "scheduler", operation, &shared.account) {
+            return scheduler::reply(Err(error.into()));
+        }
+    }
+    let result = shared.with_world(|world| scheduler::handle(world, &request));
+    deliver(control, effect, scheduler::reply(result)).await
+}
+
+async fn s3_request(
+    shared: &Shared,
+    control: &ConnectionControl,
+    path: &str,
+    request: S3Request,
+) -> Reply {
     let operation = request.operation();
-    shared.record("s3", operation, Value::Null);
+    shared.record("s3", operation, path, Value::Null);
     let effect = inject_fault(shared, control, "s3", operation).await;
     if let FaultEffect::Answer(fault) = &effect {
         if let Some(error) = faults::aws_error(fault, "s3", operation, &shared.account) {
@@ -276,13 +308,20 @@ async fn github_request(
         headers.get("authorization").is_some(),
         &body,
     );
-    shared.record("github", &request.operation, request.recorded_body());
+    shared.record(
+        "github",
+        &request.operation,
+        uri.path(),
+        request.recorded_body(),
+    );
     if let Some(reply) = crate::github::authentication_error(&request) {
         return into_response(reply);
     }
     let effect = inject_fault(&shared, &control, "github", &request.operation).await;
     if let FaultEffect::Answer(fault) = &effect {
-        return into_response(crate::github::fault_reply(fault));
+        if let Some(reply) = crate::github::fault_reply(fault) {
+            return into_response(reply);
+        }
     }
     let reply = shared.with_world(|world| crate::github::handle(world, &request));
     into_response(deliver(&control, effect, reply).await)

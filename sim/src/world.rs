@@ -14,10 +14,12 @@ use serde_json::Value;
 use crate::codedeploy::CodeDeployState;
 use crate::ecr::EcrState;
 use crate::ecs::{EcsState, RolloutStep};
+use crate::events::EventsState;
 use crate::github::GithubState;
 use crate::logs::LogsState;
 use crate::s3::S3State;
 use crate::scenario::{RolloutOutcome, Scenario};
+use crate::scheduler::SchedulerState;
 use crate::secretsmanager::SecretsState;
 use crate::ssm::SsmState;
 
@@ -120,6 +122,8 @@ pub(crate) struct World {
     pub ecr: EcrState,
     pub secrets: SecretsState,
     pub ssm: SsmState,
+    pub events: EventsState,
+    pub scheduler: SchedulerState,
     pub github: GithubState,
 }
 
@@ -141,6 +145,8 @@ impl World {
             ecr: EcrState::default(),
             secrets: SecretsState::default(),
             ssm: SsmState::default(),
+            events: EventsState::default(),
+            scheduler: SchedulerState::default(),
             github: GithubState::default(),
             scenario: scenario.clone(),
         };
@@ -151,6 +157,8 @@ impl World {
         crate::ecr::setup(&mut world, &scenario);
         crate::secretsmanager::setup(&mut world, &scenario)?;
         crate::ssm::setup(&mut world, &scenario);
+        crate::events::setup(&mut world, &scenario)?;
+        crate::scheduler::setup(&mut world, &scenario)?;
         check_timelines(&scenario)?;
         Ok(world)
     }

@@ -475,3 +475,189 @@ async fn lists_task_definition_families_by_status() {
         .unwrap();
     assert_eq!(paged, ["api", "web", "webhook", "worker"]);
 }
+
+/// The ARNs ListTaskDefinitions answers for a request.
+async fn listed_definitions(
+    request: aws_sdk_ecs::operation::list_task_definitions::builders::ListTaskDefinitionsFluentBuilder,
+) -> Vec<String> {
+    let listed = request.send().await.unwrap();
+    listed.task_definition_arns().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_task_definitions_of_a_family_by_status_a_page_at_a_time() {
+    let sim = start(WEB);
+    let ecs = Client::new(&sdk_config(&sim).await);
+    for family in ["web", "web", "webhook"] {
+        ecs.register_task_definition()
+            .family(family)
+            .container_definitions(web_container("nginx:2"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let arn = |name: &str| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{name}");
+    assert_eq!(
+        listed_definitions(ecs.list_task_definitions().family_prefix("web")).await,
+        [arn("web:1"), arn("web:2"), arn("web:3")],
+        "the whole family name, not a prefix"
+    );
+    assert_eq!(
+        listed_definitions(
+            ecs.list_task_definitions()
+                .family_prefix("web")
+                .sort(aws_sdk_ecs::types::SortOrder::Desc)
+        )
+        .await,
+        [arn("web:3"), arn("web:2"), arn("web:1")]
+    );
+    let first = ecs
+        .list_task_definitions()
+        .max_results(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.task_definition_arns(), [arn("web:1"), arn("web:2")]);
+    let rest = ecs
+        .list_task_definitions()
+        .max_results(2)
+        .set_next_token(first.next_token().map(str::to_string))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.task_definition_arns(),
+        [arn("web:3"), arn("webhook:1")]
+    );
+    assert_eq!(rest.next_token(), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deletes_only_inactive_task_definitions() {
+    let sim = start(
+        r#"
+taskDefinitions:
+  - {family: job, containerDefinitions: [{name: job, image: "job:1"}]}
+  - {family: job, containerDefinitions: [{name: job, image: "job:2"}]}
+  - {family: job, containerDefinitions: [{name: job, image: "job:3"}]}
+timelines:
+  tasks: [{family: job, seconds: 30}]
+"#,
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let arn = |name: &str| format!("arn:aws:ecs:us-east-1:123456789012:task-definition/{name}");
+    let run = ecs
+        .run_task()
+        .task_definition("job:1")
+        .send()
+        .await
+        .unwrap();
+    let task_arn = run.tasks()[0].task_arn().unwrap().to_string();
+    for retired in ["job:1", "job:2"] {
+        ecs.deregister_task_definition()
+            .task_definition(retired)
+            .send()
+            .await
+            .unwrap();
+    }
+    let deleted = ecs
+        .delete_task_definitions()
+        .task_definitions("job:1")
+        .task_definitions(arn("job:2"))
+        .task_definitions("job:3")
+        .task_definitions("job")
+        .task_definitions("ghost:1")
+        .send()
+        .await
+        .unwrap();
+    let gone: Vec<(&str, &str)> = deleted
+        .task_definitions()
+        .iter()
+        .map(|td| {
+            (
+                td.task_definition_arn().unwrap(),
+                td.status().unwrap().as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        gone,
+        [
+            (arn("job:1").as_str(), "DELETE_IN_PROGRESS"),
+            (arn("job:2").as_str(), "DELETE_IN_PROGRESS"),
+        ]
+    );
+    let failures: Vec<(&str, &str)> = deleted
+        .failures()
+        .iter()
+        .map(|failure| (failure.arn().unwrap(), failure.reason().unwrap()))
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            (
+                arn("job:3").as_str(),
+                "The specified task definition is still in ACTIVE status. Please deregister the target and try again."
+            ),
+            (
+                "job",
+                "The specified task definition identifier is invalid. Specify a valid name or ARN and try again."
+            ),
+            (
+                "ghost:1",
+                "The specified task definition does not exist. Specify a valid account, family, revision and try again."
+            ),
+        ]
+    );
+
+    let described = ecs
+        .describe_task_definition()
+        .task_definition("job:1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        described
+            .task_definition()
+            .unwrap()
+            .status()
+            .unwrap()
+            .as_str(),
+        "DELETE_IN_PROGRESS"
+    );
+    let deleting = ecs
+        .list_task_definitions()
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::DeleteInProgress)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        deleting.task_definition_arns(),
+        [arn("job:1"), arn("job:2")]
+    );
+    let inactive = ecs
+        .list_task_definitions()
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Inactive)
+        .send()
+        .await
+        .unwrap();
+    assert!(inactive.task_definition_arns().is_empty());
+
+    // The task started from job:1 runs on, and says what it runs.
+    let running = ecs.list_tasks().family("job").send().await.unwrap();
+    assert_eq!(running.task_arns(), std::slice::from_ref(&task_arn));
+    let tasks = ecs.describe_tasks().tasks(&task_arn).send().await.unwrap();
+    assert_eq!(
+        tasks.tasks()[0].task_definition_arn(),
+        Some(arn("job:1").as_str())
+    );
+
+    let too_many = ecs
+        .delete_task_definitions()
+        .set_task_definitions(Some((1..=11).map(|n| format!("job:{n}")).collect()))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(too_many.is_invalid_parameter_exception(), "{too_many:?}");
+}

@@ -47,7 +47,7 @@ struct TaskDefinition {
     arn: String,
     family: String,
     revision: i64,
-    active: bool,
+    status: TaskDefinitionStatus,
     /// The registration body without `tags`, which ECS answers beside it.
     body: Map<String, Value>,
     tags: Value,
@@ -280,6 +280,7 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "RegisterTaskDefinition" => register_task_definition(world, body),
         "DescribeTaskDefinition" => describe_task_definition(world, body),
         "DeregisterTaskDefinition" => deregister_task_definition(world, body),
+        "DeleteTaskDefinitions" => delete_task_definitions(world, body),
         "ListTaskDefinitions" => list_task_definitions(world, body),
         "ListTaskDefinitionFamilies" => list_task_definition_families(world, body),
         "DescribeClusters" => describe_clusters(world, body),

@@ -1,4 +1,6 @@
-//! ECS task definitions: families, revisions, ACTIVE and INACTIVE.
+//! ECS task definitions: families, revisions, and their status: ACTIVE,
+//! INACTIVE once deregistered, DELETE_IN_PROGRESS once submitted for
+//! deletion (where they stay: nothing here finishes a deletion).
 
 use std::collections::BTreeMap;
 
@@ -41,7 +43,7 @@ pub(super) fn store_task_definition(world: &mut World, body: &Value) -> Result<u
         arn: world.arn("ecs", &format!("task-definition/{family}:{revision}")),
         family,
         revision,
-        active: true,
+        status: TaskDefinitionStatus::Active,
         body: definition,
         tags,
         registered_at: world.now,
@@ -66,7 +68,7 @@ pub(super) fn find_task_definition(world: &World, reference: &str) -> Option<usi
         None => definitions
             .iter()
             .enumerate()
-            .filter(|(_, td)| td.family == reference && td.active)
+            .filter(|(_, td)| td.family == reference && td.status == TaskDefinitionStatus::Active)
             .max_by_key(|(_, td)| td.revision)
             .map(|(index, _)| index),
     }
@@ -115,10 +117,7 @@ fn render_task_definition(world: &World, index: usize) -> Value {
     let describe_only = object(vec![
         ("taskDefinitionArn", json!(td.arn)),
         ("revision", json!(td.revision)),
-        (
-            "status",
-            json!(if td.active { "ACTIVE" } else { "INACTIVE" }),
-        ),
+        ("status", json!(td.status.as_str())),
         (
             "requiresAttributes",
             json!([{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}]),
@@ -168,9 +167,18 @@ pub(super) fn describe_task_definition(world: &mut World, body: &Value) -> AwsRe
     ]))
 }
 
+/// Whether a reference (an ARN or `family:revision`) names a revision
+/// rather than a family, as deregistering and deleting need.
+fn names_revision(reference: &str) -> bool {
+    reference
+        .split_once(":task-definition/")
+        .map_or(reference, |(_, rest)| rest)
+        .contains(':')
+}
+
 pub(super) fn deregister_task_definition(world: &mut World, body: &Value) -> AwsResult {
     let reference = required_str(body, "taskDefinition")?;
-    if !reference.contains(':') {
+    if !names_revision(reference) {
         return Err(client_exception(&format!(
             "Invalid revision number. Number: {reference}"
         )));
@@ -179,28 +187,79 @@ pub(super) fn deregister_task_definition(world: &mut World, body: &Value) -> Aws
         .ok_or_else(|| client_exception("The specified task definition does not exist."))?;
     let now = world.now;
     let td = &mut world.ecs.task_definitions[index];
-    if td.active {
-        td.active = false;
+    if td.status == TaskDefinitionStatus::Active {
+        td.status = TaskDefinitionStatus::Inactive;
         td.deregistered_at = Some(now);
     }
     Ok(json!({ "taskDefinition": render_task_definition(world, index) }))
 }
 
+/// At most this many revisions per DeleteTaskDefinitions call.
+const MAX_DELETED_AT_ONCE: usize = 10;
+
+/// DeleteTaskDefinitions: each INACTIVE (or already deleting) revision named
+/// is DELETE_IN_PROGRESS; one that is ACTIVE, missing or not a revision is a
+/// failure, the others going on.
+pub(super) fn delete_task_definitions(world: &mut World, body: &Value) -> AwsResult {
+    let references = str_list(body, "taskDefinitions");
+    if references.is_empty() {
+        return Err(invalid_parameter(
+            "size of TaskDefinition references list must be greater than 0",
+        ));
+    }
+    if references.len() > MAX_DELETED_AT_ONCE {
+        return Err(invalid_parameter(
+            "Size of TaskDefinition references list cannot exceed 10",
+        ));
+    }
+    let mut deleted = Vec::new();
+    let mut failures = Vec::new();
+    for reference in &references {
+        let found = find_task_definition(world, reference).filter(|_| names_revision(reference));
+        let Some(index) = found else {
+            let reason = if names_revision(reference) {
+                "The specified task definition does not exist. Specify a valid account, family, revision and try again."
+            } else {
+                "The specified task definition identifier is invalid. Specify a valid name or ARN and try again."
+            };
+            failures.push(json!({ "arn": reference, "reason": reason }));
+            continue;
+        };
+        let td = &mut world.ecs.task_definitions[index];
+        if td.status == TaskDefinitionStatus::Active {
+            failures.push(json!({
+                "arn": td.arn,
+                "reason": "The specified task definition is still in ACTIVE status. Please deregister the target and try again.",
+            }));
+            continue;
+        }
+        td.status = TaskDefinitionStatus::DeleteInProgress;
+        deleted.push(render_task_definition(world, index));
+    }
+    Ok(json!({ "taskDefinitions": deleted, "failures": failures }))
+}
+
+/// ListTaskDefinitions: the revisions of one family (`familyPrefix` is the
+/// whole family name, despite its name) or of all, with one status
+/// (default ACTIVE), by family and revision (`sort` DESC reverses it), 100
+/// a page unless maxResults says otherwise.
 pub(super) fn list_task_definitions(world: &mut World, body: &Value) -> AwsResult {
-    let prefix = str_field(body, "familyPrefix").unwrap_or("");
-    let want_active = str_field(body, "status").unwrap_or("ACTIVE") == "ACTIVE";
-    let mut arns: Vec<&TaskDefinition> = world
+    let family = str_field(body, "familyPrefix");
+    let status = str_field(body, "status").unwrap_or("ACTIVE");
+    let status = TaskDefinitionStatus::parse(status)
+        .ok_or_else(|| invalid_parameter(format!("Invalid status {status}.")))?;
+    let mut listed: Vec<&TaskDefinition> = world
         .ecs
         .task_definitions
         .iter()
-        .filter(|td| td.family.starts_with(prefix) && td.active == want_active)
+        .filter(|td| family.is_none_or(|family| td.family == family) && td.status == status)
         .collect();
-    arns.sort_by(|a, b| (&a.family, a.revision).cmp(&(&b.family, b.revision)));
+    listed.sort_by(|a, b| (&a.family, a.revision).cmp(&(&b.family, b.revision)));
     if str_field(body, "sort") == Some("DESC") {
-        arns.reverse();
+        listed.reverse();
     }
-    let arns: Vec<&str> = arns.iter().map(|td| td.arn.as_str()).collect();
-    Ok(json!({ "taskDefinitionArns": arns }))
+    let arns: Vec<&str> = listed.iter().map(|td| td.arn.as_str()).collect();
+    page(body, "taskDefinitionArns", &arns, 100)
 }
 
 /// ListTaskDefinitionFamilies: family names in alphabetical order, those
@@ -218,7 +277,7 @@ pub(super) fn list_task_definition_families(world: &mut World, body: &Value) -> 
     let mut families: BTreeMap<&str, bool> = BTreeMap::new();
     for td in &world.ecs.task_definitions {
         if td.family.starts_with(prefix) {
-            *families.entry(&td.family).or_default() |= td.active;
+            *families.entry(&td.family).or_default() |= td.status == TaskDefinitionStatus::Active;
         }
     }
     let names: Vec<&str> = families

@@ -155,7 +155,7 @@ pub(super) fn run_task(world: &mut World, body: &Value) -> AwsResult {
         return Ok(render_run_task(world, &previous.clone()));
     }
     let td = find_task_definition(world, reference)
-        .filter(|index| world.ecs.task_definitions[*index].active)
+        .filter(|index| world.ecs.task_definitions[*index].status == TaskDefinitionStatus::Active)
         .ok_or_else(|| invalid_parameter("TaskDefinition not found."))?;
     let awsvpc = world.ecs.task_definitions[td].body.get("networkMode") == Some(&json!("awsvpc"));
     if awsvpc && body.get("networkConfiguration").is_none() {
@@ -516,7 +516,7 @@ pub(super) fn list_tasks(world: &mut World, body: &Value) -> AwsResult {
         .filter(|task| group.as_ref().is_none_or(|group| task.group == *group))
         .map(|task| task.arn.as_str())
         .collect();
-    Ok(json!({ "taskArns": arns }))
+    page(body, "taskArns", &arns, 100)
 }
 
 pub(super) fn stop_task(world: &mut World, body: &Value) -> AwsResult {

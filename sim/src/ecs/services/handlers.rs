@@ -94,7 +94,7 @@ pub(in crate::ecs) fn update_service(world: &mut World, body: &Value) -> AwsResu
         Some(reference) => {
             let td = find_task_definition(world, reference)
                 .ok_or_else(|| client_exception("TaskDefinition not found."))?;
-            if !world.ecs.task_definitions[td].active {
+            if world.ecs.task_definitions[td].status != TaskDefinitionStatus::Active {
                 return Err(client_exception("TaskDefinition is inactive"));
             }
             Some(world.ecs.task_definitions[td].arn.clone())

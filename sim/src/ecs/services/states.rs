@@ -1,6 +1,6 @@
-//! The states of services, their deployments and service deployments, each
-//! an enum whose variants are spelled, here and only here, as the ECS API
-//! spells them.
+//! The states of services, their deployments and service deployments, and
+//! of task definitions, each an enum whose variants are spelled, here and
+//! only here, as the ECS API spells them.
 
 /// A state the ECS API names with a string.
 pub(in crate::ecs) trait ApiState: Copy + 'static {
@@ -44,6 +44,14 @@ macro_rules! api_states {
 }
 
 api_states! {
+    /// TaskDefinition.status: registered, deregistered, and submitted for
+    /// deletion.
+    TaskDefinitionStatus {
+        Active = "ACTIVE",
+        Inactive = "INACTIVE",
+        DeleteInProgress = "DELETE_IN_PROGRESS",
+    }
+
     /// Service.status.
     ServiceStatus {
         Active = "ACTIVE",
