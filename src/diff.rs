@@ -49,7 +49,9 @@ impl fmt::Display for Difference {
         };
         // Where the named entry is: an item of a list, or a key of `options`.
         let entry = (1..rest.len()).find(|&i| match (&rest[i - 1], &rest[i]) {
-            (Step::Key(list), Step::Name(_) | Step::Index(_)) => NAMED_ONLY.contains(&list.as_str()),
+            (Step::Key(list), Step::Name(_) | Step::Index(_)) => {
+                NAMED_ONLY.contains(&list.as_str())
+            }
             (Step::Key(map), Step::Key(_)) => map == "options",
             _ => false,
         });
@@ -361,17 +363,15 @@ mod tests {
             );
         }
         assert!(
-            lines.contains(
-                &"logConfiguration.options of container web: ~ splunk-token".to_owned()
-            ),
+            lines.contains(&"logConfiguration.options of container web: ~ splunk-token".to_owned()),
             "{lines:?}"
         );
         assert!(
-            lines.iter().any(
-                |line| line.starts_with("container log-router: + {")
+            lines
+                .iter()
+                .any(|line| line.starts_with("container log-router: + {")
                     && line.contains("\"DB_PASSWORD\"")
-                    && line.contains("\"splunk-token\":\"(hidden)\"")
-            ),
+                    && line.contains("\"splunk-token\":\"(hidden)\"")),
             "{lines:?}"
         );
     }
@@ -490,7 +490,9 @@ mod tests {
             ),
             (
                 container(json!({"environment": [{"name": "A", "value": "pw1"}]})),
-                container(json!({"environment": [{"name": "A", "value": "pw2"}, {"name": "FEATURE_X", "value": "on"}]})),
+                container(
+                    json!({"environment": [{"name": "A", "value": "pw2"}, {"name": "FEATURE_X", "value": "on"}]}),
+                ),
                 vec![
                     "environment of container web: ~ A (value)",
                     "environment of container web: + FEATURE_X",
@@ -498,13 +500,19 @@ mod tests {
             ),
             (
                 container(json!({})),
-                container(json!({"environment": [{"name": "A", "value": "pw1"}, {"name": "B", "value": "pw2"}]})),
+                container(
+                    json!({"environment": [{"name": "A", "value": "pw1"}, {"name": "B", "value": "pw2"}]}),
+                ),
                 vec!["environment of container web: + A, B"],
             ),
             // Repeated names compare by position, and still show no value.
             (
-                container(json!({"environment": [{"name": "A", "value": "pw1"}, {"name": "A", "value": "pw2"}]})),
-                container(json!({"environment": [{"name": "A", "value": "pw3"}, {"name": "A", "value": "pw2"}]})),
+                container(
+                    json!({"environment": [{"name": "A", "value": "pw1"}, {"name": "A", "value": "pw2"}]}),
+                ),
+                container(
+                    json!({"environment": [{"name": "A", "value": "pw3"}, {"name": "A", "value": "pw2"}]}),
+                ),
                 vec!["environment of container web: ~ 0 (value)"],
             ),
         ];

@@ -145,10 +145,7 @@ fn the_services_current_definition_is_the_default_template() {
     );
     let log = run.log();
     assert!(log.contains("::group::Changes against arn:aws:ecs:us-east-1:123456789012:task-definition/shop:1 (3 changed)"), "{log}");
-    assert!(
-        log.contains("environment of container web: + NEW"),
-        "{log}"
-    );
+    assert!(log.contains("environment of container web: + NEW"), "{log}");
     assert!(log.contains("✔ shop-web: deployment ecs-svc/"), "{log}");
     assert!(
         run.summary.contains("| Service `shop-web` | [`shop:1`](https://us-east-1.console.aws.amazon.com/ecs/v2/task-definitions/shop/1/containers?region=us-east-1) → [`shop:2`]("),
