@@ -35,6 +35,8 @@ pub struct Config {
     /// Where the AppSpec comes from; None: generated from the service.
     pub appspec: Option<TemplateSource>,
     pub dry_run: bool,
+    /// Check what the definitions need before anything changes.
+    pub preflight: bool,
     pub github_token: Option<String>,
     /// The GitHub deployment to report to, when `environment` is given.
     pub github: Option<DeploymentSettings>,
@@ -159,6 +161,9 @@ impl Config {
         let dry_run = problems
             .check("dry-run", parse_bool(inputs, "dry-run"))
             .unwrap_or(false);
+        let preflight = problems
+            .check("preflight", parse_bool(inputs, "preflight"))
+            .unwrap_or(true);
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
         let services: Vec<String> = inputs
             .get("service")
@@ -293,6 +298,7 @@ impl Config {
                 codedeploy,
                 appspec,
                 dry_run,
+                preflight,
                 github_token,
                 github,
                 migration,

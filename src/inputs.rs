@@ -139,6 +139,8 @@ pub const INPUTS: &[InputSpec] = &[
         "How often an AWS call that failed for a passing reason (throttling, a lost connection, a server error) is retried, with exponential backoff and jitter. A call that changes something is repeated only after checking that it did not take effect."),
     input("dry-run", Bool, Value("false"),
         "Render and show the task definition (and its diff against the current one) without changing anything in AWS."),
+    input("preflight", Bool, Value("true"),
+        "Before anything changes, and in the dry run, check that every Amazon ECR image, Secrets Manager secret, SSM parameter, awslogs group and S3 environment file that the task definitions name exists, without reading any value. A check the role may not make is a warning. false: skip the checks."),
     input("github-token", Text, Expression("${{ github.token }}"),
         "Token for the GitHub API; masked in the log."),
     input("environment", Text, NoDefault,

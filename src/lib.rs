@@ -17,6 +17,7 @@ mod links;
 mod migration;
 mod outcome;
 pub mod pipeline;
+mod preflight;
 pub mod render;
 mod runner;
 mod summary;

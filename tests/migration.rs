@@ -37,6 +37,7 @@ services:
     propagateTags: TASK_DEFINITION
     networkConfiguration:
       awsvpcConfiguration: {{subnets: [subnet-a, subnet-b], securityGroups: [sg-db], assignPublicIp: DISABLED}}
+logGroups: [/ecs/shop]
 {timelines}
 "#
     )

@@ -5,7 +5,6 @@
 use std::collections::VecDeque;
 
 use anyhow::{anyhow, Result};
-use aws_sdk_cloudwatchlogs::config::Region;
 use aws_sdk_cloudwatchlogs::Client;
 
 use super::{error_code, explain};
@@ -25,21 +24,9 @@ pub(crate) struct LogTail {
 }
 
 impl LogTail {
-    /// A tail of `group`/`stream`, read in `region` when the log
-    /// configuration names one other than the client's.
-    pub(crate) fn new(client: &Client, region: Option<&str>, group: &str, stream: &str) -> LogTail {
-        let client = match region {
-            Some(region) if client.config().region().map(Region::as_ref) != Some(region) => {
-                Client::from_conf(
-                    client
-                        .config()
-                        .to_builder()
-                        .region(Region::new(region.to_owned()))
-                        .build(),
-                )
-            }
-            _ => client.clone(),
-        };
+    /// A tail of `group`/`stream`, read with `client` (of the log
+    /// configuration's region).
+    pub(crate) fn new(client: Client, group: &str, stream: &str) -> LogTail {
         LogTail {
             client,
             group: group.to_owned(),

@@ -13,6 +13,7 @@ pub(crate) mod s3;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::{Region, SdkConfig};
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -34,9 +35,11 @@ pub(crate) const CONCURRENT_CALLS: usize = 10;
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 pub(crate) struct Aws {
+    /// Region, credentials and retries, for clients of other services and
+    /// regions (`config_in`).
+    shared: SdkConfig,
     pub(crate) ecs: aws_sdk_ecs::Client,
     pub(crate) s3: aws_sdk_s3::Client,
-    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) codedeploy: aws_sdk_codedeploy::Client,
 }
 
@@ -51,10 +54,24 @@ impl Aws {
             .load()
             .await;
         Aws {
+            shared: shared.clone(),
             ecs: aws_sdk_ecs::Client::new(&shared),
             s3: aws_sdk_s3::Client::new(&shared),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
             codedeploy: aws_sdk_codedeploy::Client::new(&shared),
+        }
+    }
+}
+
+impl Aws {
+    /// The shared configuration in `region`, or as it is when None.
+    pub(crate) fn config_in(&self, region: Option<&str>) -> SdkConfig {
+        match region {
+            Some(region) if self.shared.region().map(Region::as_ref) != Some(region) => self
+                .shared
+                .to_builder()
+                .region(Region::new(region.to_owned()))
+                .build(),
+            _ => self.shared.clone(),
         }
     }
 }

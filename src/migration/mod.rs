@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use crate::aws::ecs::{self, set_body_fields};
 use crate::aws::logs::LogTail;
-use crate::aws::{error_text, explain, LazyAws, POLL_INTERVAL};
+use crate::aws::{error_text, explain, Aws, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;
 use crate::links;
@@ -126,14 +126,7 @@ pub(crate) async fn run(
         .region()
         .map_or("us-east-1", |region| region.as_ref());
     let link = links::task(region, &config.cluster, &task_arn);
-    let tail = log_tail(
-        runner,
-        &clients.logs,
-        &definition,
-        &container,
-        &task_arn,
-        &link,
-    );
+    let tail = log_tail(runner, clients, &definition, &container, &task_arn, &link);
     let mut watch = FollowedTask {
         ecs: &clients.ecs,
         cluster: &config.cluster,
@@ -212,7 +205,7 @@ fn task_plan(
 /// why there is none and where the output can be seen instead.
 fn log_tail(
     runner: &Runner,
-    logs: &aws_sdk_cloudwatchlogs::Client,
+    clients: &Aws,
     definition: &Value,
     container: &str,
     task_arn: &str,
@@ -220,8 +213,7 @@ fn log_tail(
 ) -> Option<LogTail> {
     match plan::log_source(definition, container) {
         Ok(source) => Some(LogTail::new(
-            logs,
-            source.region.as_deref(),
+            aws_sdk_cloudwatchlogs::Client::new(&clients.config_in(source.region.as_deref())),
             &source.group,
             &source.stream(ecs::resource_id(task_arn)),
         )),

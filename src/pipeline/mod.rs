@@ -28,7 +28,7 @@ use crate::runner::Runner;
 use crate::summary::Summary;
 use crate::template::TemplateSource;
 use crate::template::{self, ParseError};
-use crate::{github, migration};
+use crate::{github, migration, preflight};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -213,6 +213,14 @@ async fn execute(
         }
         None => None,
     };
+    if config.preflight {
+        let definitions: Vec<&Value> = releases
+            .iter()
+            .map(|release| &release.rendered)
+            .chain(&separate_migration)
+            .collect();
+        preflight::check(aws, runner, summary, &definitions).await?;
+    }
     if config.dry_run {
         progress.github = Some(github::Tracker::start(config, env, runner).await?);
         report::dry_run(runner, config, releases);
