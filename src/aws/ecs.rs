@@ -110,6 +110,17 @@ pub(crate) struct Registered {
     pub revision: i32,
 }
 
+impl Registered {
+    /// The revision a described definition is (its describe-only keys).
+    pub(crate) fn described(definition: &Value) -> Option<Registered> {
+        Some(Registered {
+            arn: definition["taskDefinitionArn"].as_str()?.to_owned(),
+            family: definition["family"].as_str()?.to_owned(),
+            revision: i32::try_from(definition["revision"].as_i64()?).ok()?,
+        })
+    }
+}
+
 /// Registers `definition` exactly as given (tags included).
 pub(crate) async fn register_task_definition(
     ecs: &Client,

@@ -35,6 +35,9 @@ pub(crate) enum DeployResult {
     /// (`codedeploy-wait-until: ready`).
     Ready,
     Failed(String),
+    /// The service already runs the revision and `force-new-deployment` is
+    /// false: nothing to deploy.
+    AlreadyRunning,
     /// ecs-deploy could not start or follow the deployment (an AWS API
     /// error), as opposed to a deployment that ran and failed.
     Error(String),
@@ -43,7 +46,8 @@ pub(crate) enum DeployResult {
 /// What was started for one service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Started {
-    /// The update or create call failed: nothing runs for this service.
+    /// No deployment: the service already runs the revision, or the update
+    /// or create call failed.
     Nothing,
     Ecs {
         deployment_id: String,
@@ -171,6 +175,11 @@ pub(crate) async fn deploy_all(
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await;
+    // A revision deployed as is that the service already runs starts no
+    // deployment unless one is forced, as UpdateService itself would not.
+    let (already_running, targets): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(i, arn)| {
+        !config.deploy.force_new_deployment && current[*i].task_definition_arn == *arn
+    });
     let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = targets
         .into_iter()
         .partition(|(i, _)| is_codedeploy(&current[*i].service));
@@ -219,6 +228,18 @@ pub(crate) async fn deploy_all(
     let (ecs_deployed, codedeploy_deployed) = tokio::join!(ecs_deployments, codedeploy_deployments);
     let mut deployed = ecs_deployed?;
     deployed.extend(codedeploy_deployed);
+    deployed.extend(already_running.into_iter().map(|(i, _)| {
+        Deployed {
+            index: i,
+            service: current[i]
+                .service
+                .service_name()
+                .unwrap_or_default()
+                .to_owned(),
+            started: Started::Nothing,
+            result: DeployResult::AlreadyRunning,
+        }
+    }));
     // Report in the input's order.
     deployed.sort_by_key(|d| d.index);
     Ok(deployed)

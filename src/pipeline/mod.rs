@@ -28,7 +28,7 @@ use crate::runner::Runner;
 use crate::summary::Summary;
 use crate::template::TemplateSource;
 use crate::template::{self, ParseError};
-use crate::{github, migration, preflight};
+use crate::{diff, github, migration, preflight};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -173,6 +173,9 @@ struct Release {
     rendered: Value,
     services: Vec<usize>,
     path: PathBuf,
+    /// The ECS revision the template is, when rendering changed nothing in
+    /// it: deployed as is, not registered again.
+    unchanged: Option<ecs::Registered>,
 }
 
 /// How far the run got: each step's result, kept for the summary whether
@@ -300,12 +303,18 @@ async fn render_releases(
                 .with_context(|| format!("failed to load the task definition template {source}"))?;
             let rendered = render_template(template.clone(), config)?;
             report::rendered(runner, &rendered, config.dry_run);
+            let mut unchanged = None;
             if let TemplateSource::Ecs(id) = source {
+                let described = ecs::Registered::described(&template);
+                let base = render::normalize(template);
                 if current.is_empty() {
-                    report::changes(runner, &rendered, id, &render::normalize(template));
+                    report::changes(runner, &rendered, id, &base);
                 }
+                unchanged = described.filter(|_| diff::diff(&base, &rendered).is_empty());
             }
-            vec![release(runner, rendered, (0..current.len()).collect())?]
+            let mut release = release(runner, rendered, (0..current.len()).collect())?;
+            release.unchanged = unchanged;
+            vec![release]
         }
         None => {
             check_containers_exist(config, current)?;
@@ -351,6 +360,9 @@ async fn register(
     let ecs = &aws.get().await.ecs;
     let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
         .map(|release| async move {
+            if let Some(revision) = &release.unchanged {
+                return Ok(revision.clone());
+            }
             let call = in_flight.calling(Change::Register {
                 family: family(&release.rendered).to_owned(),
             });
@@ -362,10 +374,13 @@ async fn register(
         .collect()
         .await;
     let (mut registered, mut errors) = (Vec::new(), Vec::new());
-    for result in results {
+    for (release, result) in releases.iter().zip(results) {
         match result {
             Ok(revision) => {
-                report::registered(runner, &revision.arn);
+                match release.unchanged {
+                    Some(_) => report::as_is(runner, &revision.arn),
+                    None => report::registered(runner, &revision.arn),
+                }
                 registered.push(revision);
             }
             Err(error) => errors.push(format!("{error:#}")),
@@ -373,8 +388,16 @@ async fn register(
     }
     if !errors.is_empty() {
         let mut message = errors.join("; ");
-        if !registered.is_empty() {
-            let arns: Vec<&str> = registered.iter().map(|r| r.arn.as_str()).collect();
+        let arns: Vec<&str> = registered
+            .iter()
+            .filter(|r| {
+                releases
+                    .iter()
+                    .all(|release| release.unchanged.as_ref() != Some(*r))
+            })
+            .map(|r| r.arn.as_str())
+            .collect();
+        if !arns.is_empty() {
             message.push_str(&format!(
                 "; nothing was deployed, and {} stays registered, unused",
                 arns.join(", ")
@@ -471,6 +494,7 @@ fn release(runner: &Runner, rendered: Value, services: Vec<usize>) -> Result<Rel
         rendered,
         services,
         path,
+        unchanged: None,
     })
 }
 

@@ -46,6 +46,12 @@ pub(super) fn registered(runner: &Runner, arn: &str) {
     runner.info(&format!("Registered {arn}"));
 }
 
+pub(super) fn as_is(runner: &Runner, arn: &str) {
+    runner.info(&format!(
+        "Deploying {arn} as is: the inputs change nothing in it, so no revision is registered"
+    ));
+}
+
 /// What the dry run rendered and would have run.
 pub(super) fn dry_run(runner: &Runner, config: &Config, releases: &[Release]) {
     for release in releases {
@@ -78,6 +84,10 @@ pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
             DeployResult::Started => runner.info(&format!(
                 "{}: deployment {} started; not waiting (wait-for-service-stability is false)",
                 d.service, id
+            )),
+            DeployResult::AlreadyRunning => runner.info(&format!(
+                "✔ {}: already runs this revision; no deployment started (force-new-deployment: true starts one)",
+                d.service
             )),
             DeployResult::Failed(reason) => {
                 runner.info(&format!("✘ {}: {reason}", d.service));
@@ -128,6 +138,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
             Some(DeployResult::Succeeded) => "deployed".to_owned(),
             Some(DeployResult::Started) => "deployment started".to_owned(),
             Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
+            Some(DeployResult::AlreadyRunning) => "already runs it".to_owned(),
             Some(DeployResult::Failed(reason)) => format!("**failed**: {}", text(reason)),
             Some(DeployResult::Error(reason)) => format!("**error**: {}", text(reason)),
             None => "not deployed".to_owned(),
