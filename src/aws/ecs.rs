@@ -1,56 +1,18 @@
-//! ECS calls. Task definitions travel as raw JSON in both directions: the
-//! SDK's typed shapes would drop any field ECS added after this binary was
-//! built, so the request body of RegisterTaskDefinition is our JSON and the
-//! body of DescribeTaskDefinition is read as JSON, while the SDK still does
-//! endpoints, signing and retries.
-
-use std::sync::{Arc, Mutex};
+//! ECS calls. Task definitions travel as raw JSON in both directions
+//! (`raw`): the request body of RegisterTaskDefinition is our JSON and the
+//! body of DescribeTaskDefinition is read as JSON.
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::types::Service;
 use aws_sdk_ecs::Client;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::Value;
 
 use super::explain;
+use super::raw::{replace_body, ResponseBody};
 use crate::render::family;
-
-/// Keeps the raw body of the last response of one call.
-#[derive(Debug, Clone, Default)]
-struct ResponseBody(Arc<Mutex<Option<Vec<u8>>>>);
-
-impl Intercept for ResponseBody {
-    fn name(&self) -> &'static str {
-        "ResponseBody"
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        *self.0.lock().expect("not poisoned") =
-            context.response().body().bytes().map(<[u8]>::to_vec);
-        Ok(())
-    }
-}
-
-impl ResponseBody {
-    fn json(&self) -> Result<Value> {
-        let body = self.0.lock().expect("not poisoned").take();
-        let body = body.ok_or_else(|| anyhow!("the response had no body"))?;
-        serde_json::from_slice(&body).context("the response is not JSON")
-    }
-}
 
 /// The described definition with its tags, as `aws ecs describe-task-definition` prints it.
 pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<Value> {
@@ -77,30 +39,6 @@ pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<V
 /// itself when it has no `/`.
 pub(crate) fn resource_id(reference: &str) -> &str {
     reference.rsplit('/').next().unwrap_or(reference)
-}
-
-/// A request mutation that sets `fields` in the JSON body as given: values
-/// the SDK's typed shapes would drop (keys newer than this build, a user's
-/// JSON passed through) reach ECS unchanged.
-pub(crate) fn set_body_fields(
-    fields: Vec<(&'static str, Value)>,
-) -> impl Fn(&mut aws_smithy_runtime_api::http::Request) + Send + Sync + 'static {
-    move |request| {
-        let Some(bytes) = request.body().bytes() else {
-            return;
-        };
-        let Ok(mut body) = serde_json::from_slice::<Value>(bytes) else {
-            return;
-        };
-        for (key, value) in &fields {
-            body[*key] = value.clone();
-        }
-        let bytes = serde_json::to_vec(&body).expect("JSON serializes");
-        request
-            .headers_mut()
-            .insert("content-length", bytes.len().to_string());
-        *request.body_mut() = SdkBody::from(bytes);
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,12 +70,7 @@ pub(crate) async fn register_task_definition(
         .register_task_definition()
         .family(&family)
         .customize()
-        .mutate_request(move |request| {
-            request
-                .headers_mut()
-                .insert("content-length", body.len().to_string());
-            *request.body_mut() = SdkBody::from(body.clone());
-        })
+        .mutate_request(move |request| replace_body(request, body.clone()))
         .send()
         .await
         .map_err(|e| {

@@ -1,12 +1,13 @@
 //! Everything that reaches AWS: the clients, built once and only when a step
 //! needs AWS (a dry run of a local file makes no AWS call at all), the retry
-//! policy, errors as text a person can act on, and the edges where requests
-//! and answers cross as raw JSON (`ecs`), objects (`s3`) and log streams
-//! (`logs`).
+//! policy, errors as text a person can act on, raw JSON across the SDK
+//! (`raw`), and the edges of task definitions (`ecs`), objects (`s3`) and
+//! log streams (`logs`).
 
 pub(crate) mod ecs;
 pub(crate) mod errors;
 pub(crate) mod logs;
+pub(crate) mod raw;
 pub(crate) mod retry;
 pub(crate) mod s3;
 

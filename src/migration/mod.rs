@@ -18,8 +18,9 @@ use aws_sdk_ecs::types::{
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::aws::ecs::{self, set_body_fields};
+use crate::aws::ecs;
 use crate::aws::logs::LogTail;
+use crate::aws::raw::set_body_fields;
 use crate::aws::{error_text, explain, Aws, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;

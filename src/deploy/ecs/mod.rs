@@ -21,8 +21,8 @@ use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOu
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use crate::aws::ecs::set_body_fields;
 use crate::aws::errors::is_throttling;
+use crate::aws::raw::set_body_fields;
 use crate::aws::retry::Backoff;
 use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
