@@ -184,6 +184,14 @@ fn kill(pid: u32) {
     }
 }
 
+/// The step's inputs, by name.
+pub fn inputs<'a>(inputs: impl IntoIterator<Item = (&'a str, String)>) -> BTreeMap<String, String> {
+    inputs
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
 /// The runner's variable for an input: INPUT_ + the name upper-cased with
 /// spaces turned into underscores, hyphens kept.
 fn input_variable(name: &str) -> String {

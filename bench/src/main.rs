@@ -1,13 +1,14 @@
 //! ecs-deploy-bench: runs the release ecs-deploy binary against the
 //! simulator for fixed scenarios and reports start-up, memory, verdict
 //! latency, API calls per minute of waiting, log streaming, several
-//! services and the binary's size, each against its target (README,
-//! "Performance").
+//! services, the preflight's cost and the binary's size, each against its
+//! target (README, "Performance").
 //! `scripts/bench` builds and runs it.
 
 mod child;
 mod kinds;
 mod log_stream;
+mod preflight;
 mod report;
 mod several;
 
@@ -32,8 +33,9 @@ const MEGABYTE: f64 = 1e6;
 struct Options {
     binary: PathBuf,
     runs: usize,
-    /// Added to every answer in the several-services runs, where serial
-    /// calls would otherwise cost nothing against a local simulator.
+    /// Added to every answer in the several-services and preflight runs,
+    /// where serial calls would otherwise cost nothing against a local
+    /// simulator.
     api_latency: Duration,
     json: Option<PathBuf>,
     commit: Option<String>,
@@ -150,6 +152,14 @@ struct SeveralFigures {
     describe_for_most: Figure,
 }
 
+/// The figures of the preflight runs: spawn to exit of the dry run with the
+/// preflight and without it, and the preflight's calls.
+struct PreflightFigures {
+    with: Figure,
+    without: Figure,
+    calls: Figure,
+}
+
 fn bench(options: &Options) -> anyhow::Result<()> {
     let binary = &options.binary;
     let binary_size = std::fs::metadata(binary)
@@ -206,6 +216,23 @@ fn bench(options: &Options) -> anyhow::Result<()> {
         )
         .with_target(&[worst_at_most(60.0)]),
     };
+    let containers = preflight::CONTAINERS;
+    let dry_run = |preflight: &str| {
+        Figure::new(
+            "preflight",
+            format!("wall time, dry run of {containers} containers, {preflight}"),
+            "ms",
+        )
+    };
+    let mut preflight = PreflightFigures {
+        with: dry_run("preflight"),
+        without: dry_run("preflight: false"),
+        calls: Figure::new(
+            "preflight",
+            format!("preflight's AWS calls, {containers} containers"),
+            "calls",
+        ),
+    };
 
     // Runs interleave the scenarios, so that a slow moment of the machine
     // does not fall on one figure only.
@@ -254,6 +281,18 @@ fn bench(options: &Options) -> anyhow::Result<()> {
                 options.runs, run.wall
             );
         }
+        for (checks, wall) in [(true, &mut preflight.with), (false, &mut preflight.without)] {
+            let run = run_preflight(binary, checks, options.api_latency)
+                .with_context(|| format!("run {round}, preflight: {checks}"))?;
+            wall.samples.push(run.wall_ms);
+            if checks {
+                preflight.calls.samples.push(run.calls as f64);
+            }
+            eprintln!(
+                "run {round}/{}: dry run, preflight: {checks}: {:.1} ms from spawn to exit, {} preflight calls",
+                options.runs, run.wall_ms, run.calls
+            );
+        }
     }
 
     let mut figures = vec![first_request, peak_rss];
@@ -272,6 +311,8 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     figures.extend(several.wall);
     figures.extend(ratios);
     figures.extend([several.calls_for_most, several.describe_for_most]);
+    let added = added_by_preflight(&preflight, options.api_latency);
+    figures.extend([preflight.with, preflight.without, added, preflight.calls]);
     let mut size = Figure::new(
         "image",
         format!("release binary ({binary_size} bytes)"),
@@ -287,7 +328,7 @@ fn bench(options: &Options) -> anyhow::Result<()> {
             "commit": options.commit,
             "binary": binary.display().to_string(),
             "runs": options.runs,
-            "api_latency_ms_several_services": options.api_latency.as_millis() as u64,
+            "api_latency_ms": options.api_latency.as_millis() as u64,
             "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
             "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
         });
@@ -313,10 +354,49 @@ fn stretch_factor(round: usize, runs: usize) -> f64 {
     1.0 + (2.0 / 3.0) * (round - 1) as f64 / runs as f64
 }
 
+/// `op` of two figures' samples, run by run.
+fn per_run(a: &Figure, b: &Figure, op: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    a.samples
+        .iter()
+        .zip(&b.samples)
+        .map(|(a, b)| op(*a, *b))
+        .collect()
+}
+
+/// The preflight's cost: the dry run's wall time with it less without it,
+/// run by run. The preflight looks everything up at once, so it should cost
+/// one API round trip plus its own work (building a client for each AWS
+/// service it asks, signing, a connection per concurrent call). The target
+/// allows two round trips: within it, that work stays under one round trip;
+/// a second round of calls, one lookup waiting for another, costs at least
+/// two round trips on its own and misses it. Without latency the target
+/// would be zero, and is left out.
+fn added_by_preflight(preflight: &PreflightFigures, api_latency: Duration) -> Figure {
+    let round_trip_ms = api_latency.as_secs_f64() * 1000.0;
+    let added = Figure::new(
+        "preflight",
+        format!(
+            "wall time added by the preflight (≤ 2 round trips of {} ms)",
+            report::number(round_trip_ms)
+        ),
+        "ms",
+    );
+    let added = match api_latency.is_zero() {
+        true => added,
+        false => added.with_target(&[median_at_most(2.0 * round_trip_ms)]),
+    };
+    Figure {
+        samples: per_run(&preflight.with, &preflight.without, |with, without| {
+            with - without
+        }),
+        ..added
+    }
+}
+
 /// Wall time of each count over that of one service in the same run (the
 /// same stretch of the timelines).
 fn ratios(wall: &[Figure]) -> Vec<Figure> {
-    let one = &wall[0].samples;
+    let one = &wall[0];
     several::SERVICE_COUNTS
         .iter()
         .zip(wall)
@@ -332,12 +412,7 @@ fn ratios(wall: &[Figure]) -> Vec<Figure> {
                 false => ratio,
             };
             Figure {
-                samples: figure
-                    .samples
-                    .iter()
-                    .zip(one)
-                    .map(|(wall, one)| wall / one)
-                    .collect(),
+                samples: per_run(figure, one, |wall, one| wall / one),
                 ..ratio
             }
         })
@@ -500,6 +575,47 @@ fn run_several(
         wall: seconds_between(run.spawned_at, run.exited_at),
         calls: calls.len(),
         describe_per_minute: describes as f64 / seconds_between(last_update, *last_verdict) * 60.0,
+    })
+}
+
+/// What one preflight run measured.
+struct PreflightRun {
+    /// Milliseconds from spawn to exit.
+    wall_ms: f64,
+    /// The preflight's lookups.
+    calls: usize,
+}
+
+/// The dry run of the preflight scenario, with the preflight or without;
+/// both must end in the dry run's notice, the first with every lookup
+/// present.
+fn run_preflight(
+    binary: &std::path::Path,
+    checks: bool,
+    api_latency: Duration,
+) -> anyhow::Result<PreflightRun> {
+    let sim = Sim::start(preflight::scenario(api_latency)?)?;
+    let run = child::run(binary, &sim, &preflight::inputs(checks), |_| {})?;
+    let (begins, ends) = preflight::ALL_PRESENT;
+    let all_present = run
+        .first_line(|line| line.starts_with(begins) && line.ends_with(ends))
+        .is_some();
+    let calls = aws_calls(&sim)
+        .iter()
+        .filter(|call| preflight::OPERATIONS.contains(&call.operation.as_str()))
+        .count();
+    ensure!(
+        run.exit_code == 0
+            && run.first_line(|line| line.contains("Dry run:")).is_some()
+            && all_present == checks
+            && (calls > 0) == checks,
+        "expected a dry run, preflight: {checks}, got exit {} and {calls} preflight calls:\n{}",
+        run.exit_code,
+        run.log()
+    );
+    Ok(PreflightRun {
+        wall_ms: seconds_between(run.spawned_at, run.exited_at) * 1000.0,
+        calls,
     })
 }
 

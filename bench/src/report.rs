@@ -172,7 +172,7 @@ pub fn median(samples: &[f64]) -> f64 {
 }
 
 /// Three significant digits at most, without trailing zeros.
-fn number(value: f64) -> String {
+pub fn number(value: f64) -> String {
     let decimals = match value.abs() {
         v if v >= 100.0 => 0,
         v if v >= 10.0 => 1,

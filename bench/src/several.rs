@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 
 use ecs_deploy_sim::Scenario;
 
+use crate::child;
+
 /// The service counts compared with one service.
 pub const SERVICE_COUNTS: [usize; 3] = [1, 5, 20];
 /// The largest count, whose API calls are counted too.
@@ -68,11 +70,6 @@ pub fn scenario(count: usize, api_latency: Duration) -> anyhow::Result<Scenario>
             json!({"cluster": "prod", "service": name, "outcome": "complete", "seconds": ROLLOUT_SECONDS})
         })
         .collect();
-    let faults: Vec<Value> = if api_latency.is_zero() {
-        Vec::new()
-    } else {
-        vec![json!({"kind": "slow", "always": true, "seconds": api_latency.as_secs_f64()})]
-    };
     // JSON is YAML: the scenario goes through the simulator's own parser.
     Scenario::from_yaml(
         &json!({
@@ -80,25 +77,33 @@ pub fn scenario(count: usize, api_latency: Duration) -> anyhow::Result<Scenario>
             "taskDefinitions": task_definitions,
             "services": services,
             "timelines": {"deployments": rollouts},
-            "faults": faults
+            "faults": slow_answers(api_latency)
         })
         .to_string(),
     )
+}
+
+/// The scenario's faults that answer every request after `api_latency`, as
+/// a remote API would; none for zero.
+pub fn slow_answers(api_latency: Duration) -> Vec<Value> {
+    match api_latency.is_zero() {
+        true => Vec::new(),
+        false => {
+            vec![json!({"kind": "slow", "always": true, "seconds": api_latency.as_secs_f64()})]
+        }
+    }
 }
 
 /// The step's inputs: the `count` services, one per line, each from its own
 /// current definition with the new image.
 pub fn inputs(count: usize) -> BTreeMap<String, String> {
     let services: Vec<String> = (0..count).map(service_name).collect();
-    [
+    child::inputs([
         ("cluster", "prod".to_owned()),
         ("service", services.join("\n")),
         ("container-name", "web".to_owned()),
         ("image", "ghcr.io/acme/shop:1.1.0".to_owned()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect()
+    ])
 }
 
 #[cfg(test)]
