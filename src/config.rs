@@ -37,6 +37,8 @@ pub struct Config {
     pub dry_run: bool,
     /// Check what the definitions need before anything changes.
     pub preflight: bool,
+    /// `update-scheduled-tasks`: the event buses whose rules are searched.
+    pub scheduled_task_buses: Option<Vec<String>>,
     pub github_token: Option<String>,
     /// The GitHub deployment to report to, when `environment` is given.
     pub github: Option<DeploymentSettings>,
@@ -164,6 +166,24 @@ impl Config {
         let preflight = problems
             .check("preflight", parse_bool(inputs, "preflight"))
             .unwrap_or(true);
+        let scheduled_task_buses = problems
+            .check(
+                "update-scheduled-tasks",
+                parse_bool(inputs, "update-scheduled-tasks"),
+            )
+            .unwrap_or(false)
+            .then(|| {
+                inputs
+                    .get("scheduled-task-event-buses")
+                    .map(|v| {
+                        v.split([',', '\n'])
+                            .map(str::trim)
+                            .filter(|bus| !bus.is_empty())
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_else(|| vec!["default".to_owned()])
+            });
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
         let services: Vec<String> = inputs
             .get("service")
@@ -299,6 +319,7 @@ impl Config {
                 appspec,
                 dry_run,
                 preflight,
+                scheduled_task_buses,
                 github_token,
                 github,
                 migration,

@@ -20,5 +20,6 @@ pub mod pipeline;
 mod preflight;
 pub mod render;
 mod runner;
+mod scheduled;
 mod summary;
 pub mod template;

@@ -13,6 +13,9 @@ const PURE_MODULES: &[&str] = &[
     "src/deploy/codedeploy/appspec.rs",
     "src/migration/plan.rs",
     "src/migration/verdict.rs",
+    "src/preflight/references.rs",
+    "src/preflight/verdict.rs",
+    "src/scheduled/plan.rs",
 ];
 
 const EFFECTS: &[&str] = &["Client", ".send()", "LazyAws", "async ", ".await", "tokio"];

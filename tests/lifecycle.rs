@@ -90,3 +90,244 @@ fn the_revision_the_service_runs_starts_no_deployment_unless_forced() {
     assert_eq!(updates[0].body["forceNewDeployment"], true);
     assert_eq!(updates[0].body["taskDefinition"], format!("{ARN}/shop:1"));
 }
+
+const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+
+/// Service web runs shop:1 (shop:2 is registered, unused), with scheduled
+/// tasks of its family and others, in its cluster and another.
+fn scheduled_scenario(extra: &str) -> String {
+    format!(
+        r#"
+clusters: [prod, staging]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{{name: web, image: "shop:1", essential: true}}]
+  - family: shop
+    containerDefinitions: [{{name: web, image: "shop:2", essential: true}}]
+  - family: report
+    containerDefinitions: [{{name: report, image: "report:1", essential: true}}]
+services:
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    desiredCount: 1
+    deploymentConfiguration: {{deploymentCircuitBreaker: {{enable: true, rollback: true}}}}
+eventRules:
+  - name: nightly
+    scheduleExpression: "cron(0 3 * * ? *)"
+    targets:
+      - Id: cleanup
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        Input: '{{"containerOverrides": [{{"name": "web", "command": ["bin/cleanup"]}}]}}'
+        EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1", TaskCount: 1, LaunchType: FARGATE}}
+      - Id: report
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{ARN}/report:1", TaskCount: 1}}
+  - name: weekly
+    eventBus: jobs
+    scheduleExpression: "cron(0 4 ? * SUN *)"
+    targets:
+      - Id: digest
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1"}}
+schedules:
+  - Name: migrate-check
+    GroupName: jobs
+    State: DISABLED
+    Description: nightly schema check
+    ScheduleExpression: "rate(1 day)"
+    ScheduleExpressionTimezone: Europe/Berlin
+    StartDate: 1767225600
+    FlexibleTimeWindow: {{Mode: FLEXIBLE, MaximumWindowInMinutes: 15}}
+    ActionAfterCompletion: NONE
+    KmsKeyArn: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+    Target:
+      Arn: {CLUSTER}
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      Input: '{{"containerOverrides": [{{"name": "web", "command": ["bin/check"]}}]}}'
+      RetryPolicy: {{MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2}}
+      DeadLetterConfig: {{Arn: "arn:aws:sqs:us-east-1:123456789012:dead"}}
+      EcsParameters:
+        TaskDefinitionArn: "{ARN}/shop:1"
+        TaskCount: 1
+        LaunchType: FARGATE
+        PlatformVersion: "1.4.0"
+        NetworkConfiguration: {{awsvpcConfiguration: {{Subnets: [subnet-a], SecurityGroups: [sg-a], AssignPublicIp: DISABLED}}}}
+        Tags: [{{team: shop}}]
+  - Name: staging-check
+    ScheduleExpression: "rate(1 day)"
+    FlexibleTimeWindow: {{Mode: "OFF"}}
+    Target:
+      Arn: arn:aws:ecs:us-east-1:123456789012:cluster/staging
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1"}}
+  - Name: pinned
+    ScheduleExpression: "rate(1 hour)"
+    FlexibleTimeWindow: {{Mode: "OFF"}}
+    Target:
+      Arn: {CLUSTER}
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:2"}}
+{extra}
+"#
+    )
+}
+
+fn deploy_with_scheduled_tasks(sim: &Sim, extra: &[(&str, &str)]) -> Run {
+    let mut inputs = vec![
+        ("container-name", "web"),
+        ("image", "shop:9"),
+        ("update-scheduled-tasks", "true"),
+        ("scheduled-task-event-buses", "default, jobs"),
+    ];
+    inputs.extend_from_slice(extra);
+    run(sim, &inputs)
+}
+
+/// The group of lines the step printed about scheduled tasks.
+fn scheduled_lines(run: &Run) -> Vec<String> {
+    let log = &run.stdout;
+    let start = log
+        .find("::group::Scheduled tasks\n")
+        .expect("a Scheduled tasks group")
+        + "::group::Scheduled tasks\n".len();
+    let end = start + log[start..].find("::endgroup::").unwrap();
+    log[start..end].lines().map(str::to_owned).collect()
+}
+
+fn task_definition_of_schedule(sim: &Sim, name: &str) -> serde_json::Value {
+    sim.schedules()
+        .into_iter()
+        .find(|s| s["Name"] == name)
+        .unwrap()["Target"]["EcsParameters"]["TaskDefinitionArn"]
+        .clone()
+}
+
+#[test]
+fn scheduled_tasks_of_the_family_follow_a_successful_deploy() {
+    let sim = sim(&scheduled_scenario(""));
+    let before = sim
+        .schedules()
+        .into_iter()
+        .find(|s| s["Name"] == "migrate-check")
+        .unwrap();
+    let run = deploy_with_scheduled_tasks(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        scheduled_lines(&run),
+        [
+            "moved rule nightly target cleanup: shop:1 → shop:3",
+            "left rule nightly target report on report:1: it runs report, which this deploy does not change",
+            "moved rule weekly (bus jobs) target digest: shop:1 → shop:3",
+            "left schedule pinned on shop:2: it pins shop:2, newer than shop:1 that the service ran",
+            "left schedule staging-check on shop:1: it runs in another cluster, arn:aws:ecs:us-east-1:123456789012:cluster/staging",
+            "moved schedule migrate-check (group jobs): shop:1 → shop:3",
+        ]
+    );
+    assert!(
+        run.summary
+            .contains("| Scheduled tasks | 3 moved, 3 left |"),
+        "{}",
+        run.summary
+    );
+
+    // The schedule is as it was but for its task definition.
+    let after = sim
+        .schedules()
+        .into_iter()
+        .find(|s| s["Name"] == "migrate-check")
+        .unwrap();
+    let mut expected = before.clone();
+    expected["Target"]["EcsParameters"]["TaskDefinitionArn"] = format!("{ARN}/shop:3").into();
+    expected["LastModificationDate"] = after["LastModificationDate"].clone();
+    assert_eq!(after, expected);
+    // The rule targets too, each sent back whole.
+    let put: Vec<_> = sim.calls_to("PutTargets");
+    assert_eq!(put.len(), 2);
+    assert_eq!(
+        put[0].body["Targets"],
+        serde_json::json!([{
+            "Id": "cleanup",
+            "Arn": CLUSTER,
+            "RoleArn": "arn:aws:iam::123456789012:role/events",
+            "Input": "{\"containerOverrides\": [{\"name\": \"web\", \"command\": [\"bin/cleanup\"]}]}",
+            "EcsParameters": {"TaskDefinitionArn": format!("{ARN}/shop:3"), "TaskCount": 1, "LaunchType": "FARGATE"}
+        }])
+    );
+    assert_eq!(
+        task_definition_of_schedule(&sim, "pinned"),
+        format!("{ARN}/shop:2")
+    );
+    assert_eq!(
+        task_definition_of_schedule(&sim, "staging-check"),
+        format!("{ARN}/shop:1")
+    );
+}
+
+#[test]
+fn scheduled_tasks_stay_after_a_rollback() {
+    let sim = sim(&scheduled_scenario(
+        "timelines:\n  deployments:\n    - {cluster: prod, service: web, outcome: tasksFail, seconds: 1}\n",
+    ));
+    let run = deploy_with_scheduled_tasks(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        !run.stdout.contains("::group::Scheduled tasks"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("PutTargets").is_empty());
+    assert!(sim.calls_to("UpdateSchedule").is_empty());
+    assert_eq!(
+        task_definition_of_schedule(&sim, "migrate-check"),
+        format!("{ARN}/shop:1")
+    );
+}
+
+#[test]
+fn a_target_that_cannot_be_moved_fails_the_step_after_the_others_moved() {
+    let sim = sim(&scheduled_scenario(
+        "faults:\n  - {service: events, operation: PutTargets, kind: failedEntries, always: true}\n",
+    ));
+    let run = deploy_with_scheduled_tasks(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("::error"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.contains("the services are deployed, but 2 scheduled task(s) still start the old revision: rule nightly target cleanup: PutTargets did not take it: ConcurrentModificationException"),
+        "{error}"
+    );
+    assert_eq!(
+        task_definition_of_schedule(&sim, "migrate-check"),
+        format!("{ARN}/shop:3")
+    );
+    assert!(
+        run.summary
+            .contains("| Scheduled tasks | 1 moved, 3 left, **2 failed** |"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn the_dry_run_says_which_scheduled_tasks_would_move() {
+    let sim = sim(&scheduled_scenario(""));
+    let run = deploy_with_scheduled_tasks(&sim, &[("dry-run", "true")]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let lines = scheduled_lines(&run);
+    assert!(
+        lines.contains(
+            &"would move schedule migrate-check (group jobs): shop:1 → the new revision".to_owned()
+        ),
+        "{lines:?}"
+    );
+    assert!(sim.calls_to("PutTargets").is_empty());
+    assert!(sim.calls_to("UpdateSchedule").is_empty());
+}

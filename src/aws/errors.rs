@@ -83,7 +83,12 @@ const PERMISSIONS: &[(&str, &str)] = &[
         "ecs:RunTask on the task definition, and iam:PassRole on its task and execution roles",
     ),
     ("ecs:UpdateService", "ecs:UpdateService and iam:PassRole on the task roles"),
+    ("events:PutTargets", "events:PutTargets on the rule, and iam:PassRole on the target's role"),
     ("logs:GetLogEvents", "logs:GetLogEvents on the log group"),
+    (
+        "scheduler:UpdateSchedule",
+        "scheduler:UpdateSchedule, and iam:PassRole on the schedule's role",
+    ),
     ("s3:GetObject", "s3:GetObject on the object"),
 ];
 

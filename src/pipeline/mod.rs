@@ -19,12 +19,13 @@ use crate::aws::ecs;
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{Change, InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::Config;
-use crate::deploy::{self, codedeploy, Current, Deployed, Started};
+use crate::deploy::{self, codedeploy, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
 use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
+use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
 use crate::summary::Summary;
 use crate::template::TemplateSource;
 use crate::template::{self, ParseError};
@@ -187,6 +188,7 @@ struct Progress {
     releases: Vec<Release>,
     registered: Vec<ecs::Registered>,
     deployed: Vec<Deployed>,
+    scheduled: Option<scheduled::Outcome>,
 }
 
 async fn execute(
@@ -227,6 +229,7 @@ async fn execute(
     if config.dry_run {
         progress.github = Some(github::Tracker::start(config, env, runner).await?);
         report::dry_run(runner, config, releases);
+        progress.scheduled = follow_scheduled(aws, config, current, releases, None, runner).await?;
         return Ok(());
     }
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
@@ -284,7 +287,68 @@ async fn execute(
     runner.end_group();
     summary.add_step("deploy", started.elapsed());
     progress.deployed = deployed?;
-    report::verdicts(runner, &progress.deployed)
+    report::verdicts(runner, &progress.deployed)?;
+    // Only after every service reached its verdict: a deployment not
+    // waited for may still roll back.
+    let all_done = progress.deployed.iter().all(|d| {
+        matches!(
+            d.result,
+            DeployResult::Succeeded | DeployResult::AlreadyRunning
+        )
+    });
+    if all_done {
+        progress.scheduled =
+            follow_scheduled(aws, config, current, releases, Some(registered), runner).await?;
+        if let Some(outcome) = &progress.scheduled {
+            outcome.check()?;
+        }
+    } else if config.scheduled_task_buses.is_some() {
+        runner.notice("Scheduled tasks were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
+    }
+    Ok(())
+}
+
+/// With `update-scheduled-tasks`, each deployed family's scheduled tasks
+/// moved to its new revision (`registered`; None in the dry run, which
+/// only says what would move).
+async fn follow_scheduled(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+    releases: &[Release],
+    registered: Option<&[ecs::Registered]>,
+    runner: &Runner,
+) -> Result<Option<scheduled::Outcome>> {
+    let (Some(buses), Some(first)) = (&config.scheduled_task_buses, current.first()) else {
+        return Ok(None);
+    };
+    let moves: Vec<FamilyMove> = releases
+        .iter()
+        .enumerate()
+        .map(|(r, release)| {
+            let family = family(&release.rendered).to_owned();
+            let previous_revision = release
+                .services
+                .iter()
+                .filter_map(
+                    |&i| match family_and_revision(&current[i].task_definition_arn) {
+                        (ran, revision) if ran == family => revision,
+                        _ => None,
+                    },
+                )
+                .max();
+            FamilyMove {
+                family,
+                previous_revision,
+                new_arn: registered.map(|registered| registered[r].arn.clone()),
+            }
+        })
+        .collect();
+    let cluster_arn = first.service.cluster_arn().unwrap_or_default();
+    let outcome = scheduled::follow(aws.get().await, runner, buses, cluster_arn, &moves)
+        .await
+        .context("failed to move the scheduled tasks")?;
+    Ok(Some(outcome))
 }
 
 /// The template rendered once for every service, or each service's own

@@ -165,6 +165,16 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
             summary.add(format!("Stopped tasks of {}", code(&d.service)), text(line));
         }
     }
+    if let Some(outcome) = &progress.scheduled {
+        let mut counts = vec![
+            format!("{} moved", outcome.moved),
+            format!("{} left", outcome.left),
+        ];
+        if !outcome.failures.is_empty() {
+            counts.push(format!("**{} failed**", outcome.failures.len()));
+        }
+        summary.add("Scheduled tasks", counts.join(", "));
+    }
     let images = releases.iter().flat_map(|r| {
         r.rendered["containerDefinitions"]
             .as_array()
