@@ -37,8 +37,11 @@ pub struct Config {
     pub dry_run: bool,
     /// Check what the definitions need before anything changes.
     pub preflight: bool,
-    /// `update-scheduled-tasks`: the event buses whose rules are searched.
-    pub scheduled_task_buses: Option<Vec<String>>,
+    pub update_scheduled_tasks: bool,
+    /// The event buses whose rules are searched for scheduled tasks.
+    pub scheduled_task_buses: Vec<String>,
+    /// `keep-revisions` and `delete-revisions`; None keeps every revision.
+    pub old_revisions: Option<OldRevisions>,
     pub github_token: Option<String>,
     /// The GitHub deployment to report to, when `environment` is given.
     pub github: Option<DeploymentSettings>,
@@ -73,6 +76,38 @@ pub struct CodeDeployOptions {
     /// `codedeploy-wait-until: ready`: stop waiting once traffic can be rerouted.
     pub wait_until_ready: bool,
     pub wait_for_in_progress: bool,
+}
+
+/// What becomes of the revisions a deploy leaves behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OldRevisions {
+    /// How many of each deployed family's newest ACTIVE revisions stay.
+    pub keep: usize,
+    /// Also DeleteTaskDefinitions what was deregistered.
+    pub delete: bool,
+}
+
+fn old_revisions(inputs: &RawInputs, problems: &mut Problems) -> Option<OldRevisions> {
+    let delete = problems
+        .check("delete-revisions", parse_bool(inputs, "delete-revisions"))
+        .unwrap_or(false);
+    let Some(keep) = inputs.get("keep-revisions") else {
+        if delete {
+            problems.add(
+                "delete-revisions",
+                "delete-revisions: true needs keep-revisions, which says what is deregistered and then deleted",
+            );
+        }
+        return None;
+    };
+    let keep = problems.check(
+        "keep-revisions",
+        keep.parse::<usize>()
+            .ok()
+            .filter(|keep| *keep >= 1)
+            .ok_or_else(|| format!("keep-revisions: {keep:?} is not a whole number of at least 1")),
+    )?;
+    Some(OldRevisions { keep, delete })
 }
 
 /// The `environment` input and its companions.
@@ -166,24 +201,23 @@ impl Config {
         let preflight = problems
             .check("preflight", parse_bool(inputs, "preflight"))
             .unwrap_or(true);
-        let scheduled_task_buses = problems
+        let update_scheduled_tasks = problems
             .check(
                 "update-scheduled-tasks",
                 parse_bool(inputs, "update-scheduled-tasks"),
             )
-            .unwrap_or(false)
-            .then(|| {
-                inputs
-                    .get("scheduled-task-event-buses")
-                    .map(|v| {
-                        v.split([',', '\n'])
-                            .map(str::trim)
-                            .filter(|bus| !bus.is_empty())
-                            .map(String::from)
-                            .collect()
-                    })
-                    .unwrap_or_else(|| vec!["default".to_owned()])
-            });
+            .unwrap_or(false);
+        let scheduled_task_buses = inputs
+            .get("scheduled-task-event-buses")
+            .map(|v| {
+                v.split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|bus| !bus.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_else(|| vec!["default".to_owned()]);
+        let old_revisions = old_revisions(inputs, &mut problems);
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
         let services: Vec<String> = inputs
             .get("service")
@@ -319,7 +353,9 @@ impl Config {
                 appspec,
                 dry_run,
                 preflight,
+                update_scheduled_tasks,
                 scheduled_task_buses,
+                old_revisions,
                 github_token,
                 github,
                 migration,

@@ -19,6 +19,7 @@ mod outcome;
 pub mod pipeline;
 mod preflight;
 pub mod render;
+mod revisions;
 mod runner;
 mod scheduled;
 mod summary;

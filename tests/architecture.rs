@@ -16,6 +16,7 @@ const PURE_MODULES: &[&str] = &[
     "src/preflight/references.rs",
     "src/preflight/verdict.rs",
     "src/scheduled/plan.rs",
+    "src/revisions/plan.rs",
 ];
 
 const EFFECTS: &[&str] = &["Client", ".send()", "LazyAws", "async ", ".await", "tokio"];

@@ -27,6 +27,18 @@ fn run(sim: &Sim, inputs: &[(&str, &str)]) -> Run {
     Job::new(Some(sim)).run(&all)
 }
 
+/// The lines of the step's log group `title`.
+fn group_lines(run: &Run, title: &str) -> Vec<String> {
+    let open = format!("::group::{title}\n");
+    let start = run
+        .stdout
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {title} group\n{}", run.log()))
+        + open.len();
+    let end = start + run.stdout[start..].find("::endgroup::").unwrap();
+    run.stdout[start..end].lines().map(str::to_owned).collect()
+}
+
 #[test]
 fn a_revision_the_inputs_do_not_change_is_deployed_as_is() {
     let sim = sim(TWO_REVISIONS);
@@ -187,17 +199,6 @@ fn deploy_with_scheduled_tasks(sim: &Sim, extra: &[(&str, &str)]) -> Run {
     run(sim, &inputs)
 }
 
-/// The group of lines the step printed about scheduled tasks.
-fn scheduled_lines(run: &Run) -> Vec<String> {
-    let log = &run.stdout;
-    let start = log
-        .find("::group::Scheduled tasks\n")
-        .expect("a Scheduled tasks group")
-        + "::group::Scheduled tasks\n".len();
-    let end = start + log[start..].find("::endgroup::").unwrap();
-    log[start..end].lines().map(str::to_owned).collect()
-}
-
 fn task_definition_of_schedule(sim: &Sim, name: &str) -> serde_json::Value {
     sim.schedules()
         .into_iter()
@@ -217,7 +218,7 @@ fn scheduled_tasks_of_the_family_follow_a_successful_deploy() {
     let run = deploy_with_scheduled_tasks(&sim, &[]);
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(
-        scheduled_lines(&run),
+        group_lines(&run, "Scheduled tasks"),
         [
             "moved rule nightly target cleanup: shop:1 → shop:3",
             "left rule nightly target report on report:1: it runs report, which this deploy does not change",
@@ -321,7 +322,7 @@ fn the_dry_run_says_which_scheduled_tasks_would_move() {
     let sim = sim(&scheduled_scenario(""));
     let run = deploy_with_scheduled_tasks(&sim, &[("dry-run", "true")]);
     assert_eq!(run.code, 0, "{}", run.log());
-    let lines = scheduled_lines(&run);
+    let lines = group_lines(&run, "Scheduled tasks");
     assert!(
         lines.contains(
             &"would move schedule migrate-check (group jobs): shop:1 → the new revision".to_owned()
@@ -330,4 +331,102 @@ fn the_dry_run_says_which_scheduled_tasks_would_move() {
     );
     assert!(sim.calls_to("PutTargets").is_empty());
     assert!(sim.calls_to("UpdateSchedule").is_empty());
+}
+
+/// shop:1 to shop:6; web runs shop:5, worker shop:4, a schedule pins shop:2.
+const SIX_REVISIONS: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:1"}]}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:2"}]}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:3"}]}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:4"}]}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:5"}]}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:6"}]}
+services:
+  - {cluster: prod, serviceName: web, taskDefinition: shop:5, desiredCount: 1}
+  - {cluster: prod, serviceName: worker, taskDefinition: shop:4, desiredCount: 1}
+schedules:
+  - Name: nightly
+    ScheduleExpression: "rate(1 day)"
+    FlexibleTimeWindow: {Mode: "OFF"}
+    Target:
+      Arn: arn:aws:ecs:us-east-1:123456789012:cluster/prod
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      EcsParameters: {TaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2"}
+"#;
+
+#[test]
+fn keep_revisions_deregisters_only_what_nothing_uses() {
+    let sim = sim(SIX_REVISIONS);
+    let run = run(
+        &sim,
+        &[
+            ("container-name", "web"),
+            ("image", "shop:7"),
+            ("keep-revisions", "2"),
+            ("delete-revisions", "true"),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    // Kept: shop:7 and shop:6 (newest), shop:5 (web ran it), shop:4
+    // (worker runs it), shop:2 (the schedule starts it).
+    assert_eq!(
+        group_lines(&run, "Old revisions"),
+        ["deregistered shop:1, shop:3", "deleted shop:1, shop:3"]
+    );
+    let deregistered: Vec<_> = sim
+        .calls_to("DeregisterTaskDefinition")
+        .into_iter()
+        .map(|call| call.body["taskDefinition"].clone())
+        .collect();
+    assert_eq!(
+        deregistered,
+        [format!("{ARN}/shop:1"), format!("{ARN}/shop:3")]
+    );
+    assert_eq!(
+        sim.calls_to("DeleteTaskDefinitions")[0].body["taskDefinitions"],
+        serde_json::json!([format!("{ARN}/shop:1"), format!("{ARN}/shop:3")])
+    );
+    assert!(
+        run.summary
+            .contains("| Old revisions | 2 deregistered: `shop:1`, `shop:3` (2 deleted) |"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn old_revisions_stay_after_a_failed_deploy() {
+    let sim = sim(&format!(
+        "{SIX_REVISIONS}timelines:\n  deployments:\n    - {{cluster: prod, service: web, outcome: tasksFail, seconds: 1}}\n"
+    ));
+    let run = run(
+        &sim,
+        &[
+            ("container-name", "web"),
+            ("image", "shop:7"),
+            ("keep-revisions", "1"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(sim.calls_to("DeregisterTaskDefinition").is_empty());
+}
+
+#[test]
+fn delete_revisions_without_keep_revisions_is_refused_before_any_call() {
+    let sim = sim(SIX_REVISIONS);
+    for inputs in [
+        [("delete-revisions", "true"), ("keep-revisions", "")],
+        [("delete-revisions", "false"), ("keep-revisions", "0")],
+    ] {
+        let run = run(&sim, &inputs);
+        assert_eq!(run.code, 1, "{}", run.log());
+        assert!(
+            run.stdout.contains("::error::invalid input"),
+            "{}",
+            run.log()
+        );
+    }
+    assert!(sim.calls().is_empty());
 }

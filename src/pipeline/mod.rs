@@ -29,7 +29,7 @@ use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
 use crate::summary::Summary;
 use crate::template::TemplateSource;
 use crate::template::{self, ParseError};
-use crate::{diff, github, migration, preflight};
+use crate::{diff, github, migration, preflight, revisions};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -189,6 +189,7 @@ struct Progress {
     registered: Vec<ecs::Registered>,
     deployed: Vec<Deployed>,
     scheduled: Option<scheduled::Outcome>,
+    old_revisions: Option<revisions::Outcome>,
 }
 
 async fn execute(
@@ -299,10 +300,27 @@ async fn execute(
     if all_done {
         progress.scheduled =
             follow_scheduled(aws, config, current, releases, Some(registered), runner).await?;
+        // After the scheduled tasks moved: the revisions they left are free.
+        if let Some(settings) = &config.old_revisions {
+            let mut families: Vec<String> = registered.iter().map(|r| r.family.clone()).collect();
+            families.dedup();
+            let deploy = revisions::Deploy {
+                cluster: &config.cluster,
+                cluster_arn: current[0].service.cluster_arn().unwrap_or_default(),
+                families,
+                previous: current
+                    .iter()
+                    .map(|c| c.task_definition_arn.clone())
+                    .collect(),
+                event_buses: &config.scheduled_task_buses,
+            };
+            progress.old_revisions =
+                Some(revisions::clean_up(aws.get().await, runner, settings, &deploy).await);
+        }
         if let Some(outcome) = &progress.scheduled {
             outcome.check()?;
         }
-    } else if config.scheduled_task_buses.is_some() {
+    } else if config.update_scheduled_tasks {
         runner.notice("Scheduled tasks were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
     }
     Ok(())
@@ -319,7 +337,7 @@ async fn follow_scheduled(
     registered: Option<&[ecs::Registered]>,
     runner: &Runner,
 ) -> Result<Option<scheduled::Outcome>> {
-    let (Some(buses), Some(first)) = (&config.scheduled_task_buses, current.first()) else {
+    let Some(first) = current.first().filter(|_| config.update_scheduled_tasks) else {
         return Ok(None);
     };
     let moves: Vec<FamilyMove> = releases
@@ -345,6 +363,7 @@ async fn follow_scheduled(
         })
         .collect();
     let cluster_arn = first.service.cluster_arn().unwrap_or_default();
+    let buses = &config.scheduled_task_buses;
     let outcome = scheduled::follow(aws.get().await, runner, buses, cluster_arn, &moves)
         .await
         .context("failed to move the scheduled tasks")?;

@@ -6,6 +6,7 @@ use anyhow::Result;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::deploy::ecs::short_name;
 use crate::deploy::{DeployResult, Deployed, Started};
 use crate::diff;
 use crate::links::task_definition_markdown;
@@ -174,6 +175,21 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
             counts.push(format!("**{} failed**", outcome.failures.len()));
         }
         summary.add("Scheduled tasks", counts.join(", "));
+    }
+    if let Some(outcome) = &progress.old_revisions {
+        let names: Vec<String> = outcome
+            .deregistered
+            .iter()
+            .map(|arn| code(short_name(arn)))
+            .collect();
+        let mut cell = match names.len() {
+            0 => "none deregistered".to_owned(),
+            n => format!("{n} deregistered: {}", names.join(", ")),
+        };
+        if outcome.deleted > 0 {
+            cell.push_str(&format!(" ({} deleted)", outcome.deleted));
+        }
+        summary.add("Old revisions", cell);
     }
     let images = releases.iter().flat_map(|r| {
         r.rendered["containerDefinitions"]

@@ -59,8 +59,7 @@ pub(crate) async fn follow(
     cluster_arn: &str,
     moves: &[FamilyMove],
 ) -> Result<Outcome> {
-    let mut found = rule_targets(aws, event_buses, cluster_arn).await?;
-    found.extend(schedules(aws).await?);
+    let found = find(aws, event_buses, cluster_arn).await?;
     runner.group("Scheduled tasks");
     let mut outcome = Outcome::default();
     for Found { task, json } in &found {
@@ -91,6 +90,24 @@ pub(crate) async fn follow(
     }
     runner.end_group();
     Ok(outcome)
+}
+
+/// The task definition each scheduled task names: the targets of the
+/// rules on `buses` that start tasks in `cluster_arn`, and every schedule
+/// of every group that starts an ECS task.
+pub(crate) async fn task_definitions(
+    aws: &Aws,
+    event_buses: &[String],
+    cluster_arn: &str,
+) -> Result<Vec<String>> {
+    let found = find(aws, event_buses, cluster_arn).await?;
+    Ok(found.into_iter().map(|f| f.task.task_definition).collect())
+}
+
+async fn find(aws: &Aws, event_buses: &[String], cluster_arn: &str) -> Result<Vec<Found>> {
+    let mut found = rule_targets(aws, event_buses, cluster_arn).await?;
+    found.extend(schedules(aws).await?);
+    Ok(found)
 }
 
 /// The ECS targets of every rule on `buses` that names the cluster.

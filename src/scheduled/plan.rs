@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::deploy::ecs::short_name;
+
 /// Where a task is started on a schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Place {
@@ -115,10 +117,10 @@ pub(crate) fn family_and_revision(task_definition: &str) -> (&str, Option<i64>) 
 
 /// The log line for one scheduled task.
 pub(crate) fn line(task: &ScheduledTask, decision: &Decision) -> Option<String> {
-    let from = short(&task.task_definition);
+    let from = short_name(&task.task_definition);
     match decision {
         Decision::Move { to: Some(to) } => {
-            Some(format!("moved {}: {from} → {}", task.place, short(to)))
+            Some(format!("moved {}: {from} → {}", task.place, short_name(to)))
         }
         Decision::Move { to: None } => Some(format!(
             "would move {}: {from} → the new revision",
@@ -127,11 +129,6 @@ pub(crate) fn line(task: &ScheduledTask, decision: &Decision) -> Option<String> 
         Decision::Leave(why) => Some(format!("left {} on {from}: it {why}", task.place)),
         Decision::Unrelated => None,
     }
-}
-
-fn short(arn: &str) -> &str {
-    arn.rsplit_once(":task-definition/")
-        .map_or(arn, |(_, name)| name)
 }
 
 #[cfg(test)]
