@@ -661,3 +661,72 @@ timelines:
         .into_service_error();
     assert!(too_many.is_invalid_parameter_exception(), "{too_many:?}");
 }
+
+/// The service deployment an update starts names the revision that ran
+/// before it, and DescribeServiceRevisions tells that revision's task
+/// definition: how a rollback finds the previous revision.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_deployment_names_its_source_revision() {
+    let sim = start(WEB);
+    let ecs = Client::new(&sdk_config(&sim).await);
+    ecs.register_task_definition()
+        .family("web")
+        .container_definitions(web_container("nginx:2"))
+        .send()
+        .await
+        .unwrap();
+    ecs.update_service()
+        .cluster("prod")
+        .service("web")
+        .task_definition("web:2")
+        .send()
+        .await
+        .unwrap();
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("prod")
+        .service("web")
+        .send()
+        .await
+        .unwrap();
+    // Newest first: the update, then the service's creation.
+    let summaries = listed.service_deployments();
+    assert_eq!(summaries.len(), 2);
+    let described = ecs
+        .describe_service_deployments()
+        .service_deployment_arns(summaries[0].service_deployment_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let deployment = &described.service_deployments()[0];
+    let source = deployment.source_service_revisions()[0].arn().unwrap();
+    let target = deployment.target_service_revision().unwrap().arn().unwrap();
+    let revisions = ecs
+        .describe_service_revisions()
+        .service_revision_arns(source)
+        .service_revision_arns(target)
+        .service_revision_arns("arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/1")
+        .send()
+        .await
+        .unwrap();
+    let definitions: Vec<_> = revisions
+        .service_revisions()
+        .iter()
+        .map(|r| {
+            (
+                r.service_revision_arn().unwrap(),
+                r.task_definition().unwrap(),
+            )
+        })
+        .collect();
+    let td = "arn:aws:ecs:us-east-1:123456789012:task-definition";
+    assert_eq!(
+        definitions,
+        [
+            (source, format!("{td}/web:1").as_str()),
+            (target, format!("{td}/web:2").as_str())
+        ]
+    );
+    assert!(revisions.service_revisions()[0].created_at().is_some());
+    assert_eq!(revisions.failures()[0].reason(), Some("MISSING"));
+}

@@ -91,6 +91,8 @@ struct Deployment {
 struct ServiceDeployment {
     arn: String,
     target_revision: String,
+    /// The task definition of the target revision, as DescribeServiceRevisions shows it.
+    target_task_definition: String,
     source_revision: Option<String>,
     status: ServiceDeploymentStatus,
     status_reason: Option<String>,
@@ -290,6 +292,7 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "UpdateService" => update_service(world, body),
         "ListServiceDeployments" => list_service_deployments(world, body),
         "DescribeServiceDeployments" => describe_service_deployments(world, body),
+        "DescribeServiceRevisions" => describe_service_revisions(world, body),
         "StopServiceDeployment" => stop_service_deployment(world, body),
         "ContinueServiceDeployment" => continue_service_deployment(world, body),
         "RunTask" => run_task(world, body),

@@ -283,3 +283,42 @@ pub(in crate::ecs) fn describe_service_deployments(world: &mut World, body: &Val
     }
     Ok(json!({ "serviceDeployments": found, "failures": failures }))
 }
+
+/// DescribeServiceRevisions: each revision a service deployment targeted,
+/// with its task definition and the service's placement as it is.
+pub(in crate::ecs) fn describe_service_revisions(world: &mut World, body: &Value) -> AwsResult {
+    let requested = str_list(body, "serviceRevisionArns");
+    if requested.is_empty() || requested.len() > 20 {
+        return Err(invalid_parameter(
+            "serviceRevisionArns must contain between 1 and 20 items.",
+        ));
+    }
+    let mut found = Vec::new();
+    let mut failures = Vec::new();
+    for arn in &requested {
+        let revision = world.ecs.services.iter().find_map(|service| {
+            let record = service
+                .service_deployments
+                .iter()
+                .find(|record| record.target_revision == *arn)?;
+            Some(object(vec![
+                ("serviceRevisionArn", json!(arn)),
+                ("serviceArn", json!(service.arn)),
+                ("clusterArn", json!(cluster_arn(world, &service.cluster))),
+                ("taskDefinition", json!(record.target_task_definition)),
+                ("launchType", config_value(service, "launchType")),
+                ("platformVersion", config_value(service, "platformVersion")),
+                (
+                    "networkConfiguration",
+                    config_value(service, "networkConfiguration"),
+                ),
+                ("createdAt", json!(world.epoch(record.created_at))),
+            ]))
+        });
+        match revision {
+            Some(revision) => found.push(revision),
+            None => failures.push(json!({"arn": arn, "reason": "MISSING"})),
+        }
+    }
+    Ok(json!({ "serviceRevisions": found, "failures": failures }))
+}

@@ -79,9 +79,15 @@ pub(in crate::ecs) fn new_deployment(
     let service_deployment = ServiceDeployment {
         arn,
         target_revision,
+        target_task_definition: task_definition.to_owned(),
+        // What runs now: the newest revision of the service's task
+        // definition (after a rollback, the one rolled back to).
         source_revision: service
             .service_deployments
-            .last()
+            .iter()
+            .rev()
+            .find(|previous| previous.target_task_definition == service.task_definition)
+            .or(service.service_deployments.last())
             .map(|previous| previous.target_revision.clone()),
         status: ServiceDeploymentStatus::InProgress,
         status_reason: None,
