@@ -27,6 +27,9 @@ use crate::template::{
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub template: Option<TemplateSource>,
+    /// `task-definition: previous`: each service goes back to the revision
+    /// it ran before its current one, as it is.
+    pub previous_revision: bool,
     pub render: RenderSpec,
     pub cluster: String,
     pub services: Vec<String>,
@@ -138,7 +141,9 @@ impl Config {
         let mut problems = Problems::default();
 
         let workspace = env.get("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
-        let template = template_source(inputs, workspace.map(Path::new), &mut problems);
+        let previous_revision = inputs.get("task-definition") == Some("previous");
+        let template = template_source(inputs, workspace.map(Path::new), &mut problems)
+            .filter(|_| !previous_revision);
         let image = inputs.get("image").and_then(|v| {
             problems.check("image", validate_image("image", v).map(|()| v.to_owned()))
         });
@@ -198,6 +203,18 @@ impl Config {
         let dry_run = problems
             .check("dry-run", parse_bool(inputs, "dry-run"))
             .unwrap_or(false);
+        if previous_revision && !render.is_empty() {
+            problems.add(
+                "task-definition",
+                "task-definition: previous deploys the revision each service ran before as it is: it takes no image, container or task settings",
+            );
+        }
+        if previous_revision && inputs.get("service").is_none() {
+            problems.add(
+                "task-definition",
+                "task-definition: previous needs service: it is the revision each service ran before its current one",
+            );
+        }
         let preflight = problems
             .check("preflight", parse_bool(inputs, "preflight"))
             .unwrap_or(true);
@@ -345,6 +362,7 @@ impl Config {
         if messages.is_empty() {
             Ok(Config {
                 template,
+                previous_revision,
                 render,
                 cluster,
                 services,

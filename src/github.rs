@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use crate::aws::errors::cause_chain;
 use crate::aws::retry::{self, Backoff, Retry};
 use crate::config::{Config, DeploymentSettings};
+use crate::deploy::ecs::short_name;
 use crate::env::Env;
 use crate::links::encoded;
 use crate::outcome::is_failed;
@@ -116,11 +117,14 @@ pub(crate) fn log_url(env: &Env) -> Option<String> {
 }
 
 /// The body of POST /repos/{owner}/{repo}/deployments.
+/// `rollback_to`: with `task-definition: previous`, the revisions the
+/// services go back to, which the deployment records.
 pub(crate) fn deployment_request(
     settings: &DeploymentSettings,
     config: &Config,
     reference: &str,
     request_id: &str,
+    rollback_to: &[String],
 ) -> Value {
     let render = &config.render;
     let mut images: Vec<&str> = render.image.iter().map(String::as_str).collect();
@@ -146,6 +150,19 @@ pub(crate) fn deployment_request(
             REQUEST_ID_KEY: request_id,
         },
     });
+    if !rollback_to.is_empty() {
+        let revisions: Vec<&str> = rollback_to.iter().map(|arn| short_name(arn)).collect();
+        request["description"] = truncate(
+            &format!(
+                "ecs-deploy: rollback of {} to {}",
+                target(config),
+                revisions.join(", ")
+            ),
+            DESCRIPTION_LIMIT,
+        )
+        .into();
+        request["payload"]["rollback_to"] = rollback_to.into();
+    }
     if let Some(transient) = settings.transient {
         request["transient_environment"] = transient.into();
     }
@@ -212,7 +229,12 @@ impl Tracker {
     /// Adopts or creates the deployment and marks it in progress. Fails only
     /// when GitHub says the request is wrong; GitHub being unreachable or the
     /// token lacking permission is a warning and leaves the tracker inert.
-    pub(crate) async fn start(config: &Config, env: &Env, runner: &Runner) -> Result<Tracker> {
+    pub(crate) async fn start(
+        config: &Config,
+        env: &Env,
+        runner: &Runner,
+        rollback_to: &[String],
+    ) -> Result<Tracker> {
         let inert = Tracker { reporting: None };
         let Some(settings) = &config.github else {
             return Ok(inert);
@@ -258,7 +280,7 @@ impl Tracker {
                 ));
                 event.id
             }
-            None => match create(&api, settings, config, env, runner).await? {
+            None => match create(&api, settings, config, env, runner, rollback_to).await? {
                 Some(id) => id,
                 None => return Ok(inert),
             },
@@ -383,6 +405,7 @@ async fn create(
     config: &Config,
     env: &Env,
     runner: &Runner,
+    rollback_to: &[String],
 ) -> Result<Option<u64>> {
     let reference = settings
         .reference
@@ -392,7 +415,7 @@ async fn create(
     let request_id: String = std::iter::repeat_with(fastrand::alphanumeric)
         .take(20)
         .collect();
-    let request = deployment_request(settings, config, reference, &request_id);
+    let request = deployment_request(settings, config, reference, &request_id, rollback_to);
     let environment = &settings.environment;
     let what = format!("the deployment of {reference} to {environment}");
     match api
@@ -711,7 +734,7 @@ mod tests {
         ]);
         let settings = config.github.as_ref().unwrap();
         assert_eq!(
-            deployment_request(settings, &config, "feature/x", "r1"),
+            deployment_request(settings, &config, "feature/x", "r1", &[]),
             json!({
                 "ref": "feature/x",
                 "task": "deploy",

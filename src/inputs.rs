@@ -56,7 +56,7 @@ use InputKind::{Bool, Lines, Text};
 
 pub const INPUTS: &[InputSpec] = &[
     input("task-definition", Text, NoDefault,
-        "Task definition template: a JSON or YAML file (relative to the workspace), an s3://bucket/key object, a task definition ARN, or a family[:revision]. Empty: the service's current task definition."),
+        "Task definition template: a JSON or YAML file (relative to the workspace), an s3://bucket/key object, a task definition ARN, or a family[:revision] (an ECS revision that the other inputs do not change is deployed as is). previous: each service goes back to the revision it ran before its current one. Empty: the service's current task definition."),
     input("task-definition-arn", Text, NoDefault,
         "The template as a task definition ARN (as in amazon-ecs-render-task-definition); the same as giving the ARN in `task-definition`."),
     input("task-definition-family", Text, NoDefault,

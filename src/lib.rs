@@ -18,6 +18,7 @@ mod migration;
 mod outcome;
 pub mod pipeline;
 mod preflight;
+mod previous;
 pub mod render;
 mod revisions;
 mod runner;

@@ -17,6 +17,7 @@ const PURE_MODULES: &[&str] = &[
     "src/preflight/verdict.rs",
     "src/scheduled/plan.rs",
     "src/revisions/plan.rs",
+    "src/previous/choice.rs",
 ];
 
 const EFFECTS: &[&str] = &["Client", ".send()", "LazyAws", "async ", ".await", "tokio"];

@@ -430,3 +430,99 @@ fn delete_revisions_without_keep_revisions_is_refused_before_any_call() {
     }
     assert!(sim.calls().is_empty());
 }
+
+#[test]
+fn previous_puts_back_the_revision_the_service_ran_before_without_registering() {
+    let sim = sim(TWO_REVISIONS);
+    let run_1 = run(&sim, &[("container-name", "web"), ("image", "shop:9")]);
+    assert_eq!(run_1.code, 0, "{}", run_1.log());
+    assert_eq!(
+        run_1.outputs["task-definition-arn"],
+        format!("{ARN}/shop:3")
+    );
+    let registered_before = sim.calls_to("RegisterTaskDefinition").len();
+
+    let rollback = run(
+        &sim,
+        &[
+            ("task-definition", "previous"),
+            ("environment", "production"),
+            ("github-token", "ghs_token"),
+        ],
+    );
+    assert_eq!(rollback.code, 0, "{}", rollback.log());
+    assert!(
+        rollback
+            .stdout
+            .contains("Service web: going back to shop:1, the revision it ran before shop:3\n"),
+        "{}",
+        rollback.log()
+    );
+    assert!(rollback
+        .stdout
+        .contains(&format!("Deploying {ARN}/shop:1 as is")));
+    assert_eq!(
+        sim.calls_to("RegisterTaskDefinition").len(),
+        registered_before
+    );
+    let updates = sim.calls_to("UpdateService");
+    assert_eq!(
+        updates.last().unwrap().body["taskDefinition"],
+        format!("{ARN}/shop:1")
+    );
+    assert!(
+        rollback.stdout.contains("✔ web: deployment "),
+        "judged like any deploy: {}",
+        rollback.log()
+    );
+    let deployment = sim.github_deployments().pop().unwrap();
+    assert_eq!(
+        deployment["description"],
+        "ecs-deploy: rollback of web on prod to shop:1"
+    );
+    assert_eq!(
+        deployment["payload"]["rollback_to"],
+        serde_json::json!([format!("{ARN}/shop:1")])
+    );
+}
+
+#[test]
+fn previous_for_a_service_with_no_earlier_revision_says_so() {
+    let sim = sim(TWO_REVISIONS);
+    let run = run(&sim, &[("task-definition", "previous")]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.stdout.contains(&format!(
+            "::error::task-definition: previous: service web has no earlier revision to go back to: its service deployments show only {ARN}/shop:1"
+        )),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("UpdateService").is_empty());
+}
+
+#[test]
+fn previous_takes_no_rendering_and_needs_a_service() {
+    let sim = sim(TWO_REVISIONS);
+    let with_image = run(
+        &sim,
+        &[
+            ("task-definition", "previous"),
+            ("image", "shop:9"),
+            ("container-name", "web"),
+        ],
+    );
+    assert_eq!(with_image.code, 1);
+    assert!(with_image.stdout.contains("::error::invalid input task-definition: previous deploys the revision each service ran before as it is"), "{}", with_image.log());
+    let without_service =
+        Job::new(Some(&sim)).run(&[("cluster", "prod"), ("task-definition", "previous")]);
+    assert_eq!(without_service.code, 1);
+    assert!(
+        without_service
+            .stdout
+            .contains("::error::invalid input task-definition: previous needs service"),
+        "{}",
+        without_service.log()
+    );
+    assert!(sim.calls().is_empty());
+}

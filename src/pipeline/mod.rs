@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use futures::{stream, StreamExt};
+use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::aws::ecs;
@@ -29,7 +29,7 @@ use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
 use crate::summary::Summary;
 use crate::template::TemplateSource;
 use crate::template::{self, ParseError};
-use crate::{diff, github, migration, preflight, revisions};
+use crate::{diff, github, migration, preflight, previous, revisions};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -227,8 +227,13 @@ async fn execute(
             .collect();
         preflight::check(aws, runner, summary, &definitions).await?;
     }
+    let rollback_to: Vec<String> = releases
+        .iter()
+        .filter(|_| config.previous_revision)
+        .filter_map(|release| release.unchanged.as_ref().map(|r| r.arn.clone()))
+        .collect();
     if config.dry_run {
-        progress.github = Some(github::Tracker::start(config, env, runner).await?);
+        progress.github = Some(github::Tracker::start(config, env, runner, &rollback_to).await?);
         report::dry_run(runner, config, releases);
         progress.scheduled = follow_scheduled(aws, config, current, releases, None, runner).await?;
         return Ok(());
@@ -236,7 +241,7 @@ async fn execute(
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
     // Everything above changes nothing and may fail on its own; the GitHub
     // deployment is made only for a run that goes on to change something.
-    progress.github = Some(github::Tracker::start(config, env, runner).await?);
+    progress.github = Some(github::Tracker::start(config, env, runner, &rollback_to).await?);
     let started = Instant::now();
     progress.registered = register(aws, releases, runner, in_flight).await?;
     let registered = &progress.registered;
@@ -398,6 +403,29 @@ async fn render_releases(
             let mut release = release(runner, rendered, (0..current.len()).collect())?;
             release.unchanged = unchanged;
             vec![release]
+        }
+        None if config.previous_revision => {
+            let ecs = &aws.get().await.ecs;
+            let found: Vec<(String, Value)> = stream::iter(current)
+                .map(|service| async move {
+                    let arn = previous::find(ecs, &config.cluster, &service.service)
+                        .await
+                        .context("task-definition: previous")?;
+                    let described = ecs::describe_task_definition(ecs, &arn).await?;
+                    anyhow::Ok((arn, template::unwrap_described(described)))
+                })
+                .buffered(CONCURRENT_CALLS)
+                .try_collect()
+                .await?;
+            let mut releases = Vec::new();
+            for (i, (arn, described)) in found.into_iter().enumerate() {
+                report::going_back(runner, &current[i], &arn);
+                let unchanged = ecs::Registered::described(&described);
+                let mut release = release(runner, render::normalize(described), vec![i])?;
+                release.unchanged = unchanged;
+                releases.push(release);
+            }
+            releases
         }
         None => {
             check_containers_exist(config, current)?;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::deploy::ecs::short_name;
-use crate::deploy::{DeployResult, Deployed, Started};
+use crate::deploy::{Current, DeployResult, Deployed, Started};
 use crate::diff;
 use crate::links::task_definition_markdown;
 use crate::migration;
@@ -45,6 +45,16 @@ pub(super) fn changes(runner: &Runner, rendered: &Value, name: &str, base: &Valu
 
 pub(super) fn registered(runner: &Runner, arn: &str) {
     runner.info(&format!("Registered {arn}"));
+}
+
+/// `task-definition: previous`: where a service goes back to.
+pub(super) fn going_back(runner: &Runner, current: &Current, previous: &str) {
+    runner.info(&format!(
+        "Service {}: going back to {}, the revision it ran before {}",
+        current.service.service_name().unwrap_or_default(),
+        short_name(previous),
+        short_name(&current.task_definition_arn)
+    ));
 }
 
 pub(super) fn as_is(runner: &Runner, arn: &str) {

@@ -1,0 +1,127 @@
+//! `task-definition: previous`: the revision each service ran before its
+//! current one, read from ECS's service deployments (`choice` picks it):
+//! ListServiceDeployments, DescribeServiceDeployments for their source and
+//! target revisions, DescribeServiceRevisions for those revisions' task
+//! definitions.
+
+pub(crate) mod choice;
+
+use std::collections::HashMap;
+
+use anyhow::{anyhow, bail, Result};
+use aws_sdk_ecs::types::{Service, ServiceDeploymentStatus};
+use aws_sdk_ecs::Client;
+
+use crate::aws::explain;
+use choice::DeploymentRecord;
+
+/// Service deployments and revisions read per call, the APIs' limit.
+const PER_CALL: usize = 20;
+
+/// The task definition ARN `service` ran before the one it runs.
+pub(crate) async fn find(ecs: &Client, cluster: &str, service: &Service) -> Result<String> {
+    let name = service.service_name().unwrap_or_default();
+    let current = service.task_definition().unwrap_or_default();
+    if crate::deploy::is_codedeploy(service) {
+        bail!(
+            "service {name} is deployed by CodeDeploy, whose deployments ECS does not keep as service deployments: name the revision to go back to in task-definition"
+        );
+    }
+    let mut summaries = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ecs
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(name)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "failed to list the deployments of service {name}: {}",
+                    explain("ecs:ListServiceDeployments", &e)
+                )
+            })?;
+        summaries.extend(page.service_deployments().iter().cloned());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    summaries.sort_by(|a, b| b.created_at().cmp(&a.created_at()));
+    let arns: Vec<String> = summaries
+        .iter()
+        .take(PER_CALL)
+        .filter_map(|s| s.service_deployment_arn().map(str::to_owned))
+        .collect();
+    let deployments = if arns.is_empty() {
+        Vec::new()
+    } else {
+        ecs.describe_service_deployments()
+            .set_service_deployment_arns(Some(arns))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "failed to read the deployments of service {name}: {}",
+                    explain("ecs:DescribeServiceDeployments", &e)
+                )
+            })?
+            .service_deployments()
+            .to_vec()
+    };
+    let mut revisions: Vec<String> = deployments
+        .iter()
+        .flat_map(|d| {
+            d.target_service_revision()
+                .and_then(|r| r.arn())
+                .into_iter()
+                .chain(d.source_service_revisions().iter().filter_map(|r| r.arn()))
+        })
+        .map(str::to_owned)
+        .collect();
+    revisions.sort();
+    revisions.dedup();
+    let mut task_definitions: HashMap<String, String> = HashMap::new();
+    for batch in revisions.chunks(PER_CALL) {
+        let described = ecs
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "failed to read the revisions of service {name}: {}",
+                    explain("ecs:DescribeServiceRevisions", &e)
+                )
+            })?;
+        for revision in described.service_revisions() {
+            if let (Some(arn), Some(task_definition)) =
+                (revision.service_revision_arn(), revision.task_definition())
+            {
+                task_definitions.insert(arn.to_owned(), task_definition.to_owned());
+            }
+        }
+    }
+    let task_definition_of =
+        |arn: Option<&str>| arn.and_then(|arn| task_definitions.get(arn)).cloned();
+    let records: Vec<DeploymentRecord> = deployments
+        .iter()
+        .map(|d| DeploymentRecord {
+            created_at: d.created_at().copied(),
+            successful: d.status() == Some(&ServiceDeploymentStatus::Successful),
+            target: task_definition_of(d.target_service_revision().and_then(|r| r.arn())),
+            sources: d
+                .source_service_revisions()
+                .iter()
+                .filter_map(|r| task_definition_of(r.arn()))
+                .collect(),
+        })
+        .collect();
+    choice::previous(current, &records).ok_or_else(|| {
+        anyhow!(
+            "service {name} has no earlier revision to go back to: its service deployments show only {current}"
+        )
+    })
+}
