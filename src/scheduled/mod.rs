@@ -49,6 +49,22 @@ struct Found {
     json: Value,
 }
 
+impl Found {
+    /// A task `target` starts (None when it starts no ECS task), kept with
+    /// `json`, what is written back.
+    fn of_ecs_target(place: Place, target: &Value, json: &Value) -> Option<Found> {
+        let task_definition = target["EcsParameters"]["TaskDefinitionArn"].as_str()?;
+        Some(Found {
+            task: ScheduledTask {
+                place,
+                cluster: target["Arn"].as_str().unwrap_or_default().to_owned(),
+                task_definition: task_definition.to_owned(),
+            },
+            json: json.clone(),
+        })
+    }
+}
+
 /// Finds the scheduled tasks of `cluster_arn`, decides and moves them (not
 /// in the dry run, whose moves have no new revision yet), each line logged.
 /// A failed move is kept in the outcome, and every other is still tried.
@@ -160,23 +176,12 @@ async fn rule_targets(aws: &Aws, buses: &[String], cluster_arn: &str) -> Result<
                     .json()
                     .with_context(|| format!("failed to read the targets of rule {rule}"))?;
                 for target in page["Targets"].as_array().into_iter().flatten() {
-                    let Some(task_definition) =
-                        target["EcsParameters"]["TaskDefinitionArn"].as_str()
-                    else {
-                        continue;
+                    let place = Place::RuleTarget {
+                        bus: bus.clone(),
+                        rule: rule.clone(),
+                        target: target["Id"].as_str().unwrap_or_default().to_owned(),
                     };
-                    found.push(Found {
-                        task: ScheduledTask {
-                            place: Place::RuleTarget {
-                                bus: bus.clone(),
-                                rule: rule.clone(),
-                                target: target["Id"].as_str().unwrap_or_default().to_owned(),
-                            },
-                            cluster: target["Arn"].as_str().unwrap_or_default().to_owned(),
-                            task_definition: task_definition.to_owned(),
-                        },
-                        json: target.clone(),
-                    });
+                    found.extend(Found::of_ecs_target(place, target, target));
                 }
                 token = page["NextToken"].as_str().map(str::to_owned);
                 if token.is_none() {
@@ -230,18 +235,8 @@ async fn schedules(aws: &Aws) -> Result<Vec<Found>> {
         let schedule = body
             .json()
             .with_context(|| format!("failed to read schedule {name}"))?;
-        let target = &schedule["Target"];
-        let Some(task_definition) = target["EcsParameters"]["TaskDefinitionArn"].as_str() else {
-            continue;
-        };
-        found.push(Found {
-            task: ScheduledTask {
-                place: Place::Schedule { group, name },
-                cluster: target["Arn"].as_str().unwrap_or_default().to_owned(),
-                task_definition: task_definition.to_owned(),
-            },
-            json: schedule.clone(),
-        });
+        let place = Place::Schedule { group, name };
+        found.extend(Found::of_ecs_target(place, &schedule["Target"], &schedule));
     }
     Ok(found)
 }
