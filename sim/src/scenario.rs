@@ -99,8 +99,57 @@ pub struct ServiceSetup {
     pub desired_count: i64,
     #[serde(default = "active")]
     pub status: String,
+    /// Makes the service an Express Mode service.
+    #[serde(default)]
+    pub express: Option<ExpressSetup>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, Value>,
+}
+
+/// What Express Mode keeps beside an ECS service: the ingress it
+/// provisioned and the settings its configurations show.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpressSetup {
+    /// The service's URL; default `https://<serviceName>.ecs.<region>.on.aws`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub access_type: AccessType,
+    /// Default: the account's `ecsInfrastructureRoleForExpressServices` role.
+    #[serde(default)]
+    pub infrastructure_role_arn: Option<String>,
+    #[serde(default = "default_health_check_path")]
+    pub health_check_path: String,
+    /// ExpressGatewayServiceNetworkConfiguration ({subnets, securityGroups}), kept as given.
+    #[serde(default)]
+    pub network_configuration: Option<Value>,
+    /// ExpressGatewayScalingTarget, kept as given.
+    #[serde(default)]
+    pub scaling_target: Option<Value>,
+}
+
+/// Who can reach an Express service's endpoint, spelled as ECS spells it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AccessType {
+    #[default]
+    Public,
+    Private,
+}
+
+impl AccessType {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            AccessType::Public => "PUBLIC",
+            AccessType::Private => "PRIVATE",
+        }
+    }
+}
+
+/// Express Mode's health check path when none is given.
+fn default_health_check_path() -> String {
+    "/".to_string()
 }
 
 pub(crate) fn default_cluster() -> String {
@@ -286,7 +335,8 @@ impl Default for GithubSetup {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Timelines {
-    /// What each ECS service deployment started by UpdateService does.
+    /// What each ECS service deployment started by UpdateService or
+    /// UpdateExpressGatewayService does.
     #[serde(default)]
     pub deployments: Vec<RolloutTimeline>,
     /// What each task started by RunTask does.

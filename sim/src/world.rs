@@ -397,6 +397,21 @@ mod tests {
     }
 
     #[test]
+    fn refuses_express_services_whose_task_definition_express_mode_cannot_run() {
+        let scenario = Scenario::from_yaml(
+            "{taskDefinitions: [{family: a, requiresCompatibilities: [FARGATE], \
+             containerDefinitions: [{name: web, image: a}]}], \
+             services: [{serviceName: a, taskDefinition: 'a:1', express: {}}]}",
+        )
+        .unwrap();
+        let error = World::new(scenario, Clock::new()).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "Express service a: The task definition must have a container named Main."
+        );
+    }
+
+    #[test]
     fn formats_epoch_seconds_as_rfc3339() {
         assert_eq!(rfc3339_from_epoch(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339_from_epoch(1_709_251_199), "2024-02-29T23:59:59Z");

@@ -10,14 +10,14 @@ use aws_sdk_codedeploy::types::{
     AppSpecContent, DeploymentStatus, RevisionLocation, RevisionLocationType,
 };
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, DeploymentLifecycleHookStatus, NetworkConfiguration,
-    ServiceDeploymentStatus,
+    AwsVpcConfiguration, Compatibility, DeploymentLifecycleHookStatus, NetworkConfiguration,
+    NetworkMode, ServiceDeploymentStatus,
 };
 use common::{eventually, reaches, sdk_config, service, service_deployment};
 use ecs_deploy_sim::{Scenario, Sim};
 
 const DEADLINE: Duration = Duration::from_secs(20);
-const SHIPPED: [&str; 8] = [
+const SHIPPED: [&str; 10] = [
     "deploy-ok",
     "migration-fails",
     "circuit-breaker",
@@ -26,6 +26,8 @@ const SHIPPED: [&str; 8] = [
     "bluegreen-pause",
     "codedeploy-ok",
     "codedeploy-fails",
+    "express-ok",
+    "express-rollback",
 ];
 
 fn path(name: &str) -> PathBuf {
@@ -266,6 +268,99 @@ async fn bluegreen_pause_waits_at_the_hook_then_times_out_into_success() {
         done.lifecycle_hook_details()[0].status(),
         Some(&DeploymentLifecycleHookStatus::TimedOut)
     );
+}
+
+/// Registers shop-web:2 and updates the Express service shop-web with it, as
+/// ecs-deploy does; answers the service deployment that starts.
+async fn express_deploy(sim: &Sim) -> (aws_sdk_ecs::Client, String) {
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(sim).await);
+    let current = ecs
+        .describe_task_definition()
+        .task_definition("shop-web")
+        .send()
+        .await
+        .unwrap();
+    let td = current.task_definition().unwrap();
+    let registered = ecs
+        .register_task_definition()
+        .family("shop-web")
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("512")
+        .memory("1024")
+        .set_container_definitions(Some(td.container_definitions().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let arn = service(&ecs, "shop-web")
+        .await
+        .service_arn()
+        .unwrap()
+        .to_string();
+    ecs.update_express_gateway_service()
+        .service_arn(arn)
+        .task_definition_arn(
+            registered
+                .task_definition()
+                .unwrap()
+                .task_definition_arn()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let deployment = current_service_deployment(&ecs).await;
+    (ecs, deployment)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn express_ok_rolls_out_the_canary() {
+    let sim = start("express-ok");
+    let (ecs, arn) = express_deploy(&sim).await;
+    assert!(reaches(&ecs, &arn, ServiceDeploymentStatus::Successful, DEADLINE).await);
+    let done = service_deployment(&ecs, &arn).await;
+    assert_eq!(
+        done.deployment_configuration()
+            .unwrap()
+            .strategy()
+            .unwrap()
+            .as_str(),
+        "CANARY"
+    );
+    assert!(service(&ecs, "shop-web")
+        .await
+        .task_definition()
+        .unwrap()
+        .ends_with("task-definition/shop-web:2"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn express_rollback_rolls_back_on_the_alarm() {
+    let sim = start("express-rollback");
+    let (ecs, arn) = express_deploy(&sim).await;
+    assert!(
+        reaches(
+            &ecs,
+            &arn,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            DEADLINE
+        )
+        .await
+    );
+    let done = service_deployment(&ecs, &arn).await;
+    assert_eq!(
+        done.alarms().unwrap().triggered_alarm_names(),
+        ["shop-web-express-5xx"]
+    );
+    assert_eq!(
+        done.rollback().unwrap().service_revision_arn(),
+        done.source_service_revisions()[0].arn()
+    );
+    assert!(service(&ecs, "shop-web")
+        .await
+        .task_definition()
+        .unwrap()
+        .ends_with("task-definition/shop-web:1"));
 }
 
 async fn code_deploy(sim: &Sim) -> (aws_sdk_codedeploy::Client, String) {

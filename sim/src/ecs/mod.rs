@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::aws::{object, required_str, str_list, AwsError, AwsResult};
-use crate::scenario::{RolloutOutcome, RolloutTimeline, Scenario, TaskOutcome, TaskTimeline};
+use crate::scenario::{
+    AccessType, RolloutOutcome, RolloutTimeline, Scenario, TaskOutcome, TaskTimeline,
+};
 use crate::world::{nth_or_last, seconds, str_field, Event, World};
 
 mod clusters;
@@ -70,6 +72,21 @@ struct Service {
     /// Newest first.
     events: Vec<Value>,
     service_deployments: Vec<ServiceDeployment>,
+    /// Set for an Express Mode service.
+    express: Option<Express>,
+}
+
+/// What Express Mode keeps beside an ECS service it manages.
+struct Express {
+    endpoint: String,
+    access_type: AccessType,
+    infrastructure_role_arn: String,
+    health_check_path: String,
+    /// ExpressGatewayServiceNetworkConfiguration and ExpressGatewayScalingTarget
+    /// as given, or null.
+    network_configuration: Value,
+    scaling_target: Value,
+    updated_at: Duration,
 }
 
 struct Deployment {
@@ -96,8 +113,7 @@ struct ServiceDeployment {
     source_revision: Option<String>,
     status: ServiceDeploymentStatus,
     status_reason: Option<String>,
-    /// A native blue/green deployment, which moves through every LifecycleStage.
-    blue_green: bool,
+    strategy: Strategy,
     /// How long the rollout takes, over which the stages are spread.
     rollout_time: Duration,
     created_at: Duration,
@@ -112,7 +128,7 @@ struct ServiceDeployment {
     /// are not enabled), and those that went into ALARM.
     watched_alarms: Vec<String>,
     triggered_alarms: Vec<String>,
-    /// The PAUSE lifecycle hooks of a blue/green deployment, one per stage.
+    /// The PAUSE lifecycle hooks of a blue/green or canary deployment, one per stage.
     pause_hooks: Vec<PauseHook>,
     /// Since when the rollout waits on a PAUSE hook.
     paused_since: Option<Duration>,
@@ -124,7 +140,21 @@ struct ServiceDeployment {
     held: Vec<(Duration, Event)>,
 }
 
-/// A PAUSE lifecycle hook at one stage of a blue/green deployment.
+/// How a service deployment replaces its source revision, as its service's
+/// `deploymentConfiguration.strategy` says.
+#[derive(Debug, Clone, Copy)]
+enum Strategy {
+    /// Tasks replaced in place; no traffic is shifted explicitly (LINEAR
+    /// rolls out this way here too).
+    Rolling,
+    /// Every LifecycleStage; production traffic shifts all at once.
+    BlueGreen,
+    /// Every LifecycleStage; `percent` of production traffic shifts first,
+    /// then the rest.
+    Canary { percent: f64 },
+}
+
+/// A PAUSE lifecycle hook at one stage of a blue/green or canary deployment.
 struct PauseHook {
     stage: LifecycleStage,
     timeout: Duration,
@@ -241,6 +271,11 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
                 known.join(", ")
             )
         })?;
+        let mut config = setup.other.clone();
+        let express = match &setup.express {
+            Some(express) => Some(express_setup(world, setup, express, &mut config)?),
+            None => None,
+        };
         let service = Service {
             arn: world.arn(
                 "ecs",
@@ -252,10 +287,11 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
             desired_count: setup.desired_count,
             task_definition: task_definition.clone(),
             created_at: Duration::ZERO,
-            config: setup.other.clone(),
+            config,
             deployments: Vec::new(),
             events: Vec::new(),
             service_deployments: Vec::new(),
+            express,
         };
         world.ecs.services.push(service);
         let index = world.ecs.services.len() - 1;
@@ -293,6 +329,8 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "ListServiceDeployments" => list_service_deployments(world, body),
         "DescribeServiceDeployments" => describe_service_deployments(world, body),
         "DescribeServiceRevisions" => describe_service_revisions(world, body),
+        "DescribeExpressGatewayService" => describe_express_gateway_service(world, body),
+        "UpdateExpressGatewayService" => update_express_gateway_service(world, body),
         "StopServiceDeployment" => stop_service_deployment(world, body),
         "ContinueServiceDeployment" => continue_service_deployment(world, body),
         "RunTask" => run_task(world, body),

@@ -92,11 +92,7 @@ pub(in crate::ecs) fn update_service(world: &mut World, body: &Value) -> AwsResu
     }
     let requested_definition = match str_field(body, "taskDefinition") {
         Some(reference) => {
-            let td = find_task_definition(world, reference)
-                .ok_or_else(|| client_exception("TaskDefinition not found."))?;
-            if world.ecs.task_definitions[td].status != TaskDefinitionStatus::Active {
-                return Err(client_exception("TaskDefinition is inactive"));
-            }
+            let td = deployable_task_definition(world, reference)?;
             Some(world.ecs.task_definitions[td].arn.clone())
         }
         None => None,
@@ -141,6 +137,20 @@ pub(in crate::ecs) fn update_service(world: &mut World, body: &Value) -> AwsResu
         start_rollout(world, index, &target, timeline);
     }
     Ok(json!({ "service": render_service(world, index) }))
+}
+
+/// The task definition a deployment is asked to roll out, which must exist
+/// and be ACTIVE.
+pub(super) fn deployable_task_definition(
+    world: &World,
+    reference: &str,
+) -> Result<usize, AwsError> {
+    let td = find_task_definition(world, reference)
+        .ok_or_else(|| client_exception("TaskDefinition not found."))?;
+    if world.ecs.task_definitions[td].status != TaskDefinitionStatus::Active {
+        return Err(client_exception("TaskDefinition is inactive"));
+    }
+    Ok(td)
 }
 
 /// The service and service deployment a request's serviceDeploymentArn

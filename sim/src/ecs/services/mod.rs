@@ -1,14 +1,19 @@
 //! ECS services: the requests that read and change them (`handlers`), their
-//! deployments over time (`rollout`), their ECS API shapes (`render`) and
-//! the states all three share (`states`).
+//! deployments over time (`rollout`), their ECS API shapes (`render`), the
+//! states all three share (`states`), and the Express Mode services among
+//! them with their own requests and shapes (`express`).
 
 use super::*;
 
+mod express;
 mod handlers;
 mod render;
 mod rollout;
 mod states;
 
+pub(super) use express::{
+    describe_express_gateway_service, express_setup, update_express_gateway_service,
+};
 pub(super) use handlers::*;
 pub(crate) use render::all_services;
 pub(super) use rollout::{complete_deployment, new_deployment, start_rollout};

@@ -80,6 +80,10 @@ pub(super) fn render_service(world: &World, index: usize) -> Value {
     if rendered.get("launchType") == Some(&json!("FARGATE")) {
         with_defaults(&mut rendered, &[("platformFamily", json!("Linux"))]);
     }
+    // ECS marks the services Express Mode manages.
+    if service.express.is_some() {
+        rendered.insert("resourceManagementType".to_string(), json!("ECS"));
+    }
     let current = service
         .service_deployments
         .last()

@@ -1,7 +1,7 @@
 //! The rollout of a service's deployments over time: PRIMARY and ACTIVE
 //! deployments, service deployments, the circuit breaker and alarms,
-//! blue/green lifecycle stages with their PAUSE hooks, rollbacks, and the
-//! service events they leave.
+//! blue/green and canary lifecycle stages with their PAUSE hooks and
+//! traffic weights, rollbacks, and the service events they leave.
 
 use super::*;
 
@@ -16,6 +16,44 @@ fn rollback_monitor(service: &Service, monitor: &str) -> (bool, bool) {
             .unwrap_or(false)
     };
     (flag("enable"), flag("rollback"))
+}
+
+/// ECS's canary share when `canaryConfiguration.canaryPercent` is absent.
+const DEFAULT_CANARY_PERCENT: f64 = 5.0;
+
+impl Strategy {
+    /// The strategy of a service's deployment configuration.
+    fn of(configuration: &Value) -> Strategy {
+        match str_field(configuration, "strategy") {
+            Some("BLUE_GREEN") => Strategy::BlueGreen,
+            Some("CANARY") => Strategy::Canary {
+                percent: configuration
+                    .pointer("/canaryConfiguration/canaryPercent")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(DEFAULT_CANARY_PERCENT),
+            },
+            _ => Strategy::Rolling,
+        }
+    }
+
+    /// Whether the deployment goes through every LifecycleStage (and so can
+    /// pause at PAUSE hooks), as blue/green and canary deployments do.
+    fn is_staged(self) -> bool {
+        !matches!(self, Strategy::Rolling)
+    }
+}
+
+/// The newest service deployment that targeted `task_definition`: the
+/// service revision that runs it (after a rollback, the one rolled back to).
+pub(super) fn revision_running<'a>(
+    service: &'a Service,
+    task_definition: &str,
+) -> Option<&'a ServiceDeployment> {
+    service
+        .service_deployments
+        .iter()
+        .rev()
+        .find(|record| record.target_task_definition == task_definition)
 }
 
 /// A rollback monitor's status as a new service deployment starts.
@@ -63,9 +101,7 @@ pub(in crate::ecs) fn new_deployment(
     let now = world.now;
     let service = &mut world.ecs.services[index];
     let configuration = config_value(service, "deploymentConfiguration");
-    let blue_green = configuration
-        .get("strategy")
-        .is_some_and(|strategy| strategy == "BLUE_GREEN");
+    let strategy = Strategy::of(&configuration);
     let (breaker, _) = rollback_monitor(service, "deploymentCircuitBreaker");
     let (alarms, _) = rollback_monitor(service, "alarms");
     // ECS trips the breaker at half the desired count, rounded up, within 3..200.
@@ -80,18 +116,13 @@ pub(in crate::ecs) fn new_deployment(
         arn,
         target_revision,
         target_task_definition: task_definition.to_owned(),
-        // What runs now: the newest revision of the service's task
-        // definition (after a rollback, the one rolled back to).
-        source_revision: service
-            .service_deployments
-            .iter()
-            .rev()
-            .find(|previous| previous.target_task_definition == service.task_definition)
+        // What runs now.
+        source_revision: revision_running(service, &service.task_definition)
             .or(service.service_deployments.last())
             .map(|previous| previous.target_revision.clone()),
         status: ServiceDeploymentStatus::InProgress,
         status_reason: None,
-        blue_green,
+        strategy,
         rollout_time: seconds(timeline.as_ref().map_or(1.0, |t| t.seconds)),
         created_at: now,
         updated_at: now,
@@ -107,7 +138,7 @@ pub(in crate::ecs) fn new_deployment(
             Vec::new()
         },
         triggered_alarms: Vec::new(),
-        pause_hooks: if blue_green {
+        pause_hooks: if strategy.is_staged() {
             pause_hooks(&configuration, timeline.as_ref())
         } else {
             Vec::new()
@@ -165,8 +196,9 @@ fn make_primary(
     );
 }
 
-/// The timeline entry for the next deployment UpdateService starts on a
-/// service (entries for deployments in progress at start aside).
+/// The timeline entry for the next deployment UpdateService or
+/// UpdateExpressGatewayService starts on a service (entries for deployments
+/// in progress at start aside).
 pub(super) fn next_rollout_timeline(world: &mut World, index: usize) -> Option<RolloutTimeline> {
     let (cluster, name) = {
         let service = &world.ecs.services[index];
@@ -618,7 +650,7 @@ fn hook_timed_out(world: &mut World, index: usize, hook: usize) {
     }
 }
 
-/// When, in rollout time, a blue/green rollout reaches `stage`: rounded up
+/// When, in rollout time, a staged rollout reaches `stage`: rounded up
 /// to the nanosecond, so that `lifecycle_stage` names that stage from that
 /// very moment.
 fn stage_start(rollout_time: Duration, stage: LifecycleStage) -> Duration {
@@ -672,13 +704,14 @@ fn pause_hooks(configuration: &Value, timeline: Option<&RolloutTimeline>) -> Vec
 }
 
 /// Where a deployment is in its lifecycle: a finished one cleans up, a
-/// rolling one scales up, and a blue/green one moves through its stages
-/// evenly over its rollout time, which stands still while it is paused.
+/// rolling one scales up, and a blue/green or canary one moves through its
+/// stages evenly over its rollout time, which stands still while it is
+/// paused.
 pub(super) fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> LifecycleStage {
     if record.finished_at.is_some() {
         return LifecycleStage::CleanUp;
     }
-    if !record.blue_green || record.status != ServiceDeploymentStatus::InProgress {
+    if !record.strategy.is_staged() || record.status != ServiceDeploymentStatus::InProgress {
         return LifecycleStage::ScaleUp;
     }
     let progress = record
@@ -696,24 +729,36 @@ pub(super) fn lifecycle_stage(world: &World, record: &ServiceDeployment) -> Life
     stages[position]
 }
 
-/// The test and production traffic a blue/green target revision gets at a
-/// stage; rolling deployments shift no traffic explicitly.
+/// The test and production traffic the target revision of a blue/green or
+/// canary deployment gets at a stage (none once rolled back); rolling
+/// deployments shift no traffic explicitly.
 pub(super) fn traffic_weights(
     record: &ServiceDeployment,
     stage: LifecycleStage,
 ) -> Option<(f64, f64)> {
-    if !record.blue_green {
-        return None;
-    }
     let rolled_back = matches!(
         record.status,
         ServiceDeploymentStatus::RollbackInProgress | ServiceDeploymentStatus::RollbackSuccessful
     );
-    let weight = |shifted: bool| if shifted && !rolled_back { 100.0 } else { 0.0 };
-    Some((
-        weight(stage >= LifecycleStage::TestTrafficShift),
-        weight(stage >= LifecycleStage::ProductionTrafficShift),
-    ))
+    let all_from = |first: LifecycleStage| {
+        if stage >= first && !rolled_back {
+            100.0
+        } else {
+            0.0
+        }
+    };
+    let production = match record.strategy {
+        Strategy::Rolling => return None,
+        Strategy::BlueGreen => all_from(LifecycleStage::ProductionTrafficShift),
+        // The canary's share while production traffic shifts, the rest after.
+        Strategy::Canary { percent }
+            if stage == LifecycleStage::ProductionTrafficShift && !rolled_back =>
+        {
+            percent
+        }
+        Strategy::Canary { .. } => all_from(LifecycleStage::PostProductionTrafficShift),
+    };
+    Some((all_from(LifecycleStage::TestTrafficShift), production))
 }
 
 /// Points a CODE_DEPLOY service at the task definition a deployment shifted

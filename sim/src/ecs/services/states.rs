@@ -91,8 +91,8 @@ api_states! {
         Triggered = "TRIGGERED",
     }
 
-    /// ServiceDeploymentLifecycleStage: the stages of a native blue/green
-    /// deployment, in the order it goes through them (RECONCILE_SERVICE, for
+    /// ServiceDeploymentLifecycleStage: the stages of a native blue/green or
+    /// canary deployment, in the order it goes through them (RECONCILE_SERVICE, for
     /// services with several active revisions, aside). A rolling deployment
     /// scales up, then cleans up. Being declared in that order, stages
     /// compare, and convert to their position, by it.
