@@ -3,7 +3,7 @@
 //! the input's name and the form it accepts.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_sdk_codedeploy::types::AutoRollbackEvent;
@@ -40,6 +40,8 @@ pub struct Config {
     pub dry_run: bool,
     /// Check what the definitions need before anything changes.
     pub preflight: bool,
+    /// `summary`: a file the summary's Markdown is also written to.
+    pub summary_file: Option<PathBuf>,
     pub update_scheduled_tasks: bool,
     /// The event buses whose rules are searched for scheduled tasks.
     pub scheduled_task_buses: Vec<String>,
@@ -218,6 +220,13 @@ impl Config {
         let preflight = problems
             .check("preflight", parse_bool(inputs, "preflight"))
             .unwrap_or(true);
+        let summary_file = inputs.get("summary").map(|file| {
+            let path = Path::new(file);
+            match workspace {
+                Some(workspace) if path.is_relative() => Path::new(workspace).join(path),
+                _ => path.to_owned(),
+            }
+        });
         let update_scheduled_tasks = problems
             .check(
                 "update-scheduled-tasks",
@@ -371,6 +380,7 @@ impl Config {
                 appspec,
                 dry_run,
                 preflight,
+                summary_file,
                 update_scheduled_tasks,
                 scheduled_task_buses,
                 old_revisions,

@@ -149,6 +149,8 @@ pub const INPUTS: &[InputSpec] = &[
         "Also delete (DeleteTaskDefinitions) the revisions keep-revisions deregisters."),
     input("preflight", Bool, Value("true"),
         "Before anything changes, and in the dry run, check that every Amazon ECR image, Secrets Manager secret, SSM parameter, awslogs group and S3 environment file that the task definitions name exists, without reading any value. A check the role may not make is a warning. false: skip the checks."),
+    input("summary", Text, NoDefault,
+        "Also write the job summary (Markdown: the timeline, the facts, the changes, a failure's evidence) to this file; outside GitHub Actions, where it goes."),
     input("github-token", Text, Expression("${{ github.token }}"),
         "Token for the GitHub API; masked in the log."),
     input("environment", Text, NoDefault,

@@ -43,6 +43,17 @@ pub(crate) fn task(region: &str, cluster: &str, task_arn: &str) -> String {
     )
 }
 
+/// A service's events page.
+pub(crate) fn service_events(region: &str, cluster: &str, service: &str) -> String {
+    format!(
+        "https://{}/ecs/v2/clusters/{}/services/{}/events?region={}",
+        console_host(region),
+        encoded(cluster),
+        encoded(service),
+        encoded(region)
+    )
+}
+
 /// A CodeDeploy deployment's page.
 pub(crate) fn codedeploy_deployment(region: &str, deployment_id: &str) -> String {
     format!(

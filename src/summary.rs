@@ -1,16 +1,36 @@
-//! The job summary: one table per run, filled by the steps as they learn
-//! things and rendered once at the end, on failure too, so that the run page
-//! shows how far the run got and why it stopped.
+//! The job summary: a timeline picture, a table of facts, the changes and,
+//! on failure, the reason first and the evidence, filled by the steps as
+//! they learn things and rendered once at the end, on failure too, so that
+//! the run page shows how far the run got and why it stopped.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
+
+/// GitHub's limit for one step's summary, with room for the marker.
+const SIZE_LIMIT: usize = 1024 * 1024 - 200;
 
 #[derive(Debug, Default)]
 pub(crate) struct Summary {
     rows: Vec<(String, String)>,
     /// Each step's name and how long it took, in order.
     steps: Vec<(&'static str, Duration)>,
+    /// The timeline's lanes in order: the run's steps, then each service.
+    lanes: Vec<(String, Vec<Bar>)>,
+    /// The task definitions' changes, one line each, already worded with
+    /// values hidden (`diff`).
+    changes: Vec<String>,
+    /// Markdown blocks shown under the reason of a failed run.
+    evidence: Vec<String>,
+}
+
+/// One bar of the timeline: a step, or a phase of a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bar {
+    pub(crate) name: String,
+    pub(crate) start: SystemTime,
+    pub(crate) end: SystemTime,
+    pub(crate) failed: bool,
 }
 
 impl Summary {
@@ -20,17 +40,71 @@ impl Summary {
         self.rows.push((label.into(), value.into()));
     }
 
-    pub(crate) fn add_step(&mut self, step: &'static str, took: Duration) {
-        self.steps.push((step, took));
+    /// A step of the run from `started` to `end`, well or not.
+    pub(crate) fn add_step(
+        &mut self,
+        step: &'static str,
+        started: SystemTime,
+        end: SystemTime,
+        failed: bool,
+    ) {
+        self.steps
+            .push((step, end.duration_since(started).unwrap_or_default()));
+        self.add_bar(
+            "ecs-deploy",
+            Bar {
+                name: step.to_owned(),
+                start: started,
+                end,
+                failed,
+            },
+        );
     }
 
-    /// The table for the run that ended with `result`.
+    /// A bar in lane `lane` (made on first use).
+    pub(crate) fn add_bar(&mut self, lane: &str, bar: Bar) {
+        match self.lanes.iter_mut().find(|(name, _)| name == lane) {
+            Some((_, bars)) => bars.push(bar),
+            None => self.lanes.push((lane.to_owned(), vec![bar])),
+        }
+    }
+
+    pub(crate) fn add_change(&mut self, line: String) {
+        self.changes.push(line);
+    }
+
+    /// Markdown shown with the reason when the run fails.
+    pub(crate) fn add_evidence(&mut self, markdown: String) {
+        self.evidence.push(markdown);
+    }
+
+    /// The summary of the run that ended with `result`.
     pub(crate) fn render(&self, result: &Result<()>) -> String {
         let verdict = match result {
             Ok(()) => "✅ succeeded".to_owned(),
             Err(error) if crate::outcome::is_failed(error) => "❌ failed".to_owned(),
             Err(_) => "⚠️ ecs-deploy could not finish".to_owned(),
         };
+        let mut out = String::from("### ecs-deploy\n\n");
+        let message = result
+            .as_ref()
+            .err()
+            .map(|error| format!("{error:#}"))
+            .unwrap_or_default();
+        let mut lines = message.lines();
+        if result.is_err() {
+            // The reason first: its first line in words, the rest (log
+            // lines, diagnostics) as it was written, with the evidence.
+            out.push_str(&format!(
+                "**{verdict}**: {}\n\n",
+                text(lines.next().unwrap_or_default())
+            ));
+        }
+        let details: Vec<&str> = lines.collect();
+        if !self.lanes.is_empty() {
+            out.push_str(&gantt(&self.lanes));
+            out.push('\n');
+        }
         let mut rows = vec![("Result".to_owned(), verdict)];
         rows.extend(self.rows.iter().cloned());
         if !self.steps.is_empty() {
@@ -41,16 +115,133 @@ impl Summary {
                 .collect();
             rows.push(("Time".to_owned(), times.join(" · ")));
         }
-        if let Err(error) = result {
-            rows.push(("Reason".to_owned(), text(&format!("{error:#}"))));
-        }
-        let mut table = String::from("### ecs-deploy\n\n| | |\n|---|---|\n");
+        out.push_str("| | |\n|---|---|\n");
         for (label, value) in rows {
-            table.push_str(&format!("| {label} | {value} |\n"));
+            out.push_str(&format!("| {label} | {value} |\n"));
         }
-        table.push('\n');
-        table
+        out.push('\n');
+        if result.is_err() && (!details.is_empty() || !self.evidence.is_empty()) {
+            out.push_str("#### Evidence\n\n");
+            if !details.is_empty() {
+                out.push_str(&code_block(&details.join("\n")));
+            }
+            for block in &self.evidence {
+                out.push_str(block);
+                out.push_str("\n\n");
+            }
+        }
+        if !self.changes.is_empty() {
+            out.push_str(&format!(
+                "<details><summary>Task definition changes ({})</summary>\n\n{}</details>\n\n",
+                self.changes.len(),
+                code_block(&self.changes.join("\n"))
+            ));
+        }
+        within_limit(out)
     }
+}
+
+/// The timeline as a Mermaid gantt chart: one section a lane, wall-clock
+/// times in milliseconds, an axis that reads well from seconds to hours.
+fn gantt(lanes: &[(String, Vec<Bar>)]) -> String {
+    let millis = |at: SystemTime| {
+        at.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis()
+    };
+    let bars = lanes.iter().flat_map(|(_, bars)| bars);
+    let first = bars.clone().map(|b| b.start).min();
+    let last = bars.map(|b| b.end).max();
+    let span = match (first, last) {
+        (Some(first), Some(last)) => last.duration_since(first).unwrap_or_default(),
+        _ => Duration::ZERO,
+    };
+    let (axis, tick) = match span.as_secs() {
+        0..=10 => ("%H:%M:%S", "1second"),
+        11..=60 => ("%H:%M:%S", "5second"),
+        61..=180 => ("%H:%M:%S", "15second"),
+        181..=900 => ("%H:%M", "1minute"),
+        901..=3600 => ("%H:%M", "5minute"),
+        _ => ("%H:%M", "15minute"),
+    };
+    let mut chart = format!(
+        "```mermaid\ngantt\n    dateFormat x\n    axisFormat {axis}\n    tickInterval {tick}\n    todayMarker off\n"
+    );
+    for (lane, bars) in lanes {
+        chart.push_str(&format!("    section {}\n", gantt_name(lane)));
+        for bar in bars {
+            let end = millis(bar.end).max(millis(bar.start));
+            chart.push_str(&format!(
+                "    {} :{}, {}, {end}\n",
+                gantt_name(&bar.name),
+                if bar.failed { "crit" } else { "done" },
+                millis(bar.start)
+            ));
+        }
+    }
+    chart.push_str("```\n");
+    chart
+}
+
+/// A task or section name Mermaid reads as plain text: what could end the
+/// name (`:`), start a comment (`%%`) or an entity (`#`), break the line,
+/// or be read as HTML is replaced.
+fn gantt_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || " -_./,()+→".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match cleaned.trim() {
+        "" => "_".to_owned(),
+        trimmed => trimmed.to_owned(),
+    }
+}
+
+/// Text as a fenced code block, fenced by more backticks than any run in it.
+fn code_block(value: &str) -> String {
+    let longest_run = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest_run + 1).max(3));
+    format!("{fence}text\n{value}\n{fence}\n\n")
+}
+
+/// `markdown` cut at a line to GitHub's limit, with a marker saying so and
+/// any open code block closed.
+fn within_limit(markdown: String) -> String {
+    if markdown.len() <= SIZE_LIMIT {
+        return markdown;
+    }
+    let mut cut = SIZE_LIMIT;
+    while !markdown.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let kept = markdown[..cut]
+        .rsplit_once('\n')
+        .map_or("", |(kept, _)| kept);
+    // The fence of a code block the cut leaves open, to close it.
+    let mut open: Option<usize> = None;
+    for line in kept.lines() {
+        let ticks = line.len() - line.trim_start_matches('`').len();
+        match open {
+            None if ticks >= 3 => open = Some(ticks),
+            Some(fence) if ticks >= fence && line.trim_start_matches('`').trim().is_empty() => {
+                open = None
+            }
+            _ => {}
+        }
+    }
+    let mut out = kept.to_owned();
+    if let Some(fence) = open {
+        out.push('\n');
+        out.push_str(&"`".repeat(fence));
+    }
+    out.push_str("\n\n**… truncated: the summary reached GitHub's 1 MiB limit; the step's log has everything.**\n");
+    out
 }
 
 /// The characters that mean something inside a table cell of GitHub's
@@ -107,15 +298,103 @@ mod tests {
     use crate::outcome::Failed;
     use anyhow::anyhow;
 
+    fn at(millis: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_millis(millis)
+    }
+
+    fn bar(name: &str, start: u64, end: u64, failed: bool) -> Bar {
+        Bar {
+            name: name.to_owned(),
+            start: at(start),
+            end: at(end),
+            failed,
+        }
+    }
+
+    #[test]
+    fn the_timeline_is_a_gantt_chart_with_a_lane_per_service() {
+        let lanes = vec![
+            (
+                "ecs-deploy".to_owned(),
+                vec![
+                    bar("render", 1_000, 1_400, false),
+                    bar("deploy", 1_400, 21_000, true),
+                ],
+            ),
+            (
+                "web".to_owned(),
+                vec![
+                    bar("new tasks starting", 1_500, 9_000, false),
+                    bar("failed, rolled back", 9_000, 21_000, true),
+                ],
+            ),
+        ];
+        assert_eq!(
+            gantt(&lanes),
+            "```mermaid\ngantt\n    dateFormat x\n    axisFormat %H:%M:%S\n    tickInterval 5second\n    todayMarker off\n\
+             \x20   section ecs-deploy\n\
+             \x20   render :done, 1000, 1400\n\
+             \x20   deploy :crit, 1400, 21000\n\
+             \x20   section web\n\
+             \x20   new tasks starting :done, 1500, 9000\n\
+             \x20   failed, rolled back :crit, 9000, 21000\n```\n"
+        );
+    }
+
+    #[test]
+    fn the_time_axis_reads_well_from_seconds_to_an_hour() {
+        let axis = |seconds: u64| {
+            let chart = gantt(&[("x".to_owned(), vec![bar("a", 0, seconds * 1000, false)])]);
+            let line = |key: &str| {
+                chart
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix(key).map(str::to_owned))
+                    .unwrap()
+            };
+            (line("axisFormat "), line("tickInterval "))
+        };
+        assert_eq!(axis(20), ("%H:%M:%S".to_owned(), "5second".to_owned()));
+        assert_eq!(axis(1800), ("%H:%M".to_owned(), "5minute".to_owned()));
+        assert_eq!(axis(4 * 3600), ("%H:%M".to_owned(), "15minute".to_owned()));
+    }
+
+    #[test]
+    fn names_from_outside_cannot_break_the_chart() {
+        assert_eq!(gantt_name("a:b#c;%%d\n<e>"), "a_b_c___d__e_");
+        assert_eq!(
+            gantt_name("paused by lifecycle hook h-1"),
+            "paused by lifecycle hook h-1"
+        );
+        assert_eq!(gantt_name(" : "), "_");
+    }
+
+    #[test]
+    fn a_summary_over_githubs_limit_is_cut_with_a_marker_and_its_block_closed() {
+        let mut summary = Summary::default();
+        for i in 0..40_000 {
+            summary.add_change(format!("environment of container web: + VARIABLE_{i:08}"));
+        }
+        let markdown = summary.render(&Ok(()));
+        assert!(markdown.len() <= 1024 * 1024, "{}", markdown.len());
+        assert!(markdown.ends_with("the step's log has everything.**\n"));
+        let fences = markdown.lines().filter(|l| l.starts_with("```")).count();
+        assert_eq!(fences % 2, 0, "every code block is closed");
+    }
+
     #[test]
     fn a_successful_run_is_one_table_with_its_step_times() {
         let mut summary = Summary::default();
         summary.add("Service", "`prod/shop-web`");
-        summary.add_step("render", Duration::from_millis(120));
-        summary.add_step("register", Duration::from_millis(2040));
+        summary.add_step("render", at(0), at(120), false);
+        summary.add_step("register", at(120), at(2160), false);
         assert_eq!(
             summary.render(&Ok(())),
-            "### ecs-deploy\n\n| | |\n|---|---|\n\
+            "### ecs-deploy\n\n\
+             ```mermaid\ngantt\n    dateFormat x\n    axisFormat %H:%M:%S\n    tickInterval 1second\n    todayMarker off\n\
+             \x20   section ecs-deploy\n\
+             \x20   render :done, 0, 120\n\
+             \x20   register :done, 120, 2160\n```\n\n\
+             | | |\n|---|---|\n\
              | Result | ✅ succeeded |\n\
              | Service | `prod/shop-web` |\n\
              | Time | render 0.1 s · register 2.0 s |\n\n"
@@ -123,13 +402,19 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_run_says_why_inside_one_cell() {
+    fn a_failed_run_says_why_first_and_keeps_the_rest_as_evidence() {
         let summary = Summary::default();
-        let failed: Result<()> = Err(anyhow!(Failed("exit 1 | see logs\nline two".into())));
+        let failed: Result<()> = Err(anyhow!(Failed(
+            "exit 1 | see logs\nlast log lines:\n  ``` not a fence".into()
+        )));
         let text = summary.render(&failed);
+        assert!(
+            text.starts_with("### ecs-deploy\n\n**❌ failed**: exit 1 \\| see logs\n\n"),
+            "{text}"
+        );
         assert!(text.contains("| Result | ❌ failed |"), "{text}");
         assert!(
-            text.contains("| Reason | exit 1 \\| see logs<br>line two |"),
+            text.contains("#### Evidence\n\n````text\nlast log lines:\n  ``` not a fence\n````\n"),
             "{text}"
         );
         let errored = summary.render(&Err(anyhow!("AccessDeniedException: no")));
@@ -205,10 +490,10 @@ mod tests {
         let table = summary.render(&failed);
         let rows: Vec<&str> = table
             .lines()
-            .skip(2)
+            .skip_while(|l| *l != "| | |")
             .take_while(|l| !l.is_empty())
             .collect();
-        assert_eq!(rows.len(), 2 + 1 + 2 * HOSTILE.len() + 1, "{table}");
+        assert_eq!(rows.len(), 2 + 1 + 2 * HOSTILE.len(), "{table}");
         for row in rows {
             assert_eq!(borders(row), 3, "{row}");
         }

@@ -153,7 +153,8 @@ fn an_aws_error_after_the_create_is_reported_as_error() {
     // Outputs set before the failure are kept.
     assert_eq!(run.outputs["github-deployment-id"], "1001");
     assert!(
-        run.summary.contains("| Reason | failed to register"),
+        run.summary
+            .contains("**⚠️ ecs-deploy could not finish**: failed to register"),
         "{}",
         run.summary
     );

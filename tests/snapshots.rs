@@ -58,6 +58,8 @@ snapshot_tests! {
 /// the exit code with `exit_code`; panics with every difference.
 fn assert_run_matches_snapshots(kind: &str, scenario: &str, exit_code: i32) {
     let (sim, run) = run_scenario(scenario);
+    // The timeline must be a chart Mermaid reads; its bars are in the snapshot.
+    common::gantt_bars(&run.summary);
     let mut differences = Vec::new();
     if run.code != exit_code {
         differences.push(format!("exit code {}, expected {exit_code}", run.code));
@@ -146,10 +148,15 @@ fn normalise(text: &str, run: &Run) -> String {
     }
     // Each job has a fresh temporary directory.
     text = text.replace(&job.display().to_string(), "<job>");
+    without_times(&text)
+}
+
+/// The summary's step times and the timeline's wall-clock times replaced.
+fn without_times(text: &str) -> String {
     text.split_inclusive('\n')
         .map(|line| match line.strip_prefix("| Time | ") {
             Some(times) => format!("| Time | {}", without_seconds(times)),
-            None => line.to_owned(),
+            None => without_timestamps(line),
         })
         .collect()
 }
@@ -179,6 +186,18 @@ fn without_random_suffix(name: &str) -> String {
             format!("{head}-<random>.{extension}")
         }
         _ => name.to_owned(),
+    }
+}
+
+/// A timeline bar's wall-clock start and end in milliseconds
+/// (`    render :done, 1795980503097, 1795980503121`) as `<t>`.
+fn without_timestamps(line: &str) -> String {
+    match line.split_once(" :") {
+        Some((name, rest)) if line.starts_with("    ") && rest.contains(", ") => {
+            let tag = rest.split(", ").next().unwrap_or_default();
+            format!("{name} :{tag}, <t>, <t>\n")
+        }
+        _ => line.to_owned(),
     }
 }
 
@@ -302,4 +321,27 @@ fn only_the_numbers_of_the_time_row_are_replaced() {
         without_random_suffix("task-definition-shop.json"),
         "task-definition-shop.json"
     );
+}
+
+/// The README's example summary is the rehearsal of the circuit-breaker
+/// scenario (scripts/readme-summary writes it): the same as that run's
+/// snapshot, but for the times.
+#[test]
+fn the_readmes_example_summary_is_the_circuit_breaker_run() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = readme
+        .split("<!-- example-summary -->\n")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /example-summary -->").next())
+        .expect("README has the example summary between its markers");
+    let snapshot =
+        std::fs::read_to_string(snapshot_dir().join("circuit-breaker-rollback.summary.md"))
+            .unwrap();
+    assert_eq!(
+        without_times(example).trim_end(),
+        snapshot.trim_end(),
+        "run scripts/readme-summary after a change of the summary"
+    );
+    common::gantt_bars(example);
 }

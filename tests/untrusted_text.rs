@@ -83,7 +83,14 @@ fn assert_table_keeps_its_shape(run: &Run) {
             .count();
         assert_eq!(borders, 3, "{row}\n{}", run.summary);
     }
-    assert!(!run.summary.contains("\n<"), "{}", run.summary);
+    // No HTML but the folded block of changes, which is ecs-deploy's own.
+    for line in run.summary.lines().filter(|l| l.starts_with('<')) {
+        assert!(
+            line.starts_with("<details><summary>Task definition changes (") || line == "</details>",
+            "{line}\n{}",
+            run.summary
+        );
+    }
 }
 
 fn yaml_string(text: &str) -> String {
@@ -207,8 +214,15 @@ fn a_migrations_command_log_and_exit() {
     );
     assert_only_our_commands(&plain);
     assert_table_keeps_its_shape(&run);
-    // The last log lines are in the reason.
-    assert!(run.summary.contains(r"\<script\>pwned"), "{}", run.summary);
+    // The last log lines are evidence, as written, inside a code block.
+    let evidence = run
+        .summary
+        .split("#### Evidence\n\n```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```\n").next())
+        .expect("the evidence in a code block");
+    assert!(evidence.contains("last log lines:\n  "), "{}", run.summary);
+    assert!(evidence.contains("<script>pwned"), "{}", run.summary);
 }
 
 #[test]

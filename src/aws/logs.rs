@@ -10,7 +10,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use super::{error_code, explain};
 
 /// Lines kept for the failure message.
-const RECENT_LINES: usize = 10;
+const RECENT_LINES: usize = 20;
 /// Pages read in one drain; the rest waits for the next one.
 const MAX_PAGES: usize = 100;
 

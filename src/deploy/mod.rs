@@ -7,6 +7,8 @@
 pub mod codedeploy;
 pub(crate) mod ecs;
 
+use std::time::SystemTime;
+
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_ecs::types::Service;
 use futures::{future, stream, StreamExt, TryStreamExt};
@@ -52,8 +54,8 @@ pub(crate) enum Started {
     Ecs {
         deployment_id: String,
         service_deployment_arn: Option<String>,
-        /// Stopped tasks of the deployment, one line per reason.
-        stopped_tasks: Vec<String>,
+        /// Stopped tasks of the deployment, grouped by reason.
+        stopped_tasks: Vec<ecs::StoppedTasks>,
     },
     CodeDeploy {
         deployment_id: String,
@@ -69,6 +71,36 @@ pub(crate) struct Deployed {
     pub(crate) service: String,
     pub(crate) started: Started,
     pub(crate) result: DeployResult,
+    /// What the deployment went through as ECS or CodeDeploy showed it,
+    /// in order, each until the next one or `ended`.
+    pub(crate) phases: Vec<Phase>,
+    /// When the verdict came (or the deployment could not be started).
+    pub(crate) ended: SystemTime,
+}
+
+/// A stretch of a deployment, from `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Phase {
+    pub(crate) name: String,
+    pub(crate) since: SystemTime,
+    pub(crate) failed: bool,
+}
+
+impl Phase {
+    pub(crate) fn new(name: &str) -> Phase {
+        Phase {
+            name: name.to_owned(),
+            since: SystemTime::now(),
+            failed: false,
+        }
+    }
+
+    pub(crate) fn failed(name: &str) -> Phase {
+        Phase {
+            failed: true,
+            ..Phase::new(name)
+        }
+    }
 }
 
 impl Deployed {
@@ -78,6 +110,8 @@ impl Deployed {
             service: service.to_owned(),
             started: Started::Nothing,
             result: DeployResult::Error(format!("{error:#}")),
+            phases: Vec::new(),
+            ended: SystemTime::now(),
         }
     }
 
@@ -217,11 +251,13 @@ pub(crate) async fn deploy_all(
             .await
             .map_or_else(
                 |e| Deployed::not_started(i, service, &e),
-                |(deployment_id, result)| Deployed {
+                |(deployment_id, result, phases)| Deployed {
                     index: i,
                     service: service.to_owned(),
                     started: Started::CodeDeploy { deployment_id },
                     result,
+                    phases,
+                    ended: SystemTime::now(),
                 },
             )
         }));
@@ -238,6 +274,8 @@ pub(crate) async fn deploy_all(
                 .to_owned(),
             started: Started::Nothing,
             result: DeployResult::AlreadyRunning,
+            phases: Vec::new(),
+            ended: SystemTime::now(),
         }
     }));
     // Report in the input's order.

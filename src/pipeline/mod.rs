@@ -7,9 +7,10 @@
 mod report;
 
 use std::ffi::OsString;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use futures::{stream, StreamExt, TryStreamExt};
@@ -88,8 +89,17 @@ pub async fn run(env: &Env, args: &[OsString]) -> i32 {
         &mut signals,
     )
     .await;
-    if let Err(error) = runner.append_summary(&summary.render(&result)) {
+    let markdown = summary.render(&result);
+    if let Err(error) = runner.append_summary(&markdown) {
         runner.warning(&format!("{error:#}"));
+    }
+    if let Some(file) = &config.summary_file {
+        if let Err(error) = std::fs::write(file, &markdown) {
+            runner.warning(&format!(
+                "the summary could not be written to {}: {error}",
+                file.display()
+            ));
+        }
     }
     match result {
         Ok(()) => 0,
@@ -201,12 +211,17 @@ async fn execute(
     aws: &LazyAws,
     in_flight: &InFlight<'_>,
 ) -> Result<()> {
-    let started = Instant::now();
-    progress.current = deploy::describe_current(aws, config).await?;
+    let started = SystemTime::now();
+    let rendered = async {
+        progress.current = deploy::describe_current(aws, config).await?;
+        progress.releases = render_releases(aws, config, &progress.current, runner).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    summary.add_step("render", started, SystemTime::now(), rendered.is_err());
+    rendered?;
     let current = &progress.current;
-    progress.releases = render_releases(aws, config, current, runner).await?;
     let releases = &progress.releases;
-    summary.add_step("render", started.elapsed());
     runner.set_output(
         "task-definition",
         &by_service(config, releases, |r| releases[r].path.display().to_string()),
@@ -225,7 +240,12 @@ async fn execute(
             .map(|release| &release.rendered)
             .chain(&separate_migration)
             .collect();
-        preflight::check(aws, runner, summary, &definitions).await?;
+        timed(
+            summary,
+            "preflight",
+            preflight::check(aws, runner, &definitions),
+        )
+        .await?;
     }
     let rollback_to: Vec<String> = releases
         .iter()
@@ -242,10 +262,13 @@ async fn execute(
     // Everything above changes nothing and may fail on its own; the GitHub
     // deployment is made only for a run that goes on to change something.
     progress.github = Some(github::Tracker::start(config, env, runner, &rollback_to).await?);
-    let started = Instant::now();
-    progress.registered = register(aws, releases, runner, in_flight).await?;
+    progress.registered = timed(
+        summary,
+        "register",
+        register(aws, releases, runner, in_flight),
+    )
+    .await?;
     let registered = &progress.registered;
-    summary.add_step("register", started.elapsed());
     runner.set_output(
         "task-definition-arn",
         &by_service(config, releases, |r| registered[r].arn.clone()),
@@ -260,10 +283,10 @@ async fn execute(
             },
         };
         let service = current.first().map(|c| &c.service);
-        migration::run(
+        let run = migration::run(
             aws, config, migration, runner, definition, service, in_flight,
-        )
-        .await?;
+        );
+        timed(summary, "migration", run).await?;
     }
     if config.services.is_empty() {
         return Ok(());
@@ -279,7 +302,7 @@ async fn execute(
         .flat_map(|(release, revision)| release.services.iter().map(|&i| (i, revision.arn.clone())))
         .collect();
     runner.group("Deployment");
-    let started = Instant::now();
+    let started = SystemTime::now();
     let deployed = deploy::deploy_all(
         aws,
         config,
@@ -291,9 +314,12 @@ async fn execute(
     )
     .await;
     runner.end_group();
-    summary.add_step("deploy", started.elapsed());
-    progress.deployed = deployed?;
-    report::verdicts(runner, &progress.deployed)?;
+    let verdicts = deployed.and_then(|deployed| {
+        progress.deployed = deployed;
+        report::verdicts(runner, &progress.deployed)
+    });
+    summary.add_step("deploy", started, SystemTime::now(), verdicts.is_err());
+    verdicts?;
     // Only after every service reached its verdict: a deployment not
     // waited for may still roll back.
     let all_done = progress.deployed.iter().all(|d| {
@@ -373,6 +399,18 @@ async fn follow_scheduled(
         .await
         .context("failed to move the scheduled tasks")?;
     Ok(Some(outcome))
+}
+
+/// Runs `step`, kept in the summary's timeline as done or failed.
+async fn timed<T>(
+    summary: &mut Summary,
+    name: &'static str,
+    step: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let started = SystemTime::now();
+    let result = step.await;
+    summary.add_step(name, started, SystemTime::now(), result.is_err());
+    result
 }
 
 /// The template rendered once for every service, or each service's own

@@ -9,12 +9,12 @@ use crate::config::Config;
 use crate::deploy::ecs::short_name;
 use crate::deploy::{Current, DeployResult, Deployed, Started};
 use crate::diff;
-use crate::links::task_definition_markdown;
+use crate::links::{self, task_definition_markdown};
 use crate::migration;
 use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
-use crate::summary::{code, text, Summary};
+use crate::summary::{code, text, Bar, Summary};
 
 use super::{Progress, Release};
 
@@ -121,6 +121,32 @@ pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
     }
 }
 
+/// A deployment's phases as its lane of the timeline, each until the next.
+fn timeline(summary: &mut Summary, deployed: &Deployed) {
+    let ends = deployed
+        .phases
+        .iter()
+        .skip(1)
+        .map(|next| next.since)
+        .chain([deployed.ended]);
+    for (phase, end) in deployed.phases.iter().zip(ends) {
+        summary.add_bar(
+            &deployed.service,
+            Bar {
+                name: phase.name.clone(),
+                start: phase.since,
+                end: end.max(phase.since),
+                failed: phase.failed,
+            },
+        );
+    }
+}
+
+/// The region an ARN names.
+fn region_of(arn: &str) -> &str {
+    arn.split(':').nth(3).unwrap_or("us-east-1")
+}
+
 /// The summary's rows for as far as the run got.
 pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Progress) {
     let Progress {
@@ -133,8 +159,12 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
     for (i, release) in releases.iter().enumerate() {
         let name = match registered.get(i) {
             Some(r) => task_definition_markdown(&r.arn),
-            None => format!(
+            None if config.dry_run => format!(
                 "{} rendered, not registered (dry run)",
+                code(family(&release.rendered))
+            ),
+            None => format!(
+                "{} rendered, not registered",
                 code(family(&release.rendered))
             ),
         };
@@ -169,11 +199,52 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
         );
     }
     for d in deployed {
-        let Started::Ecs { stopped_tasks, .. } = &d.started else {
-            continue;
-        };
-        for line in stopped_tasks {
-            summary.add(format!("Stopped tasks of {}", code(&d.service)), text(line));
+        let region = region_of(current[d.index].service.service_arn().unwrap_or_default());
+        timeline(summary, d);
+        match (&d.started, &d.result) {
+            (Started::Ecs { stopped_tasks, .. }, result) => {
+                for group in stopped_tasks {
+                    let example = links::task(region, &config.cluster, &group.example);
+                    summary.add(
+                        format!("Stopped tasks of {}", code(&d.service)),
+                        format!(
+                            "{} — e.g. [{}]({example})",
+                            text(&format!(
+                                "{} task(s) stopped: {}",
+                                group.count, group.reason
+                            )),
+                            text(short_name(&group.example))
+                        ),
+                    );
+                }
+                if matches!(result, DeployResult::Failed(_)) {
+                    summary.add_evidence(format!(
+                        "Next: the events of {} in the console: {}",
+                        code(&d.service),
+                        links::service_events(region, &config.cluster, &d.service)
+                    ));
+                }
+            }
+            (Started::CodeDeploy { deployment_id }, DeployResult::Failed(_)) => {
+                summary.add_evidence(format!(
+                    "Next: CodeDeploy deployment {} in the console: {}",
+                    code(deployment_id),
+                    links::codedeploy_deployment(region, deployment_id)
+                ));
+            }
+            _ => {}
+        }
+    }
+    let several = current.len() > 1;
+    for release in releases {
+        for &i in &release.services {
+            let base = render::normalize(current[i].task_definition.clone());
+            for change in diff::diff(&base, &release.rendered) {
+                summary.add_change(match several {
+                    true => format!("{}: {change}", config.services[i]),
+                    false => change.to_string(),
+                });
+            }
         }
     }
     if let Some(outcome) = &progress.scheduled {

@@ -11,7 +11,6 @@ pub(crate) mod verdict;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Instant;
 
 use anyhow::{bail, Result};
 use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, TagStatus};
@@ -23,7 +22,6 @@ use serde_json::Value;
 
 use crate::aws::{error_code, error_text, Aws, LazyAws, CONCURRENT_CALLS};
 use crate::runner::Runner;
-use crate::summary::Summary;
 use references::{EcrImage, ImageId, Needed, Reference};
 use verdict::{Lookup, RECENT_TAGS};
 
@@ -34,12 +32,7 @@ const MAX_IMAGE_PAGES: usize = 10;
 
 /// Checks what `definitions` need; an error listing every problem when
 /// something does not exist.
-pub(crate) async fn check(
-    aws: &LazyAws,
-    runner: &Runner,
-    summary: &mut Summary,
-    definitions: &[&Value],
-) -> Result<()> {
+pub(crate) async fn check(aws: &LazyAws, runner: &Runner, definitions: &[&Value]) -> Result<()> {
     let mut all: Vec<Reference> = Vec::new();
     let mut outside_ecr = BTreeSet::new();
     for definition in definitions {
@@ -58,13 +51,11 @@ pub(crate) async fn check(
         return Ok(());
     }
     let needed: BTreeSet<Needed> = all.iter().map(|r| r.needed.clone()).collect();
-    let started = Instant::now();
     let lookups = look_up(aws.get().await, &needed).await;
     let findings = verdict::judge(&all, &lookups);
     for warning in &findings.warnings {
         runner.warning(warning);
     }
-    summary.add_step("preflight", started.elapsed());
     if findings.problems.is_empty() {
         runner.info(&format!(
             "Preflight: {} checked, all present",

@@ -187,3 +187,59 @@ pub fn parse_output_file(path: &Path) -> BTreeMap<String, String> {
     }
     outputs
 }
+
+/// The bars of the Mermaid gantt chart in a summary, as (section, name,
+/// tag), after checking each line against the part of Mermaid's gantt
+/// grammar that ecs-deploy writes: the header lines, `section <name>`, and
+/// `<name> :<done|crit>, <start ms>, <end ms>` with a name that holds no
+/// `:`, `#`, `;` or `%` and an end not before its start. Panics on anything
+/// else, and when there is not exactly one chart.
+pub fn gantt_bars(summary: &str) -> Vec<(String, String, String)> {
+    let charts: Vec<&str> = summary.split("```mermaid\n").skip(1).collect();
+    assert_eq!(charts.len(), 1, "one chart in\n{summary}");
+    let chart = charts[0].split("\n```").next().unwrap();
+    let mut lines = chart.lines();
+    assert_eq!(lines.next(), Some("gantt"));
+    assert_eq!(lines.next(), Some("    dateFormat x"));
+    let axis = lines.next().unwrap();
+    assert!(
+        ["    axisFormat %H:%M:%S", "    axisFormat %H:%M"].contains(&axis),
+        "{axis}"
+    );
+    let tick = lines
+        .next()
+        .unwrap()
+        .strip_prefix("    tickInterval ")
+        .unwrap();
+    let unit = tick.trim_start_matches(|c: char| c.is_ascii_digit());
+    assert!(
+        tick.len() > unit.len() && ["second", "minute"].contains(&unit),
+        "{tick}"
+    );
+    assert_eq!(lines.next(), Some("    todayMarker off"));
+    let valid_name = |name: &str| {
+        !name.is_empty() && name == name.trim() && !name.contains([':', '#', ';', '%', '<', '>'])
+    };
+    let mut section = None;
+    let mut bars = Vec::new();
+    for line in lines {
+        let line = line.strip_prefix("    ").expect("indented");
+        if let Some(name) = line.strip_prefix("section ") {
+            assert!(valid_name(name), "section {name:?}");
+            section = Some(name.to_owned());
+            continue;
+        }
+        let (name, rest) = line.split_once(" :").expect("a task line");
+        assert!(valid_name(name), "task {name:?}");
+        let fields: Vec<&str> = rest.split(", ").collect();
+        let [tag, start, end] = fields.as_slice() else {
+            panic!("task {line:?}");
+        };
+        assert!(["done", "crit"].contains(tag), "{line}");
+        let (start, end): (u64, u64) = (start.parse().unwrap(), end.parse().unwrap());
+        assert!(start <= end, "{line}");
+        let section = section.clone().expect("a task inside a section");
+        bars.push((section, name.to_owned(), (*tag).to_owned()));
+    }
+    bars
+}

@@ -30,7 +30,7 @@ use crate::links;
 use crate::runner::Runner;
 use crate::template;
 
-use super::{is_codedeploy, Current, DeployResult};
+use super::{is_codedeploy, Current, DeployResult, Phase};
 use crate::config::DeployOptions;
 use verdict::{is_final, DeploymentView, LifecycleEvent, Verdict};
 
@@ -164,7 +164,7 @@ pub(crate) async fn deploy(
     deploy: &DeployOptions,
     runner: &Runner,
     in_flight: &InFlight<'_>,
-) -> Result<(String, DeployResult)> {
+) -> Result<(String, DeployResult, Vec<Phase>)> {
     let name = service.service_name().unwrap_or_default();
     let group = plan
         .groups
@@ -264,8 +264,9 @@ pub(crate) async fn deploy(
         group.service,
         links::codedeploy_deployment(&region, &id)
     ));
+    let mut phases = vec![Phase::new("deployment created")];
     if !deploy.wait {
-        return Ok((id, DeployResult::Started));
+        return Ok((id, DeployResult::Started, phases));
     }
     let timeout = deploy.timeout + group.own_waits;
     let interval = POLL_INTERVAL.min(deploy.max_poll_delay.unwrap_or(Duration::MAX));
@@ -276,9 +277,10 @@ pub(crate) async fn deploy(
         (timeout, interval),
         deploy.rollback_on_failure,
         runner,
+        &mut phases,
     )
     .await?;
-    Ok((id, result))
+    Ok((id, result, phases))
 }
 
 /// A deployment of this group with exactly our AppSpec, created since
@@ -368,6 +370,7 @@ async fn follow(
     (timeout, interval): (Duration, Duration),
     rollback_on_failure: bool,
     runner: &Runner,
+    phases: &mut Vec<Phase>,
 ) -> Result<DeployResult> {
     let deadline = Instant::now() + timeout;
     let mut last_status = None;
@@ -383,6 +386,7 @@ async fn follow(
                 runner.notice(&format!(
                     "CodeDeploy deployment {id} is Ready: the new tasks run behind the test listener and wait for traffic to be rerouted (ContinueDeployment, or the group's wait time)."
                 ));
+                phases.push(Phase::new("ready, waiting for traffic rerouting"));
             }
             last_status = Some(status.clone());
         }
@@ -403,6 +407,9 @@ async fn follow(
             let key = (event.name.clone(), event.status.clone());
             if !events_seen.contains(&key) {
                 runner.info(&format!("CodeDeploy {id}: {} {}", event.name, event.status));
+                if event.status == "InProgress" {
+                    phases.push(Phase::new(&event.name));
+                }
                 events_seen.push(key);
             }
         }
@@ -410,9 +417,13 @@ async fn follow(
             Verdict::InProgress => {}
             Verdict::Succeeded => return Ok(DeployResult::Succeeded),
             Verdict::Ready => return Ok(DeployResult::Ready),
-            Verdict::Failed(reason) => return Ok(DeployResult::Failed(reason)),
+            Verdict::Failed(reason) => {
+                phases.push(Phase::failed("failed"));
+                return Ok(DeployResult::Failed(reason));
+            }
         }
         if Instant::now() >= deadline {
+            phases.push(Phase::failed("timed out, stopped"));
             let stop = client
                 .stop_deployment()
                 .deployment_id(id)

@@ -28,10 +28,11 @@ use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS, P
 use crate::cancel::{Change, InFlight};
 use crate::runner::Runner;
 
-use super::{DeployResult, Deployed, Started};
+use super::{DeployResult, Deployed, Phase, Started};
 use crate::config::DeployOptions;
 pub(crate) use verdict::short_name;
 use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
+pub(crate) use view::StoppedTasks;
 use view::{service_deployment_view, service_view, stopped_reasons};
 
 /// The waits between polls while ECS throttles us: from twice the usual
@@ -134,7 +135,11 @@ struct Followed {
     /// PAUSE hooks already warned about.
     warned_hooks: HashSet<String>,
     /// Why tasks of our deployment stopped, with how many, over the run.
-    stopped_tasks: Vec<(String, usize)>,
+    stopped_tasks: Vec<StoppedTasks>,
+    /// What the deployment went through, for the summary's timeline.
+    phases: Vec<Phase>,
+    /// When the verdict came.
+    ended: Option<SystemTime>,
 }
 
 impl Followed {
@@ -159,13 +164,11 @@ impl Followed {
             started: Started::Ecs {
                 deployment_id: self.watch.deployment_id,
                 service_deployment_arn: self.service_deployment_arn,
-                stopped_tasks: self
-                    .stopped_tasks
-                    .into_iter()
-                    .map(|(reason, count)| format!("{count} task(s) stopped: {reason}"))
-                    .collect(),
+                stopped_tasks: self.stopped_tasks,
             },
             result: self.result.unwrap_or(DeployResult::Started),
+            phases: self.phases,
+            ended: self.ended.unwrap_or_else(SystemTime::now),
         }
     }
 }
@@ -254,6 +257,12 @@ async fn start(
         last_stage_line: None,
         warned_hooks: HashSet::new(),
         stopped_tasks: Vec::new(),
+        phases: vec![Phase::new(if target.native_strategy {
+            "deployment started"
+        } else {
+            "new tasks starting"
+        })],
+        ended: None,
     })
 }
 
@@ -451,6 +460,15 @@ async fn observe(
         .find(|d| d.id == tracked.watch.deployment_id)
     {
         let counts = (ours.running, ours.pending, ours.failed_tasks);
+        if !tracked.target.native_strategy
+            && ours.desired > 0
+            && ours.running >= ours.desired
+            && tracked.phases.len() == 1
+        {
+            tracked
+                .phases
+                .push(Phase::new("new tasks running, old ones stopping"));
+        }
         if tracked.last_counts != Some(counts) {
             runner.info(&format!(
                 "{name}: {} of {} running, {} pending, {} failed",
@@ -469,12 +487,21 @@ async fn observe(
             // The reasons tasks stopped are the why of most failures.
             report_stopped_tasks(ecs, cluster, tracked, runner).await;
             let mut message = failure.reason;
-            if failure.by_threshold {
+            let phase = if failure.by_threshold {
                 message.push_str(&restore(ecs, cluster, &tracked.target, options).await);
-            }
+                "failed-task threshold reached, previous revision restored"
+            } else if record.is_some_and(|r| r.status.starts_with("ROLLBACK")) {
+                "failed, rolled back"
+            } else {
+                "failed"
+            };
+            tracked.phases.push(Phase::failed(phase));
             Some(DeployResult::Failed(message))
         }
     };
+    if tracked.result.is_some() {
+        tracked.ended = Some(SystemTime::now());
+    }
 }
 
 /// A native strategy's stage and traffic when they change, and a warning
@@ -486,6 +513,12 @@ fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, runner: 
         if tracked.last_stage_line.as_ref() != Some(&line) {
             runner.info(&format!("{name}: {line}"));
             tracked.last_stage_line = Some(line);
+        }
+    }
+    if let Some(stage) = &record.lifecycle_stage {
+        let stage = stage.to_lowercase().replace('_', " ");
+        if tracked.phases.last().map(|p| &p.name) != Some(&stage) {
+            tracked.phases.push(Phase::new(&stage));
         }
     }
     for hook in &record.paused_hooks {
@@ -500,6 +533,9 @@ fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, runner: 
             (Some(at), Some(action)) => format!("; at {at} ECS will {action} on its own"),
             _ => String::new(),
         };
+        tracked
+            .phases
+            .push(Phase::new(&format!("paused by lifecycle hook {}", hook.id)));
         runner.warning(&format!(
             "{name}: the deployment is paused at {stage} by lifecycle hook {id} and waits for ContinueServiceDeployment: \
              aws ecs continue-service-deployment --service-deployment-arn {arn} --hook-id {id} --action CONTINUE (or ROLLBACK){timeout}",
@@ -545,14 +581,18 @@ async fn report_stopped_tasks(
     tracked
         .seen_tasks
         .extend(tasks.iter().filter_map(|t| t.task_arn()).map(str::to_owned));
-    for (reason, count) in stopped_reasons(&tasks) {
+    for group in stopped_reasons(&tasks) {
         runner.info(&format!(
-            "{}: {count} task(s) stopped: {reason}",
-            tracked.target.service
+            "{}: {} task(s) stopped: {}",
+            tracked.target.service, group.count, group.reason
         ));
-        match tracked.stopped_tasks.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, total)) => *total += count,
-            None => tracked.stopped_tasks.push((reason, count)),
+        match tracked
+            .stopped_tasks
+            .iter_mut()
+            .find(|seen| seen.reason == group.reason)
+        {
+            Some(seen) => seen.count += group.count,
+            None => tracked.stopped_tasks.push(group),
         }
     }
 }

@@ -73,10 +73,19 @@ pub(super) fn service_view(service: &Service) -> ServiceView {
     }
 }
 
+/// Tasks that stopped alike: the reason, how many, and the first one's ARN
+/// to show as an example.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoppedTasks {
+    pub(crate) reason: String,
+    pub(crate) count: usize,
+    pub(crate) example: String,
+}
+
 /// Why each task stopped (its stoppedReason and each container's exit or
 /// reason), with how many stopped alike, in the order first seen.
-pub(super) fn stopped_reasons(tasks: &[Task]) -> Vec<(String, usize)> {
-    let mut groups: Vec<(String, usize)> = Vec::new();
+pub(super) fn stopped_reasons(tasks: &[Task]) -> Vec<StoppedTasks> {
+    let mut groups: Vec<StoppedTasks> = Vec::new();
     for task in tasks {
         let exits: Vec<String> = task
             .containers()
@@ -95,9 +104,13 @@ pub(super) fn stopped_reasons(tasks: &[Task]) -> Vec<(String, usize)> {
             task.stopped_reason().unwrap_or("no reason given"),
             exits.join(", ")
         );
-        match groups.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, count)) => *count += 1,
-            None => groups.push((reason, 1)),
+        match groups.iter_mut().find(|group| group.reason == reason) {
+            Some(group) => group.count += 1,
+            None => groups.push(StoppedTasks {
+                reason,
+                count: 1,
+                example: task.task_arn().unwrap_or_default().to_owned(),
+            }),
         }
     }
     groups
@@ -108,8 +121,9 @@ mod tests {
     use super::*;
     use aws_sdk_ecs::types::Container;
 
-    fn task(reason: &str, exit: Option<i32>) -> Task {
+    fn task(arn: &str, reason: &str, exit: Option<i32>) -> Task {
         Task::builder()
+            .task_arn(arn)
             .stopped_reason(reason)
             .containers(
                 Container::builder()
@@ -127,25 +141,29 @@ mod tests {
     #[test]
     fn stopped_tasks_are_grouped_by_reason_in_the_order_first_seen() {
         let tasks = [
-            task("Essential container in task exited", Some(1)),
-            task("Task failed to start", None),
-            task("Essential container in task exited", Some(1)),
-            task("Essential container in task exited", Some(137)),
+            task("t1", "Essential container in task exited", Some(1)),
+            task("t2", "Task failed to start", None),
+            task("t3", "Essential container in task exited", Some(1)),
+            task("t4", "Essential container in task exited", Some(137)),
         ];
+        let group = |reason: &str, count, example: &str| StoppedTasks {
+            reason: reason.to_owned(),
+            count,
+            example: example.to_owned(),
+        };
         assert_eq!(
             stopped_reasons(&tasks),
             [
-                (
-                    "Essential container in task exited (web exited 1)".to_owned(),
-                    2
+                group("Essential container in task exited (web exited 1)", 2, "t1"),
+                group(
+                    "Task failed to start (web: CannotPullContainerError)",
+                    1,
+                    "t2"
                 ),
-                (
-                    "Task failed to start (web: CannotPullContainerError)".to_owned(),
-                    1
-                ),
-                (
-                    "Essential container in task exited (web exited 137)".to_owned(),
-                    1
+                group(
+                    "Essential container in task exited (web exited 137)",
+                    1,
+                    "t4"
                 ),
             ]
         );
