@@ -226,6 +226,16 @@ struct Reporting {
 }
 
 impl Tracker {
+    /// The URL the success status points to, when `environment-url` gave
+    /// none: an Express service's endpoint.
+    pub(crate) fn default_environment_url(&mut self, url: &str) {
+        if let Some(reporting) = &mut self.reporting {
+            reporting
+                .environment_url
+                .get_or_insert_with(|| url.to_owned());
+        }
+    }
+
     /// Adopts or creates the deployment and marks it in progress. Fails only
     /// when GitHub says the request is wrong; GitHub being unreachable or the
     /// token lacking permission is a warning and leaves the tracker inert.

@@ -247,6 +247,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
         name: "run-task-arn",
         description: "JSON array of the ARNs of the one-off tasks started (`run-task` or `migration-command`), as amazon-ecs-deploy-task-definition writes it.",
     },
+    OutputSpec {
+        name: "express-endpoint",
+        description: "The URL of an ECS Express Mode service after its deployment (with several services, a JSON object by service name); also the GitHub deployment's environment_url unless environment-url is given.",
+    },
 ];
 
 /// Input values as given, trimmed; an input given as "" is unset.

@@ -18,6 +18,7 @@ const PURE_MODULES: &[&str] = &[
     "src/scheduled/plan.rs",
     "src/revisions/plan.rs",
     "src/previous/choice.rs",
+    "src/deploy/express.rs",
 ];
 
 const EFFECTS: &[&str] = &["Client", ".send()", "LazyAws", "async ", ".await", "tokio"];

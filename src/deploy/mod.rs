@@ -6,6 +6,7 @@
 
 pub mod codedeploy;
 pub(crate) mod ecs;
+pub(crate) mod express;
 
 use std::time::SystemTime;
 
@@ -124,6 +125,14 @@ impl Deployed {
             }
         }
     }
+}
+
+/// An ECS Express Mode service: ECS manages its resources, and it is
+/// deployed with UpdateExpressGatewayService.
+pub(crate) fn is_express(service: &Service) -> bool {
+    service
+        .resource_management_type()
+        .is_some_and(|t| t.as_str() == "ECS")
 }
 
 pub(crate) fn is_codedeploy(service: &Service) -> bool {
@@ -281,4 +290,39 @@ pub(crate) async fn deploy_all(
     // Report in the input's order.
     deployed.sort_by_key(|d| d.index);
     Ok(deployed)
+}
+
+/// The URL of each Express service in `current` (by its index), from
+/// DescribeExpressGatewayService: where its newest configuration is served.
+pub(crate) async fn express_endpoints(
+    aws: &LazyAws,
+    current: &[Current],
+) -> Result<Vec<(usize, String)>> {
+    let ecs = &aws.get().await.ecs;
+    let mut endpoints = Vec::new();
+    for (i, service) in current
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| is_express(&c.service))
+    {
+        let arn = service.service.service_arn().unwrap_or_default();
+        let described = ecs
+            .describe_express_gateway_service()
+            .service_arn(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "failed to read the endpoint of Express service {arn}: {}",
+                    crate::aws::explain("ecs:DescribeExpressGatewayService", &e)
+                )
+            })?;
+        let endpoint = described
+            .service()
+            .and_then(|s| s.active_configurations().first())
+            .and_then(|c| c.ingress_paths().first())
+            .map(|path| path.endpoint().to_owned());
+        endpoints.extend(endpoint.map(|endpoint| (i, endpoint)));
+    }
+    Ok(endpoints)
 }

@@ -20,7 +20,7 @@ use crate::aws::ecs;
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{Change, InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::Config;
-use crate::deploy::{self, codedeploy, Current, DeployResult, Deployed, Started};
+use crate::deploy::{self, codedeploy, express, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
 use crate::outcome::Failed;
@@ -222,6 +222,7 @@ async fn execute(
     rendered?;
     let current = &progress.current;
     let releases = &progress.releases;
+    check_express(current, releases)?;
     runner.set_output(
         "task-definition",
         &by_service(config, releases, |r| releases[r].path.display().to_string()),
@@ -314,6 +315,23 @@ async fn execute(
     )
     .await;
     runner.end_group();
+    // The deploy's verdict does not hang on its URL: a failed lookup warns.
+    match deploy::express_endpoints(aws, current).await {
+        Ok(endpoints) if !endpoints.is_empty() => {
+            let endpoint_of = |i: usize| {
+                endpoints
+                    .iter()
+                    .find(|(e, _)| *e == i)
+                    .map_or(String::new(), |(_, url)| url.clone())
+            };
+            runner.set_output("express-endpoint", &by_service_index(config, endpoint_of))?;
+            if let Some(github) = &mut progress.github {
+                github.default_environment_url(&endpoints[0].1);
+            }
+        }
+        Ok(_) => {}
+        Err(error) => runner.warning(&format!("{error:#}")),
+    }
     let verdicts = deployed.and_then(|deployed| {
         progress.deployed = deployed;
         report::verdicts(runner, &progress.deployed)
@@ -399,6 +417,25 @@ async fn follow_scheduled(
         .await
         .context("failed to move the scheduled tasks")?;
     Ok(Some(outcome))
+}
+
+/// An Express Mode service runs only a definition Express Mode takes:
+/// refused before anything changes.
+fn check_express(current: &[Current], releases: &[Release]) -> Result<()> {
+    for release in releases {
+        for &i in &release.services {
+            if deploy::is_express(&current[i].service) {
+                express::check_definition(&release.rendered).map_err(|why| {
+                    anyhow::anyhow!(
+                        "task definition {} cannot run Express service {}: {why}",
+                        family(&release.rendered),
+                        current[i].service.service_name().unwrap_or_default()
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `step`, kept in the summary's timeline as done or failed.

@@ -11,7 +11,7 @@ mod view;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, Context, Result};
 use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, Service, Task};
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
@@ -55,6 +55,9 @@ pub(crate) struct Target {
     pub previous_task_definition: String,
     pub breaker_enabled: bool,
     pub native_strategy: bool,
+    /// An Express Mode service, updated through UpdateExpressGatewayService.
+    pub express: bool,
+    pub service_arn: String,
 }
 
 impl Target {
@@ -63,6 +66,8 @@ impl Target {
         Target {
             index,
             service: service.service_name().unwrap_or_default().to_owned(),
+            express: super::is_express(service),
+            service_arn: service.service_arn().unwrap_or_default().to_owned(),
             task_definition: task_definition.to_owned(),
             previous_task_definition: service.task_definition().unwrap_or_default().to_owned(),
             breaker_enabled: configuration
@@ -184,23 +189,17 @@ async fn start(
     // A little before the call, so that the service deployment it creates is
     // found even with clock skew.
     let started_at = DateTime::from(SystemTime::now() - Duration::from_secs(5));
-    let updated = update_service(
+    let updated = update(
         ecs,
         cluster,
-        service,
+        target,
         &target.task_definition,
         Some(options),
         options.max_retries,
     )
     .await
-    .map_err(|e| {
-        anyhow!(
-            "failed to update service {service} in cluster {cluster}: {}",
-            explain("ecs:UpdateService", &e)
-        )
-    })?;
-    let primary = updated
-        .service()
+    .with_context(|| format!("failed to update service {service} in cluster {cluster}"))?;
+    let primary = Some(&updated)
         .and_then(|s| {
             s.deployments()
                 .iter()
@@ -217,8 +216,7 @@ async fn start(
         .to_owned();
     let service_deployment_arn = find_service_deployment(ecs, cluster, service, started_at).await;
     // Events ECS had before our update are history, not progress.
-    let seen_events = updated
-        .service()
+    let seen_events = Some(&updated)
         .map(|s| {
             s.events()
                 .iter()
@@ -238,7 +236,7 @@ async fn start(
         (None, false) => Some(verdict::default_failed_task_threshold(
             options
                 .desired_count
-                .unwrap_or_else(|| updated.service().map_or(1, Service::desired_count)),
+                .unwrap_or_else(|| updated.desired_count()),
         )),
     };
     Ok(Followed {
@@ -307,20 +305,86 @@ async fn update_service(
                 .await
         },
         async || {
-            let described = crate::aws::ecs::describe_services(ecs, cluster, &[service.to_owned()])
-                .await
-                .ok()?;
-            let current = described.services.into_iter().next()?;
-            let started = current.deployments().iter().any(|d| {
-                d.status() == Some("PRIMARY")
-                    && d.task_definition() == Some(task_definition)
-                    && d.created_at()
-                        .is_some_and(|t| SystemTime::try_from(*t).is_ok_and(|t| t >= since))
-            });
-            started.then(|| UpdateServiceOutput::builder().service(current).build())
+            let current = deployed_since(ecs, cluster, service, task_definition, since).await?;
+            Some(UpdateServiceOutput::builder().service(current).build())
         },
     )
     .await
+}
+
+/// Moves the service to `task_definition` (UpdateService, or for an Express
+/// service UpdateExpressGatewayService, whose answer is not the service)
+/// and returns the service as it is after.
+async fn update(
+    ecs: &Client,
+    cluster: &str,
+    target: &Target,
+    task_definition: &str,
+    options: Option<&DeployOptions>,
+    max_retries: u32,
+) -> Result<Service> {
+    let service = &target.service;
+    if !target.express {
+        let updated = update_service(ecs, cluster, service, task_definition, options, max_retries)
+            .await
+            .map_err(|e| anyhow!("{}", explain("ecs:UpdateService", &e)))?;
+        return updated
+            .service()
+            .cloned()
+            .ok_or_else(|| anyhow!("UpdateService answered without the service"));
+    }
+    let since = SystemTime::now() - Duration::from_secs(5);
+    let updated = call_once(
+        max_retries,
+        async || {
+            ecs.update_express_gateway_service()
+                .service_arn(&target.service_arn)
+                .task_definition_arn(task_definition)
+                .customize()
+                .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
+                .send()
+                .await
+                .map(|_| None)
+        },
+        async || {
+            deployed_since(ecs, cluster, service, task_definition, since)
+                .await
+                .map(Some)
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("{}", explain("ecs:UpdateExpressGatewayService", &e)))?;
+    match updated {
+        Some(current) => Ok(current),
+        None => {
+            crate::aws::ecs::describe_services_or_fail(ecs, cluster, std::slice::from_ref(service))
+                .await?
+                .pop()
+                .ok_or_else(|| anyhow!("service {service} was not found after its update"))
+        }
+    }
+}
+
+/// The service, when its PRIMARY deployment runs `task_definition` and was
+/// created since `since`: an update that took effect.
+async fn deployed_since(
+    ecs: &Client,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    since: SystemTime,
+) -> Option<Service> {
+    let described = crate::aws::ecs::describe_services(ecs, cluster, &[service.to_owned()])
+        .await
+        .ok()?;
+    let current = described.services.into_iter().next()?;
+    let started = current.deployments().iter().any(|d| {
+        d.status() == Some("PRIMARY")
+            && d.task_definition() == Some(task_definition)
+            && d.created_at()
+                .is_some_and(|t| SystemTime::try_from(*t).is_ok_and(|t| t >= since))
+    });
+    started.then_some(current)
 }
 
 /// The ARN of the service deployment our update created, when the service
@@ -644,10 +708,10 @@ async fn restore(ecs: &Client, cluster: &str, target: &Target, options: &DeployO
             "; {previous} was not restored (rollback-on-failure is false), so ECS keeps trying"
         );
     }
-    match update_service(
+    match update(
         ecs,
         cluster,
-        &target.service,
+        target,
         &target.previous_task_definition,
         None,
         options.max_retries,
@@ -655,10 +719,7 @@ async fn restore(ecs: &Client, cluster: &str, target: &Target, options: &DeployO
     .await
     {
         Ok(_) => format!("; restored {previous}"),
-        Err(e) => format!(
-            "; restoring {previous} failed: {} — restore it by hand",
-            error_text(&e)
-        ),
+        Err(e) => format!("; restoring {previous} failed: {e:#} — restore it by hand"),
     }
 }
 
