@@ -316,3 +316,40 @@ fn a_stopped_deployment_is_a_failure() {
         "the group stopped it, not us"
     );
 }
+
+#[test]
+fn previous_goes_back_through_codedeploy_to_the_revision_before() {
+    let sim = scenario(&timeline("succeed"));
+    for image in ["shop:2", "shop:3"] {
+        let run = Job::new(Some(&sim)).run(&[
+            ("cluster", "prod"),
+            ("service", "web"),
+            ("container-name", "web"),
+            ("image", image),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.log());
+    }
+    let rollback = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "web"),
+        ("task-definition", "previous"),
+    ]);
+    assert_eq!(rollback.code, 0, "{}", rollback.log());
+    assert!(
+        rollback
+            .stdout
+            .contains("Service web: going back to shop:2, the revision it ran before shop:3\n"),
+        "{}",
+        rollback.log()
+    );
+    assert_eq!(sim.calls_to("RegisterTaskDefinition").len(), 2);
+    let created = sim.calls_to("CreateDeployment");
+    let content = created.last().unwrap().body["revision"]["appSpecContent"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content.contains("arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2"),
+        "{content}"
+    );
+}

@@ -493,7 +493,7 @@ fn previous_for_a_service_with_no_earlier_revision_says_so() {
     assert_eq!(run.code, 1, "{}", run.log());
     assert!(
         run.stdout.contains(&format!(
-            "::error::task-definition: previous: service web has no earlier revision to go back to: its service deployments show only {ARN}/shop:1"
+            "::error::task-definition: previous: service web has no earlier revision to go back to: its deployments show only {ARN}/shop:1"
         )),
         "{}",
         run.log()
@@ -525,4 +525,40 @@ fn previous_takes_no_rendering_and_needs_a_service() {
         without_service.log()
     );
     assert!(sim.calls().is_empty());
+}
+
+#[test]
+fn with_several_services_each_familys_tasks_follow_its_own_revision() {
+    let sim = sim(&format!(
+        r#"
+clusters: [prod]
+taskDefinitions:
+  - {{family: shop, containerDefinitions: [{{name: web, image: "shop:1"}}]}}
+  - {{family: worker, containerDefinitions: [{{name: web, image: "shop:1"}}]}}
+services:
+  - {{cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 1}}
+  - {{cluster: prod, serviceName: worker, taskDefinition: worker:1, desiredCount: 1}}
+eventRules:
+  - name: nightly
+    scheduleExpression: "cron(0 3 * * ? *)"
+    targets:
+      - {{Id: shop, Arn: {CLUSTER}, RoleArn: "arn:aws:iam::123456789012:role/events", EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1"}}}}
+      - {{Id: worker, Arn: {CLUSTER}, RoleArn: "arn:aws:iam::123456789012:role/events", EcsParameters: {{TaskDefinitionArn: "{ARN}/worker:1"}}}}
+"#
+    ));
+    let run = Job::new(Some(&sim)).run(&[
+        ("cluster", "prod"),
+        ("service", "web\nworker"),
+        ("container-name", "web"),
+        ("image", "shop:2"),
+        ("update-scheduled-tasks", "true"),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        group_lines(&run, "Scheduled tasks"),
+        [
+            "moved rule nightly target shop: shop:1 → shop:2",
+            "moved rule nightly target worker: worker:1 → worker:2",
+        ]
+    );
 }

@@ -480,10 +480,11 @@ async fn render_releases(
             vec![release]
         }
         None if config.previous_revision => {
-            let ecs = &aws.get().await.ecs;
+            let clients = aws.get().await;
+            let ecs = &clients.ecs;
             let found: Vec<(String, Value)> = stream::iter(current)
                 .map(|service| async move {
-                    let arn = previous::find(ecs, &config.cluster, &service.service)
+                    let arn = previous::find(clients, config, &service.service)
                         .await
                         .context("task-definition: previous")?;
                     let described = ecs::describe_task_definition(ecs, &arn).await?;

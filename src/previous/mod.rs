@@ -1,32 +1,126 @@
 //! `task-definition: previous`: the revision each service ran before its
-//! current one, read from ECS's service deployments (`choice` picks it):
-//! ListServiceDeployments, DescribeServiceDeployments for their source and
+//! current one (`choice` picks it), read from ECS's service deployments
+//! (ListServiceDeployments, DescribeServiceDeployments for their source and
 //! target revisions, DescribeServiceRevisions for those revisions' task
-//! definitions.
+//! definitions), or for a CODE_DEPLOY service from its deployment group's
+//! successful deployments (ListDeployments, GetDeployment's AppSpec).
 
 pub(crate) mod choice;
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
+use aws_sdk_codedeploy::types::DeploymentStatus;
 use aws_sdk_ecs::types::{Service, ServiceDeploymentStatus};
 use aws_sdk_ecs::Client;
 
-use crate::aws::explain;
+use crate::aws::{explain, Aws};
+use crate::config::Config;
+use crate::deploy::codedeploy::{appspec, default_names};
 use choice::DeploymentRecord;
 
 /// Service deployments and revisions read per call, the APIs' limit.
 const PER_CALL: usize = 20;
 
+/// CodeDeploy deployments read to find the previous revision: far more
+/// than any rollback needs, few enough to read one by one.
+const CODEDEPLOY_DEPLOYMENTS: usize = 50;
+
 /// The task definition ARN `service` ran before the one it runs.
-pub(crate) async fn find(ecs: &Client, cluster: &str, service: &Service) -> Result<String> {
+pub(crate) async fn find(aws: &Aws, config: &Config, service: &Service) -> Result<String> {
     let name = service.service_name().unwrap_or_default();
     let current = service.task_definition().unwrap_or_default();
-    if crate::deploy::is_codedeploy(service) {
-        bail!(
-            "service {name} is deployed by CodeDeploy, whose deployments ECS does not keep as service deployments: name the revision to go back to in task-definition"
-        );
+    let records = if crate::deploy::is_codedeploy(service) {
+        codedeploy_records(&aws.codedeploy, config, name).await?
+    } else {
+        service_deployment_records(&aws.ecs, &config.cluster, name).await?
+    };
+    choice::previous(current, &records).ok_or_else(|| {
+        anyhow!(
+            "service {name} has no earlier revision to go back to: its deployments show only {current}"
+        )
+    })
+}
+
+/// The successful deployments of the service's CodeDeploy group, each with
+/// the task definition its AppSpec deployed.
+async fn codedeploy_records(
+    client: &aws_sdk_codedeploy::Client,
+    config: &Config,
+    name: &str,
+) -> Result<Vec<DeploymentRecord>> {
+    let (default_application, default_group) = default_names(&config.cluster, name);
+    let application = config
+        .codedeploy
+        .application
+        .clone()
+        .unwrap_or(default_application);
+    let group = config
+        .codedeploy
+        .deployment_group
+        .clone()
+        .unwrap_or(default_group);
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_deployments()
+            .application_name(&application)
+            .deployment_group_name(&group)
+            .include_only_statuses(DeploymentStatus::Succeeded)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "failed to list the deployments of {application}/{group}: {}",
+                    explain("codedeploy:ListDeployments", &e)
+                )
+            })?;
+        ids.extend(page.deployments().iter().cloned());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() || ids.len() >= CODEDEPLOY_DEPLOYMENTS {
+            break;
+        }
     }
+    let mut records = Vec::new();
+    for id in ids.iter().take(CODEDEPLOY_DEPLOYMENTS) {
+        let info = client
+            .get_deployment()
+            .deployment_id(id)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "failed to read CodeDeploy deployment {id}: {}",
+                    explain("codedeploy:GetDeployment", &e)
+                )
+            })?;
+        let Some(info) = info.deployment_info() else {
+            continue;
+        };
+        let appspec = info
+            .revision()
+            .and_then(|r| r.app_spec_content())
+            .and_then(|c| c.content())
+            .and_then(|text| serde_yaml_ng::from_str::<serde_json::Value>(text).ok());
+        records.push(DeploymentRecord {
+            created_at: info.create_time().copied(),
+            successful: true,
+            target: appspec.as_ref().and_then(appspec::task_definition),
+            sources: Vec::new(),
+        });
+    }
+    Ok(records)
+}
+
+/// The service deployments ECS keeps for the service, with their source
+/// and target revisions' task definitions.
+async fn service_deployment_records(
+    ecs: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Vec<DeploymentRecord>> {
     let mut summaries = Vec::new();
     let mut token = None;
     loop {
@@ -106,7 +200,7 @@ pub(crate) async fn find(ecs: &Client, cluster: &str, service: &Service) -> Resu
     }
     let task_definition_of =
         |arn: Option<&str>| arn.and_then(|arn| task_definitions.get(arn)).cloned();
-    let records: Vec<DeploymentRecord> = deployments
+    let records = deployments
         .iter()
         .map(|d| DeploymentRecord {
             created_at: d.created_at().copied(),
@@ -119,9 +213,5 @@ pub(crate) async fn find(ecs: &Client, cluster: &str, service: &Service) -> Resu
                 .collect(),
         })
         .collect();
-    choice::previous(current, &records).ok_or_else(|| {
-        anyhow!(
-            "service {name} has no earlier revision to go back to: its service deployments show only {current}"
-        )
-    })
+    Ok(records)
 }

@@ -15,6 +15,26 @@ fn get_mut<'a>(object: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut 
         .map(|(_, v)| v)
 }
 
+/// The TaskDefinition of the AppSpec's first ECS target.
+pub(crate) fn task_definition(appspec: &Value) -> Option<String> {
+    let root = appspec.as_object()?;
+    let get = |object: &'_ Map<String, Value>, key: &str| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.clone())
+    };
+    let resources = get(root, "Resources")?;
+    resources.as_array()?.iter().find_map(|resource| {
+        resource.as_object()?.values().find_map(|target| {
+            let properties = get(target.as_object()?, "Properties")?;
+            get(properties.as_object()?, "TaskDefinition")?
+                .as_str()
+                .map(str::to_owned)
+        })
+    })
+}
+
 /// Sets every ECS target's TaskDefinition to `arn`; hooks and everything
 /// else stay as written.
 pub fn set_task_definition(appspec: &mut Value, arn: &str) -> Result<()> {
@@ -108,6 +128,15 @@ pub fn generate(service: &Service, arn: &str) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_task_definition_is_read_back_in_any_case() {
+        let mut appspec = json!({"version": 0.0, "resources": [{"TargetService": {"type": "AWS::ECS::Service", "properties": {"taskdefinition": "old"}}}]});
+        assert_eq!(task_definition(&appspec).as_deref(), Some("old"));
+        set_task_definition(&mut appspec, "arn:new").unwrap();
+        assert_eq!(task_definition(&appspec).as_deref(), Some("arn:new"));
+        assert_eq!(task_definition(&json!({"Resources": []})), None);
+    }
     use aws_sdk_ecs::types::{
         AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, LoadBalancer,
         NetworkConfiguration,
