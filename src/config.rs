@@ -244,6 +244,20 @@ impl Config {
             })
             .unwrap_or_else(|| vec!["default".to_owned()]);
         let old_revisions = old_revisions(inputs, &mut problems);
+        // Both act on the families of the deployed services.
+        if inputs.get("service").is_none() {
+            for (input, given) in [
+                ("update-scheduled-tasks", update_scheduled_tasks),
+                ("keep-revisions", old_revisions.is_some()),
+            ] {
+                if given {
+                    problems.add(
+                        input,
+                        format!("{input}: needs service: it acts on the families the services run"),
+                    );
+                }
+            }
+        }
         let cluster = text(inputs, "cluster").unwrap_or_else(|| "default".to_owned());
         let services: Vec<String> = inputs
             .get("service")

@@ -170,13 +170,16 @@ fn gantt(lanes: &[(String, Vec<Bar>)]) -> String {
     for (lane, bars) in lanes {
         chart.push_str(&format!("    section {}\n", gantt_name(lane)));
         for bar in bars {
-            let end = millis(bar.end).max(millis(bar.start));
-            chart.push_str(&format!(
-                "    {} :{}, {}, {end}\n",
-                gantt_name(&bar.name),
-                if bar.failed { "crit" } else { "done" },
-                millis(bar.start)
-            ));
+            let (start, end) = (millis(bar.start), millis(bar.end));
+            let tag = if bar.failed { "crit" } else { "done" };
+            // A moment (the verdict of a failure) is a milestone: a bar
+            // without length would not be drawn.
+            let when = if end > start {
+                format!("{tag}, {start}, {end}")
+            } else {
+                format!("{tag}, milestone, {start}, 0d")
+            };
+            chart.push_str(&format!("    {} :{when}\n", gantt_name(&bar.name)));
         }
     }
     chart.push_str("```\n");
@@ -325,7 +328,7 @@ mod tests {
                 "web".to_owned(),
                 vec![
                     bar("new tasks starting", 1_500, 9_000, false),
-                    bar("failed, rolled back", 9_000, 21_000, true),
+                    bar("failed, rolled back", 9_000, 9_000, true),
                 ],
             ),
         ];
@@ -337,7 +340,7 @@ mod tests {
              \x20   deploy :crit, 1400, 21000\n\
              \x20   section web\n\
              \x20   new tasks starting :done, 1500, 9000\n\
-             \x20   failed, rolled back :crit, 9000, 21000\n```\n"
+             \x20   failed, rolled back :crit, milestone, 9000, 0d\n```\n"
         );
     }
 

@@ -130,3 +130,16 @@ fn a_migration_runs_before_the_express_deploy() {
     );
     assert!(run.stdout.contains("migrated"), "{}", run.log());
 }
+
+#[test]
+fn deploy_options_express_mode_does_not_take_are_refused_before_anything_changes() {
+    let sim = scenario("express-ok", "");
+    let run = deploy(&sim, &[("desired-count", "4")]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.stdout.contains("::error::desired-count does not apply to Express service shop-web: Express Mode deploys only the task definition; remove desired-count"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("RegisterTaskDefinition").is_empty());
+}

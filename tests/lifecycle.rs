@@ -562,3 +562,57 @@ eventRules:
         ]
     );
 }
+
+#[test]
+fn the_running_revision_with_a_setting_to_change_is_still_updated() {
+    let sim = sim(TWO_REVISIONS);
+    let run = run(
+        &sim,
+        &[("task-definition", "shop:1"), ("propagate-tags", "SERVICE")],
+    );
+    assert_eq!(run.code, 0, "{}", run.log());
+    let updates = sim.calls_to("UpdateService");
+    assert_eq!(updates.len(), 1, "{}", run.log());
+    assert_eq!(updates[0].body["propagateTags"], "SERVICE");
+}
+
+#[test]
+fn scheduled_tasks_that_cannot_be_read_stop_the_run_before_anything_changes() {
+    let sim = sim(&scheduled_scenario(
+        "faults:\n  - {service: scheduler, operation: ListSchedules, kind: accessDenied, always: true}\n",
+    ));
+    let run = deploy_with_scheduled_tasks(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.stdout.contains("::error::failed to read the scheduled tasks (nothing was changed): failed to list the EventBridge Scheduler schedules: AccessDeniedException"),
+        "{}",
+        run.log()
+    );
+    for mutating in [
+        "RegisterTaskDefinition",
+        "UpdateService",
+        "PutTargets",
+        "UpdateSchedule",
+    ] {
+        assert!(sim.calls_to(mutating).is_empty(), "{mutating}");
+    }
+}
+
+#[test]
+fn scheduled_tasks_and_old_revisions_need_a_service() {
+    let sim = sim(TWO_REVISIONS);
+    for input in [("update-scheduled-tasks", "true"), ("keep-revisions", "2")] {
+        let run =
+            Job::new(Some(&sim)).run(&[("cluster", "prod"), ("task-definition", "shop:2"), input]);
+        assert_eq!(run.code, 1, "{}", run.log());
+        assert!(
+            run.stdout.contains(&format!(
+                "::error::invalid input {}: needs service: it acts on the families the services run",
+                input.0
+            )),
+            "{}",
+            run.log()
+        );
+    }
+    assert!(sim.calls().is_empty());
+}

@@ -189,13 +189,15 @@ fn without_random_suffix(name: &str) -> String {
     }
 }
 
-/// A timeline bar's wall-clock start and end in milliseconds
-/// (`    render :done, 1795980503097, 1795980503121`) as `<t>`.
+/// A timeline bar's wall-clock times in milliseconds
+/// (`    render :done, 1795980503097, 1795980503121`, or a milestone's
+/// `:crit, milestone, 1795980503097, 0d`) as `<times>`.
 fn without_timestamps(line: &str) -> String {
     match line.split_once(" :") {
         Some((name, rest)) if line.starts_with("    ") && rest.contains(", ") => {
             let tag = rest.split(", ").next().unwrap_or_default();
-            format!("{name} :{tag}, <t>, <t>\n")
+            // Whether a bar took no time at all (a milestone) is timing too.
+            format!("{name} :{tag}, <times>\n")
         }
         _ => line.to_owned(),
     }

@@ -49,8 +49,13 @@ pub(crate) struct Registered {
 }
 
 impl Registered {
-    /// The revision a described definition is (its describe-only keys).
+    /// The revision a described definition is (its describe-only keys),
+    /// when it can be deployed as it is: ECS refuses to move a service to an
+    /// INACTIVE (deregistered) revision.
     pub(crate) fn described(definition: &Value) -> Option<Registered> {
+        if definition["status"].as_str().is_some_and(|s| s != "ACTIVE") {
+            return None;
+        }
         Some(Registered {
             arn: definition["taskDefinitionArn"].as_str()?.to_owned(),
             family: definition["family"].as_str()?.to_owned(),
@@ -165,4 +170,21 @@ pub(crate) async fn describe_services_or_fail(
                 .ok_or_else(|| anyhow!("service {name} was not found in cluster {cluster}"))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_active_revision_is_deployed_as_it_is() {
+        let described = |status: &str| json!({"taskDefinitionArn": "arn:aws:ecs:us-east-1:1:task-definition/shop:2", "family": "shop", "revision": 2, "status": status});
+        assert_eq!(
+            Registered::described(&described("ACTIVE")).map(|r| r.revision),
+            Some(2)
+        );
+        assert_eq!(Registered::described(&described("INACTIVE")), None);
+        assert_eq!(Registered::described(&json!({"family": "shop"})), None);
+    }
 }

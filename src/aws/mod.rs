@@ -1,8 +1,8 @@
 //! Everything that reaches AWS: the clients, built once and only when a step
-//! needs AWS (a dry run of a local file makes no AWS call at all), the retry
-//! policy, errors as text a person can act on, raw JSON across the SDK
-//! (`raw`), and the edges of task definitions (`ecs`), objects (`s3`) and
-//! log streams (`logs`).
+//! needs AWS (a dry run of a local file with nothing to preflight makes no
+//! AWS call at all), the retry policy, errors as text a person can act on,
+//! raw JSON across the SDK (`raw`), and the edges of task definitions
+//! (`ecs`), objects (`s3`) and log streams (`logs`).
 
 pub(crate) mod ecs;
 pub(crate) mod errors;

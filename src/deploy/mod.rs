@@ -11,7 +11,7 @@ pub(crate) mod express;
 use std::time::SystemTime;
 
 use anyhow::{anyhow, Context, Result};
-use aws_sdk_ecs::types::Service;
+use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 use futures::{future, stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
@@ -127,6 +127,14 @@ impl Deployed {
     }
 }
 
+/// One deployment, completed: nothing under way that could still roll back.
+fn settled(service: &Service) -> bool {
+    match service.deployments() {
+        [only] => only.rollout_state() == Some(&DeploymentRolloutState::Completed),
+        _ => false,
+    }
+}
+
 /// An ECS Express Mode service: ECS manages its resources, and it is
 /// deployed with UpdateExpressGatewayService.
 pub(crate) fn is_express(service: &Service) -> bool {
@@ -218,10 +226,18 @@ pub(crate) async fn deploy_all(
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await;
-    // A revision deployed as is that the service already runs starts no
-    // deployment unless one is forced, as UpdateService itself would not.
+    // A revision deployed as is that the service already runs, settled,
+    // with nothing else to change, starts no deployment unless one is
+    // forced. Anything else goes through the update, which follows a
+    // deployment of that revision still under way.
+    let options = &config.deploy;
+    let nothing_else = options.desired_count.is_none()
+        && options.propagate_tags.is_none()
+        && options.enable_ecs_managed_tags.is_none()
+        && options.volume_configurations.is_none()
+        && !options.force_new_deployment;
     let (already_running, targets): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(i, arn)| {
-        !config.deploy.force_new_deployment && current[*i].task_definition_arn == *arn
+        nothing_else && current[*i].task_definition_arn == *arn && settled(&current[*i].service)
     });
     let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = targets
         .into_iter()

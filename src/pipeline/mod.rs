@@ -222,7 +222,7 @@ async fn execute(
     rendered?;
     let current = &progress.current;
     let releases = &progress.releases;
-    check_express(current, releases)?;
+    check_express(config, current, releases)?;
     runner.set_output(
         "task-definition",
         &by_service(config, releases, |r| releases[r].path.display().to_string()),
@@ -248,6 +248,20 @@ async fn execute(
         )
         .await?;
     }
+    // Read now, so that a bus that does not exist or a permission missing
+    // stops the run before anything changes.
+    let scheduled_tasks = match current.first().filter(|_| config.update_scheduled_tasks) {
+        Some(first) => Some(
+            scheduled::find(
+                aws.get().await,
+                &config.scheduled_task_buses,
+                first.service.cluster_arn().unwrap_or_default(),
+            )
+            .await
+            .context("failed to read the scheduled tasks (nothing was changed)")?,
+        ),
+        None => None,
+    };
     let rollback_to: Vec<String> = releases
         .iter()
         .filter(|_| config.previous_revision)
@@ -256,7 +270,8 @@ async fn execute(
     if config.dry_run {
         progress.github = Some(github::Tracker::start(config, env, runner, &rollback_to).await?);
         report::dry_run(runner, config, releases);
-        progress.scheduled = follow_scheduled(aws, config, current, releases, None, runner).await?;
+        progress.scheduled =
+            follow_scheduled(aws, current, releases, None, scheduled_tasks, runner).await;
         return Ok(());
     }
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
@@ -347,11 +362,19 @@ async fn execute(
         )
     });
     if all_done {
-        progress.scheduled =
-            follow_scheduled(aws, config, current, releases, Some(registered), runner).await?;
+        progress.scheduled = follow_scheduled(
+            aws,
+            current,
+            releases,
+            Some(registered),
+            scheduled_tasks,
+            runner,
+        )
+        .await;
         // After the scheduled tasks moved: the revisions they left are free.
         if let Some(settings) = &config.old_revisions {
             let mut families: Vec<String> = registered.iter().map(|r| r.family.clone()).collect();
+            families.sort();
             families.dedup();
             let deploy = revisions::Deploy {
                 cluster: &config.cluster,
@@ -369,8 +392,8 @@ async fn execute(
         if let Some(outcome) = &progress.scheduled {
             outcome.check()?;
         }
-    } else if config.update_scheduled_tasks {
-        runner.notice("Scheduled tasks were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
+    } else if config.update_scheduled_tasks || config.old_revisions.is_some() {
+        runner.notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
     }
     Ok(())
 }
@@ -380,14 +403,14 @@ async fn execute(
 /// only says what would move).
 async fn follow_scheduled(
     aws: &LazyAws,
-    config: &Config,
     current: &[Current],
     releases: &[Release],
     registered: Option<&[ecs::Registered]>,
+    found: Option<Vec<scheduled::Found>>,
     runner: &Runner,
-) -> Result<Option<scheduled::Outcome>> {
-    let Some(first) = current.first().filter(|_| config.update_scheduled_tasks) else {
-        return Ok(None);
+) -> Option<scheduled::Outcome> {
+    let (Some(found), Some(first)) = (found, current.first()) else {
+        return None;
     };
     let moves: Vec<FamilyMove> = releases
         .iter()
@@ -412,16 +435,36 @@ async fn follow_scheduled(
         })
         .collect();
     let cluster_arn = first.service.cluster_arn().unwrap_or_default();
-    let buses = &config.scheduled_task_buses;
-    let outcome = scheduled::follow(aws.get().await, runner, buses, cluster_arn, &moves)
-        .await
-        .context("failed to move the scheduled tasks")?;
-    Ok(Some(outcome))
+    Some(scheduled::follow(aws.get().await, runner, &found, cluster_arn, &moves).await)
 }
 
 /// An Express Mode service runs only a definition Express Mode takes:
 /// refused before anything changes.
-fn check_express(current: &[Current], releases: &[Release]) -> Result<()> {
+fn check_express(config: &Config, current: &[Current], releases: &[Release]) -> Result<()> {
+    let express = current.iter().find(|c| deploy::is_express(&c.service));
+    if let Some(service) = express {
+        // UpdateExpressGatewayService takes none of these.
+        let options = &config.deploy;
+        let given = [
+            ("desired-count", options.desired_count.is_some()),
+            ("force-new-deployment", options.force_new_deployment),
+            ("propagate-tags", options.propagate_tags.is_some()),
+            (
+                "enable-ecs-managed-tags",
+                options.enable_ecs_managed_tags.is_some(),
+            ),
+            (
+                "service-managed-ebs-volume",
+                options.volume_configurations.is_some(),
+            ),
+        ];
+        if let Some((input, _)) = given.iter().find(|(_, given)| *given) {
+            anyhow::bail!(
+                "{input} does not apply to Express service {}: Express Mode deploys only the task definition; remove {input}",
+                service.service.service_name().unwrap_or_default()
+            );
+        }
+    }
     for release in releases {
         for &i in &release.services {
             if deploy::is_express(&current[i].service) {

@@ -5,6 +5,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::aws::ecs::resource_id;
 use crate::config::Config;
 use crate::deploy::ecs::short_name;
 use crate::deploy::{Current, DeployResult, Deployed, Started};
@@ -204,7 +205,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
         match (&d.started, &d.result) {
             (Started::Ecs { stopped_tasks, .. }, result) => {
                 for group in stopped_tasks {
-                    let example = links::task(region, &config.cluster, &group.example);
+                    let example = links::task(region, resource_id(&config.cluster), &group.example);
                     summary.add(
                         format!("Stopped tasks of {}", code(&d.service)),
                         format!(
@@ -221,7 +222,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
                     summary.add_evidence(format!(
                         "Next: the events of {} in the console: {}",
                         code(&d.service),
-                        links::service_events(region, &config.cluster, &d.service)
+                        links::service_events(region, resource_id(&config.cluster), &d.service)
                     ));
                 }
             }
@@ -248,10 +249,11 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
         }
     }
     if let Some(outcome) = &progress.scheduled {
-        let mut counts = vec![
-            format!("{} moved", outcome.moved),
-            format!("{} left", outcome.left),
-        ];
+        let mut counts = vec![match config.dry_run {
+            true => format!("{} would move", outcome.would_move),
+            false => format!("{} moved", outcome.moved),
+        }];
+        counts.push(format!("{} left", outcome.left));
         if !outcome.failures.is_empty() {
             counts.push(format!("**{} failed**", outcome.failures.len()));
         }

@@ -316,6 +316,11 @@ async fn log_group_lookup(aws: &Aws, name: &str, region: Option<&str>) -> Lookup
 async fn file_lookup(aws: &Aws, bucket: &str, key: &str) -> Lookup {
     match aws.s3.head_object().bucket(bucket).key(key).send().await {
         Ok(_) => Lookup::Found,
-        Err(error) => refused(&error, "s3:GetObject", &["NoSuchKey", "NoSuchBucket"]),
+        // Without s3:ListBucket, S3 answers a missing object with 403 too.
+        Err(error) => refused(
+            &error,
+            "s3:GetObject (with s3:ListBucket on the bucket, a missing object is told from a refused one)",
+            &["NoSuchKey", "NoSuchBucket"],
+        ),
     }
 }

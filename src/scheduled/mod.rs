@@ -22,6 +22,8 @@ use plan::{Decision, FamilyMove, Place, ScheduledTask};
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Outcome {
     pub(crate) moved: usize,
+    /// In the dry run: what a deploy would move.
+    pub(crate) would_move: usize,
     pub(crate) left: usize,
     /// Each scheduled task that could not be moved, with why.
     pub(crate) failures: Vec<String>,
@@ -43,7 +45,7 @@ impl Outcome {
 }
 
 /// A scheduled task found, with the JSON it is written back from.
-struct Found {
+pub(crate) struct Found {
     task: ScheduledTask,
     /// The rule target, or the whole schedule as GetSchedule answered.
     json: Value,
@@ -65,20 +67,19 @@ impl Found {
     }
 }
 
-/// Finds the scheduled tasks of `cluster_arn`, decides and moves them (not
-/// in the dry run, whose moves have no new revision yet), each line logged.
-/// A failed move is kept in the outcome, and every other is still tried.
+/// Decides and moves the scheduled tasks `found` (not in the dry run, whose
+/// moves have no new revision yet), each line logged. A failed move is kept
+/// in the outcome, and every other is still tried.
 pub(crate) async fn follow(
     aws: &Aws,
     runner: &Runner,
-    event_buses: &[String],
+    found: &[Found],
     cluster_arn: &str,
     moves: &[FamilyMove],
-) -> Result<Outcome> {
-    let found = find(aws, event_buses, cluster_arn).await?;
+) -> Outcome {
     runner.group("Scheduled tasks");
     let mut outcome = Outcome::default();
-    for Found { task, json } in &found {
+    for Found { task, json } in found {
         let decision = plan::decide(task, cluster_arn, moves);
         let written = match &decision {
             Decision::Move { to: Some(to) } => move_one(aws, &task.place, json, to).await,
@@ -90,7 +91,8 @@ pub(crate) async fn follow(
                     runner.info(&line);
                 }
                 match decision {
-                    Decision::Move { .. } => outcome.moved += 1,
+                    Decision::Move { to: Some(_) } => outcome.moved += 1,
+                    Decision::Move { to: None } => outcome.would_move += 1,
                     Decision::Leave(_) => outcome.left += 1,
                     Decision::Unrelated => {}
                 }
@@ -101,11 +103,11 @@ pub(crate) async fn follow(
             }
         }
     }
-    if outcome.moved + outcome.left + outcome.failures.len() == 0 {
+    if outcome.moved + outcome.would_move + outcome.left + outcome.failures.len() == 0 {
         runner.info("no scheduled task runs a deployed family in this cluster");
     }
     runner.end_group();
-    Ok(outcome)
+    outcome
 }
 
 /// The task definition each scheduled task names: the targets of the
@@ -120,7 +122,15 @@ pub(crate) async fn task_definitions(
     Ok(found.into_iter().map(|f| f.task.task_definition).collect())
 }
 
-async fn find(aws: &Aws, event_buses: &[String], cluster_arn: &str) -> Result<Vec<Found>> {
+/// Every rule target on `event_buses` that starts tasks in `cluster_arn`,
+/// and every schedule that starts an ECS task: read before anything
+/// changes, so that a bus that does not exist or a permission missing stops
+/// the run while it can.
+pub(crate) async fn find(
+    aws: &Aws,
+    event_buses: &[String],
+    cluster_arn: &str,
+) -> Result<Vec<Found>> {
     let mut found = rule_targets(aws, event_buses, cluster_arn).await?;
     found.extend(schedules(aws).await?);
     Ok(found)

@@ -191,8 +191,9 @@ pub fn parse_output_file(path: &Path) -> BTreeMap<String, String> {
 /// The bars of the Mermaid gantt chart in a summary, as (section, name,
 /// tag), after checking each line against the part of Mermaid's gantt
 /// grammar that ecs-deploy writes: the header lines, `section <name>`, and
-/// `<name> :<done|crit>, <start ms>, <end ms>` with a name that holds no
-/// `:`, `#`, `;` or `%` and an end not before its start. Panics on anything
+/// `<name> :<done|crit>, <start ms>, <end ms>` (an end after its start) or
+/// `<name> :<done|crit>, milestone, <ms>, 0d`, with a name that holds no
+/// `:`, `#`, `;` or `%`. Panics on anything
 /// else, and when there is not exactly one chart.
 pub fn gantt_bars(summary: &str) -> Vec<(String, String, String)> {
     let charts: Vec<&str> = summary.split("```mermaid\n").skip(1).collect();
@@ -232,12 +233,19 @@ pub fn gantt_bars(summary: &str) -> Vec<(String, String, String)> {
         let (name, rest) = line.split_once(" :").expect("a task line");
         assert!(valid_name(name), "task {name:?}");
         let fields: Vec<&str> = rest.split(", ").collect();
-        let [tag, start, end] = fields.as_slice() else {
-            panic!("task {line:?}");
+        let tag = match fields.as_slice() {
+            [tag, start, end] => {
+                let (start, end): (u64, u64) = (start.parse().unwrap(), end.parse().unwrap());
+                assert!(start < end, "{line}");
+                tag
+            }
+            [tag, "milestone", start, "0d"] => {
+                start.parse::<u64>().unwrap();
+                tag
+            }
+            _ => panic!("task {line:?}"),
         };
         assert!(["done", "crit"].contains(tag), "{line}");
-        let (start, end): (u64, u64) = (start.parse().unwrap(), end.parse().unwrap());
-        assert!(start <= end, "{line}");
         let section = section.clone().expect("a task inside a section");
         bars.push((section, name.to_owned(), (*tag).to_owned()));
     }

@@ -209,7 +209,12 @@ async fn start(
         .and_then(|d| d.id())
         .ok_or_else(|| {
             anyhow!(
-                "UpdateService for {service} answered without a PRIMARY deployment of {}",
+                "{} for {service} answered without a PRIMARY deployment of {}",
+                if target.express {
+                    "UpdateExpressGatewayService"
+                } else {
+                    "UpdateService"
+                },
                 short_name(&target.task_definition)
             )
         })?
