@@ -71,6 +71,29 @@ pub struct DeployOptions {
     pub volume_configurations: Option<Value>,
 }
 
+impl DeployOptions {
+    /// The inputs given that the update applies besides the task
+    /// definition, by name.
+    pub(crate) fn service_settings_given(&self) -> Vec<&'static str> {
+        [
+            ("desired-count", self.desired_count.is_some()),
+            ("force-new-deployment", self.force_new_deployment),
+            ("propagate-tags", self.propagate_tags.is_some()),
+            (
+                "enable-ecs-managed-tags",
+                self.enable_ecs_managed_tags.is_some(),
+            ),
+            (
+                "service-managed-ebs-volume",
+                self.volume_configurations.is_some(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(input, given)| given.then_some(input))
+        .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeDeployOptions {
     pub application: Option<String>,

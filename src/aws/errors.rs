@@ -124,7 +124,7 @@ fn remedy(action: &str, code: Option<&str>) -> String {
         if let Some(remedy) = listed(code) {
             return remedy;
         }
-        if code == "AccessDeniedException" || code == "AccessDenied" {
+        if is_access_denied(code) {
             let permissions = PERMISSIONS
                 .iter()
                 .find(|(a, _)| *a == action)
@@ -136,6 +136,11 @@ fn remedy(action: &str, code: Option<&str>) -> String {
         }
     }
     listed("").unwrap_or_else(|| "check the credentials and region".to_owned())
+}
+
+/// Whether `code` says the role may not make the call.
+pub(crate) fn is_access_denied(code: &str) -> bool {
+    matches!(code, "AccessDeniedException" | "AccessDenied")
 }
 
 fn is_throttling_code(code: &str) -> bool {

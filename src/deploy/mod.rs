@@ -230,12 +230,7 @@ pub(crate) async fn deploy_all(
     // with nothing else to change, starts no deployment unless one is
     // forced. Anything else goes through the update, which follows a
     // deployment of that revision still under way.
-    let options = &config.deploy;
-    let nothing_else = options.desired_count.is_none()
-        && options.propagate_tags.is_none()
-        && options.enable_ecs_managed_tags.is_none()
-        && options.volume_configurations.is_none()
-        && !options.force_new_deployment;
+    let nothing_else = config.deploy.service_settings_given().is_empty();
     let (already_running, targets): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(i, arn)| {
         nothing_else && current[*i].task_definition_arn == *arn && settled(&current[*i].service)
     });

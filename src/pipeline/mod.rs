@@ -444,21 +444,7 @@ fn check_express(config: &Config, current: &[Current], releases: &[Release]) -> 
     let express = current.iter().find(|c| deploy::is_express(&c.service));
     if let Some(service) = express {
         // UpdateExpressGatewayService takes none of these.
-        let options = &config.deploy;
-        let given = [
-            ("desired-count", options.desired_count.is_some()),
-            ("force-new-deployment", options.force_new_deployment),
-            ("propagate-tags", options.propagate_tags.is_some()),
-            (
-                "enable-ecs-managed-tags",
-                options.enable_ecs_managed_tags.is_some(),
-            ),
-            (
-                "service-managed-ebs-volume",
-                options.volume_configurations.is_some(),
-            ),
-        ];
-        if let Some((input, _)) = given.iter().find(|(_, given)| *given) {
+        if let Some(input) = config.deploy.service_settings_given().first() {
             anyhow::bail!(
                 "{input} does not apply to Express service {}: Express Mode deploys only the task definition; remove {input}",
                 service.service.service_name().unwrap_or_default()

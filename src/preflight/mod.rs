@@ -20,6 +20,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
+use crate::aws::errors::is_access_denied;
 use crate::aws::{error_code, error_text, Aws, LazyAws, CONCURRENT_CALLS};
 use crate::runner::Runner;
 use references::{EcrImage, ImageId, Needed, Reference};
@@ -166,7 +167,7 @@ where
     let status = error.raw_response().map(|raw| raw.status().as_u16());
     match error_code(error) {
         Some(code) if missing.contains(&code) => Lookup::Missing,
-        Some("AccessDeniedException" | "AccessDenied") => Lookup::Denied { permission },
+        Some(code) if is_access_denied(code) => Lookup::Denied { permission },
         None | Some("NotFound" | "Forbidden") if status == Some(404) => Lookup::Missing,
         None | Some("NotFound" | "Forbidden") if status == Some(403) => {
             Lookup::Denied { permission }

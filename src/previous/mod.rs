@@ -16,7 +16,7 @@ use aws_sdk_ecs::Client;
 
 use crate::aws::{explain, Aws};
 use crate::config::Config;
-use crate::deploy::codedeploy::{appspec, default_names};
+use crate::deploy::codedeploy::{application_and_group, appspec, get_deployment};
 use choice::DeploymentRecord;
 
 /// Service deployments and revisions read per call, the APIs' limit.
@@ -49,17 +49,7 @@ async fn codedeploy_records(
     config: &Config,
     name: &str,
 ) -> Result<Vec<DeploymentRecord>> {
-    let (default_application, default_group) = default_names(&config.cluster, name);
-    let application = config
-        .codedeploy
-        .application
-        .clone()
-        .unwrap_or(default_application);
-    let group = config
-        .codedeploy
-        .deployment_group
-        .clone()
-        .unwrap_or(default_group);
+    let (application, group) = application_and_group(&config.cluster, name, &config.codedeploy);
     let mut ids = Vec::new();
     let mut token = None;
     loop {
@@ -85,20 +75,7 @@ async fn codedeploy_records(
     }
     let mut records = Vec::new();
     for id in ids.iter().take(CODEDEPLOY_DEPLOYMENTS) {
-        let info = client
-            .get_deployment()
-            .deployment_id(id)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to read CodeDeploy deployment {id}: {}",
-                    explain("codedeploy:GetDeployment", &e)
-                )
-            })?;
-        let Some(info) = info.deployment_info() else {
-            continue;
-        };
+        let info = get_deployment(client, id).await?;
         let appspec = info
             .revision()
             .and_then(|r| r.app_spec_content())

@@ -38,10 +38,24 @@ use verdict::{is_final, DeploymentView, LifecycleEvent, Verdict};
 const DESCRIPTION_LIMIT: usize = 512;
 
 /// The names the ECS console gives a service's CodeDeploy application and group.
-pub(crate) fn default_names(cluster: &str, service: &str) -> (String, String) {
+fn default_names(cluster: &str, service: &str) -> (String, String) {
     (
         format!("AppECS-{cluster}-{service}"),
         format!("DgpECS-{cluster}-{service}"),
+    )
+}
+
+/// The service's CodeDeploy application and deployment group: as the
+/// inputs name them, else the console's names.
+pub(crate) fn application_and_group(
+    cluster: &str,
+    service: &str,
+    options: &CodeDeployOptions,
+) -> (String, String) {
+    let (default_application, default_group) = default_names(cluster, service);
+    (
+        options.application.clone().unwrap_or(default_application),
+        options.deployment_group.clone().unwrap_or(default_group),
     )
 }
 
@@ -120,9 +134,7 @@ async fn group_of(
     service: &str,
     options: &CodeDeployOptions,
 ) -> Result<DeploymentGroup> {
-    let (default_application, default_group) = default_names(cluster, service);
-    let application = options.application.clone().unwrap_or(default_application);
-    let group = options.deployment_group.clone().unwrap_or(default_group);
+    let (application, group) = application_and_group(cluster, service, options);
     let group_info = client
         .get_deployment_group()
         .application_name(&application)
@@ -322,7 +334,7 @@ fn appspec_content(appspec: &Value) -> AppSpecContent {
         .build()
 }
 
-async fn get_deployment(client: &Client, id: &str) -> Result<DeploymentInfo> {
+pub(crate) async fn get_deployment(client: &Client, id: &str) -> Result<DeploymentInfo> {
     client
         .get_deployment()
         .deployment_id(id)
@@ -331,7 +343,7 @@ async fn get_deployment(client: &Client, id: &str) -> Result<DeploymentInfo> {
         .map_err(|e| {
             anyhow!(
                 "failed to read CodeDeploy deployment {id}: {}",
-                error_text(&e)
+                explain("codedeploy:GetDeployment", &e)
             )
         })?
         .deployment_info()
