@@ -135,6 +135,15 @@ impl<'a> InFlight<'a> {
         );
     }
 
+    /// Every deployment reached its verdict: nothing is left to stop or to
+    /// leave to ECS.
+    pub(crate) fn deployments_judged(&self) {
+        self.with(|r| {
+            r.ecs_deployments.clear();
+            r.codedeploy_deployments.clear();
+        });
+    }
+
     /// Stops what can be stopped safely, all at once, and returns one line
     /// per thing, saying what state it was left in.
     pub(crate) async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {

@@ -111,8 +111,11 @@ pub struct CodeDeployOptions {
 pub struct OldRevisions {
     /// How many of each deployed family's newest ACTIVE revisions stay.
     pub keep: usize,
-    /// Also DeleteTaskDefinitions what was deregistered.
+    /// Also DeleteTaskDefinitions the INACTIVE revisions nothing uses.
     pub delete: bool,
+    /// How long a revision stays INACTIVE before it may be deleted: until
+    /// then it can still be registered again from its definition.
+    pub delete_after_days: u32,
 }
 
 fn old_revisions(inputs: &RawInputs, problems: &mut Problems) -> Option<OldRevisions> {
@@ -134,8 +137,24 @@ fn old_revisions(inputs: &RawInputs, problems: &mut Problems) -> Option<OldRevis
             .ok()
             .filter(|keep| *keep >= 1)
             .ok_or_else(|| format!("keep-revisions: {keep:?} is not a whole number of at least 1")),
-    )?;
-    Some(OldRevisions { keep, delete })
+    );
+    let days = inputs.get("delete-revisions-after-days").unwrap_or("7");
+    let delete_after_days = problems.check(
+        "delete-revisions-after-days",
+        days.parse::<u32>()
+            .ok()
+            .filter(|days| (1..=3650).contains(days))
+            .ok_or_else(|| {
+                format!(
+                    "delete-revisions-after-days: {days:?} is not a whole number from 1 to 3650"
+                )
+            }),
+    );
+    Some(OldRevisions {
+        keep: keep?,
+        delete,
+        delete_after_days: delete_after_days?,
+    })
 }
 
 /// The `environment` input and its companions.

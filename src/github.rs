@@ -216,13 +216,49 @@ pub(crate) struct Tracker {
 
 struct Reporting {
     api: Api,
-    id: u64,
+    deployment: Deployment,
     environment: String,
     environment_url: Option<String>,
     log_url: Option<String>,
     target: String,
     /// The environment's page, for the job summary.
     environment_page: Option<String>,
+}
+
+/// Which GitHub deployment the statuses go to.
+enum Deployment {
+    Known(u64),
+    /// A create was sent and its answer not read (the run was cancelled
+    /// meanwhile): the deployment, if GitHub made it, is found by the
+    /// request id in its payload.
+    Requested {
+        reference: String,
+        request_id: String,
+    },
+}
+
+impl Reporting {
+    /// The deployment's id, looked up once when only its request is known.
+    async fn id(&mut self) -> Result<Option<u64>, ApiError> {
+        if let Deployment::Requested {
+            reference,
+            request_id,
+        } = &self.deployment
+        {
+            let found = self
+                .api
+                .find(reference, &self.environment, request_id)
+                .await?;
+            match found {
+                Some(id) => self.deployment = Deployment::Known(id),
+                None => return Ok(None),
+            }
+        }
+        match self.deployment {
+            Deployment::Known(id) => Ok(Some(id)),
+            Deployment::Requested { .. } => Ok(None),
+        }
+    }
 }
 
 impl Tracker {
@@ -236,25 +272,27 @@ impl Tracker {
         }
     }
 
-    /// Adopts or creates the deployment and marks it in progress. Fails only
-    /// when GitHub says the request is wrong; GitHub being unreachable or the
-    /// token lacking permission is a warning and leaves the tracker inert.
+    /// Adopts or creates the deployment and marks it in progress, kept in
+    /// `slot` from the moment the create is sent: a run cancelled before
+    /// the answer or the first status still finishes it. Fails only when
+    /// GitHub says the request is wrong; GitHub being unreachable or the
+    /// token lacking permission is a warning and leaves the slot empty.
     pub(crate) async fn start(
         config: &Config,
         env: &Env,
         runner: &Runner,
         rollback_to: &[String],
-    ) -> Result<Tracker> {
-        let inert = Tracker { reporting: None };
+        slot: &mut Option<Tracker>,
+    ) -> Result<()> {
         let Some(settings) = &config.github else {
-            return Ok(inert);
+            return Ok(());
         };
         if config.dry_run {
             runner.notice(&format!(
                 "Dry run: no GitHub deployment to {} was created.",
                 settings.environment
             ));
-            return Ok(inert);
+            return Ok(());
         }
         let token = config
             .github_token
@@ -270,59 +308,97 @@ impl Tracker {
             .unwrap_or("https://api.github.com");
         let api = Api::new(api_url, repository, token)?;
 
-        let id = match event_deployment(env)? {
-            Some(event) => {
-                if event
-                    .environment
-                    .as_deref()
-                    .is_some_and(|e| e != settings.environment)
-                {
-                    runner.warning(&format!(
-                        "The deployment event is for environment {}, not {}: the statuses go to its deployment {}.",
-                        event.environment.as_deref().unwrap_or_default(),
-                        settings.environment,
-                        event.id
-                    ));
-                }
-                runner.info(&format!(
-                    "Reporting to GitHub deployment {} from the deployment event",
+        let event = event_deployment(env)?;
+        if let Some(event) = &event {
+            if event
+                .environment
+                .as_deref()
+                .is_some_and(|e| e != settings.environment)
+            {
+                runner.warning(&format!(
+                    "The deployment event is for environment {}, not {}: the statuses go to its deployment {}.",
+                    event.environment.as_deref().unwrap_or_default(),
+                    settings.environment,
                     event.id
                 ));
-                event.id
             }
-            None => match create(&api, settings, config, env, runner, rollback_to).await? {
-                Some(id) => id,
-                None => return Ok(inert),
+            runner.info(&format!(
+                "Reporting to GitHub deployment {} from the deployment event",
+                event.id
+            ));
+        }
+        let deployment = match &event {
+            Some(event) => Deployment::Known(event.id),
+            None => Deployment::Requested {
+                reference: settings
+                    .reference
+                    .as_deref()
+                    .or(env.get("GITHUB_SHA").filter(|sha| !sha.is_empty()))
+                    .context("ref is empty and GITHUB_SHA is not set: give the ref to deploy")?
+                    .to_owned(),
+                request_id: std::iter::repeat_with(fastrand::alphanumeric)
+                    .take(20)
+                    .collect(),
             },
         };
-
         let server = env.get("GITHUB_SERVER_URL").filter(|s| !s.is_empty());
-        let reporting = Reporting {
-            api,
-            id,
-            environment: settings.environment.clone(),
-            environment_url: settings.environment_url.clone(),
-            log_url: log_url(env),
-            target: target(config),
-            environment_page: server.map(|server| {
-                format!(
-                    "{}/{repository}/deployments/{}",
-                    server.trim_end_matches('/'),
-                    encoded(&settings.environment)
-                )
+        let tracker = slot.insert(Tracker {
+            reporting: Some(Reporting {
+                api,
+                deployment,
+                environment: settings.environment.clone(),
+                environment_url: settings.environment_url.clone(),
+                log_url: log_url(env),
+                target: target(config),
+                environment_page: server.map(|server| {
+                    format!(
+                        "{}/{repository}/deployments/{}",
+                        server.trim_end_matches('/'),
+                        encoded(&settings.environment)
+                    )
+                }),
             }),
-        };
-        let mut tracker = Tracker {
-            reporting: Some(reporting),
+        });
+        let reporting = tracker.reporting.as_mut().expect("just set");
+        if let Deployment::Requested {
+            reference,
+            request_id,
+        } = &reporting.deployment
+        {
+            let created = create(
+                &reporting.api,
+                settings,
+                config,
+                runner,
+                reference,
+                request_id,
+                rollback_to,
+            )
+            .await;
+            match created {
+                Ok(Some(id)) => reporting.deployment = Deployment::Known(id),
+                Ok(None) => {
+                    *slot = None;
+                    return Ok(());
+                }
+                Err(error) => {
+                    *slot = None;
+                    return Err(error);
+                }
+            }
+        }
+        let Deployment::Known(id) = reporting.deployment else {
+            unreachable!("the deployment is known once created");
         };
         if let Err(error) = runner.set_output("github-deployment-id", &id.to_string()) {
             // The run stops here; the deployment must not stay without a state.
             let stopped = Err(error);
             tracker.report(State::Error, &stopped, runner).await;
-            return stopped.map(|()| tracker);
+            *slot = None;
+            return stopped;
         }
         tracker.report(State::InProgress, &Ok(()), runner).await;
-        Ok(tracker)
+        Ok(())
     }
 
     /// Reports the run's result: success, failure (a failed verdict) or error.
@@ -348,15 +424,39 @@ impl Tracker {
         };
         summary.add(
             "GitHub deployment",
-            format!("{} to {environment}: {state_text}", reporting.id),
+            match reporting.deployment {
+                Deployment::Known(id) => format!("{id} to {environment}: {state_text}"),
+                Deployment::Requested { .. } => {
+                    format!("to {environment}: not found (its create was under way)")
+                }
+            },
         );
     }
 
     /// Posts one status; says whether GitHub took it. A missing permission
     /// stops all later reporting, since every later status would fail alike.
     async fn report(&mut self, state: State, result: &Result<()>, runner: &Runner) -> bool {
-        let Some(reporting) = &self.reporting else {
+        let Some(reporting) = &mut self.reporting else {
             return false;
+        };
+        let id = match reporting.id().await {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                runner.warning(&format!(
+                    "The GitHub deployment to {} that was being created when the run stopped was not found; if GitHub made it, it has no {} status.",
+                    reporting.environment,
+                    state.as_str()
+                ));
+                return false;
+            }
+            Err(error) => {
+                runner.warning(&format!(
+                    "The GitHub deployment to {} that was being created when the run stopped could not be looked up ({error}); if GitHub made it, it has no {} status.",
+                    reporting.environment,
+                    state.as_str()
+                ));
+                return false;
+            }
         };
         let mut status = json!({
             "state": state.as_str(),
@@ -368,12 +468,11 @@ impl Tracker {
         if let (State::Success, Some(url)) = (state, &reporting.environment_url) {
             status["environment_url"] = url.as_str().into();
         }
-        let posted = with_retries(|| reporting.api.post_status(reporting.id, &status)).await;
+        let posted = with_retries(|| reporting.api.post_status(id, &status)).await;
         match posted {
             Ok(()) => {
                 runner.info(&format!(
-                    "GitHub deployment {} ({}): {}",
-                    reporting.id,
+                    "GitHub deployment {id} ({}): {}",
                     reporting.environment,
                     state.as_str()
                 ));
@@ -381,16 +480,14 @@ impl Tracker {
             }
             Err(error) if error.is_missing_permission() => {
                 runner.warning(&permission_warning(&format!(
-                    "the status of GitHub deployment {}",
-                    reporting.id
+                    "the status of GitHub deployment {id}"
                 )));
                 self.reporting = None;
                 false
             }
             Err(error) => {
                 runner.warning(&format!(
-                    "GitHub deployment {}: the {} status was not reported ({error}); the AWS deployment is not affected.",
-                    reporting.id,
+                    "GitHub deployment {id}: the {} status was not reported ({error}); the AWS deployment is not affected.",
                     state.as_str()
                 ));
                 false
@@ -407,29 +504,22 @@ fn permission_warning(what: &str) -> String {
     )
 }
 
-/// Creates the deployment for GITHUB_SHA (or `ref`). Ok(None): GitHub could
+/// Creates the deployment of `reference` (`ref`, else GITHUB_SHA). Ok(None): GitHub could
 /// not be used (permission, outage), the run goes on unreported.
 async fn create(
     api: &Api,
     settings: &DeploymentSettings,
     config: &Config,
-    env: &Env,
     runner: &Runner,
+    reference: &str,
+    request_id: &str,
     rollback_to: &[String],
 ) -> Result<Option<u64>> {
-    let reference = settings
-        .reference
-        .as_deref()
-        .or(env.get("GITHUB_SHA").filter(|sha| !sha.is_empty()))
-        .context("ref is empty and GITHUB_SHA is not set: give the ref to deploy")?;
-    let request_id: String = std::iter::repeat_with(fastrand::alphanumeric)
-        .take(20)
-        .collect();
-    let request = deployment_request(settings, config, reference, &request_id, rollback_to);
+    let request = deployment_request(settings, config, reference, request_id, rollback_to);
     let environment = &settings.environment;
     let what = format!("the deployment of {reference} to {environment}");
     match api
-        .create_checked(&request, reference, environment, &request_id)
+        .create_checked(&request, reference, environment, request_id)
         .await
     {
         Ok(Created::Deployment(id)) => Ok(Some(id)),

@@ -118,7 +118,7 @@ fn a_slow_github_does_not_hold_a_cancelled_run_past_the_deadline() {
     let run = running.finish();
     assert_eq!(run.code, 1, "{}", run.log());
     assert!(
-        run.log().contains("::warning::GitHub did not take the deployment's failure status before the cancellation deadline; it may still show in_progress"),
+        run.log().contains("::warning::GitHub did not take the deployment's final status before the cancellation deadline; it may still show in_progress"),
         "{}",
         run.log()
     );

@@ -23,7 +23,6 @@ use crate::config::Config;
 use crate::deploy::{self, codedeploy, express, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
-use crate::outcome::Failed;
 use crate::render::{self, family};
 use crate::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
@@ -143,23 +142,36 @@ async fn tracked(
             runner.warning(&format!("{error:#}"));
         }
     });
-    let mut cancelled_at = None;
     // The GitHub deployment starts inside the race too: a signal while
     // GitHub is slow must not wait for it.
-    let result = tokio::select! {
-        result = execute(config, env, runner, summary, progress, &aws, &in_flight) => result,
-        signal = signals.received() => {
-            cancelled_at = Some(tokio::time::Instant::now());
-            let report = in_flight.stop_all(aws.loaded(), config.deploy.rollback_on_failure).await;
-            let state = if report.is_empty() { "nothing had been started in AWS".to_owned() } else { report.join("; ") };
-            Err(Failed(format!("cancelled by {signal}: {state}")).into())
+    let raced = tokio::select! {
+        result = execute(config, env, runner, summary, progress, &aws, &in_flight) => Ok(result),
+        signal = signals.received() => Err(signal),
+    };
+    let (result, cancelled_at) = match raced {
+        Ok(result) => (result, None),
+        Err(signal) => {
+            let at = tokio::time::Instant::now();
+            let report = in_flight
+                .stop_all(aws.loaded(), config.deploy.rollback_on_failure)
+                .await;
+            (
+                Err(report::cancelled(signal, &report, config, progress)),
+                Some(at),
+            )
         }
     };
     report::describe_run(summary, config, progress);
     let Some(deployment) = progress.github.take() else {
         return result;
     };
-    let finished = deployment.finish(&result, runner, summary);
+    // Cancelled after every service was deployed, in what follows the
+    // deploy: the environment runs the new revisions.
+    let github_result = match cancelled_at {
+        Some(_) if progress.all_deployed() => &Ok(()),
+        _ => &result,
+    };
+    let finished = deployment.finish(github_result, runner, summary);
     match cancelled_at {
         // GitHub's retries must not outlast the runner's patience.
         Some(at) => {
@@ -168,7 +180,7 @@ async fn tracked(
                 .is_err()
             {
                 runner.warning(
-                    "GitHub did not take the deployment's failure status before the cancellation deadline; it may still show in_progress",
+                    "GitHub did not take the deployment's final status before the cancellation deadline; it may still show in_progress",
                 );
             }
         }
@@ -200,6 +212,20 @@ struct Progress {
     deployed: Vec<Deployed>,
     scheduled: Option<scheduled::Outcome>,
     old_revisions: Option<revisions::Outcome>,
+}
+
+impl Progress {
+    /// Every service reached a successful verdict (or already ran its
+    /// revision): what follows the deploy may begin.
+    fn all_deployed(&self) -> bool {
+        !self.deployed.is_empty()
+            && self.deployed.iter().all(|d| {
+                matches!(
+                    d.result,
+                    DeployResult::Succeeded | DeployResult::AlreadyRunning
+                )
+            })
+    }
 }
 
 async fn execute(
@@ -254,6 +280,7 @@ async fn execute(
         Some(first) => Some(
             scheduled::find(
                 aws.get().await,
+                runner,
                 &config.scheduled_task_buses,
                 first.service.cluster_arn().unwrap_or_default(),
             )
@@ -268,16 +295,23 @@ async fn execute(
         .filter_map(|release| release.unchanged.as_ref().map(|r| r.arn.clone()))
         .collect();
     if config.dry_run {
-        progress.github = Some(github::Tracker::start(config, env, runner, &rollback_to).await?);
+        github::Tracker::start(config, env, runner, &rollback_to, &mut progress.github).await?;
         report::dry_run(runner, config, releases);
-        progress.scheduled =
-            follow_scheduled(aws, current, releases, None, scheduled_tasks, runner).await;
+        if let (Some(found), Some(first)) = (&scheduled_tasks, current.first()) {
+            progress.scheduled = Some(scheduled::would_move(
+                runner,
+                found,
+                first.service.cluster_arn().unwrap_or_default(),
+                &family_moves(current, releases, None),
+            ));
+        }
+        clean_up_revisions(aws, config, runner, progress, None).await;
         return Ok(());
     }
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
     // Everything above changes nothing and may fail on its own; the GitHub
     // deployment is made only for a run that goes on to change something.
-    progress.github = Some(github::Tracker::start(config, env, runner, &rollback_to).await?);
+    github::Tracker::start(config, env, runner, &rollback_to, &mut progress.github).await?;
     progress.registered = timed(
         summary,
         "register",
@@ -355,40 +389,17 @@ async fn execute(
     verdicts?;
     // Only after every service reached its verdict: a deployment not
     // waited for may still roll back.
-    let all_done = progress.deployed.iter().all(|d| {
-        matches!(
-            d.result,
-            DeployResult::Succeeded | DeployResult::AlreadyRunning
-        )
-    });
-    if all_done {
-        progress.scheduled = follow_scheduled(
-            aws,
-            current,
-            releases,
-            Some(registered),
-            scheduled_tasks,
-            runner,
-        )
-        .await;
-        // After the scheduled tasks moved: the revisions they left are free.
-        if let Some(settings) = &config.old_revisions {
-            let mut families: Vec<String> = registered.iter().map(|r| r.family.clone()).collect();
-            families.sort();
-            families.dedup();
-            let deploy = revisions::Deploy {
-                cluster: &config.cluster,
-                cluster_arn: current[0].service.cluster_arn().unwrap_or_default(),
-                families,
-                previous: current
-                    .iter()
-                    .map(|c| c.task_definition_arn.clone())
-                    .collect(),
-                event_buses: &config.scheduled_task_buses,
-            };
-            progress.old_revisions =
-                Some(revisions::clean_up(aws.get().await, runner, settings, &deploy).await);
+    if progress.all_deployed() {
+        in_flight.deployments_judged();
+        if let (Some(found), Some(first)) = (&scheduled_tasks, current.first()) {
+            let moves = family_moves(current, releases, Some(registered));
+            let cluster_arn = first.service.cluster_arn().unwrap_or_default();
+            let outcome = progress.scheduled.insert(scheduled::Outcome::default());
+            scheduled::follow(aws.get().await, runner, found, cluster_arn, &moves, outcome).await;
         }
+        // After the scheduled tasks moved: the revisions they left are free.
+        let registered = progress.registered.clone();
+        clean_up_revisions(aws, config, runner, progress, Some(&registered)).await;
         if let Some(outcome) = &progress.scheduled {
             outcome.check()?;
         }
@@ -398,21 +409,15 @@ async fn execute(
     Ok(())
 }
 
-/// With `update-scheduled-tasks`, each deployed family's scheduled tasks
-/// moved to its new revision (`registered`; None in the dry run, which
-/// only says what would move).
-async fn follow_scheduled(
-    aws: &LazyAws,
+/// Each release's family, the revision its services ran before (None when
+/// they ran another family) and the one they run now (`registered`; None
+/// in the dry run).
+fn family_moves(
     current: &[Current],
     releases: &[Release],
     registered: Option<&[ecs::Registered]>,
-    found: Option<Vec<scheduled::Found>>,
-    runner: &Runner,
-) -> Option<scheduled::Outcome> {
-    let (Some(found), Some(first)) = (found, current.first()) else {
-        return None;
-    };
-    let moves: Vec<FamilyMove> = releases
+) -> Vec<FamilyMove> {
+    releases
         .iter()
         .enumerate()
         .map(|(r, release)| {
@@ -433,9 +438,50 @@ async fn follow_scheduled(
                 new_arn: registered.map(|registered| registered[r].arn.clone()),
             }
         })
+        .collect()
+}
+
+/// With `keep-revisions`, the deployed families' old revisions cleaned up
+/// after the deploy (`registered`), or in the dry run what would be.
+async fn clean_up_revisions(
+    aws: &LazyAws,
+    config: &Config,
+    runner: &Runner,
+    progress: &mut Progress,
+    registered: Option<&[ecs::Registered]>,
+) {
+    let Some(settings) = &config.old_revisions else {
+        return;
+    };
+    let mut families: Vec<revisions::Family> = Vec::new();
+    for (r, release) in progress.releases.iter().enumerate() {
+        let name = family(&release.rendered).to_owned();
+        let ours = registered.and_then(|registered| family_and_revision(&registered[r].arn).1);
+        match families.iter_mut().find(|f| f.name == name) {
+            Some(known) => known.ours = known.ours.max(ours),
+            None => families.push(revisions::Family {
+                name,
+                ours,
+                registers_one: registered.is_none() && release.unchanged.is_none(),
+            }),
+        }
+    }
+    let rollback_targets: Vec<String> = progress
+        .current
+        .iter()
+        .map(|c| c.task_definition_arn.clone())
         .collect();
-    let cluster_arn = first.service.cluster_arn().unwrap_or_default();
-    Some(scheduled::follow(aws.get().await, runner, &found, cluster_arn, &moves).await)
+    let outcome = progress.old_revisions.insert(revisions::Outcome::default());
+    revisions::clean_up(
+        aws.get().await,
+        runner,
+        settings,
+        &families,
+        &rollback_targets,
+        registered.is_none(),
+        outcome,
+    )
+    .await;
 }
 
 /// An Express Mode service runs only a definition Express Mode takes:

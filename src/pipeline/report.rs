@@ -260,18 +260,24 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
         summary.add("Scheduled tasks", counts.join(", "));
     }
     if let Some(outcome) = &progress.old_revisions {
-        let names: Vec<String> = outcome
-            .deregistered
-            .iter()
-            .map(|arn| code(short_name(arn)))
-            .collect();
-        let mut cell = match names.len() {
-            0 => "none deregistered".to_owned(),
-            n => format!("{n} deregistered: {}", names.join(", ")),
+        let names = |arns: &[String]| -> String {
+            let names: Vec<String> = arns.iter().map(|arn| code(short_name(arn))).collect();
+            names.join(", ")
         };
-        if outcome.deleted > 0 {
-            cell.push_str(&format!(" ({} deleted)", outcome.deleted));
-        }
+        let cell = [
+            ("would be deregistered", &outcome.would_deregister),
+            ("would be deleted", &outcome.would_delete),
+            ("deregistered", &outcome.deregistered),
+            ("deleted", &outcome.deleted),
+        ]
+        .iter()
+        .filter(|(_, arns)| !arns.is_empty())
+        .map(|(what, arns)| format!("{} {what}: {}", arns.len(), names(arns)))
+        .collect::<Vec<_>>();
+        let cell = match cell.is_empty() {
+            true => "none deregistered or deleted".to_owned(),
+            false => cell.join("; "),
+        };
         summary.add("Old revisions", cell);
     }
     let images = releases.iter().flat_map(|r| {
@@ -289,4 +295,69 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
             code(container["image"].as_str().unwrap_or("(none)")),
         );
     }
+}
+
+/// The error of a run cancelled by `signal`: before every service was
+/// deployed, what each thing under way was left as (`stopped`); after, what
+/// of the scheduled tasks and old revisions was done and what was not.
+pub(super) fn cancelled(
+    signal: &str,
+    stopped: &[String],
+    config: &Config,
+    progress: &Progress,
+) -> anyhow::Error {
+    if !progress.all_deployed() {
+        let state = match stopped.is_empty() {
+            true => "nothing had been started in AWS".to_owned(),
+            false => stopped.join("; "),
+        };
+        return Failed(format!("cancelled by {signal}: {state}")).into();
+    }
+    let names = |arns: &[String]| -> String {
+        let names: Vec<&str> = arns.iter().map(|arn| short_name(arn)).collect();
+        names.join(", ")
+    };
+    let mut said = vec![format!(
+        "cancelled by {signal} after every service was deployed"
+    )];
+    if config.update_scheduled_tasks {
+        said.push(match &progress.scheduled {
+            Some(outcome) if outcome.not_done.is_empty() => {
+                format!(
+                    "scheduled tasks: {} moved, {} left",
+                    outcome.moved, outcome.left
+                )
+            }
+            Some(outcome) => format!(
+                "scheduled tasks: {} moved, {} left, not moved or not confirmed: {}",
+                outcome.moved,
+                outcome.left,
+                outcome.not_done.join(", ")
+            ),
+            None => "no scheduled task was moved".to_owned(),
+        });
+    }
+    if config.old_revisions.is_some() {
+        said.push(match &progress.old_revisions {
+            Some(outcome) => {
+                let mut done = Vec::new();
+                if !outcome.deregistered.is_empty() {
+                    done.push(format!("deregistered {}", names(&outcome.deregistered)));
+                }
+                if !outcome.deleted.is_empty() {
+                    done.push(format!("deleted {}", names(&outcome.deleted)));
+                }
+                match done.is_empty() {
+                    true => "the old revisions' clean-up was cut short before it changed anything"
+                        .to_owned(),
+                    false => format!(
+                        "the old revisions' clean-up was cut short after it {}",
+                        done.join(" and ")
+                    ),
+                }
+            }
+            None => "no old revision was deregistered".to_owned(),
+        });
+    }
+    anyhow::anyhow!("{}", said.join("; "))
 }

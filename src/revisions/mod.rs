@@ -1,72 +1,229 @@
 //! Old revisions (`keep-revisions`, `delete-revisions`): after a successful
 //! deploy, each deployed family's ACTIVE revisions beyond the newest few are
-//! deregistered (and deleted), except every revision still in use (`plan`).
-//! What is in use is looked up first; when that cannot be done, nothing is
-//! deregistered. A failure here is a warning: the deploy succeeded, and a
-//! revision left ACTIVE harms nothing.
+//! deregistered, and INACTIVE ones past their grace period deleted, except
+//! every revision that anything in the region may still use (`plan`
+//! decides). What is in use is read after the verdict, just before the
+//! writes: services with their deployments and task sets, and running or
+//! pending tasks, in every cluster; rule targets on every event bus; every
+//! schedule; the rollback targets. When any of it cannot be read, nothing
+//! is deregistered or deleted. A failure here is a warning: the deploy
+//! succeeded, and a revision left in place harms nothing.
 
 pub(crate) mod plan;
 
 use std::collections::BTreeSet;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Result};
 use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 use futures::{stream, StreamExt};
 
-use crate::aws::ecs::describe_services;
+use crate::aws::ecs::{describe_services, describe_task_definition};
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
 use crate::config::OldRevisions;
 use crate::deploy::ecs::short_name;
 use crate::runner::Runner;
-use crate::scheduled;
-use plan::revision_key;
+use crate::scheduled::{self, plan::family_and_revision};
+use plan::{revision_key, Described, Fate};
 
-/// Where the deploy happened and what it touched.
-pub(crate) struct Deploy<'a> {
-    pub(crate) cluster: &'a str,
-    pub(crate) cluster_arn: &'a str,
-    pub(crate) families: Vec<String>,
-    /// The revision each service ran before this deploy: the rollback target.
-    pub(crate) previous: Vec<String>,
-    pub(crate) event_buses: &'a [String],
+/// A family the deploy touched.
+pub(crate) struct Family {
+    pub(crate) name: String,
+    /// The revision this deploy put in place; None in the dry run.
+    pub(crate) ours: Option<i64>,
+    /// In the dry run: the deploy would register a new revision, which
+    /// would be one of the newest kept.
+    pub(crate) registers_one: bool,
 }
 
-/// What was cleaned up, for the summary.
+/// What was cleaned up (or, in the dry run, would be), filled as it goes:
+/// a cancelled run says what it had done.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Outcome {
     pub(crate) deregistered: Vec<String>,
-    pub(crate) deleted: usize,
+    pub(crate) deleted: Vec<String>,
+    pub(crate) would_deregister: Vec<String>,
+    pub(crate) would_delete: Vec<String>,
 }
 
+/// Deregisters and deletes what `settings` and the region allow; in the
+/// dry run, only says what that would be as things stand.
 pub(crate) async fn clean_up(
     aws: &Aws,
     runner: &Runner,
     settings: &OldRevisions,
-    deploy: &Deploy<'_>,
-) -> Outcome {
+    families: &[Family],
+    rollback_targets: &[String],
+    dry_run: bool,
+    outcome: &mut Outcome,
+) {
     runner.group("Old revisions");
-    let outcome = match in_use(aws, deploy).await {
-        Ok(in_use) => deregister_unused(aws, runner, settings, deploy, &in_use).await,
-        Err(error) => {
-            runner.warning(&format!(
-                "Old revisions were kept: which are in use could not be told: {error:#}"
-            ));
-            Outcome::default()
+    match in_use(aws, rollback_targets).await {
+        Ok(in_use) => {
+            for family in families {
+                if let Err(error) =
+                    clean_family(aws, runner, settings, family, &in_use, dry_run, outcome).await
+                {
+                    runner.warning(&format!(
+                        "old revisions of {} were kept: {error:#}",
+                        family.name
+                    ));
+                }
+            }
         }
-    };
+        Err(error) => runner.warning(&format!(
+            "Old revisions were kept: which are in use could not be told: {error:#}"
+        )),
+    }
     runner.end_group();
-    outcome
 }
 
-/// Every revision (by `revision_key`) that must stay: the services of the
-/// cluster (their current revision and every deployment's), the one each
-/// deployed service ran before, the scheduled tasks, the running and
-/// pending tasks of the cluster.
-async fn in_use(aws: &Aws, deploy: &Deploy<'_>) -> Result<BTreeSet<String>> {
+async fn clean_family(
+    aws: &Aws,
+    runner: &Runner,
+    settings: &OldRevisions,
+    family: &Family,
+    in_use: &BTreeSet<String>,
+    dry_run: bool,
+    outcome: &mut Outcome,
+) -> Result<()> {
     let ecs = &aws.ecs;
-    let cluster = deploy.cluster;
-    let mut used: Vec<String> = deploy.previous.clone();
+    let keep = settings.keep - usize::from(family.registers_one);
+    let active = revisions(ecs, &family.name, TaskDefinitionStatus::Active).await?;
+    let candidates = plan::candidates(&active, keep, family.ours, in_use);
+    let go = fates(ecs, runner, &candidates, settings.delete_after_days).await;
+    if dry_run {
+        say(runner, "would deregister", &go);
+        outcome.would_deregister.extend(go);
+    } else if go.is_empty() {
+        runner.info(&format!(
+            "no revision of {} to deregister: every ACTIVE one is among the newest, in use or too recent",
+            family.name
+        ));
+    } else {
+        let mut results = stream::iter(&go)
+            .map(|arn| async move {
+                let result = ecs
+                    .deregister_task_definition()
+                    .task_definition(arn)
+                    .send()
+                    .await;
+                (arn, result)
+            })
+            .buffered(CONCURRENT_CALLS);
+        let mut done = Vec::new();
+        while let Some((arn, result)) = results.next().await {
+            match result {
+                Ok(_) => {
+                    done.push(arn.clone());
+                    outcome.deregistered.push(arn.clone());
+                }
+                Err(e) => runner.warning(&format!(
+                    "failed to deregister {arn}: {}",
+                    explain("ecs:DeregisterTaskDefinition", &e)
+                )),
+            }
+        }
+        say(runner, "deregistered", &done);
+    }
+    if !settings.delete {
+        return Ok(());
+    }
+    let inactive = revisions(ecs, &family.name, TaskDefinitionStatus::Inactive).await?;
+    let just_deregistered: BTreeSet<&String> = outcome.deregistered.iter().collect();
+    let inactive: Vec<String> = inactive
+        .into_iter()
+        .filter(|arn| !just_deregistered.contains(arn))
+        .collect();
+    let candidates = plan::delete_candidates(&inactive, in_use);
+    let go = fates(ecs, runner, &candidates, settings.delete_after_days).await;
+    if dry_run {
+        say(runner, "would delete", &go);
+        outcome.would_delete.extend(go);
+    } else {
+        delete(ecs, runner, &go, outcome).await;
+    }
+    Ok(())
+}
 
+fn say(runner: &Runner, done: &str, arns: &[String]) {
+    if !arns.is_empty() {
+        let shown: Vec<&str> = arns.iter().map(|arn| short_name(arn)).collect();
+        runner.info(&format!("{done} {}", shown.join(", ")));
+    }
+}
+
+/// The candidates whose dates let them go (`plan::fate`), each read just
+/// now; a candidate that cannot be read stays, with a warning, and one
+/// kept for its dates is named with why.
+async fn fates(
+    ecs: &aws_sdk_ecs::Client,
+    runner: &Runner,
+    candidates: &[String],
+    grace_days: u32,
+) -> Vec<String> {
+    let described: Vec<(String, Result<serde_json::Value>)> = stream::iter(candidates)
+        .map(|arn| async move { (arn.clone(), describe_task_definition(ecs, arn).await) })
+        .buffered(CONCURRENT_CALLS)
+        .collect()
+        .await;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut go = Vec::new();
+    for (arn, answer) in described {
+        let definition = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                runner.warning(&format!("kept {}: {error:#}", short_name(&arn)));
+                continue;
+            }
+        };
+        let date = |key: &str| {
+            definition["taskDefinition"][key]
+                .as_f64()
+                .map(|seconds| seconds as i64)
+        };
+        let revision = Described {
+            arn,
+            registered_at: date("registeredAt"),
+            deregistered_at: date("deregisteredAt"),
+        };
+        match plan::fate(&revision, now, grace_days) {
+            Fate::Keep(why) => runner.info(&why),
+            Fate::Deregister | Fate::Delete => go.push(revision.arn),
+        }
+    }
+    go
+}
+
+/// Every revision (by `revision_key`) that anything in the region may
+/// still use: the rollback targets, every service of every cluster (its
+/// revision, each deployment's and each task set's), every running or
+/// pending task of every cluster, every scheduled task.
+async fn in_use(aws: &Aws, rollback_targets: &[String]) -> Result<BTreeSet<String>> {
+    let ecs = &aws.ecs;
+    let mut used: Vec<String> = rollback_targets.to_vec();
+    let mut clusters = Vec::new();
+    let mut pages = ecs.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            anyhow!(
+                "failed to list the clusters: {}",
+                explain("ecs:ListClusters", &e)
+            )
+        })?;
+        clusters.extend(page.cluster_arns().iter().cloned());
+    }
+    for cluster in &clusters {
+        used.extend(used_by_services(ecs, cluster).await?);
+        used.extend(used_by_tasks(ecs, cluster).await?);
+    }
+    used.extend(scheduled::task_definitions_in_region(aws, &clusters).await?);
+    Ok(used.iter().filter_map(|arn| revision_key(arn)).collect())
+}
+
+async fn used_by_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<String>> {
     let mut names = Vec::new();
     let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -84,16 +241,17 @@ async fn in_use(aws: &Aws, deploy: &Deploy<'_>) -> Result<BTreeSet<String>> {
             explain("ecs:DescribeServices", &e)
         )
     })?;
+    let mut used = Vec::new();
     for service in &services.services {
         used.extend(service.task_definition().map(str::to_owned));
-        used.extend(
-            service
-                .deployments()
-                .iter()
-                .filter_map(|d| d.task_definition().map(str::to_owned)),
-        );
+        let deployments = service.deployments().iter().map(|d| d.task_definition());
+        let task_sets = service.task_sets().iter().map(|s| s.task_definition());
+        used.extend(deployments.chain(task_sets).flatten().map(str::to_owned));
     }
+    Ok(used)
+}
 
+async fn used_by_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<String>> {
     let mut tasks = Vec::new();
     let mut pages = ecs
         .list_tasks()
@@ -110,6 +268,7 @@ async fn in_use(aws: &Aws, deploy: &Deploy<'_>) -> Result<BTreeSet<String>> {
         })?;
         tasks.extend(page.task_arns().iter().cloned());
     }
+    let mut used = Vec::new();
     for batch in tasks.chunks(100) {
         let described = ecs
             .describe_tasks()
@@ -130,92 +289,49 @@ async fn in_use(aws: &Aws, deploy: &Deploy<'_>) -> Result<BTreeSet<String>> {
                 .filter_map(|t| t.task_definition_arn().map(str::to_owned)),
         );
     }
-
-    used.extend(scheduled::task_definitions(aws, deploy.event_buses, deploy.cluster_arn).await?);
-    Ok(used.iter().filter_map(|arn| revision_key(arn)).collect())
+    Ok(used)
 }
 
-async fn deregister_unused(
-    aws: &Aws,
-    runner: &Runner,
-    settings: &OldRevisions,
-    deploy: &Deploy<'_>,
-    in_use: &BTreeSet<String>,
-) -> Outcome {
-    let ecs = &aws.ecs;
-    let mut unused = Vec::new();
-    for family in &deploy.families {
-        match active_revisions(ecs, family).await {
-            Ok(active) => unused.extend(plan::to_deregister(&active, settings.keep, in_use)),
-            Err(error) => runner.warning(&format!("{error:#}")),
-        }
-    }
-    let results: Vec<(String, Result<()>)> = stream::iter(unused)
-        .map(|arn| async move {
-            let result = ecs
-                .deregister_task_definition()
-                .task_definition(&arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| {
-                    anyhow!(
-                        "failed to deregister {arn}: {}",
-                        explain("ecs:DeregisterTaskDefinition", &e)
-                    )
-                });
-            (arn, result)
-        })
-        .buffered(CONCURRENT_CALLS)
-        .collect()
-        .await;
-    let mut outcome = Outcome::default();
-    for (arn, result) in results {
-        match result {
-            Ok(()) => outcome.deregistered.push(arn),
-            Err(error) => runner.warning(&format!("{error:#}")),
-        }
-    }
-    let shown: Vec<&str> = outcome
-        .deregistered
-        .iter()
-        .map(|arn| short_name(arn))
-        .collect();
-    if shown.is_empty() {
-        runner.info("no revision to deregister: every ACTIVE one is among the newest or in use");
-        return outcome;
-    }
-    runner.info(&format!("deregistered {}", shown.join(", ")));
-    if settings.delete {
-        outcome.deleted = delete(ecs, runner, &outcome.deregistered).await;
-    }
-    outcome
-}
-
-/// Every ACTIVE revision of `family`.
-async fn active_revisions(ecs: &aws_sdk_ecs::Client, family: &str) -> Result<Vec<String>> {
-    let mut active = Vec::new();
+/// Every revision of `family` with `status`.
+async fn revisions(
+    ecs: &aws_sdk_ecs::Client,
+    family: &str,
+    status: TaskDefinitionStatus,
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
     let mut pages = ecs
         .list_task_definitions()
         .family_prefix(family)
-        .status(TaskDefinitionStatus::Active)
+        .status(status)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| {
             anyhow!(
-                "old revisions of {family} were kept: failed to list them: {}",
+                "failed to list them: {}",
                 explain("ecs:ListTaskDefinitions", &e)
             )
         })?;
-        active.extend(page.task_definition_arns().iter().cloned());
+        // familyPrefix matches other families that start alike.
+        found.extend(
+            page.task_definition_arns()
+                .iter()
+                .filter(|arn| family_and_revision(arn).0 == family)
+                .cloned(),
+        );
     }
-    Ok(active)
+    Ok(found)
 }
 
-/// DeleteTaskDefinitions, ten a call (the API's limit); how many were
-/// deleted. What ECS refuses is a warning with its reason.
-async fn delete(ecs: &aws_sdk_ecs::Client, runner: &Runner, arns: &[String]) -> usize {
+/// DeleteTaskDefinitions, ten a call (the API's limit), each deleted one
+/// kept in `outcome` as it is. What ECS refuses is a warning with its
+/// reason.
+async fn delete(
+    ecs: &aws_sdk_ecs::Client,
+    runner: &Runner,
+    arns: &[String],
+    outcome: &mut Outcome,
+) {
     let mut deleted = Vec::new();
     for batch in arns.chunks(10) {
         match ecs
@@ -225,12 +341,14 @@ async fn delete(ecs: &aws_sdk_ecs::Client, runner: &Runner, arns: &[String]) -> 
             .await
         {
             Ok(answer) => {
-                deleted.extend(
-                    answer
-                        .task_definitions()
-                        .iter()
-                        .filter_map(|d| d.task_definition_arn().map(str::to_owned)),
-                );
+                let arns = answer
+                    .task_definitions()
+                    .iter()
+                    .filter_map(|d| d.task_definition_arn().map(str::to_owned));
+                for arn in arns {
+                    outcome.deleted.push(arn.clone());
+                    deleted.push(arn);
+                }
                 for failure in answer.failures() {
                     runner.warning(&format!(
                         "{} was not deleted: {}",
@@ -246,9 +364,5 @@ async fn delete(ecs: &aws_sdk_ecs::Client, runner: &Runner, arns: &[String]) -> 
             )),
         }
     }
-    if !deleted.is_empty() {
-        let shown: Vec<&str> = deleted.iter().map(|arn| short_name(arn)).collect();
-        runner.info(&format!("deleted {}", shown.join(", ")));
-    }
-    deleted.len()
+    say(runner, "deleted", &deleted);
 }

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use serde_json::{Map, Value};
+
 use crate::deploy::ecs::short_name;
 
 /// Where a task is started on a schedule.
@@ -61,6 +63,8 @@ pub(crate) enum Decision {
         to: Option<String>,
     },
     Leave(String),
+    /// Removed while the deploy ran: it stays removed.
+    Gone,
     /// Neither this cluster nor a deployed family: not ours to mention.
     Unrelated,
 }
@@ -127,7 +131,78 @@ pub(crate) fn line(task: &ScheduledTask, decision: &Decision) -> Option<String> 
             task.place
         )),
         Decision::Leave(why) => Some(format!("left {} on {from}: it {why}", task.place)),
+        Decision::Gone => Some(format!(
+            "left {}: it was removed while the deploy ran, and stays removed",
+            task.place
+        )),
         Decision::Unrelated => None,
+    }
+}
+
+/// The members of GetSchedule's answer that UpdateSchedule takes in its
+/// body (the name goes in the path); the rest (Arn, CreationDate,
+/// LastModificationDate) is Scheduler's own record.
+const UPDATE_SCHEDULE_MEMBERS: [&str; 11] = [
+    "ActionAfterCompletion",
+    "Description",
+    "EndDate",
+    "FlexibleTimeWindow",
+    "GroupName",
+    "KmsKeyArn",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "StartDate",
+    "State",
+    "Target",
+];
+
+/// The UpdateSchedule body that points `schedule` (as GetSchedule answered
+/// it, read just before) at `to` and changes nothing else: only the members
+/// UpdateSchedule takes, none of them null, and no StartDate that has
+/// passed (`now`, in epoch seconds): Scheduler refuses one, and a start in
+/// the past no longer delays anything.
+pub(crate) fn schedule_update(schedule: &Value, to: &str, now: f64) -> Value {
+    let mut body: Map<String, Value> = UPDATE_SCHEDULE_MEMBERS
+        .iter()
+        .filter_map(|&key| Some((key.to_owned(), without_nulls(schedule.get(key)?)?)))
+        .collect();
+    if body
+        .get("StartDate")
+        .and_then(Value::as_f64)
+        .is_some_and(|start| start <= now)
+    {
+        body.remove("StartDate");
+    }
+    if let Some(target) = body.get_mut("Target") {
+        target["EcsParameters"]["TaskDefinitionArn"] = Value::from(to);
+    }
+    Value::Object(body)
+}
+
+/// A rule target (as ListTargetsByRule answered it, read just before)
+/// pointed at `to`, nothing else changed: PutTargets replaces the whole
+/// target.
+pub(crate) fn target_update(target: &Value, to: &str) -> Value {
+    let mut target = without_nulls(target).unwrap_or_default();
+    target["EcsParameters"]["TaskDefinitionArn"] = Value::from(to);
+    target
+}
+
+/// `value` without the members that are null, at any depth (None when it
+/// is null itself): an AWS request never carries null for an absent member.
+fn without_nulls(value: &Value) -> Option<Value> {
+    match value {
+        Value::Null => None,
+        Value::Object(members) => Some(Value::Object(
+            members
+                .iter()
+                .filter_map(|(key, value)| Some((key.clone(), without_nulls(value)?)))
+                .collect(),
+        )),
+        Value::Array(items) => Some(Value::Array(
+            items.iter().filter_map(without_nulls).collect(),
+        )),
+        other => Some(other.clone()),
     }
 }
 
@@ -225,5 +300,63 @@ mod tests {
             "left schedule nightly on shop:7: it pins shop:7"
         );
         assert_eq!(line(&task(CLUSTER, "x:1"), &Decision::Unrelated), None);
+    }
+
+    #[test]
+    fn a_schedule_update_carries_only_what_update_schedule_takes() {
+        let schedule = serde_json::json!({
+            "Arn": "arn:aws:scheduler:us-east-1:123456789012:schedule/jobs/nightly",
+            "Name": "nightly",
+            "GroupName": "jobs",
+            "CreationDate": 1700000000.0,
+            "LastModificationDate": 1700000500.0,
+            "State": "DISABLED",
+            "Description": null,
+            "EndDate": null,
+            "KmsKeyArn": null,
+            "ActionAfterCompletion": null,
+            "StartDate": 1767225600,
+            "ScheduleExpression": "rate(1 day)",
+            "FlexibleTimeWindow": {"Mode": "OFF", "MaximumWindowInMinutes": null},
+            "Target": {
+                "Arn": CLUSTER,
+                "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+                "DeadLetterConfig": null,
+                "EcsParameters": {"TaskDefinitionArn": format!("{TD}/shop:1"), "TaskCount": 2, "Tags": [{"team": "shop"}]}
+            }
+        });
+        let to = format!("{TD}/shop:3");
+        let expected = serde_json::json!({
+            "GroupName": "jobs",
+            "State": "DISABLED",
+            "ScheduleExpression": "rate(1 day)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {
+                "Arn": CLUSTER,
+                "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+                "EcsParameters": {"TaskDefinitionArn": to, "TaskCount": 2, "Tags": [{"team": "shop"}]}
+            }
+        });
+        // The start date has passed: not sent.
+        assert_eq!(schedule_update(&schedule, &to, 1_800_000_000.0), expected);
+        // Still ahead: sent as it was.
+        let mut later = expected.clone();
+        later["StartDate"] = 1767225600.into();
+        assert_eq!(schedule_update(&schedule, &to, 1_700_000_000.0), later);
+    }
+
+    #[test]
+    fn a_target_update_changes_only_the_task_definition() {
+        let target = serde_json::json!({
+            "Id": "cleanup", "Arn": CLUSTER, "Input": null,
+            "EcsParameters": {"TaskDefinitionArn": format!("{TD}/shop:1"), "TaskCount": 3, "PlatformVersion": null}
+        });
+        assert_eq!(
+            target_update(&target, &format!("{TD}/shop:3")),
+            serde_json::json!({
+                "Id": "cleanup", "Arn": CLUSTER,
+                "EcsParameters": {"TaskDefinitionArn": format!("{TD}/shop:3"), "TaskCount": 3}
+            })
+        );
     }
 }

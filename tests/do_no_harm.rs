@@ -1,0 +1,389 @@
+//! What ecs-deploy writes beyond the deployment it started (scheduled
+//! tasks, old revisions, GitHub records) changes only what it can prove is
+//! its own, from state read just before the write, and a cancelled run
+//! says exactly what it did.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{sim, Job, Run};
+use ecs_deploy_sim::Sim;
+use serde_json::{json, Value};
+
+const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition";
+const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+
+/// Service web runs shop:1; its deployment takes `seconds`. A rule on the
+/// default bus with two targets of the family, one on bus jobs, and a
+/// schedule of the family with a start date long past.
+fn scheduled(seconds: u32, extra: &str) -> String {
+    format!(
+        r#"
+clusters: [prod, staging]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{{name: web, image: "shop:1", essential: true}}]
+services:
+  - {{cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 1}}
+eventRules:
+  - name: nightly
+    scheduleExpression: "cron(0 3 * * ? *)"
+    targets:
+      - Id: cleanup
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1", TaskCount: 1}}
+      - Id: reindex
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1", TaskCount: 1}}
+  - name: weekly
+    eventBus: jobs
+    scheduleExpression: "cron(0 4 ? * SUN *)"
+    targets:
+      - Id: digest
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1"}}
+schedules:
+  - Name: migrate-check
+    GroupName: jobs
+    State: ENABLED
+    ScheduleExpression: "rate(1 day)"
+    StartDate: 1767225600
+    FlexibleTimeWindow: {{Mode: "OFF"}}
+    Target:
+      Arn: {CLUSTER}
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1", TaskCount: 1}}
+  - Name: staging-report
+    Target:
+      Arn: arn:aws:ecs:us-east-1:123456789012:cluster/staging
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      EcsParameters: {{TaskDefinitionArn: "{ARN}/shop:1"}}
+    ScheduleExpression: "rate(1 day)"
+    FlexibleTimeWindow: {{Mode: "OFF"}}
+timelines:
+  deployments:
+    - {{cluster: prod, service: web, outcome: complete, seconds: {seconds}}}
+{extra}
+"#
+    )
+}
+
+const MOVE_SCHEDULED: [(&str, &str); 6] = [
+    ("cluster", "prod"),
+    ("service", "web"),
+    ("container-name", "web"),
+    ("image", "shop:9"),
+    ("update-scheduled-tasks", "true"),
+    ("scheduled-task-event-buses", "default, jobs"),
+];
+
+/// The lines of the step's log group `title`.
+fn group_lines(run: &Run, title: &str) -> Vec<String> {
+    let open = format!("::group::{title}\n");
+    let start = run
+        .stdout
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {title} group\n{}", run.log()))
+        + open.len();
+    let end = start + run.stdout[start..].find("::endgroup::").unwrap();
+    run.stdout[start..end].lines().map(str::to_owned).collect()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+fn credentials() -> aws_sdk_scheduler::config::Credentials {
+    aws_sdk_scheduler::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test")
+}
+
+/// An operator's hand at the Scheduler console while the deploy runs.
+fn scheduler(sim: &Sim) -> aws_sdk_scheduler::Client {
+    aws_sdk_scheduler::Client::from_conf(
+        aws_sdk_scheduler::Config::builder()
+            .behavior_version(aws_sdk_scheduler::config::BehaviorVersion::latest())
+            .endpoint_url(sim.aws_endpoint())
+            .region(aws_sdk_scheduler::config::Region::new("us-east-1"))
+            .credentials_provider(credentials())
+            .build(),
+    )
+}
+
+/// And at the EventBridge console.
+fn events(sim: &Sim) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+            .endpoint_url(sim.aws_endpoint())
+            .region(aws_sdk_eventbridge::config::Region::new("us-east-1"))
+            .credentials_provider(credentials())
+            .build(),
+    )
+}
+
+fn schedule(sim: &Sim, name: &str) -> Value {
+    sim.schedules()
+        .into_iter()
+        .find(|s| s["Name"] == name)
+        .unwrap()
+}
+
+fn targets(sim: &Sim, rule: &str) -> Value {
+    sim.event_rules()
+        .into_iter()
+        .find(|r| r["Name"] == rule)
+        .unwrap()["Targets"]
+        .clone()
+}
+
+#[test]
+fn what_an_operator_changed_while_the_deploy_ran_stays() {
+    let sim = sim(&scheduled(5, ""));
+    let running = Job::new(Some(&sim)).start(&MOVE_SCHEDULED);
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| !sim
+        .calls_to("UpdateService")
+        .is_empty()));
+    // While the deployment runs: the schedule is disabled and runs at
+    // another hour; target cleanup runs three tasks; target reindex is
+    // removed; target digest already moved on to a newer revision.
+    runtime().block_on(async {
+        scheduler(&sim)
+            .update_schedule()
+            .name("migrate-check")
+            .group_name("jobs")
+            .state(aws_sdk_scheduler::types::ScheduleState::Disabled)
+            .schedule_expression("rate(12 hours)")
+            .flexible_time_window(
+                aws_sdk_scheduler::types::FlexibleTimeWindow::builder()
+                    .mode(aws_sdk_scheduler::types::FlexibleTimeWindowMode::Off)
+                    .build()
+                    .unwrap(),
+            )
+            .target(
+                aws_sdk_scheduler::types::Target::builder()
+                    .arn(CLUSTER)
+                    .role_arn("arn:aws:iam::123456789012:role/scheduler")
+                    .ecs_parameters(
+                        aws_sdk_scheduler::types::EcsParameters::builder()
+                            .task_definition_arn(format!("{ARN}/shop:1"))
+                            .task_count(1)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .expect("the operator's update");
+        let ecs_target = |id: &str, revision: u32, count: i32| {
+            aws_sdk_eventbridge::types::Target::builder()
+                .id(id)
+                .arn(CLUSTER)
+                .role_arn("arn:aws:iam::123456789012:role/events")
+                .ecs_parameters(
+                    aws_sdk_eventbridge::types::EcsParameters::builder()
+                        .task_definition_arn(format!("{ARN}/shop:{revision}"))
+                        .task_count(count)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        };
+        let events = events(&sim);
+        events
+            .put_targets()
+            .rule("nightly")
+            .targets(ecs_target("cleanup", 1, 3))
+            .send()
+            .await
+            .expect("the operator's target");
+        events
+            .remove_targets()
+            .rule("nightly")
+            .ids("reindex")
+            .send()
+            .await
+            .expect("the operator's removal");
+        events
+            .put_targets()
+            .rule("weekly")
+            .event_bus_name("jobs")
+            .targets(ecs_target("digest", 5, 1))
+            .send()
+            .await
+            .expect("the operator's move");
+    });
+    let run = running.finish();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        group_lines(&run, "Scheduled tasks"),
+        [
+            "moved rule nightly target cleanup: shop:1 → shop:2",
+            "left rule nightly target reindex: it was removed while the deploy ran, and stays removed",
+            "left rule weekly (bus jobs) target digest on shop:5: it pins shop:5, newer than shop:1 that the service ran",
+            "moved schedule migrate-check (group jobs): shop:1 → shop:2",
+        ]
+    );
+    // Only the task definition changed in what the operator left.
+    assert_eq!(
+        targets(&sim, "nightly"),
+        json!([{
+            "Id": "cleanup",
+            "Arn": CLUSTER,
+            "RoleArn": "arn:aws:iam::123456789012:role/events",
+            "EcsParameters": {"TaskDefinitionArn": format!("{ARN}/shop:2"), "TaskCount": 3}
+        }])
+    );
+    assert_eq!(
+        targets(&sim, "weekly")[0]["EcsParameters"]["TaskDefinitionArn"],
+        format!("{ARN}/shop:5")
+    );
+    let after = schedule(&sim, "migrate-check");
+    assert_eq!(after["State"], "DISABLED");
+    assert_eq!(after["ScheduleExpression"], "rate(12 hours)");
+    assert_eq!(
+        after["Target"]["EcsParameters"]["TaskDefinitionArn"],
+        format!("{ARN}/shop:2")
+    );
+}
+
+#[test]
+fn a_schedule_update_carries_no_past_start_date_and_no_null() {
+    let sim = sim(&scheduled(1, ""));
+    let run = Job::new(Some(&sim)).run(&MOVE_SCHEDULED);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let updates = sim.calls_to("UpdateSchedule");
+    assert_eq!(updates.len(), 1, "{}", run.log());
+    assert_eq!(
+        updates[0].body,
+        // What GetSchedule answered (Scheduler's defaults included), less
+        // its own record and the start date that has passed.
+        json!({
+            "GroupName": "jobs",
+            "State": "ENABLED",
+            "ScheduleExpression": "rate(1 day)",
+            "ScheduleExpressionTimezone": "UTC",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {
+                "Arn": CLUSTER,
+                "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+                "EcsParameters": {"TaskDefinitionArn": format!("{ARN}/shop:2"), "TaskCount": 1},
+                "RetryPolicy": {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+            }
+        })
+    );
+}
+
+#[test]
+fn only_the_schedules_of_the_cluster_are_read_and_one_that_cannot_be_is_left() {
+    // Every GetSchedule is denied: the schedule of prod is left with a
+    // warning, that of staging is never asked for.
+    let sim = sim(&scheduled(
+        1,
+        "faults:\n  - {service: scheduler, operation: GetSchedule, kind: accessDenied, always: true}\n",
+    ));
+    let run = Job::new(Some(&sim)).run(&MOVE_SCHEDULED);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let asked: Vec<String> = sim
+        .calls_to("GetSchedule")
+        .into_iter()
+        .map(|call| call.path)
+        .collect();
+    assert_eq!(asked, ["/schedules/migrate-check"], "{}", run.log());
+    assert!(
+        run.stdout.contains("::warning::schedule migrate-check of group jobs is left as it is: failed to read schedule migrate-check of group jobs: AccessDeniedException"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("UpdateSchedule").is_empty());
+    assert_eq!(sim.calls_to("PutTargets").len(), 3);
+}
+
+#[test]
+fn cancelled_while_scheduled_tasks_move_it_says_what_moved_and_github_shows_the_deploy() {
+    // The schedule's update takes effect at once but answers a minute later.
+    let sim = sim(&scheduled(
+        1,
+        "faults:\n  - {service: scheduler, operation: UpdateSchedule, kind: slowAfter, seconds: 60}\n",
+    ));
+    let mut inputs = MOVE_SCHEDULED.to_vec();
+    inputs.extend([
+        ("environment", "production"),
+        ("github-token", "ghs_simulator"),
+    ]);
+    let running = Job::new(Some(&sim)).start(&inputs);
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| !sim
+        .calls_to("UpdateSchedule")
+        .is_empty()));
+    running.signal("INT");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.stdout.contains("::error::cancelled by SIGINT after every service was deployed; scheduled tasks: 3 moved, 0 left, not moved or not confirmed: schedule migrate-check (group jobs)\n"),
+        "{}",
+        run.log()
+    );
+    assert!(!run.log().contains("left to ECS"), "{}", run.log());
+    assert!(run.summary.contains("| Service `web` |"), "{}", run.summary);
+    assert!(run.summary.contains(": deployed |"), "{}", run.summary);
+    let deployments = sim.github_deployments();
+    assert_eq!(deployments[0]["statuses"][0]["state"], "success");
+}
+
+fn github_inputs() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("cluster", "prod"),
+        ("service", "web"),
+        ("container-name", "web"),
+        ("image", "shop:9"),
+        ("environment", "production"),
+        ("github-token", "ghs_simulator"),
+    ]
+}
+
+#[test]
+fn cancelled_while_the_github_deployment_is_created_it_still_gets_a_final_status() {
+    // GitHub makes the deployment at once and answers a minute later.
+    let sim = sim(&scheduled(
+        30,
+        "faults:\n  - {service: github, operation: \"POST /repos/{owner}/{repo}/deployments\", kind: slowAfter, seconds: 60}\n",
+    ));
+    let running = Job::new(Some(&sim)).start(&github_inputs());
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| !sim
+        .github_deployments()
+        .is_empty()));
+    running.signal("INT");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let statuses = &sim.github_deployments()[0]["statuses"];
+    assert_eq!(statuses.as_array().unwrap().len(), 1, "{statuses}");
+    assert_eq!(statuses[0]["state"], "failure", "{}", run.log());
+    assert!(sim.calls_to("UpdateService").is_empty());
+}
+
+#[test]
+fn cancelled_while_the_first_status_is_posted_the_deployment_still_gets_a_final_one() {
+    let sim = sim(&scheduled(
+        30,
+        "faults:\n  - {service: github, operation: \"POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses\", kind: slowAfter, seconds: 60}\n",
+    ));
+    let running = Job::new(Some(&sim)).start(&github_inputs());
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| sim
+        .github_deployments()
+        .first()
+        .is_some_and(|d| !d["statuses"].as_array().unwrap().is_empty())));
+    running.signal("INT");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    let statuses = &sim.github_deployments()[0]["statuses"];
+    // Newest first.
+    assert_eq!(statuses[0]["state"], "failure", "{}", run.log());
+    assert_eq!(statuses[1]["state"], "in_progress");
+    assert!(sim.calls_to("UpdateService").is_empty());
+}
