@@ -2,10 +2,13 @@
 # Builds the image action.yml points at: a static binary on an empty base.
 # Built natively on each architecture by .github/workflows/release.yml.
 
-# Pinned by the digest of the tag's multi-architecture index, so that a
-# re-pushed tag cannot change a rebuild; bump both together (the digest is
-# what `docker buildx imagetools inspect rust:1.95-slim-bookworm` prints).
-FROM rust:1.95-slim-bookworm@sha256:d7482085ff5b415f84dba5647ae71606650bdef00db7aeb69f4b3d170c3e4082 AS builder
+# The builder by tag; its digest is looked up by the release itself, where a
+# registry answers, rather than written here unchecked. A release resolves the
+# tag once, builds every architecture from that digest (--build-arg
+# BUILDER_IMAGE=rust:…@sha256:…) and records it in the image's labels, the
+# index's annotations and the job summary (.github/workflows/release.yml).
+ARG BUILDER_IMAGE=rust:1.95-slim-bookworm
+FROM ${BUILDER_IMAGE} AS builder
 RUN apt-get update \
  && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 ca-certificates=20230311+deb12u1 \
  && rm -rf /var/lib/apt/lists/*

@@ -60,6 +60,17 @@ fn runs_a_prebuilt_image() {
     assert_eq!(action["runs"]["using"], "docker");
     let image = action["runs"]["image"].as_str().unwrap();
     assert!(image.starts_with("docker://ghcr.io/"), "{image}");
+    // On the branch: this version's tag, which the release workflow checks
+    // against the pushed tag. In a release commit: the image's digest.
+    let by_version = image.ends_with(&format!(":v{}", env!("CARGO_PKG_VERSION")));
+    let by_digest = image
+        .rsplit_once("@sha256:")
+        .is_some_and(|(_, hex)| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert!(
+        by_version || by_digest,
+        "{image} names neither v{} nor a digest",
+        env!("CARGO_PKG_VERSION")
+    );
 }
 
 #[test]
