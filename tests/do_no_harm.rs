@@ -387,3 +387,127 @@ fn cancelled_while_the_first_status_is_posted_the_deployment_still_gets_a_final_
     assert_eq!(statuses[1]["state"], "in_progress");
     assert!(sim.calls_to("UpdateService").is_empty());
 }
+
+/// shop:1 to shop:9 around a service web of cluster prod on shop:8:
+/// shop:1 INACTIVE for 8 days; shop:2 INACTIVE for 25 hours; shop:3
+/// INACTIVE, still run by a task in staging; shop:4 nothing uses; shop:5 run
+/// by a service of staging; shop:6 by a rule on bus orders, which
+/// `scheduled-task-event-buses` does not list; shop:7 by a task of
+/// staging that no service started; shop:9 registered half an hour ago.
+const REGION: &str = r#"
+clusters: [prod, staging]
+taskDefinitions:
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:1"}], registeredSecondsAgo: 2000000, deregisteredSecondsAgo: 691200}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:2"}], registeredSecondsAgo: 2000000, deregisteredSecondsAgo: 90000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:3"}], registeredSecondsAgo: 2000000, deregisteredSecondsAgo: 1000000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:4"}], registeredSecondsAgo: 900000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:5"}], registeredSecondsAgo: 800000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:6"}], registeredSecondsAgo: 700000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:7"}], registeredSecondsAgo: 600000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:8"}], registeredSecondsAgo: 500000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:9"}], registeredSecondsAgo: 1800}
+services:
+  - {cluster: prod, serviceName: web, taskDefinition: shop:8, desiredCount: 1}
+  - {cluster: staging, serviceName: web, taskDefinition: shop:5, desiredCount: 1}
+tasks:
+  - {cluster: staging, taskDefinition: shop:3}
+  - {cluster: staging, taskDefinition: shop:7}
+eventRules:
+  - name: orders-placed
+    eventBus: orders
+    eventPattern: '{"source": ["shop.orders"]}'
+    targets:
+      - Id: fulfil
+        Arn: arn:aws:ecs:us-east-1:123456789012:cluster/prod
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {TaskDefinitionArn: "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:6"}
+"#;
+
+const CLEAN_UP: [(&str, &str); 6] = [
+    ("cluster", "prod"),
+    ("service", "web"),
+    ("container-name", "web"),
+    ("image", "shop:10"),
+    ("keep-revisions", "1"),
+    ("delete-revisions", "true"),
+];
+
+fn calls_naming(sim: &Sim, operation: &str, member: &str) -> Vec<Value> {
+    sim.calls_to(operation)
+        .into_iter()
+        .map(|call| call.body[member].clone())
+        .collect()
+}
+
+#[test]
+fn old_revisions_go_only_when_nothing_in_the_region_uses_them() {
+    let sim = sim(REGION);
+    let run = Job::new(Some(&sim)).run(&CLEAN_UP);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        group_lines(&run, "Old revisions"),
+        [
+            "kept shop:9: registered 30 minutes ago, perhaps for another run",
+            "deregistered shop:4",
+            "kept shop:2: INACTIVE for 25 hours, deleted after 7 day(s)",
+            "deleted shop:1",
+        ]
+    );
+    assert_eq!(
+        calls_naming(&sim, "DeregisterTaskDefinition", "taskDefinition"),
+        [format!("{ARN}/shop:4")]
+    );
+    assert_eq!(
+        calls_naming(&sim, "DeleteTaskDefinitions", "taskDefinitions"),
+        [json!([format!("{ARN}/shop:1")])]
+    );
+    assert!(
+        run.summary
+            .contains("| Old revisions | 1 deregistered: `shop:4`; 1 deleted: `shop:1` |"),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn the_dry_run_lists_what_would_be_deregistered_and_deleted() {
+    let sim = sim(REGION);
+    let mut inputs = CLEAN_UP.to_vec();
+    inputs.push(("dry-run", "true"));
+    let run = Job::new(Some(&sim)).run(&inputs);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        group_lines(&run, "Old revisions"),
+        [
+            "kept shop:9: registered 30 minutes ago, perhaps for another run",
+            "would deregister shop:4",
+            "kept shop:2: INACTIVE for 25 hours, deleted after 7 day(s)",
+            "would delete shop:1",
+        ]
+    );
+    assert!(sim.calls_to("DeregisterTaskDefinition").is_empty());
+    assert!(sim.calls_to("DeleteTaskDefinitions").is_empty());
+    assert!(
+        run.summary.contains(
+            "| Old revisions | 1 would be deregistered: `shop:4`; 1 would be deleted: `shop:1` |"
+        ),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn what_cannot_be_read_keeps_every_revision() {
+    let sim = sim(&format!(
+        "{REGION}faults:\n  - {{service: events, operation: ListEventBuses, kind: accessDenied}}\n"
+    ));
+    let run = Job::new(Some(&sim)).run(&CLEAN_UP);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.stdout.contains("::warning::Old revisions were kept: which are in use could not be told: failed to list the event buses: AccessDeniedException"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("DeregisterTaskDefinition").is_empty());
+    assert!(sim.calls_to("DeleteTaskDefinitions").is_empty());
+}
