@@ -183,6 +183,7 @@ impl std::error::Error for InvalidInputs {}
 impl Config {
     pub fn from_inputs(inputs: &RawInputs, env: &Env) -> Result<Config, InvalidInputs> {
         let mut problems = Problems::default();
+        inputs.check_unknown(&mut problems);
 
         let workspace = env.get("GITHUB_WORKSPACE").filter(|w| !w.is_empty());
         let previous_revision = inputs.get("task-definition") == Some("previous");

@@ -257,7 +257,12 @@ pub const OUTPUTS: &[OutputSpec] = &[
 
 /// Input values as given, trimmed; an input given as "" is unset.
 #[derive(Debug, Clone, Default)]
-pub struct RawInputs(BTreeMap<&'static str, String>);
+pub struct RawInputs {
+    values: BTreeMap<&'static str, String>,
+    /// `INPUT_*` variables that name no input: a misspelled `with:` key,
+    /// whose value would otherwise be ignored without a word.
+    unknown: Vec<String>,
+}
 
 pub enum Invocation {
     Run(RawInputs),
@@ -267,16 +272,61 @@ pub enum Invocation {
 
 impl RawInputs {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.values.get(name).map(String::as_str)
     }
 
     /// An empty value leaves the input unset, so its default still applies.
     fn set(&mut self, spec: &InputSpec, value: &str) {
         let value = value.trim();
         if !value.is_empty() {
-            self.0.insert(spec.name, value.to_owned());
+            self.values.insert(spec.name, value.to_owned());
         }
     }
+
+    /// Each `INPUT_*` variable that names no input is a problem of its own,
+    /// with the input it most likely meant.
+    pub(crate) fn check_unknown(&self, problems: &mut Problems) {
+        for variable in &self.unknown {
+            let message = match closest_input(variable) {
+                Some(input) => format!("{variable}: {IGNORED}; did you mean {input}?"),
+                None => format!("{variable}: {IGNORED}; the inputs are listed in action.yml"),
+            };
+            problems.add(variable, message);
+        }
+    }
+}
+
+const IGNORED: &str = "names no input of ecs-deploy, so its value would be ignored";
+
+/// The input whose variable is nearest to `variable` in edit distance, when
+/// it is near enough to be a misspelling of it (at most one edit in four),
+/// whatever the case.
+fn closest_input(variable: &str) -> Option<&'static str> {
+    INPUTS
+        .iter()
+        .map(|spec| {
+            let distance = edit_distance(&variable.to_uppercase(), &env_var_name(spec.name));
+            (distance, spec.name)
+        })
+        .filter(|(distance, name)| *distance <= (name.len() / 4).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance: the fewest insertions, deletions and substitutions
+/// of characters that turn `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// The name of the variable the runner sets for an input.
@@ -284,7 +334,8 @@ pub fn env_var_name(input: &str) -> String {
     format!("INPUT_{}", input.replace(' ', "_").to_uppercase())
 }
 
-/// Reads `INPUT_*` variables, then the flags, which win; defaults fill the rest.
+/// Reads `INPUT_*` variables, then the flags, which win; defaults fill the
+/// rest. An `INPUT_*` variable that names no input is kept to be reported.
 pub fn read(env: &Env, args: &[String]) -> Result<Invocation> {
     let mut inputs = RawInputs::default();
     for spec in INPUTS {
@@ -295,6 +346,12 @@ pub fn read(env: &Env, args: &[String]) -> Result<Invocation> {
             inputs.set(spec, value);
         }
     }
+    inputs.unknown = env
+        .names()
+        .filter(|name| name.starts_with("INPUT_"))
+        .filter(|name| !INPUTS.iter().any(|spec| env_var_name(spec.name) == *name))
+        .map(str::to_owned)
+        .collect();
     let mut args = args.iter().peekable();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -602,6 +659,49 @@ mod tests {
     #[test]
     fn multiline_values_drop_blank_lines_and_trim() {
         assert_eq!(split_lines("a=1\n\n  b=2  \r\n \n"), ["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn an_input_variable_that_names_no_input_is_a_problem_with_the_nearest_input() {
+        let inputs = run(
+            &[
+                ("INPUT_TASK-DEFINTION", "td.json"),
+                ("INPUT_IMAGE", "shop:2"),
+                ("INPUT_task-definition", "td.json"),
+                ("INPUT_CLUSTR", "prod"),
+                ("INPUT_NOTHING-LIKE-IT", "x"),
+                ("NOT_AN_INPUT", "x"),
+            ],
+            &[],
+        )
+        .unwrap();
+        let mut problems = Problems::default();
+        inputs.check_unknown(&mut problems);
+        assert_eq!(
+            problems.into_messages(),
+            [
+                "INPUT_CLUSTR: names no input of ecs-deploy, so its value would be ignored; did you mean cluster?",
+                "INPUT_NOTHING-LIKE-IT: names no input of ecs-deploy, so its value would be ignored; the inputs are listed in action.yml",
+                "INPUT_TASK-DEFINTION: names no input of ecs-deploy, so its value would be ignored; did you mean task-definition?",
+                "INPUT_task-definition: names no input of ecs-deploy, so its value would be ignored; did you mean task-definition?",
+            ]
+        );
+        assert_eq!(inputs.get("task-definition"), None);
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        let cases = [
+            ("", "", 0),
+            ("abc", "", 3),
+            ("", "abc", 3),
+            ("kitten", "sitting", 3),
+            ("TASK-DEFINTION", "TASK-DEFINITION", 1),
+            ("IMAGE", "IMAGE", 0),
+        ];
+        for (a, b, distance) in cases {
+            assert_eq!(edit_distance(a, b), distance, "{a} {b}");
+        }
     }
 
     #[test]

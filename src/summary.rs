@@ -213,37 +213,62 @@ fn code_block(value: &str) -> String {
     format!("{fence}text\n{value}\n{fence}\n\n")
 }
 
-/// `markdown` cut at a line to GitHub's limit, with a marker saying so and
-/// any open code block closed.
+/// What says that the summary was cut, outside any block so that it shows.
+const TRUNCATED: &str =
+    "\n**… truncated: the summary reached GitHub's 1 MiB limit; the step's log has everything.**\n";
+
+/// `markdown` cut at a line to GitHub's limit, with every block the cut
+/// leaves open (a code block, a folded `<details>`, a table) closed and then
+/// a marker saying so, outside all of them.
 fn within_limit(markdown: String) -> String {
     if markdown.len() <= SIZE_LIMIT {
         return markdown;
     }
-    let mut cut = SIZE_LIMIT;
-    while !markdown.is_char_boundary(cut) {
-        cut -= 1;
+    let mut budget = SIZE_LIMIT;
+    loop {
+        let mut cut = budget;
+        while !markdown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let kept = markdown[..cut]
+            .rsplit_once('\n')
+            .map_or("", |(kept, _)| kept);
+        let closing = closing(kept);
+        let size = kept.len() + closing.len() + TRUNCATED.len();
+        if size <= SIZE_LIMIT {
+            return format!("{kept}{closing}{TRUNCATED}");
+        }
+        budget -= size - SIZE_LIMIT;
     }
-    let kept = markdown[..cut]
-        .rsplit_once('\n')
-        .map_or("", |(kept, _)| kept);
-    // The fence of a code block the cut leaves open, to close it.
-    let mut open: Option<usize> = None;
-    for line in kept.lines() {
+}
+
+/// What closes the blocks still open at the end of `markdown`: the code
+/// block (inside a `<details>`, so first), then each `<details>`, then a
+/// blank line, which ends a table or a paragraph. Only ecs-deploy writes a
+/// line that starts with `<details>` or a fence: text from outside enters
+/// escaped, in a table cell or inside a code block.
+fn closing(markdown: &str) -> String {
+    let mut fence: Option<usize> = None;
+    let mut details = 0usize;
+    for line in markdown.lines() {
         let ticks = line.len() - line.trim_start_matches('`').len();
-        match open {
-            None if ticks >= 3 => open = Some(ticks),
-            Some(fence) if ticks >= fence && line.trim_start_matches('`').trim().is_empty() => {
-                open = None
-            }
+        match fence {
+            None if ticks >= 3 => fence = Some(ticks),
+            None if line.starts_with("<details>") => details += 1,
+            None if line.starts_with("</details>") => details = details.saturating_sub(1),
+            Some(open) if ticks >= open && line[ticks..].trim().is_empty() => fence = None,
             _ => {}
         }
     }
-    let mut out = kept.to_owned();
-    if let Some(fence) = open {
+    let mut out = String::new();
+    if let Some(ticks) = fence {
         out.push('\n');
-        out.push_str(&"`".repeat(fence));
+        out.push_str(&"`".repeat(ticks));
     }
-    out.push_str("\n\n**… truncated: the summary reached GitHub's 1 MiB limit; the step's log has everything.**\n");
+    out.push('\n');
+    for _ in 0..details {
+        out.push_str("\n</details>\n");
+    }
     out
 }
 
@@ -253,13 +278,23 @@ fn within_limit(markdown: String) -> String {
 /// something at the start of a line, and a cell never starts one.
 const MARKDOWN_INLINE: &[char] = &['\\', '`', '*', '_', '~', '[', ']', '<', '>', '&', '|', '$'];
 
+/// Invisible, and no character of a URL, a domain or an address: GitHub's
+/// autolinking stops at it.
+const WORD_JOINER: char = '\u{2060}';
+
 /// Text from outside (AWS, the inputs, the template) shown as itself in a
 /// table cell: each character that could start Markdown or HTML is
 /// backslash-escaped, which CommonMark renders as the character alone (and
 /// the table reads `\|` as a `|` of the cell); line breaks become `<br>`.
+/// GitHub makes links of bare URLs, `www.` domains and email addresses in
+/// text, escaped or not (it looks at the text after escapes are read): a
+/// word joiner after a `:` before `/`, after `www` before `.` and after an
+/// `@` keeps each from being one, and shows nothing.
 pub(crate) fn text(value: &str) -> String {
+    let value = value.replace("\r\n", "\n");
+    let chars: Vec<char> = value.chars().collect();
     let mut escaped = String::with_capacity(value.len());
-    for c in value.replace("\r\n", "\n").chars() {
+    for (i, &c) in chars.iter().enumerate() {
         match c {
             '\r' | '\n' => escaped.push_str("<br>"),
             c if MARKDOWN_INLINE.contains(&c) => {
@@ -267,6 +302,14 @@ pub(crate) fn text(value: &str) -> String {
                 escaped.push(c);
             }
             c => escaped.push(c),
+        }
+        let next = chars.get(i + 1).copied();
+        let www = i >= 2
+            && chars[i - 2..=i]
+                .iter()
+                .all(|c| c.eq_ignore_ascii_case(&'w'));
+        if c == '@' || (c == ':' && next == Some('/')) || (www && next == Some('.')) {
+            escaped.push(WORD_JOINER);
         }
     }
     escaped
@@ -369,19 +412,65 @@ mod tests {
             "paused by lifecycle hook h-1"
         );
         assert_eq!(gantt_name(" : "), "_");
+        // Mermaid makes no links of text; what would make one is gone anyway.
+        assert_eq!(
+            gantt_name("https://evil.example ops@evil.example"),
+            "https_//evil.example ops_evil.example"
+        );
+    }
+
+    /// Asserts that `markdown` is within GitHub's limit and ends with the
+    /// marker, outside every code block, `<details>` and table, each of
+    /// which is closed.
+    fn assert_cut_and_balanced(markdown: &str) {
+        assert!(markdown.len() <= 1024 * 1024, "{}", markdown.len());
+        let body = markdown
+            .strip_suffix(TRUNCATED)
+            .expect("the marker ends it");
+        // The marker's line follows a blank line, which ends a table or a
+        // paragraph.
+        assert!(body.ends_with('\n'), "{}", &body[body.len() - 200..]);
+        let mut fence: Option<usize> = None;
+        let mut details = 0;
+        for line in body.lines() {
+            let ticks = line.len() - line.trim_start_matches('`').len();
+            match fence {
+                None if ticks >= 3 => fence = Some(ticks),
+                None if line.starts_with("<details>") => details += 1,
+                None if line == "</details>" => details -= 1,
+                Some(open) if ticks == open && line.len() == ticks => fence = None,
+                _ => {}
+            }
+        }
+        assert_eq!(fence, None, "a code block is left open");
+        assert_eq!(details, 0, "a <details> is left open");
     }
 
     #[test]
-    fn a_summary_over_githubs_limit_is_cut_with_a_marker_and_its_block_closed() {
+    fn a_summary_over_githubs_limit_is_cut_with_its_blocks_closed_and_the_marker_outside() {
+        // The cut falls inside the code block inside the folded changes.
         let mut summary = Summary::default();
         for i in 0..40_000 {
             summary.add_change(format!("environment of container web: + VARIABLE_{i:08}"));
         }
         let markdown = summary.render(&Ok(()));
-        assert!(markdown.len() <= 1024 * 1024, "{}", markdown.len());
-        assert!(markdown.ends_with("the step's log has everything.**\n"));
-        let fences = markdown.lines().filter(|l| l.starts_with("```")).count();
-        assert_eq!(fences % 2, 0, "every code block is closed");
+        assert!(markdown.contains("VARIABLE_00010000"));
+        assert_cut_and_balanced(&markdown);
+        assert!(markdown.ends_with(
+            "```\n\n</details>\n\n**… truncated: the summary reached GitHub's 1 MiB limit; the step's log has everything.**\n"
+        ));
+
+        // Inside the table, and inside the evidence of a failed run.
+        let mut summary = Summary::default();
+        for i in 0..30_000 {
+            summary.add(
+                format!("Row {i}"),
+                "`a` value long enough to fill the table",
+            );
+        }
+        assert_cut_and_balanced(&summary.render(&Ok(())));
+        let long = format!("a{}", "\nlast log line with ```` four ticks".repeat(40_000));
+        assert_cut_and_balanced(&Summary::default().render(&Err(anyhow!(Failed(long)))));
     }
 
     #[test]
@@ -460,6 +549,20 @@ mod tests {
             ("[x](y) ]", "\\[x\\](y) \\]"),
             ("*y* _z_ ~w~ $m$", "\\*y\\* \\_z\\_ \\~w\\~ \\$m\\$"),
             ("shop-web: exit 1.", "shop-web: exit 1."),
+            (
+                "see https://evil.example/x and HTTP://evil.example",
+                "see https:\u{2060}//evil.example/x and HTTP:\u{2060}//evil.example",
+            ),
+            (
+                "www.evil.example WWW.evil.example",
+                "www\u{2060}.evil.example WWW\u{2060}.evil.example",
+            ),
+            ("mail ops@evil.example", "mail ops@\u{2060}evil.example"),
+            ("mailto:ops@evil.example", "mailto:ops@\u{2060}evil.example"),
+            (
+                "arn:aws:ecs:us-east-1:1:service/a",
+                "arn:aws:ecs:us-east-1:1:service/a",
+            ),
         ];
         for (value, markdown) in cases {
             assert_eq!(text(value), markdown, "{value:?}");

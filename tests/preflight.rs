@@ -270,6 +270,63 @@ fn access_denied_is_a_warning_and_the_deploy_goes_ahead() {
     assert_eq!(sim.calls_to("UpdateService").len(), 1);
 }
 
+/// The lines the preflight wrote: its warnings and its count.
+fn preflight_lines(run: &Run) -> Vec<&str> {
+    run.stdout
+        .lines()
+        .filter(|line| line.starts_with("Preflight: ") || line.starts_with("::warning::preflight"))
+        .collect()
+}
+
+#[test]
+fn a_check_the_role_may_not_make_is_counted_as_not_checked() {
+    let sim = sim(&format!(
+        "{SCENARIO}faults:\n  - {{service: logs, operation: DescribeLogGroups, kind: accessDenied, always: true}}\n"
+    ));
+    let run = deploy(&sim, &PRESENT, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        preflight_lines(&run),
+        [
+            "::warning::preflight skipped 1 check: the role may not call logs:DescribeLogGroups (AccessDenied); allow it to have them checked before anything changes",
+            "Preflight: 1 image, 2 secrets and parameters, 1 environment file present; 1 log group not checked (see the warnings above)",
+        ],
+        "{}",
+        run.log()
+    );
+}
+
+#[test]
+fn without_credentials_nothing_is_said_to_be_present() {
+    let run = Job::new(None)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .file("td.json", &PRESENT.json())
+        .run(&[
+            ("task-definition", "td.json"),
+            ("container-name", "web"),
+            ("image", &format!("{REGISTRY}/{}", PRESENT.image)),
+            ("dry-run", "true"),
+        ]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let lines = preflight_lines(&run);
+    assert_eq!(
+        lines.last(),
+        Some(&"Preflight: 1 image, 2 secrets and parameters, 1 log group, 1 environment file not checked (see the warnings above)"),
+        "{}",
+        run.log()
+    );
+    // One warning for each reference the role could not look up.
+    assert_eq!(lines.len(), 6, "{}", run.log());
+    for warning in &lines[..5] {
+        assert!(
+            warning.starts_with("::warning::preflight could not check the "),
+            "{warning}\n{}",
+            run.log()
+        );
+    }
+}
+
 #[test]
 fn the_dry_run_runs_the_preflight() {
     let sim = sim(SCENARIO);

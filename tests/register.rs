@@ -279,6 +279,40 @@ fn invalid_inputs_stop_before_any_aws_call() {
 }
 
 #[test]
+fn a_misspelled_input_stops_the_run_before_any_aws_call_naming_the_input_meant() {
+    let sim = sim(SCENARIO);
+    let run = Job::new(Some(&sim))
+        .file(
+            "td.json",
+            r#"{"family": "shop", "containerDefinitions": [{"name": "web", "image": "shop:1"}]}"#,
+        )
+        .run_with_defaults(&[
+            ("cluster", "prod"),
+            ("service", "shop-web"),
+            ("container-name", "web"),
+            ("image", "shop:2"),
+            ("task-defintion", "td.json"),
+            ("colour", "blue"),
+        ]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("::error"))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "::error::invalid input INPUT_COLOUR: names no input of ecs-deploy, so its value would be ignored; the inputs are listed in action.yml",
+            "::error::invalid input INPUT_TASK-DEFINTION: names no input of ecs-deploy, so its value would be ignored; did you mean task-definition?",
+        ],
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls().is_empty(), "{:?}", sim.calls());
+}
+
+#[test]
 fn the_github_token_is_masked_before_anything_else() {
     let run = Job::new(None)
         .file(

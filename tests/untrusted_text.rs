@@ -8,9 +8,10 @@ mod common;
 use common::{sim, Job, Run};
 use ecs_deploy_sim::Sim;
 
-/// Workflow commands on several lines, the legacy form, and Markdown/HTML.
+/// Workflow commands on several lines, the legacy form, Markdown/HTML, and
+/// what GitHub would make a link of: a URL, a `www.` domain, an address.
 const HOSTILE: &str =
-    "::add-mask::pwned\n  ::error::pwned\r::warning::pwned ##[error]pwned | ` <script>pwned</script> ]";
+    "::add-mask::pwned\n  ::error::pwned\r::warning::pwned ##[error]pwned | ` <script>pwned</script> ] https://pwned.example/x www.pwned.example ops@pwned.example";
 
 /// A name on one line, as inputs carry names.
 const NAME: &str = "web|`<b>pwned`##[error]pwned]";
@@ -71,8 +72,9 @@ fn assert_only_our_commands(run: &Run) {
     );
 }
 
-/// Asserts that every row of the summary's table still has its two cells.
-fn assert_table_keeps_its_shape(run: &Run) {
+/// Asserts that every row of the summary's table still has its two cells,
+/// and that no text from outside became HTML or a link.
+fn assert_summary_keeps_its_shape(run: &Run) {
     let rows: Vec<&str> = run.summary.lines().filter(|l| l.starts_with('|')).collect();
     assert!(rows.len() > 3, "{}", run.summary);
     for row in rows {
@@ -91,6 +93,54 @@ fn assert_table_keeps_its_shape(run: &Run) {
             run.summary
         );
     }
+    let shown = outside_code(&run.summary);
+    for link in ["://pwned", "www.pwned", "@pwned"] {
+        assert!(!shown.contains(link), "{link} would be a link:\n{shown}");
+    }
+}
+
+/// The summary without its code blocks and code spans, where GitHub makes
+/// no links: what it reads as text.
+fn outside_code(markdown: &str) -> String {
+    let mut text = String::new();
+    let mut fence: Option<usize> = None;
+    for line in markdown.lines() {
+        let ticks = line.len() - line.trim_start_matches('`').len();
+        match fence {
+            None if ticks >= 3 => fence = Some(ticks),
+            Some(open) if ticks >= open && line[ticks..].trim().is_empty() => fence = None,
+            Some(_) => {}
+            None => {
+                let mut rest = line;
+                while let Some(i) = rest.find(['\\', '`']) {
+                    text.push_str(&rest[..i]);
+                    if rest[i..].starts_with('\\') {
+                        // An escaped character is text.
+                        let escaped = rest[i + 1..].chars().next().map_or(0, char::len_utf8);
+                        text.push_str(&rest[i..i + 1 + escaped]);
+                        rest = &rest[i + 1 + escaped..];
+                        continue;
+                    }
+                    let run = rest[i..].len() - rest[i..].trim_start_matches('`').len();
+                    let fence = &rest[i..i + run];
+                    let after = &rest[i + run..];
+                    // A code span ends at the same number of backticks.
+                    match after.match_indices(fence).find(|(at, _)| {
+                        !after[at + run..].starts_with('`') && !after[..*at].ends_with('`')
+                    }) {
+                        Some((at, _)) => rest = &after[at + run..],
+                        None => {
+                            text.push_str(fence);
+                            rest = after;
+                        }
+                    }
+                }
+                text.push_str(rest);
+                text.push('\n');
+            }
+        }
+    }
+    text
 }
 
 fn yaml_string(text: &str) -> String {
@@ -139,7 +189,7 @@ timelines:
         ]);
         assert_eq!(run.code, 1, "{}", run.log());
         assert_only_our_commands(&run);
-        assert_table_keeps_its_shape(&run);
+        assert_summary_keeps_its_shape(&run);
         assert!(run.summary.contains(shown), "{}", run.summary);
     }
 }
@@ -162,7 +212,7 @@ fn a_codedeploy_error_message() {
     assert_eq!(run.code, 1, "{}", run.log());
     assert!(run.stdout.contains("pwned"), "{}", run.log());
     assert_only_our_commands(&run);
-    assert_table_keeps_its_shape(&run);
+    assert_summary_keeps_its_shape(&run);
 }
 
 fn migration_scenario(task: &str) -> Sim {
@@ -213,7 +263,7 @@ fn a_migrations_command_log_and_exit() {
         plain.log()
     );
     assert_only_our_commands(&plain);
-    assert_table_keeps_its_shape(&run);
+    assert_summary_keeps_its_shape(&run);
     // The last log lines are evidence, as written, inside a code block.
     let evidence = run
         .summary
@@ -235,5 +285,5 @@ fn a_migration_tasks_stopped_reason() {
     assert_eq!(run.code, 1, "{}", run.log());
     assert!(run.log().contains("pwned"), "{}", run.log());
     assert_only_our_commands(&run);
-    assert_table_keeps_its_shape(&run);
+    assert_summary_keeps_its_shape(&run);
 }

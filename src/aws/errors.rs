@@ -8,8 +8,31 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use super::retry::Retry;
 
 /// What to do about an error code that one action met: (IAM action, error
-/// code, remedy). A code of "" is the action's remedy for any other code.
+/// code, remedy). An action of "" is the remedy for that code met by any
+/// other action; a code of "" is the action's remedy for any other code.
 const REMEDIES: &[(&str, &str, &str)] = &[
+    ("", "ValidationException", INVALID_REQUEST),
+    ("", "ValidationError", INVALID_REQUEST),
+    ("", "InvalidParameterException", INVALID_REQUEST),
+    ("", "InvalidParameterValueException", INVALID_REQUEST),
+    ("", "InvalidParameterCombination", INVALID_REQUEST),
+    ("", "InvalidRequestException", INVALID_REQUEST),
+    ("", "MissingParameter", INVALID_REQUEST),
+    ("", "ResourceNotFoundException", "the resource does not exist in this account and region; check its name or ARN and the region"),
+    ("", "UnrecognizedClientException", CREDENTIALS),
+    ("", "InvalidClientTokenId", CREDENTIALS),
+    ("", "InvalidSignatureException", CREDENTIALS),
+    ("", "SignatureDoesNotMatch", CREDENTIALS),
+    ("", "IncompleteSignature", CREDENTIALS),
+    ("", "MissingAuthenticationToken", CREDENTIALS),
+    ("", "AuthFailure", CREDENTIALS),
+    ("", "ServerException", AWS_FAILED),
+    ("", "InternalFailure", AWS_FAILED),
+    ("", "InternalServerError", AWS_FAILED),
+    ("", "InternalServerException", AWS_FAILED),
+    ("", "InternalError", AWS_FAILED),
+    ("", "ServiceUnavailable", AWS_FAILED),
+    ("", "ServiceUnavailableException", AWS_FAILED),
     ("codedeploy:CreateDeployment", "InvalidRevisionException", "CodeDeploy rejected the AppSpec"),
     ("codedeploy:CreateDeployment", "RevisionRequiredException", "CodeDeploy rejected the AppSpec"),
     ("codedeploy:CreateDeployment", "", "check the application, group and region"),
@@ -68,6 +91,20 @@ const REMEDIES: &[(&str, &str, &str)] = &[
     ("s3:GetObject", "", "check the bucket, key and region"),
 ];
 
+/// A request AWS refused as invalid: nothing is wrong with the credentials.
+const INVALID_REQUEST: &str =
+    "AWS refused the request as invalid; the message names the value to correct in the inputs or the template";
+/// Credentials AWS does not accept.
+const CREDENTIALS: &str =
+    "AWS does not accept the credentials; check the role the job assumes and that the keys are current and complete";
+/// AWS's own failure, after the SDK's retries.
+const AWS_FAILED: &str =
+    "AWS failed on its side through every retry; run the job again, and raise max-retries if it happens often";
+/// AWS did not answer: no credentials, no region or no connection.
+const NO_ANSWER: &str = "check the credentials, the region and the network";
+/// A code with no entry: AWS's message is all there is.
+const UNLISTED: &str = "AWS's message says what to correct";
+
 /// What an action needs allowed beyond itself: (IAM action, permissions).
 const PERMISSIONS: &[(&str, &str)] = &[
     (
@@ -112,16 +149,18 @@ where
     )
 }
 
-/// What to do about `code` (None: AWS did not answer) met by `action`.
+/// What to do about `code` (None: AWS did not answer) met by `action`:
+/// the action's entry for the code, then the code's for any action, then
+/// the action's for any code.
 fn remedy(action: &str, code: Option<&str>) -> String {
-    let listed = |wanted: &str| {
+    let listed = |action: &str, wanted: &str| {
         REMEDIES
             .iter()
             .find(|(a, c, _)| *a == action && *c == wanted)
             .map(|(_, _, remedy)| (*remedy).to_owned())
     };
     if let Some(code) = code {
-        if let Some(remedy) = listed(code) {
+        if let Some(remedy) = listed(action, code) {
             return remedy;
         }
         if is_access_denied(code) {
@@ -134,8 +173,17 @@ fn remedy(action: &str, code: Option<&str>) -> String {
         if is_throttling_code(code) {
             return "AWS kept throttling through every retry: raise max-retries or deploy fewer services at once".to_owned();
         }
+        if let Some(remedy) = listed("", code) {
+            return remedy;
+        }
     }
-    listed("").unwrap_or_else(|| "check the credentials and region".to_owned())
+    listed(action, "").unwrap_or_else(|| {
+        match code {
+            Some(_) => UNLISTED,
+            None => NO_ANSWER,
+        }
+        .to_owned()
+    })
 }
 
 /// Whether `code` says the role may not make the call.
@@ -262,9 +310,31 @@ mod tests {
             ),
             (
                 "ecs:DescribeServices",
-                Some("ServerException"),
-                "check the credentials and region",
+                Some("ClusterNotFoundException"),
+                "check the cluster input and the region",
             ),
+            ("ssm:GetParameters", Some("ValidationException"), INVALID_REQUEST),
+            ("scheduler:UpdateSchedule", Some("ValidationException"), INVALID_REQUEST),
+            ("sts:AssumeRoleWithWebIdentity", Some("ValidationError"), INVALID_REQUEST),
+            ("ecs:DescribeTasks", Some("InvalidParameterException"), INVALID_REQUEST),
+            (
+                "ecs:UpdateService",
+                Some("InvalidParameterException"),
+                "ECS rejected the update; check the service's configuration",
+            ),
+            ("ecs:DescribeServices", Some("ServerException"), AWS_FAILED),
+            ("ecs:DescribeServices", Some("ServiceUnavailableException"), AWS_FAILED),
+            ("ecs:DescribeServices", Some("UnrecognizedClientException"), CREDENTIALS),
+            ("ecr:DescribeImages", Some("InvalidSignatureException"), CREDENTIALS),
+            (
+                "secretsmanager:DescribeSecret",
+                Some("ResourceNotFoundException"),
+                "the resource does not exist in this account and region; check its name or ARN and the region",
+            ),
+            // The action's own remedy beats a guess from the code alone.
+            ("s3:GetObject", Some("InvalidObjectState"), "check the bucket, key and region"),
+            ("ecs:DescribeServices", Some("SomethingNew"), UNLISTED),
+            ("ecs:DescribeServices", None, NO_ANSWER),
         ];
         for (action, code, expected) in cases {
             assert_eq!(remedy(action, code), expected, "{action} {code:?}");

@@ -57,11 +57,8 @@ pub(crate) async fn check(aws: &LazyAws, runner: &Runner, definitions: &[&Value]
     for warning in &findings.warnings {
         runner.warning(warning);
     }
+    runner.info(&verdict::tally(&needed, &lookups));
     if findings.problems.is_empty() {
-        runner.info(&format!(
-            "Preflight: {} checked, all present",
-            verdict::counted(&needed)
-        ));
         return Ok(());
     }
     bail!(

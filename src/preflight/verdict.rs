@@ -1,7 +1,7 @@
 //! The preflight's verdict: from what each lookup found to the problems that
 //! stop the run and the warnings that do not. Pure.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::references::{ImageId, Needed, Reference};
 
@@ -99,8 +99,37 @@ pub(crate) fn judge(references: &[Reference], lookups: &HashMap<Needed, Lookup>)
     findings
 }
 
+/// The preflight's line: what was found, what is missing and what could not
+/// be checked, each counted by kind; "all present" only when every check
+/// was made and found what it looked for.
+pub(crate) fn tally(needed: &BTreeSet<Needed>, lookups: &HashMap<Needed, Lookup>) -> String {
+    let (mut present, mut missing, mut unchecked) = (Vec::new(), Vec::new(), Vec::new());
+    for thing in needed {
+        match lookups.get(thing) {
+            Some(Lookup::Found) => present.push(thing),
+            Some(Lookup::Missing | Lookup::ImageMissing { .. } | Lookup::RepositoryMissing) => {
+                missing.push(thing)
+            }
+            Some(Lookup::Denied { .. } | Lookup::Failed(_)) | None => unchecked.push(thing),
+        }
+    }
+    if missing.is_empty() && unchecked.is_empty() {
+        return format!("Preflight: {} checked, all present", counted(present));
+    }
+    let parts: Vec<String> = [
+        (present, "present"),
+        (missing, "missing"),
+        (unchecked, "not checked (see the warnings above)"),
+    ]
+    .into_iter()
+    .filter(|(things, _)| !things.is_empty())
+    .map(|(things, state)| format!("{} {state}", counted(things)))
+    .collect();
+    format!("Preflight: {}", parts.join("; "))
+}
+
 /// `2 images, 1 secret or parameter, 1 log group`: what was checked.
-pub(crate) fn counted<'a>(needed: impl IntoIterator<Item = &'a Needed>) -> String {
+fn counted<'a>(needed: impl IntoIterator<Item = &'a Needed>) -> String {
     let mut counts = [0usize; 4];
     for thing in needed {
         counts[match thing {
@@ -234,6 +263,55 @@ mod tests {
         assert_eq!(
             counted(&[image, parameter, group("a"), group("b")]),
             "1 image, 1 secret or parameter, 2 log groups"
+        );
+    }
+
+    #[test]
+    fn the_line_counts_what_was_found_missing_and_not_checked_apart() {
+        let group = |name: &str| Needed::LogGroup {
+            name: name.to_owned(),
+            region: None,
+        };
+        let parameter = |name: &str| Needed::Parameter {
+            name: name.to_owned(),
+            region: None,
+        };
+        let image =
+            Needed::Image(ecr_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/a").unwrap());
+        let needed = BTreeSet::from([image.clone(), parameter("p"), parameter("q"), group("g")]);
+        let denied = Lookup::Denied {
+            permission: "logs:DescribeLogGroups",
+        };
+        let failed = Lookup::Failed("dispatch failure".into());
+        let cases = [
+            (
+                vec![Lookup::Found, Lookup::Found, Lookup::Found, Lookup::Found],
+                "Preflight: 1 image, 2 secrets and parameters, 1 log group checked, all present",
+            ),
+            (
+                vec![Lookup::Found, Lookup::Found, Lookup::Found, denied.clone()],
+                "Preflight: 1 image, 2 secrets and parameters present; 1 log group not checked (see the warnings above)",
+            ),
+            (
+                vec![failed.clone(), failed.clone(), failed.clone(), failed],
+                "Preflight: 1 image, 2 secrets and parameters, 1 log group not checked (see the warnings above)",
+            ),
+            (
+                vec![Lookup::RepositoryMissing, Lookup::Found, Lookup::Missing, denied],
+                "Preflight: 1 secret or parameter present; 1 image, 1 secret or parameter missing; 1 log group not checked (see the warnings above)",
+            ),
+        ];
+        for (found, line) in cases {
+            let lookups: HashMap<Needed, Lookup> =
+                [image.clone(), parameter("p"), parameter("q"), group("g")]
+                    .into_iter()
+                    .zip(found)
+                    .collect();
+            assert_eq!(tally(&needed, &lookups), line);
+        }
+        assert_eq!(
+            tally(&needed, &HashMap::new()),
+            "Preflight: 1 image, 2 secrets and parameters, 1 log group not checked (see the warnings above)"
         );
     }
 
