@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::aws::{object, AwsError, AwsResult, Paging};
+use crate::model::ServiceModels;
 use crate::reply::{percent_decode, query_parameters, Reply};
 use crate::scenario::Scenario;
 use crate::world::{str_field, World};
@@ -70,6 +71,17 @@ impl SchedulerRequest {
             query: query_parameters(query),
             body: serde_json::from_slice(body).unwrap_or(Value::Null),
         }
+    }
+
+    /// Holds the request to Scheduler's model: the schedule's name in the
+    /// URI, the query, the body.
+    pub(crate) fn check(&self, models: &ServiceModels) -> Result<(), AwsError> {
+        let path: Vec<(&str, &str)> = self
+            .name
+            .iter()
+            .map(|name| ("Name", name.as_str()))
+            .collect();
+        models.check_rest("scheduler", &self.operation, &path, &self.query, &self.body)
     }
 
     /// The JSON body of a write, or the query parameters of a read.
