@@ -160,7 +160,7 @@ impl ServiceModels {
                 continue;
             };
             let shape = member["shape"].as_str().unwrap_or_default();
-            match check.from_text(shape, text, name) {
+            match check.read_text(shape, text, name) {
                 Some(value) => combined.insert(name.clone(), value),
                 None => combined.remove(name),
             };
@@ -252,12 +252,12 @@ fn read_model(path: &Path) -> anyhow::Result<ServiceModel> {
             .get(code)
             .is_some_and(|shape| shape.get("exception") == Some(&Value::Bool(true)))
     };
-    // The service's own validation error where it models one (ECS and
-    // Secrets Manager model InvalidParameterException); EventBridge and
-    // CodeDeploy answer ValidationException without modelling it.
-    let error_code = if declares("ValidationException") {
-        "ValidationException"
-    } else if declares("InvalidParameterException") {
+    // The error the service answers a malformed member with: ECS, ECR,
+    // CloudWatch Logs and Secrets Manager model InvalidParameterException
+    // (ECR and Logs model ValidationException too, for other uses);
+    // EventBridge and CodeDeploy answer ValidationException without
+    // modelling it.
+    let error_code = if declares("InvalidParameterException") {
         "InvalidParameterException"
     } else {
         "ValidationException"
@@ -339,7 +339,7 @@ impl<'a> Check<'a> {
 
     /// A URI or query value as the member's shape reads it; None (and a
     /// problem) when it is no number where the shape wants one.
-    fn from_text(&mut self, shape: &str, text: &str, member: &str) -> Option<Value> {
+    fn read_text(&mut self, shape: &str, text: &str, member: &str) -> Option<Value> {
         let kind = self.shapes[shape]["type"].as_str().unwrap_or_default();
         match kind {
             "integer" | "long" => {
