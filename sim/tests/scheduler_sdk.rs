@@ -22,8 +22,8 @@ schedules:
     Description: runs the migrations at night
     ScheduleExpression: "cron(0 3 * * ? *)"
     ScheduleExpressionTimezone: Europe/Paris
-    StartDate: 1767225600
-    EndDate: 1798761600
+    StartDate: 4102444800
+    EndDate: 4133980800
     FlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 15}
     KmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     ActionAfterCompletion: NONE
@@ -119,7 +119,7 @@ async fn reads_a_schedule_whole() {
         schedule.schedule_expression_timezone(),
         Some("Europe/Paris")
     );
-    assert_eq!(schedule.start_date().unwrap().secs(), 1_767_225_600);
+    assert_eq!(schedule.start_date().unwrap().secs(), 4_102_444_800);
     assert!(schedule.creation_date().is_some());
     assert!(schedule.last_modification_date().is_some());
     let window = schedule.flexible_time_window().unwrap();
@@ -287,10 +287,67 @@ async fn an_update_without_a_required_member_is_refused() {
     assert!(refused.is_validation_exception(), "{refused:?}");
     assert_eq!(
         refused.message(),
-        Some("2 validation errors detected: Value null at 'flexibleTimeWindow' failed to satisfy constraint: Member must not be null; Value null at 'target' failed to satisfy constraint: Member must not be null")
+        Some("2 validation errors detected: Value null at 'target' failed to satisfy constraint: Member must not be null; Value null at 'flexibleTimeWindow' failed to satisfy constraint: Member must not be null")
     );
     let unchanged = get(&scheduler, "nightly-migrate", None).await;
     assert_eq!(unchanged.schedule_expression(), Some("cron(0 3 * * ? *)"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_date_more_than_five_minutes_past_is_refused() {
+    let sim = start(SCHEDULES);
+    let scheduler = Client::new(&sdk_config(&sim).await);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let update = |start: i64| {
+        scheduler
+            .update_schedule()
+            .name("daily-report")
+            .group_name("reports")
+            .schedule_expression("rate(1 day)")
+            .start_date(aws_sdk_scheduler::primitives::DateTime::from_secs(start))
+            .flexible_time_window(
+                FlexibleTimeWindow::builder()
+                    .mode(FlexibleTimeWindowMode::Off)
+                    .build()
+                    .unwrap(),
+            )
+            .target(
+                Target::builder()
+                    .arn("arn:aws:lambda:us-east-1:123456789012:function:report")
+                    .role_arn("arn:aws:iam::123456789012:role/scheduler")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    };
+    let refused = update(now - 10 * 60).await.unwrap_err();
+    assert_eq!(refused.raw_response().unwrap().status().as_u16(), 400);
+    let refused = refused.into_service_error();
+    assert!(refused.is_validation_exception(), "{refused:?}");
+    assert_eq!(
+        refused.message(),
+        Some("The StartDate you specify cannot be earlier than 5 minutes ago.")
+    );
+    let unchanged = get(&scheduler, "daily-report", Some("reports")).await;
+    assert_eq!(unchanged.start_date(), None);
+
+    update(now - 60).await.unwrap();
+    let updated = get(&scheduler, "daily-report", Some("reports")).await;
+    assert_eq!(updated.start_date().unwrap().secs(), now - 60);
+    // Members never set are absent from GetSchedule's answer, not null.
+    let stored = &sim.schedules()[2];
+    assert_eq!(stored["Name"], "daily-report");
+    for member in [
+        "Description",
+        "EndDate",
+        "KmsKeyArn",
+        "ActionAfterCompletion",
+    ] {
+        assert!(stored.get(member).is_none(), "{member}: {stored}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
