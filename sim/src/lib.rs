@@ -36,7 +36,7 @@ pub use scenario::{
     CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, EcrImageSetup, EcrRepositorySetup,
     EventRuleSetup, Fault, FaultKind, GithubSetup, InProgressDeployment, Rehearsal, RolloutOutcome,
     RolloutTimeline, S3ObjectSetup, Scenario, SecretSetup, ServiceSetup, SsmParameterSetup,
-    SsmParameterType, TaskOutcome, TaskTimeline, Timelines,
+    SsmParameterType, TaskOutcome, TaskSetup, TaskTimeline, Timelines,
 };
 
 use server::Shared;
