@@ -542,3 +542,46 @@ async fn faults_fail_updates_as_scheduler_does() {
     let read = get(&scheduler, "daily-report", Some("reports")).await;
     assert_eq!(read.schedule_expression(), Some("rate(2 days)"));
 }
+
+#[test]
+fn a_member_sent_as_null_is_refused() {
+    let sim = start(SCHEDULES);
+    // What the AWS SDKs never send, as a hand-written client might: the
+    // members GetSchedule left out, sent back as null.
+    let body = serde_json::json!({
+        "GroupName": "reports",
+        "ScheduleExpression": "rate(2 days)",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:report",
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+        },
+        "Description": null,
+        "EndDate": null,
+    });
+    let response = reqwest::blocking::Client::new()
+        .put(format!("{}/schedules/daily-report", sim.aws_endpoint()))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIASIMULATOR0000000/20261207/us-east-1/scheduler/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        "ValidationException"
+    );
+    let answer: Value = response.json().unwrap();
+    assert_eq!(
+        answer["Message"],
+        "2 validation errors detected: \
+         Value null at 'description' failed to satisfy constraint: Member must not be null (an unset member is left out, never sent as null); \
+         Value null at 'endDate' failed to satisfy constraint: Member must not be null (an unset member is left out, never sent as null)"
+    );
+    let stored = &sim.schedules()[2];
+    assert_eq!(stored["ScheduleExpression"], "rate(1 day)", "unchanged");
+    assert_eq!(sim.calls_to("UpdateSchedule").len(), 1, "recorded");
+}
