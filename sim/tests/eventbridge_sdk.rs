@@ -192,6 +192,15 @@ fn cleanup_target(task_definition: &str) -> Target {
         .unwrap()
 }
 
+/// A Lambda target, added beside a rule's own.
+fn audit_target() -> Target {
+    Target::builder()
+        .id("audit")
+        .arn("arn:aws:lambda:us-east-1:123456789012:function:audit")
+        .build()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn put_targets_replaces_a_target_by_id() {
     let sim = start(RULES);
@@ -202,13 +211,7 @@ async fn put_targets_replaces_a_target_by_id() {
         .rule("weekly-cleanup")
         .event_bus_name("jobs")
         .targets(cleanup_target(next))
-        .targets(
-            Target::builder()
-                .id("audit")
-                .arn("arn:aws:lambda:us-east-1:123456789012:function:audit")
-                .build()
-                .unwrap(),
-        )
+        .targets(audit_target())
         .send()
         .await
         .unwrap();
@@ -519,13 +522,7 @@ async fn rules_of_the_same_name_on_two_buses_are_two_rules() {
         .put_targets()
         .rule("weekly-cleanup")
         .event_bus_name("jobs")
-        .targets(
-            Target::builder()
-                .id("audit")
-                .arn("arn:aws:lambda:us-east-1:123456789012:function:audit")
-                .build()
-                .unwrap(),
-        )
+        .targets(audit_target())
         .send()
         .await
         .unwrap();

@@ -5,6 +5,7 @@ mod common;
 
 use aws_sdk_scheduler::error::ProvideErrorMetadata as _;
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
+use aws_sdk_scheduler::operation::update_schedule::builders::UpdateScheduleFluentBuilder;
 use aws_sdk_scheduler::types::{
     EcsParameters, FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Target,
 };
@@ -98,6 +99,32 @@ fn with_task_definition(parameters: &EcsParameters, task_definition: &str) -> Ec
         .set_tags(non_empty(parameters.tags()))
         .build()
         .unwrap()
+}
+
+/// FlexibleTimeWindow Mode OFF: the schedule runs on time.
+fn window_off() -> FlexibleTimeWindow {
+    FlexibleTimeWindow::builder()
+        .mode(FlexibleTimeWindowMode::Off)
+        .build()
+        .unwrap()
+}
+
+/// An UpdateSchedule of daily-report (group reports) with its required
+/// members, running `expression`.
+fn update_daily_report(scheduler: &Client, expression: &str) -> UpdateScheduleFluentBuilder {
+    scheduler
+        .update_schedule()
+        .name("daily-report")
+        .group_name("reports")
+        .schedule_expression(expression)
+        .flexible_time_window(window_off())
+        .target(
+            Target::builder()
+                .arn("arn:aws:lambda:us-east-1:123456789012:function:report")
+                .role_arn("arn:aws:iam::123456789012:role/scheduler")
+                .build()
+                .unwrap(),
+        )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -232,12 +259,7 @@ async fn an_update_replaces_what_it_leaves_out_with_defaults() {
         .update_schedule()
         .name("nightly-migrate")
         .schedule_expression("rate(1 day)")
-        .flexible_time_window(
-            FlexibleTimeWindow::builder()
-                .mode(FlexibleTimeWindowMode::Off)
-                .build()
-                .unwrap(),
-        )
+        .flexible_time_window(window_off())
         .target(
             Target::builder()
                 .arn(CLUSTER)
@@ -302,25 +324,8 @@ async fn a_start_date_more_than_five_minutes_past_is_refused() {
         .unwrap()
         .as_secs() as i64;
     let update = |start: i64| {
-        scheduler
-            .update_schedule()
-            .name("daily-report")
-            .group_name("reports")
-            .schedule_expression("rate(1 day)")
+        update_daily_report(&scheduler, "rate(1 day)")
             .start_date(aws_sdk_scheduler::primitives::DateTime::from_secs(start))
-            .flexible_time_window(
-                FlexibleTimeWindow::builder()
-                    .mode(FlexibleTimeWindowMode::Off)
-                    .build()
-                    .unwrap(),
-            )
-            .target(
-                Target::builder()
-                    .arn("arn:aws:lambda:us-east-1:123456789012:function:report")
-                    .role_arn("arn:aws:iam::123456789012:role/scheduler")
-                    .build()
-                    .unwrap(),
-            )
             .send()
     };
     let refused = update(now - 10 * 60).await.unwrap_err();
@@ -376,12 +381,7 @@ async fn a_missing_schedule_is_not_found() {
         .update_schedule()
         .name("ghost")
         .schedule_expression("rate(1 day)")
-        .flexible_time_window(
-            FlexibleTimeWindow::builder()
-                .mode(FlexibleTimeWindowMode::Off)
-                .build()
-                .unwrap(),
-        )
+        .flexible_time_window(window_off())
         .target(
             Target::builder()
                 .arn(CLUSTER)
@@ -465,12 +465,7 @@ async fn creates_schedules_once() {
             .name("weekly-cleanup")
             .group_name("reports")
             .schedule_expression("rate(7 days)")
-            .flexible_time_window(
-                FlexibleTimeWindow::builder()
-                    .mode(FlexibleTimeWindowMode::Off)
-                    .build()
-                    .unwrap(),
-            )
+            .flexible_time_window(window_off())
             .target(
                 Target::builder()
                     .arn(CLUSTER)
@@ -508,27 +503,7 @@ async fn faults_fail_updates_as_scheduler_does() {
   - {{service: scheduler, operation: UpdateSchedule, kind: conflict, skip: 1}}"
     ));
     let scheduler = Client::new(&sdk_config(&sim).await);
-    let update = || {
-        scheduler
-            .update_schedule()
-            .name("daily-report")
-            .group_name("reports")
-            .schedule_expression("rate(2 days)")
-            .flexible_time_window(
-                FlexibleTimeWindow::builder()
-                    .mode(FlexibleTimeWindowMode::Off)
-                    .build()
-                    .unwrap(),
-            )
-            .target(
-                Target::builder()
-                    .arn("arn:aws:lambda:us-east-1:123456789012:function:report")
-                    .role_arn("arn:aws:iam::123456789012:role/scheduler")
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-    };
+    let update = || update_daily_report(&scheduler, "rate(2 days)").send();
     let denied = update().await.unwrap_err();
     assert_eq!(denied.raw_response().unwrap().status().as_u16(), 403);
     assert_eq!(denied.code(), Some("AccessDeniedException"));
