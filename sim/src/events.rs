@@ -145,7 +145,7 @@ fn rule_arn(world: &World, rule: &Rule) -> String {
 }
 
 /// PutRule: creates the rule, or replaces the definition of an existing
-/// one (its targets stay).
+/// one (its targets stay). Only the default bus has scheduled rules.
 fn put_rule(world: &mut World, body: &Value) -> AwsResult {
     let bus = bus(world, body)?;
     let name = required_str(body, "Name")?;
@@ -154,6 +154,12 @@ fn put_rule(world: &mut World, body: &Value) -> AwsResult {
         return Err(AwsError::client(
             "ValidationException",
             "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+        ));
+    }
+    if bus != DEFAULT_BUS && str_field(body, "ScheduleExpression").is_some() {
+        return Err(AwsError::client(
+            "ValidationException",
+            "ScheduleExpression is supported only on the default event bus.",
         ));
     }
     let definition = definition_of(body);

@@ -268,11 +268,24 @@ async fn creates_and_describes_rules() {
     assert_eq!(scenario_rule.event_bus_name(), Some("default"));
     assert_eq!(scenario_rule.created_by(), Some("123456789012"));
 
-    let created = events
+    let scheduled_on_jobs = events
         .put_rule()
         .name("daily-export")
         .event_bus_name("jobs")
         .schedule_expression("rate(1 day)")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        scheduled_on_jobs.message(),
+        Some("ScheduleExpression is supported only on the default event bus.")
+    );
+    let created = events
+        .put_rule()
+        .name("daily-export")
+        .event_bus_name("jobs")
+        .event_pattern(r#"{"source": ["export"]}"#)
         .description("exports")
         .send()
         .await
