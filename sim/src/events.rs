@@ -1,6 +1,7 @@
 //! Amazon EventBridge: rules on event buses and their targets, as a
 //! scheduled task is set up (PutRule, PutTargets) and found again
-//! (DescribeRule, ListTargetsByRule, ListRuleNamesByTarget). Targets are
+//! (DescribeRule, ListRules, ListTargetsByRule, ListRuleNamesByTarget,
+//! ListEventBuses). Targets are
 //! kept exactly as they were put.
 
 use serde_json::{json, Map, Value};
@@ -94,6 +95,8 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "PutTargets" => put_targets(world, body),
         "ListTargetsByRule" => list_targets_by_rule(world, body),
         "ListRuleNamesByTarget" => list_rule_names_by_target(world, body),
+        "ListRules" => list_rules(world, body),
+        "ListEventBuses" => list_event_buses(world, body),
         _ => return None,
     };
     Some(result)
@@ -142,7 +145,7 @@ fn rule_arn(world: &World, rule: &Rule) -> String {
 }
 
 /// PutRule: creates the rule, or replaces the definition of an existing
-/// one (its targets stay).
+/// one (its targets stay). Only the default bus has scheduled rules.
 fn put_rule(world: &mut World, body: &Value) -> AwsResult {
     let bus = bus(world, body)?;
     let name = required_str(body, "Name")?;
@@ -151,6 +154,12 @@ fn put_rule(world: &mut World, body: &Value) -> AwsResult {
         return Err(AwsError::client(
             "ValidationException",
             "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+        ));
+    }
+    if bus != DEFAULT_BUS && str_field(body, "ScheduleExpression").is_some() {
+        return Err(AwsError::client(
+            "ValidationException",
+            "ScheduleExpression is supported only on the default event bus.",
         ));
     }
     let definition = definition_of(body);
@@ -271,6 +280,58 @@ fn list_rule_names_by_target(world: &mut World, body: &Value) -> AwsResult {
     let (page, next_token) = EVENT_PAGES.page(body, &names)?;
     Ok(object(vec![
         ("RuleNames", json!(page)),
+        ("NextToken", next_token.map_or(Value::Null, Value::from)),
+    ]))
+}
+
+/// ListRules: the rules of a bus whose name starts with NamePrefix, in
+/// name order, as DescribeRule answers them but for CreatedBy (not in
+/// ListRules' model).
+fn list_rules(world: &mut World, body: &Value) -> AwsResult {
+    let bus = bus(world, body)?;
+    let prefix = str_field(body, "NamePrefix").unwrap_or("");
+    let mut rules: Vec<&Rule> = world
+        .events
+        .rules
+        .iter()
+        .filter(|rule| rule.bus == bus && rule.name.starts_with(prefix))
+        .collect();
+    rules.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let (page, next_token) = EVENT_PAGES.page(body, &rules)?;
+    let listed: Vec<Value> = page
+        .iter()
+        .map(|rule| {
+            let mut listed = render_rule(world, rule);
+            if let Value::Object(members) = &mut listed {
+                members.remove("CreatedBy");
+            }
+            listed
+        })
+        .collect();
+    Ok(object(vec![
+        ("Rules", json!(listed)),
+        ("NextToken", next_token.map_or(Value::Null, Value::from)),
+    ]))
+}
+
+/// ListEventBuses: the buses whose name starts with NamePrefix, in name
+/// order, each with its name and ARN.
+fn list_event_buses(world: &mut World, body: &Value) -> AwsResult {
+    let prefix = str_field(body, "NamePrefix").unwrap_or("");
+    let mut names: Vec<&String> = world
+        .events
+        .buses
+        .iter()
+        .filter(|bus| bus.starts_with(prefix))
+        .collect();
+    names.sort_unstable();
+    let (page, next_token) = EVENT_PAGES.page(body, &names)?;
+    let buses: Vec<Value> = page
+        .iter()
+        .map(|name| json!({"Name": name, "Arn": world.arn("events", &format!("event-bus/{name}"))}))
+        .collect();
+    Ok(object(vec![
+        ("EventBuses", json!(buses)),
         ("NextToken", next_token.map_or(Value::Null, Value::from)),
     ]))
 }

@@ -12,6 +12,7 @@ mod faults;
 mod github;
 mod job;
 mod logs;
+mod model;
 mod reply;
 mod s3;
 mod scenario;
@@ -30,11 +31,12 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 pub use job::JobDirectory;
+pub use model::{ServiceModels, MODELS_DIRECTORY_VARIABLE};
 pub use scenario::{
     CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, EcrImageSetup, EcrRepositorySetup,
     EventRuleSetup, Fault, FaultKind, GithubSetup, InProgressDeployment, Rehearsal, RolloutOutcome,
     RolloutTimeline, S3ObjectSetup, Scenario, SecretSetup, ServiceSetup, SsmParameterSetup,
-    SsmParameterType, TaskOutcome, TaskTimeline, Timelines,
+    SsmParameterType, TaskOutcome, TaskSetup, TaskTimeline, Timelines,
 };
 
 use server::Shared;
@@ -87,8 +89,21 @@ impl Sim {
         Sim::start_on(scenario, 0, 0)
     }
 
-    /// Starts the servers on the given ports (0 = ephemeral).
+    /// Starts the servers on the given ports (0 = ephemeral), holding every
+    /// request to the AWS service models, which must be found.
     pub fn start_on(scenario: Scenario, aws_port: u16, github_port: u16) -> anyhow::Result<Sim> {
+        let models = ServiceModels::load()?;
+        Sim::start_with(scenario, aws_port, github_port, Some(models))
+    }
+
+    /// Starts the servers on the given ports (0 = ephemeral); without
+    /// models, requests are not checked against them.
+    pub fn start_with(
+        scenario: Scenario,
+        aws_port: u16,
+        github_port: u16,
+        models: Option<std::sync::Arc<ServiceModels>>,
+    ) -> anyhow::Result<Sim> {
         let bind = |port: u16| -> anyhow::Result<std::net::TcpListener> {
             let listener = std::net::TcpListener::bind(("127.0.0.1", port))
                 .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
@@ -119,6 +134,7 @@ impl Sim {
             faults,
             account,
             github_prefix: github_prefix.clone(),
+            models,
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -8,7 +8,7 @@ mod rehearse;
 use std::io::Write as _;
 
 use anyhow::{bail, Context as _};
-use ecs_deploy_sim::{Scenario, Sim};
+use ecs_deploy_sim::{Scenario, ServiceModels, Sim};
 
 const USAGE: &str = "usage: ecs-deploy-sim serve <scenario.yaml> [--port N]\n\
   Serves AWS (ECS, CodeDeploy, Logs, S3) on port N (default: ephemeral) and\n\
@@ -28,6 +28,21 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => bail!("{USAGE}"),
+    }
+}
+
+/// The AWS service models; without them a person running the simulator by
+/// hand gets a one-line notice and requests go unchecked (the tests, through
+/// `Sim::start`, insist on them).
+fn models_or_notice() -> Option<std::sync::Arc<ServiceModels>> {
+    match ServiceModels::load() {
+        Ok(models) => Some(models),
+        Err(error) => {
+            eprintln!(
+                "ecs-deploy-sim: requests are not checked against the AWS service models: {error:#}"
+            );
+            None
+        }
     }
 }
 
@@ -52,7 +67,7 @@ fn serve(args: &[String]) -> anyhow::Result<()> {
     } else {
         port.checked_add(1).context("port too high")?
     };
-    let sim = Sim::start_on(scenario, port, github_port)?;
+    let sim = Sim::start_with(scenario, port, github_port, models_or_notice())?;
     let mut stdout = std::io::stdout().lock();
     for (key, value) in sim.env() {
         writeln!(stdout, "{key}={value}")?;

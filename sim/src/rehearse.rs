@@ -41,7 +41,7 @@ pub fn rehearse(args: &[String]) -> anyhow::Result<i32> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let mut inputs = scenario.rehearsal.inputs.clone();
-    let sim = Sim::start(scenario)?;
+    let sim = Sim::start_with(scenario, 0, 0, crate::models_or_notice())?;
     // The runner fills `github-token` from its default, `${{ github.token }}`.
     if let Some((_, token)) = sim
         .env()

@@ -24,6 +24,9 @@ pub struct Scenario {
     pub task_definitions: Vec<Value>,
     #[serde(default)]
     pub services: Vec<ServiceSetup>,
+    /// Tasks RUNNING from the start outside any service.
+    #[serde(default)]
+    pub tasks: Vec<TaskSetup>,
     #[serde(default)]
     pub s3_objects: Vec<S3ObjectSetup>,
     /// Log groups that exist before any task writes to them.
@@ -104,6 +107,23 @@ pub struct ServiceSetup {
     pub express: Option<ExpressSetup>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, Value>,
+}
+
+/// A task running from the start, as RunTask would have started it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskSetup {
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    /// family:revision, family, or ARN.
+    pub task_definition: String,
+    #[serde(default)]
+    pub started_by: Option<String>,
+    /// Default `family:<family>`, as RunTask's.
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub launch_type: Option<String>,
 }
 
 /// What Express Mode keeps beside an ECS service: the ingress it

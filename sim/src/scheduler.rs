@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::aws::{object, AwsError, AwsResult, Paging};
+use crate::model::ServiceModels;
 use crate::reply::{percent_decode, query_parameters, Reply};
 use crate::scenario::Scenario;
 use crate::world::{str_field, World};
@@ -72,6 +73,17 @@ impl SchedulerRequest {
         }
     }
 
+    /// Holds the request to Scheduler's model: the schedule's name in the
+    /// URI, the query, the body.
+    pub(crate) fn check(&self, models: &ServiceModels) -> Result<(), AwsError> {
+        let path: Vec<(&str, &str)> = self
+            .name
+            .iter()
+            .map(|name| ("Name", name.as_str()))
+            .collect();
+        models.check_rest("scheduler", &self.operation, &path, &self.query, &self.body)
+    }
+
     /// The JSON body of a write, or the query parameters of a read.
     pub(crate) fn recorded_body(&self) -> Value {
         match self.operation.as_str() {
@@ -109,8 +121,7 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
         if !world.scheduler.groups.iter().any(|known| known == group) {
             world.scheduler.groups.push(group.to_string());
         }
-        let mut schedule = stored(world, given, &name)
-            .map_err(|error| anyhow::anyhow!("schedules: schedule {name}: {}", error.message))?;
+        let mut schedule = stored(world, given, &name);
         for date in ["CreationDate", "LastModificationDate"] {
             let at = given
                 .get(date)
@@ -168,52 +179,20 @@ fn schedule_not_found(name: &str) -> AwsError {
     not_found(format!("Schedule {name} does not exist."))
 }
 
-/// The members UpdateSchedule and CreateSchedule require, by their paths
-/// in the request and as validation errors spell them.
-const REQUIRED_MEMBERS: [(&str, &str); 6] = [
-    ("/FlexibleTimeWindow", "flexibleTimeWindow"),
-    ("/FlexibleTimeWindow/Mode", "flexibleTimeWindow.mode"),
-    ("/ScheduleExpression", "scheduleExpression"),
-    ("/Target", "target"),
-    ("/Target/Arn", "target.arn"),
-    ("/Target/RoleArn", "target.roleArn"),
-];
-
 /// The schedule a create or update request describes, as GetSchedule will
 /// answer it but for its CreationDate: the request's members (but its
 /// client token), the defaults of those it leaves out, and what Scheduler
-/// adds.
-fn stored(world: &World, request: &Value, name: &str) -> Result<Map<String, Value>, AwsError> {
-    let mut problems: Vec<&str> = REQUIRED_MEMBERS
-        .iter()
-        .filter(|(pointer, _)| {
-            let parent_present = pointer
-                .rsplit_once('/')
-                .is_none_or(|(parent, _)| parent.is_empty() || request.pointer(parent).is_some());
-            parent_present && request.pointer(pointer).is_none_or(Value::is_null)
-        })
-        .map(|(_, member)| *member)
+/// adds. The model's check has refused a request without its required
+/// members.
+fn stored(world: &World, request: &Value, name: &str) -> Map<String, Value> {
+    // An unset member is absent, as GetSchedule answers it, never null.
+    let mut schedule: Map<String, Value> = request
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(member, value)| !value.is_null() && *member != "ClientToken")
+        .map(|(member, value)| (member.clone(), value.clone()))
         .collect();
-    let ecs_parameters = request.pointer("/Target/EcsParameters");
-    if ecs_parameters.is_some_and(|ecs| ecs.get("TaskDefinitionArn").is_none()) {
-        problems.push("target.ecsParameters.taskDefinitionArn");
-    }
-    if !problems.is_empty() {
-        let count = problems.len();
-        let plural = if count == 1 { "error" } else { "errors" };
-        let details: Vec<String> = problems
-            .iter()
-            .map(|member| {
-                format!("Value null at '{member}' failed to satisfy constraint: Member must not be null")
-            })
-            .collect();
-        return Err(validation(format!(
-            "{count} validation {plural} detected: {}",
-            details.join("; ")
-        )));
-    }
-    let mut schedule = request.as_object().cloned().unwrap_or_default();
-    schedule.remove("ClientToken");
     let group = str_field(request, "GroupName")
         .unwrap_or(DEFAULT_GROUP)
         .to_string();
@@ -242,7 +221,7 @@ fn stored(world: &World, request: &Value, name: &str) -> Result<Map<String, Valu
     for (member, value) in added {
         schedule.insert(member.to_string(), value);
     }
-    Ok(schedule)
+    schedule
 }
 
 /// ListSchedules: summaries of the schedules of a group (or all), by name
@@ -305,8 +284,24 @@ fn get_schedule(world: &mut World, name: &str, query: &Map<String, Value>) -> Aw
     Ok(Value::Object(world.scheduler.schedules[index].clone()))
 }
 
+/// How far in the past a StartDate may be.
+const START_DATE_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
+/// Scheduler refuses a StartDate more than five minutes in the past (on
+/// CreateSchedule, documented; UpdateSchedule is held to the same).
+fn start_date_not_past(world: &World, body: &Value) -> Result<(), AwsError> {
+    let earliest = world.epoch(world.now) - START_DATE_TOLERANCE.as_secs_f64();
+    match body.get("StartDate").and_then(Value::as_f64) {
+        Some(start) if start < earliest => Err(validation(
+            "The StartDate you specify cannot be earlier than 5 minutes ago.",
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn create_schedule(world: &mut World, name: &str, body: &Value) -> AwsResult {
     let group = group(world, str_field(body, "GroupName"))?;
+    start_date_not_past(world, body)?;
     if find_schedule(world, group, name).is_some() {
         return Err(AwsError::new(
             409,
@@ -314,7 +309,7 @@ fn create_schedule(world: &mut World, name: &str, body: &Value) -> AwsResult {
             format!("Schedule {name} already exists."),
         ));
     }
-    let mut schedule = stored(world, body, name)?;
+    let mut schedule = stored(world, body, name);
     schedule.insert("CreationDate".to_string(), json!(world.epoch(world.now)));
     let arn = schedule["Arn"].clone();
     world.scheduler.schedules.push(schedule);
@@ -324,8 +319,9 @@ fn create_schedule(world: &mut World, name: &str, body: &Value) -> AwsResult {
 fn update_schedule(world: &mut World, name: &str, body: &Value) -> AwsResult {
     let group = group(world, str_field(body, "GroupName"))?;
     let index = find_schedule(world, group, name).ok_or_else(|| schedule_not_found(name))?;
+    start_date_not_past(world, body)?;
     let created = world.scheduler.schedules[index]["CreationDate"].clone();
-    let mut schedule = stored(world, body, name)?;
+    let mut schedule = stored(world, body, name);
     schedule.insert("CreationDate".to_string(), created);
     let arn = schedule["Arn"].clone();
     world.scheduler.schedules[index] = schedule;

@@ -21,6 +21,7 @@ use tower::ServiceExt as _;
 
 use crate::aws::{self, AwsError};
 use crate::faults::{self, Faults};
+use crate::model::ServiceModels;
 use crate::reply::Reply;
 use crate::s3::{self, S3Request};
 use crate::scenario::{Fault, FaultKind};
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     pub faults: Faults,
     pub account: String,
     pub github_prefix: String,
+    /// What every AWS JSON request is held to; None: nothing is checked.
+    pub models: Option<Arc<ServiceModels>>,
 }
 
 impl Shared {
@@ -239,6 +242,11 @@ async fn aws_json_request(
         );
     };
     shared.record(service, operation, "/", request.clone());
+    if let Some(models) = &shared.models {
+        if let Err(refused) = models.check_json(service, operation, &request) {
+            return aws_json_reply(service, Err(refused));
+        }
+    }
     let effect = inject_fault(shared, control, service, operation).await;
     if let FaultEffect::Answer(fault) = &effect {
         let answer = faults::aws_json_answer(fault, service, operation, &shared.account, &request);
@@ -261,6 +269,11 @@ async fn scheduler_request(
 ) -> Reply {
     let operation = request.operation.as_str();
     shared.record("scheduler", operation, path, request.recorded_body());
+    if let Some(models) = &shared.models {
+        if let Err(refused) = request.check(models) {
+            return scheduler::reply(Err(refused));
+        }
+    }
     let effect = inject_fault(shared, control, "scheduler", operation).await;
     if let FaultEffect::Answer(fault) = &effect {
         if let Some(error) = faults::aws_error(fault, "scheduler", operation, &shared.account) {

@@ -6,7 +6,7 @@ mod common;
 use aws_sdk_ecs::operation::list_services::builders::ListServicesFluentBuilder;
 use aws_sdk_ecs::types::{
     ContainerDefinition, KeyValuePair, LaunchType, LogConfiguration, LogDriver, SchedulingStrategy,
-    Tag, TaskDefinitionFamilyStatus, TaskDefinitionField,
+    Tag, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus,
 };
 use aws_sdk_ecs::Client;
 use common::{sdk_config, start, WEB};
@@ -146,8 +146,8 @@ fn keeps_registration_bodies_exactly_as_sent() {
     let sim = start(WEB);
     let body = serde_json::json!({
         "family": "api",
-        "containerDefinitions": [{"name": "api", "image": "api:1", "memory": 256, "futureField": {"x": 1}}],
-        "someNewTopLevelField": true,
+        "containerDefinitions": [{"name": "api", "image": "api:1", "memory": 256, "ulimits": [{"name": "nofile", "softLimit": 1024, "hardLimit": 4096}]}],
+        "ephemeralStorage": {"sizeInGiB": 30},
     });
     let response = reqwest::blocking::Client::new()
         .post(sim.aws_endpoint())
@@ -161,7 +161,10 @@ fn keeps_registration_bodies_exactly_as_sent() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let answer: serde_json::Value = response.json().unwrap();
-    assert_eq!(answer["taskDefinition"]["someNewTopLevelField"], true);
+    assert_eq!(
+        answer["taskDefinition"]["ephemeralStorage"]["sizeInGiB"],
+        30
+    );
     assert_eq!(sim.task_definitions(), vec![body]);
     let calls = sim.calls();
     assert_eq!(calls.len(), 1);
@@ -190,6 +193,21 @@ fn answers_aws_shaped_errors() {
     let body: serde_json::Value = missing.json().unwrap();
     assert_eq!(body["__type"], "ClientException");
     assert_eq!(body["message"], "Unable to describe task definition.");
+    // What ECS's model does not allow is refused before anything is done.
+    let not_in_model = post(
+        "AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition",
+        r#"{"family": "api", "containerDefinitions": [{"name": "api", "image": "api:1", "futureField": 1}], "cpu": null}"#,
+    );
+    assert_eq!(not_in_model.status(), 400);
+    let body: serde_json::Value = not_in_model.json().unwrap();
+    assert_eq!(body["__type"], "InvalidParameterException");
+    assert_eq!(
+        body["message"],
+        "2 validation errors detected: \
+         Value at 'containerDefinitions.1.member.futureField' failed to satisfy constraint: Member is not in the model of ContainerDefinition; \
+         Value null at 'cpu' failed to satisfy constraint: Member must not be null (an unset member is left out, never sent as null)"
+    );
+    assert!(sim.task_definitions().is_empty());
     let unknown = post("AmazonEC2ContainerServiceV20141113.Teleport", "{}");
     assert_eq!(unknown.status(), 400);
     let body: serde_json::Value = unknown.json().unwrap();
@@ -729,4 +747,165 @@ async fn a_service_deployment_names_its_source_revision() {
     );
     assert!(revisions.service_revisions()[0].created_at().is_some());
     assert_eq!(revisions.failures()[0].reason(), Some("MISSING"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_the_tasks_and_services_of_each_cluster() {
+    let sim = start(
+        r#"
+clusters: [prod, staging]
+taskDefinitions:
+  - {family: web, containerDefinitions: [{name: web, image: "web:1"}]}
+  - {family: report, containerDefinitions: [{name: report, image: "report:1"}]}
+services:
+  - {cluster: prod, serviceName: web, taskDefinition: web:1}
+  - {cluster: staging, serviceName: web, taskDefinition: web:1}
+tasks:
+  - {cluster: prod, taskDefinition: report:1, startedBy: events-rule/nightly}
+  - {cluster: staging, taskDefinition: report, group: reports, launchType: FARGATE}
+"#,
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let clusters = ecs.list_clusters().send().await.unwrap();
+    assert_eq!(
+        clusters.cluster_arns(),
+        [
+            "arn:aws:ecs:us-east-1:123456789012:cluster/default",
+            "arn:aws:ecs:us-east-1:123456789012:cluster/prod",
+            "arn:aws:ecs:us-east-1:123456789012:cluster/staging",
+        ]
+    );
+    for cluster in ["prod", "staging"] {
+        let services = ecs.list_services().cluster(cluster).send().await.unwrap();
+        assert_eq!(
+            services.service_arns(),
+            [format!(
+                "arn:aws:ecs:us-east-1:123456789012:service/{cluster}/web"
+            )]
+        );
+        let listed = ecs.list_tasks().cluster(cluster).send().await.unwrap();
+        assert_eq!(listed.task_arns().len(), 1, "{cluster}");
+        let described = ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(listed.task_arns().to_vec()))
+            .send()
+            .await
+            .unwrap();
+        let task = &described.tasks()[0];
+        assert_eq!(task.last_status(), Some("RUNNING"), "{cluster}");
+        assert_eq!(
+            task.task_definition_arn(),
+            Some("arn:aws:ecs:us-east-1:123456789012:task-definition/report:1")
+        );
+        assert_eq!(
+            task.cluster_arn(),
+            Some(format!("arn:aws:ecs:us-east-1:123456789012:cluster/{cluster}").as_str())
+        );
+        let (started_by, group) = match cluster {
+            "prod" => (Some("events-rule/nightly"), "family:report"),
+            _ => (None, "reports"),
+        };
+        assert_eq!(task.started_by(), started_by);
+        assert_eq!(task.group(), Some(group));
+    }
+    let none = ecs.list_tasks().send().await.unwrap();
+    assert!(none.task_arns().is_empty(), "cluster default has none");
+    let of_family = ecs
+        .list_tasks()
+        .cluster("prod")
+        .family("web")
+        .send()
+        .await
+        .unwrap();
+    assert!(of_family.task_arns().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeds_revisions_with_their_registration_and_deregistration_times() {
+    let sim = start(
+        r#"
+taskDefinitions:
+  - {family: job, containerDefinitions: [{name: job, image: "job:1"}], deregisteredSecondsAgo: 691200, registeredSecondsAgo: 864000}
+  - {family: job, containerDefinitions: [{name: job, image: "job:2"}], status: INACTIVE, registeredAt: 1767225600, deregisteredAt: 1767229200}
+  - {family: job, containerDefinitions: [{name: job, image: "job:3"}], registeredSecondsAgo: 60}
+  - {family: job, containerDefinitions: [{name: job, image: "job:4"}]}
+"#,
+    );
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let describe = |revision: &'static str| {
+        let ecs = ecs.clone();
+        async move {
+            ecs.describe_task_definition()
+                .task_definition(revision)
+                .send()
+                .await
+                .unwrap()
+                .task_definition()
+                .unwrap()
+                .clone()
+        }
+    };
+    let seconds = |at: Option<&aws_sdk_ecs::primitives::DateTime>| at.unwrap().as_secs_f64();
+    let near = |at: f64, expected: f64| (at - expected).abs() < 5.0;
+
+    let old = describe("job:1").await;
+    assert_eq!(old.status(), Some(&TaskDefinitionStatus::Inactive));
+    assert!(near(seconds(old.registered_at()), now - 864_000.0));
+    assert!(
+        near(seconds(old.deregistered_at()), now - 691_200.0),
+        "INACTIVE for 8 days"
+    );
+    let absolute = describe("job:2").await;
+    assert_eq!(seconds(absolute.registered_at()), 1_767_225_600.0);
+    assert_eq!(seconds(absolute.deregistered_at()), 1_767_229_200.0);
+    let recent = describe("job:3").await;
+    assert_eq!(recent.status(), Some(&TaskDefinitionStatus::Active));
+    assert!(
+        near(seconds(recent.registered_at()), now - 60.0),
+        "a minute ago"
+    );
+    assert_eq!(recent.deregistered_at(), None);
+    let latest = describe("job:4").await;
+    assert!(near(seconds(latest.registered_at()), now));
+
+    let inactive = ecs
+        .list_task_definitions()
+        .family_prefix("job")
+        .status(TaskDefinitionStatus::Inactive)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        inactive.task_definition_arns(),
+        [
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/job:1",
+            "arn:aws:ecs:us-east-1:123456789012:task-definition/job:2",
+        ]
+    );
+    let deleted = ecs
+        .delete_task_definitions()
+        .task_definitions("job:1")
+        .task_definitions("job:3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.task_definitions().len(), 1);
+    assert_eq!(
+        deleted.task_definitions()[0].status(),
+        Some(&TaskDefinitionStatus::DeleteInProgress)
+    );
+    let failure = &deleted.failures()[0];
+    assert_eq!(
+        failure.arn(),
+        Some("arn:aws:ecs:us-east-1:123456789012:task-definition/job:3")
+    );
+    assert_eq!(
+        failure.reason(),
+        Some("The specified task definition is still in ACTIVE status. Please deregister the target and try again.")
+    );
 }

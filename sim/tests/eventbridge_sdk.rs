@@ -192,6 +192,15 @@ fn cleanup_target(task_definition: &str) -> Target {
         .unwrap()
 }
 
+/// A Lambda target, added beside a rule's own.
+fn audit_target() -> Target {
+    Target::builder()
+        .id("audit")
+        .arn("arn:aws:lambda:us-east-1:123456789012:function:audit")
+        .build()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn put_targets_replaces_a_target_by_id() {
     let sim = start(RULES);
@@ -202,13 +211,7 @@ async fn put_targets_replaces_a_target_by_id() {
         .rule("weekly-cleanup")
         .event_bus_name("jobs")
         .targets(cleanup_target(next))
-        .targets(
-            Target::builder()
-                .id("audit")
-                .arn("arn:aws:lambda:us-east-1:123456789012:function:audit")
-                .build()
-                .unwrap(),
-        )
+        .targets(audit_target())
         .send()
         .await
         .unwrap();
@@ -265,11 +268,24 @@ async fn creates_and_describes_rules() {
     assert_eq!(scenario_rule.event_bus_name(), Some("default"));
     assert_eq!(scenario_rule.created_by(), Some("123456789012"));
 
-    let created = events
+    let scheduled_on_jobs = events
         .put_rule()
         .name("daily-export")
         .event_bus_name("jobs")
         .schedule_expression("rate(1 day)")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        scheduled_on_jobs.message(),
+        Some("ScheduleExpression is supported only on the default event bus.")
+    );
+    let created = events
+        .put_rule()
+        .name("daily-export")
+        .event_bus_name("jobs")
+        .event_pattern(r#"{"source": ["export"]}"#)
         .description("exports")
         .send()
         .await
@@ -402,4 +418,152 @@ async fn an_access_denied_fault_reaches_the_client() {
         .message()
         .unwrap()
         .contains("events:ListRuleNamesByTarget"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rules_of_the_same_name_on_two_buses_are_two_rules() {
+    let sim = start(&format!(
+        "{RULES}
+  - name: weekly-cleanup
+    eventPattern: '{{\"source\": [\"shop\"]}}'
+    targets: [{{Id: other, Arn: \"arn:aws:lambda:us-east-1:123456789012:function:other\"}}]
+  - name: on-deploy
+    eventBus: releases
+    eventPattern: '{{\"source\": [\"deploy\"]}}'
+"
+    ));
+    let events = Client::new(&sdk_config(&sim).await);
+    let buses = events.list_event_buses().send().await.unwrap();
+    let names: Vec<(&str, &str)> = buses
+        .event_buses()
+        .iter()
+        .map(|bus| (bus.name().unwrap(), bus.arn().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (
+                "default",
+                "arn:aws:events:us-east-1:123456789012:event-bus/default"
+            ),
+            (
+                "jobs",
+                "arn:aws:events:us-east-1:123456789012:event-bus/jobs"
+            ),
+            (
+                "releases",
+                "arn:aws:events:us-east-1:123456789012:event-bus/releases"
+            ),
+        ]
+    );
+    let with_prefix = events
+        .list_event_buses()
+        .name_prefix("re")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_prefix.event_buses()[0].name(), Some("releases"));
+    assert_eq!(with_prefix.event_buses().len(), 1);
+
+    let rules_of = |bus: &'static str| {
+        let events = events.clone();
+        async move {
+            let listed = events
+                .list_rules()
+                .event_bus_name(bus)
+                .send()
+                .await
+                .unwrap();
+            listed
+                .rules()
+                .iter()
+                .map(|rule| {
+                    (
+                        rule.name().unwrap().to_string(),
+                        rule.arn().unwrap().to_string(),
+                        rule.event_bus_name().unwrap().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let arn = |path: &str| format!("arn:aws:events:us-east-1:123456789012:rule/{path}");
+    let triple = |name: &str, path: &str, bus: &str| (name.to_string(), arn(path), bus.to_string());
+    assert_eq!(
+        rules_of("default").await,
+        [
+            triple("hourly-ping", "hourly-ping", "default"),
+            triple("nightly-report", "nightly-report", "default"),
+            triple("weekly-cleanup", "weekly-cleanup", "default"),
+        ]
+    );
+    assert_eq!(
+        rules_of("jobs").await,
+        [triple("weekly-cleanup", "jobs/weekly-cleanup", "jobs")]
+    );
+    let prefixed = events
+        .list_rules()
+        .name_prefix("n")
+        .limit(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prefixed.rules()[0].name(), Some("nightly-report"));
+    assert_eq!(prefixed.next_token(), None);
+
+    // Each bus's rule keeps its own targets.
+    let targets_on = |bus: &'static str| {
+        let events = events.clone();
+        async move {
+            let listed = events
+                .list_targets_by_rule()
+                .rule("weekly-cleanup")
+                .event_bus_name(bus)
+                .send()
+                .await
+                .unwrap();
+            listed
+                .targets()
+                .iter()
+                .map(|target| target.id().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(targets_on("default").await, ["other"]);
+    assert_eq!(targets_on("jobs").await, ["cleanup"]);
+    events
+        .put_targets()
+        .rule("weekly-cleanup")
+        .event_bus_name("jobs")
+        .targets(audit_target())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(targets_on("jobs").await, ["cleanup", "audit"]);
+    assert_eq!(targets_on("default").await, ["other"]);
+    let by_target = events
+        .list_rule_names_by_target()
+        .target_arn("arn:aws:lambda:us-east-1:123456789012:function:audit")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        by_target.rule_names().is_empty(),
+        "the default bus has none"
+    );
+
+    let put_on_releases = events
+        .put_rule()
+        .name("weekly-cleanup")
+        .event_bus_name("releases")
+        .event_pattern(r#"{"source": ["cleanup"]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        put_on_releases.rule_arn(),
+        Some(arn("releases/weekly-cleanup").as_str())
+    );
+    assert_eq!(rules_of("default").await.len(), 3, "unchanged");
+    assert_eq!(rules_of("releases").await.len(), 2);
 }

@@ -5,6 +5,7 @@ mod common;
 
 use aws_sdk_scheduler::error::ProvideErrorMetadata as _;
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
+use aws_sdk_scheduler::operation::update_schedule::builders::UpdateScheduleFluentBuilder;
 use aws_sdk_scheduler::types::{
     EcsParameters, FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState, Target,
 };
@@ -22,8 +23,8 @@ schedules:
     Description: runs the migrations at night
     ScheduleExpression: "cron(0 3 * * ? *)"
     ScheduleExpressionTimezone: Europe/Paris
-    StartDate: 1767225600
-    EndDate: 1798761600
+    StartDate: 4102444800
+    EndDate: 4133980800
     FlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 15}
     KmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     ActionAfterCompletion: NONE
@@ -100,6 +101,32 @@ fn with_task_definition(parameters: &EcsParameters, task_definition: &str) -> Ec
         .unwrap()
 }
 
+/// FlexibleTimeWindow Mode OFF: the schedule runs on time.
+fn window_off() -> FlexibleTimeWindow {
+    FlexibleTimeWindow::builder()
+        .mode(FlexibleTimeWindowMode::Off)
+        .build()
+        .unwrap()
+}
+
+/// An UpdateSchedule of daily-report (group reports) with its required
+/// members, running `expression`.
+fn update_daily_report(scheduler: &Client, expression: &str) -> UpdateScheduleFluentBuilder {
+    scheduler
+        .update_schedule()
+        .name("daily-report")
+        .group_name("reports")
+        .schedule_expression(expression)
+        .flexible_time_window(window_off())
+        .target(
+            Target::builder()
+                .arn("arn:aws:lambda:us-east-1:123456789012:function:report")
+                .role_arn("arn:aws:iam::123456789012:role/scheduler")
+                .build()
+                .unwrap(),
+        )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn reads_a_schedule_whole() {
     let sim = start(SCHEDULES);
@@ -119,7 +146,7 @@ async fn reads_a_schedule_whole() {
         schedule.schedule_expression_timezone(),
         Some("Europe/Paris")
     );
-    assert_eq!(schedule.start_date().unwrap().secs(), 1_767_225_600);
+    assert_eq!(schedule.start_date().unwrap().secs(), 4_102_444_800);
     assert!(schedule.creation_date().is_some());
     assert!(schedule.last_modification_date().is_some());
     let window = schedule.flexible_time_window().unwrap();
@@ -232,12 +259,7 @@ async fn an_update_replaces_what_it_leaves_out_with_defaults() {
         .update_schedule()
         .name("nightly-migrate")
         .schedule_expression("rate(1 day)")
-        .flexible_time_window(
-            FlexibleTimeWindow::builder()
-                .mode(FlexibleTimeWindowMode::Off)
-                .build()
-                .unwrap(),
-        )
+        .flexible_time_window(window_off())
         .target(
             Target::builder()
                 .arn(CLUSTER)
@@ -285,12 +307,60 @@ async fn an_update_without_a_required_member_is_refused() {
     assert_eq!(refused.raw_response().unwrap().status().as_u16(), 400);
     let refused = refused.into_service_error();
     assert!(refused.is_validation_exception(), "{refused:?}");
-    assert_eq!(
-        refused.message(),
-        Some("2 validation errors detected: Value null at 'flexibleTimeWindow' failed to satisfy constraint: Member must not be null; Value null at 'target' failed to satisfy constraint: Member must not be null")
+    // In the order the model lists them, which differs between versions.
+    let message = refused.message().unwrap();
+    assert!(
+        message.starts_with("2 validation errors detected: "),
+        "{message}"
     );
+    for member in ["target", "flexibleTimeWindow"] {
+        let problem = format!(
+            "Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        );
+        assert!(message.contains(&problem), "{message}");
+    }
     let unchanged = get(&scheduler, "nightly-migrate", None).await;
     assert_eq!(unchanged.schedule_expression(), Some("cron(0 3 * * ? *)"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_date_more_than_five_minutes_past_is_refused() {
+    let sim = start(SCHEDULES);
+    let scheduler = Client::new(&sdk_config(&sim).await);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let update = |start: i64| {
+        update_daily_report(&scheduler, "rate(1 day)")
+            .start_date(aws_sdk_scheduler::primitives::DateTime::from_secs(start))
+            .send()
+    };
+    let refused = update(now - 10 * 60).await.unwrap_err();
+    assert_eq!(refused.raw_response().unwrap().status().as_u16(), 400);
+    let refused = refused.into_service_error();
+    assert!(refused.is_validation_exception(), "{refused:?}");
+    assert_eq!(
+        refused.message(),
+        Some("The StartDate you specify cannot be earlier than 5 minutes ago.")
+    );
+    let unchanged = get(&scheduler, "daily-report", Some("reports")).await;
+    assert_eq!(unchanged.start_date(), None);
+
+    update(now - 60).await.unwrap();
+    let updated = get(&scheduler, "daily-report", Some("reports")).await;
+    assert_eq!(updated.start_date().unwrap().secs(), now - 60);
+    // Members never set are absent from GetSchedule's answer, not null.
+    let stored = &sim.schedules()[2];
+    assert_eq!(stored["Name"], "daily-report");
+    for member in [
+        "Description",
+        "EndDate",
+        "KmsKeyArn",
+        "ActionAfterCompletion",
+    ] {
+        assert!(stored.get(member).is_none(), "{member}: {stored}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -319,12 +389,7 @@ async fn a_missing_schedule_is_not_found() {
         .update_schedule()
         .name("ghost")
         .schedule_expression("rate(1 day)")
-        .flexible_time_window(
-            FlexibleTimeWindow::builder()
-                .mode(FlexibleTimeWindowMode::Off)
-                .build()
-                .unwrap(),
-        )
+        .flexible_time_window(window_off())
         .target(
             Target::builder()
                 .arn(CLUSTER)
@@ -408,12 +473,7 @@ async fn creates_schedules_once() {
             .name("weekly-cleanup")
             .group_name("reports")
             .schedule_expression("rate(7 days)")
-            .flexible_time_window(
-                FlexibleTimeWindow::builder()
-                    .mode(FlexibleTimeWindowMode::Off)
-                    .build()
-                    .unwrap(),
-            )
+            .flexible_time_window(window_off())
             .target(
                 Target::builder()
                     .arn(CLUSTER)
@@ -451,27 +511,7 @@ async fn faults_fail_updates_as_scheduler_does() {
   - {{service: scheduler, operation: UpdateSchedule, kind: conflict, skip: 1}}"
     ));
     let scheduler = Client::new(&sdk_config(&sim).await);
-    let update = || {
-        scheduler
-            .update_schedule()
-            .name("daily-report")
-            .group_name("reports")
-            .schedule_expression("rate(2 days)")
-            .flexible_time_window(
-                FlexibleTimeWindow::builder()
-                    .mode(FlexibleTimeWindowMode::Off)
-                    .build()
-                    .unwrap(),
-            )
-            .target(
-                Target::builder()
-                    .arn("arn:aws:lambda:us-east-1:123456789012:function:report")
-                    .role_arn("arn:aws:iam::123456789012:role/scheduler")
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-    };
+    let update = || update_daily_report(&scheduler, "rate(2 days)").send();
     let denied = update().await.unwrap_err();
     assert_eq!(denied.raw_response().unwrap().status().as_u16(), 403);
     assert_eq!(denied.code(), Some("AccessDeniedException"));
@@ -484,4 +524,47 @@ async fn faults_fail_updates_as_scheduler_does() {
     update().await.unwrap();
     let read = get(&scheduler, "daily-report", Some("reports")).await;
     assert_eq!(read.schedule_expression(), Some("rate(2 days)"));
+}
+
+#[test]
+fn a_member_sent_as_null_is_refused() {
+    let sim = start(SCHEDULES);
+    // What the AWS SDKs never send, as a hand-written client might: the
+    // members GetSchedule left out, sent back as null.
+    let body = serde_json::json!({
+        "GroupName": "reports",
+        "ScheduleExpression": "rate(2 days)",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {
+            "Arn": "arn:aws:lambda:us-east-1:123456789012:function:report",
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+        },
+        "Description": null,
+        "EndDate": null,
+    });
+    let response = reqwest::blocking::Client::new()
+        .put(format!("{}/schedules/daily-report", sim.aws_endpoint()))
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIASIMULATOR0000000/20261207/us-east-1/scheduler/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.headers()["x-amzn-errortype"],
+        "ValidationException"
+    );
+    let answer: Value = response.json().unwrap();
+    assert_eq!(
+        answer["Message"],
+        "2 validation errors detected: \
+         Value null at 'description' failed to satisfy constraint: Member must not be null (an unset member is left out, never sent as null); \
+         Value null at 'endDate' failed to satisfy constraint: Member must not be null (an unset member is left out, never sent as null)"
+    );
+    let stored = &sim.schedules()[2];
+    assert_eq!(stored["ScheduleExpression"], "rate(1 day)", "unchanged");
+    assert_eq!(sim.calls_to("UpdateSchedule").len(), 1, "recorded");
 }

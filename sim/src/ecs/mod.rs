@@ -4,11 +4,12 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use crate::aws::{object, required_str, str_list, AwsError, AwsResult};
 use crate::scenario::{
-    AccessType, RolloutOutcome, RolloutTimeline, Scenario, TaskOutcome, TaskTimeline,
+    AccessType, RolloutOutcome, RolloutTimeline, Scenario, TaskOutcome, TaskSetup, TaskTimeline,
 };
 use crate::world::{nth_or_last, seconds, str_field, Event, World};
 
@@ -53,8 +54,10 @@ struct TaskDefinition {
     /// The registration body without `tags`, which ECS answers beside it.
     body: Map<String, Value>,
     tags: Value,
-    registered_at: Duration,
-    deregistered_at: Option<Duration>,
+    /// Epoch seconds, as ECS answers them (a scenario's revisions may
+    /// predate the simulator).
+    registered_at: f64,
+    deregistered_at: Option<f64>,
 }
 
 struct Service {
@@ -244,10 +247,9 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
             world.ecs.clusters.push(cluster.clone());
         }
     }
-    for body in &scenario.task_definitions {
-        store_task_definition(world, body).map_err(|error| {
-            anyhow::anyhow!("scenario task definition {body}: {}", error.message)
-        })?;
+    for given in &scenario.task_definitions {
+        seed_task_definition(world, given)
+            .with_context(|| format!("scenario task definition {given}"))?;
     }
     for setup in &scenario.services {
         if !world.ecs.clusters.contains(&setup.cluster) {
@@ -297,6 +299,9 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) -> anyhow::Result<()
         let index = world.ecs.services.len() - 1;
         let deployment = new_deployment(world, index, &task_definition, None);
         complete_deployment(world, index, &deployment);
+    }
+    for task in &scenario.tasks {
+        seed_task(world, task)?;
     }
     for timeline in scenario.timelines.deployments.iter().filter(|t| t.at_start) {
         let index = find_service(world, &timeline.cluster, &timeline.service)

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::Context as _;
+
 use super::*;
 
 pub(super) fn store_task_definition(world: &mut World, body: &Value) -> Result<usize, AwsError> {
@@ -46,10 +48,77 @@ pub(super) fn store_task_definition(world: &mut World, body: &Value) -> Result<u
         status: TaskDefinitionStatus::Active,
         body: definition,
         tags,
-        registered_at: world.now,
+        registered_at: world.epoch(world.now),
         deregistered_at: None,
     });
     Ok(world.ecs.task_definitions.len() - 1)
+}
+
+/// The describe-only members a scenario's task definition may carry beside
+/// its RegisterTaskDefinition body.
+const SEEDED_MEMBERS: [&str; 5] = [
+    "status",
+    "registeredAt",
+    "deregisteredAt",
+    "registeredSecondsAgo",
+    "deregisteredSecondsAgo",
+];
+
+/// A scenario's task definition: a RegisterTaskDefinition body, and what
+/// ECS records beside it when given: `status` (default ACTIVE, INACTIVE
+/// once `deregistered…` is given), `registeredAt` and `deregisteredAt`
+/// (epoch seconds) or `registeredSecondsAgo` and `deregisteredSecondsAgo`
+/// (before the simulator started).
+pub(super) fn seed_task_definition(world: &mut World, given: &Value) -> anyhow::Result<()> {
+    let mut body = given.clone();
+    let seeded: Map<String, Value> = SEEDED_MEMBERS
+        .iter()
+        .filter_map(|member| {
+            let value = body.as_object_mut()?.remove(*member)?;
+            Some((member.to_string(), value))
+        })
+        .collect();
+    let index =
+        store_task_definition(world, &body).map_err(|error| anyhow::anyhow!(error.message))?;
+    let start = world.epoch(Duration::ZERO);
+    let moment = |absolute: &str, ago: &str| -> anyhow::Result<Option<f64>> {
+        match (seeded.get(absolute), seeded.get(ago)) {
+            (Some(_), Some(_)) => anyhow::bail!("give {absolute} or {ago}, not both"),
+            (Some(at), None) => at
+                .as_f64()
+                .map(Some)
+                .with_context(|| format!("{absolute} must be epoch seconds")),
+            (None, Some(ago)) => ago
+                .as_f64()
+                .map(|ago| Some(start - ago))
+                .with_context(|| format!("{ago} must be a number of seconds")),
+            (None, None) => Ok(None),
+        }
+    };
+    let registered_at = moment("registeredAt", "registeredSecondsAgo")?;
+    let deregistered_at = moment("deregisteredAt", "deregisteredSecondsAgo")?;
+    let status = match seeded.get("status") {
+        Some(status) => status
+            .as_str()
+            .and_then(TaskDefinitionStatus::parse)
+            .with_context(|| {
+                format!("status {status} is not ACTIVE, INACTIVE or DELETE_IN_PROGRESS")
+            })?,
+        None if deregistered_at.is_some() => TaskDefinitionStatus::Inactive,
+        None => TaskDefinitionStatus::Active,
+    };
+    if status == TaskDefinitionStatus::Active && deregistered_at.is_some() {
+        anyhow::bail!("an ACTIVE revision has no deregisteredAt");
+    }
+    let td = &mut world.ecs.task_definitions[index];
+    td.status = status;
+    if let Some(at) = registered_at {
+        td.registered_at = at;
+    }
+    if status != TaskDefinitionStatus::Active {
+        td.deregistered_at = Some(deregistered_at.unwrap_or(start));
+    }
+    Ok(())
 }
 
 /// Resolves an ARN, `family:revision`, or `family` (its latest ACTIVE revision).
@@ -123,15 +192,14 @@ fn render_task_definition(world: &World, index: usize) -> Value {
             json!([{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}]),
         ),
         ("compatibilities", compatibilities),
-        ("registeredAt", json!(world.epoch(td.registered_at))),
+        ("registeredAt", json!(td.registered_at)),
         (
             "registeredBy",
             json!(format!("arn:aws:iam::{}:root", world.account)),
         ),
         (
             "deregisteredAt",
-            td.deregistered_at
-                .map_or(Value::Null, |at| json!(world.epoch(at))),
+            td.deregistered_at.map_or(Value::Null, |at| json!(at)),
         ),
     ]);
     if let Value::Object(members) = describe_only {
@@ -185,7 +253,7 @@ pub(super) fn deregister_task_definition(world: &mut World, body: &Value) -> Aws
     }
     let index = find_task_definition(world, reference)
         .ok_or_else(|| client_exception("The specified task definition does not exist."))?;
-    let now = world.now;
+    let now = world.epoch(world.now);
     let td = &mut world.ecs.task_definitions[index];
     if td.status == TaskDefinitionStatus::Active {
         td.status = TaskDefinitionStatus::Inactive;

@@ -257,6 +257,40 @@ fn start_task(
     index
 }
 
+/// A scenario's task, RUNNING from the start until stopped (StopTask):
+/// one RunTask started outside any service, or one a scheduled rule or
+/// schedule started.
+pub(super) fn seed_task(world: &mut World, setup: &TaskSetup) -> anyhow::Result<()> {
+    if !world.ecs.clusters.contains(&setup.cluster) {
+        world.ecs.clusters.push(setup.cluster.clone());
+    }
+    let td = find_task_definition(world, &setup.task_definition).with_context(|| {
+        format!(
+            "tasks: task definition {} is not in the scenario",
+            setup.task_definition
+        )
+    })?;
+    let family = world.ecs.task_definitions[td].family.clone();
+    let index = create_task(
+        world,
+        NewTask {
+            cluster: setup.cluster.clone(),
+            td,
+            started_by: setup.started_by.clone(),
+            group: setup
+                .group
+                .clone()
+                .unwrap_or_else(|| format!("family:{family}")),
+            launch_type: setup.launch_type.clone().map(Value::from),
+            overrides: json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
+            subnet: None,
+            timeline: None,
+        },
+    );
+    task_running(world, index);
+    Ok(())
+}
+
 fn render_run_task(world: &World, result: &RunTaskResult) -> Value {
     match result {
         RunTaskResult::Started(tasks) => json!({
