@@ -88,7 +88,7 @@ const RUN_TASK: &[(&str, &str)] = &[
     ("wait-for-task-stopped", "true"),
     (
         "run-task-container-overrides",
-        r#"[{"name": "web", "command": ["bin/rails", "db:migrate"], "futureField": {"kept": true}}]"#,
+        r#"[{"name": "web", "command": ["bin/rails", "db:migrate"], "environmentFiles": [{"value": "arn:aws:s3:::shop-env/migrate.env", "type": "s3"}]}]"#,
     ),
     ("run-task-subnets", "subnet-a,subnet-b"),
     ("run-task-security-groups", "sg-db"),
@@ -156,7 +156,7 @@ fn a_run_task_migration_runs_as_given_in_the_given_network_before_the_deploy() {
     let body = run_task_body(&sim);
     assert_eq!(
         body["overrides"]["containerOverrides"],
-        json!([{"name": "web", "command": ["bin/rails", "db:migrate"], "futureField": {"kept": true}}])
+        json!([{"name": "web", "command": ["bin/rails", "db:migrate"], "environmentFiles": [{"value": "arn:aws:s3:::shop-env/migrate.env", "type": "s3"}]}])
     );
     assert_eq!(body["startedBy"], "GitHub-Actions");
     assert_eq!(

@@ -93,6 +93,7 @@ pub(crate) fn handle(world: &mut World, operation: &str, body: &Value) -> Option
         "PutRule" => put_rule(world, body),
         "DescribeRule" => describe_rule(world, body),
         "PutTargets" => put_targets(world, body),
+        "RemoveTargets" => remove_targets(world, body),
         "ListTargetsByRule" => list_targets_by_rule(world, body),
         "ListRuleNamesByTarget" => list_rule_names_by_target(world, body),
         "ListRules" => list_rules(world, body),
@@ -229,6 +230,36 @@ fn put_targets(world: &mut World, body: &Value) -> AwsResult {
         }
     }
     Ok(json!({ "FailedEntryCount": 0, "FailedEntries": [] }))
+}
+
+/// Removes the targets named by `Ids`; an id the rule does not have is a
+/// failed entry, as EventBridge answers it.
+fn remove_targets(world: &mut World, body: &Value) -> AwsResult {
+    let index = requested_rule(world, body, "Rule")?;
+    let ids: Vec<Value> = body
+        .get("Ids")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let rule = &mut world.events.rules[index];
+    let mut failed = Vec::new();
+    for id in ids {
+        match rule
+            .targets
+            .iter()
+            .position(|kept| kept.get("Id") == Some(&id))
+        {
+            Some(at) => {
+                rule.targets.remove(at);
+            }
+            None => failed.push(json!({
+                "TargetId": id,
+                "ErrorCode": "ResourceNotFoundException",
+                "ErrorMessage": "The target does not exist.",
+            })),
+        }
+    }
+    Ok(json!({ "FailedEntryCount": failed.len(), "FailedEntries": failed }))
 }
 
 /// What PutTargets answers when none of the targets could be put: the

@@ -250,6 +250,34 @@ async fn put_targets_replaces_a_target_by_id() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn remove_targets_removes_by_id_and_names_an_unknown_one() {
+    let sim = start(RULES);
+    let events = Client::new(&sdk_config(&sim).await);
+    let removed = events
+        .remove_targets()
+        .rule("nightly-report")
+        .ids("notify")
+        .ids("gone")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.failed_entry_count(), 1);
+    assert_eq!(removed.failed_entries()[0].target_id(), Some("gone"));
+    assert_eq!(
+        removed.failed_entries()[0].error_code(),
+        Some("ResourceNotFoundException")
+    );
+    let listed = events
+        .list_targets_by_rule()
+        .rule("nightly-report")
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed.targets().iter().map(|t| t.id()).collect();
+    assert_eq!(ids, ["report"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn creates_and_describes_rules() {
     let sim = start(RULES);
     let events = Client::new(&sdk_config(&sim).await);
