@@ -501,6 +501,56 @@ fn previous_for_a_service_with_no_earlier_revision_says_so() {
     assert!(sim.calls_to("UpdateService").is_empty());
 }
 
+/// Service web runs shop:1, the only revision.
+const ONE_REVISION: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{name: web, image: "shop:1", essential: true}]
+services:
+  - {cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 1}
+"#;
+
+fn deploy_image(sim: &Sim, image: &str) -> Run {
+    let run = run(sim, &[("container-name", "web"), ("image", image)]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    run
+}
+
+#[test]
+fn the_same_job_run_again_registers_nothing_and_deploys_nothing_unless_forced() {
+    let sim = sim(ONE_REVISION);
+    deploy_image(&sim, "shop:2");
+    let again = deploy_image(&sim, "shop:2");
+    for line in [
+        format!("Keeping {ARN}/shop:2: service web runs it and the rendered task definition is identical, so no revision is registered"),
+        "✔ web: already runs this revision; no deployment started (force-new-deployment: true starts one)".to_owned(),
+    ] {
+        assert!(again.stdout.contains(&format!("{line}\n")), "{line}\n{}", again.log());
+    }
+    assert_eq!(
+        again.outputs["task-definition-arn"],
+        format!("{ARN}/shop:2")
+    );
+    assert_eq!(sim.calls_to("RegisterTaskDefinition").len(), 1);
+    assert_eq!(sim.calls_to("UpdateService").len(), 1);
+
+    let forced = run(
+        &sim,
+        &[
+            ("container-name", "web"),
+            ("image", "shop:2"),
+            ("force-new-deployment", "true"),
+        ],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.log());
+    assert_eq!(sim.calls_to("RegisterTaskDefinition").len(), 1);
+    let updates = sim.calls_to("UpdateService");
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[1].body["taskDefinition"], format!("{ARN}/shop:2"));
+    assert_eq!(updates[1].body["forceNewDeployment"], true);
+}
+
 #[test]
 fn previous_takes_no_rendering_and_needs_a_service() {
     let sim = sim(TWO_REVISIONS);

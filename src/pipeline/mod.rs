@@ -184,9 +184,21 @@ struct Release {
     rendered: Value,
     services: Vec<usize>,
     path: PathBuf,
-    /// The ECS revision the template is, when rendering changed nothing in
-    /// it: deployed as is, not registered again.
-    unchanged: Option<ecs::Registered>,
+    /// An ECS revision that already holds what was rendered: deployed as
+    /// is, not registered again.
+    as_is: Option<AsIs>,
+    /// With `task-definition: previous`: the revision the service goes back
+    /// to (registered again as a copy when it is not ACTIVE).
+    goes_back_to: Option<String>,
+}
+
+/// An existing ECS revision a release deploys instead of registering one.
+struct AsIs {
+    revision: ecs::Registered,
+    /// The service that runs it, when it is used because what was rendered
+    /// is identical to it; otherwise it is the template (or the revision
+    /// `previous` goes back to), which the inputs leave unchanged.
+    running_in: Option<String>,
 }
 
 /// How far the run got: each step's result, kept for the summary whether
@@ -264,8 +276,7 @@ async fn execute(
     };
     let rollback_to: Vec<String> = releases
         .iter()
-        .filter(|_| config.previous_revision)
-        .filter_map(|release| release.unchanged.as_ref().map(|r| r.arn.clone()))
+        .filter_map(|release| release.goes_back_to.clone())
         .collect();
     if config.dry_run {
         progress.github = Some(github::Tracker::start(config, env, runner, &rollback_to).await?);
@@ -488,7 +499,7 @@ async fn render_releases(
     current: &[Current],
     runner: &Runner,
 ) -> Result<Vec<Release>> {
-    let releases = match &config.template {
+    let mut releases = match &config.template {
         Some(source) => {
             let template = template::load(source, aws)
                 .await
@@ -505,7 +516,10 @@ async fn render_releases(
                 unchanged = described.filter(|_| diff::diff(&base, &rendered).is_empty());
             }
             let mut release = release(runner, rendered, (0..current.len()).collect())?;
-            release.unchanged = unchanged;
+            release.as_is = unchanged.map(|revision| AsIs {
+                revision,
+                running_in: None,
+            });
             vec![release]
         }
         None if config.previous_revision => {
@@ -527,7 +541,11 @@ async fn render_releases(
                 report::going_back(runner, &current[i], &arn);
                 let unchanged = ecs::Registered::described(&described);
                 let mut release = release(runner, render::normalize(described), vec![i])?;
-                release.unchanged = unchanged;
+                release.as_is = unchanged.map(|revision| AsIs {
+                    revision,
+                    running_in: None,
+                });
+                release.goes_back_to = Some(arn);
                 releases.push(release);
             }
             releases
@@ -548,7 +566,7 @@ async fn render_releases(
             releases
         }
     };
-    for release in &releases {
+    for release in &mut releases {
         if config.template.is_none() {
             report::rendered(runner, &release.rendered, config.dry_run);
         }
@@ -560,6 +578,22 @@ async fn render_releases(
                 &current[i].task_definition_arn,
                 &base,
             );
+            // What the service runs holds what was rendered: registering it
+            // again would make an identical revision and a deployment that
+            // changes nothing.
+            if release
+                .as_is
+                .as_ref()
+                .is_none_or(|a| a.running_in.is_none())
+                && diff::diff(&base, &release.rendered).is_empty()
+            {
+                if let Some(revision) = ecs::Registered::described(&current[i].task_definition) {
+                    release.as_is = Some(AsIs {
+                        revision,
+                        running_in: current[i].service.service_name().map(str::to_owned),
+                    });
+                }
+            }
         }
     }
     Ok(releases)
@@ -576,8 +610,8 @@ async fn register(
     let ecs = &aws.get().await.ecs;
     let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
         .map(|release| async move {
-            if let Some(revision) = &release.unchanged {
-                return Ok(revision.clone());
+            if let Some(as_is) = &release.as_is {
+                return Ok(as_is.revision.clone());
             }
             let call = in_flight.calling(Change::Register {
                 family: family(&release.rendered).to_owned(),
@@ -593,7 +627,11 @@ async fn register(
     for (release, result) in releases.iter().zip(results) {
         match result {
             Ok(revision) => {
-                match release.unchanged {
+                match &release.as_is {
+                    Some(AsIs {
+                        running_in: Some(service),
+                        ..
+                    }) => report::already_runs(runner, service, &revision.arn),
                     Some(_) => report::as_is(runner, &revision.arn),
                     None => report::registered(runner, &revision.arn),
                 }
@@ -609,7 +647,7 @@ async fn register(
             .filter(|r| {
                 releases
                     .iter()
-                    .all(|release| release.unchanged.as_ref() != Some(*r))
+                    .all(|release| release.as_is.as_ref().map(|a| &a.revision) != Some(*r))
             })
             .map(|r| r.arn.as_str())
             .collect();
@@ -710,7 +748,8 @@ fn release(runner: &Runner, rendered: Value, services: Vec<usize>) -> Result<Rel
         rendered,
         services,
         path,
-        unchanged: None,
+        as_is: None,
+        goes_back_to: None,
     })
 }
 

@@ -58,6 +58,13 @@ pub(super) fn going_back(runner: &Runner, current: &Current, previous: &str) {
     ));
 }
 
+/// The rendered definition is what `service` runs: nothing registered.
+pub(super) fn already_runs(runner: &Runner, service: &str, arn: &str) {
+    runner.info(&format!(
+        "Keeping {arn}: service {service} runs it and the rendered task definition is identical, so no revision is registered"
+    ));
+}
+
 pub(super) fn as_is(runner: &Runner, arn: &str) {
     runner.info(&format!(
         "Deploying {arn} as is: the inputs change nothing in it, so no revision is registered"
