@@ -524,28 +524,29 @@ async fn render_releases(
         }
         None if config.previous_revision => {
             let clients = aws.get().await;
-            let ecs = &clients.ecs;
-            let found: Vec<(String, Value)> = stream::iter(current)
+            let found: Vec<previous::Previous> = stream::iter(current)
                 .map(|service| async move {
-                    let arn = previous::find(clients, config, &service.service)
+                    previous::find(clients, config, service)
                         .await
-                        .context("task-definition: previous")?;
-                    let described = ecs::describe_task_definition(ecs, &arn).await?;
-                    anyhow::Ok((arn, template::unwrap_described(described)))
+                        .context("task-definition: previous")
                 })
                 .buffered(CONCURRENT_CALLS)
                 .try_collect()
                 .await?;
             let mut releases = Vec::new();
-            for (i, (arn, described)) in found.into_iter().enumerate() {
-                report::going_back(runner, &current[i], &arn);
-                let unchanged = ecs::Registered::described(&described);
-                let mut release = release(runner, render::normalize(described), vec![i])?;
-                release.as_is = unchanged.map(|revision| AsIs {
+            for (i, found) in found.into_iter().enumerate() {
+                report::going_back(runner, &current[i], &found.arn);
+                // ECS moves services only to ACTIVE revisions.
+                let active = ecs::Registered::described(&found.definition);
+                if active.is_none() {
+                    report::registering_again(runner, &found.arn, &found.definition);
+                }
+                let mut release = release(runner, render::normalize(found.definition), vec![i])?;
+                release.as_is = active.map(|revision| AsIs {
                     revision,
                     running_in: None,
                 });
-                release.goes_back_to = Some(arn);
+                release.goes_back_to = Some(found.arn);
                 releases.push(release);
             }
             releases
