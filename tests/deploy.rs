@@ -344,19 +344,7 @@ fn a_failed_register_deploys_nothing_and_names_what_was_registered() {
 /// UpdateService from outside the step, as a second workflow or a person at
 /// the console would.
 fn force_new_deployment_elsewhere(sim: &Sim, service: &str) {
-    let config = aws_sdk_ecs::Config::builder()
-        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
-        .endpoint_url(sim.aws_endpoint())
-        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let client = aws_sdk_ecs::Client::from_conf(config);
+    let client = common::ecs_client(sim);
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(

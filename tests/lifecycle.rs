@@ -493,12 +493,226 @@ fn previous_for_a_service_with_no_earlier_revision_says_so() {
     assert_eq!(run.code, 1, "{}", run.log());
     assert!(
         run.stdout.contains(&format!(
-            "::error::task-definition: previous: service web has no earlier revision to go back to: its deployments show only {ARN}/shop:1"
+            "::error::task-definition: previous: service web has no earlier revision to go back to: its deployments show only {ARN}/shop:1, copies of it and revisions it was rolled back from\n"
         )),
         "{}",
         run.log()
     );
     assert!(sim.calls_to("UpdateService").is_empty());
+}
+
+/// Service web runs shop:1, the only revision.
+const ONE_REVISION: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{name: web, image: "shop:1", essential: true}]
+services:
+  - {cluster: prod, serviceName: web, taskDefinition: shop:1, desiredCount: 1}
+"#;
+
+fn deploy_image(sim: &Sim, image: &str) -> Run {
+    let run = run(sim, &[("container-name", "web"), ("image", image)]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    run
+}
+
+/// The task definition of the newest UpdateService, and the image of its
+/// container web.
+fn last_update(sim: &Sim) -> (String, String) {
+    let updates = sim.calls_to("UpdateService");
+    let arn = updates.last().unwrap().body["taskDefinition"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revision: usize = arn.rsplit(':').next().unwrap().parse().unwrap();
+    // shop:1 is the scenario's; every later revision was registered here.
+    let image = match revision {
+        1 => "shop:1".to_owned(),
+        n => sim.task_definitions()[n - 2]["containerDefinitions"][0]["image"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    };
+    (arn, image)
+}
+
+#[test]
+fn previous_across_a_deregistered_revision_never_returns_to_the_one_it_left() {
+    let sim = sim(ONE_REVISION);
+    for image in ["shop:2", "shop:3", "shop:4"] {
+        deploy_image(&sim, image);
+    }
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(
+            common::ecs_client(&sim)
+                .deregister_task_definition()
+                .task_definition("shop:3")
+                .send(),
+        )
+        .expect("shop:3 is deregistered");
+    let previous = || run(&sim, &[("task-definition", "previous")]);
+
+    let first = previous();
+    assert_eq!(first.code, 0, "{}", first.log());
+    for line in [
+        "Service web: going back to shop:3, the revision it ran before shop:4",
+        "Registering shop:3 again as a new revision: it is INACTIVE, and ECS moves a service only to an ACTIVE revision",
+        &format!("Registered {ARN}/shop:5"),
+    ] {
+        assert!(first.stdout.contains(&format!("{line}\n")), "{line}\n{}", first.log());
+    }
+    assert_eq!(
+        last_update(&sim),
+        (format!("{ARN}/shop:5"), "shop:3".into())
+    );
+
+    // shop:5 is shop:3 again: before it came shop:2, not shop:4.
+    let second = previous();
+    assert_eq!(second.code, 0, "{}", second.log());
+    assert!(
+        second
+            .stdout
+            .contains("Service web: going back to shop:2, the revision it ran before shop:5\n"),
+        "{}",
+        second.log()
+    );
+    assert_eq!(
+        last_update(&sim),
+        (format!("{ARN}/shop:2"), "shop:2".into())
+    );
+
+    let third = previous();
+    assert_eq!(third.code, 0, "{}", third.log());
+    assert_eq!(
+        last_update(&sim),
+        (format!("{ARN}/shop:1"), "shop:1".into())
+    );
+    assert_eq!(sim.calls_to("RegisterTaskDefinition").len(), 4);
+
+    let fourth = previous();
+    assert_eq!(fourth.code, 1, "{}", fourth.log());
+    assert!(
+        fourth.stdout.contains(&format!(
+            "::error::task-definition: previous: service web has no earlier revision to go back to: its deployments show only {ARN}/shop:1, copies of it and revisions it was rolled back from\n"
+        )),
+        "{}",
+        fourth.log()
+    );
+    assert_eq!(sim.calls_to("UpdateService").len(), 6);
+}
+
+#[test]
+fn the_same_job_run_again_registers_nothing_and_deploys_nothing_unless_forced() {
+    let sim = sim(ONE_REVISION);
+    deploy_image(&sim, "shop:2");
+    let again = deploy_image(&sim, "shop:2");
+    for line in [
+        format!("Keeping {ARN}/shop:2: service web runs it and the rendered task definition is identical, so no revision is registered"),
+        "✔ web: already runs this revision; no deployment started (force-new-deployment: true starts one)".to_owned(),
+    ] {
+        assert!(again.stdout.contains(&format!("{line}\n")), "{line}\n{}", again.log());
+    }
+    assert_eq!(
+        again.outputs["task-definition-arn"],
+        format!("{ARN}/shop:2")
+    );
+    assert_eq!(sim.calls_to("RegisterTaskDefinition").len(), 1);
+    assert_eq!(sim.calls_to("UpdateService").len(), 1);
+
+    let forced = run(
+        &sim,
+        &[
+            ("container-name", "web"),
+            ("image", "shop:2"),
+            ("force-new-deployment", "true"),
+        ],
+    );
+    assert_eq!(forced.code, 0, "{}", forced.log());
+    assert_eq!(sim.calls_to("RegisterTaskDefinition").len(), 1);
+    let updates = sim.calls_to("UpdateService");
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[1].body["taskDefinition"], format!("{ARN}/shop:2"));
+    assert_eq!(updates[1].body["forceNewDeployment"], true);
+}
+
+#[test]
+fn after_the_same_job_ran_twice_with_keep_revisions_previous_still_goes_back() {
+    let sim = sim(ONE_REVISION);
+    for _ in 0..2 {
+        let run = run(
+            &sim,
+            &[
+                ("container-name", "web"),
+                ("image", "shop:2"),
+                ("keep-revisions", "1"),
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.log());
+    }
+    let rollback = run(&sim, &[("task-definition", "previous")]);
+    assert_eq!(rollback.code, 0, "{}", rollback.log());
+    assert!(
+        rollback
+            .stdout
+            .contains("Service web: going back to shop:1, the revision it ran before shop:2\n"),
+        "{}",
+        rollback.log()
+    );
+    assert_eq!(last_update(&sim).1, "shop:1");
+}
+
+#[test]
+fn previous_skips_a_revision_identical_to_the_current_one() {
+    // Made outside the step: shop:3 holds what shop:2 holds, and web was
+    // moved from one to the other.
+    let sim = sim(ONE_REVISION);
+    deploy_image(&sim, "shop:2");
+    let ecs = common::ecs_client(&sim);
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+        .name("web")
+        .image("shop:2")
+        .essential(true)
+        .build();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(
+            ecs.register_task_definition()
+                .family("shop")
+                .container_definitions(container)
+                .send(),
+        )
+        .expect("shop:3 is registered");
+    runtime
+        .block_on(
+            ecs.update_service()
+                .cluster("prod")
+                .service("web")
+                .task_definition("shop:3")
+                .send(),
+        )
+        .expect("web moves to shop:3");
+    assert!(sim.wait_until(std::time::Duration::from_secs(10), |sim| {
+        let deployments = sim.services()[0]["deployments"].clone();
+        deployments.as_array().is_some_and(|d| d.len() == 1)
+            && deployments[0]["taskDefinition"] == format!("{ARN}/shop:3")
+            && deployments[0]["rolloutState"] == "COMPLETED"
+    }));
+
+    let rollback = run(&sim, &[("task-definition", "previous")]);
+    assert_eq!(rollback.code, 0, "{}", rollback.log());
+    assert!(
+        rollback
+            .stdout
+            .contains("Service web: going back to shop:1, the revision it ran before shop:3\n"),
+        "{}",
+        rollback.log()
+    );
+    assert_eq!(
+        last_update(&sim),
+        (format!("{ARN}/shop:1"), "shop:1".into())
+    );
 }
 
 #[test]

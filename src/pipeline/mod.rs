@@ -196,9 +196,21 @@ struct Release {
     rendered: Value,
     services: Vec<usize>,
     path: PathBuf,
-    /// The ECS revision the template is, when rendering changed nothing in
-    /// it: deployed as is, not registered again.
-    unchanged: Option<ecs::Registered>,
+    /// An ECS revision that already holds what was rendered: deployed as
+    /// is, not registered again.
+    as_is: Option<AsIs>,
+    /// With `task-definition: previous`: the revision the service goes back
+    /// to (registered again as a copy when it is not ACTIVE).
+    goes_back_to: Option<String>,
+}
+
+/// An existing ECS revision a release deploys instead of registering one.
+struct AsIs {
+    revision: ecs::Registered,
+    /// The service that runs it, when it is used because what was rendered
+    /// is identical to it; otherwise it is the template (or the revision
+    /// `previous` goes back to), which the inputs leave unchanged.
+    running_in: Option<String>,
 }
 
 /// How far the run got: each step's result, kept for the summary whether
@@ -291,8 +303,7 @@ async fn execute(
     };
     let rollback_to: Vec<String> = releases
         .iter()
-        .filter(|_| config.previous_revision)
-        .filter_map(|release| release.unchanged.as_ref().map(|r| r.arn.clone()))
+        .filter_map(|release| release.goes_back_to.clone())
         .collect();
     if config.dry_run {
         github::Tracker::start(config, env, runner, &rollback_to, &mut progress.github).await?;
@@ -455,6 +466,17 @@ async fn clean_up_revisions(
     };
     let mut families: Vec<revisions::Family> = Vec::new();
     for (r, release) in progress.releases.iter().enumerate() {
+        // A deploy that started no deployment left no revision behind: its
+        // service's own rollback target is not known to be kept.
+        let deployed = release.services.iter().any(|&i| {
+            progress
+                .deployed
+                .iter()
+                .any(|d| d.index == i && d.result == DeployResult::Succeeded)
+        });
+        if registered.is_some() && !deployed {
+            continue;
+        }
         let name = family(&release.rendered).to_owned();
         let ours = registered.and_then(|registered| family_and_revision(&registered[r].arn).1);
         match families.iter_mut().find(|f| f.name == name) {
@@ -462,7 +484,7 @@ async fn clean_up_revisions(
             None => families.push(revisions::Family {
                 name,
                 ours,
-                registers_one: registered.is_none() && release.unchanged.is_none(),
+                registers_one: registered.is_none() && release.as_is.is_none(),
             }),
         }
     }
@@ -534,7 +556,7 @@ async fn render_releases(
     current: &[Current],
     runner: &Runner,
 ) -> Result<Vec<Release>> {
-    let releases = match &config.template {
+    let mut releases = match &config.template {
         Some(source) => {
             let template = template::load(source, aws)
                 .await
@@ -551,29 +573,37 @@ async fn render_releases(
                 unchanged = described.filter(|_| diff::diff(&base, &rendered).is_empty());
             }
             let mut release = release(runner, rendered, (0..current.len()).collect())?;
-            release.unchanged = unchanged;
+            release.as_is = unchanged.map(|revision| AsIs {
+                revision,
+                running_in: None,
+            });
             vec![release]
         }
         None if config.previous_revision => {
             let clients = aws.get().await;
-            let ecs = &clients.ecs;
-            let found: Vec<(String, Value)> = stream::iter(current)
+            let found: Vec<previous::Previous> = stream::iter(current)
                 .map(|service| async move {
-                    let arn = previous::find(clients, config, &service.service)
+                    previous::find(clients, config, service)
                         .await
-                        .context("task-definition: previous")?;
-                    let described = ecs::describe_task_definition(ecs, &arn).await?;
-                    anyhow::Ok((arn, template::unwrap_described(described)))
+                        .context("task-definition: previous")
                 })
                 .buffered(CONCURRENT_CALLS)
                 .try_collect()
                 .await?;
             let mut releases = Vec::new();
-            for (i, (arn, described)) in found.into_iter().enumerate() {
-                report::going_back(runner, &current[i], &arn);
-                let unchanged = ecs::Registered::described(&described);
-                let mut release = release(runner, render::normalize(described), vec![i])?;
-                release.unchanged = unchanged;
+            for (i, found) in found.into_iter().enumerate() {
+                report::going_back(runner, &current[i], &found.arn);
+                // ECS moves services only to ACTIVE revisions.
+                let active = ecs::Registered::described(&found.definition);
+                if active.is_none() {
+                    report::registering_again(runner, &found.arn, &found.definition);
+                }
+                let mut release = release(runner, render::normalize(found.definition), vec![i])?;
+                release.as_is = active.map(|revision| AsIs {
+                    revision,
+                    running_in: None,
+                });
+                release.goes_back_to = Some(found.arn);
                 releases.push(release);
             }
             releases
@@ -594,7 +624,7 @@ async fn render_releases(
             releases
         }
     };
-    for release in &releases {
+    for release in &mut releases {
         if config.template.is_none() {
             report::rendered(runner, &release.rendered, config.dry_run);
         }
@@ -606,6 +636,22 @@ async fn render_releases(
                 &current[i].task_definition_arn,
                 &base,
             );
+            // What the service runs holds what was rendered: registering it
+            // again would make an identical revision and a deployment that
+            // changes nothing.
+            if release
+                .as_is
+                .as_ref()
+                .is_none_or(|a| a.running_in.is_none())
+                && diff::diff(&base, &release.rendered).is_empty()
+            {
+                if let Some(revision) = ecs::Registered::described(&current[i].task_definition) {
+                    release.as_is = Some(AsIs {
+                        revision,
+                        running_in: current[i].service.service_name().map(str::to_owned),
+                    });
+                }
+            }
         }
     }
     Ok(releases)
@@ -622,8 +668,8 @@ async fn register(
     let ecs = &aws.get().await.ecs;
     let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
         .map(|release| async move {
-            if let Some(revision) = &release.unchanged {
-                return Ok(revision.clone());
+            if let Some(as_is) = &release.as_is {
+                return Ok(as_is.revision.clone());
             }
             let call = in_flight.calling(Change::Register {
                 family: family(&release.rendered).to_owned(),
@@ -639,7 +685,11 @@ async fn register(
     for (release, result) in releases.iter().zip(results) {
         match result {
             Ok(revision) => {
-                match release.unchanged {
+                match &release.as_is {
+                    Some(AsIs {
+                        running_in: Some(service),
+                        ..
+                    }) => report::already_runs(runner, service, &revision.arn),
                     Some(_) => report::as_is(runner, &revision.arn),
                     None => report::registered(runner, &revision.arn),
                 }
@@ -655,7 +705,7 @@ async fn register(
             .filter(|r| {
                 releases
                     .iter()
-                    .all(|release| release.unchanged.as_ref() != Some(*r))
+                    .all(|release| release.as_is.as_ref().map(|a| &a.revision) != Some(*r))
             })
             .map(|r| r.arn.as_str())
             .collect();
@@ -756,7 +806,8 @@ fn release(runner: &Runner, rendered: Value, services: Vec<usize>) -> Result<Rel
         rendered,
         services,
         path,
-        unchanged: None,
+        as_is: None,
+        goes_back_to: None,
     })
 }
 

@@ -58,6 +58,23 @@ pub(super) fn going_back(runner: &Runner, current: &Current, previous: &str) {
     ));
 }
 
+/// `task-definition: previous` going back to a revision ECS no longer
+/// deploys (INACTIVE): a new revision with its content is registered.
+pub(super) fn registering_again(runner: &Runner, previous: &str, definition: &Value) {
+    runner.info(&format!(
+        "Registering {} again as a new revision: it is {}, and ECS moves a service only to an ACTIVE revision",
+        short_name(previous),
+        definition["status"].as_str().unwrap_or("not ACTIVE")
+    ));
+}
+
+/// The rendered definition is what `service` runs: nothing registered.
+pub(super) fn already_runs(runner: &Runner, service: &str, arn: &str) {
+    runner.info(&format!(
+        "Keeping {arn}: service {service} runs it and the rendered task definition is identical, so no revision is registered"
+    ));
+}
+
 pub(super) fn as_is(runner: &Runner, arn: &str) {
     runner.info(&format!(
         "Deploying {arn} as is: the inputs change nothing in it, so no revision is registered"

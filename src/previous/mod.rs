@@ -3,7 +3,8 @@
 //! (ListServiceDeployments, DescribeServiceDeployments for their source and
 //! target revisions, DescribeServiceRevisions for those revisions' task
 //! definitions), or for a CODE_DEPLOY service from its deployment group's
-//! successful deployments (ListDeployments, GetDeployment's AppSpec).
+//! successful deployments (ListDeployments, GetDeployment's AppSpec), and
+//! judged by what those task definitions contain (DescribeTaskDefinition).
 
 pub(crate) mod choice;
 
@@ -11,12 +12,17 @@ use std::collections::HashMap;
 
 use anyhow::{anyhow, Result};
 use aws_sdk_codedeploy::types::DeploymentStatus;
-use aws_sdk_ecs::types::{Service, ServiceDeploymentStatus};
+use aws_sdk_ecs::types::ServiceDeploymentStatus;
 use aws_sdk_ecs::Client;
+use futures::{future, stream, StreamExt};
+use serde_json::Value;
 
-use crate::aws::{explain, Aws};
+use crate::aws::ecs::describe_task_definition;
+use crate::aws::{explain, Aws, CONCURRENT_CALLS};
 use crate::config::Config;
 use crate::deploy::codedeploy::{application_and_group, appspec, get_deployment};
+use crate::deploy::Current;
+use crate::{render, template};
 use choice::DeploymentRecord;
 
 /// Service deployments and revisions read per call, the APIs' limit.
@@ -26,20 +32,59 @@ const PER_CALL: usize = 20;
 /// than any rollback needs, few enough to read one by one.
 const CODEDEPLOY_DEPLOYMENTS: usize = 50;
 
-/// The task definition ARN `service` ran before the one it runs.
-pub(crate) async fn find(aws: &Aws, config: &Config, service: &Service) -> Result<String> {
+/// The revision a service goes back to, as DescribeTaskDefinition showed
+/// it (unwrapped, describe-only keys kept).
+pub(crate) struct Previous {
+    pub(crate) arn: String,
+    pub(crate) definition: Value,
+}
+
+/// The task definition the service ran before the one it runs. Every
+/// revision its deployments name is read (at most the revisions of
+/// `PER_CALL` service deployments or `CODEDEPLOY_DEPLOYMENTS` CodeDeploy
+/// deployments, `CONCURRENT_CALLS` at a time) so that `choice` judges them
+/// by content; one that cannot be read is compared by ARN only, and is an
+/// error only when it is the answer.
+pub(crate) async fn find(aws: &Aws, config: &Config, current: &Current) -> Result<Previous> {
+    let service = &current.service;
     let name = service.service_name().unwrap_or_default();
-    let current = service.task_definition().unwrap_or_default();
+    let current_arn = current.task_definition_arn.as_str();
     let records = if crate::deploy::is_codedeploy(service) {
         codedeploy_records(&aws.codedeploy, config, name).await?
     } else {
         service_deployment_records(&aws.ecs, &config.cluster, name).await?
     };
-    choice::previous(current, &records).ok_or_else(|| {
+    let mut described: HashMap<String, Result<Value>> = stream::iter(choice::named(&records))
+        .filter(|arn| future::ready(arn != current_arn))
+        .map(|arn| async move {
+            let definition = describe_task_definition(&aws.ecs, &arn)
+                .await
+                .map(template::unwrap_described);
+            (arn, definition)
+        })
+        .buffered(CONCURRENT_CALLS)
+        .collect()
+        .await;
+    let mut contents: HashMap<String, Value> = described
+        .iter()
+        .filter_map(|(arn, definition)| {
+            let definition = definition.as_ref().ok()?;
+            Some((arn.clone(), render::normalize(definition.clone())))
+        })
+        .collect();
+    contents.insert(
+        current_arn.to_owned(),
+        render::normalize(current.task_definition.clone()),
+    );
+    let arn = choice::previous(current_arn, &records, &contents).ok_or_else(|| {
         anyhow!(
-            "service {name} has no earlier revision to go back to: its deployments show only {current}"
+            "service {name} has no earlier revision to go back to: its deployments show only {current_arn}, copies of it and revisions it was rolled back from"
         )
-    })
+    })?;
+    let definition = described
+        .remove(&arn)
+        .unwrap_or_else(|| Err(anyhow!("{arn} is named by no deployment")))?;
+    Ok(Previous { arn, definition })
 }
 
 /// The successful deployments of the service's CodeDeploy group, each with

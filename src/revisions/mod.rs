@@ -58,6 +58,13 @@ pub(crate) async fn clean_up(
     outcome: &mut Outcome,
 ) {
     runner.group("Old revisions");
+    if families.is_empty() {
+        runner.info(
+            "no deployment was started, so none left a revision behind; every revision stays",
+        );
+        runner.end_group();
+        return;
+    }
     match in_use(aws, rollback_targets).await {
         Ok(in_use) => {
             for family in families {

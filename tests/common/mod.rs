@@ -151,6 +151,24 @@ impl Running {
     }
 }
 
+/// An ECS client of the simulator, for what happens outside the step: a
+/// second workflow, a person at the console.
+pub fn ecs_client(sim: &Sim) -> aws_sdk_ecs::Client {
+    let config = aws_sdk_ecs::Config::builder()
+        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
+        .endpoint_url(sim.aws_endpoint())
+        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    aws_sdk_ecs::Client::from_conf(config)
+}
+
 /// Parses GITHUB_OUTPUT as the runner does: `name=value` lines, or
 /// `name<<DELIMITER`, value lines, and the delimiter alone on a line.
 pub fn parse_output_file(path: &Path) -> BTreeMap<String, String> {
