@@ -511,3 +511,24 @@ fn what_cannot_be_read_keeps_every_revision() {
     assert!(sim.calls_to("DeregisterTaskDefinition").is_empty());
     assert!(sim.calls_to("DeleteTaskDefinitions").is_empty());
 }
+
+#[test]
+fn cancelled_while_old_revisions_are_cleaned_up_it_says_what_was_confirmed() {
+    // The deregistration takes effect at once but answers a minute later.
+    let sim = sim(&format!(
+        "{REGION}faults:\n  - {{service: ecs, operation: DeregisterTaskDefinition, kind: slowAfter, seconds: 60}}\n"
+    ));
+    let running = Job::new(Some(&sim)).start(&CLEAN_UP);
+    assert!(sim.wait_until(Duration::from_secs(30), |sim| !sim
+        .calls_to("DeregisterTaskDefinition")
+        .is_empty()));
+    running.signal("INT");
+    let run = running.finish();
+    assert_eq!(run.code, 1, "{}", run.log());
+    assert!(
+        run.stdout.contains("::error::cancelled by SIGINT after every service was deployed; the old revisions' clean-up was cut short (no change confirmed; a call under way may also have taken effect)\n"),
+        "{}",
+        run.log()
+    );
+    assert!(sim.calls_to("DeleteTaskDefinitions").is_empty());
+}

@@ -364,14 +364,11 @@ pub(super) fn cancelled(
                 if !outcome.deleted.is_empty() {
                     done.push(format!("deleted {}", names(&outcome.deleted)));
                 }
-                match done.is_empty() {
-                    true => "the old revisions' clean-up was cut short before it changed anything"
-                        .to_owned(),
-                    false => format!(
-                        "the old revisions' clean-up was cut short after it {}",
-                        done.join(" and ")
-                    ),
-                }
+                let confirmed = match done.is_empty() {
+                    true => "no change confirmed".to_owned(),
+                    false => done.join(" and "),
+                };
+                format!("the old revisions' clean-up was cut short ({confirmed}; a call under way may also have taken effect)")
             }
             None => "no old revision was deregistered".to_owned(),
         });
