@@ -167,8 +167,12 @@ async fn tracked(
     };
     // Cancelled after every service was deployed, in what follows the
     // deploy: the environment runs the new revisions.
+    let scheduled_failed = progress
+        .scheduled
+        .as_ref()
+        .is_some_and(|s| !s.failures.is_empty());
     let github_result = match cancelled_at {
-        Some(_) if progress.all_deployed() => &Ok(()),
+        Some(_) if progress.all_deployed() && !scheduled_failed => &Ok(()),
         _ => &result,
     };
     let finished = deployment.finish(github_result, runner, summary);
@@ -466,15 +470,25 @@ async fn clean_up_revisions(
     };
     let mut families: Vec<revisions::Family> = Vec::new();
     for (r, release) in progress.releases.iter().enumerate() {
-        // A deploy that started no deployment left no revision behind: its
-        // service's own rollback target is not known to be kept.
-        let deployed = release.services.iter().any(|&i| {
-            progress
-                .deployed
-                .iter()
-                .any(|d| d.index == i && d.result == DeployResult::Succeeded)
-        });
-        if registered.is_some() && !deployed {
+        // A deploy that moved no service left no revision behind, and the
+        // revision its services ran before is not known here: nothing of
+        // that family is cleaned up.
+        let left_one_behind = match registered {
+            // The real run: a deployment moved a service to another revision.
+            Some(registered) => release.services.iter().any(|&i| {
+                registered[r].arn != progress.current[i].task_definition_arn
+                    && progress
+                        .deployed
+                        .iter()
+                        .any(|d| d.index == i && d.result == DeployResult::Succeeded)
+            }),
+            // The dry run: the release is not what its services run already.
+            None => release
+                .as_is
+                .as_ref()
+                .is_none_or(|as_is| as_is.running_in.is_none()),
+        };
+        if !left_one_behind {
             continue;
         }
         let name = family(&release.rendered).to_owned();

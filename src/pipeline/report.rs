@@ -339,18 +339,22 @@ pub(super) fn cancelled(
     )];
     if config.update_scheduled_tasks {
         said.push(match &progress.scheduled {
-            Some(outcome) if outcome.not_done.is_empty() => {
-                format!(
+            Some(outcome) => {
+                let mut said = format!(
                     "scheduled tasks: {} moved, {} left",
                     outcome.moved, outcome.left
-                )
+                );
+                if !outcome.failures.is_empty() {
+                    said.push_str(&format!(", failed: {}", outcome.failures.join(", ")));
+                }
+                if !outcome.not_done.is_empty() {
+                    said.push_str(&format!(
+                        ", not moved or not confirmed: {}",
+                        outcome.not_done.join(", ")
+                    ));
+                }
+                said
             }
-            Some(outcome) => format!(
-                "scheduled tasks: {} moved, {} left, not moved or not confirmed: {}",
-                outcome.moved,
-                outcome.left,
-                outcome.not_done.join(", ")
-            ),
             None => "no scheduled task was moved".to_owned(),
         });
     }
@@ -368,7 +372,13 @@ pub(super) fn cancelled(
                     true => "no change confirmed".to_owned(),
                     false => done.join(" and "),
                 };
-                format!("the old revisions' clean-up was cut short ({confirmed}; a call under way may also have taken effect)")
+                match outcome.not_done.is_empty() {
+                    true => format!("the old revisions' clean-up was cut short ({confirmed})"),
+                    false => format!(
+                        "the old revisions' clean-up was cut short ({confirmed}; not done or not confirmed: {})",
+                        names(&outcome.not_done)
+                    ),
+                }
             }
             None => "no old revision was deregistered".to_owned(),
         });

@@ -24,7 +24,7 @@ use crate::config::OldRevisions;
 use crate::deploy::ecs::short_name;
 use crate::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision};
-use plan::{revision_key, Described, Fate};
+use plan::{revision_key, Described, Fate, Step};
 
 /// A family the deploy touched.
 pub(crate) struct Family {
@@ -44,6 +44,9 @@ pub(crate) struct Outcome {
     pub(crate) deleted: Vec<String>,
     pub(crate) would_deregister: Vec<String>,
     pub(crate) would_delete: Vec<String>,
+    /// Decided on and not yet answered: what a cancelled run did not do
+    /// (or cannot tell whether it did).
+    pub(crate) not_done: Vec<String>,
 }
 
 /// Deregisters and deletes what `settings` and the region allow; in the
@@ -98,16 +101,17 @@ async fn clean_family(
     let keep = settings.keep - usize::from(family.registers_one);
     let active = revisions(ecs, &family.name, TaskDefinitionStatus::Active).await?;
     let candidates = plan::candidates(&active, keep, family.ours, in_use);
-    let go = fates(ecs, runner, &candidates, settings.delete_after_days).await;
+    let go = fates(ecs, runner, &candidates, Step::Deregister).await;
     if dry_run {
         say(runner, "would deregister", &go);
         outcome.would_deregister.extend(go);
     } else if go.is_empty() {
         runner.info(&format!(
-            "no revision of {} to deregister: every ACTIVE one is among the newest, in use or too recent",
+            "no revision of {} to deregister: every ACTIVE one is among the newest, in use, or kept as said above",
             family.name
         ));
     } else {
+        outcome.not_done.extend(go.iter().cloned());
         let mut results = stream::iter(&go)
             .map(|arn| async move {
                 let result = ecs
@@ -120,6 +124,7 @@ async fn clean_family(
             .buffered(CONCURRENT_CALLS);
         let mut done = Vec::new();
         while let Some((arn, result)) = results.next().await {
+            outcome.not_done.retain(|pending| pending != arn);
             match result {
                 Ok(_) => {
                     done.push(arn.clone());
@@ -143,7 +148,10 @@ async fn clean_family(
         .filter(|arn| !just_deregistered.contains(arn))
         .collect();
     let candidates = plan::delete_candidates(&inactive, in_use);
-    let go = fates(ecs, runner, &candidates, settings.delete_after_days).await;
+    let step = Step::Delete {
+        grace_days: settings.delete_after_days,
+    };
+    let go = fates(ecs, runner, &candidates, step).await;
     if dry_run {
         say(runner, "would delete", &go);
         outcome.would_delete.extend(go);
@@ -167,7 +175,7 @@ async fn fates(
     ecs: &aws_sdk_ecs::Client,
     runner: &Runner,
     candidates: &[String],
-    grace_days: u32,
+    step: Step,
 ) -> Vec<String> {
     let described: Vec<(String, Result<serde_json::Value>)> = stream::iter(candidates)
         .map(|arn| async move { (arn.clone(), describe_task_definition(ecs, arn).await) })
@@ -196,9 +204,9 @@ async fn fates(
             registered_at: date("registeredAt"),
             deregistered_at: date("deregisteredAt"),
         };
-        match plan::fate(&revision, now, grace_days) {
+        match plan::fate(&revision, step, now) {
             Fate::Keep(why) => runner.info(&why),
-            Fate::Deregister | Fate::Delete => go.push(revision.arn),
+            Fate::Go => go.push(revision.arn),
         }
     }
     go
@@ -248,6 +256,13 @@ async fn used_by_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Ve
             explain("ecs:DescribeServices", &e)
         )
     })?;
+    // A service gone since the listing uses nothing; one ECS could not
+    // describe may use anything.
+    if let Some((name, reason)) = services.missing.iter().find(|(_, r)| r != "MISSING") {
+        return Err(anyhow!(
+            "service {name} of cluster {cluster} could not be described: {reason}"
+        ));
+    }
     let mut used = Vec::new();
     for service in &services.services {
         used.extend(service.task_definition().map(str::to_owned));
@@ -289,6 +304,17 @@ async fn used_by_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<S
                     explain("ecs:DescribeTasks", &e)
                 )
             })?;
+        if let Some(failure) = described
+            .failures()
+            .iter()
+            .find(|f| f.reason() != Some("MISSING"))
+        {
+            return Err(anyhow!(
+                "task {} of cluster {cluster} could not be described: {}",
+                failure.arn().unwrap_or("?"),
+                failure.reason().unwrap_or("no reason given")
+            ));
+        }
         used.extend(
             described
                 .tasks()
@@ -340,13 +366,15 @@ async fn delete(
     outcome: &mut Outcome,
 ) {
     let mut deleted = Vec::new();
+    outcome.not_done.extend(arns.iter().cloned());
     for batch in arns.chunks(10) {
-        match ecs
+        let answer = ecs
             .delete_task_definitions()
             .set_task_definitions(Some(batch.to_vec()))
             .send()
-            .await
-        {
+            .await;
+        outcome.not_done.retain(|pending| !batch.contains(pending));
+        match answer {
             Ok(answer) => {
                 let arns = answer
                     .task_definitions()

@@ -30,12 +30,21 @@ pub(crate) struct Described {
     pub(crate) deregistered_at: Option<i64>,
 }
 
-/// What becomes of one revision.
+/// The step a candidate is judged for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Deregister,
+    /// Delete revisions INACTIVE for this many days.
+    Delete {
+        grace_days: u32,
+    },
+}
+
+/// What becomes of one candidate: it goes (the step is taken) or it is
+/// kept, with why, said in the log since it would otherwise have gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Fate {
-    Deregister,
-    Delete,
-    /// Kept, and why: said in the log, since it would otherwise have gone.
+    Go,
     Keep(String),
 }
 
@@ -81,18 +90,30 @@ fn not_in_use(arn: &str, in_use: &BTreeSet<String>) -> bool {
     revision_key(arn).is_some_and(|key| !in_use.contains(&key))
 }
 
-/// The fate of a candidate from its dates, `now` in epoch seconds: an
-/// ACTIVE one is deregistered unless registered within `FRESH_SECONDS`; an
-/// INACTIVE one is deleted only once it has been INACTIVE for
-/// `grace_days`, so that one deregistered by mistake can still be
-/// registered again from its definition. A date that is not there keeps it.
-pub(crate) fn fate(revision: &Described, now: i64, grace_days: u32) -> Fate {
+/// The fate of a candidate for `step` from its dates, `now` in epoch
+/// seconds: an ACTIVE one is deregistered unless registered within
+/// `FRESH_SECONDS`; an INACTIVE one is deleted only once it has been
+/// INACTIVE for the grace period, so that one deregistered by mistake can
+/// still be registered again from its definition. A date that is not there,
+/// or one that says the revision is not in the state the step needs, keeps
+/// it.
+pub(crate) fn fate(revision: &Described, step: Step, now: i64) -> Fate {
     let name = short_name(&revision.arn);
-    match (revision.registered_at, revision.deregistered_at) {
-        (_, Some(deregistered)) => {
-            let grace = i64::from(grace_days) * 86_400;
-            if now - deregistered >= grace {
-                Fate::Delete
+    match (step, revision.registered_at, revision.deregistered_at) {
+        (Step::Deregister, _, Some(_)) => {
+            Fate::Keep(format!("kept {name}: it is INACTIVE already"))
+        }
+        (Step::Deregister, Some(registered), None) if now - registered >= FRESH_SECONDS => Fate::Go,
+        (Step::Deregister, Some(registered), None) => Fate::Keep(format!(
+            "kept {name}: registered {} ago, perhaps for another run",
+            age(now - registered)
+        )),
+        (Step::Deregister, None, None) => {
+            Fate::Keep(format!("kept {name}: its registration date is unknown"))
+        }
+        (Step::Delete { grace_days }, _, Some(deregistered)) => {
+            if now - deregistered >= i64::from(grace_days) * 86_400 {
+                Fate::Go
             } else {
                 Fate::Keep(format!(
                     "kept {name}: INACTIVE for {}, deleted after {grace_days} day(s)",
@@ -100,12 +121,9 @@ pub(crate) fn fate(revision: &Described, now: i64, grace_days: u32) -> Fate {
                 ))
             }
         }
-        (Some(registered), None) if now - registered >= FRESH_SECONDS => Fate::Deregister,
-        (Some(registered), None) => Fate::Keep(format!(
-            "kept {name}: registered {} ago, perhaps for another run",
-            age(now - registered)
-        )),
-        (None, None) => Fate::Keep(format!("kept {name}: its registration date is unknown")),
+        (Step::Delete { .. }, _, None) => {
+            Fate::Keep(format!("kept {name}: when it was deregistered is unknown"))
+        }
     }
 }
 
@@ -172,32 +190,54 @@ mod tests {
             deregistered_at,
         };
         let keep = |why: &str| Fate::Keep(why.to_owned());
+        let deregister = Step::Deregister;
+        let delete = Step::Delete { grace_days: 7 };
         let cases = [
-            (revision(Some(now - 3600), None), Fate::Deregister),
+            (revision(Some(now - 3600), None), deregister, Fate::Go),
             (
                 revision(Some(now - 3599), None),
+                deregister,
                 keep("kept shop:4: registered 59 minutes ago, perhaps for another run"),
             ),
             (
                 revision(Some(now - 30), None),
+                deregister,
                 keep("kept shop:4: registered 30 s ago, perhaps for another run"),
             ),
             (
                 revision(None, None),
+                deregister,
                 keep("kept shop:4: its registration date is unknown"),
             ),
-            (revision(Some(0), Some(now - 7 * 86_400)), Fate::Delete),
+            (
+                revision(Some(0), Some(now - 86_400)),
+                deregister,
+                keep("kept shop:4: it is INACTIVE already"),
+            ),
+            (revision(Some(0), Some(now - 7 * 86_400)), delete, Fate::Go),
             (
                 revision(Some(0), Some(now - 7 * 86_400 + 1)),
+                delete,
                 keep("kept shop:4: INACTIVE for 6 days, deleted after 7 day(s)"),
             ),
             (
                 revision(Some(0), Some(now - 5 * 3600)),
+                delete,
                 keep("kept shop:4: INACTIVE for 5 hours, deleted after 7 day(s)"),
             ),
+            // INACTIVE without the date it was deregistered: never deleted.
+            (
+                revision(Some(0), None),
+                delete,
+                keep("kept shop:4: when it was deregistered is unknown"),
+            ),
         ];
-        for (revision, expected) in cases {
-            assert_eq!(fate(&revision, now, 7), expected, "{revision:?}");
+        for (revision, step, expected) in cases {
+            assert_eq!(
+                fate(&revision, step, now),
+                expected,
+                "{revision:?} {step:?}"
+            );
         }
     }
 }

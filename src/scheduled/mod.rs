@@ -73,11 +73,15 @@ impl Found {
     /// `json`, what it was read as.
     fn of_ecs_target(place: Place, target: &Value, json: Value) -> Option<Found> {
         let task_definition = target["EcsParameters"]["TaskDefinitionArn"].as_str()?;
+        let ended = json["EndDate"]
+            .as_f64()
+            .is_some_and(|end| end <= now_in_seconds());
         Some(Found {
             task: ScheduledTask {
                 place,
                 cluster: target["Arn"].as_str().unwrap_or_default().to_owned(),
                 task_definition: task_definition.to_owned(),
+                ended,
             },
             json,
         })
@@ -137,7 +141,16 @@ pub(crate) async fn follow(
     outcome: &mut Outcome,
 ) {
     runner.group("Scheduled tasks");
-    outcome.not_done = found.iter().map(|f| f.task.place.to_string()).collect();
+    outcome.not_done = found
+        .iter()
+        .filter(|f| {
+            matches!(
+                plan::decide(&f.task, cluster_arn, moves),
+                Decision::Move { .. }
+            )
+        })
+        .map(|f| f.task.place.to_string())
+        .collect();
     for before in found {
         let place = &before.task.place;
         let moved = async {
@@ -239,12 +252,9 @@ pub(crate) async fn task_definitions_in_region(
     }
     let scheduler = aws_sdk_scheduler::Client::new(&aws.config_in(None));
     for (group, name, _) in ecs_schedules(&scheduler).await? {
-        let schedule = get_schedule(&scheduler, &group, &name).await?;
-        used.extend(schedule.and_then(|s| {
-            s["Target"]["EcsParameters"]["TaskDefinitionArn"]
-                .as_str()
-                .map(str::to_owned)
-        }));
+        if let Some(schedule) = get_schedule(&scheduler, &group, &name).await? {
+            used.extend(plan::schedule_task_definition(&schedule["Target"]));
+        }
     }
     Ok(used)
 }
@@ -342,8 +352,9 @@ async fn rule_targets(
     }
 }
 
-/// (group, name, cluster ARN) of every schedule, in every group, whose
-/// target is an ECS cluster, from ListSchedules' summaries alone.
+/// (group, name, target ARN) of every schedule, in every group, that
+/// starts ECS tasks (a templated target's ARN is the cluster's; a universal
+/// target's is ECS's RunTask), from ListSchedules' summaries alone.
 async fn ecs_schedules(
     scheduler: &aws_sdk_scheduler::Client,
 ) -> Result<Vec<(String, String, String)>> {
@@ -358,7 +369,9 @@ async fn ecs_schedules(
         })?;
         schedules.extend(page.schedules().iter().filter_map(|summary| {
             let target = summary.target()?.arn();
-            target.contains(":cluster/").then(|| {
+            let starts_tasks =
+                target.contains(":cluster/") || target.contains(":scheduler:::aws-sdk:ecs:");
+            starts_tasks.then(|| {
                 (
                     summary.group_name().unwrap_or("default").to_owned(),
                     summary.name().unwrap_or_default().to_owned(),
@@ -470,10 +483,8 @@ async fn write(aws: &Aws, fresh: &Found, to: &str) -> Result<()> {
             }
         }
         Place::Schedule { name, .. } => {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64());
-            let body = serde_json::to_vec(&plan::schedule_update(&fresh.json, to, now))?;
+            let update = plan::schedule_update(&fresh.json, to, now_in_seconds());
+            let body = serde_json::to_vec(&update)?;
             let scheduler = aws_sdk_scheduler::Client::new(&aws.config_in(None));
             scheduler
                 .update_schedule()
@@ -486,4 +497,10 @@ async fn write(aws: &Aws, fresh: &Found, to: &str) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn now_in_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }

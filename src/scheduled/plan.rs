@@ -44,6 +44,8 @@ pub(crate) struct ScheduledTask {
     pub(crate) place: Place,
     pub(crate) cluster: String,
     pub(crate) task_definition: String,
+    /// A schedule whose end date has passed: it starts nothing any more.
+    pub(crate) ended: bool,
 }
 
 /// A deployed family: the revision its services ran before this deploy
@@ -83,6 +85,9 @@ pub(crate) fn decide(task: &ScheduledTask, cluster: &str, moves: &[FamilyMove]) 
     if task.cluster != cluster {
         return Decision::Leave(format!("runs in another cluster, {}", task.cluster));
     }
+    if task.ended {
+        return Decision::Leave("has ended: its end date has passed".to_owned());
+    }
     if deployed.new_arn.as_deref() == Some(task.task_definition.as_str()) {
         return Decision::Leave("already runs the new revision".to_owned());
     }
@@ -117,6 +122,19 @@ pub(crate) fn family_and_revision(task_definition: &str) -> (&str, Option<i64>) 
         },
         None => (name, None),
     }
+}
+
+/// The task definition a schedule's target starts: a templated ECS
+/// target's `EcsParameters`, or the RunTask request a universal target
+/// (`arn:aws:scheduler:::aws-sdk:ecs:runTask`) carries as its input.
+pub(crate) fn schedule_task_definition(target: &Value) -> Option<String> {
+    if let Some(arn) = target["EcsParameters"]["TaskDefinitionArn"].as_str() {
+        return Some(arn.to_owned());
+    }
+    let input: Value = serde_json::from_str(target["Input"].as_str()?).ok()?;
+    ["TaskDefinition", "taskDefinition"]
+        .iter()
+        .find_map(|key| input[key].as_str().map(str::to_owned))
 }
 
 /// The log line for one scheduled task.
@@ -221,6 +239,7 @@ mod tests {
             },
             cluster: cluster.to_owned(),
             task_definition: task_definition.to_owned(),
+            ended: false,
         }
     }
 
@@ -255,6 +274,14 @@ mod tests {
             decide(CLUSTER, &format!("{TD}/report:2")),
             leave("runs report, which this deploy does not change")
         );
+        let ended = ScheduledTask {
+            ended: true,
+            ..task(CLUSTER, &format!("{TD}/shop:5"))
+        };
+        assert_eq!(
+            super::decide(&ended, CLUSTER, &moves),
+            leave("has ended: its end date has passed")
+        );
         let other = "arn:aws:ecs:us-east-1:123456789012:cluster/staging";
         assert_eq!(
             decide(other, &format!("{TD}/shop:5")),
@@ -276,6 +303,7 @@ mod tests {
             },
             cluster: CLUSTER.into(),
             task_definition: format!("{TD}/shop:5"),
+            ended: false,
         };
         assert_eq!(
             line(
@@ -358,5 +386,27 @@ mod tests {
                 "EcsParameters": {"TaskDefinitionArn": format!("{TD}/shop:3"), "TaskCount": 3}
             })
         );
+    }
+
+    #[test]
+    fn a_schedule_starts_the_task_definition_of_its_ecs_parameters_or_its_run_task_input() {
+        let templated = serde_json::json!({
+            "Arn": CLUSTER,
+            "EcsParameters": {"TaskDefinitionArn": format!("{TD}/shop:3")}
+        });
+        let universal = serde_json::json!({
+            "Arn": "arn:aws:scheduler:::aws-sdk:ecs:runTask",
+            "Input": format!(r#"{{"Cluster": "prod", "TaskDefinition": "{TD}/shop:4"}}"#)
+        });
+        let other = serde_json::json!({"Arn": "arn:aws:lambda:us-east-1:123456789012:function:f", "Input": "{}"});
+        assert_eq!(
+            schedule_task_definition(&templated),
+            Some(format!("{TD}/shop:3"))
+        );
+        assert_eq!(
+            schedule_task_definition(&universal),
+            Some(format!("{TD}/shop:4"))
+        );
+        assert_eq!(schedule_task_definition(&other), None);
     }
 }

@@ -151,22 +151,45 @@ impl Running {
     }
 }
 
-/// An ECS client of the simulator, for what happens outside the step: a
-/// second workflow, a person at the console.
+/// A client of the simulator from the SDK crate `$sdk` (`aws_sdk_ecs`,
+/// `aws_sdk_scheduler`, ...), for what happens outside the step: a second
+/// workflow, a person at the console.
+#[macro_export]
+macro_rules! sim_client {
+    ($sdk:ident, $sim:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .endpoint_url($sim.aws_endpoint())
+                .region($sdk::config::Region::new("us-east-1"))
+                .credentials_provider($sdk::config::Credentials::new(
+                    "AKIDEXAMPLE",
+                    "secret",
+                    None,
+                    None,
+                    "test",
+                ))
+                .build(),
+        )
+    };
+}
+
 pub fn ecs_client(sim: &Sim) -> aws_sdk_ecs::Client {
-    let config = aws_sdk_ecs::Config::builder()
-        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
-        .endpoint_url(sim.aws_endpoint())
-        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    aws_sdk_ecs::Client::from_conf(config)
+    sim_client!(aws_sdk_ecs, sim)
+}
+
+impl Run {
+    /// The lines of the step's log group `title`.
+    pub fn group_lines(&self, title: &str) -> Vec<String> {
+        let open = format!("::group::{title}\n");
+        let start = self
+            .stdout
+            .find(&open)
+            .unwrap_or_else(|| panic!("no {title} group\n{}", self.log()))
+            + open.len();
+        let end = start + self.stdout[start..].find("::endgroup::").unwrap();
+        self.stdout[start..end].lines().map(str::to_owned).collect()
+    }
 }
 
 /// Parses GITHUB_OUTPUT as the runner does: `name=value` lines, or
