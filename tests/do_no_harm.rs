@@ -492,3 +492,53 @@ fn cancelled_while_old_revisions_are_cleaned_up_it_says_what_was_confirmed() {
     );
     assert!(sim.calls_to("DeleteTaskDefinitions").is_empty());
 }
+
+#[test]
+fn revisions_another_run_registers_during_the_deploy_stay() {
+    let sim = sim(&format!(
+        "{REGION}timelines:\n  deployments:\n    - {{cluster: prod, service: web, outcome: complete, seconds: 3}}\n"
+    ));
+    let running = Job::new(Some(&sim)).start(&CLEAN_UP);
+    assert!(sim.wait_until(Duration::from_secs(20), |sim| !sim
+        .calls_to("UpdateService")
+        .is_empty()));
+    // Another workflow registers shop:11 and shop:12 while web deploys shop:10.
+    let ecs = common::ecs_client(&sim);
+    runtime().block_on(async {
+        for image in ["shop:11", "shop:12"] {
+            let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("web")
+                .image(image)
+                .build();
+            ecs.register_task_definition()
+                .family("shop")
+                .container_definitions(container)
+                .send()
+                .await
+                .expect("the other run's register");
+        }
+    });
+    let run = running.finish();
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(
+        calls_naming(&sim, "DeregisterTaskDefinition", "taskDefinition"),
+        [format!("{ARN}/shop:4")]
+    );
+    let listed = runtime()
+        .block_on(
+            ecs.list_task_definitions()
+                .family_prefix("shop")
+                .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+                .send(),
+        )
+        .unwrap();
+    let active: Vec<&str> = listed
+        .task_definition_arns()
+        .iter()
+        .map(|arn| arn.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        active,
+        ["shop:5", "shop:6", "shop:7", "shop:8", "shop:9", "shop:10", "shop:11", "shop:12"]
+    );
+}
