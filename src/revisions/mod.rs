@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Result};
 use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
-use futures::{stream, StreamExt};
+use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::aws::ecs::{describe_services, describe_task_definition};
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
@@ -230,10 +230,16 @@ async fn in_use(aws: &Aws, rollback_targets: &[String]) -> Result<BTreeSet<Strin
         })?;
         clusters.extend(page.cluster_arns().iter().cloned());
     }
-    for cluster in &clusters {
-        used.extend(used_by_services(ecs, cluster).await?);
-        used.extend(used_by_tasks(ecs, cluster).await?);
-    }
+    let by_cluster: Vec<Vec<String>> = stream::iter(&clusters)
+        .map(|cluster| async move {
+            let (services, tasks) =
+                tokio::try_join!(used_by_services(ecs, cluster), used_by_tasks(ecs, cluster))?;
+            anyhow::Ok([services, tasks].concat())
+        })
+        .buffered(CONCURRENT_CALLS)
+        .try_collect()
+        .await?;
+    used.extend(by_cluster.into_iter().flatten());
     used.extend(scheduled::task_definitions_in_region(aws, &clusters).await?);
     Ok(used.iter().filter_map(|arn| revision_key(arn)).collect())
 }

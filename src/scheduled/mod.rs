@@ -17,10 +17,11 @@ use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
+use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::aws::raw::{replace_body, set_body_fields, ResponseBody};
-use crate::aws::{error_code, explain, Aws};
+use crate::aws::{error_code, explain, Aws, CONCURRENT_CALLS};
 use crate::runner::Runner;
 use plan::{Decision, FamilyMove, Place, ScheduledTask};
 
@@ -251,11 +252,18 @@ pub(crate) async fn task_definitions_in_region(
         }
     }
     let scheduler = aws_sdk_scheduler::Client::new(&aws.config_in(None));
-    for (group, name, _) in ecs_schedules(&scheduler).await? {
-        if let Some(schedule) = get_schedule(&scheduler, &group, &name).await? {
-            used.extend(plan::schedule_task_definition(&schedule["Target"]));
-        }
-    }
+    let scheduler = &scheduler;
+    let schedules: Vec<Option<Value>> = stream::iter(ecs_schedules(scheduler).await?)
+        .map(|(group, name, _)| async move { get_schedule(scheduler, &group, &name).await })
+        .buffered(CONCURRENT_CALLS)
+        .try_collect()
+        .await?;
+    used.extend(
+        schedules
+            .iter()
+            .flatten()
+            .filter_map(|schedule| plan::schedule_task_definition(&schedule["Target"])),
+    );
     Ok(used)
 }
 
