@@ -240,24 +240,21 @@ enum Deployment {
 impl Reporting {
     /// The deployment's id, looked up once when only its request is known.
     async fn id(&mut self) -> Result<Option<u64>, ApiError> {
-        if let Deployment::Requested {
-            reference,
-            request_id,
-        } = &self.deployment
-        {
-            let found = self
-                .api
-                .find(reference, &self.environment, request_id)
-                .await?;
-            match found {
-                Some(id) => self.deployment = Deployment::Known(id),
-                None => return Ok(None),
+        let found = match &self.deployment {
+            Deployment::Known(id) => return Ok(Some(*id)),
+            Deployment::Requested {
+                reference,
+                request_id,
+            } => {
+                self.api
+                    .find(reference, &self.environment, request_id)
+                    .await?
             }
+        };
+        if let Some(id) = found {
+            self.deployment = Deployment::Known(id);
         }
-        match self.deployment {
-            Deployment::Known(id) => Ok(Some(id)),
-            Deployment::Requested { .. } => Ok(None),
-        }
+        Ok(found)
     }
 }
 
@@ -360,35 +357,34 @@ impl Tracker {
             }),
         });
         let reporting = tracker.reporting.as_mut().expect("just set");
-        if let Deployment::Requested {
-            reference,
-            request_id,
-        } = &reporting.deployment
-        {
-            let created = create(
-                &reporting.api,
-                settings,
-                config,
-                runner,
+        let id = match &reporting.deployment {
+            Deployment::Known(id) => *id,
+            Deployment::Requested {
                 reference,
                 request_id,
-                rollback_to,
-            )
-            .await;
-            match created {
-                Ok(Some(id)) => reporting.deployment = Deployment::Known(id),
-                Ok(None) => {
-                    *slot = None;
-                    return Ok(());
-                }
-                Err(error) => {
-                    *slot = None;
-                    return Err(error);
+            } => {
+                let created = create(
+                    &reporting.api,
+                    settings,
+                    config,
+                    runner,
+                    reference,
+                    request_id,
+                    rollback_to,
+                )
+                .await;
+                match created {
+                    Ok(Some(id)) => {
+                        reporting.deployment = Deployment::Known(id);
+                        id
+                    }
+                    // No deployment (GitHub unusable, said) or an error.
+                    not_created => {
+                        *slot = None;
+                        return not_created.map(|_| ());
+                    }
                 }
             }
-        }
-        let Deployment::Known(id) = reporting.deployment else {
-            unreachable!("the deployment is known once created");
         };
         if let Err(error) = runner.set_output("github-deployment-id", &id.to_string()) {
             // The run stops here; the deployment must not stay without a state.

@@ -320,7 +320,7 @@ async fn execute(
                 &family_moves(current, releases, None),
             ));
         }
-        clean_up_revisions(aws, config, runner, progress, None).await;
+        clean_up_revisions(aws, config, runner, progress).await;
         return Ok(());
     }
     let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
@@ -413,8 +413,7 @@ async fn execute(
             scheduled::follow(aws.get().await, runner, found, cluster_arn, &moves, outcome).await;
         }
         // After the scheduled tasks moved: the revisions they left are free.
-        let registered = progress.registered.clone();
-        clean_up_revisions(aws, config, runner, progress, Some(&registered)).await;
+        clean_up_revisions(aws, config, runner, progress).await;
         if let Some(outcome) = &progress.scheduled {
             outcome.check()?;
         }
@@ -457,17 +456,18 @@ fn family_moves(
 }
 
 /// With `keep-revisions`, the deployed families' old revisions cleaned up
-/// after the deploy (`registered`), or in the dry run what would be.
+/// after the deploy, or in the dry run what would be.
 async fn clean_up_revisions(
     aws: &LazyAws,
     config: &Config,
     runner: &Runner,
     progress: &mut Progress,
-    registered: Option<&[ecs::Registered]>,
 ) {
     let Some(settings) = &config.old_revisions else {
         return;
     };
+    // None in the dry run, which registers nothing.
+    let registered = (!config.dry_run).then_some(progress.registered.as_slice());
     let mut families: Vec<revisions::Family> = Vec::new();
     for (r, release) in progress.releases.iter().enumerate() {
         // A deploy that moved no service left no revision behind, and the
@@ -514,7 +514,7 @@ async fn clean_up_revisions(
         settings,
         &families,
         &rollback_targets,
-        registered.is_none(),
+        config.dry_run,
         outcome,
     )
     .await;

@@ -14,6 +14,7 @@ use crate::links::{self, task_definition_markdown};
 use crate::migration;
 use crate::outcome::Failed;
 use crate::render::{self, family};
+use crate::revisions;
 use crate::runner::Runner;
 use crate::summary::{code, text, Bar, Summary};
 
@@ -330,10 +331,6 @@ pub(super) fn cancelled(
         };
         return Failed(format!("cancelled by {signal}: {state}")).into();
     }
-    let names = |arns: &[String]| -> String {
-        let names: Vec<&str> = arns.iter().map(|arn| short_name(arn)).collect();
-        names.join(", ")
-    };
     let mut said = vec![format!(
         "cancelled by {signal} after every service was deployed"
     )];
@@ -363,10 +360,10 @@ pub(super) fn cancelled(
             Some(outcome) => {
                 let mut done = Vec::new();
                 if !outcome.deregistered.is_empty() {
-                    done.push(format!("deregistered {}", names(&outcome.deregistered)));
+                    done.push(format!("deregistered {}", revisions::short_names(&outcome.deregistered)));
                 }
                 if !outcome.deleted.is_empty() {
-                    done.push(format!("deleted {}", names(&outcome.deleted)));
+                    done.push(format!("deleted {}", revisions::short_names(&outcome.deleted)));
                 }
                 let confirmed = match done.is_empty() {
                     true => "no change confirmed".to_owned(),
@@ -376,7 +373,7 @@ pub(super) fn cancelled(
                     true => format!("the old revisions' clean-up was cut short ({confirmed})"),
                     false => format!(
                         "the old revisions' clean-up was cut short ({confirmed}; not done or not confirmed: {})",
-                        names(&outcome.not_done)
+                        revisions::short_names(&outcome.not_done)
                     ),
                 }
             }

@@ -163,9 +163,14 @@ async fn clean_family(
 
 fn say(runner: &Runner, done: &str, arns: &[String]) {
     if !arns.is_empty() {
-        let shown: Vec<&str> = arns.iter().map(|arn| short_name(arn)).collect();
-        runner.info(&format!("{done} {}", shown.join(", ")));
+        runner.info(&format!("{done} {}", short_names(arns)));
     }
+}
+
+/// Revisions as a line names them: `shop:1, shop:3`.
+pub(crate) fn short_names(arns: &[String]) -> String {
+    let shown: Vec<&str> = arns.iter().map(|arn| short_name(arn)).collect();
+    shown.join(", ")
 }
 
 /// The candidates whose dates let them go (`plan::fate`), each read just

@@ -52,7 +52,11 @@ impl Outcome {
         )
     }
 
-    fn count(&mut self, decision: &Decision) {
+    /// Logs what became of `task` and counts it.
+    fn record(&mut self, runner: &Runner, task: &ScheduledTask, decision: &Decision) {
+        if let Some(line) = plan::line(task, decision) {
+            runner.info(&line);
+        }
         match decision {
             Decision::Move { to: Some(_) } => self.moved += 1,
             Decision::Move { to: None } => self.would_move += 1,
@@ -117,11 +121,7 @@ pub(crate) fn would_move(
     runner.group("Scheduled tasks");
     let mut outcome = Outcome::default();
     for Found { task, .. } in found {
-        let decision = plan::decide(task, cluster_arn, moves);
-        if let Some(line) = plan::line(task, &decision) {
-            runner.info(&line);
-        }
-        outcome.count(&decision);
+        outcome.record(runner, task, &plan::decide(task, cluster_arn, moves));
     }
     say_if_none(runner, &outcome);
     runner.end_group();
@@ -165,14 +165,10 @@ pub(crate) async fn follow(
             anyhow::Ok((fresh.task, decision))
         }
         .await;
-        outcome.not_done.retain(|p| *p != place.to_string());
+        let shown = place.to_string();
+        outcome.not_done.retain(|p| *p != shown);
         match moved {
-            Ok((task, decision)) => {
-                if let Some(line) = plan::line(&task, &decision) {
-                    runner.info(&line);
-                }
-                outcome.count(&decision);
-            }
+            Ok((task, decision)) => outcome.record(runner, &task, &decision),
             Err(error) => {
                 runner.info(&format!("✘ {place}: {error:#}"));
                 outcome.failures.push(format!("{place}: {error:#}"));
