@@ -122,6 +122,20 @@ fn old_revisions(inputs: &RawInputs, problems: &mut Problems) -> Option<OldRevis
     let delete = problems
         .check("delete-revisions", parse_bool(inputs, "delete-revisions"))
         .unwrap_or(false);
+    // Checked whether or not keep-revisions uses it.
+    let delete_after_days = problems.check(
+        "delete-revisions-after-days",
+        inputs
+            .get("delete-revisions-after-days")
+            .unwrap_or("7")
+            .parse::<u32>()
+            .ok()
+            .filter(|days| (1..=3650).contains(days))
+            .ok_or_else(|| {
+                "delete-revisions-after-days must be a whole number of days from 1 to 3650"
+                    .to_owned()
+            }),
+    );
     let Some(keep) = inputs.get("keep-revisions") else {
         if delete {
             problems.add(
@@ -137,18 +151,6 @@ fn old_revisions(inputs: &RawInputs, problems: &mut Problems) -> Option<OldRevis
             .ok()
             .filter(|keep| *keep >= 1)
             .ok_or_else(|| format!("keep-revisions: {keep:?} is not a whole number of at least 1")),
-    );
-    let days = inputs.get("delete-revisions-after-days").unwrap_or("7");
-    let delete_after_days = problems.check(
-        "delete-revisions-after-days",
-        days.parse::<u32>()
-            .ok()
-            .filter(|days| (1..=3650).contains(days))
-            .ok_or_else(|| {
-                format!(
-                    "delete-revisions-after-days: {days:?} is not a whole number from 1 to 3650"
-                )
-            }),
     );
     Some(OldRevisions {
         keep: keep?,

@@ -422,6 +422,41 @@ fn delete_revisions_without_keep_revisions_is_refused_before_any_call() {
 }
 
 #[test]
+fn a_bad_grace_period_is_refused_before_any_call_even_unused_or_in_the_dry_run() {
+    let sim = sim(SIX_REVISIONS);
+    for inputs in [
+        vec![
+            ("keep-revisions", "2"),
+            ("delete-revisions-after-days", "0"),
+        ],
+        vec![("delete-revisions-after-days", "seven")],
+        vec![("delete-revisions-after-days", "3651"), ("dry-run", "true")],
+    ] {
+        let run = run(&sim, &inputs);
+        assert_eq!(run.code, 1, "{}", run.log());
+        let error = run
+            .stdout
+            .lines()
+            .find(|line| line.starts_with("::error::"))
+            .unwrap_or_else(|| panic!("no error\n{}", run.log()));
+        assert!(
+            error.contains(
+                "delete-revisions-after-days must be a whole number of days from 1 to 3650"
+            ),
+            "{error}"
+        );
+        let value = inputs
+            .iter()
+            .find(|(name, _)| *name == "delete-revisions-after-days")
+            .unwrap()
+            .1;
+        // The value is not repeated back.
+        assert!(!error.contains(&format!("{value:?}")), "{error}");
+    }
+    assert!(sim.calls().is_empty());
+}
+
+#[test]
 fn previous_puts_back_the_revision_the_service_ran_before_without_registering() {
     let sim = sim(TWO_REVISIONS);
     let run_1 = run(&sim, &[("container-name", "web"), ("image", "shop:9")]);
