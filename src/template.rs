@@ -196,12 +196,12 @@ pub(crate) async fn load_document(source: &TemplateSource, aws: &LazyAws) -> Res
             parse_document(shown, &text)?
         }
         TemplateSource::S3 { bucket, key } => {
-            let bytes = s3::get_object(&aws.get().await.s3, bucket, key).await?;
+            let bytes = s3::get_object(&aws.get().await?.s3, bucket, key).await?;
             let text = String::from_utf8(bytes)
                 .with_context(|| format!("s3://{bucket}/{key} is not UTF-8 text"))?;
             parse_document(&format!("s3://{bucket}/{key}"), &text)?
         }
-        TemplateSource::Ecs(id) => ecs::describe_task_definition(&aws.get().await.ecs, id).await?,
+        TemplateSource::Ecs(id) => ecs::describe_task_definition(&aws.get().await?.ecs, id).await?,
     })
 }
 

@@ -200,6 +200,53 @@ fn a_dry_run_of_a_local_file_needs_no_aws_at_all() {
     assert!(run.log().contains("\"image\": \"shop:7\""), "{}", run.log());
 }
 
+/// Without a region or credentials the run stops before its first call with
+/// one error that says what to set, not the SDK's "dispatch failure".
+#[test]
+fn no_region_or_no_credentials_is_one_error_that_says_what_to_set() {
+    let job = || {
+        Job::new(None)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .file(
+                "td.json",
+                r#"{"family": "shop", "containerDefinitions": [{"name": "web", "image": "x"}]}"#,
+            )
+    };
+    let inputs = [
+        ("task-definition", "td.json"),
+        ("image", "shop:7"),
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+    ];
+    let cases = [
+        (
+            job()
+                .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+                .env("AWS_SECRET_ACCESS_KEY", "secret"),
+            "No AWS region is set: set AWS_REGION (aws-actions/configure-aws-credentials sets it from its aws-region input) or AWS_DEFAULT_REGION before this step.",
+        ),
+        (
+            job().env("AWS_REGION", "eu-west-1"),
+            "No AWS credentials were found: run aws-actions/configure-aws-credentials before this step (role-to-assume with OIDC needs `permissions: id-token: write`), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. The SDK looked in the environment, the profile files, a web identity token, and the ECS and EC2 metadata endpoints.",
+        ),
+    ];
+    for (job, expected) in cases {
+        let run = job.run(&inputs);
+        assert_eq!(run.code, 1, "{}", run.log());
+        let errors: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|line| line.starts_with("::error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", run.log());
+        assert!(
+            errors[0].ends_with(expected),
+            "{}\nexpected it to end with: {expected}",
+            errors[0]
+        );
+    }
+}
+
 /// Failures that happen before anything is changed: exit 1, one actionable
 /// message, and no mutating call.
 #[test]

@@ -13,11 +13,15 @@ pub(crate) mod s3;
 
 use std::time::Duration;
 
+use anyhow::{bail, Context, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_ecs::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use tokio::sync::OnceCell;
 
 pub(crate) use errors::{error_code, error_text, explain};
@@ -49,17 +53,51 @@ impl Aws {
     /// per-service AWS_ENDPOINT_URL_ECS, ...) the way every AWS SDK does.
     /// Throttling and transient errors are retried with exponential backoff
     /// and jitter, `max_retries` times.
-    async fn load(max_retries: u32) -> Aws {
+    ///
+    /// The region and the credentials are resolved here, before the first
+    /// call: without them every call would fail with the SDK's own words
+    /// ("dispatch failure", "no credentials found in chain"), which do not
+    /// say what to set.
+    async fn load(max_retries: u32) -> Result<Aws> {
         let shared = aws_config::from_env()
             .retry_config(RetryConfig::standard().with_max_attempts(max_retries + 1))
             .load()
             .await;
-        Aws {
+        if shared.region().is_none() {
+            bail!("{NO_REGION}");
+        }
+        let credentials = shared
+            .credentials_provider()
+            .context("the AWS SDK has no credential provider")?;
+        if let Err(error) = credentials.provide_credentials().await {
+            bail!("{}", credentials_problem(&error));
+        }
+        Ok(Aws {
             shared: shared.clone(),
             ecs: aws_sdk_ecs::Client::new(&shared),
             s3: aws_sdk_s3::Client::new(&shared),
             codedeploy: aws_sdk_codedeploy::Client::new(&shared),
-        }
+        })
+    }
+}
+
+const NO_REGION: &str = "No AWS region is set: set AWS_REGION (aws-actions/configure-aws-credentials sets it from its aws-region input) or AWS_DEFAULT_REGION before this step.";
+
+/// What to do when the credential chain gave nothing usable. A chain that
+/// found no source at all is the usual case in a workflow (no
+/// configure-aws-credentials step before this one); a source that was found
+/// but failed (an expired SSO session, a refused web identity token) is
+/// named with the SDK's reason.
+fn credentials_problem(error: &CredentialsError) -> String {
+    const USUAL_FIX: &str = "run aws-actions/configure-aws-credentials before this step (role-to-assume with OIDC needs `permissions: id-token: write`), or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
+    match error {
+        CredentialsError::CredentialsNotLoaded(_) => format!(
+            "No AWS credentials were found: {USUAL_FIX}. The SDK looked in the environment, the profile files, a web identity token, and the ECS and EC2 metadata endpoints."
+        ),
+        other => format!(
+            "AWS credentials could not be loaded: {}. Check the source named there, or {USUAL_FIX}.",
+            DisplayErrorContext(other)
+        ),
     }
 }
 
@@ -90,9 +128,11 @@ impl LazyAws {
         }
     }
 
-    pub(crate) async fn get(&self) -> &Aws {
+    /// The clients, loaded on the first use; an error a person can act on
+    /// when there is no region or no credentials.
+    pub(crate) async fn get(&self) -> Result<&Aws> {
         self.clients
-            .get_or_init(|| Aws::load(self.max_retries))
+            .get_or_try_init(|| Aws::load(self.max_retries))
             .await
     }
 

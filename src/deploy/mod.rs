@@ -180,7 +180,7 @@ pub(crate) async fn describe_current(aws: &LazyAws, config: &Config) -> Result<V
     if config.services.is_empty() {
         return Ok(Vec::new());
     }
-    let ecs = &aws.get().await.ecs;
+    let ecs = &aws.get().await?.ecs;
     let services =
         crate::aws::ecs::describe_services_or_fail(ecs, &config.cluster, &config.services).await?;
     for service in &services {
@@ -225,7 +225,7 @@ pub(crate) async fn deploy_all(
     runner: &Runner,
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
-    let clients = aws.get().await;
+    let clients = aws.get().await?;
     // A revision deployed as is that the service already runs, settled,
     // with nothing else to change, starts no deployment unless one is
     // forced. Anything else goes through the update, which follows a
@@ -309,7 +309,7 @@ pub(crate) async fn express_endpoints(
     aws: &LazyAws,
     current: &[Current],
 ) -> Result<Vec<(usize, String)>> {
-    let ecs = &aws.get().await.ecs;
+    let ecs = &aws.get().await?.ecs;
     let mut endpoints = Vec::new();
     for (i, service) in current
         .iter()

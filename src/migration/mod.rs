@@ -58,7 +58,7 @@ pub(crate) async fn run(
     service: Option<&Service>,
     in_flight: &InFlight<'_>,
 ) -> Result<()> {
-    let clients = aws.get().await;
+    let clients = aws.get().await?;
     let (arn, definition) = match definition {
         Definition::Separate(rendered) => register_separate_template(aws, runner, rendered).await?,
         Definition::Deployed { arn, json } => (arn.to_owned(), json.clone()),
@@ -247,7 +247,7 @@ async fn register_separate_template(
     runner: &Runner,
     rendered: Value,
 ) -> Result<(String, Value)> {
-    let registered = ecs::register_task_definition(&aws.get().await.ecs, &rendered).await?;
+    let registered = ecs::register_task_definition(&aws.get().await?.ecs, &rendered).await?;
     runner.info(&format!(
         "Registered migration task definition {}",
         registered.arn

@@ -286,7 +286,7 @@ async fn execute(
         timed(
             summary,
             "preflight",
-            preflight::check(aws, runner, &definitions),
+            preflight::check(aws, runner, &definitions, config.dry_run),
         )
         .await?;
     }
@@ -295,7 +295,7 @@ async fn execute(
     let scheduled_tasks = match current.first().filter(|_| config.update_scheduled_tasks) {
         Some(first) => Some(
             scheduled::find(
-                aws.get().await,
+                aws.get().await?,
                 runner,
                 &config.scheduled_task_buses,
                 first.service.cluster_arn().unwrap_or_default(),
@@ -410,7 +410,15 @@ async fn execute(
             let moves = family_moves(current, releases, Some(registered));
             let cluster_arn = first.service.cluster_arn().unwrap_or_default();
             let outcome = progress.scheduled.insert(scheduled::Outcome::default());
-            scheduled::follow(aws.get().await, runner, found, cluster_arn, &moves, outcome).await;
+            scheduled::follow(
+                aws.get().await?,
+                runner,
+                found,
+                cluster_arn,
+                &moves,
+                outcome,
+            )
+            .await;
         }
         // After the scheduled tasks moved: the revisions they left are free.
         clean_up_revisions(aws, config, runner, progress).await;
@@ -507,9 +515,17 @@ async fn clean_up_revisions(
         .iter()
         .map(|c| c.task_definition_arn.clone())
         .collect();
+    // Only a dry run can get here without clients loaded.
+    let clients = match aws.get().await {
+        Ok(clients) => clients,
+        Err(error) => {
+            runner.warning(&format!("old revisions were not looked at: {error:#}"));
+            return;
+        }
+    };
     let outcome = progress.old_revisions.insert(revisions::Outcome::default());
     revisions::clean_up(
-        aws.get().await,
+        clients,
         runner,
         settings,
         &families,
@@ -594,7 +610,7 @@ async fn render_releases(
             vec![release]
         }
         None if config.previous_revision => {
-            let clients = aws.get().await;
+            let clients = aws.get().await?;
             let found: Vec<previous::Previous> = stream::iter(current)
                 .map(|service| async move {
                     previous::find(clients, config, service)
@@ -679,7 +695,7 @@ async fn register(
     runner: &Runner,
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<ecs::Registered>> {
-    let ecs = &aws.get().await.ecs;
+    let ecs = &aws.get().await?.ecs;
     let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
         .map(|release| async move {
             if let Some(as_is) = &release.as_is {

@@ -32,8 +32,14 @@ const PARAMETERS_PER_CALL: usize = 10;
 const MAX_IMAGE_PAGES: usize = 10;
 
 /// Checks what `definitions` need; an error listing every problem when
-/// something does not exist.
-pub(crate) async fn check(aws: &LazyAws, runner: &Runner, definitions: &[&Value]) -> Result<()> {
+/// something does not exist. A dry run without a region or credentials
+/// still shows what it would do, with nothing checked.
+pub(crate) async fn check(
+    aws: &LazyAws,
+    runner: &Runner,
+    definitions: &[&Value],
+    dry_run: bool,
+) -> Result<()> {
     let mut all: Vec<Reference> = Vec::new();
     let mut outside_ecr = BTreeSet::new();
     for definition in definitions {
@@ -52,7 +58,14 @@ pub(crate) async fn check(aws: &LazyAws, runner: &Runner, definitions: &[&Value]
         return Ok(());
     }
     let needed: BTreeSet<Needed> = all.iter().map(|r| r.needed.clone()).collect();
-    let lookups = look_up(aws.get().await, &needed).await;
+    let lookups = match aws.get().await {
+        Ok(aws) => look_up(aws, &needed).await,
+        Err(error) if dry_run => {
+            runner.warning(&format!("preflight checked nothing: {error:#}"));
+            HashMap::new()
+        }
+        Err(error) => return Err(error),
+    };
     let findings = verdict::judge(&all, &lookups);
     for warning in &findings.warnings {
         runner.warning(warning);

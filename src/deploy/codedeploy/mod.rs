@@ -108,7 +108,7 @@ pub(crate) async fn plan(aws: &LazyAws, config: &Config, current: &[Current]) ->
             }
         }
     }
-    let client = &aws.get().await.codedeploy;
+    let client = &aws.get().await?.codedeploy;
     for service in services {
         let name = service.service_name().unwrap_or_default();
         plan.groups
