@@ -117,11 +117,18 @@ const BY_OPERATION: &[(&str, &str, &str)] = &[
 const AUTHORIZED_AS: &[(&str, &str)] = &[("s3:HeadObject", "s3:GetObject")];
 
 /// Granted although the code never calls them: (feature, action, why).
-const ALSO_GRANTED: &[(&str, &str, &str)] = &[(
-    "preflight",
-    "s3:ListBucket",
-    "HeadObject answers 404 for a missing environment file only with it (403 without), so the file is reported missing instead of unchecked",
-)];
+const ALSO_GRANTED: &[(&str, &str, &str)] = &[
+    (
+        "preflight",
+        "s3:ListBucket",
+        "HeadObject answers 404 for a missing environment file only with it (403 without), so the file is reported missing instead of unchecked",
+    ),
+    (
+        "migration",
+        "ecs:TagResource",
+        "RunTask with run-task-tags tags the task as it creates it",
+    ),
+];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
