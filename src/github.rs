@@ -7,6 +7,8 @@
 //! say the request itself is wrong (202, 409, 422, ...) stop the run, and
 //! they come before any AWS work.
 
+pub(crate) mod settings;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -16,13 +18,14 @@ use serde_json::{json, Value};
 
 use crate::aws::errors::cause_chain;
 use crate::aws::retry::{self, Backoff, Retry};
-use crate::config::{Config, DeploymentSettings};
+use crate::config::Config;
 use crate::deploy::ecs::short_name;
 use crate::env::Env;
 use crate::links::encoded;
 use crate::outcome::is_failed;
 use crate::runner::Runner;
 use crate::summary::{code, text, Summary};
+use settings::DeploymentSettings;
 
 /// GitHub rejects longer status descriptions.
 const DESCRIPTION_LIMIT: usize = 140;

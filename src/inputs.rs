@@ -461,6 +461,58 @@ impl Problems {
     }
 }
 
+/// A boolean input; false, with the problem kept, when it is not one of
+/// @actions/core's six spellings. Unset is false: inputs with another default
+/// have it filled in by `read`.
+pub(crate) fn flag(inputs: &RawInputs, name: &str, problems: &mut Problems) -> bool {
+    let value = inputs.get(name).unwrap_or("false");
+    parse_bool_literal(value).unwrap_or_else(|| {
+        problems.add(
+            name,
+            format!("{name}: {value:?} is not a boolean; use true or false (also True/TRUE/False/FALSE)"),
+        );
+        false
+    })
+}
+
+/// A boolean input that means something only when given.
+pub(crate) fn given_flag(inputs: &RawInputs, name: &str, problems: &mut Problems) -> Option<bool> {
+    inputs.get(name).map(|_| flag(inputs, name, problems))
+}
+
+/// A whole number from `min` to `max`, when given.
+pub(crate) fn number(
+    inputs: &RawInputs,
+    name: &str,
+    min: i32,
+    max: i32,
+    problems: &mut Problems,
+) -> Option<i32> {
+    let value = inputs.get(name)?;
+    problems.check(
+        name,
+        value
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or_else(|| format!("{name}: {value:?} is not a whole number from {min} to {max}")),
+    )
+}
+
+/// Comma-separated names, blanks dropped.
+pub(crate) fn names(inputs: &RawInputs, name: &str) -> Vec<String> {
+    inputs
+        .get(name)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn text(inputs: &RawInputs, name: &str) -> Option<String> {
     inputs.get(name).map(String::from)
 }

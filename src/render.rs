@@ -2,6 +2,8 @@
 //! and the inputs to the JSON that is registered. The template stays JSON
 //! end to end so that fields newer than our SDK build pass through untouched.
 
+pub(crate) mod settings;
+
 use anyhow::{bail, Result};
 use serde_json::{Map, Value};
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::aws::LazyAws;
 use crate::aws::{ecs, s3};
+use crate::inputs::{Problems, RawInputs};
 use crate::runner::FileLocation;
 
 /// A document that is not valid JSON or YAML; the runner annotates its place.
@@ -294,6 +295,78 @@ pub(crate) fn file_source(value: &str, workspace: Option<&Path>) -> TemplateSour
 
 /// `family` or `family:revision`; a file needs an extension or a directory,
 /// so the two cannot be confused.
+/// The template: `task-definition`, or the ECS revision that
+/// `task-definition-arn` or `task-definition-family` (with
+/// `task-definition-revision`) name, as amazon-ecs-render-task-definition
+/// takes it. One source at most.
+pub(crate) fn from_inputs(
+    inputs: &RawInputs,
+    workspace: Option<&Path>,
+    problems: &mut Problems,
+) -> Option<TemplateSource> {
+    let given: Vec<&str> = [
+        "task-definition",
+        "task-definition-arn",
+        "task-definition-family",
+    ]
+    .into_iter()
+    .filter(|name| inputs.get(name).is_some())
+    .collect();
+    if let [first, second, ..] = given.as_slice() {
+        problems.add(
+            second,
+            format!("{first} and {second} both name the template: give one of them"),
+        );
+        return None;
+    }
+    let revision = inputs.get("task-definition-revision");
+    if let Some(revision) = revision {
+        if inputs.get("task-definition-family").is_none() {
+            problems.add(
+                "task-definition-revision",
+                "task-definition-revision: needs task-definition-family, the family of the revision",
+            );
+        } else if revision.parse::<u32>().map_or(true, |r| r == 0) {
+            problems.add(
+                "task-definition-revision",
+                format!(
+                    "task-definition-revision: {revision:?} is not a revision number (1, 2, ...)"
+                ),
+            );
+        }
+    }
+    if let Some(value) = inputs.get("task-definition") {
+        return problems.check("task-definition", parse_template_source(value, workspace));
+    }
+    if let Some(arn) = inputs.get("task-definition-arn") {
+        return problems.check(
+            "task-definition-arn",
+            parse_template_input("task-definition-arn", arn, workspace).and_then(|source| {
+                match source {
+                    TemplateSource::Ecs(_) if arn.starts_with("arn:") => Ok(source),
+                    _ => Err(format!(
+                        "task-definition-arn: {arn:?} is not a task definition ARN (arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>)"
+                    )),
+                }
+            }),
+        );
+    }
+    let family = inputs.get("task-definition-family")?;
+    let reference = match revision {
+        Some(revision) => format!("{family}:{revision}"),
+        None => family.to_owned(),
+    };
+    problems.check(
+        "task-definition-family",
+        match parse_template_input("task-definition-family", &reference, workspace) {
+            Ok(source @ TemplateSource::Ecs(_)) => Ok(source),
+            _ => Err(format!(
+                "task-definition-family: {family:?} is not a task definition family (letters, digits, - and _)"
+            )),
+        },
+    )
+}
+
 fn is_family_reference(value: &str) -> bool {
     let (family, revision) = match value.split_once(':') {
         Some((family, revision)) => (family, Some(revision)),

@@ -48,7 +48,11 @@ fn configs_parts_do_not_import_config() {
         "src/inputs.rs",
         "src/template.rs",
         "src/render.rs",
+        "src/render/settings.rs",
+        "src/deploy/settings.rs",
         "src/migration/settings.rs",
+        "src/revisions/settings.rs",
+        "src/github/settings.rs",
     ] {
         let text = std::fs::read_to_string(root.join(module)).expect(module);
         let code = text.split("#[cfg(test)]").next().unwrap_or_default();

@@ -7,6 +7,7 @@
 pub mod codedeploy;
 pub(crate) mod ecs;
 pub(crate) mod express;
+pub(crate) mod settings;
 
 use std::time::SystemTime;
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::env::Env;
 use crate::inputs::RawInputs;
 use crate::inputs::{
-    managed_ebs_volume, pairs, parse_bool_literal, parse_command, parse_minutes, text, Problems,
+    flag, managed_ebs_volume, pairs, parse_command, parse_minutes, text, Problems,
 };
 use crate::template::{parse_template_input, TemplateSource};
 
@@ -78,18 +78,6 @@ const NEEDS_COMMAND: &[&str] = &[
     "migration-task-definition",
     "migration-environment-variables",
 ];
-
-/// `run-task` and `wait-for-task-stopped`, booleans with a default.
-fn flag(inputs: &RawInputs, name: &str, problems: &mut Problems) -> bool {
-    let value = inputs.get(name).unwrap_or("false");
-    parse_bool_literal(value).unwrap_or_else(|| {
-        problems.add(
-            name,
-            format!("{name}: {value:?} is not a boolean; use true or false (also True/TRUE/False/FALSE)"),
-        );
-        false
-    })
-}
 
 pub(crate) fn from_inputs(
     inputs: &RawInputs,

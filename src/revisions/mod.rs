@@ -10,6 +10,7 @@
 //! succeeded, and a revision left in place harms nothing.
 
 pub(crate) mod plan;
+pub(crate) mod settings;
 
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,11 +21,11 @@ use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::aws::ecs::{describe_services, describe_task_definition};
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
-use crate::config::OldRevisions;
 use crate::deploy::ecs::short_name;
 use crate::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision};
 use plan::{revision_key, Described, Fate, Step};
+use settings::OldRevisions;
 
 /// A family the deploy touched.
 pub(crate) struct Family {

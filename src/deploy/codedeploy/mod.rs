@@ -25,13 +25,13 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
-use crate::config::{CodeDeployOptions, Config};
+use crate::config::Config;
 use crate::links;
 use crate::runner::Runner;
 use crate::template;
 
 use super::{is_codedeploy, Current, DeployResult, Phase};
-use crate::config::DeployOptions;
+use crate::deploy::settings::{CodeDeployOptions, DeployOptions};
 use verdict::{is_final, DeploymentView, LifecycleEvent, Verdict};
 
 /// CreateDeployment's limit on the description.

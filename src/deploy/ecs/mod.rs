@@ -29,7 +29,7 @@ use crate::cancel::{Change, InFlight};
 use crate::runner::Runner;
 
 use super::{DeployResult, Deployed, Phase, Started};
-use crate::config::DeployOptions;
+use crate::deploy::settings::DeployOptions;
 pub(crate) use verdict::short_name;
 use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
 pub(crate) use view::StoppedTasks;
