@@ -121,7 +121,7 @@ const PERMISSIONS: &[(&str, &str)] = &[
     ),
     ("ecs:UpdateService", "ecs:UpdateService and iam:PassRole on the task roles"),
     ("events:PutTargets", "events:PutTargets on the rule, and iam:PassRole on the target's role"),
-    ("logs:GetLogEvents", "logs:GetLogEvents on the log group"),
+    ("logs:GetLogEvents", "logs:GetLogEvents on the log group's streams"),
     (
         "scheduler:UpdateSchedule",
         "scheduler:UpdateSchedule, and iam:PassRole on the schedule's role",
