@@ -314,11 +314,17 @@ async fn start(
         .task_definition(task_definition_arn)
         .count(1)
         .started_by(&migration.started_by)
-        .client_token(plan::client_token(
-            migration.step.as_ref(),
-            cluster,
-            family(definition),
-        ))
+        .client_token(match &migration.step {
+            Some(step) => plan::client_token(step, cluster, family(definition)),
+            // Outside Actions each process gets its own token, which still
+            // covers the SDK's own retries.
+            None => {
+                let random: String = std::iter::repeat_with(fastrand::alphanumeric)
+                    .take(40)
+                    .collect();
+                format!("{}{random}", plan::CLIENT_TOKEN_PREFIX)
+            }
+        })
         .overrides(
             TaskOverride::builder()
                 .container_overrides(container_override)

@@ -192,37 +192,27 @@ pub(crate) fn placement(service: Option<&Service>, overrides: &PlacementOverride
     placement
 }
 
-/// RunTask's clientToken: the same for every call of the same step of the
-/// same run attempt, on the same cluster and family, so that a retried
-/// call returns the task already started instead of starting a second
-/// migration. Outside Actions each process gets its own token (which still
-/// covers the SDK's own retries).
-pub(crate) fn client_token(step: Option<&WorkflowStep>, cluster: &str, family: &str) -> String {
-    const PREFIX: &str = "ecs-deploy-migration-";
-    match step {
-        Some(step) => {
-            let digest = Sha256::digest(
-                [
-                    step.run_id.as_str(),
-                    &step.attempt,
-                    &step.job,
-                    &step.step,
-                    cluster,
-                    family,
-                ]
-                .join("\n"),
-            );
-            // ECS takes up to 64 characters.
-            let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-            format!("{PREFIX}{}", &hex[..40])
-        }
-        None => {
-            let random: String = std::iter::repeat_with(fastrand::alphanumeric)
-                .take(40)
-                .collect();
-            format!("{PREFIX}{random}")
-        }
-    }
+/// Every RunTask clientToken starts so; ECS takes up to 64 characters.
+pub(crate) const CLIENT_TOKEN_PREFIX: &str = "ecs-deploy-migration-";
+
+/// RunTask's clientToken in Actions: the same for every call of the same
+/// step of the same run attempt, on the same cluster and family, so that a
+/// retried call returns the task already started instead of starting a
+/// second migration.
+pub(crate) fn client_token(step: &WorkflowStep, cluster: &str, family: &str) -> String {
+    let digest = Sha256::digest(
+        [
+            step.run_id.as_str(),
+            &step.attempt,
+            &step.job,
+            &step.step,
+            cluster,
+            family,
+        ]
+        .join("\n"),
+    );
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{CLIENT_TOKEN_PREFIX}{}", &hex[..40])
 }
 
 /// A container's CloudWatch Logs destination under the awslogs driver.
@@ -429,8 +419,8 @@ mod tests {
             job: "deploy".into(),
             step: "migrate".into(),
         };
-        let token = client_token(Some(&step), "prod", "shop");
-        assert_eq!(token, client_token(Some(&step), "prod", "shop"));
+        let token = client_token(&step, "prod", "shop");
+        assert_eq!(token, client_token(&step, "prod", "shop"));
         assert!(
             token.starts_with("ecs-deploy-migration-") && token.len() <= 64,
             "{token}"
@@ -439,12 +429,8 @@ mod tests {
             attempt: "2".into(),
             ..step.clone()
         };
-        assert_ne!(token, client_token(Some(&retried), "prod", "shop"));
-        assert_ne!(token, client_token(Some(&step), "staging", "shop"));
-        assert_ne!(
-            client_token(None, "prod", "shop"),
-            client_token(None, "prod", "shop")
-        );
+        assert_ne!(token, client_token(&retried, "prod", "shop"));
+        assert_ne!(token, client_token(&step, "staging", "shop"));
     }
 
     #[test]
