@@ -11,7 +11,6 @@ use futures::future::join_all;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::aws::{error_text, Aws};
-use crate::deploy::Started;
 
 /// From the signal to the exit: the stops, then the GitHub status. The
 /// runner follows its SIGINT with SIGTERM 7.5 s later.
@@ -52,8 +51,21 @@ pub(crate) enum Change {
     },
 }
 
+/// A deployment started for a service, told to the watcher as soon as its id
+/// is known.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum DeploymentStarted {
+    Ecs {
+        deployment_id: String,
+        service_deployment_arn: Option<String>,
+    },
+    CodeDeploy {
+        deployment_id: String,
+    },
+}
+
 /// Told the service and what was started for it.
-type Watcher<'a> = Box<dyn Fn(&str, Started) + Send + Sync + 'a>;
+type Watcher<'a> = Box<dyn Fn(&str, DeploymentStarted) + Send + Sync + 'a>;
 
 #[derive(Debug, Default, Clone)]
 struct Running {
@@ -70,7 +82,9 @@ struct Running {
 }
 
 impl<'a> InFlight<'a> {
-    pub(crate) fn watched(watcher: impl Fn(&str, Started) + Send + Sync + 'a) -> InFlight<'a> {
+    pub(crate) fn watched(
+        watcher: impl Fn(&str, DeploymentStarted) + Send + Sync + 'a,
+    ) -> InFlight<'a> {
         InFlight {
             running: Mutex::default(),
             watcher: Some(Box::new(watcher)),
@@ -81,7 +95,7 @@ impl<'a> InFlight<'a> {
         f(&mut self.running.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn tell(&self, service: &str, started: Started) {
+    fn tell(&self, service: &str, started: DeploymentStarted) {
         if let Some(watcher) = &self.watcher {
             watcher(service, started);
         }
@@ -110,10 +124,9 @@ impl<'a> InFlight<'a> {
         self.with(|r| r.ecs_deployments.push((service.to_owned(), id.to_owned())));
         self.tell(
             service,
-            Started::Ecs {
+            DeploymentStarted::Ecs {
                 deployment_id: id.to_owned(),
                 service_deployment_arn: service_deployment_arn.map(str::to_owned),
-                stopped_tasks: Vec::new(),
             },
         );
     }
@@ -129,7 +142,7 @@ impl<'a> InFlight<'a> {
         self.with(|r| r.codedeploy_deployments.push(id.to_owned()));
         self.tell(
             service,
-            Started::CodeDeploy {
+            DeploymentStarted::CodeDeploy {
                 deployment_id: id.to_owned(),
             },
         );

@@ -17,7 +17,7 @@ use futures::{future, stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
-use crate::cancel::InFlight;
+use crate::cancel::{DeploymentStarted, InFlight};
 use crate::config::Config;
 use crate::runner::Runner;
 use crate::template;
@@ -62,6 +62,24 @@ pub(crate) enum Started {
     CodeDeploy {
         deployment_id: String,
     },
+}
+
+impl From<DeploymentStarted> for Started {
+    fn from(started: DeploymentStarted) -> Started {
+        match started {
+            DeploymentStarted::Ecs {
+                deployment_id,
+                service_deployment_arn,
+            } => Started::Ecs {
+                deployment_id,
+                service_deployment_arn,
+                stopped_tasks: Vec::new(),
+            },
+            DeploymentStarted::CodeDeploy { deployment_id } => {
+                Started::CodeDeploy { deployment_id }
+            }
+        }
+    }
 }
 
 /// One service after the deploy step.

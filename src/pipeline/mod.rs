@@ -137,7 +137,7 @@ async fn tracked(
             return;
         };
         let mut started = started.lock().unwrap_or_else(|e| e.into_inner());
-        started[i] = what;
+        started[i] = what.into();
         if let Err(error) = write_deployment_outputs(runner, config, &started) {
             runner.warning(&format!("{error:#}"));
         }
