@@ -1,5 +1,6 @@
 //! action.yml must declare exactly the inputs and outputs the binary knows,
-//! with the same defaults, so that the workflow and the binary never disagree.
+//! with the same defaults, so that the workflow and the binary never disagree;
+//! the README and the recipes must name the action as a release publishes it.
 
 use ecs_deploy::inputs::{InputDefault, INPUTS, OUTPUTS};
 use serde_json::Value;
@@ -87,4 +88,60 @@ fn the_readme_documents_every_input_and_output() {
             "README lacks a row for {name}"
         );
     }
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+#[test]
+fn the_readme_quick_start_is_the_example_workflow() {
+    let readme = read("README.md");
+    let quick_start = &readme[readme.find("## Quick start").unwrap()..];
+    let block = quick_start
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```\n"))
+        .map(|(block, _)| block)
+        .expect("the quick start has a YAML block");
+    // The file's header comment says what the recipe is; the README says
+    // it in prose.
+    let workflow = read("examples/workflows/deploy.yml");
+    let without_header: String = workflow
+        .lines()
+        .skip_while(|line| line.starts_with('#'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(block, without_header);
+}
+
+/// Every `uses:` of ecs-deploy in the README and the recipes names this
+/// repository and the major tag the release workflow moves for this
+/// version (v0 for 0.x).
+#[test]
+fn the_docs_name_one_action_and_this_major_version() {
+    let expected = format!("ecs-deploy/ecs-deploy@v{}", env!("CARGO_PKG_VERSION_MAJOR"));
+    let mut documents = vec![("README.md".to_owned(), read("README.md"))];
+    for entry in
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/workflows")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        documents.push((
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
+    let mut named = 0;
+    for (document, text) in &documents {
+        for line in text.lines() {
+            let Some((_, used)) = line.split_once("uses: ") else {
+                continue;
+            };
+            let used = used.split_whitespace().next().unwrap_or_default();
+            if used.contains("ecs-deploy@") || used.contains("ecs-deploy/") {
+                assert_eq!(used, expected, "{document}: {line}");
+                named += 1;
+            }
+        }
+    }
+    assert!(named >= documents.len(), "only {named} uses of ecs-deploy");
 }

@@ -2,7 +2,7 @@
 //! simulator for fixed scenarios and reports start-up, memory, verdict
 //! latency, API calls per minute of waiting, log streaming, several
 //! services, the preflight's cost and the binary's size, each against its
-//! target (README, "Performance").
+//! target (BENCHMARKS.md, which `--markdown` rewrites).
 //! `scripts/bench` builds and runs it.
 
 mod child;
@@ -25,7 +25,7 @@ use child::FirstHeld;
 use kinds::{Kind, KINDS, SUCCESS_MARK};
 use report::{median_at_most, worst_at_most, Figure};
 
-const USAGE: &str = "usage: ecs-deploy-bench [--ecs-deploy PATH] [--runs N] [--api-latency-ms MS] [--json PATH] [--commit SHA]";
+const USAGE: &str = "usage: ecs-deploy-bench [--ecs-deploy PATH] [--runs N] [--api-latency-ms MS] [--json PATH] [--markdown PATH] [--commit SHA] [--date YYYY-MM-DD]";
 
 /// 1 MB = 10^6 bytes, for memory and size alike.
 const MEGABYTE: f64 = 1e6;
@@ -38,7 +38,10 @@ struct Options {
     /// simulator.
     api_latency: Duration,
     json: Option<PathBuf>,
+    /// BENCHMARKS.md, whose results this run replaces.
+    markdown: Option<PathBuf>,
     commit: Option<String>,
+    date: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -58,7 +61,9 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         runs: 5,
         api_latency: Duration::from_millis(50),
         json: None,
+        markdown: None,
         commit: None,
+        date: None,
     };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -80,7 +85,9 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
                 )
             }
             "--json" => options.json = Some(PathBuf::from(value()?)),
+            "--markdown" => options.markdown = Some(PathBuf::from(value()?)),
             "--commit" => options.commit = Some(value()?.clone()),
+            "--date" => options.date = Some(value()?.clone()),
             other => bail!("unexpected argument {other}\n{USAGE}"),
         }
     }
@@ -161,6 +168,8 @@ struct PreflightFigures {
 }
 
 fn bench(options: &Options) -> anyhow::Result<()> {
+    // Before the runs: how quiet the machine was when they began.
+    let load_at_start = load_average();
     let binary = &options.binary;
     let binary_size = std::fs::metadata(binary)
         .with_context(|| format!("no ecs-deploy binary at {}", binary.display()))?
@@ -330,7 +339,7 @@ fn bench(options: &Options) -> anyhow::Result<()> {
             "runs": options.runs,
             "api_latency_ms": options.api_latency.as_millis() as u64,
             "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+            "load_average": load_average(),
         });
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -342,7 +351,34 @@ fn bench(options: &Options) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
+    if let Some(path) = &options.markdown {
+        let commit = options.commit.as_deref().unwrap_or("unknown");
+        let about = format!(
+            "Measured{} at commit `{commit}` with `scripts/bench --runs {} --api-latency-ms {}`, on a machine with {} cores (load average {load_at_start} when the runs began).",
+            options.date.as_ref().map(|date| format!(" on {date}")).unwrap_or_default(),
+            options.runs,
+            options.api_latency.as_millis(),
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        );
+        let document = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let document =
+            report::replace_results(&document, &report::markdown(&figures, commit, &about))
+                .with_context(|| format!("cannot place the results in {}", path.display()))?;
+        std::fs::write(path, document)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote the results into {}", path.display());
+    }
     Ok(())
+}
+
+/// The 1, 5 and 15 minute load averages, as /proc/loadavg gives them.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// How much longer than written the scenarios' timelines last in run

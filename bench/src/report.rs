@@ -1,6 +1,7 @@
 //! Figures with their targets: the median and worst of the runs, whether
-//! the target is met, the table printed and the JSON kept for comparing
-//! commits. For most figures more is worse; rates are the exception.
+//! the target is met, the table printed, the JSON kept for comparing
+//! commits and the Markdown of BENCHMARKS.md. For most figures more is
+//! worse; rates are the exception.
 
 use serde_json::{json, Value};
 
@@ -231,6 +232,51 @@ pub fn table(figures: &[Figure]) -> String {
     text
 }
 
+/// The markers between which BENCHMARKS.md holds the generated results.
+pub const RESULTS_BEGIN: &str = "<!-- results -->";
+pub const RESULTS_END: &str = "<!-- /results -->";
+
+/// The results as Markdown: `about` (when, where, how), then one table per
+/// section, each figure with the commit it was measured at.
+pub fn markdown(figures: &[Figure], commit: &str, about: &str) -> String {
+    let mut text = format!("{about}\n");
+    let mut section = None;
+    for figure in figures {
+        if section != Some(figure.section) {
+            section = Some(figure.section);
+            text.push_str(&format!(
+                "\n### {}\n\n| figure | median | worst | target | result | commit |\n|---|---|---|---|---|---|\n",
+                figure.section
+            ));
+        }
+        let value = |v: f64| format!("{} {}", number(v), figure.unit);
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {} | `{commit}` |\n",
+            figure.name,
+            value(figure.median()),
+            value(figure.worst()),
+            figure.target_text(),
+            figure.result_text(),
+        ));
+    }
+    text
+}
+
+/// `document` with what stands between the results markers replaced by
+/// `results`; the rest (the method, the notes) is kept as written.
+pub fn replace_results(document: &str, results: &str) -> anyhow::Result<String> {
+    let (Some(begin), Some(end)) = (document.find(RESULTS_BEGIN), document.find(RESULTS_END))
+    else {
+        anyhow::bail!("no {RESULTS_BEGIN} … {RESULTS_END} markers");
+    };
+    anyhow::ensure!(begin < end, "{RESULTS_END} comes before {RESULTS_BEGIN}");
+    Ok(format!(
+        "{}\n{results}{}",
+        &document[..begin + RESULTS_BEGIN.len()],
+        &document[end..]
+    ))
+}
+
 /// The figures with their samples, for comparing commits.
 pub fn json(figures: &[Figure], context: Value) -> Value {
     json!({
@@ -289,6 +335,40 @@ mod tests {
         assert_eq!(number(12.345), "12.3");
         assert_eq!(number(30.0), "30");
         assert_eq!(number(1234.0), "1234");
+    }
+
+    #[test]
+    fn markdown_gives_each_figure_its_commit_under_its_section() {
+        let figures = [
+            figure(&[1.0, 2.0], &[median_at_most(3.0)]),
+            Figure {
+                samples: vec![7.0],
+                ..Figure::new("image", "binary", "MB")
+            },
+        ];
+        assert_eq!(
+            markdown(&figures, "abc1234", "Measured at commit `abc1234`."),
+            "Measured at commit `abc1234`.\n\
+             \n### latency\n\n\
+             | figure | median | worst | target | result | commit |\n\
+             |---|---|---|---|---|---|\n\
+             | verdict | 1.5 s | 2 s | median ≤ 3 s | PASS | `abc1234` |\n\
+             \n### image\n\n\
+             | figure | median | worst | target | result | commit |\n\
+             |---|---|---|---|---|---|\n\
+             | binary | 7 MB | 7 MB |  |  | `abc1234` |\n"
+        );
+    }
+
+    #[test]
+    fn results_are_replaced_between_the_markers_only() {
+        let document =
+            "# Benchmarks\n\nmethod\n\n<!-- results -->\nold\n<!-- /results -->\n\nnotes\n";
+        assert_eq!(
+            replace_results(document, "new\n").unwrap(),
+            "# Benchmarks\n\nmethod\n\n<!-- results -->\nnew\n<!-- /results -->\n\nnotes\n"
+        );
+        assert!(replace_results("no markers", "new\n").is_err());
     }
 
     #[test]
