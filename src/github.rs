@@ -7,180 +7,24 @@
 //! say the request itself is wrong (202, 409, 422, ...) stop the run, and
 //! they come before any AWS work.
 
+mod api;
+mod request;
 pub(crate) mod settings;
 
-use std::future::Future;
-use std::time::Duration;
-
 use anyhow::{bail, Context, Result};
-use octocrab::Octocrab;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::aws::errors::cause_chain;
-use crate::aws::retry::{self, Backoff, Retry};
 use crate::config::Config;
-use crate::deploy::ecs::short_name;
 use crate::env::Env;
 use crate::links::encoded;
-use crate::outcome::is_failed;
 use crate::runner::Runner;
 use crate::summary::{code, text, Summary};
-use settings::DeploymentSettings;
-
-/// GitHub rejects longer status descriptions.
-const DESCRIPTION_LIMIT: usize = 140;
-/// One request never waits longer than this for GitHub.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// Retries of a request that failed transiently.
-const RETRIES: u32 = 2;
-const BACKOFF: Backoff = Backoff {
-    first: Duration::from_millis(500),
-    cap: Duration::from_secs(2),
+use api::{with_retries, Api, ApiError, Created};
+use request::target;
+use request::{
+    deployment_request, description, log_url, parse_deployment_event, EventDeployment, State,
 };
-/// The payload key holding a value unique to this run, by which a create
-/// whose answer was lost is found again instead of being repeated.
-const REQUEST_ID_KEY: &str = "ecs_deploy_request_id";
-
-/// The states ecs-deploy reports, as GitHub names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    InProgress,
-    Success,
-    /// The deployment or the migration ran and failed.
-    Failure,
-    /// ecs-deploy could not finish (bad input, an AWS API error).
-    Error,
-}
-
-impl State {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            State::InProgress => "in_progress",
-            State::Success => "success",
-            State::Failure => "failure",
-            State::Error => "error",
-        }
-    }
-
-    /// The final state of a run that ended with `result`.
-    pub(crate) fn of(result: &Result<()>) -> State {
-        match result {
-            Ok(()) => State::Success,
-            Err(error) if is_failed(error) => State::Failure,
-            Err(_) => State::Error,
-        }
-    }
-}
-
-/// What a status says happened, cut to GitHub's limit.
-pub(crate) fn description(state: State, target: &str, result: &Result<()>) -> String {
-    let text = match (state, result) {
-        (State::InProgress, _) => format!("Deploying {target}"),
-        (State::Success, _) => format!("Deployed {target}"),
-        (State::Failure, Err(error)) => format!("Failed: {error:#}"),
-        (State::Error, Err(error)) => format!("ecs-deploy could not finish: {error:#}"),
-        (State::Failure | State::Error, Ok(())) => format!("Did not deploy {target}"),
-    };
-    truncate(&text, DESCRIPTION_LIMIT)
-}
-
-/// At most `limit` characters; a cut ends with "…".
-pub(crate) fn truncate(text: &str, limit: usize) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() <= limit {
-        return text;
-    }
-    let kept: String = text.chars().take(limit - 1).collect();
-    format!("{}…", kept.trim_end())
-}
-
-/// What the run deploys, in words: "shop-web on prod".
-fn target(config: &Config) -> String {
-    match (config.services.as_slice(), &config.template) {
-        ([], Some(template)) => format!("the task definition from {template}"),
-        ([], None) => "the task definition".to_owned(),
-        (services, _) => format!("{} on {}", services.join(", "), config.cluster),
-    }
-}
-
-/// The workflow run's page: GITHUB_SERVER_URL/GITHUB_REPOSITORY/actions/runs/
-/// GITHUB_RUN_ID, at GITHUB_RUN_ATTEMPT when known.
-pub(crate) fn log_url(env: &Env) -> Option<String> {
-    let given = |name: &str| env.get(name).filter(|value| !value.is_empty());
-    let run = format!(
-        "{}/{}/actions/runs/{}",
-        given("GITHUB_SERVER_URL")?.trim_end_matches('/'),
-        given("GITHUB_REPOSITORY")?,
-        given("GITHUB_RUN_ID")?
-    );
-    Some(match given("GITHUB_RUN_ATTEMPT") {
-        Some(attempt) => format!("{run}/attempts/{attempt}"),
-        None => run,
-    })
-}
-
-/// The body of POST /repos/{owner}/{repo}/deployments.
-/// `rollback_to`: with `task-definition: previous`, the revisions the
-/// services go back to, which the deployment records.
-pub(crate) fn deployment_request(
-    settings: &DeploymentSettings,
-    config: &Config,
-    reference: &str,
-    request_id: &str,
-    rollback_to: &[String],
-) -> Value {
-    let render = &config.render;
-    let mut images: Vec<&str> = render.image.iter().map(String::as_str).collect();
-    for (_, image) in &render.images {
-        if !images.contains(&image.as_str()) {
-            images.push(image);
-        }
-    }
-    let mut request = json!({
-        "ref": reference,
-        "task": "deploy",
-        // GitHub's default merges the default branch into `ref` first, and
-        // its default required contexts wait for every check: ecs-deploy
-        // deploys exactly the commit it was given.
-        "auto_merge": false,
-        "required_contexts": [],
-        "environment": settings.environment,
-        "description": truncate(&format!("ecs-deploy: {}", target(config)), DESCRIPTION_LIMIT),
-        "payload": {
-            "cluster": config.cluster,
-            "services": config.services,
-            "images": images,
-            REQUEST_ID_KEY: request_id,
-        },
-    });
-    if !rollback_to.is_empty() {
-        let revisions: Vec<&str> = rollback_to.iter().map(|arn| short_name(arn)).collect();
-        request["description"] = truncate(
-            &format!(
-                "ecs-deploy: rollback of {} to {}",
-                target(config),
-                revisions.join(", ")
-            ),
-            DESCRIPTION_LIMIT,
-        )
-        .into();
-        request["payload"]["rollback_to"] = rollback_to.into();
-    }
-    if let Some(transient) = settings.transient {
-        request["transient_environment"] = transient.into();
-    }
-    if let Some(production) = settings.production {
-        request["production_environment"] = production.into();
-    }
-    request
-}
-
-/// The deployment a `deployment` event is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct EventDeployment {
-    pub id: u64,
-    pub environment: Option<String>,
-}
+use settings::DeploymentSettings;
 
 /// The deployment to adopt when the workflow was triggered by a
 /// `deployment` event (GITHUB_EVENT_NAME, payload at GITHUB_EVENT_PATH).
@@ -197,18 +41,6 @@ fn event_deployment(env: &Env) -> Result<Option<EventDeployment>> {
     parse_deployment_event(&text)
         .with_context(|| format!("failed to read the deployment event {path}"))
         .map(Some)
-}
-
-pub(crate) fn parse_deployment_event(text: &str) -> Result<EventDeployment> {
-    let event: Value = serde_json::from_str(text).context("not JSON")?;
-    let deployment = &event["deployment"];
-    let id = deployment["id"]
-        .as_u64()
-        .context("the event has no deployment.id")?;
-    Ok(EventDeployment {
-        id,
-        environment: deployment["environment"].as_str().map(str::to_owned),
-    })
 }
 
 /// The GitHub deployment a run reports to; inert when there is none
@@ -546,202 +378,9 @@ async fn create(
     }
 }
 
-/// What POST /deployments answered.
-#[derive(Debug, PartialEq, Eq)]
-enum Created {
-    Deployment(u64),
-    /// 202: GitHub merged the default branch into the ref and created nothing.
-    AutoMerged(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ApiError {
-    /// GitHub answered with an error status.
-    Answered { status: u16, message: String },
-    /// No usable answer: connection refused or dropped, a timeout, a body
-    /// that is not what the API returns.
-    Transport(String),
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ApiError::Answered { status, message } => {
-                write!(f, "GitHub answered {status}: {message}")
-            }
-            ApiError::Transport(text) => write!(f, "no answer from GitHub: {text}"),
-        }
-    }
-}
-
-impl ApiError {
-    fn from_octocrab(error: octocrab::Error) -> ApiError {
-        match error {
-            octocrab::Error::GitHub { source, .. } => {
-                let mut message = source.message.clone();
-                if let Some(errors) = source.errors.as_ref().filter(|e| !e.is_empty()) {
-                    message.push_str(&format!(" {}", Value::from(errors.clone())));
-                }
-                ApiError::Answered {
-                    status: source.status_code.as_u16(),
-                    message,
-                }
-            }
-            other => ApiError::Transport(cause_chain(&other)),
-        }
-    }
-
-    fn is_missing_permission(&self) -> bool {
-        matches!(self, ApiError::Answered { status: 403, message } if message.starts_with("Resource not accessible"))
-    }
-
-    /// A failed request may have been carried out when GitHub's answer was
-    /// lost; a refusal is final.
-    fn retry(&self) -> Retry {
-        if self.is_transient() {
-            Retry::AfterCheck
-        } else {
-            Retry::Never
-        }
-    }
-
-    /// Worth another try soon: the request may succeed as it is.
-    fn is_transient(&self) -> bool {
-        match self {
-            ApiError::Answered { status, .. } => *status >= 500 || *status == 429,
-            ApiError::Transport(_) => true,
-        }
-    }
-
-    /// GitHub cannot be used for this run (down, rate-limited, the token
-    /// refused), as opposed to a request GitHub says is wrong.
-    fn is_unavailable(&self) -> bool {
-        self.is_transient()
-            || matches!(
-                self,
-                ApiError::Answered {
-                    status: 401 | 403,
-                    ..
-                }
-            )
-    }
-}
-
-/// Retries `request` while it fails transiently, a bounded number of times;
-/// only for requests that are safe to repeat.
-async fn with_retries<T, F, R>(request: F) -> Result<T, ApiError>
-where
-    F: FnMut() -> R,
-    R: Future<Output = Result<T, ApiError>>,
-{
-    retry::repeat(BACKOFF, RETRIES, request, ApiError::retry).await
-}
-
-/// The deployments API of one repository.
-struct Api {
-    client: Octocrab,
-    repository: String,
-}
-
-impl Api {
-    fn new(api_url: &str, repository: &str, token: &str) -> Result<Api> {
-        // Built without octocrab's retry layer, which repeats every method:
-        // a repeated create can make a second deployment. Retries happen
-        // here, per request, where it is known whether one is safe.
-        // octocrab itself sends `X-GitHub-Api-Version: 2022-11-28` on every
-        // request; adding it again would send the header twice.
-        let client = Octocrab::builder()
-            .base_uri(api_url)
-            .with_context(|| format!("GITHUB_API_URL {api_url:?} is not a URL"))?
-            .personal_token(token.to_owned())
-            .build()
-            .context("failed to set up the GitHub API client")?;
-        Ok(Api {
-            client,
-            repository: repository.to_owned(),
-        })
-    }
-
-    fn deployments_route(&self) -> String {
-        format!("/repos/{}/deployments", self.repository)
-    }
-
-    async fn bounded<T>(request: impl Future<Output = octocrab::Result<T>>) -> Result<T, ApiError> {
-        match tokio::time::timeout(REQUEST_TIMEOUT, request).await {
-            Ok(answer) => answer.map_err(ApiError::from_octocrab),
-            Err(_) => Err(ApiError::Transport(format!(
-                "no answer within {} s",
-                REQUEST_TIMEOUT.as_secs()
-            ))),
-        }
-    }
-
-    async fn create(&self, request: &Value) -> Result<Created, ApiError> {
-        let answer: Value =
-            Api::bounded(self.client.post(self.deployments_route(), Some(request))).await?;
-        match answer["id"].as_u64() {
-            Some(id) => Ok(Created::Deployment(id)),
-            None => Ok(Created::AutoMerged(
-                answer["message"]
-                    .as_str()
-                    .unwrap_or("no message")
-                    .to_owned(),
-            )),
-        }
-    }
-
-    /// Creates the deployment; when a create gets no usable answer, looks
-    /// for it (by this run's request id) before trying again, so that a lost
-    /// answer never makes a second deployment.
-    async fn create_checked(
-        &self,
-        request: &Value,
-        reference: &str,
-        environment: &str,
-        request_id: &str,
-    ) -> Result<Created, ApiError> {
-        retry::call_once(
-            BACKOFF,
-            RETRIES,
-            || self.create(request),
-            ApiError::retry,
-            || async {
-                let found = with_retries(|| self.find(reference, environment, request_id)).await?;
-                Ok(found.map(Created::Deployment))
-            },
-        )
-        .await
-    }
-
-    /// The deployment of `reference` to `environment` made by this run.
-    async fn find(
-        &self,
-        reference: &str,
-        environment: &str,
-        request_id: &str,
-    ) -> Result<Option<u64>, ApiError> {
-        let query = [
-            ("ref", reference),
-            ("environment", environment),
-            ("per_page", "100"),
-        ];
-        let listed: Vec<Value> =
-            Api::bounded(self.client.get(self.deployments_route(), Some(&query))).await?;
-        Ok(listed
-            .iter()
-            .find(|deployment| deployment["payload"][REQUEST_ID_KEY] == request_id)
-            .and_then(|deployment| deployment["id"].as_u64()))
-    }
-
-    async fn post_status(&self, id: u64, status: &Value) -> Result<(), ApiError> {
-        let route = format!("{}/{id}/statuses", self.deployments_route());
-        let _: Value = Api::bounded(self.client.post(route, Some(status))).await?;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::request::truncate;
     use super::*;
     use crate::inputs::{read, Invocation};
     use crate::outcome::Failed;
@@ -871,29 +510,6 @@ mod tests {
                 parse_deployment_event(text).unwrap_err().to_string(),
                 message
             );
-        }
-    }
-
-    #[test]
-    fn answers_are_told_apart() {
-        let answered = |status: u16, message: &str| ApiError::Answered {
-            status,
-            message: message.into(),
-        };
-        let denied = answered(403, "Resource not accessible by integration");
-        assert!(denied.is_missing_permission() && !denied.is_transient());
-        let limited = answered(403, "API rate limit exceeded for installation.");
-        assert!(!limited.is_missing_permission() && limited.is_unavailable());
-        for transient in [answered(502, "Server Error"), answered(429, "slow down")] {
-            assert!(transient.is_transient() && transient.is_unavailable());
-        }
-        assert!(ApiError::Transport("connection refused".into()).is_transient());
-        for wrong in [
-            answered(409, "Conflict"),
-            answered(422, "Validation Failed"),
-            answered(404, "Not Found"),
-        ] {
-            assert!(!wrong.is_unavailable(), "{wrong}");
         }
     }
 }

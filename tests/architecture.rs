@@ -30,6 +30,7 @@ const EDGES: &[(&str, &str)] = &[
     ("src/aws/logs.rs", "log stream reads"),
     ("src/aws/retry.rs", "waits between attempts"),
     ("src/github.rs", "GitHub deployments and their statuses"),
+    ("src/github/api.rs", "the GitHub deployments API"),
     ("src/cancel.rs", "stops what runs when the job is cancelled"),
     ("src/template.rs", "reads templates from files, S3 and ECS"),
     (
