@@ -2,6 +2,7 @@
 //! 127.0.0.1 and prints the environment a client needs.
 //! `ecs-deploy-sim rehearse <scenario> [--ecs-deploy PATH]`: runs ecs-deploy
 //! against it as the GitHub runner would.
+//! `ecs-deploy-sim scenarios <directory>`: lists the scenarios there.
 
 mod rehearse;
 
@@ -16,13 +17,16 @@ const USAGE: &str = "usage: ecs-deploy-sim serve <scenario.yaml> [--port N]\n\
 usage: ecs-deploy-sim rehearse <scenario.yaml> [--ecs-deploy PATH]\n\
   Runs ecs-deploy (default: the one built next to this binary) against the\n\
   scenario with its `rehearsal` inputs, as the GitHub runner would, and exits\n\
-  with its exit code.";
+  with its exit code.\n\
+usage: ecs-deploy-sim scenarios <directory>\n\
+  Lists the scenarios in the directory, each with its description.";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
         Some("rehearse") => std::process::exit(rehearse::rehearse(&args[1..])?),
+        Some("scenarios") => list_scenarios(args.get(1).with_context(|| USAGE.to_string())?),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -44,6 +48,38 @@ fn models_or_notice() -> Option<std::sync::Arc<ServiceModels>> {
             None
         }
     }
+}
+
+/// Each `*.yaml` in `directory`, by name, with its description.
+fn list_scenarios(directory: &str) -> anyhow::Result<()> {
+    let mut scenarios = Vec::new();
+    for entry in std::fs::read_dir(directory).with_context(|| format!("cannot read {directory}"))? {
+        let path = entry?.path();
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "yaml")
+        {
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let description = Scenario::from_file(&path)?
+                .description
+                .unwrap_or_else(|| "(no description)".to_string());
+            scenarios.push((name, description));
+        }
+    }
+    scenarios.sort();
+    let width = scenarios
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    for (name, description) in scenarios {
+        println!("{name:width$}  {description}");
+    }
+    Ok(())
 }
 
 fn serve(args: &[String]) -> anyhow::Result<()> {

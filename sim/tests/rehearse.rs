@@ -60,3 +60,27 @@ rehearsal:
     );
     assert!(stdout.contains("### Deployed"), "{stdout}");
 }
+
+#[test]
+fn lists_the_scenarios_with_their_descriptions() {
+    let dir = std::env::temp_dir().join(format!(
+        "ecs-deploy-sim-scenarios-test-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("b-long-name.yaml"), "description: Second\n").unwrap();
+    std::fs::write(dir.join("a.yaml"), "description: First\n").unwrap();
+    std::fs::write(dir.join("c.yaml"), "region: eu-west-1\n").unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a scenario").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_ecs-deploy-sim"))
+        .arg("scenarios")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "a            First\nb-long-name  Second\nc            (no description)\n"
+    );
+}
