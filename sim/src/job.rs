@@ -2,18 +2,20 @@
 //! commands, home), for running ecs-deploy the way the runner does: the
 //! rehearsal and the benchmark share it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 
-/// One job's directories under the system temp dir, removed on drop.
+/// One job's directories (workspace, temp, file_commands, home, workflow).
 pub struct JobDirectory {
     root: PathBuf,
+    removed_on_drop: bool,
 }
 
 impl JobDirectory {
-    /// `purpose` names the directory (`ecs-deploy-<purpose>-<pid>-<n>`).
+    /// Under the system temp dir, removed on drop; `purpose` names the
+    /// directory (`ecs-deploy-<purpose>-<pid>-<n>`).
     pub fn create(purpose: &str) -> anyhow::Result<JobDirectory> {
         static CREATED: AtomicUsize = AtomicUsize::new(0);
         let root = std::env::temp_dir().join(format!(
@@ -21,11 +23,32 @@ impl JobDirectory {
             std::process::id(),
             CREATED.fetch_add(1, Ordering::Relaxed)
         ));
-        for sub in ["workspace", "temp", "file_commands", "home"] {
+        JobDirectory::make(root, true)
+    }
+
+    /// At `root`, emptied first and kept afterwards, so that the files the
+    /// job wrote (the rendered task definition, the summary) can be read.
+    pub fn kept_at(root: PathBuf) -> anyhow::Result<JobDirectory> {
+        if root.exists() {
+            std::fs::remove_dir_all(&root)
+                .with_context(|| format!("cannot empty {}", root.display()))?;
+        }
+        JobDirectory::make(root, false)
+    }
+
+    fn make(root: PathBuf, removed_on_drop: bool) -> anyhow::Result<JobDirectory> {
+        for sub in ["workspace", "temp", "file_commands", "home", "workflow"] {
             std::fs::create_dir_all(root.join(sub))
                 .with_context(|| format!("cannot create {}", root.join(sub).display()))?;
         }
-        Ok(JobDirectory { root })
+        Ok(JobDirectory {
+            root,
+            removed_on_drop,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn path(&self, relative: &str) -> PathBuf {
@@ -60,6 +83,8 @@ impl JobDirectory {
 
 impl Drop for JobDirectory {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
+        if self.removed_on_drop {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
     }
 }

@@ -1,9 +1,11 @@
 //! `ecs-deploy-sim serve <scenario> [--port N]`: serves a scenario on
 //! 127.0.0.1 and prints the environment a client needs.
-//! `ecs-deploy-sim rehearse <scenario> [--ecs-deploy PATH]`: runs ecs-deploy
-//! against it as the GitHub runner would.
+//! `ecs-deploy-sim rehearse <scenario> [--ecs-deploy PATH | --image IMAGE]`:
+//! runs ecs-deploy against it as the GitHub runner would.
 //! `ecs-deploy-sim scenarios <directory>`: lists the scenarios there.
 
+mod actions_log;
+mod container_action;
 mod rehearse;
 
 use std::io::Write as _;
@@ -14,10 +16,12 @@ use ecs_deploy_sim::{Scenario, ServiceModels, Sim};
 const USAGE: &str = "usage: ecs-deploy-sim serve <scenario.yaml> [--port N]\n\
   Serves AWS (ECS, CodeDeploy, Logs, S3) on port N (default: ephemeral) and\n\
   GitHub on port N+1, prints KEY=VALUE lines, then `ready`, and serves until killed.\n\
-usage: ecs-deploy-sim rehearse <scenario.yaml> [--ecs-deploy PATH]\n\
-  Runs ecs-deploy (default: the one built next to this binary) against the\n\
-  scenario with its `rehearsal` inputs, as the GitHub runner would, and exits\n\
-  with its exit code.\n\
+usage: ecs-deploy-sim rehearse <scenario.yaml> [--ecs-deploy PATH | --image IMAGE] [--job-dir DIR]\n\
+  Runs ecs-deploy (default: the one built next to this binary; with --image,\n\
+  that container image through `docker run`) against the scenario with its\n\
+  `rehearsal` inputs, as the GitHub runner would, shows what the Actions UI\n\
+  would, and exits with its exit code. The job's files stay in DIR (default:\n\
+  ecs-deploy-rehearsal/<scenario> in the temp directory).\n\
 usage: ecs-deploy-sim scenarios <directory>\n\
   Lists the scenarios in the directory, each with its description.";
 
