@@ -1,7 +1,8 @@
 //! How GitHub's runner runs a container action (actions/runner's
 //! `ContainerActionHandler`, its `docker run` as the step log shows it):
 //! every input action.yml declares as an `INPUT_` variable, the job's
-//! folders mounted under /github, the file commands it reads back.
+//! folders mounted under /github, the file commands it reads back. The
+//! rehearsal and the benchmark share it.
 
 use std::collections::BTreeMap;
 use std::path::Path;

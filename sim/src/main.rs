@@ -5,7 +5,6 @@
 //! `ecs-deploy-sim scenarios <directory>`: lists the scenarios there.
 
 mod actions_log;
-mod container_action;
 mod rehearse;
 
 use std::io::Write as _;

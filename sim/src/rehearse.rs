@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context as _};
+use ecs_deploy_sim::container_action::{self, ACTION_YML};
 use ecs_deploy_sim::{JobDirectory, Scenario, Sim};
 
 use crate::actions_log::ActionsLog;
-use crate::container_action::{self, ACTION_YML};
 
 /// Variables passed through from the caller's environment to the binary;
 /// everything else is left out so that the caller's AWS profile or token
