@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
+use ecs_deploy_sim::container_action::input_variable;
 use ecs_deploy_sim::{JobDirectory, Sim};
 
 /// A run that takes longer is killed: every benchmark scenario ends within
@@ -190,12 +191,6 @@ pub fn inputs<'a>(inputs: impl IntoIterator<Item = (&'a str, String)>) -> BTreeM
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value))
         .collect()
-}
-
-/// The runner's variable for an input: INPUT_ + the name upper-cased with
-/// spaces turned into underscores, hyphens kept.
-fn input_variable(name: &str) -> String {
-    format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
 }
 
 /// The first moment, on the simulator's clock, at which a watched condition

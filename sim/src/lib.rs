@@ -5,6 +5,7 @@
 
 mod aws;
 mod codedeploy;
+pub mod container_action;
 mod ecr;
 mod ecs;
 mod events;

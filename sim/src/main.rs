@@ -1,8 +1,10 @@
 //! `ecs-deploy-sim serve <scenario> [--port N]`: serves a scenario on
 //! 127.0.0.1 and prints the environment a client needs.
-//! `ecs-deploy-sim rehearse <scenario> [--ecs-deploy PATH]`: runs ecs-deploy
-//! against it as the GitHub runner would.
+//! `ecs-deploy-sim rehearse <scenario> [--ecs-deploy PATH | --image IMAGE]`:
+//! runs ecs-deploy against it as the GitHub runner would.
+//! `ecs-deploy-sim scenarios <directory>`: lists the scenarios there.
 
+mod actions_log;
 mod rehearse;
 
 use std::io::Write as _;
@@ -13,16 +15,21 @@ use ecs_deploy_sim::{Scenario, ServiceModels, Sim};
 const USAGE: &str = "usage: ecs-deploy-sim serve <scenario.yaml> [--port N]\n\
   Serves AWS (ECS, CodeDeploy, Logs, S3) on port N (default: ephemeral) and\n\
   GitHub on port N+1, prints KEY=VALUE lines, then `ready`, and serves until killed.\n\
-usage: ecs-deploy-sim rehearse <scenario.yaml> [--ecs-deploy PATH]\n\
-  Runs ecs-deploy (default: the one built next to this binary) against the\n\
-  scenario with its `rehearsal` inputs, as the GitHub runner would, and exits\n\
-  with its exit code.";
+usage: ecs-deploy-sim rehearse <scenario.yaml> [--ecs-deploy PATH | --image IMAGE] [--job-dir DIR]\n\
+  Runs ecs-deploy (default: the one built next to this binary; with --image,\n\
+  that container image through `docker run`) against the scenario with its\n\
+  `rehearsal` inputs, as the GitHub runner would, shows what the Actions UI\n\
+  would, and exits with its exit code. The job's files stay in DIR (default:\n\
+  ecs-deploy-rehearsal/<scenario> in the temp directory).\n\
+usage: ecs-deploy-sim scenarios <directory>\n\
+  Lists the scenarios in the directory, each with its description.";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
         Some("rehearse") => std::process::exit(rehearse::rehearse(&args[1..])?),
+        Some("scenarios") => list_scenarios(args.get(1).with_context(|| USAGE.to_string())?),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -44,6 +51,38 @@ fn models_or_notice() -> Option<std::sync::Arc<ServiceModels>> {
             None
         }
     }
+}
+
+/// Each `*.yaml` in `directory`, by name, with its description.
+fn list_scenarios(directory: &str) -> anyhow::Result<()> {
+    let mut scenarios = Vec::new();
+    for entry in std::fs::read_dir(directory).with_context(|| format!("cannot read {directory}"))? {
+        let path = entry?.path();
+        if path
+            .extension()
+            .is_some_and(|extension| extension == "yaml")
+        {
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let description = Scenario::from_file(&path)?
+                .description
+                .unwrap_or_else(|| "(no description)".to_string());
+            scenarios.push((name, description));
+        }
+    }
+    scenarios.sort();
+    let width = scenarios
+        .iter()
+        .map(|(name, _)| name.len())
+        .max()
+        .unwrap_or(0);
+    for (name, description) in scenarios {
+        println!("{name:width$}  {description}");
+    }
+    Ok(())
 }
 
 fn serve(args: &[String]) -> anyhow::Result<()> {

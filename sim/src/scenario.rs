@@ -12,6 +12,9 @@ use serde_json::Value;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scenario {
+    /// What the scenario shows, in one line (`ecs-deploy-sim scenarios`).
+    #[serde(default)]
+    pub description: Option<String>,
     #[serde(default = "default_region")]
     pub region: String,
     #[serde(default = "default_account")]

@@ -60,6 +60,18 @@ fn every_shipped_scenario_is_tested_here() {
     assert_eq!(found, expected);
 }
 
+#[test]
+fn every_shipped_scenario_says_in_one_line_what_it_shows() {
+    for name in SHIPPED {
+        let description = Scenario::from_file(path(name)).unwrap().description;
+        let description = description.unwrap_or_else(|| panic!("{name} has no description"));
+        assert!(
+            !description.trim().is_empty() && !description.contains('\n'),
+            "{name}: {description:?}"
+        );
+    }
+}
+
 /// Runs the migration as ecs-deploy does and returns its exit code and log lines.
 async fn migrate(sim: &Sim) -> (Option<i32>, Vec<String>) {
     let ecs = aws_sdk_ecs::Client::new(&sdk_config(sim).await);
