@@ -129,9 +129,20 @@ fn a_circuit_breaker_rollback_is_a_failure_naming_the_old_revision() {
         "{log}"
     );
     assert!(
-        !log.contains("has reached a steady state.\nweb: (service web) has started"),
+        !log.contains("has reached a steady state.\nweb: has started"),
         "events from before the update: {log}"
     );
+    // ECS's events follow our prefix without naming the service again.
+    assert!(
+        log.contains("\nweb: has stopped 1 running tasks: (task "),
+        "{log}"
+    );
+    assert!(
+        log.contains("\nweb: (deployment ecs-svc/")
+            && log.contains(") deployment failed: tasks failed to start.\n"),
+        "{log}"
+    );
+    assert!(!log.contains("(service web)"), "{log}");
     assert!(
         log.contains("web: 3 task(s) stopped: Essential container in task exited (web exited 1)"),
         "{log}"

@@ -33,7 +33,7 @@ use crate::config::DeployOptions;
 pub(crate) use verdict::short_name;
 use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
 pub(crate) use view::StoppedTasks;
-use view::{service_deployment_view, service_view, stopped_reasons};
+use view::{event_text, service_deployment_view, service_view, stopped_reasons};
 
 /// The waits between polls while ECS throttles us: from twice the usual
 /// interval up to 16 s.
@@ -624,11 +624,11 @@ fn report_events(tracked: &mut Followed, service: &Service, runner: &Runner) {
         })
         .collect();
     fresh.reverse(); // ECS lists events newest first
+    let name = &tracked.target.service;
     for event in fresh {
         runner.info(&format!(
-            "{}: {}",
-            tracked.target.service,
-            event.message().unwrap_or_default()
+            "{name}: {}",
+            event_text(name, event.message().unwrap_or_default())
         ));
     }
 }
