@@ -211,16 +211,24 @@ pub(crate) async fn describe_current(aws: &LazyAws, config: &Config) -> Result<V
         .await
 }
 
-/// Every service (an index into `current`) with the task definition ARN it
-/// moves to. ECS services go through one poll loop and each CODE_DEPLOY
-/// service through CodeDeploy, all at the same time: the step takes as long
-/// as the slowest service, not the sum. A service that could not be
-/// deployed is reported with the others rather than abandoning them.
+/// A service (by its index into `current`) and the revision it moves to.
+pub(crate) struct Destination<'a> {
+    pub(crate) index: usize,
+    pub(crate) arn: String,
+    /// The revision's content: where its containers write their output.
+    pub(crate) definition: &'a Value,
+}
+
+/// Moves every service to its destination. ECS services go through one
+/// poll loop and each CODE_DEPLOY service through CodeDeploy, all at the
+/// same time: the step takes as long as the slowest service, not the sum.
+/// A service that could not be deployed is reported with the others rather
+/// than abandoning them.
 pub(crate) async fn deploy_all(
     aws: &LazyAws,
     config: &Config,
     current: &[Current],
-    targets: Vec<(usize, String)>,
+    destinations: Vec<Destination<'_>>,
     plan: &codedeploy::Plan,
     runner: &Runner,
     in_flight: &InFlight<'_>,
@@ -231,22 +239,25 @@ pub(crate) async fn deploy_all(
     // forced. Anything else goes through the update, which follows a
     // deployment of that revision still under way.
     let nothing_else = config.deploy.service_settings_given().is_empty();
-    let (already_running, targets): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(i, arn)| {
-        nothing_else && current[*i].task_definition_arn == *arn && settled(&current[*i].service)
-    });
-    let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = targets
+    let (already_running, destinations): (Vec<_>, Vec<_>) =
+        destinations.into_iter().partition(|d| {
+            nothing_else
+                && current[d.index].task_definition_arn == d.arn
+                && settled(&current[d.index].service)
+        });
+    let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = destinations
         .into_iter()
-        .partition(|(i, _)| is_codedeploy(&current[*i].service));
+        .partition(|d| is_codedeploy(&current[d.index].service));
     let ecs_targets: Vec<ecs::Target> = via_ecs
         .iter()
-        .map(|(i, arn)| ecs::Target::new(*i, &current[*i].service, arn))
+        .map(|d| ecs::Target::new(d.index, &current[d.index].service, &d.arn, d.definition))
         .collect();
     let ecs_deployments = async {
         if ecs_targets.is_empty() {
             return Ok(Vec::new());
         }
         ecs::deploy(
-            &clients.ecs,
+            clients,
             &config.cluster,
             &ecs_targets,
             &config.deploy,
@@ -255,8 +266,8 @@ pub(crate) async fn deploy_all(
         )
         .await
     };
-    let codedeploy_deployments =
-        future::join_all(via_codedeploy.into_iter().map(|(i, arn)| async move {
+    let codedeploy_deployments = future::join_all(via_codedeploy.into_iter().map(
+        |Destination { index: i, arn, .. }| async move {
             let service = current[i].service.service_name().unwrap_or_default();
             codedeploy::deploy(
                 &clients.codedeploy,
@@ -280,24 +291,27 @@ pub(crate) async fn deploy_all(
                     ended: SystemTime::now(),
                 },
             )
-        }));
+        },
+    ));
     let (ecs_deployed, codedeploy_deployed) = tokio::join!(ecs_deployments, codedeploy_deployments);
     let mut deployed = ecs_deployed?;
     deployed.extend(codedeploy_deployed);
-    deployed.extend(already_running.into_iter().map(|(i, _)| {
-        Deployed {
-            index: i,
-            service: current[i]
-                .service
-                .service_name()
-                .unwrap_or_default()
-                .to_owned(),
-            started: Started::Nothing,
-            result: DeployResult::AlreadyRunning,
-            phases: Vec::new(),
-            ended: SystemTime::now(),
-        }
-    }));
+    deployed.extend(
+        already_running
+            .into_iter()
+            .map(|Destination { index: i, .. }| Deployed {
+                index: i,
+                service: current[i]
+                    .service
+                    .service_name()
+                    .unwrap_or_default()
+                    .to_owned(),
+                started: Started::Nothing,
+                result: DeployResult::AlreadyRunning,
+                phases: Vec::new(),
+                ended: SystemTime::now(),
+            }),
+    );
     // Report in the input's order.
     deployed.sort_by_key(|d| d.index);
     Ok(deployed)

@@ -361,10 +361,16 @@ async fn execute(
         "previous-task-definition-arn",
         &by_service_index(config, |i| current[i].task_definition_arn.clone()),
     )?;
-    let targets: Vec<(usize, String)> = releases
+    let destinations: Vec<deploy::Destination> = releases
         .iter()
         .zip(registered)
-        .flat_map(|(release, revision)| release.services.iter().map(|&i| (i, revision.arn.clone())))
+        .flat_map(|(release, revision)| {
+            release.services.iter().map(|&index| deploy::Destination {
+                index,
+                arn: revision.arn.clone(),
+                definition: &release.rendered,
+            })
+        })
         .collect();
     runner.group("Deployment");
     let started = SystemTime::now();
@@ -372,7 +378,7 @@ async fn execute(
         aws,
         config,
         current,
-        targets,
+        destinations,
         &codedeploy_plan,
         runner,
         in_flight,

@@ -100,6 +100,8 @@ pub(super) fn dry_run(runner: &Runner, config: &Config, releases: &[Release]) {
 /// not be deployed, otherwise a failure when any failed.
 pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
     let (mut failures, mut errors) = (Vec::new(), Vec::new());
+    // Lines after the reasons: what explains them.
+    let mut details = String::new();
     for d in deployed {
         let id = d.deployment_id().unwrap_or_default();
         match &d.result {
@@ -122,6 +124,7 @@ pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
             DeployResult::Failed(reason) => {
                 runner.info(&format!("✘ {}: {reason}", d.service));
                 failures.push(format!("service {}: {reason}", d.service));
+                details.push_str(&last_log_lines(d));
             }
             DeployResult::Error(reason) => {
                 runner.info(&format!("✘ {}: {reason}", d.service));
@@ -131,13 +134,40 @@ pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
     }
     if !errors.is_empty() {
         errors.extend(failures);
-        anyhow::bail!("deployment did not finish: {}", errors.join("; "))
+        anyhow::bail!("deployment did not finish: {}{details}", errors.join("; "))
     }
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(Failed(format!("deployment failed: {}", failures.join("; "))).into())
+        Err(Failed(format!(
+            "deployment failed: {}{details}",
+            failures.join("; ")
+        ))
+        .into())
     }
+}
+
+/// What the exited containers of a deployment's stopped tasks wrote last,
+/// each line after a line break, indented under the task it comes from.
+fn last_log_lines(deployed: &Deployed) -> String {
+    let Started::Ecs { stopped_tasks, .. } = &deployed.started else {
+        return String::new();
+    };
+    let mut text = String::new();
+    for group in stopped_tasks {
+        for container in group.exited.iter().filter(|c| !c.last_lines.is_empty()) {
+            text.push_str(&format!(
+                "\n{}: last log lines of stopped task {} (container {}):",
+                deployed.service,
+                resource_id(&group.example),
+                container.name
+            ));
+            for line in &container.last_lines {
+                text.push_str(&format!("\n  {line}"));
+            }
+        }
+    }
+    text
 }
 
 /// A deployment's phases as its lane of the timeline, each until the next.

@@ -102,6 +102,17 @@ pub(crate) struct StoppedTasks {
     pub(crate) reason: String,
     pub(crate) count: usize,
     pub(crate) example: String,
+    /// The example's containers that exited with a code other than 0: their
+    /// output says why.
+    pub(crate) exited: Vec<ExitedContainer>,
+}
+
+/// A container that exited with a code other than 0, and the last lines it
+/// wrote once they are read (for a failed deployment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExitedContainer {
+    pub(crate) name: String,
+    pub(crate) last_lines: Vec<String>,
 }
 
 /// Why each task stopped (its stoppedReason and each container's exit or
@@ -132,6 +143,15 @@ pub(super) fn stopped_reasons(tasks: &[Task]) -> Vec<StoppedTasks> {
                 reason,
                 count: 1,
                 example: task.task_arn().unwrap_or_default().to_owned(),
+                exited: task
+                    .containers()
+                    .iter()
+                    .filter(|c| c.exit_code().is_some_and(|code| code != 0))
+                    .map(|c| ExitedContainer {
+                        name: c.name().unwrap_or("?").to_owned(),
+                        last_lines: Vec::new(),
+                    })
+                    .collect(),
             }),
         }
     }
@@ -201,25 +221,46 @@ mod tests {
             task("t2", "Task failed to start", None),
             task("t3", "Essential container in task exited", Some(1)),
             task("t4", "Essential container in task exited", Some(137)),
+            task("t5", "Essential container in task exited", Some(0)),
         ];
-        let group = |reason: &str, count, example: &str| StoppedTasks {
+        let group = |reason: &str, count, example: &str, exited: &[&str]| StoppedTasks {
             reason: reason.to_owned(),
             count,
             example: example.to_owned(),
+            exited: exited
+                .iter()
+                .map(|name| ExitedContainer {
+                    name: name.to_string(),
+                    last_lines: Vec::new(),
+                })
+                .collect(),
         };
         assert_eq!(
             stopped_reasons(&tasks),
             [
-                group("Essential container in task exited (web exited 1)", 2, "t1"),
+                group(
+                    "Essential container in task exited (web exited 1)",
+                    2,
+                    "t1",
+                    &["web"]
+                ),
                 group(
                     "Task failed to start (web: CannotPullContainerError)",
                     1,
-                    "t2"
+                    "t2",
+                    &[]
                 ),
                 group(
                     "Essential container in task exited (web exited 137)",
                     1,
-                    "t4"
+                    "t4",
+                    &["web"]
+                ),
+                group(
+                    "Essential container in task exited (web exited 0)",
+                    1,
+                    "t5",
+                    &[]
                 ),
             ]
         );
