@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::InFlight;
-use crate::config::Config;
+use crate::config::{Config, DeployOptions};
 use crate::runner::Runner;
 use crate::template;
 
@@ -127,6 +127,16 @@ impl Deployed {
     }
 }
 
+/// Whether moving `current` to revision `arn` starts a deployment. A
+/// revision the service already runs, settled, with nothing else to change,
+/// starts none unless one is forced. Anything else goes through the update,
+/// which follows a deployment of that revision still under way.
+pub(crate) fn starts_deployment(options: &DeployOptions, current: &Current, arn: &str) -> bool {
+    !(options.service_settings_given().is_empty()
+        && current.task_definition_arn == arn
+        && settled(&current.service))
+}
+
 /// One deployment, completed: nothing under way that could still roll back.
 fn settled(service: &Service) -> bool {
     match service.deployments() {
@@ -234,17 +244,9 @@ pub(crate) async fn deploy_all(
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await;
-    // A revision deployed as is that the service already runs, settled,
-    // with nothing else to change, starts no deployment unless one is
-    // forced. Anything else goes through the update, which follows a
-    // deployment of that revision still under way.
-    let nothing_else = config.deploy.service_settings_given().is_empty();
-    let (already_running, destinations): (Vec<_>, Vec<_>) =
-        destinations.into_iter().partition(|d| {
-            nothing_else
-                && current[d.index].task_definition_arn == d.arn
-                && settled(&current[d.index].service)
-        });
+    let (already_running, destinations): (Vec<_>, Vec<_>) = destinations
+        .into_iter()
+        .partition(|d| !starts_deployment(&config.deploy, &current[d.index], &d.arn));
     let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = destinations
         .into_iter()
         .partition(|d| is_codedeploy(&current[d.index].service));

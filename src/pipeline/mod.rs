@@ -311,7 +311,7 @@ async fn execute(
         .collect();
     if config.dry_run {
         github::Tracker::start(config, env, runner, &rollback_to, &mut progress.github).await?;
-        report::dry_run(runner, config, releases);
+        report::dry_run(runner, config, current, releases);
         if let (Some(found), Some(first)) = (&scheduled_tasks, current.first()) {
             progress.scheduled = Some(scheduled::would_move(
                 runner,
@@ -582,7 +582,6 @@ async fn render_releases(
                 .await
                 .with_context(|| format!("failed to load the task definition template {source}"))?;
             let rendered = render_template(template.clone(), config)?;
-            report::rendered(runner, &rendered, config.dry_run);
             let mut unchanged = None;
             if let TemplateSource::Ecs(id) = source {
                 let described = ecs::Registered::described(&template);
@@ -645,9 +644,6 @@ async fn render_releases(
         }
     };
     for release in &mut releases {
-        if config.template.is_none() {
-            report::rendered(runner, &release.rendered, config.dry_run);
-        }
         for &i in &release.services {
             let base = render::normalize(current[i].task_definition.clone());
             report::changes(
@@ -673,6 +669,8 @@ async fn render_releases(
                 }
             }
         }
+        // After its changes: the changes are what a person reads first.
+        report::rendered(runner, &release.rendered, config.dry_run);
     }
     Ok(releases)
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::aws::ecs::resource_id;
 use crate::config::Config;
 use crate::deploy::ecs::short_name;
-use crate::deploy::{Current, DeployResult, Deployed, Started};
+use crate::deploy::{self, Current, DeployResult, Deployed, Started};
 use crate::diff;
 use crate::links::{self, task_definition_markdown};
 use crate::migration;
@@ -82,14 +82,41 @@ pub(super) fn as_is(runner: &Runner, arn: &str) {
     ));
 }
 
-/// What the dry run rendered and would have run.
-pub(super) fn dry_run(runner: &Runner, config: &Config, releases: &[Release]) {
+/// What the dry run rendered, the services it would move, and what it
+/// would have run.
+pub(super) fn dry_run(runner: &Runner, config: &Config, current: &[Current], releases: &[Release]) {
+    let cluster = resource_id(&config.cluster);
     for release in releases {
         runner.notice(&format!(
             "Dry run: task definition {} was rendered to {} and not registered.",
             family(&release.rendered),
             release.path.display()
         ));
+        let revision = match &release.as_is {
+            Some(as_is) => short_name(&as_is.revision.arn).to_owned(),
+            None => format!("a new revision of {}", family(&release.rendered)),
+        };
+        for &i in &release.services {
+            let service = current[i].service.service_name().unwrap_or_default();
+            let now = short_name(&current[i].task_definition_arn);
+            let starts = release.as_is.as_ref().is_none_or(|as_is| {
+                deploy::starts_deployment(&config.deploy, &current[i], &as_is.revision.arn)
+            });
+            if !starts {
+                runner.info(&format!(
+                    "Dry run: service {service} in cluster {cluster} already runs {now} and would be left as it is (force-new-deployment: true starts a deployment)"
+                ));
+                continue;
+            }
+            let through = if deploy::is_codedeploy(&current[i].service) {
+                " through CodeDeploy"
+            } else {
+                ""
+            };
+            runner.info(&format!(
+                "Dry run: would deploy {revision} to service {service} in cluster {cluster}{through} (now {now})"
+            ));
+        }
     }
     if let Some(migration) = &config.migration {
         migration::show_plan(runner, config, migration, &releases[0].rendered);
