@@ -2,8 +2,9 @@
 //! `image of container web: shop:1 → shop:2`, `environment of container
 //! web: + FEATURE_X`. Lists whose items all have a unique `name`
 //! (containers, environment, secrets) are matched by name, so that a
-//! reordering is not reported as a change. Environment values, secrets'
-//! `valueFrom` and `options` values never show: they are named only.
+//! reordering is not reported as a change. Entries of the environment,
+//! secrets and `options` are named; environment values and options that
+//! may be credentials never show (`render::hide_values`).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -36,8 +37,20 @@ pub struct Difference {
 }
 
 /// Lists of named entries and maps whose values may be credentials or
-/// references to them: their entries are named, their values never shown.
+/// references to them: their entries are named, and a value is shown only
+/// where `shows_entry_value` says it cannot be a secret.
 const NAMED_ONLY: &[&str] = &["environment", "secrets", "secretOptions", "options"];
+
+/// Whether an entry's value is shown, by the rule `render::hide_values`
+/// follows: a secret's `valueFrom` (where it is kept, not what it is) and
+/// an option that is a known setting; never an environment value.
+fn shows_entry_value(list: &str, name: &str) -> bool {
+    match list {
+        "secrets" | "secretOptions" => true,
+        "options" => render::shows_option(name),
+        _ => false,
+    }
+}
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -59,6 +72,7 @@ impl fmt::Display for Difference {
             Some(i) => (&rest[..i], Some((&rest[i], &rest[i + 1..]))),
             None => (rest, None),
         };
+        let list = subject_key(subject).unwrap_or("");
         let subject = match (path_text(subject), container) {
             (path, Some(container)) if path.is_empty() => format!("container {container}"),
             (path, Some(container)) => format!("{path} of container {container}"),
@@ -70,9 +84,21 @@ impl fmt::Display for Difference {
             Edit::Changed { .. } => '~',
         };
         if let Some((name, field)) = entry {
-            write!(f, "{subject}: {sign} {}", step_name(name))?;
+            let name = step_name(name);
+            write!(f, "{subject}: {sign} {name}")?;
             if !field.is_empty() {
                 write!(f, " ({})", path_text(field))?;
+            }
+            if shows_entry_value(list, &name) {
+                match &self.edit {
+                    Edit::Changed { old, new } => {
+                        write!(f, ": {} → {}", shown(&name, old), shown(&name, new))?
+                    }
+                    Edit::Added(Value::String(value)) | Edit::Removed(Value::String(value)) => {
+                        write!(f, ": {value}")?
+                    }
+                    _ => {}
+                }
             }
             return Ok(());
         }
@@ -472,7 +498,7 @@ mod tests {
     }
 
     #[test]
-    fn environment_and_secrets_are_named_never_shown() {
+    fn environment_values_and_secret_options_are_named_never_shown() {
         let container = |extra: Value| {
             let mut container = json!({"name": "web", "image": "shop:1"});
             container
@@ -483,10 +509,25 @@ mod tests {
         };
         let secret = |arn: &str| json!([{"name": "DB_URL", "valueFrom": arn}]);
         let cases = [
+            // Where a secret is kept is no secret.
             (
                 container(json!({"secrets": secret("arn:aws:ssm:::parameter/old")})),
                 container(json!({"secrets": secret("arn:aws:ssm:::parameter/new")})),
-                vec!["secrets of container web: ~ DB_URL (valueFrom)"],
+                vec!["secrets of container web: ~ DB_URL (valueFrom): arn:aws:ssm:::parameter/old → arn:aws:ssm:::parameter/new"],
+            ),
+            // Options that are settings show; any other may be a token.
+            (
+                container(
+                    json!({"logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/a", "splunk-token": "t1"}}}),
+                ),
+                container(
+                    json!({"logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/b", "splunk-token": "t2", "mode": "non-blocking"}}}),
+                ),
+                vec![
+                    "logConfiguration.options of container web: ~ awslogs-group: /ecs/a → /ecs/b",
+                    "logConfiguration.options of container web: + mode: non-blocking",
+                    "logConfiguration.options of container web: ~ splunk-token",
+                ],
             ),
             (
                 container(json!({"environment": [{"name": "A", "value": "pw1"}]})),

@@ -138,7 +138,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("max-retries", Text, Value("5"),
         "How often an AWS call that failed for a passing reason (throttling, a lost connection, a server error) is retried, with exponential backoff and jitter. A call that changes something is repeated only after checking that it did not take effect."),
     input("dry-run", Bool, Value("false"),
-        "Render and show the task definition (and its diff against the current one) without changing anything in AWS."),
+        "Render and show the task definition without changing anything in AWS: the changes against the current one first, then the rendered definition (folded), then each service it would move."),
     input("update-scheduled-tasks", Bool, Value("false"),
         "After a successful deploy, point every EventBridge rule target and EventBridge Scheduler schedule that starts a task of a deployed family in the cluster at the new revision. Targets pinned to a revision newer than the one the service ran are left alone."),
     input("scheduled-task-event-buses", Text, Value("default"),

@@ -99,8 +99,8 @@ fn drop_nulls(value: &mut Value, keep: &[String]) {
     }
 }
 
-/// The definition as it may be shown in a log: environment values, which may
-/// be credentials, replaced (names kept).
+/// The definition as it may be shown in a log, with what may be a secret
+/// hidden (`hide_values`).
 pub fn redacted(definition: &Value) -> Value {
     let mut shown = definition.clone();
     hide_values(&mut shown, "");
@@ -109,9 +109,46 @@ pub fn redacted(definition: &Value) -> Value {
 
 const HIDDEN: &str = "(hidden)";
 
+/// `options` keys (a log configuration's, FireLens's) that hold settings,
+/// never credentials: their values are shown. A log driver takes its
+/// credentials as options too (`splunk-token`, a FireLens output's
+/// `apikey`), so the value of any key not listed is hidden.
+const SETTING_OPTIONS: &[&str] = &[
+    // awslogs (and mode and max-buffer-size, every driver's)
+    "awslogs-group",
+    "awslogs-region",
+    "awslogs-stream-prefix",
+    "awslogs-create-group",
+    "awslogs-datetime-format",
+    "awslogs-multiline-pattern",
+    "mode",
+    "max-buffer-size",
+    // FireLens outputs to CloudWatch Logs, Kinesis and Firehose
+    "Name",
+    "region",
+    "log_group_name",
+    "log_stream_name",
+    "log_stream_prefix",
+    "auto_create_group",
+    "delivery_stream",
+    "stream",
+    // firelensConfiguration.options
+    "enable-ecs-log-metadata",
+    "config-file-type",
+    "config-file-value",
+];
+
+/// Whether the value of option `key` is shown: only for known settings.
+pub(crate) fn shows_option(key: &str) -> bool {
+    SETTING_OPTIONS.contains(&key)
+}
+
 /// Hides, anywhere in `value` (found under the key `key`), what may be a
-/// credential: environment values, and the values of log configuration and
-/// other `options` (a splunk-token, for one). Names stay.
+/// credential: every environment value, whatever its name (people keep
+/// secrets in the environment, and a name does not say which), and the
+/// value of every `options` key that is not a known setting. Names stay,
+/// and so do secrets' `valueFrom`s: an ARN or parameter name says where a
+/// secret is, not what it is.
 pub(crate) fn hide_values(value: &mut Value, key: &str) {
     match (key, value) {
         ("environment", Value::Array(variables)) => {
@@ -122,8 +159,10 @@ pub(crate) fn hide_values(value: &mut Value, key: &str) {
             }
         }
         ("options", Value::Object(options)) => {
-            for option in options.values_mut() {
-                *option = Value::from(HIDDEN);
+            for (key, option) in options.iter_mut() {
+                if !shows_option(key) {
+                    *option = Value::from(HIDDEN);
+                }
             }
         }
         (_, Value::Object(map)) => {
@@ -643,13 +682,49 @@ mod tests {
     }
 
     #[test]
-    fn redaction_hides_environment_values_only() {
-        let shown = redacted(&template());
+    fn redaction_hides_what_may_be_a_secret_only() {
+        let mut definition = template();
+        definition["containerDefinitions"][0]["secrets"] = json!([{"name": "DB_URL", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/db"}]);
+        definition["containerDefinitions"][1]["logConfiguration"] = json!({
+            "logDriver": "awsfirelens",
+            "options": {"Name": "datadog", "apikey": "dd-key", "Host": "http-intake.logs.datadoghq.com"}
+        });
+        definition["containerDefinitions"][1]["firelensConfiguration"] =
+            json!({"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}});
+        definition["containerDefinitions"][0]["logConfiguration"]["options"] = json!({
+            "awslogs-group": "/shop",
+            "awslogs-region": "eu-west-1",
+            "awslogs-stream-prefix": "web",
+            "awslogs-create-group": "true",
+            "mode": "non-blocking",
+            "max-buffer-size": "25m",
+            "splunk-token": "s3cr3t",
+        });
+        let shown = redacted(&definition);
+        let web = &shown["containerDefinitions"][0];
         assert_eq!(
-            shown["containerDefinitions"][0]["environment"],
+            web["environment"],
             json!([{"name": "A", "value": "(hidden)"}, {"name": "B", "value": "(hidden)"}])
         );
-        assert_eq!(shown["containerDefinitions"][0]["image"], "shop:old");
+        assert_eq!(web["image"], "shop:old");
+        assert_eq!(
+            web["secrets"],
+            definition["containerDefinitions"][0]["secrets"]
+        );
+        // Every setting as it is; only the token hidden.
+        let mut options =
+            definition["containerDefinitions"][0]["logConfiguration"]["options"].clone();
+        options["splunk-token"] = json!("(hidden)");
+        assert_eq!(web["logConfiguration"]["options"], options);
+        let worker = &shown["containerDefinitions"][1];
+        assert_eq!(
+            worker["logConfiguration"]["options"],
+            json!({"Name": "datadog", "apikey": "(hidden)", "Host": "(hidden)"})
+        );
+        assert_eq!(
+            worker["firelensConfiguration"]["options"],
+            json!({"enable-ecs-log-metadata": "true"})
+        );
     }
 
     #[test]

@@ -79,6 +79,14 @@ fn sent_appspec(sim: &Sim) -> Value {
     serde_json::from_str(text).unwrap()
 }
 
+/// What the log says of CodeDeploy deployment `id`, line by line.
+fn codedeploy_lines<'a>(log: &'a str, id: &str) -> Vec<&'a str> {
+    let prefix = format!("CodeDeploy {id}: ");
+    log.lines()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .collect()
+}
+
 const NEW_ARN: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:2";
 
 #[test]
@@ -102,10 +110,44 @@ fn a_generated_appspec_deploys_and_succeeds() {
     assert!(!run.outputs.contains_key("ecs-deployment-id"));
     let log = run.log();
     assert!(log.contains(&format!("CodeDeploy deployment {id} started for service web: https://us-east-1.console.aws.amazon.com/codesuite/codedeploy/deployments/{id}?region=us-east-1")), "{log}");
+    // Every lifecycle event in its order, none while still Pending, and the
+    // deployment's own status after its last hook. (How many InProgress
+    // lines the polls catch depends on timing; the order does not.)
+    let lines = codedeploy_lines(&log, id);
+    // A poll may come only once the deployment is over.
+    let statuses: Vec<usize> = (0..lines.len())
+        .filter(|&i| !lines[i].contains(' '))
+        .collect();
     assert!(
-        log.contains(&format!("CodeDeploy {id}: AfterAllowTraffic Succeeded")),
+        statuses == [lines.len() - 1] || statuses == [0, lines.len() - 1],
         "{log}"
     );
+    let first_event = usize::from(statuses.len() == 2);
+    assert_eq!(
+        lines[lines.len() - 2..],
+        ["AfterAllowTraffic Succeeded", "Succeeded"][..],
+        "{log}"
+    );
+    let events: Vec<&str> = lines[first_event..lines.len() - 1]
+        .iter()
+        .map(|line| line.split(' ').next().unwrap_or_default())
+        .collect();
+    let order = [
+        "BeforeInstall",
+        "Install",
+        "AfterInstall",
+        "AllowTestTraffic",
+        "AfterAllowTestTraffic",
+        "BeforeAllowTraffic",
+        "AllowTraffic",
+        "AfterAllowTraffic",
+    ];
+    let positions: Vec<usize> = events
+        .iter()
+        .map(|name| order.iter().position(|o| o == name).expect(name))
+        .collect();
+    assert!(positions.is_sorted(), "{log}");
+    assert!(!log.contains(" Pending\n"), "{log}");
     assert!(
         log.contains(&format!("✔ web: deployment {id} completed")),
         "{log}"
@@ -149,9 +191,33 @@ fn a_failed_deployment_explains_itself() {
     let run = deploy(&sim, &[]);
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
-    assert!(log.contains("::error::deployment failed: service web: CodeDeploy deployment failed: HOOK_EXECUTION_FAILURE: "), "{log}");
+    // The hook's message, which CodeDeploy copies into the deployment's
+    // error, is said once; the event adds its error code.
+    let message =
+        "The deployment failed because one or more of the lifecycle event validation functions failed.";
+    let annotation = log
+        .lines()
+        .find(|line| line.starts_with("::error::"))
+        .unwrap_or_default();
+    assert_eq!(annotation.matches(message).count(), 1, "{annotation}");
+    assert!(annotation.starts_with(&format!("::error::deployment failed: service web: CodeDeploy deployment failed: HOOK_EXECUTION_FAILURE: {message}")), "{annotation}");
     assert!(
-        log.contains("; lifecycle event AfterAllowTestTraffic failed"),
+        annotation.contains(&format!(
+            "{message}; lifecycle event AfterAllowTestTraffic failed (ScriptFailed); no rollback deployment was started"
+        )),
+        "{annotation}"
+    );
+    let id = &run.outputs["codedeploy-deployment-id"];
+    let lines = codedeploy_lines(&log, id);
+    assert_eq!(
+        lines[lines.len() - 5..],
+        [
+            "AfterAllowTestTraffic Failed",
+            "BeforeAllowTraffic Skipped",
+            "AllowTraffic Skipped",
+            "AfterAllowTraffic Skipped",
+            "Failed",
+        ][..],
         "{log}"
     );
 }

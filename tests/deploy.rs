@@ -129,9 +129,20 @@ fn a_circuit_breaker_rollback_is_a_failure_naming_the_old_revision() {
         "{log}"
     );
     assert!(
-        !log.contains("has reached a steady state.\nweb: (service web) has started"),
+        !log.contains("has reached a steady state.\nweb: has started"),
         "events from before the update: {log}"
     );
+    // ECS's events follow our prefix without naming the service again.
+    assert!(
+        log.contains("\nweb: has stopped 1 running tasks: (task "),
+        "{log}"
+    );
+    assert!(
+        log.contains("\nweb: (deployment ecs-svc/")
+            && log.contains(") deployment failed: tasks failed to start.\n"),
+        "{log}"
+    );
+    assert!(!log.contains("(service web)"), "{log}");
     assert!(
         log.contains("web: 3 task(s) stopped: Essential container in task exited (web exited 1)"),
         "{log}"
@@ -615,4 +626,103 @@ fn a_blue_green_rollback_is_a_failure() {
         run.log()
     );
     assert_rolled_back_to_shop_1(&sim, &run, "lifecycle hook timed out");
+}
+
+/// A service whose tasks write to CloudWatch Logs and crash after writing
+/// 25 lines, `extra` added to the scenario.
+fn crash_loop_with_logs(extra: &str) -> Sim {
+    let lines: Vec<String> = (1..=25).map(|n| format!("\"boot line {n}\"")).collect();
+    sim(&format!(
+        r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions:
+      - name: web
+        image: "shop:1"
+        essential: true
+        logConfiguration: {{logDriver: awslogs, options: {{awslogs-group: /ecs/shop, awslogs-stream-prefix: shop}}}}
+logGroups: [/ecs/shop]
+services:
+{WEB_WITHOUT_BREAKER}
+timelines:
+  deployments:
+    - {{cluster: prod, service: web, outcome: tasksFail, seconds: 0.2, exitCode: 1, logs: [{}]}}
+{extra}"#,
+        lines.join(", ")
+    ))
+}
+
+#[test]
+fn a_crash_loop_shows_the_last_lines_the_first_stopped_task_wrote() {
+    let sim = crash_loop_with_logs("");
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    let annotation = log
+        .lines()
+        .find(|line| line.starts_with("::error::"))
+        .unwrap_or_default();
+    // The reason, then the first stopped task's last 20 lines, and no more:
+    // every task of the loop wrote the same.
+    let (reason, excerpt) = annotation
+        .split_once("%0A")
+        .expect("lines after the reason");
+    assert!(
+        reason.starts_with("::error::deployment failed: service web: ")
+            && reason.ends_with("; restored shop:1"),
+        "{annotation}"
+    );
+    let mut lines = excerpt.split("%0A");
+    let heading = lines.next().unwrap_or_default();
+    assert!(
+        heading.starts_with("web: last log lines of stopped task ")
+            && heading.ends_with(" (container web):"),
+        "{annotation}"
+    );
+    let expected: Vec<String> = (6..=25).map(|n| format!("  boot line {n}")).collect();
+    assert_eq!(lines.collect::<Vec<_>>(), expected, "{annotation}");
+    assert!(!log.contains("::notice::"), "{log}");
+    // One read of the stream's end, for one task.
+    let reads = sim.calls_to("GetLogEvents");
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    assert_eq!(reads[0].body["startFromHead"], false);
+    assert_eq!(reads[0].body["limit"], 20);
+    assert!(
+        run.summary
+            .contains("```text\nweb: last log lines of stopped task "),
+        "{}",
+        run.summary
+    );
+}
+
+#[test]
+fn a_refused_log_read_is_one_notice_and_the_verdict_stands() {
+    let sim = crash_loop_with_logs(
+        "faults:\n  - {service: logs, operation: GetLogEvents, kind: accessDenied, always: true}\n",
+    );
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let log = run.log();
+    let notices: Vec<&str> = log
+        .lines()
+        .filter(|line| line.starts_with("::notice::"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{log}");
+    assert!(
+        notices[0].starts_with("::notice::web: the last log lines of stopped task ")
+            && notices[0].contains(" are not shown: failed to read log stream shop/web/")
+            && notices[0].contains(" of group /ecs/shop: AccessDeniedException")
+            && notices[0].contains(". See the task in the console: https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/"),
+        "{log}"
+    );
+    let annotation = log
+        .lines()
+        .find(|line| line.starts_with("::error::"))
+        .unwrap_or_default();
+    assert!(
+        annotation.starts_with("::error::deployment failed: service web: ")
+            && annotation.ends_with("; restored shop:1"),
+        "{annotation}"
+    );
 }

@@ -173,9 +173,19 @@ fn a_dry_run_changes_nothing_and_shows_the_diff() {
     assert!(sim.task_definitions().is_empty());
     assert!(run.outputs.contains_key("task-definition"));
     assert!(!run.outputs.contains_key("task-definition-arn"));
-    assert!(run
-        .log()
-        .contains("image of container web: shop:1 → shop:6"));
+    let log = run.log();
+    // The changes first, then the rendered JSON, folded; then the service
+    // it would move.
+    let changes = log.find("image of container web: shop:1 → shop:6");
+    let rendered = log.find("::group::Rendered task definition shop\n{");
+    assert!(
+        changes.is_some() && rendered.is_some() && changes < rendered,
+        "{log}"
+    );
+    assert!(
+        log.contains("\nDry run: would deploy a new revision of shop to service shop-web in cluster prod (now shop:1)\n"),
+        "{log}"
+    );
     assert!(
         run.summary.contains("not registered (dry run)"),
         "{}",

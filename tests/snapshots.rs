@@ -1,5 +1,6 @@
-//! Whole-run snapshots, one per deployment kind: the binary runs a shipped
-//! scenario (sim/scenarios/) with the scenario's rehearsal inputs, and the
+//! Whole-run snapshots, one per deployment kind and one of a dry run: the
+//! binary runs a shipped scenario (sim/scenarios/) with the scenario's
+//! rehearsal inputs (the dry run adds `dry-run`), and the
 //! whole step log, the step outputs and the job summary must equal the
 //! files under tests/snapshots/ line for line, so that a line printed
 //! twice, lost, reordered or reworded fails, not only a missing substring.
@@ -32,13 +33,15 @@ use std::path::{Path, PathBuf};
 use common::{Job, Run};
 use ecs_deploy_sim::{Scenario, Sim};
 
-/// One test per deployment kind: `test: "kind" from "scenario", exit code`.
+/// One test per deployment kind: `test: "kind" from "scenario", exit code`,
+/// or `from "scenario" with [(input, value), ...]` for inputs besides the
+/// scenario's own.
 macro_rules! snapshot_tests {
-    ($($test:ident: $kind:literal from $scenario:literal, exit $code:literal;)*) => {
+    ($($test:ident: $kind:literal from $scenario:literal $(with [$($input:expr),+])?, exit $code:literal;)*) => {
         $(
             #[test]
             fn $test() {
-                assert_run_matches_snapshots($kind, $scenario, $code);
+                assert_run_matches_snapshots($kind, $scenario, &[$($($input),+)?], $code);
             }
         )*
     };
@@ -51,13 +54,19 @@ snapshot_tests! {
     codedeploy_success: "codedeploy-success" from "codedeploy-ok", exit 0;
     codedeploy_failure: "codedeploy-failure" from "codedeploy-fails", exit 1;
     migration_failure: "migration-failure" from "migration-fails", exit 1;
+    dry_run: "dry-run" from "deploy-ok" with [("dry-run", "true")], exit 0;
 }
 
 /// Runs sim/scenarios/`scenario`.yaml and compares the step log, outputs
 /// and summary with tests/snapshots/`kind`.{log,outputs,summary.md}, and
 /// the exit code with `exit_code`; panics with every difference.
-fn assert_run_matches_snapshots(kind: &str, scenario: &str, exit_code: i32) {
-    let (sim, run) = run_scenario(scenario);
+fn assert_run_matches_snapshots(
+    kind: &str,
+    scenario: &str,
+    extra: &[(&str, &str)],
+    exit_code: i32,
+) {
+    let (sim, run) = run_scenario(scenario, extra);
     // The timeline must be a chart Mermaid reads; its bars are in the snapshot.
     common::gantt_bars(&run.summary);
     let mut differences = Vec::new();
@@ -85,9 +94,9 @@ fn assert_run_matches_snapshots(kind: &str, scenario: &str, exit_code: i32) {
     );
 }
 
-/// The scenario run as the rehearsal runs it: its `rehearsal.inputs`, plus
-/// the `github-token` the runner fills from its default.
-fn run_scenario(scenario: &str) -> (Sim, Run) {
+/// The scenario run as the rehearsal runs it: its `rehearsal.inputs` with
+/// `extra`, plus the `github-token` the runner fills from its default.
+fn run_scenario(scenario: &str, extra: &[(&str, &str)]) -> (Sim, Run) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sim/scenarios")
         .join(format!("{scenario}.yaml"));
@@ -98,6 +107,11 @@ fn run_scenario(scenario: &str) -> (Sim, Run) {
         path.display()
     );
     let mut inputs = scenario.rehearsal.inputs.clone();
+    inputs.extend(
+        extra
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string())),
+    );
     let sim = Sim::start(scenario).expect("simulator starts");
     let (_, token) = sim
         .env()

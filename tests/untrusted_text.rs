@@ -154,18 +154,30 @@ fn names_events_stopped_tasks_and_alarms_of_an_ecs_deployment() {
         name = yaml_string(NAME),
         hostile = yaml_string(HOSTILE),
     );
+    // The crashed task's last log lines reach the annotation and the
+    // summary's evidence.
     let crash = format!(
-        "{{cluster: prod, service: {name}, outcome: tasksFail, seconds: 0.5, failedTasks: 1}}",
+        "{{cluster: prod, service: {name}, outcome: tasksFail, seconds: 0.5, failedTasks: 1, logs: [{hostile}]}}",
         name = yaml_string(NAME),
+        hostile = yaml_string(HOSTILE),
     );
-    for (timeline, shown) in [(alarm, r"\<script\>pwned"), (crash, "Stopped tasks of ")] {
+    for (timeline, shown) in [
+        (alarm, r"\<script\>pwned"),
+        (crash, "last log lines of stopped task "),
+    ] {
         let sim = sim(&format!(
             r#"
 clusters: [prod]
 taskDefinitions:
   - family: shop
     containerDefinitions:
-      - {{name: {name}, image: "shop:1", essential: true}}
+      - name: {name}
+        image: "shop:1"
+        essential: true
+        logConfiguration:
+          logDriver: awslogs
+          options: {{awslogs-group: /ecs/shop, awslogs-stream-prefix: shop}}
+logGroups: [/ecs/shop]
 services:
   - cluster: prod
     serviceName: {name}

@@ -19,6 +19,7 @@ use serde_json::Value;
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{DeploymentStarted, InFlight};
 use crate::config::Config;
+use crate::deploy::settings::DeployOptions;
 use crate::runner::Runner;
 use crate::template;
 
@@ -146,6 +147,16 @@ impl Deployed {
     }
 }
 
+/// Whether moving `current` to revision `arn` starts a deployment. A
+/// revision the service already runs, settled, with nothing else to change,
+/// starts none unless one is forced. Anything else goes through the update,
+/// which follows a deployment of that revision still under way.
+pub(crate) fn starts_deployment(options: &DeployOptions, current: &Current, arn: &str) -> bool {
+    !(options.service_settings_given().is_empty()
+        && current.task_definition_arn == arn
+        && settled(&current.service))
+}
+
 /// One deployment, completed: nothing under way that could still roll back.
 fn settled(service: &Service) -> bool {
     match service.deployments() {
@@ -230,42 +241,45 @@ pub(crate) async fn describe_current(aws: &LazyAws, config: &Config) -> Result<V
         .await
 }
 
-/// Every service (an index into `current`) with the task definition ARN it
-/// moves to. ECS services go through one poll loop and each CODE_DEPLOY
-/// service through CodeDeploy, all at the same time: the step takes as long
-/// as the slowest service, not the sum. A service that could not be
-/// deployed is reported with the others rather than abandoning them.
+/// A service (by its index into `current`) and the revision it moves to.
+pub(crate) struct Destination<'a> {
+    pub(crate) index: usize,
+    pub(crate) arn: String,
+    /// The revision's content: where its containers write their output.
+    pub(crate) definition: &'a Value,
+}
+
+/// Moves every service to its destination. ECS services go through one
+/// poll loop and each CODE_DEPLOY service through CodeDeploy, all at the
+/// same time: the step takes as long as the slowest service, not the sum.
+/// A service that could not be deployed is reported with the others rather
+/// than abandoning them.
 pub(crate) async fn deploy_all(
     aws: &LazyAws,
     config: &Config,
     current: &[Current],
-    targets: Vec<(usize, String)>,
+    destinations: Vec<Destination<'_>>,
     plan: &codedeploy::Plan,
     runner: &Runner,
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await?;
-    // A revision deployed as is that the service already runs, settled,
-    // with nothing else to change, starts no deployment unless one is
-    // forced. Anything else goes through the update, which follows a
-    // deployment of that revision still under way.
-    let nothing_else = config.deploy.service_settings_given().is_empty();
-    let (already_running, targets): (Vec<_>, Vec<_>) = targets.into_iter().partition(|(i, arn)| {
-        nothing_else && current[*i].task_definition_arn == *arn && settled(&current[*i].service)
-    });
-    let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = targets
+    let (already_running, destinations): (Vec<_>, Vec<_>) = destinations
         .into_iter()
-        .partition(|(i, _)| is_codedeploy(&current[*i].service));
+        .partition(|d| !starts_deployment(&config.deploy, &current[d.index], &d.arn));
+    let (via_codedeploy, via_ecs): (Vec<_>, Vec<_>) = destinations
+        .into_iter()
+        .partition(|d| is_codedeploy(&current[d.index].service));
     let ecs_targets: Vec<ecs::Target> = via_ecs
         .iter()
-        .map(|(i, arn)| ecs::Target::new(*i, &current[*i].service, arn))
+        .map(|d| ecs::Target::new(d.index, &current[d.index].service, &d.arn, d.definition))
         .collect();
     let ecs_deployments = async {
         if ecs_targets.is_empty() {
             return Ok(Vec::new());
         }
         ecs::deploy(
-            &clients.ecs,
+            clients,
             &config.cluster,
             &ecs_targets,
             &config.deploy,
@@ -274,8 +288,8 @@ pub(crate) async fn deploy_all(
         )
         .await
     };
-    let codedeploy_deployments =
-        future::join_all(via_codedeploy.into_iter().map(|(i, arn)| async move {
+    let codedeploy_deployments = future::join_all(via_codedeploy.into_iter().map(
+        |Destination { index: i, arn, .. }| async move {
             let service = current[i].service.service_name().unwrap_or_default();
             codedeploy::deploy(
                 &clients.codedeploy,
@@ -299,24 +313,27 @@ pub(crate) async fn deploy_all(
                     ended: SystemTime::now(),
                 },
             )
-        }));
+        },
+    ));
     let (ecs_deployed, codedeploy_deployed) = tokio::join!(ecs_deployments, codedeploy_deployments);
     let mut deployed = ecs_deployed?;
     deployed.extend(codedeploy_deployed);
-    deployed.extend(already_running.into_iter().map(|(i, _)| {
-        Deployed {
-            index: i,
-            service: current[i]
-                .service
-                .service_name()
-                .unwrap_or_default()
-                .to_owned(),
-            started: Started::Nothing,
-            result: DeployResult::AlreadyRunning,
-            phases: Vec::new(),
-            ended: SystemTime::now(),
-        }
-    }));
+    deployed.extend(
+        already_running
+            .into_iter()
+            .map(|Destination { index: i, .. }| Deployed {
+                index: i,
+                service: current[i]
+                    .service
+                    .service_name()
+                    .unwrap_or_default()
+                    .to_owned(),
+                started: Started::Nothing,
+                result: DeployResult::AlreadyRunning,
+                phases: Vec::new(),
+                ended: SystemTime::now(),
+            }),
+    );
     // Report in the input's order.
     deployed.sort_by_key(|d| d.index);
     Ok(deployed)

@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::aws::ecs;
-use crate::aws::logs::LogTail;
+use crate::aws::logs::{log_source, LogTail};
 use crate::aws::raw::set_body_fields;
 use crate::aws::{error_text, explain, Aws, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
@@ -212,7 +212,7 @@ fn log_tail(
     task_arn: &str,
     link: &str,
 ) -> Option<LogTail> {
-    match plan::log_source(definition, container) {
+    match log_source(definition, container) {
         Ok(source) => Some(LogTail::new(
             aws_sdk_cloudwatchlogs::Client::new(&clients.config_in(source.region.as_deref())),
             &source.group,

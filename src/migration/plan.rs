@@ -1,6 +1,6 @@
 //! Pure decisions about the migration task: which container decides, where
-//! the task runs, its idempotency token, where its logs are and how a
-//! person finds it in the console.
+//! the task runs, its idempotency token and how a person finds it in the
+//! console.
 
 use anyhow::{bail, Result};
 use aws_sdk_ecs::types::{
@@ -215,52 +215,6 @@ pub(crate) fn client_token(step: &WorkflowStep, cluster: &str, family: &str) -> 
     format!("{CLIENT_TOKEN_PREFIX}{}", &hex[..40])
 }
 
-/// A container's CloudWatch Logs destination under the awslogs driver.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LogSource {
-    pub group: String,
-    /// `<awslogs-stream-prefix>/<container>/`; the task ID completes it.
-    pub stream_prefix: String,
-    /// awslogs-region, when it names one.
-    pub region: Option<String>,
-}
-
-impl LogSource {
-    pub(crate) fn stream(&self, task_id: &str) -> String {
-        format!("{}{task_id}", self.stream_prefix)
-    }
-}
-
-/// Why the container's output cannot be streamed, when it cannot.
-pub(crate) fn log_source(definition: &Value, container: &str) -> Result<LogSource, String> {
-    let Some(found) = containers(definition).find(|c| name(c) == container) else {
-        return Err(format!(
-            "container {container} is not in the task definition"
-        ));
-    };
-    let logging = &found["logConfiguration"];
-    let driver = logging["logDriver"].as_str().unwrap_or("none");
-    if driver != "awslogs" {
-        return Err(format!(
-            "container {container} logs with the {driver} driver, not awslogs"
-        ));
-    }
-    let option = |key: &str| logging["options"][key].as_str().map(String::from);
-    match (option("awslogs-group"), option("awslogs-stream-prefix")) {
-        (Some(group), Some(prefix)) => Ok(LogSource {
-            group,
-            stream_prefix: format!("{prefix}/{container}/"),
-            region: option("awslogs-region"),
-        }),
-        (None, _) => Err(format!(
-            "container {container} has no awslogs-group option"
-        )),
-        (Some(_), None) => Err(format!(
-            "container {container} has no awslogs-stream-prefix option, so its stream is named after the Docker container ID"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,29 +385,5 @@ mod tests {
         };
         assert_ne!(token, client_token(&retried, "prod", "shop"));
         assert_ne!(token, client_token(&step, "staging", "shop"));
-    }
-
-    #[test]
-    fn log_sources_come_from_awslogs_options() {
-        assert_eq!(
-            log_source(&definition(), "web"),
-            Ok(LogSource {
-                group: "/ecs/shop".into(),
-                stream_prefix: "ecs/web/".into(),
-                region: Some("eu-west-1".into())
-            })
-        );
-        assert_eq!(
-            log_source(&definition(), "web").unwrap().stream("abc"),
-            "ecs/web/abc"
-        );
-        assert_eq!(
-            log_source(&definition(), "envoy"),
-            Err("container envoy logs with the none driver, not awslogs".into())
-        );
-        assert_eq!(
-            log_source(&definition(), "log-router"),
-            Err("container log-router logs with the awsfirelens driver, not awslogs".into())
-        );
     }
 }

@@ -311,7 +311,7 @@ async fn execute(
         .collect();
     if config.dry_run {
         github::Tracker::start(config, env, runner, &rollback_to, &mut progress.github).await?;
-        report::dry_run(runner, config, releases);
+        report::dry_run(runner, config, current, releases);
         if let (Some(found), Some(first)) = (&scheduled_tasks, current.first()) {
             progress.scheduled = Some(scheduled::would_move(
                 runner,
@@ -361,10 +361,16 @@ async fn execute(
         "previous-task-definition-arn",
         &by_service_index(config, |i| current[i].task_definition_arn.clone()),
     )?;
-    let targets: Vec<(usize, String)> = releases
+    let destinations: Vec<deploy::Destination> = releases
         .iter()
         .zip(registered)
-        .flat_map(|(release, revision)| release.services.iter().map(|&i| (i, revision.arn.clone())))
+        .flat_map(|(release, revision)| {
+            release.services.iter().map(|&index| deploy::Destination {
+                index,
+                arn: revision.arn.clone(),
+                definition: &release.rendered,
+            })
+        })
         .collect();
     runner.group("Deployment");
     let started = SystemTime::now();
@@ -372,7 +378,7 @@ async fn execute(
         aws,
         config,
         current,
-        targets,
+        destinations,
         &codedeploy_plan,
         runner,
         in_flight,
@@ -592,7 +598,6 @@ async fn render_releases(
                 .await
                 .with_context(|| format!("failed to load the task definition template {source}"))?;
             let rendered = render_template(template.clone(), config)?;
-            report::rendered(runner, &rendered, config.dry_run);
             let mut unchanged = None;
             if let TemplateSource::Ecs(id) = source {
                 let described = ecs::Registered::described(&template);
@@ -655,9 +660,6 @@ async fn render_releases(
         }
     };
     for release in &mut releases {
-        if config.template.is_none() {
-            report::rendered(runner, &release.rendered, config.dry_run);
-        }
         for &i in &release.services {
             let base = render::normalize(current[i].task_definition.clone());
             report::changes(
@@ -683,6 +685,8 @@ async fn render_releases(
                 }
             }
         }
+        // After its changes: the changes are what a person reads first.
+        report::rendered(runner, &release.rendered, config.dry_run);
     }
     Ok(releases)
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::aws::ecs::resource_id;
 use crate::config::Config;
 use crate::deploy::ecs::short_name;
-use crate::deploy::{Current, DeployResult, Deployed, Started};
+use crate::deploy::{self, Current, DeployResult, Deployed, Started};
 use crate::diff;
 use crate::links::{self, task_definition_markdown};
 use crate::migration;
@@ -82,14 +82,41 @@ pub(super) fn as_is(runner: &Runner, arn: &str) {
     ));
 }
 
-/// What the dry run rendered and would have run.
-pub(super) fn dry_run(runner: &Runner, config: &Config, releases: &[Release]) {
+/// What the dry run rendered, the services it would move, and what it
+/// would have run.
+pub(super) fn dry_run(runner: &Runner, config: &Config, current: &[Current], releases: &[Release]) {
+    let cluster = resource_id(&config.cluster);
     for release in releases {
         runner.notice(&format!(
             "Dry run: task definition {} was rendered to {} and not registered.",
             family(&release.rendered),
             release.path.display()
         ));
+        let revision = match &release.as_is {
+            Some(as_is) => short_name(&as_is.revision.arn).to_owned(),
+            None => format!("a new revision of {}", family(&release.rendered)),
+        };
+        for &i in &release.services {
+            let service = current[i].service.service_name().unwrap_or_default();
+            let now = short_name(&current[i].task_definition_arn);
+            let starts = release.as_is.as_ref().is_none_or(|as_is| {
+                deploy::starts_deployment(&config.deploy, &current[i], &as_is.revision.arn)
+            });
+            if !starts {
+                runner.info(&format!(
+                    "Dry run: service {service} in cluster {cluster} already runs {now} and would be left as it is (force-new-deployment: true starts a deployment)"
+                ));
+                continue;
+            }
+            let through = if deploy::is_codedeploy(&current[i].service) {
+                " through CodeDeploy"
+            } else {
+                ""
+            };
+            runner.info(&format!(
+                "Dry run: would deploy {revision} to service {service} in cluster {cluster}{through} (now {now})"
+            ));
+        }
     }
     if let Some(migration) = &config.migration {
         migration::show_plan(runner, config, migration, &releases[0].rendered);
@@ -100,6 +127,8 @@ pub(super) fn dry_run(runner: &Runner, config: &Config, releases: &[Release]) {
 /// not be deployed, otherwise a failure when any failed.
 pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
     let (mut failures, mut errors) = (Vec::new(), Vec::new());
+    // Lines after the reasons: what explains them.
+    let mut details = String::new();
     for d in deployed {
         let id = d.deployment_id().unwrap_or_default();
         match &d.result {
@@ -122,6 +151,7 @@ pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
             DeployResult::Failed(reason) => {
                 runner.info(&format!("✘ {}: {reason}", d.service));
                 failures.push(format!("service {}: {reason}", d.service));
+                details.push_str(&last_log_lines(d));
             }
             DeployResult::Error(reason) => {
                 runner.info(&format!("✘ {}: {reason}", d.service));
@@ -131,13 +161,40 @@ pub(super) fn verdicts(runner: &Runner, deployed: &[Deployed]) -> Result<()> {
     }
     if !errors.is_empty() {
         errors.extend(failures);
-        anyhow::bail!("deployment did not finish: {}", errors.join("; "))
+        anyhow::bail!("deployment did not finish: {}{details}", errors.join("; "))
     }
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(Failed(format!("deployment failed: {}", failures.join("; "))).into())
+        Err(Failed(format!(
+            "deployment failed: {}{details}",
+            failures.join("; ")
+        ))
+        .into())
     }
+}
+
+/// What the exited containers of a deployment's stopped tasks wrote last,
+/// each line after a line break, indented under the task it comes from.
+fn last_log_lines(deployed: &Deployed) -> String {
+    let Started::Ecs { stopped_tasks, .. } = &deployed.started else {
+        return String::new();
+    };
+    let mut text = String::new();
+    for group in stopped_tasks {
+        for container in group.exited.iter().filter(|c| !c.last_lines.is_empty()) {
+            text.push_str(&format!(
+                "\n{}: last log lines of stopped task {} (container {}):",
+                deployed.service,
+                resource_id(&group.example),
+                container.name
+            ));
+            for line in &container.last_lines {
+                text.push_str(&format!("\n  {line}"));
+            }
+        }
+    }
+    text
 }
 
 /// A deployment's phases as its lane of the timeline, each until the next.

@@ -32,7 +32,7 @@ use crate::template;
 
 use super::{is_codedeploy, Current, DeployResult, Phase};
 use crate::deploy::settings::{CodeDeployOptions, DeployOptions};
-use verdict::{is_final, DeploymentView, LifecycleEvent, Verdict};
+use verdict::{follows_events, is_final, DeploymentView, LifecycleEvent, Verdict};
 
 /// CreateDeployment's limit on the description.
 const DESCRIPTION_LIMIT: usize = 512;
@@ -392,15 +392,9 @@ async fn follow(
         tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
         let deployment = deployment_view(&get_deployment(client, id).await?);
         let status = deployment.status.clone();
-        if last_status.as_ref() != Some(&status) {
-            runner.info(&format!("CodeDeploy {id}: {status}"));
-            if status == "Ready" && !wait_until_ready {
-                runner.notice(&format!(
-                    "CodeDeploy deployment {id} is Ready: the new tasks run behind the test listener and wait for traffic to be rerouted (ContinueDeployment, or the group's wait time)."
-                ));
-                phases.push(Phase::new("ready, waiting for traffic rerouting"));
-            }
-            last_status = Some(status.clone());
+        let status_changed = last_status.as_ref() != Some(&status);
+        if status_changed && !follows_events(&status) {
+            report_status(runner, id, &status, wait_until_ready, phases);
         }
         if target_id.is_none() {
             target_id = client
@@ -415,7 +409,8 @@ async fn follow(
             Some(target) => lifecycle_events(client, id, target).await,
             None => Vec::new(),
         };
-        for event in &events {
+        // Every event starts Pending: only a move from there is news.
+        for event in events.iter().filter(|e| e.status != "Pending") {
             let key = (event.name.clone(), event.status.clone());
             if !events_seen.contains(&key) {
                 runner.info(&format!("CodeDeploy {id}: {} {}", event.name, event.status));
@@ -425,6 +420,10 @@ async fn follow(
                 events_seen.push(key);
             }
         }
+        if status_changed && follows_events(&status) {
+            report_status(runner, id, &status, wait_until_ready, phases);
+        }
+        last_status = Some(status.clone());
         match verdict::judge(&deployment, &events, wait_until_ready) {
             Verdict::InProgress => {}
             Verdict::Succeeded => return Ok(DeployResult::Succeeded),
@@ -459,6 +458,24 @@ async fn follow(
     }
 }
 
+/// A new status of deployment `id`, and what Ready means when we do not
+/// wait for it.
+fn report_status(
+    runner: &Runner,
+    id: &str,
+    status: &str,
+    wait_until_ready: bool,
+    phases: &mut Vec<Phase>,
+) {
+    runner.info(&format!("CodeDeploy {id}: {status}"));
+    if status == "Ready" && !wait_until_ready {
+        runner.notice(&format!(
+            "CodeDeploy deployment {id} is Ready: the new tasks run behind the test listener and wait for traffic to be rerouted (ContinueDeployment, or the group's wait time)."
+        ));
+        phases.push(Phase::new("ready, waiting for traffic rerouting"));
+    }
+}
+
 async fn lifecycle_events(client: &Client, id: &str, target: &str) -> Vec<LifecycleEvent> {
     let Ok(output) = client
         .get_deployment_target()
@@ -477,18 +494,21 @@ async fn lifecycle_events(client: &Client, id: &str, target: &str) -> Vec<Lifecy
         .map(|e| LifecycleEvent {
             name: e.lifecycle_event_name().unwrap_or("?").to_owned(),
             status: e.status().map_or("Pending", |s| s.as_str()).to_owned(),
-            diagnostics: e.diagnostics().map(|d| {
-                [
-                    d.error_code().map(|c| c.as_str()),
-                    d.message(),
-                    d.log_tail(),
-                ]
-                .into_iter()
-                .flatten()
-                .filter(|part| !part.is_empty())
-                .collect::<Vec<_>>()
-                .join(": ")
-            }),
+            diagnostics: e
+                .diagnostics()
+                .map(|d| {
+                    [
+                        d.error_code().map(|c| c.as_str()),
+                        d.message(),
+                        d.log_tail(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .filter(|part| !part.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect()
 }

@@ -16,7 +16,9 @@ pub(super) struct DeploymentView {
 pub(super) struct LifecycleEvent {
     pub(super) name: String,
     pub(super) status: String,
-    pub(super) diagnostics: Option<String>,
+    /// The parts of its diagnostics that say something: error code,
+    /// message, log tail.
+    pub(super) diagnostics: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +35,15 @@ pub(super) fn is_final(status: &str) -> bool {
     matches!(status, "Succeeded" | "Failed" | "Stopped")
 }
 
+/// Whether a status comes after lifecycle events that a poll may show with
+/// it: Ready and Baking wait once the traffic hooks are done, the final
+/// statuses end them all. Printed after that poll's events, the log reads
+/// in the order things happened; the others (Created, Queued, InProgress)
+/// come before any event.
+pub(super) fn follows_events(status: &str) -> bool {
+    is_final(status) || matches!(status, "Ready" | "Baking")
+}
+
 pub(super) fn judge(
     deployment: &DeploymentView,
     events: &[LifecycleEvent],
@@ -46,17 +57,26 @@ pub(super) fn judge(
     }
 }
 
-/// CodeDeploy's error, the failing lifecycle event with its diagnostics, and
-/// the rollback it started.
+/// CodeDeploy's error, the failing lifecycle event with what its
+/// diagnostics add (CodeDeploy often copies the hook's message into the
+/// deployment's error: it is said once), and the rollback it started.
 fn explain_failure(deployment: &DeploymentView, events: &[LifecycleEvent]) -> String {
     let mut text = format!("CodeDeploy deployment {}", deployment.status.to_lowercase());
+    let mut said = String::new();
     if let Some((code, message)) = &deployment.error {
         text.push_str(&format!(": {code}: {message}"));
+        said = message.clone();
     }
     if let Some(failed) = events.iter().find(|e| e.status == "Failed") {
         text.push_str(&format!("; lifecycle event {} failed", failed.name));
-        if let Some(diagnostics) = failed.diagnostics.as_deref().filter(|d| !d.is_empty()) {
-            text.push_str(&format!(" ({diagnostics})"));
+        let news: Vec<&str> = failed
+            .diagnostics
+            .iter()
+            .map(|part| part.trim())
+            .filter(|part| !part.is_empty() && !said.contains(part))
+            .collect();
+        if !news.is_empty() {
+            text.push_str(&format!(" ({})", news.join(": ")));
         }
     }
     match &deployment.rollback_deployment_id {
@@ -110,12 +130,12 @@ mod tests {
             LifecycleEvent {
                 name: "BeforeInstall".into(),
                 status: "Succeeded".into(),
-                diagnostics: None,
+                diagnostics: Vec::new(),
             },
             LifecycleEvent {
                 name: "AfterAllowTestTraffic".into(),
                 status: "Failed".into(),
-                diagnostics: Some("ScriptFailed: smoke test returned 500".into()),
+                diagnostics: vec!["ScriptFailed".into(), "smoke test returned 500".into()],
             },
         ];
         assert_eq!(
@@ -133,5 +153,38 @@ mod tests {
                 "CodeDeploy deployment stopped; no rollback deployment was started".into()
             )
         );
+    }
+
+    #[test]
+    fn the_hook_message_the_error_already_gives_is_not_repeated() {
+        let message = "The deployment failed because a specified lifecycle event hook (AfterAllowTestTraffic) failed: smoke test returned 500.";
+        let failed = DeploymentView {
+            status: "Failed".into(),
+            error: Some(("HOOK_EXECUTION_FAILURE".into(), message.into())),
+            rollback_deployment_id: Some("d-ROLLBACK".into()),
+        };
+        let events = [LifecycleEvent {
+            name: "AfterAllowTestTraffic".into(),
+            status: "Failed".into(),
+            diagnostics: vec!["ScriptFailed".into(), message.into(), "".into()],
+        }];
+        assert_eq!(
+            judge(&failed, &events, false),
+            Verdict::Failed(format!(
+                "CodeDeploy deployment failed: HOOK_EXECUTION_FAILURE: {message}; \
+                 lifecycle event AfterAllowTestTraffic failed (ScriptFailed); \
+                 rollback deployment d-ROLLBACK started"
+            ))
+        );
+    }
+
+    #[test]
+    fn a_status_that_waits_or_ends_follows_the_events_seen_with_it() {
+        for status in ["Ready", "Baking", "Succeeded", "Failed", "Stopped"] {
+            assert!(follows_events(status), "{status}");
+        }
+        for status in ["Created", "Queued", "InProgress"] {
+            assert!(!follows_events(status), "{status}");
+        }
     }
 }

@@ -16,16 +16,22 @@ use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, Service, Task};
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 use futures::{future, stream, StreamExt};
+use serde_json::Value;
 
 use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOutput};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
+use crate::aws::ecs::resource_id;
 use crate::aws::errors::is_throttling;
+use crate::aws::logs::{last_lines, log_source};
 use crate::aws::raw::set_body_fields;
 use crate::aws::retry::Backoff;
-use crate::aws::{call_once, error_text, explain, no_retries, CONCURRENT_CALLS, POLL_INTERVAL};
+use crate::aws::{
+    call_once, error_text, explain, no_retries, Aws, CONCURRENT_CALLS, POLL_INTERVAL,
+};
 use crate::cancel::{Change, InFlight};
+use crate::links;
 use crate::runner::Runner;
 
 use super::{DeployResult, Deployed, Phase, Started};
@@ -33,7 +39,7 @@ use crate::deploy::settings::DeployOptions;
 pub(crate) use verdict::short_name;
 use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
 pub(crate) use view::StoppedTasks;
-use view::{service_deployment_view, service_view, stopped_reasons};
+use view::{event_text, service_deployment_view, service_view, stopped_reasons};
 
 /// The waits between polls while ECS throttles us: from twice the usual
 /// interval up to 16 s.
@@ -41,6 +47,8 @@ const THROTTLED_POLL: Backoff = Backoff {
     first: POLL_INTERVAL,
     cap: Duration::from_secs(16),
 };
+/// Stopped tasks whose last log lines explain a failure: one per reason.
+const TASKS_WITH_LOGS: usize = 2;
 /// DescribeServiceDeployments takes at most this many ARNs a call.
 const DESCRIBE_SERVICE_DEPLOYMENTS_MAX: usize = 20;
 
@@ -58,13 +66,21 @@ pub(crate) struct Target {
     /// An Express Mode service, updated through UpdateExpressGatewayService.
     pub express: bool,
     pub service_arn: String,
+    /// The content of `task_definition`: where its containers write.
+    pub definition: Value,
 }
 
 impl Target {
-    pub(crate) fn new(index: usize, service: &Service, task_definition: &str) -> Target {
+    pub(crate) fn new(
+        index: usize,
+        service: &Service,
+        task_definition: &str,
+        definition: &Value,
+    ) -> Target {
         let configuration = service.deployment_configuration();
         Target {
             index,
+            definition: definition.clone(),
             service: service.service_name().unwrap_or_default().to_owned(),
             express: super::is_express(service),
             service_arn: service.service_arn().unwrap_or_default().to_owned(),
@@ -84,13 +100,14 @@ impl Target {
 /// them all in one poll loop. A service whose update failed gets that as its
 /// result; the others are still followed to their verdict.
 pub(crate) async fn deploy(
-    ecs: &Client,
+    clients: &Aws,
     cluster: &str,
     targets: &[Target],
     options: &DeployOptions,
     runner: &Runner,
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
+    let ecs = &clients.ecs;
     let started: Vec<Result<Followed>> = stream::iter(targets)
         .map(|target| async move {
             let call = in_flight.calling(Change::UpdateService {
@@ -120,7 +137,7 @@ pub(crate) async fn deploy(
         }
     }
     if options.wait {
-        watch_all(ecs, cluster, &mut watched, options, runner).await?;
+        watch_all(clients, cluster, &mut watched, options, runner).await?;
     }
     let mut deployed: Vec<Deployed> = watched.into_iter().map(Followed::into_deployed).collect();
     deployed.extend(not_started);
@@ -417,12 +434,13 @@ async fn find_service_deployment(
 }
 
 async fn watch_all(
-    ecs: &Client,
+    clients: &Aws,
     cluster: &str,
     tracked: &mut [Followed],
     options: &DeployOptions,
     runner: &Runner,
 ) -> Result<()> {
+    let ecs = &clients.ecs;
     let deadline = Instant::now() + options.timeout;
     // Polls in a row that ECS throttled; each makes the next wait longer,
     // up to `wait-max-delay-seconds` when given.
@@ -502,14 +520,14 @@ async fn watch_all(
                 .service_deployment_arn
                 .as_ref()
                 .and_then(|arn| records.get(arn));
-            observe(ecs, cluster, tracked, service, record, options, runner)
+            observe(clients, cluster, tracked, service, record, options, runner)
         }))
         .await;
     }
 }
 
 async fn observe(
-    ecs: &Client,
+    clients: &Aws,
     cluster: &str,
     tracked: &mut Followed,
     service: &Service,
@@ -517,6 +535,7 @@ async fn observe(
     options: &DeployOptions,
     runner: &Runner,
 ) {
+    let ecs = &clients.ecs;
     let name = tracked.target.service.clone();
     report_events(tracked, service, runner);
     let view = service_view(service);
@@ -553,8 +572,10 @@ async fn observe(
         Verdict::InProgress => None,
         Verdict::Succeeded => Some(DeployResult::Succeeded),
         Verdict::Failed(failure) => {
-            // The reasons tasks stopped are the why of most failures.
+            // The reasons tasks stopped, and what they wrote last, are the
+            // why of most failures.
             report_stopped_tasks(ecs, cluster, tracked, runner).await;
+            read_last_lines(clients, cluster, tracked, runner).await;
             let mut message = failure.reason;
             let phase = if failure.by_threshold {
                 message.push_str(&restore(ecs, cluster, &tracked.target, options).await);
@@ -624,11 +645,11 @@ fn report_events(tracked: &mut Followed, service: &Service, runner: &Runner) {
         })
         .collect();
     fresh.reverse(); // ECS lists events newest first
+    let name = &tracked.target.service;
     for event in fresh {
         runner.info(&format!(
-            "{}: {}",
-            tracked.target.service,
-            event.message().unwrap_or_default()
+            "{name}: {}",
+            event_text(name, event.message().unwrap_or_default())
         ));
     }
 }
@@ -663,6 +684,64 @@ async fn report_stopped_tasks(
             Some(seen) => seen.count += group.count,
             None => tracked.stopped_tasks.push(group),
         }
+    }
+}
+
+/// Reads what the exited containers of the stopped tasks wrote last, for
+/// the failure: the example task of each of the first `TASKS_WITH_LOGS`
+/// reasons with an exit, `RECENT_LINES` lines of each. Output that cannot
+/// be read here (another log driver, a denied or missing stream) is one
+/// notice with the task's console page; it only explains, so the verdict
+/// stands without it.
+async fn read_last_lines(clients: &Aws, cluster: &str, tracked: &mut Followed, runner: &Runner) {
+    let definition = &tracked.target.definition;
+    let mut unread = None;
+    let examples = tracked
+        .stopped_tasks
+        .iter_mut()
+        .filter(|group| !group.exited.is_empty())
+        .take(TASKS_WITH_LOGS);
+    'tasks: for group in examples {
+        let task_id = resource_id(&group.example);
+        for container in &mut group.exited {
+            let read = match log_source(definition, &container.name) {
+                Ok(source) => {
+                    let stream = source.stream(task_id);
+                    let logs = aws_sdk_cloudwatchlogs::Client::new(
+                        &clients.config_in(source.region.as_deref()),
+                    );
+                    match last_lines(&logs, &source.group, &stream).await {
+                        Ok(Some(lines)) => Ok(lines),
+                        Ok(None) => Err(format!(
+                            "container {} wrote no log stream {stream} in group {}",
+                            container.name, source.group
+                        )),
+                        Err(error) => Err(format!("{error:#}")),
+                    }
+                }
+                Err(why) => Err(why),
+            };
+            match read {
+                Ok(lines) => container.last_lines = lines,
+                Err(why) => {
+                    unread = Some((why, group.example.clone()));
+                    break 'tasks;
+                }
+            }
+        }
+    }
+    if let Some((why, task)) = unread {
+        let region = clients
+            .ecs
+            .config()
+            .region()
+            .map_or("us-east-1", |region| region.as_ref());
+        runner.notice(&format!(
+            "{}: the last log lines of stopped task {} are not shown: {why}. See the task in the console: {}",
+            tracked.target.service,
+            resource_id(&task),
+            links::task(region, resource_id(cluster), &task)
+        ));
     }
 }
 

@@ -1,6 +1,8 @@
 //! What DescribeServices and DescribeServiceDeployments show, reduced to
 //! the small views `verdict` judges.
 
+use std::borrow::Cow;
+
 use aws_sdk_ecs::types::{
     DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType, Service, ServiceDeployment,
     Task,
@@ -73,6 +75,26 @@ pub(super) fn service_view(service: &Service) -> ServiceView {
     }
 }
 
+/// An ECS service event as it follows our `service: ` prefix. ECS opens its
+/// messages with `(service NAME)`, or `(service NAME, taskSet ID)` for a
+/// task set: said again after the prefix, the service would be named twice
+/// on every line. Anything else is left as ECS wrote it.
+pub(super) fn event_text<'a>(service: &str, message: &'a str) -> Cow<'a, str> {
+    let Some(rest) = message
+        .strip_prefix("(service ")
+        .and_then(|rest| rest.strip_prefix(service))
+    else {
+        return Cow::Borrowed(message);
+    };
+    if let Some(rest) = rest.strip_prefix(") ") {
+        Cow::Borrowed(rest)
+    } else if let Some(rest) = rest.strip_prefix(", ") {
+        Cow::Owned(format!("({rest}"))
+    } else {
+        Cow::Borrowed(message)
+    }
+}
+
 /// Tasks that stopped alike: the reason, how many, and the first one's ARN
 /// to show as an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +102,17 @@ pub(crate) struct StoppedTasks {
     pub(crate) reason: String,
     pub(crate) count: usize,
     pub(crate) example: String,
+    /// The example's containers that exited with a code other than 0: their
+    /// output says why.
+    pub(crate) exited: Vec<ExitedContainer>,
+}
+
+/// A container that exited with a code other than 0, and the last lines it
+/// wrote once they are read (for a failed deployment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExitedContainer {
+    pub(crate) name: String,
+    pub(crate) last_lines: Vec<String>,
 }
 
 /// Why each task stopped (its stoppedReason and each container's exit or
@@ -110,6 +143,15 @@ pub(super) fn stopped_reasons(tasks: &[Task]) -> Vec<StoppedTasks> {
                 reason,
                 count: 1,
                 example: task.task_arn().unwrap_or_default().to_owned(),
+                exited: task
+                    .containers()
+                    .iter()
+                    .filter(|c| c.exit_code().is_some_and(|code| code != 0))
+                    .map(|c| ExitedContainer {
+                        name: c.name().unwrap_or("?").to_owned(),
+                        last_lines: Vec::new(),
+                    })
+                    .collect(),
             }),
         }
     }
@@ -139,31 +181,86 @@ mod tests {
     }
 
     #[test]
+    fn an_event_names_the_service_once() {
+        let cases = [
+            (
+                "(service web) has started 2 tasks: (task a1) (task b2).",
+                "has started 2 tasks: (task a1) (task b2).",
+            ),
+            (
+                "(service web) (deployment ecs-svc/123) deployment completed.",
+                "(deployment ecs-svc/123) deployment completed.",
+            ),
+            (
+                "(service web, taskSet ecs-svc/123) has begun draining connections on 1 tasks.",
+                "(taskSet ecs-svc/123) has begun draining connections on 1 tasks.",
+            ),
+            // Another service, or a name that only begins like ours: as is.
+            (
+                "(service web-admin) has reached a steady state.",
+                "(service web-admin) has reached a steady state.",
+            ),
+            (
+                "(service api) has reached a steady state.",
+                "(service api) has reached a steady state.",
+            ),
+            (
+                "Service web is not in a steady state.",
+                "Service web is not in a steady state.",
+            ),
+        ];
+        for (message, shown) in cases {
+            assert_eq!(event_text("web", message), shown, "{message}");
+        }
+    }
+
+    #[test]
     fn stopped_tasks_are_grouped_by_reason_in_the_order_first_seen() {
         let tasks = [
             task("t1", "Essential container in task exited", Some(1)),
             task("t2", "Task failed to start", None),
             task("t3", "Essential container in task exited", Some(1)),
             task("t4", "Essential container in task exited", Some(137)),
+            task("t5", "Essential container in task exited", Some(0)),
         ];
-        let group = |reason: &str, count, example: &str| StoppedTasks {
+        let group = |reason: &str, count, example: &str, exited: &[&str]| StoppedTasks {
             reason: reason.to_owned(),
             count,
             example: example.to_owned(),
+            exited: exited
+                .iter()
+                .map(|name| ExitedContainer {
+                    name: name.to_string(),
+                    last_lines: Vec::new(),
+                })
+                .collect(),
         };
         assert_eq!(
             stopped_reasons(&tasks),
             [
-                group("Essential container in task exited (web exited 1)", 2, "t1"),
+                group(
+                    "Essential container in task exited (web exited 1)",
+                    2,
+                    "t1",
+                    &["web"]
+                ),
                 group(
                     "Task failed to start (web: CannotPullContainerError)",
                     1,
-                    "t2"
+                    "t2",
+                    &[]
                 ),
                 group(
                     "Essential container in task exited (web exited 137)",
                     1,
-                    "t4"
+                    "t4",
+                    &["web"]
+                ),
+                group(
+                    "Essential container in task exited (web exited 0)",
+                    1,
+                    "t5",
+                    &[]
                 ),
             ]
         );
