@@ -756,38 +756,51 @@ async fn register(
 
 /// The ids of what was started, by way of deploying.
 fn write_deployment_outputs(runner: &Runner, config: &Config, started: &[Started]) -> Result<()> {
-    if started.iter().any(|s| matches!(s, Started::Ecs { .. })) {
-        runner.set_output(
-            "ecs-deployment-id",
-            &by_service_index(config, |i| match &started[i] {
-                Started::Ecs { deployment_id, .. } => deployment_id.clone(),
-                _ => String::new(),
-            }),
-        )?;
-        runner.set_output(
-            "ecs-service-deployment-arn",
-            &by_service_index(config, |i| match &started[i] {
-                Started::Ecs {
-                    service_deployment_arn: Some(arn),
-                    ..
-                } => arn.clone(),
-                _ => String::new(),
-            }),
-        )?;
-    }
-    if started
-        .iter()
-        .any(|s| matches!(s, Started::CodeDeploy { .. }))
-    {
-        runner.set_output(
-            "codedeploy-deployment-id",
-            &by_service_index(config, |i| match &started[i] {
-                Started::CodeDeploy { deployment_id } => deployment_id.clone(),
-                _ => String::new(),
-            }),
-        )?;
+    for (name, field) in STARTED_OUTPUTS {
+        // An output of a kind of deployment no service started is not written.
+        if started.iter().any(|s| field(s).is_some()) {
+            let value = by_service_index(config, |i| {
+                field(&started[i]).flatten().unwrap_or_default().to_owned()
+            });
+            runner.set_output(name, &value)?;
+        }
     }
     Ok(())
+}
+
+/// What a deployment started for a service: None when it is not of the
+/// output's kind, Some(None) when it is but lacks the value.
+type StartedField = fn(&Started) -> Option<Option<&str>>;
+
+/// The outputs written as soon as a deployment starts, one value per service.
+const STARTED_OUTPUTS: [(&str, StartedField); 3] = [
+    ("ecs-deployment-id", ecs_deployment_id),
+    ("ecs-service-deployment-arn", ecs_service_deployment_arn),
+    ("codedeploy-deployment-id", codedeploy_deployment_id),
+];
+
+fn ecs_deployment_id(started: &Started) -> Option<Option<&str>> {
+    match started {
+        Started::Ecs { deployment_id, .. } => Some(Some(deployment_id)),
+        _ => None,
+    }
+}
+
+fn ecs_service_deployment_arn(started: &Started) -> Option<Option<&str>> {
+    match started {
+        Started::Ecs {
+            service_deployment_arn,
+            ..
+        } => Some(service_deployment_arn.as_deref()),
+        _ => None,
+    }
+}
+
+fn codedeploy_deployment_id(started: &Started) -> Option<Option<&str>> {
+    match started {
+        Started::CodeDeploy { deployment_id } => Some(Some(deployment_id)),
+        _ => None,
+    }
 }
 
 /// Starting from the services' own definitions, a container named in the
