@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
-use crate::aws::{error_text, Aws};
+use crate::aws::{codedeploy, ecs, Aws};
 
 /// From the signal to the exit: the stops, then the GitHub status. The
 /// runner follows its SIGINT with SIGTERM 7.5 s later.
@@ -169,16 +169,10 @@ impl<'a> InFlight<'a> {
             let Some(aws) = aws else {
                 return format!("migration task {arn} was left running");
             };
-            let stop = aws
-                .ecs
-                .stop_task()
-                .cluster(cluster)
-                .task(arn)
-                .reason("ecs-deploy: the workflow was cancelled")
-                .send();
+            let stop = ecs::stop_task(&aws.ecs, cluster, arn, "the workflow was cancelled");
             match tokio::time::timeout(STOP_DEADLINE, stop).await {
-                Ok(Ok(_)) => format!("migration task {arn} was stopped with StopTask; nothing was deployed"),
-                Ok(Err(e)) => format!("migration task {arn} could not be stopped ({}); stop it in the console", error_text(&e)),
+                Ok(Ok(())) => format!("migration task {arn} was stopped with StopTask; nothing was deployed"),
+                Ok(Err(e)) => format!("migration task {arn} could not be stopped ({e}); stop it in the console"),
                 Err(_) => format!("migration task {arn} did not confirm the stop in time; check it in the console"),
             }
         });
@@ -186,16 +180,10 @@ impl<'a> InFlight<'a> {
             let Some(aws) = aws else {
                 return format!("CodeDeploy deployment {id} was left running");
             };
-            let stop = aws
-                .codedeploy
-                .stop_deployment()
-                .deployment_id(id)
-                .auto_rollback_enabled(rollback)
-                .send();
+            let stop = codedeploy::stop_deployment(&aws.codedeploy, id, rollback);
             match tokio::time::timeout(STOP_DEADLINE, stop).await {
-                Ok(Ok(_)) if rollback => format!("CodeDeploy deployment {id} was stopped with rollback"),
-                Ok(Ok(_)) => format!("CodeDeploy deployment {id} was stopped without rollback (rollback-on-failure is false)"),
-                Ok(Err(e)) => format!("CodeDeploy deployment {id} could not be stopped ({}); stop it in the console", error_text(&e)),
+                Ok(Ok(())) => format!("CodeDeploy deployment {id} was {}", codedeploy::stopped(rollback)),
+                Ok(Err(e)) => format!("CodeDeploy deployment {id} could not be stopped ({e}); stop it in the console"),
                 Err(_) => format!("CodeDeploy deployment {id} did not confirm the stop in time; check it in the console"),
             }
         });
@@ -285,13 +273,10 @@ async fn find_effect(aws: &Aws, change: &Change) -> Option<Effect> {
             service,
             task_definition,
         } => {
-            let described = crate::aws::ecs::describe_services(
-                &aws.ecs,
-                cluster,
-                std::slice::from_ref(service),
-            )
-            .await
-            .ok()?;
+            let described =
+                ecs::describe_services(&aws.ecs, cluster, std::slice::from_ref(service))
+                    .await
+                    .ok()?;
             let primary = described.services.first()?.deployments().iter().find(|d| {
                 d.status() == Some("PRIMARY") && d.task_definition() == Some(task_definition)
             })?;

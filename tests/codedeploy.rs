@@ -245,7 +245,7 @@ fn a_timeout_stops_the_deployment_with_rollback() {
     assert!(log.contains("::notice::CodeDeploy deployment d-"), "{log}");
     assert!(
         log.contains(
-            "timed out after 0.05 minutes with the deployment Ready; stopped it with rollback"
+            "timed out after 0.05 minutes with the deployment Ready; it was stopped with rollback"
         ),
         "{log}"
     );

@@ -104,12 +104,14 @@ const BY_OPERATION: &[(&str, &str, &str)] = &[
         "ecs:DescribeExpressGatewayService",
         "express",
     ),
-    // The cancellation stops and looks for what the migration and
-    // CodeDeploy started.
-    ("src/cancel.rs", "ecs:StopTask", "migration"),
+    // Only migration tasks are ever stopped, and only CodeDeploy
+    // deployments, whichever step stops them (the migration, a CodeDeploy
+    // timeout, the cancellation).
+    ("src/aws/ecs.rs", "ecs:StopTask", "migration"),
+    ("src/aws/codedeploy.rs", "codedeploy:StopDeployment", "codedeploy"),
+    // The cancellation looks for what the migration and CodeDeploy started.
     ("src/cancel.rs", "ecs:ListTasks", "migration"),
     ("src/cancel.rs", "ecs:DescribeTasks", "migration"),
-    ("src/cancel.rs", "codedeploy:StopDeployment", "codedeploy"),
     ("src/cancel.rs", "codedeploy:ListDeployments", "codedeploy"),
 ];
 

@@ -10,8 +10,8 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use serde_json::Value;
 
-use super::explain;
 use super::raw::{replace_body, ResponseBody};
+use super::{error_text, explain};
 use crate::render::family;
 
 /// The described definition with its tags, as `aws ecs describe-task-definition` prints it.
@@ -32,6 +32,24 @@ pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<V
         })?;
     body.json()
         .with_context(|| format!("failed to read task definition {id}"))
+}
+
+/// StopTask, with why ecs-deploy stopped it as the reason ECS shows; the
+/// error as text a person can act on.
+pub(crate) async fn stop_task(
+    ecs: &Client,
+    cluster: &str,
+    task_arn: &str,
+    why: &str,
+) -> Result<(), String> {
+    ecs.stop_task()
+        .cluster(cluster)
+        .task(task_arn)
+        .reason(format!("ecs-deploy: {why}"))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| error_text(&e))
 }
 
 /// The last part of an ECS reference: a service's name in its ARN

@@ -4,6 +4,7 @@
 //! raw JSON across the SDK (`raw`), and the edges of task definitions
 //! (`ecs`), objects (`s3`) and log streams (`logs`).
 
+pub(crate) mod codedeploy;
 pub(crate) mod ecs;
 pub(crate) mod errors;
 pub(crate) mod logs;

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use crate::aws::ecs;
 use crate::aws::logs::{log_source, LogTail};
 use crate::aws::raw::set_body_fields;
-use crate::aws::{error_text, explain, Aws, LazyAws, POLL_INTERVAL};
+use crate::aws::{explain, Aws, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;
 use crate::links;
@@ -93,20 +93,16 @@ pub(crate) async fn run(
         .and_then(|()| runner.set_output("run-task-arn", &json!([task_arn]).to_string()));
     if let Err(error) = outputs {
         // Nothing may run on that nobody follows.
-        let stopped = clients
-            .ecs
-            .stop_task()
-            .cluster(&config.cluster)
-            .task(&task_arn)
-            .reason("ecs-deploy: the step outputs could not be written")
-            .send()
-            .await;
+        let stopped = ecs::stop_task(
+            &clients.ecs,
+            &config.cluster,
+            &task_arn,
+            "the step outputs could not be written",
+        )
+        .await;
         let state = match stopped {
-            Ok(_) => "it was stopped with StopTask".to_owned(),
-            Err(e) => format!(
-                "it could not be stopped ({}): stop it in the console",
-                error_text(&e)
-            ),
+            Ok(()) => "it was stopped with StopTask".to_owned(),
+            Err(e) => format!("it could not be stopped ({e}): stop it in the console"),
         };
         return Err(error.context(format!(
             "task {task_arn} had started and nothing was deployed; {state}"
@@ -536,17 +532,11 @@ impl FollowedTask<'_> {
 
     async fn stop(&self, reason: &str) -> Result<()> {
         let id = ecs::resource_id(self.task_arn);
-        self.ecs
-            .stop_task()
-            .cluster(self.cluster)
-            .task(self.task_arn)
-            .reason(format!("ecs-deploy: {reason}"))
-            .send()
+        ecs::stop_task(self.ecs, self.cluster, self.task_arn, reason)
             .await
             .map_err(|e| {
                 anyhow!(
-                    "{reason}, and stopping migration task {id} failed: {} (allow ecs:StopTask to the role, and stop the task in the console: {})",
-                    error_text(&e),
+                    "{reason}, and stopping migration task {id} failed: {e} (allow ecs:StopTask to the role, and stop the task in the console: {})",
                     self.link
                 )
             })?;

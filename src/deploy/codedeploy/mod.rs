@@ -23,6 +23,7 @@ use aws_smithy_types::DateTime;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::aws::codedeploy as aws_codedeploy;
 use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;
@@ -435,20 +436,11 @@ async fn follow(
         }
         if Instant::now() >= deadline {
             phases.push(Phase::failed("timed out, stopped"));
-            let stop = client
-                .stop_deployment()
-                .deployment_id(id)
-                .auto_rollback_enabled(rollback_on_failure)
-                .send()
-                .await;
-            let stopped = match stop {
-                Ok(_) if rollback_on_failure => "stopped it with rollback".to_owned(),
-                Ok(_) => "stopped it without rollback (rollback-on-failure is false)".to_owned(),
-                Err(e) => format!(
-                    "could not stop it ({}); stop it in the console",
-                    error_text(&e)
-                ),
-            };
+            let stopped =
+                match aws_codedeploy::stop_deployment(client, id, rollback_on_failure).await {
+                    Ok(()) => format!("it was {}", aws_codedeploy::stopped(rollback_on_failure)),
+                    Err(e) => format!("it could not be stopped ({e}); stop it in the console"),
+                };
             return Ok(DeployResult::Failed(format!(
                 "timed out after {} minutes with the deployment {}; {stopped}",
                 timeout.as_secs_f64() / 60.0,
