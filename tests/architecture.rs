@@ -25,7 +25,10 @@ const EDGES: &[(&str, &str)] = &[
     ),
     ("src/env.rs", "reads the process environment once"),
     ("src/aws/mod.rs", "the AWS clients"),
-    ("src/aws/codedeploy.rs", "CodeDeploy calls more than one step makes"),
+    (
+        "src/aws/codedeploy.rs",
+        "CodeDeploy calls more than one step makes",
+    ),
     ("src/aws/ecs.rs", "ECS calls more than one step makes"),
     ("src/aws/s3.rs", "object reads"),
     ("src/aws/logs.rs", "log stream reads"),

@@ -108,7 +108,11 @@ const BY_OPERATION: &[(&str, &str, &str)] = &[
     // deployments, whichever step stops them (the migration, a CodeDeploy
     // timeout, the cancellation).
     ("src/aws/ecs.rs", "ecs:StopTask", "migration"),
-    ("src/aws/codedeploy.rs", "codedeploy:StopDeployment", "codedeploy"),
+    (
+        "src/aws/codedeploy.rs",
+        "codedeploy:StopDeployment",
+        "codedeploy",
+    ),
     // The cancellation looks for what the migration and CodeDeploy started.
     ("src/cancel.rs", "ecs:ListTasks", "migration"),
     ("src/cancel.rs", "ecs:DescribeTasks", "migration"),
