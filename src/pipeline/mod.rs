@@ -142,10 +142,17 @@ async fn tracked(
             runner.warning(&format!("{error:#}"));
         }
     });
+    let run = RunContext {
+        config,
+        env,
+        runner,
+        aws: &aws,
+        in_flight: &in_flight,
+    };
     // The GitHub deployment starts inside the race too: a signal while
     // GitHub is slow must not wait for it.
     let raced = tokio::select! {
-        result = execute(config, env, runner, summary, progress, &aws, &in_flight) => Ok(result),
+        result = execute(&run, summary, progress) => Ok(result),
         signal = signals.received() => Err(signal),
     };
     let (result, cancelled_at) = match raced {
@@ -244,15 +251,88 @@ impl Progress {
     }
 }
 
+/// What every step of one run reads: the settings, the job's environment,
+/// where lines go, the AWS clients and the record of what is in flight.
+struct RunContext<'a> {
+    config: &'a Config,
+    env: &'a Env,
+    runner: &'a Runner,
+    aws: &'a LazyAws,
+    in_flight: &'a InFlight<'a>,
+}
+
+/// What the checks before any change found, for the steps after them.
+struct Checked {
+    /// A `migration-task-definition` rendered apart from the releases.
+    separate_migration: Option<Value>,
+    /// With `update-scheduled-tasks`: the schedules that run a deployed
+    /// family, read before anything changes.
+    scheduled_tasks: Option<Vec<scheduled::Found>>,
+    /// With `task-definition: previous`: the revisions the services go back to.
+    rollback_to: Vec<String>,
+}
+
+/// The run's steps, in order; each keeps what it produced in `progress`.
 async fn execute(
-    config: &Config,
-    env: &Env,
-    runner: &Runner,
+    run: &RunContext<'_>,
     summary: &mut Summary,
     progress: &mut Progress,
-    aws: &LazyAws,
-    in_flight: &InFlight<'_>,
 ) -> Result<()> {
+    let checked = check_before_any_change(run, summary, progress).await?;
+    if run.config.dry_run {
+        return show_dry_run(run, progress, &checked).await;
+    }
+    let codedeploy_plan = codedeploy::plan(run.aws, run.config, &progress.current).await?;
+    // Everything above changes nothing and may fail on its own; the GitHub
+    // deployment is made only for a run that goes on to change something.
+    github::Tracker::start(
+        run.config,
+        run.env,
+        run.runner,
+        &checked.rollback_to,
+        &mut progress.github,
+    )
+    .await?;
+    register_releases(run, summary, progress).await?;
+    if let Some(migration) = &run.config.migration {
+        migrate(
+            run,
+            summary,
+            progress,
+            migration,
+            checked.separate_migration,
+        )
+        .await?;
+    }
+    if run.config.services.is_empty() {
+        return Ok(());
+    }
+    deploy_services(run, summary, progress, &codedeploy_plan).await?;
+    // Only after every service reached its verdict: a deployment not
+    // waited for may still roll back.
+    if progress.all_deployed() {
+        after_the_deploy(run, progress, checked.scheduled_tasks.as_deref()).await
+    } else {
+        if run.config.update_scheduled_tasks || run.config.old_revisions.is_some() {
+            run.runner.notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
+        }
+        Ok(())
+    }
+}
+
+/// Reads the services, renders the releases and checks everything that can
+/// fail without changing anything: the dry run goes this far too.
+async fn check_before_any_change(
+    run: &RunContext<'_>,
+    summary: &mut Summary,
+    progress: &mut Progress,
+) -> Result<Checked> {
+    let RunContext {
+        config,
+        runner,
+        aws,
+        ..
+    } = *run;
     let started = SystemTime::now();
     let rendered = async {
         progress.current = deploy::describe_current(aws, config).await?;
@@ -305,58 +385,114 @@ async fn execute(
         ),
         None => None,
     };
-    let rollback_to: Vec<String> = releases
-        .iter()
-        .filter_map(|release| release.goes_back_to.clone())
-        .collect();
-    if config.dry_run {
-        github::Tracker::start(config, env, runner, &rollback_to, &mut progress.github).await?;
-        report::dry_run(runner, config, current, releases);
-        if let (Some(found), Some(first)) = (&scheduled_tasks, current.first()) {
-            progress.scheduled = Some(scheduled::would_move(
-                runner,
-                found,
-                first.service.cluster_arn().unwrap_or_default(),
-                &family_moves(current, releases, None),
-            ));
-        }
-        clean_up_revisions(aws, config, runner, progress).await;
-        return Ok(());
+    Ok(Checked {
+        separate_migration,
+        scheduled_tasks,
+        rollback_to: releases
+            .iter()
+            .filter_map(|release| release.goes_back_to.clone())
+            .collect(),
+    })
+}
+
+/// What the run would do, with nothing changed.
+async fn show_dry_run(
+    run: &RunContext<'_>,
+    progress: &mut Progress,
+    checked: &Checked,
+) -> Result<()> {
+    let RunContext {
+        config,
+        env,
+        runner,
+        ..
+    } = *run;
+    github::Tracker::start(
+        config,
+        env,
+        runner,
+        &checked.rollback_to,
+        &mut progress.github,
+    )
+    .await?;
+    let (current, releases) = (&progress.current, &progress.releases);
+    report::dry_run(runner, config, current, releases);
+    if let (Some(found), Some(first)) = (&checked.scheduled_tasks, current.first()) {
+        progress.scheduled = Some(scheduled::would_move(
+            runner,
+            found,
+            first.service.cluster_arn().unwrap_or_default(),
+            &family_moves(current, releases, None),
+        ));
     }
-    let codedeploy_plan = codedeploy::plan(aws, config, current).await?;
-    // Everything above changes nothing and may fail on its own; the GitHub
-    // deployment is made only for a run that goes on to change something.
-    github::Tracker::start(config, env, runner, &rollback_to, &mut progress.github).await?;
+    clean_up_revisions(run, progress).await;
+    Ok(())
+}
+
+async fn register_releases(
+    run: &RunContext<'_>,
+    summary: &mut Summary,
+    progress: &mut Progress,
+) -> Result<()> {
+    let releases = &progress.releases;
     progress.registered = timed(
         summary,
         "register",
-        register(aws, releases, runner, in_flight),
+        register(run.aws, releases, run.runner, run.in_flight),
     )
     .await?;
     let registered = &progress.registered;
-    runner.set_output(
+    run.runner.set_output(
         "task-definition-arn",
-        &by_service(config, releases, |r| registered[r].arn.clone()),
-    )?;
-    if let Some(migration) = &config.migration {
-        // The first release and service: the migration runs where it runs.
-        let definition = match separate_migration {
-            Some(rendered) => migration::Definition::Separate(rendered),
-            None => migration::Definition::Deployed {
-                arn: &registered[0].arn,
-                json: &releases[0].rendered,
-            },
-        };
-        let service = current.first().map(|c| &c.service);
-        let run = migration::run(
-            aws, config, migration, runner, definition, service, in_flight,
-        );
-        timed(summary, "migration", run).await?;
-    }
-    if config.services.is_empty() {
-        return Ok(());
-    }
+        &by_service(run.config, releases, |r| registered[r].arn.clone()),
+    )
+}
 
+/// The migration, on the first release and service: it runs where they run.
+async fn migrate(
+    run: &RunContext<'_>,
+    summary: &mut Summary,
+    progress: &Progress,
+    migration: &migration::settings::MigrationConfig,
+    separate_migration: Option<Value>,
+) -> Result<()> {
+    let definition = match separate_migration {
+        Some(rendered) => migration::Definition::Separate(rendered),
+        None => migration::Definition::Deployed {
+            arn: &progress.registered[0].arn,
+            json: &progress.releases[0].rendered,
+        },
+    };
+    let service = progress.current.first().map(|c| &c.service);
+    let migration_run = migration::run(
+        run.aws,
+        run.config,
+        migration,
+        run.runner,
+        definition,
+        service,
+        run.in_flight,
+    );
+    timed(summary, "migration", migration_run).await
+}
+
+/// Every service moved to its registered revision and followed to its
+/// verdict.
+async fn deploy_services(
+    run: &RunContext<'_>,
+    summary: &mut Summary,
+    progress: &mut Progress,
+    codedeploy_plan: &codedeploy::Plan,
+) -> Result<()> {
+    let RunContext {
+        config,
+        runner,
+        aws,
+        in_flight,
+        ..
+    } = *run;
+    let (current, releases, registered) =
+        (&progress.current, &progress.releases, &progress.registered);
     runner.set_output(
         "previous-task-definition-arn",
         &by_service_index(config, |i| current[i].task_definition_arn.clone()),
@@ -379,7 +515,7 @@ async fn execute(
         config,
         current,
         destinations,
-        &codedeploy_plan,
+        codedeploy_plan,
         runner,
         in_flight,
     )
@@ -407,34 +543,41 @@ async fn execute(
         report::verdicts(runner, &progress.deployed)
     });
     summary.add_step("deploy", started, SystemTime::now(), verdicts.is_err());
-    verdicts?;
-    // Only after every service reached its verdict: a deployment not
-    // waited for may still roll back.
-    if progress.all_deployed() {
-        in_flight.deployments_judged();
-        if let (Some(found), Some(first)) = (&scheduled_tasks, current.first()) {
-            let moves = family_moves(current, releases, Some(registered));
-            let cluster_arn = first.service.cluster_arn().unwrap_or_default();
-            let outcome = progress.scheduled.insert(scheduled::Outcome::default());
-            scheduled::follow(
-                aws.get().await?,
-                runner,
-                found,
-                cluster_arn,
-                &moves,
-                outcome,
-            )
-            .await;
-        }
-        // After the scheduled tasks moved: the revisions they left are free.
-        clean_up_revisions(aws, config, runner, progress).await;
-        if let Some(outcome) = &progress.scheduled {
-            outcome.check()?;
-        }
-    } else if config.update_scheduled_tasks || config.old_revisions.is_some() {
-        runner.notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
+    verdicts
+}
+
+/// Once every service is deployed: the scheduled tasks follow their
+/// families, then the revisions nothing uses any more are cleaned up.
+async fn after_the_deploy(
+    run: &RunContext<'_>,
+    progress: &mut Progress,
+    scheduled_tasks: Option<&[scheduled::Found]>,
+) -> Result<()> {
+    run.in_flight.deployments_judged();
+    if let (Some(found), Some(first)) = (scheduled_tasks, progress.current.first()) {
+        let moves = family_moves(
+            &progress.current,
+            &progress.releases,
+            Some(&progress.registered),
+        );
+        let cluster_arn = first.service.cluster_arn().unwrap_or_default();
+        let outcome = progress.scheduled.insert(scheduled::Outcome::default());
+        scheduled::follow(
+            run.aws.get().await?,
+            run.runner,
+            found,
+            cluster_arn,
+            &moves,
+            outcome,
+        )
+        .await;
     }
-    Ok(())
+    // After the scheduled tasks moved: the revisions they left are free.
+    clean_up_revisions(run, progress).await;
+    match &progress.scheduled {
+        Some(outcome) => outcome.check(),
+        None => Ok(()),
+    }
 }
 
 /// Each release's family, the revision its services ran before (None when
@@ -471,12 +614,13 @@ fn family_moves(
 
 /// With `keep-revisions`, the deployed families' old revisions cleaned up
 /// after the deploy, or in the dry run what would be.
-async fn clean_up_revisions(
-    aws: &LazyAws,
-    config: &Config,
-    runner: &Runner,
-    progress: &mut Progress,
-) {
+async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
+    let RunContext {
+        config,
+        runner,
+        aws,
+        ..
+    } = *run;
     let Some(settings) = &config.old_revisions else {
         return;
     };
