@@ -9,7 +9,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::aws::ecs::resource_id;
+use crate::arn::resource_name;
 use crate::deploy::settings::{self as deploy_settings, CodeDeployOptions, DeployOptions};
 use crate::env::Env;
 use crate::github::settings::{self as github_settings, DeploymentSettings};
@@ -168,7 +168,7 @@ fn duplicate_service(services: &[String]) -> Option<String> {
     services.iter().enumerate().find_map(|(i, first)| {
         services[i + 1..]
             .iter()
-            .find(|second| resource_id(second) == resource_id(first))
+            .find(|second| resource_name(second) == resource_name(first))
             .map(|second| {
                 let shown = if first == second {
                     format!("{first:?} is listed twice")

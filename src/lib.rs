@@ -5,6 +5,7 @@
 
 #![warn(unreachable_pub)]
 
+mod arn;
 mod aws;
 mod cancel;
 pub mod config;

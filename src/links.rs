@@ -3,7 +3,7 @@
 //! from a name or an ARN is percent-encoded, so that a link stays one URL
 //! in the log and in a Markdown link.
 
-use crate::aws::ecs::resource_id;
+use crate::arn::{self, resource_name, Arn};
 use crate::summary::code;
 
 /// `part` as one URL path segment or query value: everything but RFC 3986's
@@ -31,9 +31,14 @@ fn console_host(region: &str) -> String {
     }
 }
 
-/// A task's page.
-pub(crate) fn task(region: &str, cluster: &str, task_arn: &str) -> String {
-    let task_id = resource_id(task_arn);
+/// Where a link points when the resource's ARN names no region: a link
+/// that opens the console is better than none.
+pub(crate) const UNKNOWN_REGION: &str = "us-east-1";
+
+/// A task's page, in the region its ARN names.
+pub(crate) fn task(cluster: &str, task_arn: &str) -> String {
+    let region = arn::region(task_arn).unwrap_or(UNKNOWN_REGION);
+    let task_id = resource_name(task_arn);
     format!(
         "https://{}/ecs/v2/clusters/{}/tasks/{}/configuration?region={}",
         console_host(region),
@@ -67,18 +72,14 @@ pub(crate) fn codedeploy_deployment(region: &str, deployment_id: &str) -> String
 /// `family:revision` as Markdown, linked to the task definition's page in
 /// the region its ARN names; the plain name when `arn` is not a task
 /// definition ARN.
-pub(crate) fn task_definition_markdown(arn: &str) -> String {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let (region, resource) = match parts.as_slice() {
-        ["arn", _partition, "ecs", region, _account, resource] => (*region, *resource),
-        _ => return code(arn),
+pub(crate) fn task_definition_markdown(reference: &str) -> String {
+    let Some(arn) = Arn::parse(reference) else {
+        return code(reference);
     };
-    let Some((family, revision)) = resource
-        .strip_prefix("task-definition/")
-        .and_then(|name| name.split_once(':'))
-    else {
-        return code(arn);
+    let Some((family, revision)) = arn.task_definition() else {
+        return code(reference);
     };
+    let region = arn.region;
     format!(
         "[{}](https://{}/ecs/v2/task-definitions/{}/{}/containers?region={})",
         code(&format!("{family}:{revision}")),
@@ -102,8 +103,9 @@ mod tests {
         ];
         for (region, start) in cases {
             let arn = format!("arn:aws:ecs:{region}:123456789012:task-definition/shop:7");
+            let task_arn = format!("arn:aws:ecs:{region}:123456789012:task/prod/abc123");
             for link in [
-                task(region, "prod", "arn:aws:ecs:r:1:task/prod/abc123"),
+                task("prod", &task_arn),
                 codedeploy_deployment(region, "d-ABC"),
                 task_definition_markdown(&arn),
             ] {
@@ -119,7 +121,7 @@ mod tests {
     #[test]
     fn each_page_has_its_path() {
         assert_eq!(
-            task("eu-west-1", "prod", "arn:aws:ecs:eu-west-1:1:task/prod/abc123"),
+            task("prod", "arn:aws:ecs:eu-west-1:1:task/prod/abc123"),
             "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/abc123/configuration?region=eu-west-1"
         );
         assert_eq!(
@@ -131,6 +133,11 @@ mod tests {
             "[`shop:7`](https://console.amazonaws.cn/ecs/v2/task-definitions/shop/7/containers?region=cn-north-1)"
         );
         assert_eq!(task_definition_markdown("shop:7"), "`shop:7`");
+        // A task whose ARN names no region still gets a link that opens.
+        assert_eq!(
+            task("prod", "abc123"),
+            "https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/prod/tasks/abc123/configuration?region=us-east-1"
+        );
     }
 
     #[test]
@@ -144,7 +151,7 @@ mod tests {
             "`shop\\|x ::error::y`"
         );
         assert_eq!(
-            task("eu-west-1", "prod)\n", "arn:aws:ecs:eu-west-1:1:task/prod/a b"),
+            task("prod)\n", "arn:aws:ecs:eu-west-1:1:task/prod/a b"),
             "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod%29%0A/tasks/a%20b/configuration?region=eu-west-1"
         );
     }

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use crate::arn::Arn;
 use crate::aws::LazyAws;
 use crate::aws::{ecs, s3};
 use crate::inputs::{Problems, RawInputs};
@@ -249,11 +250,9 @@ pub(crate) fn parse_template_input(
         return parse_s3_object(input, value, object);
     }
     if value.starts_with("arn:") {
-        let is_task_definition_arn = value.split(':').nth(2) == Some("ecs")
-            && value
-                .split(':')
-                .nth(5)
-                .is_some_and(|r| r.starts_with("task-definition/"));
+        let is_task_definition_arn = Arn::parse(value).is_some_and(|arn| {
+            arn.service == "ecs" && arn.resource.starts_with("task-definition/")
+        });
         return if is_task_definition_arn {
             Ok(TemplateSource::Ecs(value.to_owned()))
         } else {

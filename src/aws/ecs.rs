@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::raw::{replace_body, ResponseBody};
 use super::{error_text, explain};
+use crate::arn::resource_name;
 use crate::render::family;
 
 /// The described definition with its tags, as `aws ecs describe-task-definition` prints it.
@@ -50,13 +51,6 @@ pub(crate) async fn stop_task(
         .await
         .map(|_| ())
         .map_err(|e| error_text(&e))
-}
-
-/// The last part of an ECS reference: a service's name in its ARN
-/// (`…:service/<cluster>/<name>`), a task's id in its ARN, or the reference
-/// itself when it has no `/`.
-pub(crate) fn resource_id(reference: &str) -> &str {
-    reference.rsplit('/').next().unwrap_or(reference)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +134,7 @@ pub(crate) async fn describe_services(
             .await?;
         described.services.extend(output.services().iter().cloned());
         described.missing.extend(output.failures().iter().map(|f| {
-            let name = f.arn().map_or("?", resource_id);
+            let name = f.arn().map_or("?", resource_name);
             (
                 name.to_owned(),
                 f.reason().unwrap_or("no reason given").to_owned(),

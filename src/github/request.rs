@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use super::settings::DeploymentSettings;
+use crate::arn::resource_name;
 use crate::config::Config;
-use crate::deploy::ecs::short_name;
 use crate::env::Env;
 use crate::outcome::is_failed;
 
@@ -130,7 +130,7 @@ pub(crate) fn deployment_request(
         },
     });
     if !rollback_to.is_empty() {
-        let revisions: Vec<&str> = rollback_to.iter().map(|arn| short_name(arn)).collect();
+        let revisions: Vec<&str> = rollback_to.iter().map(|arn| resource_name(arn)).collect();
         request["description"] = truncate(
             &format!(
                 "ecs-deploy: rollback of {} to {}",

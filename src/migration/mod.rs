@@ -18,6 +18,7 @@ use aws_sdk_ecs::types::{
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use crate::arn::resource_name;
 use crate::aws::ecs;
 use crate::aws::logs::{log_source, LogTail};
 use crate::aws::raw::set_body_fields;
@@ -117,12 +118,7 @@ pub(crate) async fn run(
     }
     in_flight.migration_task_started(&config.cluster, &task_arn);
 
-    let region = clients
-        .ecs
-        .config()
-        .region()
-        .map_or("us-east-1", |region| region.as_ref());
-    let link = links::task(region, &config.cluster, &task_arn);
+    let link = links::task(&config.cluster, &task_arn);
     let tail = log_tail(runner, clients, &definition, &container, &task_arn, &link);
     let mut watch = FollowedTask {
         ecs: &clients.ecs,
@@ -212,7 +208,7 @@ fn log_tail(
         Ok(source) => Some(LogTail::new(
             aws_sdk_cloudwatchlogs::Client::new(&clients.config_in(source.region.as_deref())),
             &source.group,
-            &source.stream(ecs::resource_id(task_arn)),
+            &source.stream(resource_name(task_arn)),
         )),
         Err(why) => {
             runner.notice(&format!(
@@ -401,7 +397,7 @@ impl FollowedTask<'_> {
         let runner = self.runner;
         let _group = FoldedGroup::open(
             runner,
-            &format!("Migration task {}", ecs::resource_id(self.task_arn)),
+            &format!("Migration task {}", resource_name(self.task_arn)),
         );
         let deadline = Instant::now() + timeout;
         let mut last_status = String::new();
@@ -481,7 +477,7 @@ impl FollowedTask<'_> {
     }
 
     async fn describe(&self) -> Result<Task> {
-        let id = ecs::resource_id(self.task_arn);
+        let id = resource_name(self.task_arn);
         let output = self
             .ecs
             .describe_tasks()
@@ -531,7 +527,7 @@ impl FollowedTask<'_> {
     }
 
     async fn stop(&self, reason: &str) -> Result<()> {
-        let id = ecs::resource_id(self.task_arn);
+        let id = resource_name(self.task_arn);
         ecs::stop_task(self.ecs, self.cluster, self.task_arn, reason)
             .await
             .map_err(|e| {
@@ -550,7 +546,7 @@ impl FollowedTask<'_> {
     /// everything a person needs: why, each container, the last log lines
     /// and the task's console page.
     fn conclude(&self, judged: Verdict, stopped: Option<String>) -> Result<()> {
-        let id = ecs::resource_id(self.task_arn);
+        let id = resource_name(self.task_arn);
         if let Some(code) = judged.exit_code {
             self.runner
                 .set_output("migration-exit-code", &code.to_string())

@@ -16,6 +16,7 @@ use anyhow::{Context, Result};
 use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
+use crate::arn::resource_name;
 use crate::aws::ecs;
 use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{Change, InFlight, Signals, CANCEL_DEADLINE};
@@ -132,7 +133,7 @@ async fn tracked(
         let Some(i) = config
             .services
             .iter()
-            .position(|s| ecs::resource_id(s) == service)
+            .position(|s| resource_name(s) == service)
         else {
             return;
         };

@@ -5,9 +5,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::aws::ecs::resource_id;
+use crate::arn::{self, resource_name};
 use crate::config::Config;
-use crate::deploy::ecs::short_name;
 use crate::deploy::{self, Current, DeployResult, Deployed, Started};
 use crate::diff;
 use crate::links::{self, task_definition_markdown};
@@ -54,8 +53,8 @@ pub(super) fn going_back(runner: &Runner, current: &Current, previous: &str) {
     runner.info(&format!(
         "Service {}: going back to {}, the revision it ran before {}",
         current.service.service_name().unwrap_or_default(),
-        short_name(previous),
-        short_name(&current.task_definition_arn)
+        resource_name(previous),
+        resource_name(&current.task_definition_arn)
     ));
 }
 
@@ -64,7 +63,7 @@ pub(super) fn going_back(runner: &Runner, current: &Current, previous: &str) {
 pub(super) fn registering_again(runner: &Runner, previous: &str, definition: &Value) {
     runner.info(&format!(
         "Registering {} again as a new revision: it is {}, and ECS moves a service only to an ACTIVE revision",
-        short_name(previous),
+        resource_name(previous),
         definition["status"].as_str().unwrap_or("not ACTIVE")
     ));
 }
@@ -85,7 +84,7 @@ pub(super) fn as_is(runner: &Runner, arn: &str) {
 /// What the dry run rendered, the services it would move, and what it
 /// would have run.
 pub(super) fn dry_run(runner: &Runner, config: &Config, current: &[Current], releases: &[Release]) {
-    let cluster = resource_id(&config.cluster);
+    let cluster = resource_name(&config.cluster);
     for release in releases {
         runner.notice(&format!(
             "Dry run: task definition {} was rendered to {} and not registered.",
@@ -93,12 +92,12 @@ pub(super) fn dry_run(runner: &Runner, config: &Config, current: &[Current], rel
             release.path.display()
         ));
         let revision = match &release.as_is {
-            Some(as_is) => short_name(&as_is.revision.arn).to_owned(),
+            Some(as_is) => resource_name(&as_is.revision.arn).to_owned(),
             None => format!("a new revision of {}", family(&release.rendered)),
         };
         for &i in &release.services {
             let service = current[i].service.service_name().unwrap_or_default();
-            let now = short_name(&current[i].task_definition_arn);
+            let now = resource_name(&current[i].task_definition_arn);
             let starts = release.as_is.as_ref().is_none_or(|as_is| {
                 deploy::starts_deployment(&config.deploy, &current[i], &as_is.revision.arn)
             });
@@ -186,7 +185,7 @@ fn last_log_lines(deployed: &Deployed) -> String {
             text.push_str(&format!(
                 "\n{}: last log lines of stopped task {} (container {}):",
                 deployed.service,
-                resource_id(&group.example),
+                resource_name(&group.example),
                 container.name
             ));
             for line in &container.last_lines {
@@ -216,11 +215,6 @@ fn timeline(summary: &mut Summary, deployed: &Deployed) {
             },
         );
     }
-}
-
-/// The region an ARN names.
-fn region_of(arn: &str) -> &str {
-    arn.split(':').nth(3).unwrap_or("us-east-1")
 }
 
 /// The summary's rows for as far as the run got.
@@ -275,12 +269,16 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
         );
     }
     for d in deployed {
-        let region = region_of(current[d.index].service.service_arn().unwrap_or_default());
+        let region = current[d.index]
+            .service
+            .service_arn()
+            .and_then(arn::region)
+            .unwrap_or(links::UNKNOWN_REGION);
         timeline(summary, d);
         match (&d.started, &d.result) {
             (Started::Ecs { stopped_tasks, .. }, result) => {
                 for group in stopped_tasks {
-                    let example = links::task(region, resource_id(&config.cluster), &group.example);
+                    let example = links::task(resource_name(&config.cluster), &group.example);
                     summary.add(
                         format!("Stopped tasks of {}", code(&d.service)),
                         format!(
@@ -289,7 +287,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
                                 "{} task(s) stopped: {}",
                                 group.count, group.reason
                             )),
-                            text(short_name(&group.example))
+                            text(resource_name(&group.example))
                         ),
                     );
                 }
@@ -297,7 +295,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
                     summary.add_evidence(format!(
                         "Next: the events of {} in the console: {}",
                         code(&d.service),
-                        links::service_events(region, resource_id(&config.cluster), &d.service)
+                        links::service_events(region, resource_name(&config.cluster), &d.service)
                     ));
                 }
             }
@@ -336,7 +334,7 @@ pub(super) fn describe_run(summary: &mut Summary, config: &Config, progress: &Pr
     }
     if let Some(outcome) = &progress.old_revisions {
         let names = |arns: &[String]| -> String {
-            let names: Vec<String> = arns.iter().map(|arn| code(short_name(arn))).collect();
+            let names: Vec<String> = arns.iter().map(|arn| code(resource_name(arn))).collect();
             names.join(", ")
         };
         let cell = [

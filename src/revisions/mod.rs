@@ -19,9 +19,9 @@ use anyhow::{anyhow, Result};
 use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 use futures::{stream, StreamExt, TryStreamExt};
 
+use crate::arn::resource_name;
 use crate::aws::ecs::{describe_services, describe_task_definition};
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
-use crate::deploy::ecs::short_name;
 use crate::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision};
 use plan::{revision_key, Described, Fate, Step};
@@ -170,7 +170,7 @@ fn say(runner: &Runner, done: &str, arns: &[String]) {
 
 /// Revisions as a line names them: `shop:1, shop:3`.
 pub(crate) fn short_names(arns: &[String]) -> String {
-    let shown: Vec<&str> = arns.iter().map(|arn| short_name(arn)).collect();
+    let shown: Vec<&str> = arns.iter().map(|arn| resource_name(arn)).collect();
     shown.join(", ")
 }
 
@@ -196,7 +196,7 @@ async fn fates(
         let definition = match answer {
             Ok(answer) => answer,
             Err(error) => {
-                runner.warning(&format!("kept {}: {error:#}", short_name(&arn)));
+                runner.warning(&format!("kept {}: {error:#}", resource_name(&arn)));
                 continue;
             }
         };

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::deploy::ecs::short_name;
+use crate::arn::resource_name;
 use crate::scheduled::plan::family_and_revision;
 
 /// A revision registered this recently is never deregistered: another run
@@ -98,7 +98,7 @@ fn not_in_use(arn: &str, in_use: &BTreeSet<String>) -> bool {
 /// or one that says the revision is not in the state the step needs, keeps
 /// it.
 pub(crate) fn fate(revision: &Described, step: Step, now: i64) -> Fate {
-    let name = short_name(&revision.arn);
+    let name = resource_name(&revision.arn);
     match (step, revision.registered_at, revision.deregistered_at) {
         (Step::Deregister, _, Some(_)) => {
             Fate::Keep(format!("kept {name}: it is INACTIVE already"))

@@ -2,11 +2,10 @@
 //! and Scheduler schedule that starts a task, whether it moves to the new
 //! revision or is left, and why. Pure.
 
+use crate::arn::resource_name;
 use std::fmt;
 
 use serde_json::{Map, Value};
-
-use crate::deploy::ecs::short_name;
 
 /// Where a task is started on a schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,11 +138,13 @@ pub(crate) fn schedule_task_definition(target: &Value) -> Option<String> {
 
 /// The log line for one scheduled task.
 pub(crate) fn line(task: &ScheduledTask, decision: &Decision) -> Option<String> {
-    let from = short_name(&task.task_definition);
+    let from = resource_name(&task.task_definition);
     match decision {
-        Decision::Move { to: Some(to) } => {
-            Some(format!("moved {}: {from} → {}", task.place, short_name(to)))
-        }
+        Decision::Move { to: Some(to) } => Some(format!(
+            "moved {}: {from} → {}",
+            task.place,
+            resource_name(to)
+        )),
         Decision::Move { to: None } => Some(format!(
             "would move {}: {from} → the new revision",
             task.place

@@ -22,7 +22,7 @@ use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOu
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use crate::aws::ecs::resource_id;
+use crate::arn::resource_name;
 use crate::aws::errors::is_throttling;
 use crate::aws::logs::{last_lines, log_source};
 use crate::aws::raw::set_body_fields;
@@ -36,7 +36,6 @@ use crate::runner::Runner;
 
 use super::{DeployResult, Deployed, Phase, Started};
 use crate::deploy::settings::DeployOptions;
-pub(crate) use verdict::short_name;
 use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
 pub(crate) use view::StoppedTasks;
 use view::{event_text, service_deployment_view, service_view, stopped_reasons};
@@ -232,7 +231,7 @@ async fn start(
                 } else {
                     "UpdateService"
                 },
-                short_name(&target.task_definition)
+                resource_name(&target.task_definition)
             )
         })?
         .to_owned();
@@ -249,8 +248,8 @@ async fn start(
         .unwrap_or_default();
     runner.info(&format!(
         "Service {service}: deployment {primary} started, {} → {}",
-        short_name(&target.previous_task_definition),
-        short_name(&target.task_definition)
+        resource_name(&target.previous_task_definition),
+        resource_name(&target.task_definition)
     ));
     let max_failed_tasks = match (options.max_failed_tasks, target.breaker_enabled) {
         (Some(max), _) => Some(max),
@@ -702,7 +701,7 @@ async fn read_last_lines(clients: &Aws, cluster: &str, tracked: &mut Followed, r
         .filter(|group| !group.exited.is_empty())
         .take(TASKS_WITH_LOGS);
     'tasks: for group in examples {
-        let task_id = resource_id(&group.example);
+        let task_id = resource_name(&group.example);
         for container in &mut group.exited {
             let read = match log_source(definition, &container.name) {
                 Ok(source) => {
@@ -731,16 +730,11 @@ async fn read_last_lines(clients: &Aws, cluster: &str, tracked: &mut Followed, r
         }
     }
     if let Some((why, task)) = unread {
-        let region = clients
-            .ecs
-            .config()
-            .region()
-            .map_or("us-east-1", |region| region.as_ref());
         runner.notice(&format!(
             "{}: the last log lines of stopped task {} are not shown: {why}. See the task in the console: {}",
             tracked.target.service,
-            resource_id(&task),
-            links::task(region, resource_id(cluster), &task)
+            resource_name(&task),
+            links::task(resource_name(cluster), &task)
         ));
     }
 }
@@ -786,7 +780,7 @@ async fn newly_stopped_tasks(
 /// previous task definition back when allowed. Returns what to add to the
 /// failure message.
 async fn restore(ecs: &Client, cluster: &str, target: &Target, options: &DeployOptions) -> String {
-    let previous = short_name(&target.previous_task_definition);
+    let previous = resource_name(&target.previous_task_definition);
     if !options.rollback_on_failure {
         return format!(
             "; {previous} was not restored (rollback-on-failure is false), so ECS keeps trying"

@@ -4,6 +4,8 @@
 //! deployment judged is the one our UpdateService started, never "the
 //! service is stable", which a circuit-breaker rollback also ends with.
 
+use crate::arn::resource_name;
+
 /// A deployment as DescribeServices lists it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct DeploymentView {
@@ -90,11 +92,6 @@ fn failed(reason: String) -> Verdict {
     })
 }
 
-/// The short name of a task definition ARN: `family:revision`.
-pub(crate) fn short_name(arn: &str) -> &str {
-    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
-}
-
 /// Whether the service-deployment record is needed to explain what ECS
 /// shows: ours is no longer the primary deployment, or it failed.
 pub(super) fn needs_record(watch: &OurDeployment, service: &ServiceView) -> bool {
@@ -123,7 +120,7 @@ pub(super) fn judge(
         .iter()
         .find(|d| d.id == watch.deployment_id);
     let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
-    let previous = short_name(&watch.previous_task_definition).to_owned();
+    let previous = resource_name(&watch.previous_task_definition).to_owned();
 
     if let Some(record) = record {
         match record.status.as_str() {
@@ -156,7 +153,7 @@ pub(super) fn judge(
                     Some(p) => failed(format!(
                         "the deployment was superseded by deployment {} of {}: {why}",
                         p.id,
-                        short_name(&p.task_definition)
+                        resource_name(&p.task_definition)
                     )),
                     None => failed(format!("the deployment was stopped: {why}")),
                 };
@@ -178,7 +175,7 @@ pub(super) fn judge(
             Some(p) => failed(format!(
                 "deployment {} was replaced: the service now runs {} (deployment {})",
                 watch.deployment_id,
-                short_name(&p.task_definition),
+                resource_name(&p.task_definition),
                 p.id
             )),
             None => failed(format!(
@@ -203,7 +200,11 @@ pub(super) fn judge(
 
     if ours.status != "PRIMARY" {
         let now = primary.map_or("another deployment".to_owned(), |p| {
-            format!("deployment {} of {}", p.id, short_name(&p.task_definition))
+            format!(
+                "deployment {} of {}",
+                p.id,
+                resource_name(&p.task_definition)
+            )
         });
         return match primary {
             Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
