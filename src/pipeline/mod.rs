@@ -234,8 +234,8 @@ struct Progress {
     releases: Vec<Release>,
     registered: Vec<ecs::Registered>,
     deployed: Vec<Deployed>,
-    scheduled: Option<scheduled::Outcome>,
-    old_revisions: Option<revisions::Outcome>,
+    scheduled: Option<scheduled::Moves>,
+    old_revisions: Option<revisions::CleanUp>,
 }
 
 impl Progress {
@@ -562,8 +562,8 @@ async fn after_the_deploy(
             Some(&progress.registered),
         );
         let cluster_arn = first.service.cluster_arn().unwrap_or_default();
-        let outcome = progress.scheduled.insert(scheduled::Outcome::default());
-        scheduled::follow(
+        let outcome = progress.scheduled.insert(scheduled::Moves::default());
+        scheduled::repoint(
             run.aws.get().await?,
             run.runner,
             found,
@@ -674,7 +674,7 @@ async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
             return;
         }
     };
-    let outcome = progress.old_revisions.insert(revisions::Outcome::default());
+    let outcome = progress.old_revisions.insert(revisions::CleanUp::default());
     revisions::clean_up(
         clients,
         runner,

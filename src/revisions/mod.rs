@@ -40,7 +40,7 @@ pub(crate) struct Family {
 /// What was cleaned up (or, in the dry run, would be), filled as it goes:
 /// a cancelled run says what it had done.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Outcome {
+pub(crate) struct CleanUp {
     pub(crate) deregistered: Vec<String>,
     pub(crate) deleted: Vec<String>,
     pub(crate) would_deregister: Vec<String>,
@@ -59,7 +59,7 @@ pub(crate) async fn clean_up(
     families: &[Family],
     rollback_targets: &[String],
     dry_run: bool,
-    outcome: &mut Outcome,
+    outcome: &mut CleanUp,
 ) {
     runner.group("Old revisions");
     if families.is_empty() {
@@ -96,7 +96,7 @@ async fn clean_family(
     family: &Family,
     in_use: &BTreeSet<String>,
     dry_run: bool,
-    outcome: &mut Outcome,
+    outcome: &mut CleanUp,
 ) -> Result<()> {
     let ecs = &aws.ecs;
     let keep = settings.keep - usize::from(family.registers_one);
@@ -375,7 +375,7 @@ async fn delete(
     ecs: &aws_sdk_ecs::Client,
     runner: &Runner,
     arns: &[String],
-    outcome: &mut Outcome,
+    outcome: &mut CleanUp,
 ) {
     let mut deleted = Vec::new();
     outcome.not_done.extend(arns.iter().cloned());

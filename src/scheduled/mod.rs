@@ -27,7 +27,7 @@ use plan::{Decision, FamilyMove, Place, ScheduledTask};
 
 /// What became of the scheduled tasks, for the summary.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Outcome {
+pub(crate) struct Moves {
     pub(crate) moved: usize,
     /// In the dry run: what a deploy would move.
     pub(crate) would_move: usize,
@@ -38,7 +38,7 @@ pub(crate) struct Outcome {
     pub(crate) not_done: Vec<String>,
 }
 
-impl Outcome {
+impl Moves {
     /// An error naming every scheduled task that still starts the old
     /// revision, when there is one.
     pub(crate) fn check(&self) -> Result<()> {
@@ -117,9 +117,9 @@ pub(crate) fn would_move(
     found: &[Found],
     cluster_arn: &str,
     moves: &[FamilyMove],
-) -> Outcome {
+) -> Moves {
     runner.group("Scheduled tasks");
-    let mut outcome = Outcome::default();
+    let mut outcome = Moves::default();
     for Found { task, .. } in found {
         outcome.record(runner, task, &plan::decide(task, cluster_arn, moves));
     }
@@ -133,13 +133,13 @@ pub(crate) fn would_move(
 /// copy; each line logged. A failed move is kept in `outcome`, and every
 /// other is still tried; `outcome` is filled as they go, so that a
 /// cancelled run can say what it did.
-pub(crate) async fn follow(
+pub(crate) async fn repoint(
     aws: &Aws,
     runner: &Runner,
     found: &[Found],
     cluster_arn: &str,
     moves: &[FamilyMove],
-    outcome: &mut Outcome,
+    outcome: &mut Moves,
 ) {
     runner.group("Scheduled tasks");
     outcome.not_done = found
@@ -179,7 +179,7 @@ pub(crate) async fn follow(
     runner.end_group();
 }
 
-fn say_if_none(runner: &Runner, outcome: &Outcome) {
+fn say_if_none(runner: &Runner, outcome: &Moves) {
     if outcome.moved + outcome.would_move + outcome.left + outcome.failures.len() == 0 {
         runner.info("no scheduled task runs a deployed family in this cluster");
     }

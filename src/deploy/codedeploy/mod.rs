@@ -33,7 +33,7 @@ use crate::template;
 
 use super::{is_codedeploy, Current, DeployResult, Phase};
 use crate::deploy::settings::{CodeDeployOptions, DeployOptions};
-use verdict::{follows_events, is_final, DeploymentView, LifecycleEvent, Verdict};
+use verdict::{follows_events, is_final, CodeDeployView, LifecycleEvent, Verdict};
 
 /// CreateDeployment's limit on the description.
 const DESCRIPTION_LIMIT: usize = 512;
@@ -283,7 +283,7 @@ pub(crate) async fn deploy(
     }
     let timeout = deploy.timeout + group.own_waits;
     let interval = POLL_INTERVAL.min(deploy.max_poll_delay.unwrap_or(Duration::MAX));
-    let result = follow(
+    let result = watch(
         client,
         &id,
         options.wait_until_ready,
@@ -376,7 +376,7 @@ async fn wait_until_done(client: &Client, id: &str, timeout: Duration) -> Result
     }
 }
 
-async fn follow(
+async fn watch(
     client: &Client,
     id: &str,
     wait_until_ready: bool,
@@ -506,8 +506,8 @@ async fn lifecycle_events(client: &Client, id: &str, target: &str) -> Vec<Lifecy
 }
 
 /// What GetDeployment shows, for the verdict.
-fn deployment_view(info: &DeploymentInfo) -> DeploymentView {
-    DeploymentView {
+fn deployment_view(info: &DeploymentInfo) -> CodeDeployView {
+    CodeDeployView {
         status: info.status().map_or("Created", |s| s.as_str()).to_owned(),
         error: info.error_information().map(|error| {
             (

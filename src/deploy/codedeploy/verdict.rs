@@ -3,7 +3,7 @@
 
 /// What GetDeployment shows of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct DeploymentView {
+pub(super) struct CodeDeployView {
     /// Created, Queued, InProgress, Baking, Ready, Succeeded, Failed, Stopped.
     pub(super) status: String,
     /// errorInformation: code and message.
@@ -45,7 +45,7 @@ pub(super) fn follows_events(status: &str) -> bool {
 }
 
 pub(super) fn judge(
-    deployment: &DeploymentView,
+    deployment: &CodeDeployView,
     events: &[LifecycleEvent],
     wait_until_ready: bool,
 ) -> Verdict {
@@ -60,7 +60,7 @@ pub(super) fn judge(
 /// CodeDeploy's error, the failing lifecycle event with what its
 /// diagnostics add (CodeDeploy often copies the hook's message into the
 /// deployment's error: it is said once), and the rollback it started.
-fn explain_failure(deployment: &DeploymentView, events: &[LifecycleEvent]) -> String {
+fn explain_failure(deployment: &CodeDeployView, events: &[LifecycleEvent]) -> String {
     let mut text = format!("CodeDeploy deployment {}", deployment.status.to_lowercase());
     let mut said = String::new();
     if let Some((code, message)) = &deployment.error {
@@ -90,8 +90,8 @@ fn explain_failure(deployment: &DeploymentView, events: &[LifecycleEvent]) -> St
 mod tests {
     use super::*;
 
-    fn deployment(status: &str) -> DeploymentView {
-        DeploymentView {
+    fn deployment(status: &str) -> CodeDeployView {
+        CodeDeployView {
             status: status.into(),
             error: None,
             rollback_deployment_id: None,
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn a_failure_names_the_error_the_failed_event_and_the_rollback() {
-        let failed = DeploymentView {
+        let failed = CodeDeployView {
             status: "Failed".into(),
             error: Some((
                 "HEALTH_CONSTRAINTS".into(),
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn the_hook_message_the_error_already_gives_is_not_repeated() {
         let message = "The deployment failed because a specified lifecycle event hook (AfterAllowTestTraffic) failed: smoke test returned 500.";
-        let failed = DeploymentView {
+        let failed = CodeDeployView {
             status: "Failed".into(),
             error: Some(("HOOK_EXECUTION_FAILURE".into(), message.into())),
             rollback_deployment_id: Some("d-ROLLBACK".into()),
