@@ -301,16 +301,10 @@ async fn find_effect(aws: &Aws, change: &Change) -> Option<Effect> {
             if listed.task_arns().is_empty() {
                 return None;
             }
-            let described = aws
-                .ecs
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(listed.task_arns().to_vec()))
-                .send()
+            let (described, _) = ecs::describe_tasks(&aws.ecs, cluster, listed.task_arns())
                 .await
                 .ok()?;
             let ours: Vec<String> = described
-                .tasks()
                 .iter()
                 .filter(|t| t.task_definition_arn() == Some(task_definition))
                 .filter(|t| t.last_status() != Some("STOPPED"))

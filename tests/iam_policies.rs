@@ -115,7 +115,6 @@ const BY_OPERATION: &[(&str, &str, &str)] = &[
     ),
     // The cancellation looks for what the migration and CodeDeploy started.
     ("src/cancel.rs", "ecs:ListTasks", "migration"),
-    ("src/cancel.rs", "ecs:DescribeTasks", "migration"),
     ("src/cancel.rs", "codedeploy:ListDeployments", "codedeploy"),
 ];
 

@@ -4,7 +4,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
-use aws_sdk_ecs::types::Service;
+use aws_sdk_ecs::types::{Failure, Service, Task};
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -33,6 +33,28 @@ pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<V
         })?;
     body.json()
         .with_context(|| format!("failed to read task definition {id}"))
+}
+
+/// DescribeTasks of `arns`, a hundred at a time (its limit): the tasks and
+/// the failures of every batch; the error explained (`ecs:DescribeTasks`).
+pub(crate) async fn describe_tasks(
+    ecs: &Client,
+    cluster: &str,
+    arns: &[String],
+) -> Result<(Vec<Task>, Vec<Failure>), String> {
+    let (mut tasks, mut failures) = (Vec::new(), Vec::new());
+    for batch in arns.chunks(100) {
+        let described = ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| explain("ecs:DescribeTasks", &e))?;
+        tasks.extend_from_slice(described.tasks());
+        failures.extend_from_slice(described.failures());
+    }
+    Ok((tasks, failures))
 }
 
 /// StopTask, with why ecs-deploy stopped it as the reason ECS shows; the

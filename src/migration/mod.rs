@@ -478,30 +478,24 @@ impl FollowedTask<'_> {
 
     async fn describe(&self) -> Result<Task> {
         let id = resource_name(self.task_arn);
-        let output = self
-            .ecs
-            .describe_tasks()
-            .cluster(self.cluster)
-            .tasks(self.task_arn)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to follow migration task {id}: {}; the task was left running: {}",
-                    explain("ecs:DescribeTasks", &e),
-                    self.link
-                )
-            })?;
-        if let Some(failure) = output.failures().first() {
+        let (tasks, failures) =
+            ecs::describe_tasks(self.ecs, self.cluster, &[self.task_arn.to_owned()])
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "failed to follow migration task {id}: {e}; the task was left running: {}",
+                        self.link
+                    )
+                })?;
+        if let Some(failure) = failures.first() {
             bail!(
                 "ECS cannot describe migration task {id}: {}",
                 failure.reason().unwrap_or("no reason given")
             );
         }
-        output
-            .tasks()
-            .first()
-            .cloned()
+        tasks
+            .into_iter()
+            .next()
             .ok_or_else(|| anyhow!("DescribeTasks answered without migration task {id}"))
     }
 

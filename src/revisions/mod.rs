@@ -20,7 +20,7 @@ use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::arn::resource_name;
-use crate::aws::ecs::{describe_services, describe_task_definition};
+use crate::aws::ecs::{describe_services, describe_task_definition, describe_tasks};
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
 use crate::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision};
@@ -302,39 +302,20 @@ async fn used_by_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<S
         })?;
         tasks.extend(page.task_arns().iter().cloned());
     }
-    let mut used = Vec::new();
-    for batch in tasks.chunks(100) {
-        let described = ecs
-            .describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to describe the tasks of cluster {cluster}: {}",
-                    explain("ecs:DescribeTasks", &e)
-                )
-            })?;
-        if let Some(failure) = described
-            .failures()
-            .iter()
-            .find(|f| f.reason() != Some("MISSING"))
-        {
-            return Err(anyhow!(
-                "task {} of cluster {cluster} could not be described: {}",
-                failure.arn().unwrap_or("?"),
-                failure.reason().unwrap_or("no reason given")
-            ));
-        }
-        used.extend(
-            described
-                .tasks()
-                .iter()
-                .filter_map(|t| t.task_definition_arn().map(str::to_owned)),
-        );
+    let (described, failures) = describe_tasks(ecs, cluster, &tasks)
+        .await
+        .map_err(|e| anyhow!("failed to describe the tasks of cluster {cluster}: {e}"))?;
+    if let Some(failure) = failures.iter().find(|f| f.reason() != Some("MISSING")) {
+        return Err(anyhow!(
+            "task {} of cluster {cluster} could not be described: {}",
+            failure.arn().unwrap_or("?"),
+            failure.reason().unwrap_or("no reason given")
+        ));
     }
-    Ok(used)
+    Ok(described
+        .iter()
+        .filter_map(|t| t.task_definition_arn().map(str::to_owned))
+        .collect())
 }
 
 /// Every revision of `family` with `status`.

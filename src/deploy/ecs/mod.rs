@@ -23,6 +23,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::arn::resource_name;
+use crate::aws::ecs::describe_tasks;
 use crate::aws::errors::is_throttling;
 use crate::aws::logs::{last_lines, log_source};
 use crate::aws::raw::set_body_fields;
@@ -767,12 +768,9 @@ async fn newly_stopped_tasks(
     if new.is_empty() {
         return Vec::new();
     }
-    ecs.describe_tasks()
-        .cluster(cluster)
-        .set_tasks(Some(new))
-        .send()
+    describe_tasks(ecs, cluster, &new)
         .await
-        .map(|described| described.tasks().to_vec())
+        .map(|(tasks, _)| tasks)
         .unwrap_or_default()
 }
 
