@@ -17,6 +17,7 @@ use aws_sdk_ecs::Client;
 use futures::{future, stream, StreamExt};
 use serde_json::Value;
 
+use crate::aws::codedeploy::{list_deployments, DeploymentsOf};
 use crate::aws::ecs::describe_task_definition;
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
 use crate::config::Config;
@@ -95,31 +96,18 @@ async fn codedeploy_records(
     name: &str,
 ) -> Result<Vec<DeploymentRecord>> {
     let (application, group) = application_and_group(&config.cluster, name, &config.codedeploy);
-    let mut ids = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client
-            .list_deployments()
-            .application_name(&application)
-            .deployment_group_name(&group)
-            .include_only_statuses(DeploymentStatus::Succeeded)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to list the deployments of {application}/{group}: {}",
-                    explain("codedeploy:ListDeployments", &e)
-                )
-            })?;
-        ids.extend(page.deployments().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() || ids.len() >= CODEDEPLOY_DEPLOYMENTS {
-            break;
-        }
-    }
+    let of = DeploymentsOf {
+        application: &application,
+        group: &group,
+        statuses: &[DeploymentStatus::Succeeded],
+        created_since: None,
+        limit: CODEDEPLOY_DEPLOYMENTS,
+    };
+    let ids = list_deployments(client, &of)
+        .await
+        .map_err(|e| anyhow!("failed to list the deployments of {application}/{group}: {e}"))?;
     let mut records = Vec::new();
-    for id in ids.iter().take(CODEDEPLOY_DEPLOYMENTS) {
+    for id in &ids {
         let info = get_deployment(client, id).await?;
         let appspec = info
             .revision()

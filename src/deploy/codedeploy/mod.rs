@@ -12,18 +12,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
-use aws_sdk_codedeploy::types::TimeRange;
 use aws_sdk_codedeploy::types::{
     AppSpecContent, AutoRollbackConfiguration, DeploymentInfo, RevisionLocation,
     RevisionLocationType,
 };
 use aws_sdk_codedeploy::Client;
 use aws_sdk_ecs::types::Service;
-use aws_smithy_types::DateTime;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aws::codedeploy as aws_codedeploy;
+use crate::aws::codedeploy::{self as aws_codedeploy, list_deployments, DeploymentsOf};
 use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;
@@ -305,15 +303,15 @@ async fn find_created(
     content: &AppSpecContent,
     since: SystemTime,
 ) -> Option<String> {
-    let listed = client
-        .list_deployments()
-        .application_name(application)
-        .deployment_group_name(group)
-        .create_time_range(TimeRange::builder().start(DateTime::from(since)).build())
-        .send()
-        .await
-        .ok()?;
-    for id in listed.deployments() {
+    let of = DeploymentsOf {
+        application,
+        group,
+        statuses: &[],
+        created_since: Some(since),
+        limit: usize::MAX,
+    };
+    let listed = list_deployments(client, &of).await.ok()?;
+    for id in &listed {
         let info = get_deployment(client, id).await.ok()?;
         let revision = info.revision().and_then(|r| r.app_spec_content());
         if revision.and_then(|r| r.sha256()) == content.sha256() {
