@@ -290,20 +290,19 @@ async fn find_effect(aws: &Aws, change: &Change) -> Option<Effect> {
             task_definition,
             started_by,
         } => {
-            let listed = aws
-                .ecs
-                .list_tasks()
-                .cluster(cluster)
-                .started_by(started_by)
-                .send()
-                .await
-                .ok()?;
-            if listed.task_arns().is_empty() {
+            let listed = ecs::list_tasks(
+                &aws.ecs,
+                cluster,
+                Some(started_by),
+                aws_sdk_ecs::types::DesiredStatus::Running,
+                usize::MAX,
+            )
+            .await
+            .ok()?;
+            if listed.is_empty() {
                 return None;
             }
-            let (described, _) = ecs::describe_tasks(&aws.ecs, cluster, listed.task_arns())
-                .await
-                .ok()?;
+            let (described, _) = ecs::describe_tasks(&aws.ecs, cluster, &listed).await.ok()?;
             let ours: Vec<String> = described
                 .iter()
                 .filter(|t| t.task_definition_arn() == Some(task_definition))

@@ -114,7 +114,6 @@ const BY_OPERATION: &[(&str, &str, &str)] = &[
         "codedeploy",
     ),
     // The cancellation looks for what the migration and CodeDeploy started.
-    ("src/cancel.rs", "ecs:ListTasks", "migration"),
     ("src/cancel.rs", "codedeploy:ListDeployments", "codedeploy"),
 ];
 

@@ -4,7 +4,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
-use aws_sdk_ecs::types::{Failure, Service, Task};
+use aws_sdk_ecs::types::{DesiredStatus, Failure, Service, Task};
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -33,6 +33,35 @@ pub(crate) async fn describe_task_definition(ecs: &Client, id: &str) -> Result<V
         })?;
     body.json()
         .with_context(|| format!("failed to read task definition {id}"))
+}
+
+/// ListTasks of `cluster` with `desired` status (and `started_by`, when
+/// given), page after page up to `limit` ARNs; the error explained
+/// (`ecs:ListTasks`).
+pub(crate) async fn list_tasks(
+    ecs: &Client,
+    cluster: &str,
+    started_by: Option<&str>,
+    desired: DesiredStatus,
+    limit: usize,
+) -> Result<Vec<String>, String> {
+    let mut arns = Vec::new();
+    let mut pages = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .set_started_by(started_by.map(str::to_owned))
+        .desired_status(desired)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain("ecs:ListTasks", &e))?;
+        arns.extend(page.task_arns().iter().cloned());
+        if arns.len() >= limit {
+            break;
+        }
+    }
+    arns.truncate(limit);
+    Ok(arns)
 }
 
 /// DescribeTasks of `arns`, a hundred at a time (its limit): the tasks and

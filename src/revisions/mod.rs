@@ -20,7 +20,7 @@ use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::arn::resource_name;
-use crate::aws::ecs::{describe_services, describe_task_definition, describe_tasks};
+use crate::aws::ecs::{describe_services, describe_task_definition, describe_tasks, list_tasks};
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
 use crate::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision};
@@ -286,22 +286,9 @@ async fn used_by_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Ve
 }
 
 async fn used_by_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<String>> {
-    let mut tasks = Vec::new();
-    let mut pages = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .desired_status(DesiredStatus::Running)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            anyhow!(
-                "failed to list the tasks of cluster {cluster}: {}",
-                explain("ecs:ListTasks", &e)
-            )
-        })?;
-        tasks.extend(page.task_arns().iter().cloned());
-    }
+    let tasks = list_tasks(ecs, cluster, None, DesiredStatus::Running, usize::MAX)
+        .await
+        .map_err(|e| anyhow!("failed to list the tasks of cluster {cluster}: {e}"))?;
     let (described, failures) = describe_tasks(ecs, cluster, &tasks)
         .await
         .map_err(|e| anyhow!("failed to describe the tasks of cluster {cluster}: {e}"))?;

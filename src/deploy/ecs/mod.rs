@@ -23,7 +23,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use crate::arn::resource_name;
-use crate::aws::ecs::describe_tasks;
+use crate::aws::ecs::{describe_tasks, list_tasks};
 use crate::aws::errors::is_throttling;
 use crate::aws::logs::{last_lines, log_source};
 use crate::aws::raw::set_body_fields;
@@ -748,18 +748,18 @@ async fn newly_stopped_tasks(
     deployment_id: &str,
     seen: &HashSet<String>,
 ) -> Vec<Task> {
-    let Ok(listed) = ecs
-        .list_tasks()
-        .cluster(cluster)
-        .started_by(deployment_id)
-        .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
-        .send()
-        .await
+    let Ok(listed) = list_tasks(
+        ecs,
+        cluster,
+        Some(deployment_id),
+        aws_sdk_ecs::types::DesiredStatus::Stopped,
+        100,
+    )
+    .await
     else {
         return Vec::new();
     };
     let new: Vec<String> = listed
-        .task_arns()
         .iter()
         .filter(|arn| !seen.contains(*arn))
         .take(100)
