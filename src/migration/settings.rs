@@ -128,7 +128,36 @@ pub(crate) fn from_inputs(
             parse_template_input("migration-task-definition", value, workspace),
         )
     });
-    let timeout = problems.check(
+    let timeout = timeout(inputs, run_task, problems);
+    let started_by = started_by(inputs, run_task, problems);
+    let environment = pairs(
+        inputs,
+        "migration-environment-variables",
+        "NAME=value",
+        problems,
+    );
+    // Before the `?`s below: every problem is reported at once.
+    let overrides = placement_overrides(inputs, problems);
+    Some(MigrationConfig {
+        command,
+        container_overrides,
+        tags,
+        volume_configurations,
+        wait: !run_task || wait_for_task_stopped,
+        container: text(inputs, "migration-container"),
+        template,
+        timeout: timeout?,
+        started_by,
+        environment,
+        overrides,
+        step: workflow_step(env),
+    })
+}
+
+/// `migration-timeout-minutes`; for `run-task`, `wait-for-minutes` as
+/// amazon-ecs-deploy-task-definition takes it.
+fn timeout(inputs: &RawInputs, run_task: bool, problems: &mut Problems) -> Option<Duration> {
+    problems.check(
         "migration-timeout-minutes",
         match (inputs.get("migration-timeout-minutes"), run_task) {
             (Some(minutes), _) => parse_minutes("migration-timeout-minutes", minutes),
@@ -152,7 +181,12 @@ pub(crate) fn from_inputs(
             );
         }
         !too_short
-    });
+    })
+}
+
+/// Who ECS says started the task: `run-task-started-by` or
+/// `migration-started-by`, with the default of each.
+fn started_by(inputs: &RawInputs, run_task: bool, problems: &mut Problems) -> String {
     let (started_by_input, default_started_by) = if run_task {
         // As amazon-ecs-deploy-task-definition names its tasks.
         ("run-task-started-by", "GitHub-Actions")
@@ -164,13 +198,13 @@ pub(crate) fn from_inputs(
         started_by_input,
         validate_started_by(started_by_input, &started_by),
     );
-    let environment = pairs(
-        inputs,
-        "migration-environment-variables",
-        "NAME=value",
-        problems,
-    );
-    let overrides = PlacementOverrides {
+    started_by
+}
+
+/// Where the one-off task runs when the service does not say (or the
+/// inputs override it).
+fn placement_overrides(inputs: &RawInputs, problems: &mut Problems) -> PlacementOverrides {
+    PlacementOverrides {
         subnets: ids(inputs, "run-task-subnets", "subnet-", problems),
         security_groups: ids(inputs, "run-task-security-groups", "sg-", problems),
         assign_public_ip: inputs.get("run-task-assign-public-IP").and_then(|value| {
@@ -188,21 +222,7 @@ pub(crate) fn from_inputs(
                 )
             })
             .unwrap_or_default(),
-    };
-    Some(MigrationConfig {
-        command,
-        container_overrides,
-        tags,
-        volume_configurations,
-        wait: !run_task || wait_for_task_stopped,
-        container: text(inputs, "migration-container"),
-        template,
-        timeout: timeout?,
-        started_by,
-        environment,
-        overrides,
-        step: workflow_step(env),
-    })
+    }
 }
 
 fn workflow_step(env: &Env) -> Option<WorkflowStep> {
@@ -503,6 +523,11 @@ mod tests {
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-SUBNETS", "subnet-a,sg-1"), ("INPUT_RUN-TASK-SECURITY-GROUPS", "default")], &[
                 "run-task-subnets: [\"sg-1\"] is not subnet-… IDs; give IDs separated by commas",
                 "run-task-security-groups: [\"default\"] is not sg-… IDs; give IDs separated by commas",
+            ]),
+            // A bad timeout does not hide the placement's problems.
+            (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_MIGRATION-TIMEOUT-MINUTES", "ten"), ("INPUT_RUN-TASK-LAUNCH-TYPE", "fargate")], &[
+                "migration-timeout-minutes: \"ten\" is not a number of minutes above 0 and at most 360",
+                "run-task-launch-type: \"fargate\" is not one of EC2, EXTERNAL, FARGATE, MANAGED_INSTANCES",
             ]),
             (&[("INPUT_MIGRATION-COMMAND", "migrate"), ("INPUT_RUN-TASK-ASSIGN-PUBLIC-IP", "true")], &[
                 "run-task-assign-public-IP: \"true\" is neither ENABLED nor DISABLED",
