@@ -126,53 +126,12 @@ impl Tracker {
             ));
             return Ok(());
         }
-        let token = config
-            .github_token
-            .as_deref()
-            .context("github-token is empty: environment needs a token")?;
         let repository = env
             .get("GITHUB_REPOSITORY")
             .filter(|r| !r.is_empty())
             .context("GITHUB_REPOSITORY is not set: environment needs the repository (owner/name) to report the deployment to")?;
-        let api_url = env
-            .get("GITHUB_API_URL")
-            .filter(|url| !url.is_empty())
-            .unwrap_or("https://api.github.com");
-        let api = Api::new(api_url, repository, token)?;
-
-        let event = event_deployment(env)?;
-        if let Some(event) = &event {
-            if event
-                .environment
-                .as_deref()
-                .is_some_and(|e| e != settings.environment)
-            {
-                runner.warning(&format!(
-                    "The deployment event is for environment {}, not {}: the statuses go to its deployment {}.",
-                    event.environment.as_deref().unwrap_or_default(),
-                    settings.environment,
-                    event.id
-                ));
-            }
-            runner.info(&format!(
-                "Reporting to GitHub deployment {} from the deployment event",
-                event.id
-            ));
-        }
-        let deployment = match &event {
-            Some(event) => Deployment::Known(event.id),
-            None => Deployment::Requested {
-                reference: settings
-                    .reference
-                    .as_deref()
-                    .or(env.get("GITHUB_SHA").filter(|sha| !sha.is_empty()))
-                    .context("ref is empty and GITHUB_SHA is not set: give the ref to deploy")?
-                    .to_owned(),
-                request_id: std::iter::repeat_with(fastrand::alphanumeric)
-                    .take(20)
-                    .collect(),
-            },
-        };
+        let api = api(config, env, repository)?;
+        let deployment = adopted_or_requested(settings, env, runner)?;
         let server = env.get("GITHUB_SERVER_URL").filter(|s| !s.is_empty());
         let tracker = slot.insert(Tracker {
             reporting: Some(Reporting {
@@ -325,6 +284,59 @@ impl Tracker {
             }
         }
     }
+}
+
+/// The deployments API of the run's repository, with the run's token.
+fn api(config: &Config, env: &Env, repository: &str) -> Result<Api> {
+    let token = config
+        .github_token
+        .as_deref()
+        .context("github-token is empty: environment needs a token")?;
+    let api_url = env
+        .get("GITHUB_API_URL")
+        .filter(|url| !url.is_empty())
+        .unwrap_or("https://api.github.com");
+    Api::new(api_url, repository, token)
+}
+
+/// The deployment a `deployment` event names, or one to create for the ref
+/// (`ref`, else GITHUB_SHA), found again by its request id if its answer
+/// is lost.
+fn adopted_or_requested(
+    settings: &DeploymentSettings,
+    env: &Env,
+    runner: &Runner,
+) -> Result<Deployment> {
+    if let Some(event) = event_deployment(env)? {
+        if event
+            .environment
+            .as_deref()
+            .is_some_and(|e| e != settings.environment)
+        {
+            runner.warning(&format!(
+                "The deployment event is for environment {}, not {}: the statuses go to its deployment {}.",
+                event.environment.as_deref().unwrap_or_default(),
+                settings.environment,
+                event.id
+            ));
+        }
+        runner.info(&format!(
+            "Reporting to GitHub deployment {} from the deployment event",
+            event.id
+        ));
+        return Ok(Deployment::Known(event.id));
+    }
+    Ok(Deployment::Requested {
+        reference: settings
+            .reference
+            .as_deref()
+            .or(env.get("GITHUB_SHA").filter(|sha| !sha.is_empty()))
+            .context("ref is empty and GITHUB_SHA is not set: give the ref to deploy")?
+            .to_owned(),
+        request_id: std::iter::repeat_with(fastrand::alphanumeric)
+            .take(20)
+            .collect(),
+    })
 }
 
 fn permission_warning(what: &str) -> String {
