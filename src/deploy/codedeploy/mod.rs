@@ -21,6 +21,7 @@ use aws_sdk_ecs::types::Service;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::arn;
 use crate::aws::codedeploy::{self as aws_codedeploy, list_deployments, DeploymentsOf};
 use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
@@ -196,7 +197,51 @@ pub(crate) async fn deploy(
         application: application.clone(),
         group: group_name.clone(),
     });
-    let created: Result<String> = async { loop {
+    let created = create(client, group, &content, options, deploy, runner).await;
+    in_flight.answered(call);
+    let id = created?;
+    in_flight.codedeploy_deployment_started(name, &id);
+    let region = service
+        .service_arn()
+        .and_then(arn::region)
+        .unwrap_or(links::UNKNOWN_REGION);
+    runner.info(&format!(
+        "CodeDeploy deployment {id} started for service {}: {}",
+        group.service,
+        links::codedeploy_deployment(region, &id)
+    ));
+    let mut phases = vec![Phase::new("deployment created")];
+    if !deploy.wait {
+        return Ok((id, DeployResult::Started, phases));
+    }
+    let timeout = deploy.timeout + group.own_waits;
+    let interval = POLL_INTERVAL.min(deploy.max_poll_delay.unwrap_or(Duration::MAX));
+    let result = watch(
+        client,
+        &id,
+        options.wait_until_ready,
+        (timeout, interval),
+        deploy.rollback_on_failure,
+        runner,
+        &mut phases,
+    )
+    .await?;
+    Ok((id, result, phases))
+}
+
+/// CreateDeployment of our AppSpec, at most once in effect; with
+/// `wait-for-in-progress`, after the deployment in progress in the group
+/// has finished.
+async fn create(
+    client: &Client,
+    group: &DeploymentGroup,
+    content: &AppSpecContent,
+    options: &CodeDeployOptions,
+    deploy: &DeployOptions,
+    runner: &Runner,
+) -> Result<String> {
+    let (application, group_name) = (&group.application, &group.name);
+    loop {
         let since = SystemTime::now() - Duration::from_secs(5);
         let created = call_once(
             deploy.max_retries,
@@ -229,14 +274,14 @@ pub(crate) async fn deploy(
                     .await
             },
             async || {
-                find_created(client, application, group_name, &content, since)
+                find_created(client, application, group_name, content, since)
                     .await
                     .map(|id| CreateDeploymentOutput::builder().deployment_id(id).build())
             },
         )
         .await;
         match created {
-            Ok(output) => break Ok(output.deployment_id().unwrap_or_default().to_owned()),
+            Ok(output) => return Ok(output.deployment_id().unwrap_or_default().to_owned()),
             Err(e) if error_code(&e) == Some("DeploymentLimitExceededException") => {
                 let text = error_text(&e);
                 let active = active_deployment_in(&text).map(str::to_owned);
@@ -260,38 +305,7 @@ pub(crate) async fn deploy(
                 ));
             }
         }
-    } }
-    .await;
-    in_flight.answered(call);
-    let id = created?;
-    in_flight.codedeploy_deployment_started(name, &id);
-    let region = client
-        .config()
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
-    runner.info(&format!(
-        "CodeDeploy deployment {id} started for service {}: {}",
-        group.service,
-        links::codedeploy_deployment(&region, &id)
-    ));
-    let mut phases = vec![Phase::new("deployment created")];
-    if !deploy.wait {
-        return Ok((id, DeployResult::Started, phases));
     }
-    let timeout = deploy.timeout + group.own_waits;
-    let interval = POLL_INTERVAL.min(deploy.max_poll_delay.unwrap_or(Duration::MAX));
-    let result = watch(
-        client,
-        &id,
-        options.wait_until_ready,
-        (timeout, interval),
-        deploy.rollback_on_failure,
-        runner,
-        &mut phases,
-    )
-    .await?;
-    Ok((id, result, phases))
 }
 
 /// A deployment of this group with exactly our AppSpec, created since
