@@ -738,102 +738,135 @@ async fn render_releases(
     runner: &Runner,
 ) -> Result<Vec<Release>> {
     let mut releases = match &config.template {
-        Some(source) => {
-            let template = template::load(source, aws)
-                .await
-                .with_context(|| format!("failed to load the task definition template {source}"))?;
-            let rendered = render_template(template.clone(), config)?;
-            let mut unchanged = None;
-            if let TemplateSource::Ecs(id) = source {
-                let described = ecs::Registered::described(&template);
-                let base = render::normalize(template);
-                if current.is_empty() {
-                    report::changes(runner, &rendered, id, &base);
-                }
-                unchanged = described.filter(|_| diff::diff(&base, &rendered).is_empty());
-            }
-            let mut release = release(runner, rendered, (0..current.len()).collect())?;
-            release.as_is = unchanged.map(|revision| AsIs {
-                revision,
-                running_in: None,
-            });
-            vec![release]
-        }
+        Some(source) => vec![release_of_template(aws, config, current, runner, source).await?],
         None if config.previous_revision => {
-            let clients = aws.get().await?;
-            let found: Vec<previous::Previous> = stream::iter(current)
-                .map(|service| async move {
-                    previous::find(clients, config, service)
-                        .await
-                        .context("task-definition: previous")
-                })
-                .buffered(CONCURRENT_CALLS)
-                .try_collect()
-                .await?;
-            let mut releases = Vec::new();
-            for (i, found) in found.into_iter().enumerate() {
-                report::going_back(runner, &current[i], &found.arn);
-                // ECS moves services only to ACTIVE revisions.
-                let active = ecs::Registered::described(&found.definition);
-                if active.is_none() {
-                    report::registering_again(runner, &found.arn, &found.definition);
-                }
-                let mut release = release(runner, render::normalize(found.definition), vec![i])?;
-                release.as_is = active.map(|revision| AsIs {
-                    revision,
-                    running_in: None,
-                });
-                release.goes_back_to = Some(found.arn);
-                releases.push(release);
-            }
-            releases
+            releases_going_back(aws, config, current, runner).await?
         }
-        None => {
-            check_containers_exist(config, current)?;
-            let mut releases = Vec::new();
-            for (i, definition) in current.iter().map(|c| &c.task_definition).enumerate() {
-                let spec = render::restrict_to(&config.render, definition);
-                let rendered = render::render(definition.clone(), &spec).with_context(|| {
-                    format!(
-                        "failed to render the task definition {}",
-                        family(definition)
-                    )
-                })?;
-                releases.push(release(runner, rendered, vec![i])?);
-            }
-            releases
-        }
+        None => releases_of_current_definitions(config, current, runner)?,
     };
     for release in &mut releases {
-        for &i in &release.services {
-            let base = render::normalize(current[i].task_definition.clone());
-            report::changes(
-                runner,
-                &release.rendered,
-                &current[i].task_definition_arn,
-                &base,
-            );
-            // What the service runs holds what was rendered: registering it
-            // again would make an identical revision and a deployment that
-            // changes nothing.
-            if release
-                .as_is
-                .as_ref()
-                .is_none_or(|a| a.running_in.is_none())
-                && diff::diff(&base, &release.rendered).is_empty()
-            {
-                if let Some(revision) = ecs::Registered::described(&current[i].task_definition) {
-                    release.as_is = Some(AsIs {
-                        revision,
-                        running_in: current[i].service.service_name().map(str::to_owned),
-                    });
-                }
-            }
+        for i in release.services.clone() {
+            compare_with_running(runner, release, &current[i]);
         }
         // After its changes: the changes are what a person reads first.
         report::rendered(runner, &release.rendered, config.dry_run);
     }
     Ok(releases)
+}
+
+/// One release for every service, from the `task-definition` template; an
+/// ECS revision the inputs leave unchanged is deployed as is.
+async fn release_of_template(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+    runner: &Runner,
+    source: &TemplateSource,
+) -> Result<Release> {
+    let template = template::load(source, aws)
+        .await
+        .with_context(|| format!("failed to load the task definition template {source}"))?;
+    let rendered = render_template(template.clone(), config)?;
+    let mut unchanged = None;
+    if let TemplateSource::Ecs(id) = source {
+        let described = ecs::Registered::described(&template);
+        let base = render::normalize(template);
+        if current.is_empty() {
+            report::changes(runner, &rendered, id, &base);
+        }
+        unchanged = described.filter(|_| diff::diff(&base, &rendered).is_empty());
+    }
+    let mut release = release(runner, rendered, (0..current.len()).collect())?;
+    release.as_is = unchanged.map(|revision| AsIs {
+        revision,
+        running_in: None,
+    });
+    Ok(release)
+}
+
+/// `task-definition: previous`: for each service, the revision it ran
+/// before, as it is (registered again when it is not ACTIVE).
+async fn releases_going_back(
+    aws: &LazyAws,
+    config: &Config,
+    current: &[Current],
+    runner: &Runner,
+) -> Result<Vec<Release>> {
+    let clients = aws.get().await?;
+    let found: Vec<previous::Previous> = stream::iter(current)
+        .map(|service| async move {
+            previous::find(clients, config, service)
+                .await
+                .context("task-definition: previous")
+        })
+        .buffered(CONCURRENT_CALLS)
+        .try_collect()
+        .await?;
+    let mut releases = Vec::new();
+    for (i, found) in found.into_iter().enumerate() {
+        report::going_back(runner, &current[i], &found.arn);
+        // ECS moves services only to ACTIVE revisions.
+        let active = ecs::Registered::described(&found.definition);
+        if active.is_none() {
+            report::registering_again(runner, &found.arn, &found.definition);
+        }
+        let mut release = release(runner, render::normalize(found.definition), vec![i])?;
+        release.as_is = active.map(|revision| AsIs {
+            revision,
+            running_in: None,
+        });
+        release.goes_back_to = Some(found.arn);
+        releases.push(release);
+    }
+    Ok(releases)
+}
+
+/// One release per service, each rendered from the definition it runs.
+fn releases_of_current_definitions(
+    config: &Config,
+    current: &[Current],
+    runner: &Runner,
+) -> Result<Vec<Release>> {
+    check_containers_exist(config, current)?;
+    let mut releases = Vec::new();
+    for (i, definition) in current.iter().map(|c| &c.task_definition).enumerate() {
+        let spec = render::restrict_to(&config.render, definition);
+        let rendered = render::render(definition.clone(), &spec).with_context(|| {
+            format!(
+                "failed to render the task definition {}",
+                family(definition)
+            )
+        })?;
+        releases.push(release(runner, rendered, vec![i])?);
+    }
+    Ok(releases)
+}
+
+/// Shows what `release` changes in what `current` runs, and deploys what
+/// the service runs as is when it holds what was rendered: registering it
+/// again would make an identical revision and a deployment that changes
+/// nothing.
+fn compare_with_running(runner: &Runner, release: &mut Release, current: &Current) {
+    let base = render::normalize(current.task_definition.clone());
+    report::changes(
+        runner,
+        &release.rendered,
+        &current.task_definition_arn,
+        &base,
+    );
+    if release
+        .as_is
+        .as_ref()
+        .is_none_or(|a| a.running_in.is_none())
+        && diff::diff(&base, &release.rendered).is_empty()
+    {
+        if let Some(revision) = ecs::Registered::described(&current.task_definition) {
+            release.as_is = Some(AsIs {
+                revision,
+                running_in: current.service.service_name().map(str::to_owned),
+            });
+        }
+    }
 }
 
 /// Registers every release at once. Every register runs to its end, so that
