@@ -106,11 +106,7 @@ fn assert_nothing_changed(sim: &Sim, run: &Run) {
 
 /// The run's one error annotation.
 fn error(run: &Run) -> String {
-    let errors: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("::error"))
-        .collect();
+    let errors = run.error_lines();
     assert_eq!(errors.len(), 1, "{}", run.log());
     errors[0].replace("%0A", "\n")
 }

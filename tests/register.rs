@@ -243,11 +243,7 @@ fn no_region_or_no_credentials_is_one_error_that_says_what_to_set() {
     for (job, expected) in cases {
         let run = job.run(&inputs);
         assert_eq!(run.code, 1, "{}", run.log());
-        let errors: Vec<&str> = run
-            .stdout
-            .lines()
-            .filter(|line| line.starts_with("::error"))
-            .collect();
+        let errors = run.error_lines();
         assert_eq!(errors.len(), 1, "{}", run.log());
         assert!(
             errors[0].ends_with(expected),
@@ -353,13 +349,8 @@ fn a_misspelled_input_stops_the_run_before_any_aws_call_naming_the_input_meant()
             ("colour", "blue"),
         ]);
     assert_eq!(run.code, 1, "{}", run.log());
-    let errors: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|line| line.starts_with("::error"))
-        .collect();
     assert_eq!(
-        errors,
+        run.error_lines(),
         [
             "::error::invalid input INPUT_COLOUR: names no input of ecs-deploy, so its value would be ignored; the inputs are listed in action.yml",
             "::error::invalid input INPUT_TASK-DEFINTION: names no input of ecs-deploy, so its value would be ignored; did you mean task-definition?",

@@ -179,6 +179,14 @@ pub fn ecs_client(sim: &Sim) -> aws_sdk_ecs::Client {
 }
 
 impl Run {
+    /// The error annotations the step wrote, as the runner reads them.
+    pub fn error_lines(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|line| line.starts_with("::error"))
+            .collect()
+    }
+
     /// The lines of the step's log group `title`.
     pub fn group_lines(&self, title: &str) -> Vec<String> {
         let open = format!("::group::{title}\n");
