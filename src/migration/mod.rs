@@ -267,6 +267,52 @@ pub(crate) fn show_plan(
 
 /// Starts the task and returns its ARN. RunTask's failures mean nothing
 /// started; ECS says why in each.
+/// The migration container's command and environment.
+fn container_override(migration: &MigrationConfig, container: &str) -> ContainerOverride {
+    let environment: Vec<KeyValuePair> = migration
+        .environment
+        .iter()
+        .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
+        .collect();
+    ContainerOverride::builder()
+        .name(container)
+        .set_command(migration.command.clone())
+        .set_environment((!environment.is_empty()).then_some(environment))
+        .build()
+}
+
+/// What run-task-* gives as JSON, which goes to ECS as given.
+fn raw_fields(migration: &MigrationConfig) -> Vec<(&'static str, Value)> {
+    let mut fields = Vec::new();
+    if let Some(overrides) = &migration.container_overrides {
+        fields.push((
+            "overrides",
+            plan::task_overrides(overrides, &migration.environment),
+        ));
+    }
+    if let Some(tags) = &migration.tags {
+        fields.push(("tags", tags.clone()));
+    }
+    if let Some(volumes) = &migration.volume_configurations {
+        fields.push(("volumeConfigurations", volumes.clone()));
+    }
+    fields
+}
+
+/// RunTask's clientToken: the step's own in Actions; outside Actions each
+/// process draws its own, which still covers the SDK's own retries.
+fn client_token(migration: &MigrationConfig, cluster: &str, definition: &Value) -> String {
+    match &migration.step {
+        Some(step) => plan::client_token(step, cluster, family(definition)),
+        None => {
+            let random: String = std::iter::repeat_with(fastrand::alphanumeric)
+                .take(40)
+                .collect();
+            format!("{}{random}", plan::CLIENT_TOKEN_PREFIX)
+        }
+    }
+}
+
 async fn start(
     ecs: &aws_sdk_ecs::Client,
     cluster: &str,
@@ -276,50 +322,16 @@ async fn start(
     container: &str,
     placement: &Placement,
 ) -> Result<String> {
-    let environment: Vec<KeyValuePair> = migration
-        .environment
-        .iter()
-        .map(|(name, value)| KeyValuePair::builder().name(name).value(value).build())
-        .collect();
-    let container_override = ContainerOverride::builder()
-        .name(container)
-        .set_command(migration.command.clone())
-        .set_environment((!environment.is_empty()).then_some(environment))
-        .build();
-    // What run-task-* gives as JSON goes to ECS as given.
-    let mut raw_fields = Vec::new();
-    if let Some(overrides) = &migration.container_overrides {
-        raw_fields.push((
-            "overrides",
-            plan::task_overrides(overrides, &migration.environment),
-        ));
-    }
-    if let Some(tags) = &migration.tags {
-        raw_fields.push(("tags", tags.clone()));
-    }
-    if let Some(volumes) = &migration.volume_configurations {
-        raw_fields.push(("volumeConfigurations", volumes.clone()));
-    }
     let output = ecs
         .run_task()
         .cluster(cluster)
         .task_definition(task_definition_arn)
         .count(1)
         .started_by(&migration.started_by)
-        .client_token(match &migration.step {
-            Some(step) => plan::client_token(step, cluster, family(definition)),
-            // Outside Actions each process gets its own token, which still
-            // covers the SDK's own retries.
-            None => {
-                let random: String = std::iter::repeat_with(fastrand::alphanumeric)
-                    .take(40)
-                    .collect();
-                format!("{}{random}", plan::CLIENT_TOKEN_PREFIX)
-            }
-        })
+        .client_token(client_token(migration, cluster, definition))
         .overrides(
             TaskOverride::builder()
-                .container_overrides(container_override)
+                .container_overrides(container_override(migration, container))
                 .build(),
         )
         .set_launch_type(placement.launch_type.clone())
@@ -336,7 +348,7 @@ async fn start(
         .set_propagate_tags(placement.propagate_tags.clone())
         .enable_ecs_managed_tags(placement.enable_ecs_managed_tags)
         .customize()
-        .mutate_request(set_body_fields(raw_fields))
+        .mutate_request(set_body_fields(raw_fields(migration)))
         .send()
         .await
         .map_err(|e| {
