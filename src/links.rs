@@ -31,13 +31,15 @@ fn console_host(region: &str) -> String {
     }
 }
 
-/// Where a link points when the resource's ARN names no region: a link
-/// that opens the console is better than none.
-pub(crate) const UNKNOWN_REGION: &str = "us-east-1";
+/// The region of the console page of a resource: the one its ARN names, else
+/// us-east-1, since a link that opens the console is better than none.
+pub(crate) fn region_of(resource_arn: Option<&str>) -> &str {
+    resource_arn.and_then(arn::region).unwrap_or("us-east-1")
+}
 
 /// A task's page, in the region its ARN names.
 pub(crate) fn task(cluster: &str, task_arn: &str) -> String {
-    let region = arn::region(task_arn).unwrap_or(UNKNOWN_REGION);
+    let region = region_of(Some(task_arn));
     let task_id = resource_name(task_arn);
     format!(
         "https://{}/ecs/v2/clusters/{}/tasks/{}/configuration?region={}",

@@ -239,6 +239,14 @@ struct Progress {
 }
 
 impl Progress {
+    /// With `task-definition: previous`: the revisions the services go back to.
+    fn rollback_to(&self) -> Vec<String> {
+        self.releases
+            .iter()
+            .filter_map(|release| release.goes_back_to.clone())
+            .collect()
+    }
+
     /// Every service reached a successful verdict (or already ran its
     /// revision): what follows the deploy may begin.
     fn all_deployed(&self) -> bool {
@@ -269,8 +277,6 @@ struct Checked {
     /// With `update-scheduled-tasks`: the schedules that run a deployed
     /// family, read before anything changes.
     scheduled_tasks: Option<Vec<scheduled::Found>>,
-    /// With `task-definition: previous`: the revisions the services go back to.
-    rollback_to: Vec<String>,
 }
 
 /// The run's steps, in order; each keeps what it produced in `progress`.
@@ -290,7 +296,7 @@ async fn execute(
         run.config,
         run.env,
         run.runner,
-        &checked.rollback_to,
+        &progress.rollback_to(),
         &mut progress.github,
     )
     .await?;
@@ -389,10 +395,6 @@ async fn check_before_any_change(
     Ok(Checked {
         separate_migration,
         scheduled_tasks,
-        rollback_to: releases
-            .iter()
-            .filter_map(|release| release.goes_back_to.clone())
-            .collect(),
     })
 }
 
@@ -412,7 +414,7 @@ async fn show_dry_run(
         config,
         env,
         runner,
-        &checked.rollback_to,
+        &progress.rollback_to(),
         &mut progress.github,
     )
     .await?;

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::arn::{self, resource_name};
+use crate::arn::resource_name;
 use crate::config::Config;
 use crate::deploy::{self, Current, DeployResult, Deployed, Started};
 use crate::diff;
@@ -294,11 +294,7 @@ fn service_rows(summary: &mut Summary, config: &Config, progress: &Progress) {
 
 /// A deployment's stopped tasks and, when it failed, where to look next.
 fn deployment_evidence(summary: &mut Summary, config: &Config, current: &Current, d: &Deployed) {
-    let region = current
-        .service
-        .service_arn()
-        .and_then(arn::region)
-        .unwrap_or(links::UNKNOWN_REGION);
+    let region = links::region_of(current.service.service_arn());
     match (&d.started, &d.result) {
         (Started::Ecs { stopped_tasks, .. }, result) => {
             for group in stopped_tasks {

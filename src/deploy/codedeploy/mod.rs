@@ -21,7 +21,6 @@ use aws_sdk_ecs::types::Service;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::arn;
 use crate::aws::codedeploy::{self as aws_codedeploy, list_deployments, DeploymentsOf};
 use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
@@ -201,10 +200,7 @@ pub(crate) async fn deploy(
     in_flight.answered(call);
     let id = created?;
     in_flight.codedeploy_deployment_started(name, &id);
-    let region = service
-        .service_arn()
-        .and_then(arn::region)
-        .unwrap_or(links::UNKNOWN_REGION);
+    let region = links::region_of(service.service_arn());
     runner.info(&format!(
         "CodeDeploy deployment {id} started for service {}: {}",
         group.service,
