@@ -8,8 +8,11 @@
 //! they come before any AWS work.
 
 mod api;
+mod event;
 mod request;
 pub(crate) mod settings;
+
+pub(crate) use event::Event;
 
 use anyhow::{bail, Context, Result};
 use serde_json::json;
@@ -17,8 +20,8 @@ use serde_json::json;
 use crate::config::Config;
 use crate::env::Env;
 use crate::links::encoded;
-use crate::runner::Runner;
-use crate::summary::{code, text, Summary};
+use crate::present::runner::Runner;
+use crate::present::summary::{code, text, Summary};
 use api::{with_retries, Api, ApiError, Created};
 use request::target;
 use request::{

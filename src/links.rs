@@ -4,7 +4,7 @@
 //! in the log and in a Markdown link.
 
 use crate::arn::{self, resource_name, Arn};
-use crate::summary::code;
+use crate::present::summary::code;
 
 /// `part` as one URL path segment or query value: everything but RFC 3986's
 /// unreserved characters is percent-encoded.

@@ -12,7 +12,7 @@ use crate::arn::Arn;
 use crate::aws::LazyAws;
 use crate::aws::{ecs, s3};
 use crate::inputs::{Problems, RawInputs};
-use crate::runner::FileLocation;
+use crate::present::runner::FileLocation;
 
 /// A document that is not valid JSON or YAML; the runner annotates its place.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -116,6 +116,34 @@ impl Aws {
     }
 }
 
+/// Clients of the simulator, for tests of what an edge emits.
+#[cfg(test)]
+impl Aws {
+    pub(crate) async fn of_sim(sim: &ecs_deploy_sim::Sim) -> Aws {
+        let env: std::collections::HashMap<String, String> = sim.env().into_iter().collect();
+        let credentials = aws_credential_types::Credentials::new(
+            &env["AWS_ACCESS_KEY_ID"],
+            &env["AWS_SECRET_ACCESS_KEY"],
+            None,
+            None,
+            "simulator",
+        );
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(Region::new(env["AWS_REGION"].clone()))
+            .endpoint_url(sim.aws_endpoint())
+            .credentials_provider(credentials)
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
+            .load()
+            .await;
+        Aws {
+            ecs: aws_sdk_ecs::Client::new(&shared),
+            s3: aws_sdk_s3::Client::new(&shared),
+            codedeploy: aws_sdk_codedeploy::Client::new(&shared),
+            shared,
+        }
+    }
+}
+
 pub(crate) struct LazyAws {
     clients: OnceCell<Aws>,
     pub(crate) max_retries: u32,

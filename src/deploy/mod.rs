@@ -20,7 +20,7 @@ use crate::aws::{LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{DeploymentStarted, InFlight};
 use crate::config::Config;
 use crate::deploy::settings::DeployOptions;
-use crate::runner::Runner;
+use crate::present::runner::Runner;
 use crate::template;
 
 /// A service as it is before the deployment, with the definition it runs.

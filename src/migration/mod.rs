@@ -5,9 +5,12 @@
 //! cancellation, and judges it. The decisions are pure functions in `plan`
 //! and `verdict`; this module is the AWS edge around them.
 
+mod event;
 pub(crate) mod plan;
 pub(crate) mod settings;
 pub(crate) mod verdict;
+
+pub(crate) use event::Event;
 
 use std::time::Duration;
 
@@ -27,9 +30,9 @@ use crate::cancel::{Change, InFlight};
 use crate::config::Config;
 use crate::links;
 use crate::outcome::Failed;
+use crate::present::runner::Runner;
+use crate::present::summary::text;
 use crate::render::{self, family};
-use crate::runner::Runner;
-use crate::summary::text;
 use crate::template;
 use crate::template::TemplateSource;
 use plan::{placement, Placement};

@@ -4,7 +4,10 @@
 //! the next; what a person sees of them is written by `report`. AWS is
 //! reached through `LazyAws` only by the steps that need it.
 
+mod event;
 mod report;
+
+pub(crate) use event::Event;
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -24,10 +27,11 @@ use crate::config::Config;
 use crate::deploy::{self, codedeploy, express, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
 use crate::inputs::{self, Invocation};
+use crate::present::runner::Runner;
+use crate::present::summary::Summary;
+use crate::present::Presenter;
 use crate::render::{self, family};
-use crate::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
-use crate::summary::Summary;
 use crate::template::TemplateSource;
 use crate::template::{self, ParseError};
 use crate::{diff, github, migration, preflight, previous, revisions};
@@ -38,7 +42,8 @@ pub async fn run(env: &Env, args: &[OsString]) -> i32 {
     // First of all: as PID 1 in its container the binary would otherwise
     // ignore the runner's SIGINT and SIGTERM.
     let mut signals = Signals::install();
-    let runner = Runner::from_env(env);
+    let presenter = Presenter::from_env(env);
+    let runner = presenter.runner();
     let args: Vec<String> = match args.iter().map(|arg| arg.clone().into_string()).collect() {
         Ok(args) => args,
         Err(_) => {
@@ -83,7 +88,7 @@ pub async fn run(env: &Env, args: &[OsString]) -> i32 {
     let result = tracked(
         &config,
         env,
-        &runner,
+        &presenter,
         &mut summary,
         &mut progress,
         &mut signals,
@@ -120,11 +125,12 @@ pub async fn run(env: &Env, args: &[OsString]) -> i32 {
 async fn tracked(
     config: &Config,
     env: &Env,
-    runner: &Runner,
+    presenter: &Presenter,
     summary: &mut Summary,
     progress: &mut Progress,
     signals: &mut Signals,
 ) -> Result<()> {
+    let runner = presenter.runner();
     let aws = LazyAws::new(config.deploy.max_retries);
     // Each deployment id is written as soon as it is known, so that a
     // cancel, a timeout or expired credentials cannot lose it.
@@ -146,7 +152,7 @@ async fn tracked(
     let run = RunContext {
         config,
         env,
-        runner,
+        presenter,
         aws: &aws,
         in_flight: &in_flight,
     };
@@ -265,7 +271,8 @@ impl Progress {
 struct RunContext<'a> {
     config: &'a Config,
     env: &'a Env,
-    runner: &'a Runner,
+    /// Where every event goes and, until each step emits events, the runner.
+    presenter: &'a Presenter,
     aws: &'a LazyAws,
     in_flight: &'a InFlight<'a>,
 }
@@ -295,7 +302,7 @@ async fn execute(
     github::Tracker::start(
         run.config,
         run.env,
-        run.runner,
+        run.presenter.runner(),
         &progress.rollback_to(),
         &mut progress.github,
     )
@@ -321,7 +328,7 @@ async fn execute(
         after_the_deploy(run, progress, checked.scheduled_tasks.as_deref()).await
     } else {
         if run.config.update_scheduled_tasks || run.config.old_revisions.is_some() {
-            run.runner.notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
+            run.presenter.runner().notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
         }
         Ok(())
     }
@@ -336,10 +343,11 @@ async fn check_before_any_change(
 ) -> Result<Checked> {
     let RunContext {
         config,
-        runner,
+        presenter,
         aws,
         ..
     } = *run;
+    let runner = presenter.runner();
     let started = SystemTime::now();
     let rendered = async {
         progress.current = deploy::describe_current(aws, config).await?;
@@ -407,9 +415,10 @@ async fn show_dry_run(
     let RunContext {
         config,
         env,
-        runner,
+        presenter,
         ..
     } = *run;
+    let runner = presenter.runner();
     github::Tracker::start(
         config,
         env,
@@ -441,11 +450,11 @@ async fn register_releases(
     progress.registered = timed(
         summary,
         "register",
-        register(run.aws, releases, run.runner, run.in_flight),
+        register(run.aws, releases, run.presenter.runner(), run.in_flight),
     )
     .await?;
     let registered = &progress.registered;
-    run.runner.set_output(
+    run.presenter.runner().set_output(
         "task-definition-arn",
         &by_service(run.config, releases, |r| registered[r].arn.clone()),
     )
@@ -471,7 +480,7 @@ async fn migrate(
         run.aws,
         run.config,
         migration,
-        run.runner,
+        run.presenter.runner(),
         definition,
         service,
         run.in_flight,
@@ -489,11 +498,12 @@ async fn deploy_services(
 ) -> Result<()> {
     let RunContext {
         config,
-        runner,
+        presenter,
         aws,
         in_flight,
         ..
     } = *run;
+    let runner = presenter.runner();
     let (current, releases, registered) =
         (&progress.current, &progress.releases, &progress.registered);
     runner.set_output(
@@ -567,7 +577,7 @@ async fn after_the_deploy(
         let outcome = progress.scheduled.insert(scheduled::Moves::default());
         scheduled::repoint(
             run.aws.get().await?,
-            run.runner,
+            run.presenter.runner(),
             found,
             cluster_arn,
             &moves,
@@ -620,10 +630,11 @@ fn family_moves(
 async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
     let RunContext {
         config,
-        runner,
+        presenter,
         aws,
         ..
     } = *run;
+    let runner = presenter.runner();
     let Some(settings) = &config.old_revisions else {
         return;
     };

@@ -12,11 +12,11 @@ use crate::diff;
 use crate::links::{self, task_definition_markdown};
 use crate::migration;
 use crate::outcome::Failed;
+use crate::present::runner::Runner;
+use crate::present::summary::{code, text, Bar, Summary};
 use crate::render::{self, family};
 use crate::revisions;
-use crate::runner::Runner;
 use crate::scheduled;
-use crate::summary::{code, text, Bar, Summary};
 
 use super::{Progress, Release};
 

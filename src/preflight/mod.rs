@@ -6,8 +6,11 @@
 //! still deploys. Values are never read: DescribeSecret and GetParameters
 //! without decryption say whether a secret exists, not what it holds.
 
+mod event;
 pub(crate) mod references;
 pub(crate) mod verdict;
+
+pub(crate) use event::Event;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -22,7 +25,7 @@ use serde_json::Value;
 
 use crate::aws::errors::is_access_denied;
 use crate::aws::{error_code, error_text, Aws, LazyAws, CONCURRENT_CALLS};
-use crate::runner::Runner;
+use crate::present::runner::Runner;
 use references::{EcrImage, ImageId, Needed, Reference};
 use verdict::{Lookup, RECENT_TAGS};
 

@@ -9,8 +9,11 @@
 //! is deregistered or deleted. A failure here is a warning: the deploy
 //! succeeded, and a revision left in place harms nothing.
 
+mod event;
 pub(crate) mod plan;
 pub(crate) mod settings;
+
+pub(crate) use event::Event;
 
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,7 +25,7 @@ use futures::{stream, StreamExt, TryStreamExt};
 use crate::arn::resource_name;
 use crate::aws::ecs::{describe_services, describe_task_definition, describe_tasks, list_tasks};
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
-use crate::runner::Runner;
+use crate::present::runner::Runner;
 use crate::scheduled::{self, plan::family_and_revision};
 use plan::{revision_key, Described, Fate, Step};
 use settings::OldRevisions;

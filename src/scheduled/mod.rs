@@ -11,7 +11,10 @@
 //! know must go back as it was. Both calls replace with the same content
 //! when repeated, so the SDK's own retries are safe for them.
 
+mod event;
 pub(crate) mod plan;
+
+pub(crate) use event::Event;
 
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,7 +25,7 @@ use serde_json::Value;
 
 use crate::aws::raw::{replace_body, set_body_fields, ResponseBody};
 use crate::aws::{error_code, explain, Aws, CONCURRENT_CALLS};
-use crate::runner::Runner;
+use crate::present::runner::Runner;
 use plan::{Decision, FamilyMove, Place, ScheduledTask};
 
 /// What became of the scheduled tasks, for the summary.

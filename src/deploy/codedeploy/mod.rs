@@ -6,7 +6,10 @@
 //! shows to small views and asks `verdict::judge`.
 
 pub mod appspec;
+mod event;
 mod verdict;
+
+pub(crate) use event::Event;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -26,7 +29,7 @@ use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;
 use crate::links;
-use crate::runner::Runner;
+use crate::present::runner::Runner;
 use crate::template;
 
 use super::{is_codedeploy, Current, DeployResult, Phase};

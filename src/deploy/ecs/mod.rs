@@ -5,8 +5,11 @@
 //! DescribeServices covers ten services a call, so twenty services cost two
 //! calls a poll, not twenty.
 
+mod event;
 mod verdict;
 mod view;
+
+pub(crate) use event::Event;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
@@ -33,7 +36,7 @@ use crate::aws::{
 };
 use crate::cancel::{Change, InFlight};
 use crate::links;
-use crate::runner::Runner;
+use crate::present::runner::Runner;
 
 use super::{DeployResult, Deployed, Phase, Started};
 use crate::deploy::settings::DeployOptions;
