@@ -25,6 +25,62 @@ pub(crate) enum Event {
     Revisions(revisions::Event),
 }
 
+macro_rules! from_step_events {
+    ($($variant:ident($step:ty)),* $(,)?) => {
+        $(impl From<$step> for Event {
+            fn from(event: $step) -> Event {
+                Event::$variant(event)
+            }
+        })*
+    };
+}
+
+from_step_events!(
+    Run(pipeline::Event),
+    Preflight(preflight::Event),
+    GitHub(github::Event),
+    Migration(migration::Event),
+    Ecs(ecs::Event),
+    CodeDeploy(codedeploy::Event),
+    Scheduled(scheduled::Event),
+    Revisions(revisions::Event),
+);
+
+/// A step output, by the name action.yml declares it with
+/// (`inputs::OUTPUTS`, in the same order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    TaskDefinition,
+    TaskDefinitionArn,
+    PreviousTaskDefinitionArn,
+    EcsDeploymentId,
+    CodeDeployDeploymentId,
+    EcsServiceDeploymentArn,
+    GitHubDeploymentId,
+    MigrationTaskArn,
+    MigrationExitCode,
+    RunTaskArn,
+    ExpressEndpoint,
+}
+
+impl Output {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Output::TaskDefinition => "task-definition",
+            Output::TaskDefinitionArn => "task-definition-arn",
+            Output::PreviousTaskDefinitionArn => "previous-task-definition-arn",
+            Output::EcsDeploymentId => "ecs-deployment-id",
+            Output::CodeDeployDeploymentId => "codedeploy-deployment-id",
+            Output::EcsServiceDeploymentArn => "ecs-service-deployment-arn",
+            Output::GitHubDeploymentId => "github-deployment-id",
+            Output::MigrationTaskArn => "migration-task-arn",
+            Output::MigrationExitCode => "migration-exit-code",
+            Output::RunTaskArn => "run-task-arn",
+            Output::ExpressEndpoint => "express-endpoint",
+        }
+    }
+}
+
 /// A sink that keeps the events, for tests of what a step emits.
 #[cfg(test)]
 #[derive(Default)]
@@ -41,5 +97,33 @@ impl Recorder {
 impl Sink for Recorder {
     fn emit(&self, event: Event) {
         self.0.lock().unwrap().push(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Output::*;
+
+    #[test]
+    fn every_output_is_declared_in_the_order_of_the_output_table() {
+        let all = [
+            TaskDefinition,
+            TaskDefinitionArn,
+            PreviousTaskDefinitionArn,
+            EcsDeploymentId,
+            CodeDeployDeploymentId,
+            EcsServiceDeploymentArn,
+            GitHubDeploymentId,
+            MigrationTaskArn,
+            MigrationExitCode,
+            RunTaskArn,
+            ExpressEndpoint,
+        ];
+        let names: Vec<&str> = all.iter().map(|output| output.name()).collect();
+        let declared: Vec<&str> = crate::inputs::OUTPUTS
+            .iter()
+            .map(|spec| spec.name)
+            .collect();
+        assert_eq!(names, declared);
     }
 }

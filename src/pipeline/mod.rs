@@ -5,7 +5,7 @@
 //! reached through `LazyAws` only by the steps that need it.
 
 mod event;
-mod report;
+mod verdict;
 
 pub(crate) use event::Event;
 
@@ -26,14 +26,13 @@ use crate::cancel::{Change, InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::Config;
 use crate::deploy::{self, codedeploy, express, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
+use crate::event::{Output, Sink};
 use crate::inputs::{self, Invocation};
-use crate::present::runner::Runner;
-use crate::present::summary::Summary;
 use crate::present::Presenter;
 use crate::render::{self, family};
 use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
+use crate::template;
 use crate::template::TemplateSource;
-use crate::template::{self, ParseError};
 use crate::{diff, github, migration, preflight, previous, revisions};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
@@ -43,80 +42,50 @@ pub async fn run(env: &Env, args: &[OsString]) -> i32 {
     // ignore the runner's SIGINT and SIGTERM.
     let mut signals = Signals::install();
     let presenter = Presenter::from_env(env);
-    let runner = presenter.runner();
+    let rejected = |reason: String| {
+        presenter.emit(Event::ArgumentsRejected { reason }.into());
+        1
+    };
     let args: Vec<String> = match args.iter().map(|arg| arg.clone().into_string()).collect() {
         Ok(args) => args,
-        Err(_) => {
-            runner.error("a command-line argument is not valid UTF-8", None);
-            return 1;
-        }
+        Err(_) => return rejected("a command-line argument is not valid UTF-8".to_owned()),
     };
-    let args = args.as_slice();
-    let inputs = match inputs::read(env, args) {
+    let inputs = match inputs::read(env, &args) {
         Ok(Invocation::Run(inputs)) => inputs,
         Ok(Invocation::Help) => {
-            print!("{}", inputs::help_text());
+            presenter.emit(Event::HelpAsked.into());
             return 0;
         }
         Ok(Invocation::Version) => {
-            println!("ecs-deploy {}", env!("CARGO_PKG_VERSION"));
+            presenter.emit(Event::VersionAsked.into());
             return 0;
         }
-        Err(error) => {
-            runner.error(&error.to_string(), None);
-            return 1;
-        }
+        Err(error) => return rejected(error.to_string()),
     };
     let config = match Config::from_inputs(&inputs, env) {
         Ok(config) => config,
         Err(invalid) => {
-            for problem in &invalid.0 {
-                runner.error(&format!("invalid input {problem}"), None);
-            }
+            let problems = invalid.0.iter().map(ToString::to_string).collect();
+            presenter.emit(Event::InputsInvalid { problems }.into());
             return 1;
         }
     };
     // Before anything else is printed.
-    if let Some(token) = &config.github_token {
-        runner.add_mask(token);
+    let secrets = config.github_token.iter().chain(
+        config
+            .render
+            .container
+            .secrets
+            .iter()
+            .map(|(_, value_from)| value_from),
+    );
+    for value in secrets {
+        let value = value.clone();
+        presenter.emit(Event::Secret { value }.into());
     }
-    for (_, value_from) in &config.render.container.secrets {
-        runner.add_mask(value_from);
-    }
-    let mut summary = Summary::default();
     let mut progress = Progress::default();
-    let result = tracked(
-        &config,
-        env,
-        &presenter,
-        &mut summary,
-        &mut progress,
-        &mut signals,
-    )
-    .await;
-    let markdown = summary.render(&result);
-    if let Err(error) = runner.append_summary(&markdown) {
-        runner.warning(&format!("{error:#}"));
-    }
-    if let Some(file) = &config.summary_file {
-        if let Err(error) = std::fs::write(file, &markdown) {
-            runner.warning(&format!(
-                "the summary could not be written to {}: {error}",
-                file.display()
-            ));
-        }
-    }
-    match result {
-        Ok(()) => 0,
-        Err(error) => {
-            let location = error
-                .chain()
-                .find_map(|cause| cause.downcast_ref::<ParseError>())
-                .map(|parse| parse.location.clone());
-            runner.error(&format!("{error:#}"), location.as_ref());
-            1
-        }
-    }
+    let result = tracked(&config, env, &presenter, &mut progress, &mut signals).await;
+    presenter.finish(&result, config.summary_file.as_deref())
 }
 
 /// The run inside its GitHub deployment: in progress before any AWS work,
@@ -126,11 +95,9 @@ async fn tracked(
     config: &Config,
     env: &Env,
     presenter: &Presenter,
-    summary: &mut Summary,
     progress: &mut Progress,
     signals: &mut Signals,
 ) -> Result<()> {
-    let runner = presenter.runner();
     let aws = LazyAws::new(config.deploy.max_retries);
     // Each deployment id is written as soon as it is known, so that a
     // cancel, a timeout or expired credentials cannot lose it.
@@ -145,9 +112,7 @@ async fn tracked(
         };
         let mut started = started.lock().unwrap_or_else(|e| e.into_inner());
         started[i] = what.into();
-        if let Err(error) = write_deployment_outputs(runner, config, &started) {
-            runner.warning(&format!("{error:#}"));
-        }
+        write_deployment_outputs(presenter, config, &started);
     });
     let run = RunContext {
         config,
@@ -159,7 +124,7 @@ async fn tracked(
     // The GitHub deployment starts inside the race too: a signal while
     // GitHub is slow must not wait for it.
     let raced = tokio::select! {
-        result = execute(&run, summary, progress) => Ok(result),
+        result = execute(&run, progress) => Ok(result),
         signal = signals.received() => Err(signal),
     };
     let (result, cancelled_at) = match raced {
@@ -170,12 +135,12 @@ async fn tracked(
                 .stop_all(aws.loaded(), config.deploy.rollback_on_failure)
                 .await;
             (
-                Err(report::cancelled(signal, &report, config, progress)),
+                Err(verdict::cancelled(signal, &report, config, progress)),
                 Some(at),
             )
         }
     };
-    report::describe_run(summary, config, progress);
+    presenter.describe_run(config, progress);
     let Some(deployment) = progress.github.take() else {
         return result;
     };
@@ -189,7 +154,8 @@ async fn tracked(
         Some(_) if progress.all_deployed() && !scheduled_failed => &Ok(()),
         _ => &result,
     };
-    let finished = deployment.finish(github_result, runner, summary);
+    let mut summary = presenter.summary();
+    let finished = deployment.finish(github_result, presenter.runner(), &mut summary);
     match cancelled_at {
         // GitHub's retries must not outlast the runner's patience.
         Some(at) => {
@@ -197,9 +163,7 @@ async fn tracked(
                 .await
                 .is_err()
             {
-                runner.warning(
-                    "GitHub did not take the deployment's final status before the cancellation deadline; it may still show in_progress",
-                );
+                presenter.emit(Event::FinalStatusLate.into());
             }
         }
         None => finished.await,
@@ -210,38 +174,38 @@ async fn tracked(
 /// One rendered task definition and the services (indexes into
 /// `config.services`) that will run it: one for a shared template, one per
 /// service when each starts from its own current definition.
-struct Release {
-    rendered: Value,
-    services: Vec<usize>,
-    path: PathBuf,
+pub(crate) struct Release {
+    pub(crate) rendered: Value,
+    pub(crate) services: Vec<usize>,
+    pub(crate) path: PathBuf,
     /// An ECS revision that already holds what was rendered: deployed as
     /// is, not registered again.
-    as_is: Option<AsIs>,
+    pub(crate) as_is: Option<AsIs>,
     /// With `task-definition: previous`: the revision the service goes back
     /// to (registered again as a copy when it is not ACTIVE).
-    goes_back_to: Option<String>,
+    pub(crate) goes_back_to: Option<String>,
 }
 
 /// An existing ECS revision a release deploys instead of registering one.
-struct AsIs {
-    revision: ecs::Registered,
+pub(crate) struct AsIs {
+    pub(crate) revision: ecs::Registered,
     /// The service that runs it, when it is used because what was rendered
     /// is identical to it; otherwise it is the template (or the revision
     /// `previous` goes back to), which the inputs leave unchanged.
-    running_in: Option<String>,
+    pub(crate) running_in: Option<String>,
 }
 
 /// How far the run got: each step's result, kept for the summary whether
 /// the run ends well or not, and the GitHub deployment once there is one.
 #[derive(Default)]
-struct Progress {
-    github: Option<github::Tracker>,
-    current: Vec<Current>,
-    releases: Vec<Release>,
-    registered: Vec<ecs::Registered>,
-    deployed: Vec<Deployed>,
-    scheduled: Option<scheduled::Moves>,
-    old_revisions: Option<revisions::CleanUp>,
+pub(crate) struct Progress {
+    pub(crate) github: Option<github::Tracker>,
+    pub(crate) current: Vec<Current>,
+    pub(crate) releases: Vec<Release>,
+    pub(crate) registered: Vec<ecs::Registered>,
+    pub(crate) deployed: Vec<Deployed>,
+    pub(crate) scheduled: Option<scheduled::Moves>,
+    pub(crate) old_revisions: Option<revisions::CleanUp>,
 }
 
 impl Progress {
@@ -255,7 +219,7 @@ impl Progress {
 
     /// Every service reached a successful verdict (or already ran its
     /// revision): what follows the deploy may begin.
-    fn all_deployed(&self) -> bool {
+    pub(crate) fn all_deployed(&self) -> bool {
         !self.deployed.is_empty()
             && self.deployed.iter().all(|d| {
                 matches!(
@@ -277,6 +241,16 @@ struct RunContext<'a> {
     in_flight: &'a InFlight<'a>,
 }
 
+impl RunContext<'_> {
+    fn emit(&self, event: Event) {
+        self.presenter.emit(event.into());
+    }
+
+    fn output(&self, output: Output, value: String) {
+        self.emit(Event::Output { output, value });
+    }
+}
+
 /// What the checks before any change found, for the steps after them.
 struct Checked {
     /// A `migration-task-definition` rendered apart from the releases.
@@ -287,12 +261,8 @@ struct Checked {
 }
 
 /// The run's steps, in order; each keeps what it produced in `progress`.
-async fn execute(
-    run: &RunContext<'_>,
-    summary: &mut Summary,
-    progress: &mut Progress,
-) -> Result<()> {
-    let checked = check_before_any_change(run, summary, progress).await?;
+async fn execute(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
+    let checked = check_before_any_change(run, progress).await?;
     if run.config.dry_run {
         return show_dry_run(run, progress, &checked).await;
     }
@@ -307,28 +277,21 @@ async fn execute(
         &mut progress.github,
     )
     .await?;
-    register_releases(run, summary, progress).await?;
+    register_releases(run, progress).await?;
     if let Some(migration) = &run.config.migration {
-        migrate(
-            run,
-            summary,
-            progress,
-            migration,
-            checked.separate_migration,
-        )
-        .await?;
+        migrate(run, progress, migration, checked.separate_migration).await?;
     }
     if run.config.services.is_empty() {
         return Ok(());
     }
-    deploy_services(run, summary, progress, &codedeploy_plan).await?;
+    deploy_services(run, progress, &codedeploy_plan).await?;
     // Only after every service reached its verdict: a deployment not
     // waited for may still roll back.
     if progress.all_deployed() {
         after_the_deploy(run, progress, checked.scheduled_tasks.as_deref()).await
     } else {
         if run.config.update_scheduled_tasks || run.config.old_revisions.is_some() {
-            run.presenter.runner().notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)");
+            run.emit(Event::FollowUpsSkipped);
         }
         Ok(())
     }
@@ -336,11 +299,7 @@ async fn execute(
 
 /// Reads the services, renders the releases and checks everything that can
 /// fail without changing anything: the dry run goes this far too.
-async fn check_before_any_change(
-    run: &RunContext<'_>,
-    summary: &mut Summary,
-    progress: &mut Progress,
-) -> Result<Checked> {
+async fn check_before_any_change(run: &RunContext<'_>, progress: &mut Progress) -> Result<Checked> {
     let RunContext {
         config,
         presenter,
@@ -348,22 +307,19 @@ async fn check_before_any_change(
         ..
     } = *run;
     let runner = presenter.runner();
-    let started = SystemTime::now();
-    let rendered = async {
+    timed(presenter, "render", async {
         progress.current = deploy::describe_current(aws, config).await?;
-        progress.releases = render_releases(aws, config, &progress.current, runner).await?;
+        progress.releases = render_releases(run, &progress.current).await?;
         anyhow::Ok(())
-    }
-    .await;
-    summary.add_step("render", started, SystemTime::now(), rendered.is_err());
-    rendered?;
+    })
+    .await?;
     let current = &progress.current;
     let releases = &progress.releases;
     check_express(config, current, releases)?;
-    runner.set_output(
-        "task-definition",
-        &by_service(config, releases, |r| releases[r].path.display().to_string()),
-    )?;
+    run.output(
+        Output::TaskDefinition,
+        by_service(config, releases, |r| releases[r].path.display().to_string()),
+    );
     // Before anything is registered, and in the dry run too.
     let separate_migration = match &config.migration {
         Some(migration) => {
@@ -379,7 +335,7 @@ async fn check_before_any_change(
             .chain(&separate_migration)
             .collect();
         timed(
-            summary,
+            presenter,
             "preflight",
             preflight::check(aws, runner, &definitions, config.dry_run),
         )
@@ -428,7 +384,7 @@ async fn show_dry_run(
     )
     .await?;
     let (current, releases) = (&progress.current, &progress.releases);
-    report::dry_run(runner, config, current, releases);
+    show_plan(run, current, releases);
     if let (Some(found), Some(first)) = (&checked.scheduled_tasks, current.first()) {
         progress.scheduled = Some(scheduled::would_move(
             runner,
@@ -441,29 +397,20 @@ async fn show_dry_run(
     Ok(())
 }
 
-async fn register_releases(
-    run: &RunContext<'_>,
-    summary: &mut Summary,
-    progress: &mut Progress,
-) -> Result<()> {
+async fn register_releases(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
     let releases = &progress.releases;
-    progress.registered = timed(
-        summary,
-        "register",
-        register(run.aws, releases, run.presenter.runner(), run.in_flight),
-    )
-    .await?;
+    progress.registered = timed(run.presenter, "register", register(run, releases)).await?;
     let registered = &progress.registered;
-    run.presenter.runner().set_output(
-        "task-definition-arn",
-        &by_service(run.config, releases, |r| registered[r].arn.clone()),
-    )
+    run.output(
+        Output::TaskDefinitionArn,
+        by_service(run.config, releases, |r| registered[r].arn.clone()),
+    );
+    Ok(())
 }
 
 /// The migration, on the first release and service: it runs where they run.
 async fn migrate(
     run: &RunContext<'_>,
-    summary: &mut Summary,
     progress: &Progress,
     migration: &migration::settings::MigrationConfig,
     separate_migration: Option<Value>,
@@ -485,14 +432,13 @@ async fn migrate(
         service,
         run.in_flight,
     );
-    timed(summary, "migration", migration_run).await
+    timed(run.presenter, "migration", migration_run).await
 }
 
 /// Every service moved to its registered revision and followed to its
 /// verdict.
 async fn deploy_services(
     run: &RunContext<'_>,
-    summary: &mut Summary,
     progress: &mut Progress,
     codedeploy_plan: &codedeploy::Plan,
 ) -> Result<()> {
@@ -506,10 +452,10 @@ async fn deploy_services(
     let runner = presenter.runner();
     let (current, releases, registered) =
         (&progress.current, &progress.releases, &progress.registered);
-    runner.set_output(
-        "previous-task-definition-arn",
-        &by_service_index(config, |i| current[i].task_definition_arn.clone()),
-    )?;
+    run.output(
+        Output::PreviousTaskDefinitionArn,
+        by_service_index(config, |i| current[i].task_definition_arn.clone()),
+    );
     let destinations: Vec<deploy::Destination> = releases
         .iter()
         .zip(registered)
@@ -521,7 +467,7 @@ async fn deploy_services(
             })
         })
         .collect();
-    runner.group("Deployment");
+    run.emit(Event::DeployBegan);
     let started = SystemTime::now();
     let deployed = deploy::deploy_all(
         aws,
@@ -533,7 +479,7 @@ async fn deploy_services(
         in_flight,
     )
     .await;
-    runner.end_group();
+    run.emit(Event::DeployEnded);
     // The deploy's verdict does not hang on its URL: a failed lookup warns.
     match deploy::express_endpoints(aws, current).await {
         Ok(endpoints) if !endpoints.is_empty() => {
@@ -543,19 +489,36 @@ async fn deploy_services(
                     .find(|(e, _)| *e == i)
                     .map_or(String::new(), |(_, url)| url.clone())
             };
-            runner.set_output("express-endpoint", &by_service_index(config, endpoint_of))?;
+            run.output(
+                Output::ExpressEndpoint,
+                by_service_index(config, endpoint_of),
+            );
             if let Some(github) = &mut progress.github {
                 github.default_environment_url(&endpoints[0].1);
             }
         }
         Ok(_) => {}
-        Err(error) => runner.warning(&format!("{error:#}")),
+        Err(error) => run.emit(Event::ExpressEndpointUnread {
+            reason: format!("{error:#}"),
+        }),
     }
     let verdicts = deployed.and_then(|deployed| {
         progress.deployed = deployed;
-        report::verdicts(runner, &progress.deployed)
+        for d in &progress.deployed {
+            run.emit(Event::Judged {
+                service: d.service.clone(),
+                deployment_id: d.deployment_id().unwrap_or_default().to_owned(),
+                result: d.result.clone(),
+            });
+        }
+        verdict::of_deployments(&progress.deployed)
     });
-    summary.add_step("deploy", started, SystemTime::now(), verdicts.is_err());
+    run.emit(Event::StepTimed {
+        step: "deploy",
+        started,
+        ended: SystemTime::now(),
+        failed: verdicts.is_err(),
+    });
     verdicts
 }
 
@@ -683,7 +646,9 @@ async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
     let clients = match aws.get().await {
         Ok(clients) => clients,
         Err(error) => {
-            runner.warning(&format!("old revisions were not looked at: {error:#}"));
+            run.emit(Event::OldRevisionsUnread {
+                reason: format!("{error:#}"),
+            });
             return;
         }
     };
@@ -731,38 +696,43 @@ fn check_express(config: &Config, current: &[Current], releases: &[Release]) -> 
 
 /// Runs `step`, kept in the summary's timeline as done or failed.
 async fn timed<T>(
-    summary: &mut Summary,
-    name: &'static str,
-    step: impl Future<Output = Result<T>>,
+    sink: &dyn Sink,
+    step: &'static str,
+    work: impl Future<Output = Result<T>>,
 ) -> Result<T> {
     let started = SystemTime::now();
-    let result = step.await;
-    summary.add_step(name, started, SystemTime::now(), result.is_err());
+    let result = work.await;
+    sink.emit(
+        Event::StepTimed {
+            step,
+            started,
+            ended: SystemTime::now(),
+            failed: result.is_err(),
+        }
+        .into(),
+    );
     result
 }
 
 /// The template rendered once for every service, or each service's own
 /// definition rendered for it; each written to a file and its changes
 /// shown.
-async fn render_releases(
-    aws: &LazyAws,
-    config: &Config,
-    current: &[Current],
-    runner: &Runner,
-) -> Result<Vec<Release>> {
+async fn render_releases(run: &RunContext<'_>, current: &[Current]) -> Result<Vec<Release>> {
+    let config = run.config;
     let mut releases = match &config.template {
-        Some(source) => vec![release_of_template(aws, config, current, runner, source).await?],
-        None if config.previous_revision => {
-            releases_going_back(aws, config, current, runner).await?
-        }
-        None => releases_of_current_definitions(config, current, runner)?,
+        Some(source) => vec![release_of_template(run, current, source).await?],
+        None if config.previous_revision => releases_going_back(run, current).await?,
+        None => releases_of_current_definitions(run, current)?,
     };
     for release in &mut releases {
         for i in release.services.clone() {
-            compare_with_running(runner, release, &current[i]);
+            compare_with_running(run, release, &current[i]);
         }
         // After its changes: the changes are what a person reads first.
-        report::rendered(runner, &release.rendered, config.dry_run);
+        if config.dry_run {
+            let definition = release.rendered.clone();
+            run.emit(Event::Rendered { definition });
+        }
     }
     Ok(releases)
 }
@@ -770,26 +740,24 @@ async fn render_releases(
 /// One release for every service, from the `task-definition` template; an
 /// ECS revision the inputs leave unchanged is deployed as is.
 async fn release_of_template(
-    aws: &LazyAws,
-    config: &Config,
+    run: &RunContext<'_>,
     current: &[Current],
-    runner: &Runner,
     source: &TemplateSource,
 ) -> Result<Release> {
-    let template = template::load(source, aws)
+    let template = template::load(source, run.aws)
         .await
         .with_context(|| format!("failed to load the task definition template {source}"))?;
-    let rendered = render_template(template.clone(), config)?;
+    let rendered = render_template(template.clone(), run.config)?;
     let mut unchanged = None;
     if let TemplateSource::Ecs(id) = source {
         let described = ecs::Registered::described(&template);
         let base = render::normalize(template);
         if current.is_empty() {
-            report::changes(runner, &rendered, id, &base);
+            show_changes(run, &rendered, id, &base);
         }
         unchanged = described.filter(|_| diff::diff(&base, &rendered).is_empty());
     }
-    let mut release = release(runner, rendered, (0..current.len()).collect())?;
+    let mut release = release(run, rendered, (0..current.len()).collect())?;
     release.as_is = unchanged.map(|revision| AsIs {
         revision,
         running_in: None,
@@ -799,13 +767,8 @@ async fn release_of_template(
 
 /// `task-definition: previous`: for each service, the revision it ran
 /// before, as it is (registered again when it is not ACTIVE).
-async fn releases_going_back(
-    aws: &LazyAws,
-    config: &Config,
-    current: &[Current],
-    runner: &Runner,
-) -> Result<Vec<Release>> {
-    let clients = aws.get().await?;
+async fn releases_going_back(run: &RunContext<'_>, current: &[Current]) -> Result<Vec<Release>> {
+    let (config, clients) = (run.config, run.aws.get().await?);
     let found: Vec<previous::Previous> = stream::iter(current)
         .map(|service| async move {
             previous::find(clients, config, service)
@@ -817,13 +780,27 @@ async fn releases_going_back(
         .await?;
     let mut releases = Vec::new();
     for (i, found) in found.into_iter().enumerate() {
-        report::going_back(runner, &current[i], &found.arn);
+        run.emit(Event::GoingBack {
+            service: current[i]
+                .service
+                .service_name()
+                .unwrap_or_default()
+                .to_owned(),
+            to: found.arn.clone(),
+            from: current[i].task_definition_arn.clone(),
+        });
         // ECS moves services only to ACTIVE revisions.
         let active = ecs::Registered::described(&found.definition);
         if active.is_none() {
-            report::registering_again(runner, &found.arn, &found.definition);
+            run.emit(Event::RegisteringAgain {
+                arn: found.arn.clone(),
+                status: found.definition["status"]
+                    .as_str()
+                    .unwrap_or("not ACTIVE")
+                    .to_owned(),
+            });
         }
-        let mut release = release(runner, render::normalize(found.definition), vec![i])?;
+        let mut release = release(run, render::normalize(found.definition), vec![i])?;
         release.as_is = active.map(|revision| AsIs {
             revision,
             running_in: None,
@@ -836,10 +813,10 @@ async fn releases_going_back(
 
 /// One release per service, each rendered from the definition it runs.
 fn releases_of_current_definitions(
-    config: &Config,
+    run: &RunContext<'_>,
     current: &[Current],
-    runner: &Runner,
 ) -> Result<Vec<Release>> {
+    let config = run.config;
     check_containers_exist(config, current)?;
     let mut releases = Vec::new();
     for (i, definition) in current.iter().map(|c| &c.task_definition).enumerate() {
@@ -850,23 +827,79 @@ fn releases_of_current_definitions(
                 family(definition)
             )
         })?;
-        releases.push(release(runner, rendered, vec![i])?);
+        releases.push(release(run, rendered, vec![i])?);
     }
     Ok(releases)
+}
+
+/// What `rendered` changes against `against`, the definition `base` is.
+fn show_changes(run: &RunContext<'_>, rendered: &Value, against: &str, base: &Value) {
+    run.emit(Event::Changes {
+        against: against.to_owned(),
+        changes: diff::diff(base, rendered),
+    });
+}
+
+/// The dry run's plan: what was rendered, each service it would move (or
+/// leave) and the migration it would run.
+fn show_plan(run: &RunContext<'_>, current: &[Current], releases: &[Release]) {
+    let config = run.config;
+    let cluster = resource_name(&config.cluster).to_owned();
+    for release in releases {
+        let family = family(&release.rendered).to_owned();
+        run.emit(Event::DryRunRendered {
+            family: family.clone(),
+            path: release.path.clone(),
+        });
+        let revision = release
+            .as_is
+            .as_ref()
+            .map(|as_is| resource_name(&as_is.revision.arn).to_owned());
+        for &i in &release.services {
+            let service = current[i]
+                .service
+                .service_name()
+                .unwrap_or_default()
+                .to_owned();
+            let runs = resource_name(&current[i].task_definition_arn).to_owned();
+            let starts = release.as_is.as_ref().is_none_or(|as_is| {
+                deploy::starts_deployment(&config.deploy, &current[i], &as_is.revision.arn)
+            });
+            let cluster = cluster.clone();
+            run.emit(match starts {
+                false => Event::DryRunWouldLeave {
+                    service,
+                    cluster,
+                    runs,
+                },
+                true => Event::DryRunWouldDeploy {
+                    service,
+                    cluster,
+                    revision: revision.clone(),
+                    family: family.clone(),
+                    through_codedeploy: deploy::is_codedeploy(&current[i].service),
+                    runs,
+                },
+            });
+        }
+    }
+    if let Some(migration) = &config.migration {
+        migration::show_plan(
+            run.presenter.runner(),
+            config,
+            migration,
+            &releases[0].rendered,
+        );
+    }
 }
 
 /// Shows what `release` changes in what `current` runs, and deploys what
 /// the service runs as is when it holds what was rendered: registering it
 /// again would make an identical revision and a deployment that changes
 /// nothing.
-fn compare_with_running(runner: &Runner, release: &mut Release, current: &Current) {
+fn compare_with_running(run: &RunContext<'_>, release: &mut Release, current: &Current) {
     let base = render::normalize(current.task_definition.clone());
-    report::changes(
-        runner,
-        &release.rendered,
-        &current.task_definition_arn,
-        &base,
-    );
+    show_changes(run, &release.rendered, &current.task_definition_arn, &base);
     if release
         .as_is
         .as_ref()
@@ -884,13 +917,8 @@ fn compare_with_running(runner: &Runner, release: &mut Release, current: &Curren
 
 /// Registers every release at once. Every register runs to its end, so that
 /// a failure can say which revisions exist anyway.
-async fn register(
-    aws: &LazyAws,
-    releases: &[Release],
-    runner: &Runner,
-    in_flight: &InFlight<'_>,
-) -> Result<Vec<ecs::Registered>> {
-    let ecs = &aws.get().await?.ecs;
+async fn register(run: &RunContext<'_>, releases: &[Release]) -> Result<Vec<ecs::Registered>> {
+    let (ecs, in_flight) = (&run.aws.get().await?.ecs, run.in_flight);
     let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
         .map(|release| async move {
             if let Some(as_is) = &release.as_is {
@@ -910,14 +938,18 @@ async fn register(
     for (release, result) in releases.iter().zip(results) {
         match result {
             Ok(revision) => {
-                match &release.as_is {
+                let arn = revision.arn.clone();
+                run.emit(match &release.as_is {
                     Some(AsIs {
                         running_in: Some(service),
                         ..
-                    }) => report::already_runs(runner, service, &revision.arn),
-                    Some(_) => report::as_is(runner, &revision.arn),
-                    None => report::registered(runner, &revision.arn),
-                }
+                    }) => Event::KeptRunning {
+                        service: service.clone(),
+                        arn,
+                    },
+                    Some(_) => Event::DeployingAsIs { arn },
+                    None => Event::Registered { arn },
+                });
                 registered.push(revision);
             }
             Err(error) => errors.push(format!("{error:#}")),
@@ -946,17 +978,16 @@ async fn register(
 }
 
 /// The ids of what was started, by way of deploying.
-fn write_deployment_outputs(runner: &Runner, config: &Config, started: &[Started]) -> Result<()> {
-    for (name, field) in STARTED_OUTPUTS {
+fn write_deployment_outputs(sink: &dyn Sink, config: &Config, started: &[Started]) {
+    for (output, field) in STARTED_OUTPUTS {
         // An output of a kind of deployment no service started is not written.
         if started.iter().any(|s| field(s).is_some()) {
             let value = by_service_index(config, |i| {
                 field(&started[i]).flatten().unwrap_or_default().to_owned()
             });
-            runner.set_output(name, &value)?;
+            sink.emit(Event::Output { output, value }.into());
         }
     }
-    Ok(())
 }
 
 /// What a deployment started for a service: None when it is not of the
@@ -964,10 +995,10 @@ fn write_deployment_outputs(runner: &Runner, config: &Config, started: &[Started
 type StartedField = fn(&Started) -> Option<Option<&str>>;
 
 /// The outputs written as soon as a deployment starts, one value per service.
-const STARTED_OUTPUTS: [(&str, StartedField); 3] = [
-    ("ecs-deployment-id", ecs_deployment_id),
-    ("ecs-service-deployment-arn", ecs_service_deployment_arn),
-    ("codedeploy-deployment-id", codedeploy_deployment_id),
+const STARTED_OUTPUTS: [(Output, StartedField); 3] = [
+    (Output::EcsDeploymentId, ecs_deployment_id),
+    (Output::EcsServiceDeploymentArn, ecs_service_deployment_arn),
+    (Output::CodeDeployDeploymentId, codedeploy_deployment_id),
 ];
 
 fn ecs_deployment_id(started: &Started) -> Option<Option<&str>> {
@@ -1038,8 +1069,8 @@ fn render_template(template: Value, config: &Config) -> Result<Value> {
         .with_context(|| format!("failed to render the task definition {family}"))
 }
 
-fn release(runner: &Runner, rendered: Value, services: Vec<usize>) -> Result<Release> {
-    let path = write_rendered(runner, &rendered)?;
+fn release(run: &RunContext<'_>, rendered: Value, services: Vec<usize>) -> Result<Release> {
+    let path = write_rendered(run.env, &rendered)?;
     Ok(Release {
         rendered,
         services,
@@ -1077,15 +1108,19 @@ fn by_service(config: &Config, releases: &[Release], value: impl Fn(usize) -> St
     })
 }
 
-fn write_rendered(runner: &Runner, rendered: &Value) -> Result<PathBuf> {
+/// The rendered definition in a file for later steps, in the runner's
+/// temporary directory (RUNNER_TEMP).
+fn write_rendered(env: &Env, rendered: &Value) -> Result<PathBuf> {
     let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
         .take(8)
         .collect();
     // A family may have 255 characters, a file name no more in all.
     let family: String = family(rendered).chars().take(100).collect();
-    let path = runner
-        .temp_dir()
-        .join(format!("task-definition-{family}-{suffix}.json"));
+    let temp_dir = env
+        .get("RUNNER_TEMP")
+        .filter(|dir| !dir.is_empty())
+        .map_or_else(std::env::temp_dir, PathBuf::from);
+    let path = temp_dir.join(format!("task-definition-{family}-{suffix}.json"));
     let text = serde_json::to_string_pretty(rendered)?;
     std::fs::write(&path, text + "\n").with_context(|| {
         format!(

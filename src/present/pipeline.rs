@@ -1,10 +1,128 @@
-//! How the pipeline step's events read.
+//! How the run's own events read: inputs, the rendered definitions and
+//! their changes, the registered revisions, the dry run's plan, the
+//! verdicts, the steps' times and the outputs.
 
 use super::Presenter;
+use crate::arn::resource_name;
+use crate::deploy::DeployResult;
+use crate::inputs;
 use crate::pipeline::Event;
+use crate::render::{self, family};
 
 impl Presenter {
     pub(super) fn pipeline(&self, event: Event) {
-        match event {}
+        let runner = &self.runner;
+        match event {
+            Event::ArgumentsRejected { reason } => runner.error(&reason, None),
+            Event::InputsInvalid { problems } => {
+                for problem in problems {
+                    runner.error(&format!("invalid input {problem}"), None);
+                }
+            }
+            Event::HelpAsked => print!("{}", inputs::help_text()),
+            Event::VersionAsked => println!("ecs-deploy {}", env!("CARGO_PKG_VERSION")),
+            Event::Secret { value } => runner.add_mask(&value),
+            Event::Changes { against, changes } => {
+                runner.group(&format!(
+                    "Changes against {against} ({} changed)",
+                    changes.len()
+                ));
+                if changes.is_empty() {
+                    runner.info("no changes");
+                }
+                for change in &changes {
+                    runner.info(&change.to_string());
+                }
+                runner.end_group();
+            }
+            Event::Rendered { definition } => {
+                runner.group(&format!("Rendered task definition {}", family(&definition)));
+                runner.info(
+                    &serde_json::to_string_pretty(&render::redacted(&definition))
+                        .unwrap_or_default(),
+                );
+                runner.end_group();
+            }
+            Event::GoingBack { service, to, from } => runner.info(&format!(
+                "Service {service}: going back to {}, the revision it ran before {}",
+                resource_name(&to),
+                resource_name(&from)
+            )),
+            Event::RegisteringAgain { arn, status } => runner.info(&format!(
+                "Registering {} again as a new revision: it is {status}, and ECS moves a service only to an ACTIVE revision",
+                resource_name(&arn)
+            )),
+            Event::Registered { arn } => runner.info(&format!("Registered {arn}")),
+            Event::KeptRunning { service, arn } => runner.info(&format!(
+                "Keeping {arn}: service {service} runs it and the rendered task definition is identical, so no revision is registered"
+            )),
+            Event::DeployingAsIs { arn } => runner.info(&format!(
+                "Deploying {arn} as is: the inputs change nothing in it, so no revision is registered"
+            )),
+            Event::DryRunRendered { family, path } => runner.notice(&format!(
+                "Dry run: task definition {family} was rendered to {} and not registered.",
+                path.display()
+            )),
+            Event::DryRunWouldLeave {
+                service,
+                cluster,
+                runs,
+            } => runner.info(&format!(
+                "Dry run: service {service} in cluster {cluster} already runs {runs} and would be left as it is (force-new-deployment: true starts a deployment)"
+            )),
+            Event::DryRunWouldDeploy {
+                service,
+                cluster,
+                revision,
+                family,
+                through_codedeploy,
+                runs,
+            } => {
+                let revision = revision.unwrap_or_else(|| format!("a new revision of {family}"));
+                let through = if through_codedeploy { " through CodeDeploy" } else { "" };
+                runner.info(&format!(
+                    "Dry run: would deploy {revision} to service {service} in cluster {cluster}{through} (now {runs})"
+                ));
+            }
+            Event::DeployBegan => runner.group("Deployment"),
+            Event::DeployEnded => runner.end_group(),
+            Event::Judged {
+                service,
+                deployment_id,
+                result,
+            } => runner.info(&verdict_line(&service, &deployment_id, &result)),
+            Event::ExpressEndpointUnread { reason } => runner.warning(&reason),
+            Event::OldRevisionsUnread { reason } => {
+                runner.warning(&format!("old revisions were not looked at: {reason}"));
+            }
+            Event::FollowUpsSkipped => runner.notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)"),
+            Event::FinalStatusLate => runner.warning("GitHub did not take the deployment's final status before the cancellation deadline; it may still show in_progress"),
+            Event::StepTimed {
+                step,
+                started,
+                ended,
+                failed,
+            } => self.summary().add_step(step, started, ended, failed),
+            Event::Output { output, value } => self.output(output, &value),
+        }
+    }
+}
+
+/// A service's verdict in the log.
+fn verdict_line(service: &str, id: &str, result: &DeployResult) -> String {
+    match result {
+        DeployResult::Succeeded => format!("✔ {service}: deployment {id} completed"),
+        DeployResult::Ready => format!(
+            "✔ {service}: deployment {id} is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)"
+        ),
+        DeployResult::Started => format!(
+            "{service}: deployment {id} started; not waiting (wait-for-service-stability is false)"
+        ),
+        DeployResult::AlreadyRunning => format!(
+            "✔ {service}: already runs this revision; no deployment started (force-new-deployment: true starts one)"
+        ),
+        DeployResult::Failed(reason) | DeployResult::Error(reason) => {
+            format!("✘ {service}: {reason}")
+        }
     }
 }

@@ -28,7 +28,6 @@ pub(crate) struct Runner {
     in_actions: bool,
     output_file: Option<PathBuf>,
     summary_file: Option<PathBuf>,
-    temp_dir: PathBuf,
 }
 
 impl Runner {
@@ -38,13 +37,7 @@ impl Runner {
             in_actions: env.get("GITHUB_ACTIONS") == Some("true"),
             output_file: path("GITHUB_OUTPUT"),
             summary_file: path("GITHUB_STEP_SUMMARY"),
-            temp_dir: path("RUNNER_TEMP").unwrap_or_else(std::env::temp_dir),
         }
-    }
-
-    /// Where files meant for later steps (the rendered task definition) go.
-    pub(crate) fn temp_dir(&self) -> &Path {
-        &self.temp_dir
     }
 
     pub(crate) fn group(&self, title: &str) {
