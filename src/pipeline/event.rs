@@ -71,15 +71,7 @@ pub(crate) enum Event {
         cluster: String,
         runs: String,
     },
-    DryRunWouldDeploy {
-        service: String,
-        cluster: String,
-        /// None: a new revision of `family`.
-        revision: Option<String>,
-        family: String,
-        through_codedeploy: bool,
-        runs: String,
-    },
+    DryRunWouldDeploy(WouldDeploy),
     DeployBegan,
     DeployEnded,
     Judged {
@@ -109,4 +101,16 @@ pub(crate) enum Event {
         output: Output,
         value: String,
     },
+}
+
+/// A service the dry run would move, and to what.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WouldDeploy {
+    pub(crate) service: String,
+    pub(crate) cluster: String,
+    /// None: a new revision of `family`.
+    pub(crate) revision: Option<String>,
+    pub(crate) family: String,
+    pub(crate) through_codedeploy: bool,
+    pub(crate) runs: String,
 }

@@ -7,7 +7,7 @@
 mod event;
 mod verdict;
 
-pub(crate) use event::Event;
+pub(crate) use event::{Event, WouldDeploy};
 
 use std::ffi::OsString;
 use std::future::Future;
@@ -480,28 +480,7 @@ async fn deploy_services(
     )
     .await;
     run.emit(Event::DeployEnded);
-    // The deploy's verdict does not hang on its URL: a failed lookup warns.
-    match deploy::express_endpoints(aws, current).await {
-        Ok(endpoints) if !endpoints.is_empty() => {
-            let endpoint_of = |i: usize| {
-                endpoints
-                    .iter()
-                    .find(|(e, _)| *e == i)
-                    .map_or(String::new(), |(_, url)| url.clone())
-            };
-            run.output(
-                Output::ExpressEndpoint,
-                by_service_index(config, endpoint_of),
-            );
-            if let Some(github) = &mut progress.github {
-                github.default_environment_url(&endpoints[0].1);
-            }
-        }
-        Ok(_) => {}
-        Err(error) => run.emit(Event::ExpressEndpointUnread {
-            reason: format!("{error:#}"),
-        }),
-    }
+    show_express_endpoints(run, progress).await;
     let verdicts = deployed.and_then(|deployed| {
         progress.deployed = deployed;
         for d in &progress.deployed {
@@ -520,6 +499,31 @@ async fn deploy_services(
         failed: verdicts.is_err(),
     });
     verdicts
+}
+
+/// The URL of each Express Mode service, as an output and the GitHub
+/// deployment's environment URL. The deploy's verdict does not hang on it:
+/// a failed lookup warns.
+async fn show_express_endpoints(run: &RunContext<'_>, progress: &mut Progress) {
+    match deploy::express_endpoints(run.aws, &progress.current).await {
+        Ok(endpoints) if !endpoints.is_empty() => {
+            let endpoint_of = |i: usize| {
+                endpoints
+                    .iter()
+                    .find(|(e, _)| *e == i)
+                    .map_or(String::new(), |(_, url)| url.clone())
+            };
+            let value = by_service_index(run.config, endpoint_of);
+            run.output(Output::ExpressEndpoint, value);
+            if let Some(github) = &mut progress.github {
+                github.default_environment_url(&endpoints[0].1);
+            }
+        }
+        Ok(_) => {}
+        Err(error) => run.emit(Event::ExpressEndpointUnread {
+            reason: format!("{error:#}"),
+        }),
+    }
 }
 
 /// Once every service is deployed: the scheduled tasks follow their
@@ -872,14 +876,14 @@ fn show_plan(run: &RunContext<'_>, current: &[Current], releases: &[Release]) {
                     cluster,
                     runs,
                 },
-                true => Event::DryRunWouldDeploy {
+                true => Event::DryRunWouldDeploy(WouldDeploy {
                     service,
                     cluster,
                     revision: revision.clone(),
                     family: family.clone(),
                     through_codedeploy: deploy::is_codedeploy(&current[i].service),
                     runs,
-                },
+                }),
             });
         }
     }

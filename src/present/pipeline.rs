@@ -4,9 +4,12 @@
 
 use super::Presenter;
 use crate::arn::resource_name;
+use serde_json::Value;
+
 use crate::deploy::DeployResult;
+use crate::diff::Difference;
 use crate::inputs;
-use crate::pipeline::Event;
+use crate::pipeline::{Event, WouldDeploy};
 use crate::render::{self, family};
 
 impl Presenter {
@@ -22,27 +25,8 @@ impl Presenter {
             Event::HelpAsked => print!("{}", inputs::help_text()),
             Event::VersionAsked => println!("ecs-deploy {}", env!("CARGO_PKG_VERSION")),
             Event::Secret { value } => runner.add_mask(&value),
-            Event::Changes { against, changes } => {
-                runner.group(&format!(
-                    "Changes against {against} ({} changed)",
-                    changes.len()
-                ));
-                if changes.is_empty() {
-                    runner.info("no changes");
-                }
-                for change in &changes {
-                    runner.info(&change.to_string());
-                }
-                runner.end_group();
-            }
-            Event::Rendered { definition } => {
-                runner.group(&format!("Rendered task definition {}", family(&definition)));
-                runner.info(
-                    &serde_json::to_string_pretty(&render::redacted(&definition))
-                        .unwrap_or_default(),
-                );
-                runner.end_group();
-            }
+            Event::Changes { against, changes } => self.changes(&against, &changes),
+            Event::Rendered { definition } => self.rendered(&definition),
             Event::GoingBack { service, to, from } => runner.info(&format!(
                 "Service {service}: going back to {}, the revision it ran before {}",
                 resource_name(&to),
@@ -70,20 +54,7 @@ impl Presenter {
             } => runner.info(&format!(
                 "Dry run: service {service} in cluster {cluster} already runs {runs} and would be left as it is (force-new-deployment: true starts a deployment)"
             )),
-            Event::DryRunWouldDeploy {
-                service,
-                cluster,
-                revision,
-                family,
-                through_codedeploy,
-                runs,
-            } => {
-                let revision = revision.unwrap_or_else(|| format!("a new revision of {family}"));
-                let through = if through_codedeploy { " through CodeDeploy" } else { "" };
-                runner.info(&format!(
-                    "Dry run: would deploy {revision} to service {service} in cluster {cluster}{through} (now {runs})"
-                ));
-            }
+            Event::DryRunWouldDeploy(plan) => runner.info(&would_deploy_line(plan)),
             Event::DeployBegan => runner.group("Deployment"),
             Event::DeployEnded => runner.end_group(),
             Event::Judged {
@@ -106,6 +77,54 @@ impl Presenter {
             Event::Output { output, value } => self.output(output, &value),
         }
     }
+}
+
+impl Presenter {
+    /// A rendered definition's changes, folded.
+    fn changes(&self, against: &str, changes: &[Difference]) {
+        let runner = &self.runner;
+        runner.group(&format!(
+            "Changes against {against} ({} changed)",
+            changes.len()
+        ));
+        if changes.is_empty() {
+            runner.info("no changes");
+        }
+        for change in changes {
+            runner.info(&change.to_string());
+        }
+        runner.end_group();
+    }
+
+    /// The whole rendered definition, folded, with values that may be
+    /// secret hidden.
+    fn rendered(&self, definition: &Value) {
+        let runner = &self.runner;
+        runner.group(&format!("Rendered task definition {}", family(definition)));
+        runner
+            .info(&serde_json::to_string_pretty(&render::redacted(definition)).unwrap_or_default());
+        runner.end_group();
+    }
+}
+
+fn would_deploy_line(plan: WouldDeploy) -> String {
+    let WouldDeploy {
+        service,
+        cluster,
+        revision,
+        family,
+        through_codedeploy,
+        runs,
+    } = plan;
+    let revision = revision.unwrap_or_else(|| format!("a new revision of {family}"));
+    let through = if through_codedeploy {
+        " through CodeDeploy"
+    } else {
+        ""
+    };
+    format!(
+        "Dry run: would deploy {revision} to service {service} in cluster {cluster}{through} (now {runs})"
+    )
 }
 
 /// A service's verdict in the log.
