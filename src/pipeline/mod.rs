@@ -529,7 +529,7 @@ async fn deploy_services(
         current,
         destinations,
         codedeploy_plan,
-        runner,
+        presenter,
         in_flight,
     )
     .await;
