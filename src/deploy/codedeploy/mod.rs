@@ -531,8 +531,9 @@ timelines:
     - {deploymentGroup: DgpECS-prod-web, outcome: succeed, seconds: 0}
 "#;
 
-    fn options() -> (CodeDeployOptions, DeployOptions) {
-        let codedeploy = CodeDeployOptions {
+    /// The console's application and group, waited for until complete.
+    fn options() -> CodeDeployOptions {
+        CodeDeployOptions {
             application: None,
             deployment_group: None,
             deployment_config: None,
@@ -540,21 +541,7 @@ timelines:
             auto_rollback_events: Vec::new(),
             wait_until_ready: false,
             wait_for_in_progress: false,
-        };
-        let deploy = DeployOptions {
-            desired_count: None,
-            force_new_deployment: false,
-            enable_ecs_managed_tags: None,
-            propagate_tags: None,
-            wait: true,
-            timeout: Duration::from_secs(60),
-            max_failed_tasks: None,
-            rollback_on_failure: true,
-            max_retries: 0,
-            max_poll_delay: None,
-            volume_configurations: None,
-        };
-        (codedeploy, deploy)
+        }
     }
 
     #[tokio::test]
@@ -576,7 +563,7 @@ timelines:
             .await
             .unwrap()
             .remove(0);
-        let (codedeploy, deploy_options) = options();
+        let codedeploy = options();
         let plan = Plan {
             appspec: None,
             groups: vec![group_of(&aws.codedeploy, "prod", "web", &codedeploy)
@@ -591,7 +578,7 @@ timelines:
             &registered.arn,
             &plan,
             &codedeploy,
-            &deploy_options,
+            &DeployOptions::waiting(),
             &recorder,
             &in_flight,
         )

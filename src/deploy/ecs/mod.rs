@@ -846,25 +846,33 @@ services:
     deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: true}}
 "#;
 
-    fn options() -> DeployOptions {
-        DeployOptions {
-            desired_count: None,
-            force_new_deployment: false,
-            enable_ecs_managed_tags: None,
-            propagate_tags: None,
-            wait: true,
-            timeout: Duration::from_secs(60),
-            max_failed_tasks: None,
-            rollback_on_failure: true,
-            max_retries: 0,
-            max_poll_delay: None,
-            volume_configurations: None,
+    /// A deployment of a new revision of shop to service web, as the step
+    /// makes it, and what it emitted.
+    struct Run {
+        sim: Sim,
+        events: Vec<event::Event>,
+        deployed: Deployed,
+        /// The revisions, from and to.
+        from: String,
+        to: String,
+    }
+
+    impl Run {
+        fn deployment_id(&self) -> String {
+            self.deployed.deployment_id().unwrap().to_owned()
+        }
+
+        fn started(&self) -> event::Event {
+            event::Event::Ecs(Event::Started {
+                service: "web".into(),
+                deployment_id: self.deployment_id(),
+                from: self.from.clone(),
+                to: self.to.clone(),
+            })
         }
     }
 
-    /// Deploys a new revision of shop to service web as the step does, and
-    /// returns what it emitted, the result, and the revisions from and to.
-    async fn deploy_web(timeline: &str) -> (Vec<event::Event>, Deployed, String, String) {
+    async fn deploy_web(timeline: &str) -> Run {
         let sim =
             Sim::start(Scenario::from_yaml(&format!("{SCENARIO}{timeline}")).unwrap()).unwrap();
         let aws = Aws::of_sim(&sim).await;
@@ -882,39 +890,42 @@ services:
         let target = Target::new(0, &service, &registered.arn, &definition);
         let recorder = Recorder::default();
         let in_flight = InFlight::watched(|_, _| {});
-        let mut deployed = deploy(&aws, "prod", &[target], &options(), &recorder, &in_flight)
+        let options = DeployOptions::waiting();
+        let mut deployed = deploy(&aws, "prod", &[target], &options, &recorder, &in_flight)
             .await
             .unwrap();
-        let from = service.task_definition().unwrap().to_owned();
-        (recorder.events(), deployed.remove(0), from, registered.arn)
+        Run {
+            sim,
+            events: recorder.events(),
+            deployed: deployed.remove(0),
+            from: service.task_definition().unwrap().to_owned(),
+            to: registered.arn,
+        }
+    }
+
+    fn message(message: String) -> event::Event {
+        event::Event::Ecs(Event::ServiceMessage {
+            service: "web".into(),
+            message,
+        })
     }
 
     #[tokio::test]
     async fn a_rolling_deployment_tells_its_start_the_services_events_and_counts() {
-        let (events, deployed, from, to) = deploy_web(
+        let run = deploy_web(
             "timelines:\n  deployments:\n    - {cluster: prod, service: web, outcome: complete, seconds: 0}\n",
         )
         .await;
-        let id = deployed.deployment_id().unwrap().to_owned();
-        let ecs = |event| event::Event::Ecs(event);
+        let id = run.deployment_id();
         assert_eq!(
-            events,
+            run.events,
             vec![
-                ecs(Event::Started {
-                    service: "web".into(),
-                    deployment_id: id.clone(),
-                    from,
-                    to,
-                }),
-                ecs(Event::ServiceMessage {
-                    service: "web".into(),
-                    message: format!("(service web) (deployment {id}) deployment completed."),
-                }),
-                ecs(Event::ServiceMessage {
-                    service: "web".into(),
-                    message: "(service web) has reached a steady state.".into(),
-                }),
-                ecs(Event::CountsChanged {
+                run.started(),
+                message(format!(
+                    "(service web) (deployment {id}) deployment completed."
+                )),
+                message("(service web) has reached a steady state.".into()),
+                event::Event::Ecs(Event::CountsChanged {
                     service: "web".into(),
                     running: 2,
                     desired: 2,
@@ -923,6 +934,60 @@ services:
                 }),
             ]
         );
-        assert_eq!(deployed.result, DeployResult::Succeeded);
+        assert_eq!(run.deployed.result, DeployResult::Succeeded);
+    }
+
+    /// The breaker rolls back before the first poll: our deployment is gone
+    /// by then, so no counts; the stopped tasks and their output explain.
+    #[tokio::test]
+    async fn a_failed_deployment_tells_the_tasks_stopped_and_why_their_output_is_not_shown() {
+        let run = deploy_web(
+            "timelines:\n  deployments:\n    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.01, failedTasks: 2, exitCode: 1}\n",
+        )
+        .await;
+        let id = run.deployment_id();
+        let stopped: Vec<String> = run
+            .sim
+            .tasks()
+            .iter()
+            .filter(|task| task["startedBy"] == id.as_str())
+            .map(|task| task["taskArn"].as_str().unwrap().to_owned())
+            .collect();
+        let rollback = run.sim.services()[0]["deployments"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut expected = vec![run.started()];
+        expected.extend(stopped.iter().map(|task| {
+            message(format!(
+                "(service web) has stopped 1 running tasks: (task {}).",
+                resource_name(task)
+            ))
+        }));
+        expected.extend([
+            message(format!(
+                "(service web) (deployment {id}) deployment failed: tasks failed to start."
+            )),
+            message(format!(
+                "(service web) (deployment {rollback}) deployment completed."
+            )),
+            message("(service web) has reached a steady state.".into()),
+            event::Event::Ecs(Event::TasksStopped {
+                service: "web".into(),
+                count: 2,
+                reason: "Essential container in task exited (web exited 1)".into(),
+            }),
+            event::Event::Ecs(Event::LastLinesUnread {
+                service: "web".into(),
+                task: stopped[0].clone(),
+                why: "container web logs with the none driver, not awslogs".into(),
+                link: links::task("prod", &stopped[0]),
+            }),
+        ]);
+        assert_eq!(run.events, expected);
+        assert_eq!(
+            run.deployed.result,
+            DeployResult::Failed("ECS rolled back to shop:1: Service deployment rolled back because the circuit breaker threshold was exceeded.".into())
+        );
     }
 }
