@@ -16,8 +16,9 @@ pub(crate) enum Event {
         deployment_id: String,
         status: String,
     },
-    /// The deployment is Ready and waits for traffic to be rerouted, which
-    /// we do not wait for (`codedeploy-wait-until: complete`).
+    /// The deployment is Ready: its new tasks wait for traffic to be
+    /// rerouted, and we wait on for the end (`codedeploy-wait-until:
+    /// complete`).
     WaitingForReroute { deployment_id: String },
     /// A lifecycle event moved on from Pending.
     LifecycleEventChanged {

@@ -1,9 +1,9 @@
 //! Services deployed by ECS itself (rolling, or a native blue/green, linear
 //! or canary strategy): UpdateService for every service (the start), then
 //! one poll loop (the watch) that reduces what ECS shows to small views
-//! (`view`) and asks `verdict::judge` for each deployment we started.
-//! DescribeServices covers ten services a call, so twenty services cost two
-//! calls a poll, not twenty.
+//! (`view`), emits what is new in them (`Event`) and asks `verdict::judge`
+//! for each deployment we started. DescribeServices covers ten services a
+//! call, so twenty services cost two calls a poll, not twenty.
 
 mod event;
 mod verdict;
@@ -151,8 +151,8 @@ struct Followed {
     seen_tasks: HashSet<String>,
     last_counts: Option<(i32, i32, i32)>,
     last_stage: Option<(String, Option<TrafficWeights>)>,
-    /// PAUSE hooks already warned about.
-    warned_hooks: HashSet<String>,
+    /// PAUSE hooks already told.
+    told_hooks: HashSet<String>,
     /// Why tasks of our deployment stopped, with how many, over the run.
     stopped_tasks: Vec<StoppedTasks>,
     /// What the deployment went through, for the summary's timeline.
@@ -184,7 +184,7 @@ impl Followed {
             seen_tasks: HashSet::new(),
             last_counts: None,
             last_stage: None,
-            warned_hooks: HashSet::new(),
+            told_hooks: HashSet::new(),
             stopped_tasks: Vec::new(),
             phases: vec![Phase::new(if target.native_strategy {
                 "deployment started"
@@ -608,8 +608,8 @@ async fn report_counts(
     tracked.last_counts = Some(counts);
 }
 
-/// A native strategy's stage and traffic when they change, and a warning
-/// once per PAUSE hook: the deployment waits for a person (or a pipeline) to
+/// A native strategy's stage and traffic when they change, and each PAUSE
+/// hook once: the deployment waits for a person (or a pipeline) to
 /// call ContinueServiceDeployment, and would otherwise look stuck.
 fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &dyn Sink) {
     let service = &tracked.target.service;
@@ -632,7 +632,7 @@ fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &d
         }
     }
     for hook in &record.paused_hooks {
-        if !tracked.warned_hooks.insert(hook.id.clone()) {
+        if !tracked.told_hooks.insert(hook.id.clone()) {
             continue;
         }
         tracked
