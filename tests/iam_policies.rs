@@ -87,20 +87,18 @@ const MODULES: &[(&str, &str)] = &[
 const SERVES_ITS_CALLERS: &[(&str, &str)] = &[
     // What every bus's rules and every schedule run, for the old revisions.
     ("src/scheduled/mod.rs", "task_definitions_in_region"),
-    // A CodeDeploy deployment's AppSpec, for `task-definition: previous`.
-    ("src/deploy/codedeploy/mod.rs", "get_deployment"),
 ];
 
 /// Calls that belong to another feature than their module's:
 /// (file, IAM action, feature).
 const BY_OPERATION: &[(&str, &str, &str)] = &[
     (
-        "src/deploy/ecs/mod.rs",
+        "src/aws/ecs.rs",
         "ecs:UpdateExpressGatewayService",
         "express",
     ),
     (
-        "src/deploy/mod.rs",
+        "src/aws/ecs.rs",
         "ecs:DescribeExpressGatewayService",
         "express",
     ),

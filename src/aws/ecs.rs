@@ -2,17 +2,25 @@
 //! (`raw`): the request body of RegisterTaskDefinition is our JSON and the
 //! body of DescribeTaskDefinition is read as JSON.
 
+use std::time::{Duration, SystemTime};
+
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
-use aws_sdk_ecs::types::{DesiredStatus, Failure, Service, Task};
+use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
+use aws_sdk_ecs::types::{
+    CreatedAt, DesiredStatus, Failure, Service, ServiceDeployment, ServiceDeploymentBrief, Task,
+};
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::DateTime;
+use futures::future;
 use serde_json::Value;
 
-use super::raw::{replace_body, ResponseBody};
-use super::{error_text, explain};
+use super::raw::{replace_body, set_body_fields, ResponseBody};
+use super::{call_once, error_text, explain, no_retries};
 use crate::arn::resource_name;
+use crate::deploy::settings::DeployOptions;
 use crate::render::family;
 
 /// The described definition with its tags, as `aws ecs describe-task-definition` prints it.
@@ -233,6 +241,183 @@ pub(crate) async fn describe_services_or_fail(
                 .ok_or_else(|| anyhow!("service {name} was not found in cluster {cluster}"))
         })
         .collect()
+}
+
+/// UpdateService to `task_definition`, with the deployment options when
+/// given (a restore gives none), at most once in effect: after an ambiguous
+/// failure it looks for a new PRIMARY deployment of that definition before
+/// trying again. The service as it is after; the error explained
+/// (`ecs:UpdateService`).
+pub(crate) async fn update_service(
+    ecs: &Client,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    options: Option<&DeployOptions>,
+    max_retries: u32,
+) -> Result<Service> {
+    let since = SystemTime::now() - Duration::from_secs(5);
+    let updated = call_once(
+        max_retries,
+        async || {
+            let mut request = ecs
+                .update_service()
+                .cluster(cluster)
+                .service(service)
+                .task_definition(task_definition);
+            if let Some(options) = options {
+                request = request
+                    .set_desired_count(options.desired_count)
+                    .force_new_deployment(options.force_new_deployment)
+                    .set_enable_ecs_managed_tags(options.enable_ecs_managed_tags)
+                    .set_propagate_tags(options.propagate_tags.clone());
+            }
+            let volumes = options.and_then(|o| o.volume_configurations.clone());
+            request
+                .customize()
+                .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
+                .mutate_request(set_body_fields(
+                    volumes
+                        .map(|v| ("volumeConfigurations", v))
+                        .into_iter()
+                        .collect(),
+                ))
+                .send()
+                .await
+        },
+        async || {
+            let current = deployed_since(ecs, cluster, service, task_definition, since).await?;
+            Some(UpdateServiceOutput::builder().service(current).build())
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("{}", explain("ecs:UpdateService", &e)))?;
+    updated
+        .service()
+        .cloned()
+        .ok_or_else(|| anyhow!("UpdateService answered without the service"))
+}
+
+/// UpdateExpressGatewayService of the Express service `service_arn` to
+/// `task_definition`, at most once in effect as `update_service`. Its
+/// answer is not the service: the service is read again after it. The
+/// error explained (`ecs:UpdateExpressGatewayService`).
+pub(crate) async fn update_express_gateway_service(
+    ecs: &Client,
+    cluster: &str,
+    (service, service_arn): (&str, &str),
+    task_definition: &str,
+    max_retries: u32,
+) -> Result<Service> {
+    let since = SystemTime::now() - Duration::from_secs(5);
+    let updated = call_once(
+        max_retries,
+        async || {
+            ecs.update_express_gateway_service()
+                .service_arn(service_arn)
+                .task_definition_arn(task_definition)
+                .customize()
+                .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
+                .send()
+                .await
+                .map(|_| None)
+        },
+        async || {
+            deployed_since(ecs, cluster, service, task_definition, since)
+                .await
+                .map(Some)
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("{}", explain("ecs:UpdateExpressGatewayService", &e)))?;
+    match updated {
+        Some(current) => Ok(current),
+        None => describe_services_or_fail(ecs, cluster, &[service.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| anyhow!("service {service} was not found after its update")),
+    }
+}
+
+/// The service, when its PRIMARY deployment runs `task_definition` and was
+/// created since `since`: an update that took effect.
+async fn deployed_since(
+    ecs: &Client,
+    cluster: &str,
+    service: &str,
+    task_definition: &str,
+    since: SystemTime,
+) -> Option<Service> {
+    let described = describe_services(ecs, cluster, &[service.to_owned()])
+        .await
+        .ok()?;
+    let current = described.services.into_iter().next()?;
+    let started = current.deployments().iter().any(|d| {
+        d.status() == Some("PRIMARY")
+            && d.task_definition() == Some(task_definition)
+            && d.created_at()
+                .is_some_and(|t| SystemTime::try_from(*t).is_ok_and(|t| t >= since))
+    });
+    started.then_some(current)
+}
+
+/// ListServiceDeployments of `service` created after `after` (its first
+/// page: the few a deployment just created); the error explained
+/// (`ecs:ListServiceDeployments`).
+pub(crate) async fn list_service_deployments(
+    ecs: &Client,
+    cluster: &str,
+    service: &str,
+    after: SystemTime,
+) -> Result<Vec<ServiceDeploymentBrief>, String> {
+    let listed = ecs
+        .list_service_deployments()
+        .cluster(cluster)
+        .service(service)
+        .created_at(CreatedAt::builder().after(DateTime::from(after)).build())
+        .send()
+        .await
+        .map_err(|e| explain("ecs:ListServiceDeployments", &e))?;
+    Ok(listed.service_deployments().to_vec())
+}
+
+/// DescribeServiceDeployments of `arns`, twenty a call (its limit), all
+/// batches at once; the error explained (`ecs:DescribeServiceDeployments`).
+pub(crate) async fn describe_service_deployments(
+    ecs: &Client,
+    arns: &[String],
+) -> Result<Vec<ServiceDeployment>, String> {
+    let calls = arns.chunks(20).map(|batch| {
+        ecs.describe_service_deployments()
+            .set_service_deployment_arns(Some(batch.to_vec()))
+            .send()
+    });
+    let mut records = Vec::new();
+    for output in future::join_all(calls).await {
+        let output = output.map_err(|e| explain("ecs:DescribeServiceDeployments", &e))?;
+        records.extend_from_slice(output.service_deployments());
+    }
+    Ok(records)
+}
+
+/// The URL of an Express service's newest active configuration, from
+/// DescribeExpressGatewayService; the error explained
+/// (`ecs:DescribeExpressGatewayService`).
+pub(crate) async fn express_gateway_endpoint(
+    ecs: &Client,
+    service_arn: &str,
+) -> Result<Option<String>, String> {
+    let described = ecs
+        .describe_express_gateway_service()
+        .service_arn(service_arn)
+        .send()
+        .await
+        .map_err(|e| explain("ecs:DescribeExpressGatewayService", &e))?;
+    Ok(described
+        .service()
+        .and_then(|s| s.active_configurations().first())
+        .and_then(|c| c.ingress_paths().first())
+        .map(|path| path.endpoint().to_owned()))
 }
 
 #[cfg(test)]

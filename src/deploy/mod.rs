@@ -16,11 +16,11 @@ use aws_sdk_ecs::types::{DeploymentRolloutState, Service};
 use futures::{future, stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::aws::{LazyAws, CONCURRENT_CALLS};
+use crate::aws::{Aws, LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{DeploymentStarted, InFlight};
 use crate::config::Config;
 use crate::deploy::settings::DeployOptions;
-use crate::present::runner::Runner;
+use crate::event::Sink;
 use crate::template;
 
 /// A service as it is before the deployment, with the definition it runs.
@@ -125,6 +125,17 @@ impl Phase {
 }
 
 impl Deployed {
+    fn already_running(index: usize, service: &str) -> Deployed {
+        Deployed {
+            index,
+            service: service.to_owned(),
+            started: Started::Nothing,
+            result: DeployResult::AlreadyRunning,
+            phases: Vec::new(),
+            ended: SystemTime::now(),
+        }
+    }
+
     fn not_started(index: usize, service: &str, error: &anyhow::Error) -> Deployed {
         Deployed {
             index,
@@ -260,7 +271,7 @@ pub(crate) async fn deploy_all(
     current: &[Current],
     destinations: Vec<Destination<'_>>,
     plan: &codedeploy::Plan,
-    runner: &Runner,
+    sink: &dyn Sink,
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let clients = aws.get().await?;
@@ -283,60 +294,63 @@ pub(crate) async fn deploy_all(
             &config.cluster,
             &ecs_targets,
             &config.deploy,
-            runner,
+            sink,
             in_flight,
         )
         .await
     };
-    let codedeploy_deployments = future::join_all(via_codedeploy.into_iter().map(
-        |Destination { index: i, arn, .. }| async move {
-            let service = current[i].service.service_name().unwrap_or_default();
-            codedeploy::deploy(
-                &clients.codedeploy,
-                &current[i].service,
-                &arn,
-                plan,
-                &config.codedeploy,
-                &config.deploy,
-                runner,
-                in_flight,
-            )
-            .await
-            .map_or_else(
-                |e| Deployed::not_started(i, service, &e),
-                |(deployment_id, result, phases)| Deployed {
-                    index: i,
-                    service: service.to_owned(),
-                    started: Started::CodeDeploy { deployment_id },
-                    result,
-                    phases,
-                    ended: SystemTime::now(),
-                },
-            )
-        },
-    ));
+    let codedeploy_deployments = future::join_all(via_codedeploy.into_iter().map(|destination| {
+        deploy_with_codedeploy(clients, config, current, destination, plan, sink, in_flight)
+    }));
     let (ecs_deployed, codedeploy_deployed) = tokio::join!(ecs_deployments, codedeploy_deployments);
     let mut deployed = ecs_deployed?;
     deployed.extend(codedeploy_deployed);
     deployed.extend(
         already_running
             .into_iter()
-            .map(|Destination { index: i, .. }| Deployed {
-                index: i,
-                service: current[i]
-                    .service
-                    .service_name()
-                    .unwrap_or_default()
-                    .to_owned(),
-                started: Started::Nothing,
-                result: DeployResult::AlreadyRunning,
-                phases: Vec::new(),
-                ended: SystemTime::now(),
+            .map(|Destination { index, .. }| {
+                let service = current[index].service.service_name().unwrap_or_default();
+                Deployed::already_running(index, service)
             }),
     );
     // Report in the input's order.
     deployed.sort_by_key(|d| d.index);
     Ok(deployed)
+}
+
+/// One CODE_DEPLOY service moved to its destination through CodeDeploy.
+async fn deploy_with_codedeploy(
+    clients: &Aws,
+    config: &Config,
+    current: &[Current],
+    Destination { index, arn, .. }: Destination<'_>,
+    plan: &codedeploy::Plan,
+    sink: &dyn Sink,
+    in_flight: &InFlight<'_>,
+) -> Deployed {
+    let service = current[index].service.service_name().unwrap_or_default();
+    codedeploy::deploy(
+        &clients.codedeploy,
+        &current[index].service,
+        &arn,
+        plan,
+        &config.codedeploy,
+        &config.deploy,
+        sink,
+        in_flight,
+    )
+    .await
+    .map_or_else(
+        |e| Deployed::not_started(index, service, &e),
+        |(deployment_id, result, phases)| Deployed {
+            index,
+            service: service.to_owned(),
+            started: Started::CodeDeploy { deployment_id },
+            result,
+            phases,
+            ended: SystemTime::now(),
+        },
+    )
 }
 
 /// The URL of each Express service in `current` (by its index), from
@@ -353,22 +367,9 @@ pub(crate) async fn express_endpoints(
         .filter(|(_, c)| is_express(&c.service))
     {
         let arn = service.service.service_arn().unwrap_or_default();
-        let described = ecs
-            .describe_express_gateway_service()
-            .service_arn(arn)
-            .send()
+        let endpoint = crate::aws::ecs::express_gateway_endpoint(ecs, arn)
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to read the endpoint of Express service {arn}: {}",
-                    crate::aws::explain("ecs:DescribeExpressGatewayService", &e)
-                )
-            })?;
-        let endpoint = described
-            .service()
-            .and_then(|s| s.active_configurations().first())
-            .and_then(|c| c.ingress_paths().first())
-            .map(|path| path.endpoint().to_owned());
+            .map_err(|e| anyhow!("failed to read the endpoint of Express service {arn}: {e}"))?;
         endpoints.extend(endpoint.map(|endpoint| (i, endpoint)));
     }
     Ok(endpoints)

@@ -54,6 +54,27 @@ impl DeployOptions {
     }
 }
 
+/// Options that change nothing but the task definition and wait a minute
+/// at most for the verdict, for tests of the edges.
+#[cfg(test)]
+impl DeployOptions {
+    pub(crate) fn waiting() -> DeployOptions {
+        DeployOptions {
+            desired_count: None,
+            force_new_deployment: false,
+            enable_ecs_managed_tags: None,
+            propagate_tags: None,
+            wait: true,
+            timeout: Duration::from_secs(60),
+            max_failed_tasks: None,
+            rollback_on_failure: true,
+            max_retries: 0,
+            max_poll_delay: None,
+            volume_configurations: None,
+        }
+    }
+}
+
 pub(crate) fn deploy_options(inputs: &RawInputs, problems: &mut Problems) -> DeployOptions {
     DeployOptions {
         desired_count: number(inputs, "desired-count", 0, 100_000, problems),

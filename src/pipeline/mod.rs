@@ -475,7 +475,7 @@ async fn deploy_services(
         current,
         destinations,
         codedeploy_plan,
-        runner,
+        presenter,
         in_flight,
     )
     .await;

@@ -17,11 +17,11 @@ use aws_sdk_ecs::Client;
 use futures::{future, stream, StreamExt};
 use serde_json::Value;
 
-use crate::aws::codedeploy::{list_deployments, DeploymentsOf};
+use crate::aws::codedeploy::{get_deployment, list_deployments, DeploymentsOf};
 use crate::aws::ecs::describe_task_definition;
 use crate::aws::{explain, Aws, CONCURRENT_CALLS};
 use crate::config::Config;
-use crate::deploy::codedeploy::{application_and_group, appspec, get_deployment};
+use crate::deploy::codedeploy::{application_and_group, appspec};
 use crate::deploy::Current;
 use crate::{render, template};
 use choice::DeploymentRecord;

@@ -2,8 +2,8 @@
 //! controller. Before anything is registered, `plan` reads and checks the
 //! AppSpec and each service's deployment group. The start is
 //! CreateDeployment with the AppSpec as content; the watch is a poll loop
-//! that prints each status and lifecycle event once, reduces what CodeDeploy
-//! shows to small views and asks `verdict::judge`.
+//! that reduces what CodeDeploy shows to small views, emits each status and
+//! lifecycle event once and asks `verdict::judge`.
 
 pub mod appspec;
 mod event;
@@ -11,33 +11,29 @@ mod verdict;
 
 pub(crate) use event::Event;
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
-use aws_sdk_codedeploy::types::{
-    AppSpecContent, AutoRollbackConfiguration, DeploymentInfo, RevisionLocation,
-    RevisionLocationType,
-};
+use aws_sdk_codedeploy::types::{AppSpecContent, DeploymentInfo, EcsTarget};
 use aws_sdk_codedeploy::Client;
 use aws_sdk_ecs::types::Service;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::aws::codedeploy::{self as aws_codedeploy, list_deployments, DeploymentsOf};
-use crate::aws::{call_once, error_code, error_text, explain, no_retries, LazyAws, POLL_INTERVAL};
+use crate::aws::codedeploy::{
+    create_deployment, get_deployment, get_deployment_group, get_deployment_target,
+    list_deployment_targets, stop_deployment, stopped,
+};
+use crate::aws::{error_code, error_text, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;
+use crate::event::Sink;
 use crate::links;
-use crate::present::runner::Runner;
 use crate::template;
 
 use super::{is_codedeploy, Current, DeployResult, Phase};
 use crate::deploy::settings::{CodeDeployOptions, DeployOptions};
 use verdict::{follows_events, is_final, CodeDeployView, LifecycleEvent, Verdict};
-
-/// CreateDeployment's limit on the description.
-const DESCRIPTION_LIMIT: usize = 512;
 
 /// The names the ECS console gives a service's CodeDeploy application and group.
 fn default_names(cluster: &str, service: &str) -> (String, String) {
@@ -59,11 +55,6 @@ pub(crate) fn application_and_group(
         options.application.clone().unwrap_or(default_application),
         options.deployment_group.clone().unwrap_or(default_group),
     )
-}
-
-/// Cuts at a character boundary to CodeDeploy's limit.
-fn cut_description(text: &str) -> String {
-    text.chars().take(DESCRIPTION_LIMIT).collect()
 }
 
 /// The deployment id in DeploymentLimitExceededException's message
@@ -137,20 +128,15 @@ async fn group_of(
     options: &CodeDeployOptions,
 ) -> Result<DeploymentGroup> {
     let (application, group) = application_and_group(cluster, service, options);
-    let group_info = client
-        .get_deployment_group()
-        .application_name(&application)
-        .deployment_group_name(&group)
-        .send()
+    let group_info = get_deployment_group(client, &application, &group)
         .await
         .map_err(|e| {
             anyhow!(
-                "failed to read CodeDeploy deployment group {group} of application {application} for service {service}: {}",
-                explain("codedeploy:GetDeploymentGroup", &e)
+                "failed to read CodeDeploy deployment group {group} of application {application} for service {service}: {e}"
             )
         })?;
     let blue_green = group_info
-        .deployment_group_info()
+        .as_ref()
         .and_then(|g| g.blue_green_deployment_configuration());
     let minutes = blue_green.map_or(0, |c| {
         c.deployment_ready_option()
@@ -176,7 +162,7 @@ pub(crate) async fn deploy(
     plan: &Plan,
     options: &CodeDeployOptions,
     deploy: &DeployOptions,
-    runner: &Runner,
+    sink: &dyn Sink,
     in_flight: &InFlight<'_>,
 ) -> Result<(String, DeployResult, Vec<Phase>)> {
     let name = service.service_name().unwrap_or_default();
@@ -193,22 +179,24 @@ pub(crate) async fn deploy(
         }
         None => appspec::generate(service, task_definition_arn)?,
     };
-    let (application, group_name) = (&group.application, &group.name);
     let content = appspec_content(&appspec);
     let call = in_flight.calling(Change::CreateDeployment {
-        application: application.clone(),
-        group: group_name.clone(),
+        application: group.application.clone(),
+        group: group.name.clone(),
     });
-    let created = create(client, group, &content, options, deploy, runner).await;
+    let created = create(client, group, &content, options, deploy, sink).await;
     in_flight.answered(call);
     let id = created?;
     in_flight.codedeploy_deployment_started(name, &id);
     let region = links::region_of(service.service_arn());
-    runner.info(&format!(
-        "CodeDeploy deployment {id} started for service {}: {}",
-        group.service,
-        links::codedeploy_deployment(region, &id)
-    ));
+    emit(
+        sink,
+        Event::Started {
+            service: group.service.clone(),
+            deployment_id: id.clone(),
+            link: links::codedeploy_deployment(region, &id),
+        },
+    );
     let mut phases = vec![Phase::new("deployment created")];
     if !deploy.wait {
         return Ok((id, DeployResult::Started, phases));
@@ -221,11 +209,15 @@ pub(crate) async fn deploy(
         options.wait_until_ready,
         (timeout, interval),
         deploy.rollback_on_failure,
-        runner,
+        sink,
         &mut phases,
     )
     .await?;
     Ok((id, result, phases))
+}
+
+fn emit(sink: &dyn Sink, event: Event) {
+    sink.emit(crate::event::Event::CodeDeploy(event));
 }
 
 /// CreateDeployment of our AppSpec, at most once in effect; with
@@ -237,101 +229,48 @@ async fn create(
     content: &AppSpecContent,
     options: &CodeDeployOptions,
     deploy: &DeployOptions,
-    runner: &Runner,
+    sink: &dyn Sink,
 ) -> Result<String> {
     let (application, group_name) = (&group.application, &group.name);
     loop {
-        let since = SystemTime::now() - Duration::from_secs(5);
-        let created = call_once(
+        let created = create_deployment(
+            client,
+            (application, group_name),
+            content,
+            options,
             deploy.max_retries,
-            async || {
-                client
-                    .create_deployment()
-                    .application_name(application)
-                    .deployment_group_name(group_name)
-                    .revision(
-                        RevisionLocation::builder()
-                            .revision_type(RevisionLocationType::AppSpecContent)
-                            .app_spec_content(content.clone())
-                            .build(),
-                    )
-                    .set_deployment_config_name(options.deployment_config.clone())
-                    .set_description(options.description.as_deref().map(cut_description))
-                    .set_auto_rollback_configuration(
-                        (!options.auto_rollback_events.is_empty()).then(|| {
-                            AutoRollbackConfiguration::builder()
-                                .enabled(true)
-                                .set_events(Some(options.auto_rollback_events.clone()))
-                                .build()
-                        }),
-                    )
-                    .customize()
-                    .config_override(
-                        aws_sdk_codedeploy::config::Builder::default().retry_config(no_retries()),
-                    )
-                    .send()
-                    .await
-            },
-            async || {
-                find_created(client, application, group_name, content, since)
-                    .await
-                    .map(|id| CreateDeploymentOutput::builder().deployment_id(id).build())
-            },
         )
         .await;
-        match created {
-            Ok(output) => return Ok(output.deployment_id().unwrap_or_default().to_owned()),
-            Err(e) if error_code(&e) == Some("DeploymentLimitExceededException") => {
-                let text = error_text(&e);
-                let active = active_deployment_in(&text).map(str::to_owned);
-                match (&active, options.wait_for_in_progress) {
-                    (Some(active), true) => {
-                        runner.info(&format!("Deployment {active} is in progress for {group_name}; waiting for it to finish (wait-for-in-progress)"));
-                        wait_until_done(client, active, deploy.timeout).await?;
-                    }
-                    _ => {
-                        return Err(anyhow!(
-                            "deployment group {group_name} already has a deployment in progress ({}); wait for it, stop it, or set wait-for-in-progress: true",
-                            active.as_deref().unwrap_or("id not given")
-                        ))
-                    }
-                }
-            }
+        let e = match created {
+            Ok(id) => return Ok(id),
+            Err(e) if error_code(&e) == Some("DeploymentLimitExceededException") => e,
             Err(e) => {
                 return Err(anyhow!(
                     "failed to create a CodeDeploy deployment in {application}/{group_name}: {}",
-                    explain("codedeploy:CreateDeployment", &e)
+                    crate::aws::explain("codedeploy:CreateDeployment", &e)
                 ));
+            }
+        };
+        let text = error_text(&e);
+        match (active_deployment_in(&text), options.wait_for_in_progress) {
+            (Some(active), true) => {
+                emit(
+                    sink,
+                    Event::WaitingForInProgress {
+                        active: active.to_owned(),
+                        group: group_name.clone(),
+                    },
+                );
+                wait_until_done(client, active, deploy.timeout).await?;
+            }
+            (active, _) => {
+                return Err(anyhow!(
+                    "deployment group {group_name} already has a deployment in progress ({}); wait for it, stop it, or set wait-for-in-progress: true",
+                    active.unwrap_or("id not given")
+                ))
             }
         }
     }
-}
-
-/// A deployment of this group with exactly our AppSpec, created since
-/// `since`: the one an ambiguous CreateDeployment made.
-async fn find_created(
-    client: &Client,
-    application: &str,
-    group: &str,
-    content: &AppSpecContent,
-    since: SystemTime,
-) -> Option<String> {
-    let of = DeploymentsOf {
-        application,
-        group,
-        statuses: &[],
-        created_since: Some(since),
-        limit: usize::MAX,
-    };
-    let listed = list_deployments(client, &of).await.ok()?;
-    for id in &listed {
-        let info = get_deployment(client, id).await.ok()?;
-        let revision = info.revision().and_then(|r| r.app_spec_content());
-        if revision.and_then(|r| r.sha256()) == content.sha256() {
-            return Some(id.clone());
-        }
-    }
-    None
 }
 
 fn appspec_content(appspec: &Value) -> AppSpecContent {
@@ -344,23 +283,6 @@ fn appspec_content(appspec: &Value) -> AppSpecContent {
         .content(content)
         .sha256(sha256)
         .build()
-}
-
-pub(crate) async fn get_deployment(client: &Client, id: &str) -> Result<DeploymentInfo> {
-    client
-        .get_deployment()
-        .deployment_id(id)
-        .send()
-        .await
-        .map_err(|e| {
-            anyhow!(
-                "failed to read CodeDeploy deployment {id}: {}",
-                explain("codedeploy:GetDeployment", &e)
-            )
-        })?
-        .deployment_info()
-        .cloned()
-        .ok_or_else(|| anyhow!("GetDeployment answered without the deployment {id}"))
 }
 
 /// Waits, at most `timeout`, for another deployment of the group to end.
@@ -387,55 +309,48 @@ async fn wait_until_done(client: &Client, id: &str, timeout: Duration) -> Result
     }
 }
 
+/// What the watch has told of a deployment so far.
+#[derive(Default)]
+struct Told {
+    status: Option<String>,
+    /// Lifecycle events by name and status.
+    events: Vec<(String, String)>,
+}
+
+/// Follows deployment `id` to its verdict; at the timeout it is stopped
+/// (with rollback when allowed) and failed.
 async fn watch(
     client: &Client,
     id: &str,
     wait_until_ready: bool,
     (timeout, interval): (Duration, Duration),
     rollback_on_failure: bool,
-    runner: &Runner,
+    sink: &dyn Sink,
     phases: &mut Vec<Phase>,
 ) -> Result<DeployResult> {
     let deadline = Instant::now() + timeout;
-    let mut last_status = None;
-    let mut events_seen: Vec<(String, String)> = Vec::new();
+    let mut told = Told::default();
     let mut target_id = None;
     loop {
         tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
         let deployment = deployment_view(&get_deployment(client, id).await?);
-        let status = deployment.status.clone();
-        let status_changed = last_status.as_ref() != Some(&status);
-        if status_changed && !follows_events(&status) {
-            report_status(runner, id, &status, wait_until_ready, phases);
-        }
         if target_id.is_none() {
-            target_id = client
-                .list_deployment_targets()
-                .deployment_id(id)
-                .send()
+            target_id = list_deployment_targets(client, id)
                 .await
                 .ok()
-                .and_then(|t| t.target_ids().first().cloned());
+                .and_then(|targets| targets.into_iter().next());
         }
         let events = match &target_id {
             Some(target) => lifecycle_events(client, id, target).await,
             None => Vec::new(),
         };
-        // Every event starts Pending: only a move from there is news.
-        for event in events.iter().filter(|e| e.status != "Pending") {
-            let key = (event.name.clone(), event.status.clone());
-            if !events_seen.contains(&key) {
-                runner.info(&format!("CodeDeploy {id}: {} {}", event.name, event.status));
-                if event.status == "InProgress" {
-                    phases.push(Phase::new(&event.name));
-                }
-                events_seen.push(key);
-            }
-        }
-        if status_changed && follows_events(&status) {
-            report_status(runner, id, &status, wait_until_ready, phases);
-        }
-        last_status = Some(status.clone());
+        let progress = Progress {
+            id,
+            status: &deployment.status,
+            events: &events,
+            wait_until_ready,
+        };
+        report_progress(sink, &progress, &mut told, phases);
         match verdict::judge(&deployment, &events, wait_until_ready) {
             Verdict::InProgress => {}
             Verdict::Succeeded => return Ok(DeployResult::Succeeded),
@@ -447,51 +362,86 @@ async fn watch(
         }
         if Instant::now() >= deadline {
             phases.push(Phase::failed("timed out, stopped"));
-            let stopped =
-                match aws_codedeploy::stop_deployment(client, id, rollback_on_failure).await {
-                    Ok(()) => format!("it was {}", aws_codedeploy::stopped(rollback_on_failure)),
-                    Err(e) => format!("it could not be stopped ({e}); stop it in the console"),
-                };
+            let stopped = match stop_deployment(client, id, rollback_on_failure).await {
+                Ok(()) => format!("it was {}", stopped(rollback_on_failure)),
+                Err(e) => format!("it could not be stopped ({e}); stop it in the console"),
+            };
             return Ok(DeployResult::Failed(format!(
                 "timed out after {} minutes with the deployment {}; {stopped}",
                 timeout.as_secs_f64() / 60.0,
-                status
+                deployment.status
             )));
         }
     }
 }
 
-/// A new status of deployment `id`, and what Ready means when we do not
-/// wait for it.
-fn report_status(
-    runner: &Runner,
-    id: &str,
-    status: &str,
+/// What one poll showed of deployment `id`.
+struct Progress<'a> {
+    id: &'a str,
+    status: &'a str,
+    events: &'a [LifecycleEvent],
     wait_until_ready: bool,
-    phases: &mut Vec<Phase>,
-) {
-    runner.info(&format!("CodeDeploy {id}: {status}"));
-    if status == "Ready" && !wait_until_ready {
-        runner.notice(&format!(
-            "CodeDeploy deployment {id} is Ready: the new tasks run behind the test listener and wait for traffic to be rerouted (ContinueDeployment, or the group's wait time)."
-        ));
+}
+
+/// A new status and the lifecycle events not told before, in the order
+/// they happened: an event once it leaves Pending (every event starts
+/// there), a status that waits or ends after the events seen with it.
+fn report_progress(sink: &dyn Sink, progress: &Progress, told: &mut Told, phases: &mut Vec<Phase>) {
+    let status_changed = told.status.as_deref() != Some(progress.status);
+    if status_changed && !follows_events(progress.status) {
+        report_status(sink, progress, phases);
+    }
+    for event in progress.events.iter().filter(|e| e.status != "Pending") {
+        let key = (event.name.clone(), event.status.clone());
+        if told.events.contains(&key) {
+            continue;
+        }
+        emit(
+            sink,
+            Event::LifecycleEventChanged {
+                deployment_id: progress.id.to_owned(),
+                name: event.name.clone(),
+                status: event.status.clone(),
+            },
+        );
+        if event.status == "InProgress" {
+            phases.push(Phase::new(&event.name));
+        }
+        told.events.push(key);
+    }
+    if status_changed && follows_events(progress.status) {
+        report_status(sink, progress, phases);
+    }
+    told.status = Some(progress.status.to_owned());
+}
+
+/// A new status of the deployment, and what Ready means when we do not
+/// wait for it.
+fn report_status(sink: &dyn Sink, progress: &Progress, phases: &mut Vec<Phase>) {
+    let deployment_id = progress.id.to_owned();
+    emit(
+        sink,
+        Event::StatusChanged {
+            deployment_id: deployment_id.clone(),
+            status: progress.status.to_owned(),
+        },
+    );
+    if progress.status == "Ready" && !progress.wait_until_ready {
+        emit(sink, Event::WaitingForReroute { deployment_id });
         phases.push(Phase::new("ready, waiting for traffic rerouting"));
     }
 }
 
+/// The lifecycle events of the deployment's ECS target; none when
+/// CodeDeploy does not answer, since they only tell the progress.
 async fn lifecycle_events(client: &Client, id: &str, target: &str) -> Vec<LifecycleEvent> {
-    let Ok(output) = client
-        .get_deployment_target()
-        .deployment_id(id)
-        .target_id(target)
-        .send()
-        .await
-    else {
-        return Vec::new();
-    };
-    let Some(ecs) = output.deployment_target().and_then(|t| t.ecs_target()) else {
-        return Vec::new();
-    };
+    match get_deployment_target(client, id, target).await {
+        Ok(Some(ecs)) => lifecycle_events_of(&ecs),
+        _ => Vec::new(),
+    }
+}
+
+fn lifecycle_events_of(ecs: &EcsTarget) -> Vec<LifecycleEvent> {
     ecs.lifecycle_events()
         .iter()
         .map(|e| LifecycleEvent {
@@ -536,6 +486,133 @@ fn deployment_view(info: &DeploymentInfo) -> CodeDeployView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::ecs::{describe_services_or_fail, register_task_definition};
+    use crate::aws::Aws;
+    use crate::event::{self, Recorder};
+    use ecs_deploy_sim::{Scenario, Sim};
+    use serde_json::json;
+
+    const SCENARIO: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    networkMode: awsvpc
+    requiresCompatibilities: [FARGATE]
+    cpu: "256"
+    memory: "512"
+    containerDefinitions:
+      - {name: web, image: "shop:1", essential: true, portMappings: [{containerPort: 8080}]}
+services:
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    desiredCount: 2
+    launchType: FARGATE
+    deploymentController: {type: CODE_DEPLOY}
+    loadBalancers:
+      - {targetGroupArn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-blue/0123456789abcdef", containerName: web, containerPort: 8080}
+    networkConfiguration:
+      awsvpcConfiguration: {subnets: [subnet-0a1b2c3d], securityGroups: [sg-0a1b2c3d]}
+codeDeploy:
+  applications:
+    - {applicationName: AppECS-prod-web, computePlatform: ECS}
+  deploymentGroups:
+    - applicationName: AppECS-prod-web
+      deploymentGroupName: DgpECS-prod-web
+      serviceRoleArn: arn:aws:iam::123456789012:role/codedeploy-ecs
+      deploymentStyle: {deploymentType: BLUE_GREEN, deploymentOption: WITH_TRAFFIC_CONTROL}
+      ecsServices: [{serviceName: web, clusterName: prod}]
+      loadBalancerInfo:
+        targetGroupPairInfoList:
+          - targetGroups: [{name: web-blue}, {name: web-green}]
+            prodTrafficRoute: {listenerArns: ["arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/0123456789abcdef/0123456789abcdef"]}
+timelines:
+  codeDeploy:
+    - {deploymentGroup: DgpECS-prod-web, outcome: succeed, seconds: 0}
+"#;
+
+    /// The console's application and group, waited for until complete.
+    fn options() -> CodeDeployOptions {
+        CodeDeployOptions {
+            application: None,
+            deployment_group: None,
+            deployment_config: None,
+            description: None,
+            auto_rollback_events: Vec::new(),
+            wait_until_ready: false,
+            wait_for_in_progress: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deployment_tells_its_start_each_lifecycle_event_and_its_status() {
+        let sim = Sim::start(Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
+        let aws = Aws::of_sim(&sim).await;
+        let definition = json!({
+            "family": "shop",
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "containerDefinitions": [{"name": "web", "image": "shop:2", "essential": true, "portMappings": [{"containerPort": 8080}]}]
+        });
+        let registered = register_task_definition(&aws.ecs, &definition)
+            .await
+            .unwrap();
+        let service = describe_services_or_fail(&aws.ecs, "prod", &["web".to_owned()])
+            .await
+            .unwrap()
+            .remove(0);
+        let codedeploy = options();
+        let plan = Plan {
+            appspec: None,
+            groups: vec![group_of(&aws.codedeploy, "prod", "web", &codedeploy)
+                .await
+                .unwrap()],
+        };
+        let recorder = Recorder::default();
+        let in_flight = InFlight::watched(|_, _| {});
+        let (id, result, _) = deploy(
+            &aws.codedeploy,
+            &service,
+            &registered.arn,
+            &plan,
+            &codedeploy,
+            &DeployOptions::waiting(),
+            &recorder,
+            &in_flight,
+        )
+        .await
+        .unwrap();
+        let codedeploy = |event| event::Event::CodeDeploy(event);
+        let mut expected = vec![codedeploy(Event::Started {
+            service: "web".into(),
+            deployment_id: id.clone(),
+            link: links::codedeploy_deployment("us-east-1", &id),
+        })];
+        for name in [
+            "BeforeInstall",
+            "Install",
+            "AfterInstall",
+            "AllowTestTraffic",
+            "AfterAllowTestTraffic",
+            "BeforeAllowTraffic",
+            "AllowTraffic",
+            "AfterAllowTraffic",
+        ] {
+            expected.push(codedeploy(Event::LifecycleEventChanged {
+                deployment_id: id.clone(),
+                name: name.into(),
+                status: "Succeeded".into(),
+            }));
+        }
+        expected.push(codedeploy(Event::StatusChanged {
+            deployment_id: id.clone(),
+            status: "Succeeded".into(),
+        }));
+        assert_eq!(recorder.events(), expected);
+        assert_eq!(result, DeployResult::Succeeded);
+    }
 
     #[test]
     fn defaults_are_the_consoles_names() {
@@ -543,12 +620,6 @@ mod tests {
             default_names("prod", "web"),
             ("AppECS-prod-web".to_owned(), "DgpECS-prod-web".to_owned())
         );
-    }
-
-    #[test]
-    fn descriptions_are_cut_to_the_limit_on_a_character_boundary() {
-        assert_eq!(cut_description(&"é".repeat(600)).chars().count(), 512);
-        assert_eq!(cut_description("short"), "short");
     }
 
     #[test]

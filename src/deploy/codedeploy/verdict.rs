@@ -37,7 +37,7 @@ pub(super) fn is_final(status: &str) -> bool {
 
 /// Whether a status comes after lifecycle events that a poll may show with
 /// it: Ready and Baking wait once the traffic hooks are done, the final
-/// statuses end them all. Printed after that poll's events, the log reads
+/// statuses end them all. Told after that poll's events, the log reads
 /// in the order things happened; the others (Created, Queued, InProgress)
 /// come before any event.
 pub(super) fn follows_events(status: &str) -> bool {

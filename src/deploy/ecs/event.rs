@@ -1,4 +1,58 @@
 //! What the ecs step tells a person (`crate::event`); `present::ecs` words it.
 
+use std::time::Duration;
+
+use super::verdict::{PausedHook, TrafficWeights};
+
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Event {}
+pub(crate) enum Event {
+    /// UpdateService started our deployment, from one revision (ARNs) to
+    /// the other.
+    Started {
+        service: String,
+        deployment_id: String,
+        from: String,
+        to: String,
+    },
+    /// ECS throttled DescribeServices; the watch waits longer.
+    Throttled { error: String, next_poll: Duration },
+    /// A message ECS added to the service's events since our update, as
+    /// ECS wrote it.
+    ServiceMessage { service: String, message: String },
+    /// A native strategy's lifecycle stage, or the traffic it requests for
+    /// the new revision, changed.
+    StageChanged {
+        service: String,
+        stage: String,
+        traffic: Option<TrafficWeights>,
+    },
+    /// A PAUSE lifecycle hook waits for ContinueServiceDeployment.
+    HookPaused {
+        service: String,
+        stage: Option<String>,
+        hook: PausedHook,
+        service_deployment_arn: Option<String>,
+    },
+    /// Our deployment's task counts changed.
+    CountsChanged {
+        service: String,
+        running: i32,
+        desired: i32,
+        pending: i32,
+        failed: i32,
+    },
+    /// Tasks of our deployment stopped, `count` of them for one reason.
+    TasksStopped {
+        service: String,
+        count: usize,
+        reason: String,
+    },
+    /// The last log lines of a stopped task could not be read; `link` is
+    /// the task's console page.
+    LastLinesUnread {
+        service: String,
+        task: String,
+        why: String,
+        link: String,
+    },
+}

@@ -1,9 +1,9 @@
 //! Services deployed by ECS itself (rolling, or a native blue/green, linear
 //! or canary strategy): UpdateService for every service (the start), then
 //! one poll loop (the watch) that reduces what ECS shows to small views
-//! (`view`) and asks `verdict::judge` for each deployment we started.
-//! DescribeServices covers ten services a call, so twenty services cost two
-//! calls a poll, not twenty.
+//! (`view`), emits what is new in them (`Event`) and asks `verdict::judge`
+//! for each deployment we started. DescribeServices covers ten services a
+//! call, so twenty services cost two calls a poll, not twenty.
 
 mod event;
 mod verdict;
@@ -15,34 +15,30 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Context, Result};
-use aws_sdk_ecs::types::{CreatedAt, DeploymentStrategy, Service, Task};
+use aws_sdk_ecs::types::{DeploymentStrategy, Service, Task};
 use aws_sdk_ecs::Client;
-use aws_smithy_types::DateTime;
 use futures::{future, stream, StreamExt};
 use serde_json::Value;
 
-use aws_sdk_ecs::operation::update_service::{UpdateServiceError, UpdateServiceOutput};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-
 use crate::arn::resource_name;
-use crate::aws::ecs::{describe_tasks, list_tasks};
+use crate::aws::ecs::{
+    describe_service_deployments, describe_services, describe_tasks, list_service_deployments,
+    list_tasks, update_express_gateway_service, update_service,
+};
 use crate::aws::errors::is_throttling;
 use crate::aws::logs::{last_lines, log_source};
-use crate::aws::raw::set_body_fields;
 use crate::aws::retry::Backoff;
-use crate::aws::{
-    call_once, error_text, explain, no_retries, Aws, CONCURRENT_CALLS, POLL_INTERVAL,
-};
+use crate::aws::{error_text, Aws, CONCURRENT_CALLS, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
+use crate::event::Sink;
 use crate::links;
-use crate::present::runner::Runner;
 
 use super::{DeployResult, Deployed, Phase, Started};
 use crate::deploy::settings::DeployOptions;
-use verdict::{OurDeployment, ServiceDeploymentView, Verdict};
+use verdict::{DeploymentView, OurDeployment, ServiceDeploymentView, Verdict};
+pub(crate) use verdict::{PausedHook, TrafficWeights};
 pub(crate) use view::StoppedTasks;
-use view::{event_text, service_deployment_view, service_view, stopped_reasons};
+use view::{service_deployment_view, service_view, stopped_reasons};
 
 /// The waits between polls while ECS throttles us: from twice the usual
 /// interval up to 16 s.
@@ -52,8 +48,6 @@ const THROTTLED_POLL: Backoff = Backoff {
 };
 /// Stopped tasks whose last log lines explain a failure: one per reason.
 const TASKS_WITH_LOGS: usize = 2;
-/// DescribeServiceDeployments takes at most this many ARNs a call.
-const DESCRIBE_SERVICE_DEPLOYMENTS_MAX: usize = 20;
 
 /// One service to move to a new task definition.
 #[derive(Debug, Clone)]
@@ -107,7 +101,7 @@ pub(crate) async fn deploy(
     cluster: &str,
     targets: &[Target],
     options: &DeployOptions,
-    runner: &Runner,
+    sink: &dyn Sink,
     in_flight: &InFlight<'_>,
 ) -> Result<Vec<Deployed>> {
     let ecs = &clients.ecs;
@@ -118,7 +112,7 @@ pub(crate) async fn deploy(
                 service: target.service.clone(),
                 task_definition: target.task_definition.clone(),
             });
-            let started = start(ecs, cluster, target, options, runner).await;
+            let started = start(ecs, cluster, target, options, sink).await;
             in_flight.answered(call);
             let started = started?;
             in_flight.ecs_deployment_started(
@@ -140,7 +134,7 @@ pub(crate) async fn deploy(
         }
     }
     if options.wait {
-        watch_all(clients, cluster, &mut watched, options, runner).await?;
+        watch_all(clients, cluster, &mut watched, options, sink).await?;
     }
     let mut deployed: Vec<Deployed> = watched.into_iter().map(Followed::into_deployed).collect();
     deployed.extend(not_started);
@@ -156,9 +150,9 @@ struct Followed {
     seen_events: HashSet<String>,
     seen_tasks: HashSet<String>,
     last_counts: Option<(i32, i32, i32)>,
-    last_stage_line: Option<String>,
-    /// PAUSE hooks already warned about.
-    warned_hooks: HashSet<String>,
+    last_stage: Option<(String, Option<TrafficWeights>)>,
+    /// PAUSE hooks already told.
+    told_hooks: HashSet<String>,
     /// Why tasks of our deployment stopped, with how many, over the run.
     stopped_tasks: Vec<StoppedTasks>,
     /// What the deployment went through, for the summary's timeline.
@@ -168,6 +162,39 @@ struct Followed {
 }
 
 impl Followed {
+    /// Our deployment `watch` of `target`, as UpdateService left the
+    /// service: events ECS had before our update are history, not progress.
+    fn new(
+        target: &Target,
+        watch: OurDeployment,
+        service_deployment_arn: Option<String>,
+        updated: &Service,
+    ) -> Followed {
+        Followed {
+            target: target.clone(),
+            watch,
+            service_deployment_arn,
+            result: None,
+            seen_events: updated
+                .events()
+                .iter()
+                .filter_map(|e| e.id())
+                .map(str::to_owned)
+                .collect(),
+            seen_tasks: HashSet::new(),
+            last_counts: None,
+            last_stage: None,
+            told_hooks: HashSet::new(),
+            stopped_tasks: Vec::new(),
+            phases: vec![Phase::new(if target.native_strategy {
+                "deployment started"
+            } else {
+                "new tasks starting"
+            })],
+            ended: None,
+        }
+    }
+
     /// Where the deployment stood at the last poll, for messages.
     fn state(&self) -> String {
         let counts = self.last_counts.map_or(
@@ -198,17 +225,21 @@ impl Followed {
     }
 }
 
+fn emit(sink: &dyn Sink, event: Event) {
+    sink.emit(crate::event::Event::Ecs(event));
+}
+
 async fn start(
     ecs: &Client,
     cluster: &str,
     target: &Target,
     options: &DeployOptions,
-    runner: &Runner,
+    sink: &dyn Sink,
 ) -> Result<Followed> {
     let service = &target.service;
     // A little before the call, so that the service deployment it creates is
     // found even with clock skew.
-    let started_at = DateTime::from(SystemTime::now() - Duration::from_secs(5));
+    let started_at = SystemTime::now() - Duration::from_secs(5);
     let updated = update(
         ecs,
         cluster,
@@ -219,42 +250,17 @@ async fn start(
     )
     .await
     .with_context(|| format!("failed to update service {service} in cluster {cluster}"))?;
-    let primary = Some(&updated)
-        .and_then(|s| {
-            s.deployments()
-                .iter()
-                .find(|d| d.status() == Some("PRIMARY"))
-        })
-        .filter(|d| d.task_definition() == Some(target.task_definition.as_str()))
-        .and_then(|d| d.id())
-        .ok_or_else(|| {
-            anyhow!(
-                "{} for {service} answered without a PRIMARY deployment of {}",
-                if target.express {
-                    "UpdateExpressGatewayService"
-                } else {
-                    "UpdateService"
-                },
-                resource_name(&target.task_definition)
-            )
-        })?
-        .to_owned();
+    let primary = our_deployment(target, &updated)?;
     let service_deployment_arn = find_service_deployment(ecs, cluster, service, started_at).await;
-    // Events ECS had before our update are history, not progress.
-    let seen_events = Some(&updated)
-        .map(|s| {
-            s.events()
-                .iter()
-                .filter_map(|e| e.id())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    runner.info(&format!(
-        "Service {service}: deployment {primary} started, {} → {}",
-        resource_name(&target.previous_task_definition),
-        resource_name(&target.task_definition)
-    ));
+    emit(
+        sink,
+        Event::Started {
+            service: service.clone(),
+            deployment_id: primary.clone(),
+            from: target.previous_task_definition.clone(),
+            to: target.task_definition.clone(),
+        },
+    );
     let max_failed_tasks = match (options.max_failed_tasks, target.breaker_enabled) {
         (Some(max), _) => Some(max),
         (None, true) => None,
@@ -264,82 +270,47 @@ async fn start(
                 .unwrap_or_else(|| updated.desired_count()),
         )),
     };
-    Ok(Followed {
-        target: target.clone(),
-        watch: OurDeployment {
-            deployment_id: primary,
-            task_definition: target.task_definition.clone(),
-            previous_task_definition: target.previous_task_definition.clone(),
-            max_failed_tasks,
-        },
+    let watch = OurDeployment {
+        deployment_id: primary,
+        task_definition: target.task_definition.clone(),
+        previous_task_definition: target.previous_task_definition.clone(),
+        max_failed_tasks,
+    };
+    Ok(Followed::new(
+        target,
+        watch,
         service_deployment_arn,
-        result: None,
-        seen_events,
-        seen_tasks: HashSet::new(),
-        last_counts: None,
-        last_stage_line: None,
-        warned_hooks: HashSet::new(),
-        stopped_tasks: Vec::new(),
-        phases: vec![Phase::new(if target.native_strategy {
-            "deployment started"
-        } else {
-            "new tasks starting"
-        })],
-        ended: None,
-    })
+        &updated,
+    ))
 }
 
-/// UpdateService to `task_definition` (with the deployment options, when
-/// given), at most once in effect: after an ambiguous failure it looks for a
-/// new PRIMARY deployment of that definition before trying again.
-async fn update_service(
-    ecs: &Client,
-    cluster: &str,
-    service: &str,
-    task_definition: &str,
-    options: Option<&DeployOptions>,
-    max_retries: u32,
-) -> Result<UpdateServiceOutput, SdkError<UpdateServiceError, HttpResponse>> {
-    let since = SystemTime::now() - Duration::from_secs(5);
-    call_once(
-        max_retries,
-        async || {
-            let mut request = ecs
-                .update_service()
-                .cluster(cluster)
-                .service(service)
-                .task_definition(task_definition);
-            if let Some(options) = options {
-                request = request
-                    .set_desired_count(options.desired_count)
-                    .force_new_deployment(options.force_new_deployment)
-                    .set_enable_ecs_managed_tags(options.enable_ecs_managed_tags)
-                    .set_propagate_tags(options.propagate_tags.clone());
-            }
-            let volumes = options.and_then(|o| o.volume_configurations.clone());
-            request
-                .customize()
-                .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
-                .mutate_request(set_body_fields(
-                    volumes
-                        .map(|v| ("volumeConfigurations", v))
-                        .into_iter()
-                        .collect(),
-                ))
-                .send()
-                .await
-        },
-        async || {
-            let current = deployed_since(ecs, cluster, service, task_definition, since).await?;
-            Some(UpdateServiceOutput::builder().service(current).build())
-        },
-    )
-    .await
+/// The id of the deployment our update started: the PRIMARY one, of the
+/// revision we moved to.
+fn our_deployment(target: &Target, updated: &Service) -> Result<String> {
+    updated
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .filter(|d| d.task_definition() == Some(target.task_definition.as_str()))
+        .and_then(|d| d.id())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            anyhow!(
+                "{} for {} answered without a PRIMARY deployment of {}",
+                if target.express {
+                    "UpdateExpressGatewayService"
+                } else {
+                    "UpdateService"
+                },
+                target.service,
+                resource_name(&target.task_definition)
+            )
+        })
 }
 
 /// Moves the service to `task_definition` (UpdateService, or for an Express
-/// service UpdateExpressGatewayService, whose answer is not the service)
-/// and returns the service as it is after.
+/// service UpdateExpressGatewayService) and returns the service as it is
+/// after.
 async fn update(
     ecs: &Client,
     cluster: &str,
@@ -348,68 +319,20 @@ async fn update(
     options: Option<&DeployOptions>,
     max_retries: u32,
 ) -> Result<Service> {
-    let service = &target.service;
-    if !target.express {
-        let updated = update_service(ecs, cluster, service, task_definition, options, max_retries)
-            .await
-            .map_err(|e| anyhow!("{}", explain("ecs:UpdateService", &e)))?;
-        return updated
-            .service()
-            .cloned()
-            .ok_or_else(|| anyhow!("UpdateService answered without the service"));
-    }
-    let since = SystemTime::now() - Duration::from_secs(5);
-    let updated = call_once(
-        max_retries,
-        async || {
-            ecs.update_express_gateway_service()
-                .service_arn(&target.service_arn)
-                .task_definition_arn(task_definition)
-                .customize()
-                .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
-                .send()
-                .await
-                .map(|_| None)
-        },
-        async || {
-            deployed_since(ecs, cluster, service, task_definition, since)
-                .await
-                .map(Some)
-        },
-    )
-    .await
-    .map_err(|e| anyhow!("{}", explain("ecs:UpdateExpressGatewayService", &e)))?;
-    match updated {
-        Some(current) => Ok(current),
-        None => {
-            crate::aws::ecs::describe_services_or_fail(ecs, cluster, std::slice::from_ref(service))
-                .await?
-                .pop()
-                .ok_or_else(|| anyhow!("service {service} was not found after its update"))
-        }
-    }
-}
-
-/// The service, when its PRIMARY deployment runs `task_definition` and was
-/// created since `since`: an update that took effect.
-async fn deployed_since(
-    ecs: &Client,
-    cluster: &str,
-    service: &str,
-    task_definition: &str,
-    since: SystemTime,
-) -> Option<Service> {
-    let described = crate::aws::ecs::describe_services(ecs, cluster, &[service.to_owned()])
+    if target.express {
+        let service = (target.service.as_str(), target.service_arn.as_str());
+        update_express_gateway_service(ecs, cluster, service, task_definition, max_retries).await
+    } else {
+        update_service(
+            ecs,
+            cluster,
+            &target.service,
+            task_definition,
+            options,
+            max_retries,
+        )
         .await
-        .ok()?;
-    let current = described.services.into_iter().next()?;
-    let started = current.deployments().iter().any(|d| {
-        d.status() == Some("PRIMARY")
-            && d.task_definition() == Some(task_definition)
-            && d.created_at()
-                .is_some_and(|t| SystemTime::try_from(*t).is_ok_and(|t| t >= since))
-    });
-    started.then_some(current)
+    }
 }
 
 /// The ARN of the service deployment our update created, when the service
@@ -418,39 +341,64 @@ async fn find_service_deployment(
     ecs: &Client,
     cluster: &str,
     service: &str,
-    after: DateTime,
+    after: SystemTime,
 ) -> Option<String> {
-    let listed = ecs
-        .list_service_deployments()
-        .cluster(cluster)
-        .service(service)
-        .created_at(CreatedAt::builder().after(after).build())
-        .send()
+    let listed = list_service_deployments(ecs, cluster, service, after)
         .await
         .ok()?;
     listed
-        .service_deployments()
         .iter()
         .max_by_key(|d| d.created_at().map(|t| (t.secs(), t.subsec_nanos())))
         .and_then(|d| d.service_deployment_arn())
         .map(str::to_owned)
 }
 
+/// The wait between two polls: `POLL_INTERVAL` (at most
+/// `wait-max-delay-seconds`), longer after each poll in a row that ECS
+/// throttled.
+struct Pace {
+    steady: Duration,
+    max_delay: Duration,
+    throttled: u32,
+    interval: Duration,
+}
+
+impl Pace {
+    fn new(max_delay: Option<Duration>) -> Pace {
+        let max_delay = max_delay.unwrap_or(Duration::MAX);
+        let steady = POLL_INTERVAL.min(max_delay);
+        Pace {
+            steady,
+            max_delay,
+            throttled: 0,
+            interval: steady,
+        }
+    }
+
+    fn answered(&mut self) {
+        (self.throttled, self.interval) = (0, self.steady);
+    }
+
+    /// The wait before the next poll, after one more throttled poll.
+    fn throttled(&mut self) -> Duration {
+        self.throttled += 1;
+        self.interval = THROTTLED_POLL.wait(self.throttled + 1).min(self.max_delay);
+        self.interval
+    }
+}
+
+/// The poll loop: every deployment still pending is described, observed
+/// and judged, until each has its verdict or the time is up.
 async fn watch_all(
     clients: &Aws,
     cluster: &str,
     tracked: &mut [Followed],
     options: &DeployOptions,
-    runner: &Runner,
+    sink: &dyn Sink,
 ) -> Result<()> {
     let ecs = &clients.ecs;
     let deadline = Instant::now() + options.timeout;
-    // Polls in a row that ECS throttled; each makes the next wait longer,
-    // up to `wait-max-delay-seconds` when given.
-    let max_delay = options.max_poll_delay.unwrap_or(Duration::MAX);
-    let steady = POLL_INTERVAL.min(max_delay);
-    let mut throttled = 0;
-    let mut interval = steady;
+    let mut pace = Pace::new(options.max_poll_delay);
     loop {
         let pending: Vec<&mut Followed> =
             tracked.iter_mut().filter(|t| t.result.is_none()).collect();
@@ -467,68 +415,114 @@ async fn watch_all(
             }
             return Ok(());
         }
-        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
-        let names: Vec<String> = pending.iter().map(|t| t.target.service.clone()).collect();
-        let services = match crate::aws::ecs::describe_services(ecs, cluster, &names).await {
-            Ok(described) => {
-                (throttled, interval) = (0, steady);
-                described.services
-            }
-            Err(e) if is_throttling(&e) => {
-                throttled += 1;
-                interval = THROTTLED_POLL.wait(throttled + 1).min(max_delay);
-                runner.info(&format!(
-                    "ECS is throttling DescribeServices ({}); next poll in {:.1}s",
-                    error_text(&e),
-                    interval.as_secs_f64()
-                ));
-                continue;
-            }
-            Err(e) => {
-                let states: Vec<String> = pending.iter().map(|t| t.state()).collect();
-                return Err(anyhow!(
-                    "failed to describe services in cluster {cluster} while waiting for {}: {}",
-                    states.join(", "),
-                    error_text(&e)
-                ));
-            }
+        let wait = pace
+            .interval
+            .min(deadline.saturating_duration_since(Instant::now()));
+        tokio::time::sleep(wait).await;
+        let Some(services) = describe_pending(ecs, cluster, &pending, &mut pace, sink).await?
+        else {
+            continue;
         };
-        let mut polled = Vec::new();
-        for tracked in pending {
-            match services
-                .iter()
-                .find(|s| s.service_name() == Some(tracked.target.service.as_str()))
-            {
-                Some(service) => polled.push((tracked, service)),
-                None => {
-                    tracked.result = Some(DeployResult::Failed(
-                        "the service disappeared during the deployment".into(),
-                    ))
-                }
-            }
-        }
-        // Rolling deployments are judged from DescribeServices alone; the
-        // record explains a rollback, and native strategies report their
-        // stages in it. One call covers the records of twenty services.
-        let wanted: Vec<String> = polled
-            .iter()
-            .filter(|(t, service)| {
-                t.target.native_strategy || verdict::needs_record(&t.watch, &service_view(service))
-            })
-            .filter_map(|(t, _)| t.service_deployment_arn.clone())
-            .collect();
-        let records = describe_service_deployments(ecs, &wanted).await;
+        let polled = with_their_service(pending, &services);
+        let records = records_needed(ecs, &polled).await;
         future::join_all(polled.into_iter().map(|(tracked, service)| {
             let record = tracked
                 .service_deployment_arn
                 .as_ref()
                 .and_then(|arn| records.get(arn));
-            observe(clients, cluster, tracked, service, record, options, runner)
+            observe(clients, cluster, tracked, service, record, options, sink)
         }))
         .await;
     }
 }
 
+/// DescribeServices of the pending deployments' services; None when ECS
+/// throttled it (the next poll comes later).
+async fn describe_pending(
+    ecs: &Client,
+    cluster: &str,
+    pending: &[&mut Followed],
+    pace: &mut Pace,
+    sink: &dyn Sink,
+) -> Result<Option<Vec<Service>>> {
+    let names: Vec<String> = pending.iter().map(|t| t.target.service.clone()).collect();
+    match describe_services(ecs, cluster, &names).await {
+        Ok(described) => {
+            pace.answered();
+            Ok(Some(described.services))
+        }
+        Err(e) if is_throttling(&e) => {
+            let next_poll = pace.throttled();
+            let error = error_text(&e);
+            emit(sink, Event::Throttled { error, next_poll });
+            Ok(None)
+        }
+        Err(e) => {
+            let states: Vec<String> = pending.iter().map(|t| t.state()).collect();
+            Err(anyhow!(
+                "failed to describe services in cluster {cluster} while waiting for {}: {}",
+                states.join(", "),
+                error_text(&e)
+            ))
+        }
+    }
+}
+
+/// Each pending deployment with its service as described; one whose
+/// service is gone has failed.
+fn with_their_service<'a, 'b>(
+    pending: Vec<&'a mut Followed>,
+    services: &'b [Service],
+) -> Vec<(&'a mut Followed, &'b Service)> {
+    let mut polled = Vec::new();
+    for tracked in pending {
+        match services
+            .iter()
+            .find(|s| s.service_name() == Some(tracked.target.service.as_str()))
+        {
+            Some(service) => polled.push((tracked, service)),
+            None => {
+                tracked.result = Some(DeployResult::Failed(
+                    "the service disappeared during the deployment".into(),
+                ))
+            }
+        }
+    }
+    polled
+}
+
+/// The service-deployment records the verdicts need, by ARN. Rolling
+/// deployments are judged from DescribeServices alone; the record explains
+/// a rollback, and native strategies report their stages in it. A record
+/// ECS does not give (an older IAM policy, a failed call) is simply absent.
+async fn records_needed(
+    ecs: &Client,
+    polled: &[(&mut Followed, &Service)],
+) -> HashMap<String, ServiceDeploymentView> {
+    let wanted: Vec<String> = polled
+        .iter()
+        .filter(|(t, service)| {
+            t.target.native_strategy || verdict::needs_record(&t.watch, &service_view(service))
+        })
+        .filter_map(|(t, _)| t.service_deployment_arn.clone())
+        .collect();
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    let records = describe_service_deployments(ecs, &wanted)
+        .await
+        .unwrap_or_default();
+    records
+        .iter()
+        .filter_map(|record| {
+            let arn = record.service_deployment_arn()?;
+            Some((arn.to_owned(), service_deployment_view(record)))
+        })
+        .collect()
+}
+
+/// One poll of one deployment: what is new in what ECS shows is emitted,
+/// then the deployment is judged.
 async fn observe(
     clients: &Aws,
     cluster: &str,
@@ -536,40 +530,19 @@ async fn observe(
     service: &Service,
     record: Option<&ServiceDeploymentView>,
     options: &DeployOptions,
-    runner: &Runner,
+    sink: &dyn Sink,
 ) {
-    let ecs = &clients.ecs;
-    let name = tracked.target.service.clone();
-    report_events(tracked, service, runner);
+    report_events(tracked, service, sink);
     let view = service_view(service);
     if let Some(record) = record.filter(|_| tracked.target.native_strategy) {
-        report_stage(tracked, record, runner);
+        report_stage(tracked, record, sink);
     }
     if let Some(ours) = view
         .deployments
         .iter()
         .find(|d| d.id == tracked.watch.deployment_id)
     {
-        let counts = (ours.running, ours.pending, ours.failed_tasks);
-        if !tracked.target.native_strategy
-            && ours.desired > 0
-            && ours.running >= ours.desired
-            && tracked.phases.len() == 1
-        {
-            tracked
-                .phases
-                .push(Phase::new("new tasks running, old ones stopping"));
-        }
-        if tracked.last_counts != Some(counts) {
-            runner.info(&format!(
-                "{name}: {} of {} running, {} pending, {} failed",
-                ours.running, ours.desired, ours.pending, ours.failed_tasks
-            ));
-            if ours.failed_tasks > tracked.last_counts.map_or(0, |c| c.2) {
-                report_stopped_tasks(ecs, cluster, tracked, runner).await;
-            }
-            tracked.last_counts = Some(counts);
-        }
+        report_counts(&clients.ecs, cluster, tracked, ours, sink).await;
     }
     tracked.result = match verdict::judge(&tracked.watch, &view, record) {
         Verdict::InProgress => None,
@@ -577,11 +550,11 @@ async fn observe(
         Verdict::Failed(failure) => {
             // The reasons tasks stopped, and what they wrote last, are the
             // why of most failures.
-            report_stopped_tasks(ecs, cluster, tracked, runner).await;
-            read_last_lines(clients, cluster, tracked, runner).await;
+            report_stopped_tasks(&clients.ecs, cluster, tracked, sink).await;
+            read_last_lines(clients, cluster, tracked, sink).await;
             let mut message = failure.reason;
             let phase = if failure.by_threshold {
-                message.push_str(&restore(ecs, cluster, &tracked.target, options).await);
+                message.push_str(&restore(&clients.ecs, cluster, &tracked.target, options).await);
                 "failed-task threshold reached, previous revision restored"
             } else if record.is_some_and(|r| r.status.starts_with("ROLLBACK")) {
                 "failed, rolled back"
@@ -597,48 +570,88 @@ async fn observe(
     }
 }
 
-/// A native strategy's stage and traffic when they change, and a warning
-/// once per PAUSE hook: the deployment waits for a person (or a pipeline) to
-/// call ContinueServiceDeployment, and would otherwise look stuck.
-fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, runner: &Runner) {
-    let name = &tracked.target.service;
-    if let Some(line) = verdict::stage_line(record) {
-        if tracked.last_stage_line.as_ref() != Some(&line) {
-            runner.info(&format!("{name}: {line}"));
-            tracked.last_stage_line = Some(line);
-        }
+/// Our deployment's counts when they change, with the tasks that stopped
+/// since the last look when more failed.
+async fn report_counts(
+    ecs: &Client,
+    cluster: &str,
+    tracked: &mut Followed,
+    ours: &DeploymentView,
+    sink: &dyn Sink,
+) {
+    let counts = (ours.running, ours.pending, ours.failed_tasks);
+    if !tracked.target.native_strategy
+        && ours.desired > 0
+        && ours.running >= ours.desired
+        && tracked.phases.len() == 1
+    {
+        tracked
+            .phases
+            .push(Phase::new("new tasks running, old ones stopping"));
     }
+    if tracked.last_counts == Some(counts) {
+        return;
+    }
+    emit(
+        sink,
+        Event::CountsChanged {
+            service: tracked.target.service.clone(),
+            running: ours.running,
+            desired: ours.desired,
+            pending: ours.pending,
+            failed: ours.failed_tasks,
+        },
+    );
+    if ours.failed_tasks > tracked.last_counts.map_or(0, |c| c.2) {
+        report_stopped_tasks(ecs, cluster, tracked, sink).await;
+    }
+    tracked.last_counts = Some(counts);
+}
+
+/// A native strategy's stage and traffic when they change, and each PAUSE
+/// hook once: the deployment waits for a person (or a pipeline) to
+/// call ContinueServiceDeployment, and would otherwise look stuck.
+fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &dyn Sink) {
+    let service = &tracked.target.service;
     if let Some(stage) = &record.lifecycle_stage {
-        let stage = stage.to_lowercase().replace('_', " ");
-        if tracked.phases.last().map(|p| &p.name) != Some(&stage) {
-            tracked.phases.push(Phase::new(&stage));
+        let now = (stage.clone(), record.traffic);
+        if tracked.last_stage.as_ref() != Some(&now) {
+            emit(
+                sink,
+                Event::StageChanged {
+                    service: service.clone(),
+                    stage: stage.clone(),
+                    traffic: record.traffic,
+                },
+            );
+            tracked.last_stage = Some(now);
+        }
+        let phase = stage.to_lowercase().replace('_', " ");
+        if tracked.phases.last().map(|p| &p.name) != Some(&phase) {
+            tracked.phases.push(Phase::new(&phase));
         }
     }
     for hook in &record.paused_hooks {
-        if !tracked.warned_hooks.insert(hook.id.clone()) {
+        if !tracked.told_hooks.insert(hook.id.clone()) {
             continue;
         }
-        let stage = record
-            .lifecycle_stage
-            .as_deref()
-            .unwrap_or("a lifecycle stage");
-        let timeout = match (&hook.expires_at, &hook.timeout_action) {
-            (Some(at), Some(action)) => format!("; at {at} ECS will {action} on its own"),
-            _ => String::new(),
-        };
         tracked
             .phases
             .push(Phase::new(&format!("paused by lifecycle hook {}", hook.id)));
-        runner.warning(&format!(
-            "{name}: the deployment is paused at {stage} by lifecycle hook {id} and waits for ContinueServiceDeployment: \
-             aws ecs continue-service-deployment --service-deployment-arn {arn} --hook-id {id} --action CONTINUE (or ROLLBACK){timeout}",
-            id = hook.id,
-            arn = tracked.service_deployment_arn.as_deref().unwrap_or("?"),
-        ));
+        emit(
+            sink,
+            Event::HookPaused {
+                service: service.clone(),
+                stage: record.lifecycle_stage.clone(),
+                hook: hook.clone(),
+                service_deployment_arn: tracked.service_deployment_arn.clone(),
+            },
+        );
     }
 }
 
-fn report_events(tracked: &mut Followed, service: &Service, runner: &Runner) {
+/// The service's events not seen before, oldest first.
+fn report_events(tracked: &mut Followed, service: &Service, sink: &dyn Sink) {
     let mut fresh: Vec<_> = service
         .events()
         .iter()
@@ -648,21 +661,23 @@ fn report_events(tracked: &mut Followed, service: &Service, runner: &Runner) {
         })
         .collect();
     fresh.reverse(); // ECS lists events newest first
-    let name = &tracked.target.service;
     for event in fresh {
-        runner.info(&format!(
-            "{name}: {}",
-            event_text(name, event.message().unwrap_or_default())
-        ));
+        emit(
+            sink,
+            Event::ServiceMessage {
+                service: tracked.target.service.clone(),
+                message: event.message().unwrap_or_default().to_owned(),
+            },
+        );
     }
 }
 
-/// Prints the newly stopped tasks of our deployment, grouped by reason.
+/// The newly stopped tasks of our deployment, grouped by reason.
 async fn report_stopped_tasks(
     ecs: &Client,
     cluster: &str,
     tracked: &mut Followed,
-    runner: &Runner,
+    sink: &dyn Sink,
 ) {
     let tasks = newly_stopped_tasks(
         ecs,
@@ -675,10 +690,14 @@ async fn report_stopped_tasks(
         .seen_tasks
         .extend(tasks.iter().filter_map(|t| t.task_arn()).map(str::to_owned));
     for group in stopped_reasons(&tasks) {
-        runner.info(&format!(
-            "{}: {} task(s) stopped: {}",
-            tracked.target.service, group.count, group.reason
-        ));
+        emit(
+            sink,
+            Event::TasksStopped {
+                service: tracked.target.service.clone(),
+                count: group.count,
+                reason: group.reason.clone(),
+            },
+        );
         match tracked
             .stopped_tasks
             .iter_mut()
@@ -694,52 +713,56 @@ async fn report_stopped_tasks(
 /// the failure: the example task of each of the first `TASKS_WITH_LOGS`
 /// reasons with an exit, `RECENT_LINES` lines of each. Output that cannot
 /// be read here (another log driver, a denied or missing stream) is one
-/// notice with the task's console page; it only explains, so the verdict
+/// event with the task's console page; it only explains, so the verdict
 /// stands without it.
-async fn read_last_lines(clients: &Aws, cluster: &str, tracked: &mut Followed, runner: &Runner) {
+async fn read_last_lines(clients: &Aws, cluster: &str, tracked: &mut Followed, sink: &dyn Sink) {
     let definition = &tracked.target.definition;
-    let mut unread = None;
     let examples = tracked
         .stopped_tasks
         .iter_mut()
         .filter(|group| !group.exited.is_empty())
         .take(TASKS_WITH_LOGS);
-    'tasks: for group in examples {
+    for group in examples {
         let task_id = resource_name(&group.example);
         for container in &mut group.exited {
-            let read = match log_source(definition, &container.name) {
-                Ok(source) => {
-                    let stream = source.stream(task_id);
-                    let logs = aws_sdk_cloudwatchlogs::Client::new(
-                        &clients.config_in(source.region.as_deref()),
-                    );
-                    match last_lines(&logs, &source.group, &stream).await {
-                        Ok(Some(lines)) => Ok(lines),
-                        Ok(None) => Err(format!(
-                            "container {} wrote no log stream {stream} in group {}",
-                            container.name, source.group
-                        )),
-                        Err(error) => Err(format!("{error:#}")),
-                    }
-                }
-                Err(why) => Err(why),
-            };
-            match read {
+            match container_last_lines(clients, definition, &container.name, task_id).await {
                 Ok(lines) => container.last_lines = lines,
                 Err(why) => {
-                    unread = Some((why, group.example.clone()));
-                    break 'tasks;
+                    let task = group.example.clone();
+                    emit(
+                        sink,
+                        Event::LastLinesUnread {
+                            service: tracked.target.service.clone(),
+                            link: links::task(resource_name(cluster), &task),
+                            task,
+                            why,
+                        },
+                    );
+                    return;
                 }
             }
         }
     }
-    if let Some((why, task)) = unread {
-        runner.notice(&format!(
-            "{}: the last log lines of stopped task {} are not shown: {why}. See the task in the console: {}",
-            tracked.target.service,
-            resource_name(&task),
-            links::task(resource_name(cluster), &task)
-        ));
+}
+
+/// The last lines container `name` of task `task_id` wrote to its awslogs
+/// stream, or why they cannot be read.
+async fn container_last_lines(
+    clients: &Aws,
+    definition: &Value,
+    name: &str,
+    task_id: &str,
+) -> Result<Vec<String>, String> {
+    let source = log_source(definition, name)?;
+    let stream = source.stream(task_id);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&clients.config_in(source.region.as_deref()));
+    match last_lines(&logs, &source.group, &stream).await {
+        Ok(Some(lines)) => Ok(lines),
+        Ok(None) => Err(format!(
+            "container {name} wrote no log stream {stream} in group {}",
+            source.group
+        )),
+        Err(error) => Err(format!("{error:#}")),
     }
 }
 
@@ -802,24 +825,169 @@ async fn restore(ecs: &Client, cluster: &str, target: &Target, options: &DeployO
     }
 }
 
-/// The service-deployment records of `arns`, by ARN; a record ECS does not
-/// give (an older IAM policy, a failed call) is simply absent.
-async fn describe_service_deployments(
-    ecs: &Client,
-    arns: &[String],
-) -> HashMap<String, ServiceDeploymentView> {
-    let calls = arns.chunks(DESCRIBE_SERVICE_DEPLOYMENTS_MAX).map(|chunk| {
-        ecs.describe_service_deployments()
-            .set_service_deployment_arns(Some(chunk.to_vec()))
-            .send()
-    });
-    let mut records = HashMap::new();
-    for output in future::join_all(calls).await.into_iter().flatten() {
-        for record in output.service_deployments() {
-            if let Some(arn) = record.service_deployment_arn() {
-                records.insert(arn.to_owned(), service_deployment_view(record));
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::ecs::{describe_services_or_fail, register_task_definition};
+    use crate::event::{self, Recorder};
+    use ecs_deploy_sim::{Scenario, Sim};
+    use serde_json::json;
+
+    const SCENARIO: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{name: web, image: "shop:1", essential: true}]
+services:
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    desiredCount: 2
+    deploymentConfiguration: {deploymentCircuitBreaker: {enable: true, rollback: true}}
+"#;
+
+    /// A deployment of a new revision of shop to service web, as the step
+    /// makes it, and what it emitted.
+    struct Run {
+        sim: Sim,
+        events: Vec<event::Event>,
+        deployed: Deployed,
+        /// The revisions, from and to.
+        from: String,
+        to: String,
+    }
+
+    impl Run {
+        fn deployment_id(&self) -> String {
+            self.deployed.deployment_id().unwrap().to_owned()
+        }
+
+        fn started(&self) -> event::Event {
+            event::Event::Ecs(Event::Started {
+                service: "web".into(),
+                deployment_id: self.deployment_id(),
+                from: self.from.clone(),
+                to: self.to.clone(),
+            })
         }
     }
-    records
+
+    async fn deploy_web(timeline: &str) -> Run {
+        let sim =
+            Sim::start(Scenario::from_yaml(&format!("{SCENARIO}{timeline}")).unwrap()).unwrap();
+        let aws = Aws::of_sim(&sim).await;
+        let definition = json!({
+            "family": "shop",
+            "containerDefinitions": [{"name": "web", "image": "shop:2", "essential": true}]
+        });
+        let registered = register_task_definition(&aws.ecs, &definition)
+            .await
+            .unwrap();
+        let service = describe_services_or_fail(&aws.ecs, "prod", &["web".to_owned()])
+            .await
+            .unwrap()
+            .remove(0);
+        let target = Target::new(0, &service, &registered.arn, &definition);
+        let recorder = Recorder::default();
+        let in_flight = InFlight::watched(|_, _| {});
+        let options = DeployOptions::waiting();
+        let mut deployed = deploy(&aws, "prod", &[target], &options, &recorder, &in_flight)
+            .await
+            .unwrap();
+        Run {
+            sim,
+            events: recorder.events(),
+            deployed: deployed.remove(0),
+            from: service.task_definition().unwrap().to_owned(),
+            to: registered.arn,
+        }
+    }
+
+    fn message(message: String) -> event::Event {
+        event::Event::Ecs(Event::ServiceMessage {
+            service: "web".into(),
+            message,
+        })
+    }
+
+    #[tokio::test]
+    async fn a_rolling_deployment_tells_its_start_the_services_events_and_counts() {
+        let run = deploy_web(
+            "timelines:\n  deployments:\n    - {cluster: prod, service: web, outcome: complete, seconds: 0}\n",
+        )
+        .await;
+        let id = run.deployment_id();
+        assert_eq!(
+            run.events,
+            vec![
+                run.started(),
+                message(format!(
+                    "(service web) (deployment {id}) deployment completed."
+                )),
+                message("(service web) has reached a steady state.".into()),
+                event::Event::Ecs(Event::CountsChanged {
+                    service: "web".into(),
+                    running: 2,
+                    desired: 2,
+                    pending: 0,
+                    failed: 0,
+                }),
+            ]
+        );
+        assert_eq!(run.deployed.result, DeployResult::Succeeded);
+    }
+
+    /// The breaker rolls back before the first poll: our deployment is gone
+    /// by then, so no counts; the stopped tasks and their output explain.
+    #[tokio::test]
+    async fn a_failed_deployment_tells_the_tasks_stopped_and_why_their_output_is_not_shown() {
+        let run = deploy_web(
+            "timelines:\n  deployments:\n    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.01, failedTasks: 2, exitCode: 1}\n",
+        )
+        .await;
+        let id = run.deployment_id();
+        let stopped: Vec<String> = run
+            .sim
+            .tasks()
+            .iter()
+            .filter(|task| task["startedBy"] == id.as_str())
+            .map(|task| task["taskArn"].as_str().unwrap().to_owned())
+            .collect();
+        let rollback = run.sim.services()[0]["deployments"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut expected = vec![run.started()];
+        expected.extend(stopped.iter().map(|task| {
+            message(format!(
+                "(service web) has stopped 1 running tasks: (task {}).",
+                resource_name(task)
+            ))
+        }));
+        expected.extend([
+            message(format!(
+                "(service web) (deployment {id}) deployment failed: tasks failed to start."
+            )),
+            message(format!(
+                "(service web) (deployment {rollback}) deployment completed."
+            )),
+            message("(service web) has reached a steady state.".into()),
+            event::Event::Ecs(Event::TasksStopped {
+                service: "web".into(),
+                count: 2,
+                reason: "Essential container in task exited (web exited 1)".into(),
+            }),
+            event::Event::Ecs(Event::LastLinesUnread {
+                service: "web".into(),
+                task: stopped[0].clone(),
+                why: "container web logs with the none driver, not awslogs".into(),
+                link: links::task("prod", &stopped[0]),
+            }),
+        ]);
+        assert_eq!(run.events, expected);
+        assert_eq!(
+            run.deployed.result,
+            DeployResult::Failed("ECS rolled back to shop:1: Service deployment rolled back because the circuit breaker threshold was exceeded.".into())
+        );
+    }
 }

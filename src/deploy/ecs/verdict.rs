@@ -47,17 +47,17 @@ pub(super) struct ServiceDeploymentView {
 
 /// Percentages of traffic requested for the new service revision.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct TrafficWeights {
-    pub production: f64,
-    pub test: f64,
+pub(crate) struct TrafficWeights {
+    pub(crate) production: f64,
+    pub(crate) test: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct PausedHook {
-    pub id: String,
+pub(crate) struct PausedHook {
+    pub(crate) id: String,
     /// When ECS stops waiting, and what it does then (CONTINUE or ROLLBACK).
-    pub expires_at: Option<String>,
-    pub timeout_action: Option<String>,
+    pub(crate) expires_at: Option<String>,
+    pub(crate) timeout_action: Option<String>,
 }
 
 /// What we started and how far we let it go.
@@ -115,105 +115,20 @@ pub(super) fn judge(
             service.status
         ));
     }
-    let ours = service
+    let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
+    if let Some(ended) = record.and_then(|record| ended_by_record(watch, record, primary)) {
+        return ended;
+    }
+    let Some(ours) = service
         .deployments
         .iter()
-        .find(|d| d.id == watch.deployment_id);
-    let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
-    let previous = resource_name(&watch.previous_task_definition).to_owned();
-
-    if let Some(record) = record {
-        match record.status.as_str() {
-            "ROLLBACK_REQUESTED"
-            | "ROLLBACK_IN_PROGRESS"
-            | "ROLLBACK_SUCCESSFUL"
-            | "ROLLBACK_FAILED" => {
-                let mut why = record
-                    .rollback_reason
-                    .as_deref()
-                    .or(record.status_reason.as_deref())
-                    .unwrap_or("no reason given")
-                    .to_owned();
-                if !record.triggered_alarms.is_empty() {
-                    why.push_str(&format!(
-                        " (alarms in ALARM: {})",
-                        record.triggered_alarms.join(", ")
-                    ));
-                }
-                let state = match record.status.as_str() {
-                    "ROLLBACK_SUCCESSFUL" => "rolled back",
-                    "ROLLBACK_FAILED" => "failed to roll back",
-                    _ => "is rolling back",
-                };
-                return failed(format!("ECS {state} to {previous}: {why}"));
-            }
-            "STOPPED" | "STOP_REQUESTED" => {
-                let why = record.status_reason.as_deref().unwrap_or("no reason given");
-                return match primary.filter(|p| p.id != watch.deployment_id) {
-                    Some(p) => failed(format!(
-                        "the deployment was superseded by deployment {} of {}: {why}",
-                        p.id,
-                        resource_name(&p.task_definition)
-                    )),
-                    None => failed(format!("the deployment was stopped: {why}")),
-                };
-            }
-            _ => {}
-        }
-    }
-
-    let Some(ours) = ours else {
-        return match primary {
-            Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
-                "the deployment was rolled back: the service runs {previous} again (deployment {})",
-                p.id
-            )),
-            Some(p) if p.task_definition == watch.task_definition => failed(format!(
-                "deployment {} was replaced by deployment {} of the same task definition",
-                watch.deployment_id, p.id
-            )),
-            Some(p) => failed(format!(
-                "deployment {} was replaced: the service now runs {} (deployment {})",
-                watch.deployment_id,
-                resource_name(&p.task_definition),
-                p.id
-            )),
-            None => failed(format!(
-                "deployment {} disappeared from the service",
-                watch.deployment_id
-            )),
-        };
+        .find(|d| d.id == watch.deployment_id)
+    else {
+        return gone(watch, primary);
     };
-
-    if ours.rollout_state.as_deref() == Some("FAILED") {
-        let why = ours
-            .rollout_state_reason
-            .as_deref()
-            .unwrap_or("no reason given");
-        return match primary.filter(|p| p.id != ours.id) {
-            Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
-                "the deployment failed and ECS is rolling back to {previous}: {why}"
-            )),
-            _ => failed(format!("the deployment failed: {why}")),
-        };
+    if let Some(failure) = failed_or_displaced(watch, ours, primary) {
+        return failure;
     }
-
-    if ours.status != "PRIMARY" {
-        let now = primary.map_or("another deployment".to_owned(), |p| {
-            format!(
-                "deployment {} of {}",
-                p.id,
-                resource_name(&p.task_definition)
-            )
-        });
-        return match primary {
-            Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
-                "the deployment was rolled back: the service returned to {previous} ({now})"
-            )),
-            _ => failed(format!("the deployment was superseded by {now}")),
-        };
-    }
-
     if let Some(max) = watch.max_failed_tasks {
         if ours.failed_tasks >= max {
             return Verdict::Failed(Failure {
@@ -225,32 +140,143 @@ pub(super) fn judge(
             });
         }
     }
-
-    let completed = match (ours.rollout_state.as_deref(), record) {
-        (_, Some(record)) if record.status == "SUCCESSFUL" => true,
-        (Some(state), _) => state == "COMPLETED",
-        // No rollout state (older APIs): done when ours is the only deployment.
-        (None, _) => service.deployments.len() == 1,
-    };
-    if completed && ours.running == ours.desired && ours.task_definition == watch.task_definition {
+    if completed(service, ours, record)
+        && ours.running == ours.desired
+        && ours.task_definition == watch.task_definition
+    {
         Verdict::Succeeded
     } else {
         Verdict::InProgress
     }
 }
 
-/// Where a blue/green, linear or canary deployment stands: its lifecycle
-/// stage and the traffic requested for the new revision. None before ECS
-/// reports a stage.
-pub(super) fn stage_line(record: &ServiceDeploymentView) -> Option<String> {
-    let stage = record.lifecycle_stage.as_deref()?;
-    Some(match record.traffic {
-        Some(traffic) => format!(
-            "stage {stage}; new revision gets {}% of production and {}% of test traffic",
-            traffic.production, traffic.test
-        ),
-        None => format!("stage {stage}"),
+/// What the service-deployment record says when it ended ours: a rollback
+/// (with the alarms that triggered it) or a stop, which a newer
+/// deployment's start also is.
+fn ended_by_record(
+    watch: &OurDeployment,
+    record: &ServiceDeploymentView,
+    primary: Option<&DeploymentView>,
+) -> Option<Verdict> {
+    let previous = resource_name(&watch.previous_task_definition);
+    match record.status.as_str() {
+        "ROLLBACK_REQUESTED"
+        | "ROLLBACK_IN_PROGRESS"
+        | "ROLLBACK_SUCCESSFUL"
+        | "ROLLBACK_FAILED" => {
+            let mut why = record
+                .rollback_reason
+                .as_deref()
+                .or(record.status_reason.as_deref())
+                .unwrap_or("no reason given")
+                .to_owned();
+            if !record.triggered_alarms.is_empty() {
+                why.push_str(&format!(
+                    " (alarms in ALARM: {})",
+                    record.triggered_alarms.join(", ")
+                ));
+            }
+            let state = match record.status.as_str() {
+                "ROLLBACK_SUCCESSFUL" => "rolled back",
+                "ROLLBACK_FAILED" => "failed to roll back",
+                _ => "is rolling back",
+            };
+            Some(failed(format!("ECS {state} to {previous}: {why}")))
+        }
+        "STOPPED" | "STOP_REQUESTED" => {
+            let why = record.status_reason.as_deref().unwrap_or("no reason given");
+            Some(match primary.filter(|p| p.id != watch.deployment_id) {
+                Some(p) => failed(format!(
+                    "the deployment was superseded by deployment {} of {}: {why}",
+                    p.id,
+                    resource_name(&p.task_definition)
+                )),
+                None => failed(format!("the deployment was stopped: {why}")),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Ours is no longer among the service's deployments: what replaced it.
+fn gone(watch: &OurDeployment, primary: Option<&DeploymentView>) -> Verdict {
+    match primary {
+        Some(p) if p.task_definition == watch.previous_task_definition => failed(format!(
+            "the deployment was rolled back: the service runs {} again (deployment {})",
+            resource_name(&watch.previous_task_definition),
+            p.id
+        )),
+        Some(p) if p.task_definition == watch.task_definition => failed(format!(
+            "deployment {} was replaced by deployment {} of the same task definition",
+            watch.deployment_id, p.id
+        )),
+        Some(p) => failed(format!(
+            "deployment {} was replaced: the service now runs {} (deployment {})",
+            watch.deployment_id,
+            resource_name(&p.task_definition),
+            p.id
+        )),
+        None => failed(format!(
+            "deployment {} disappeared from the service",
+            watch.deployment_id
+        )),
+    }
+}
+
+/// Ours is still listed, but its rollout failed or another deployment took
+/// its place as the PRIMARY one.
+fn failed_or_displaced(
+    watch: &OurDeployment,
+    ours: &DeploymentView,
+    primary: Option<&DeploymentView>,
+) -> Option<Verdict> {
+    let previous = resource_name(&watch.previous_task_definition);
+    let primary_is_previous = |p: &&DeploymentView| {
+        p.id != ours.id && p.task_definition == watch.previous_task_definition
+    };
+    if ours.rollout_state.as_deref() == Some("FAILED") {
+        let why = ours
+            .rollout_state_reason
+            .as_deref()
+            .unwrap_or("no reason given");
+        return Some(match primary.filter(primary_is_previous) {
+            Some(_) => failed(format!(
+                "the deployment failed and ECS is rolling back to {previous}: {why}"
+            )),
+            None => failed(format!("the deployment failed: {why}")),
+        });
+    }
+    if ours.status == "PRIMARY" {
+        return None;
+    }
+    let now = primary.map_or("another deployment".to_owned(), |p| {
+        format!(
+            "deployment {} of {}",
+            p.id,
+            resource_name(&p.task_definition)
+        )
+    });
+    Some(match primary.filter(primary_is_previous) {
+        Some(_) => failed(format!(
+            "the deployment was rolled back: the service returned to {previous} ({now})"
+        )),
+        None => failed(format!("the deployment was superseded by {now}")),
     })
+}
+
+/// Whether ECS considers ours done: the record says SUCCESSFUL, or the
+/// rollout is COMPLETED, or (older APIs, no rollout state) ours is the only
+/// deployment.
+fn completed(
+    service: &ServiceView,
+    ours: &DeploymentView,
+    record: Option<&ServiceDeploymentView>,
+) -> bool {
+    match (ours.rollout_state.as_deref(), record) {
+        (_, Some(record)) if record.status == "SUCCESSFUL" => true,
+        (Some(state), _) => state == "COMPLETED",
+        (None, _) => service.deployments.len() == 1,
+    }
 }
 
 /// ECS's own circuit-breaker threshold: half the desired count, 3 to 200.
@@ -464,30 +490,6 @@ mod tests {
             reason(judge(&watch(), &service(vec![ours]), Some(&record))),
             "ECS rolled back to shop:1: Alarms triggered (alarms in ALARM: shop-5xx, shop-latency)"
         );
-    }
-
-    #[test]
-    fn stage_lines_show_the_new_revisions_traffic() {
-        let at = |stage: Option<&str>, traffic: Option<(f64, f64)>| ServiceDeploymentView {
-            lifecycle_stage: stage.map(Into::into),
-            traffic: traffic.map(|(production, test)| TrafficWeights { production, test }),
-            ..Default::default()
-        };
-        let cases = [
-            (at(None, Some((0.0, 0.0))), None),
-            (at(Some("SCALE_UP"), None), Some("stage SCALE_UP")),
-            (
-                at(Some("TEST_TRAFFIC_SHIFT"), Some((0.0, 100.0))),
-                Some("stage TEST_TRAFFIC_SHIFT; new revision gets 0% of production and 100% of test traffic"),
-            ),
-            (
-                at(Some("PRODUCTION_TRAFFIC_SHIFT"), Some((12.5, 100.0))),
-                Some("stage PRODUCTION_TRAFFIC_SHIFT; new revision gets 12.5% of production and 100% of test traffic"),
-            ),
-        ];
-        for (record, expected) in cases {
-            assert_eq!(stage_line(&record).as_deref(), expected, "{record:?}");
-        }
     }
 
     #[test]

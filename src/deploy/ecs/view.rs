@@ -1,8 +1,6 @@
 //! What DescribeServices and DescribeServiceDeployments show, reduced to
 //! the small views `verdict` judges.
 
-use std::borrow::Cow;
-
 use aws_sdk_ecs::types::{
     DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType, Service, ServiceDeployment,
     Task,
@@ -72,26 +70,6 @@ pub(super) fn service_view(service: &Service) -> ServiceView {
                 failed_tasks: d.failed_tasks(),
             })
             .collect(),
-    }
-}
-
-/// An ECS service event as it follows our `service: ` prefix. ECS opens its
-/// messages with `(service NAME)`, or `(service NAME, taskSet ID)` for a
-/// task set: said again after the prefix, the service would be named twice
-/// on every line. Anything else is left as ECS wrote it.
-pub(super) fn event_text<'a>(service: &str, message: &'a str) -> Cow<'a, str> {
-    let Some(rest) = message
-        .strip_prefix("(service ")
-        .and_then(|rest| rest.strip_prefix(service))
-    else {
-        return Cow::Borrowed(message);
-    };
-    if let Some(rest) = rest.strip_prefix(") ") {
-        Cow::Borrowed(rest)
-    } else if let Some(rest) = rest.strip_prefix(", ") {
-        Cow::Owned(format!("({rest}"))
-    } else {
-        Cow::Borrowed(message)
     }
 }
 
@@ -178,40 +156,6 @@ mod tests {
                     .build(),
             )
             .build()
-    }
-
-    #[test]
-    fn an_event_names_the_service_once() {
-        let cases = [
-            (
-                "(service web) has started 2 tasks: (task a1) (task b2).",
-                "has started 2 tasks: (task a1) (task b2).",
-            ),
-            (
-                "(service web) (deployment ecs-svc/123) deployment completed.",
-                "(deployment ecs-svc/123) deployment completed.",
-            ),
-            (
-                "(service web, taskSet ecs-svc/123) has begun draining connections on 1 tasks.",
-                "(taskSet ecs-svc/123) has begun draining connections on 1 tasks.",
-            ),
-            // Another service, or a name that only begins like ours: as is.
-            (
-                "(service web-admin) has reached a steady state.",
-                "(service web-admin) has reached a steady state.",
-            ),
-            (
-                "(service api) has reached a steady state.",
-                "(service api) has reached a steady state.",
-            ),
-            (
-                "Service web is not in a steady state.",
-                "Service web is not in a steady state.",
-            ),
-        ];
-        for (message, shown) in cases {
-            assert_eq!(event_text("web", message), shown, "{message}");
-        }
     }
 
     #[test]
