@@ -449,7 +449,6 @@ async fn deploy_services(
         in_flight,
         ..
     } = *run;
-    let runner = presenter.runner();
     let (current, releases, registered) =
         (&progress.current, &progress.releases, &progress.registered);
     run.output(
