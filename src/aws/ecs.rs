@@ -4,7 +4,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
-use aws_sdk_ecs::types::{DesiredStatus, Failure, Service, Task};
+use aws_sdk_ecs::types::{DesiredStatus, Failure, Service, Task, TaskDefinitionStatus};
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -250,4 +250,100 @@ mod tests {
         assert_eq!(Registered::described(&described("INACTIVE")), None);
         assert_eq!(Registered::described(&json!({"family": "shop"})), None);
     }
+}
+
+/// Every cluster's ARN, page after page; the error explained
+/// (`ecs:ListClusters`).
+pub(crate) async fn list_clusters(ecs: &Client) -> Result<Vec<String>, String> {
+    let mut clusters = Vec::new();
+    let mut pages = ecs.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain("ecs:ListClusters", &e))?;
+        clusters.extend(page.cluster_arns().iter().cloned());
+    }
+    Ok(clusters)
+}
+
+/// The ARN of every service of `cluster`, page after page; the error
+/// explained (`ecs:ListServices`).
+pub(crate) async fn list_services(ecs: &Client, cluster: &str) -> Result<Vec<String>, String> {
+    let mut services = Vec::new();
+    let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain("ecs:ListServices", &e))?;
+        services.extend(page.service_arns().iter().cloned());
+    }
+    Ok(services)
+}
+
+/// The ARN of every revision with `status` whose family starts with
+/// `family_prefix` (ECS matches a prefix: other families that start alike
+/// are listed too), page after page; the error explained
+/// (`ecs:ListTaskDefinitions`).
+pub(crate) async fn list_task_definitions(
+    ecs: &Client,
+    family_prefix: &str,
+    status: TaskDefinitionStatus,
+) -> Result<Vec<String>, String> {
+    let mut arns = Vec::new();
+    let mut pages = ecs
+        .list_task_definitions()
+        .family_prefix(family_prefix)
+        .status(status)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain("ecs:ListTaskDefinitions", &e))?;
+        arns.extend(page.task_definition_arns().iter().cloned());
+    }
+    Ok(arns)
+}
+
+/// DeregisterTaskDefinition; the error explained
+/// (`ecs:DeregisterTaskDefinition`).
+pub(crate) async fn deregister_task_definition(ecs: &Client, arn: &str) -> Result<(), String> {
+    ecs.deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| explain("ecs:DeregisterTaskDefinition", &e))
+}
+
+/// What one DeleteTaskDefinitions call did.
+pub(crate) struct Deleted {
+    pub(crate) arns: Vec<String>,
+    /// Those ECS refused: (ARN, reason).
+    pub(crate) refused: Vec<(String, String)>,
+}
+
+/// DeleteTaskDefinitions of at most ten `arns` (the API's limit); the error
+/// explained (`ecs:DeleteTaskDefinitions`).
+pub(crate) async fn delete_task_definitions(
+    ecs: &Client,
+    arns: &[String],
+) -> Result<Deleted, String> {
+    let answer = ecs
+        .delete_task_definitions()
+        .set_task_definitions(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(|e| explain("ecs:DeleteTaskDefinitions", &e))?;
+    Ok(Deleted {
+        arns: answer
+            .task_definitions()
+            .iter()
+            .filter_map(|d| d.task_definition_arn().map(str::to_owned))
+            .collect(),
+        refused: answer
+            .failures()
+            .iter()
+            .map(|failure| {
+                (
+                    failure.arn().unwrap_or("?").to_owned(),
+                    failure.reason().unwrap_or("no reason given").to_owned(),
+                )
+            })
+            .collect(),
+    })
 }

@@ -1,16 +1,20 @@
 //! Everything that reaches AWS: the clients, built once and only when a step
 //! needs AWS (a dry run of a local file with nothing to preflight makes no
 //! AWS call at all), the retry policy, errors as text a person can act on,
-//! raw JSON across the SDK (`raw`), and the edges of task definitions
-//! (`ecs`), objects (`s3`) and log streams (`logs`).
+//! raw JSON across the SDK (`raw`), and one typed layer per service: task
+//! definitions, services and tasks (`ecs`), objects (`s3`), log streams
+//! (`logs`), deployments (`codedeploy`), rules (`events`) and schedules
+//! (`scheduler`).
 
 pub(crate) mod codedeploy;
 pub(crate) mod ecs;
 pub(crate) mod errors;
+pub(crate) mod events;
 pub(crate) mod logs;
 pub(crate) mod raw;
 pub(crate) mod retry;
 pub(crate) mod s3;
+pub(crate) mod scheduler;
 
 use std::time::Duration;
 

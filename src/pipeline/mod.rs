@@ -391,7 +391,7 @@ async fn check_before_any_change(
         Some(first) => Some(
             scheduled::find(
                 aws.get().await?,
-                runner,
+                presenter,
                 &config.scheduled_task_buses,
                 first.service.cluster_arn().unwrap_or_default(),
             )
@@ -431,7 +431,7 @@ async fn show_dry_run(
     report::dry_run(runner, config, current, releases);
     if let (Some(found), Some(first)) = (&checked.scheduled_tasks, current.first()) {
         progress.scheduled = Some(scheduled::would_move(
-            runner,
+            presenter,
             found,
             first.service.cluster_arn().unwrap_or_default(),
             &family_moves(current, releases, None),
@@ -577,7 +577,7 @@ async fn after_the_deploy(
         let outcome = progress.scheduled.insert(scheduled::Moves::default());
         scheduled::repoint(
             run.aws.get().await?,
-            run.presenter.runner(),
+            run.presenter,
             found,
             cluster_arn,
             &moves,
@@ -690,7 +690,7 @@ async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
     let outcome = progress.old_revisions.insert(revisions::CleanUp::default());
     revisions::clean_up(
         clients,
-        runner,
+        presenter,
         settings,
         &families,
         &rollback_targets,

@@ -23,9 +23,8 @@ use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::arn::resource_name;
-use crate::aws::ecs::{describe_services, describe_task_definition, describe_tasks, list_tasks};
-use crate::aws::{explain, Aws, CONCURRENT_CALLS};
-use crate::present::runner::Runner;
+use crate::aws::{ecs, explain, Aws, CONCURRENT_CALLS};
+use crate::event::Sink;
 use crate::scheduled::{self, plan::family_and_revision};
 use plan::{revision_key, Described, Fate, Step};
 use settings::OldRevisions;
@@ -57,94 +56,120 @@ pub(crate) struct CleanUp {
 /// dry run, only says what that would be as things stand.
 pub(crate) async fn clean_up(
     aws: &Aws,
-    runner: &Runner,
+    sink: &dyn Sink,
     settings: &OldRevisions,
     families: &[Family],
     rollback_targets: &[String],
     dry_run: bool,
     outcome: &mut CleanUp,
 ) {
-    runner.group("Old revisions");
+    emit(sink, Event::Began);
     if families.is_empty() {
-        runner.info(
-            "no deployment was started, so none left a revision behind; every revision stays",
-        );
-        runner.end_group();
+        emit(sink, Event::NothingLeftBehind);
+        emit(sink, Event::Ended);
         return;
     }
     match in_use(aws, rollback_targets).await {
         Ok(in_use) => {
+            let ecs = &aws.ecs;
             for family in families {
-                if let Err(error) =
-                    clean_family(aws, runner, settings, family, &in_use, dry_run, outcome).await
-                {
-                    runner.warning(&format!(
-                        "old revisions of {} were kept: {error:#}",
-                        family.name
-                    ));
+                let cleaned = async {
+                    deregister_old(ecs, sink, settings, family, &in_use, dry_run, outcome).await?;
+                    if settings.delete {
+                        delete_old(ecs, sink, settings, family, &in_use, dry_run, outcome).await?;
+                    }
+                    anyhow::Ok(())
+                };
+                if let Err(error) = cleaned.await {
+                    let (family, error) = (family.name.clone(), format!("{error:#}"));
+                    emit(sink, Event::FamilyKept { family, error });
                 }
             }
         }
-        Err(error) => runner.warning(&format!(
-            "Old revisions were kept: which are in use could not be told: {error:#}"
-        )),
+        Err(error) => {
+            let error = format!("{error:#}");
+            emit(sink, Event::InUseUnknown { error });
+        }
     }
-    runner.end_group();
+    emit(sink, Event::Ended);
 }
 
-async fn clean_family(
-    aws: &Aws,
-    runner: &Runner,
+fn emit(sink: &dyn Sink, event: Event) {
+    sink.emit(crate::event::Event::Revisions(event));
+}
+
+/// The ACTIVE revisions of `family` that may go, deregistered (in the dry
+/// run, named).
+async fn deregister_old(
+    ecs: &aws_sdk_ecs::Client,
+    sink: &dyn Sink,
     settings: &OldRevisions,
     family: &Family,
     in_use: &BTreeSet<String>,
     dry_run: bool,
     outcome: &mut CleanUp,
 ) -> Result<()> {
-    let ecs = &aws.ecs;
     let keep = settings.keep - usize::from(family.registers_one);
     let active = revisions(ecs, &family.name, TaskDefinitionStatus::Active).await?;
     let candidates = plan::candidates(&active, keep, family.ours, in_use);
-    let go = fates(ecs, runner, &candidates, Step::Deregister).await;
+    let go = fates(ecs, sink, &candidates, Step::Deregister).await;
     if dry_run {
-        say(runner, "would deregister", &go);
+        if !go.is_empty() {
+            emit(sink, Event::WouldDeregister { arns: go.clone() });
+        }
         outcome.would_deregister.extend(go);
     } else if go.is_empty() {
-        runner.info(&format!(
-            "no revision of {} to deregister: every ACTIVE one is among the newest, in use, or kept as said above",
-            family.name
-        ));
+        let family = family.name.clone();
+        emit(sink, Event::NoneToDeregister { family });
     } else {
-        outcome.not_done.extend(go.iter().cloned());
-        let mut results = stream::iter(&go)
-            .map(|arn| async move {
-                let result = ecs
-                    .deregister_task_definition()
-                    .task_definition(arn)
-                    .send()
-                    .await;
-                (arn, result)
-            })
-            .buffered(CONCURRENT_CALLS);
-        let mut done = Vec::new();
-        while let Some((arn, result)) = results.next().await {
-            outcome.not_done.retain(|pending| pending != arn);
-            match result {
-                Ok(_) => {
-                    done.push(arn.clone());
-                    outcome.deregistered.push(arn.clone());
-                }
-                Err(e) => runner.warning(&format!(
-                    "failed to deregister {arn}: {}",
-                    explain("ecs:DeregisterTaskDefinition", &e)
-                )),
+        deregister(ecs, sink, &go, outcome).await;
+    }
+    Ok(())
+}
+
+/// DeregisterTaskDefinition of each of `arns`, `CONCURRENT_CALLS` at a
+/// time, each deregistered one kept in `outcome` as it is.
+async fn deregister(
+    ecs: &aws_sdk_ecs::Client,
+    sink: &dyn Sink,
+    arns: &[String],
+    outcome: &mut CleanUp,
+) {
+    outcome.not_done.extend(arns.iter().cloned());
+    let mut results = stream::iter(arns)
+        .map(|arn| async move { (arn, ecs::deregister_task_definition(ecs, arn).await) })
+        .buffered(CONCURRENT_CALLS);
+    let mut done = Vec::new();
+    while let Some((arn, result)) = results.next().await {
+        outcome.not_done.retain(|pending| pending != arn);
+        match result {
+            Ok(()) => {
+                done.push(arn.clone());
+                outcome.deregistered.push(arn.clone());
+            }
+            Err(error) => {
+                let arn = arn.clone();
+                emit(sink, Event::DeregisterFailed { arn, error });
             }
         }
-        say(runner, "deregistered", &done);
     }
-    if !settings.delete {
-        return Ok(());
+    if !done.is_empty() {
+        emit(sink, Event::Deregistered { arns: done });
     }
+}
+
+/// The INACTIVE revisions of `family` past their grace period, deleted
+/// (in the dry run, named); those deregistered just now are not among
+/// them.
+async fn delete_old(
+    ecs: &aws_sdk_ecs::Client,
+    sink: &dyn Sink,
+    settings: &OldRevisions,
+    family: &Family,
+    in_use: &BTreeSet<String>,
+    dry_run: bool,
+    outcome: &mut CleanUp,
+) -> Result<()> {
     let inactive = revisions(ecs, &family.name, TaskDefinitionStatus::Inactive).await?;
     let just_deregistered: BTreeSet<&String> = outcome.deregistered.iter().collect();
     let inactive: Vec<String> = inactive
@@ -155,20 +180,16 @@ async fn clean_family(
     let step = Step::Delete {
         grace_days: settings.delete_after_days,
     };
-    let go = fates(ecs, runner, &candidates, step).await;
+    let go = fates(ecs, sink, &candidates, step).await;
     if dry_run {
-        say(runner, "would delete", &go);
+        if !go.is_empty() {
+            emit(sink, Event::WouldDelete { arns: go.clone() });
+        }
         outcome.would_delete.extend(go);
     } else {
-        delete(ecs, runner, &go, outcome).await;
+        delete(ecs, sink, &go, outcome).await;
     }
     Ok(())
-}
-
-fn say(runner: &Runner, done: &str, arns: &[String]) {
-    if !arns.is_empty() {
-        runner.info(&format!("{done} {}", short_names(arns)));
-    }
 }
 
 /// Revisions as a line names them: `shop:1, shop:3`.
@@ -182,12 +203,12 @@ pub(crate) fn short_names(arns: &[String]) -> String {
 /// kept for its dates is named with why.
 async fn fates(
     ecs: &aws_sdk_ecs::Client,
-    runner: &Runner,
+    sink: &dyn Sink,
     candidates: &[String],
     step: Step,
 ) -> Vec<String> {
     let described: Vec<(String, Result<serde_json::Value>)> = stream::iter(candidates)
-        .map(|arn| async move { (arn.clone(), describe_task_definition(ecs, arn).await) })
+        .map(|arn| async move { (arn.clone(), ecs::describe_task_definition(ecs, arn).await) })
         .buffered(CONCURRENT_CALLS)
         .collect()
         .await;
@@ -199,7 +220,8 @@ async fn fates(
         let definition = match answer {
             Ok(answer) => answer,
             Err(error) => {
-                runner.warning(&format!("kept {}: {error:#}", resource_name(&arn)));
+                let error = format!("{error:#}");
+                emit(sink, Event::Unreadable { arn, error });
                 continue;
             }
         };
@@ -214,7 +236,7 @@ async fn fates(
             deregistered_at: date("deregisteredAt"),
         };
         match plan::fate(&revision, step, now) {
-            Fate::Keep(why) => runner.info(&why),
+            Fate::Keep(why) => emit(sink, Event::Kept { why }),
             Fate::Go => go.push(revision.arn),
         }
     }
@@ -228,17 +250,9 @@ async fn fates(
 async fn in_use(aws: &Aws, rollback_targets: &[String]) -> Result<BTreeSet<String>> {
     let ecs = &aws.ecs;
     let mut used: Vec<String> = rollback_targets.to_vec();
-    let mut clusters = Vec::new();
-    let mut pages = ecs.list_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            anyhow!(
-                "failed to list the clusters: {}",
-                explain("ecs:ListClusters", &e)
-            )
-        })?;
-        clusters.extend(page.cluster_arns().iter().cloned());
-    }
+    let clusters = ecs::list_clusters(ecs)
+        .await
+        .map_err(|e| anyhow!("failed to list the clusters: {e}"))?;
     let by_cluster: Vec<Vec<String>> = stream::iter(&clusters)
         .map(|cluster| async move {
             let (services, tasks) =
@@ -254,23 +268,17 @@ async fn in_use(aws: &Aws, rollback_targets: &[String]) -> Result<BTreeSet<Strin
 }
 
 async fn used_by_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
+    let names = ecs::list_services(ecs, cluster)
+        .await
+        .map_err(|e| anyhow!("failed to list the services of cluster {cluster}: {e}"))?;
+    let services = ecs::describe_services(ecs, cluster, &names)
+        .await
+        .map_err(|e| {
             anyhow!(
-                "failed to list the services of cluster {cluster}: {}",
-                explain("ecs:ListServices", &e)
+                "failed to describe the services of cluster {cluster}: {}",
+                explain("ecs:DescribeServices", &e)
             )
         })?;
-        names.extend(page.service_arns().iter().cloned());
-    }
-    let services = describe_services(ecs, cluster, &names).await.map_err(|e| {
-        anyhow!(
-            "failed to describe the services of cluster {cluster}: {}",
-            explain("ecs:DescribeServices", &e)
-        )
-    })?;
     // A service gone since the listing uses nothing; one ECS could not
     // describe may use anything.
     if let Some((name, reason)) = services.missing.iter().find(|(_, r)| r != "MISSING") {
@@ -289,10 +297,10 @@ async fn used_by_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Ve
 }
 
 async fn used_by_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<String>> {
-    let tasks = list_tasks(ecs, cluster, None, DesiredStatus::Running, usize::MAX)
+    let tasks = ecs::list_tasks(ecs, cluster, None, DesiredStatus::Running, usize::MAX)
         .await
         .map_err(|e| anyhow!("failed to list the tasks of cluster {cluster}: {e}"))?;
-    let (described, failures) = describe_tasks(ecs, cluster, &tasks)
+    let (described, failures) = ecs::describe_tasks(ecs, cluster, &tasks)
         .await
         .map_err(|e| anyhow!("failed to describe the tasks of cluster {cluster}: {e}"))?;
     if let Some(failure) = failures.iter().find(|f| f.reason() != Some("MISSING")) {
@@ -314,29 +322,14 @@ async fn revisions(
     family: &str,
     status: TaskDefinitionStatus,
 ) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    let mut pages = ecs
-        .list_task_definitions()
-        .family_prefix(family)
-        .status(status)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            anyhow!(
-                "failed to list them: {}",
-                explain("ecs:ListTaskDefinitions", &e)
-            )
-        })?;
-        // familyPrefix matches other families that start alike.
-        found.extend(
-            page.task_definition_arns()
-                .iter()
-                .filter(|arn| family_and_revision(arn).0 == family)
-                .cloned(),
-        );
-    }
-    Ok(found)
+    let listed = ecs::list_task_definitions(ecs, family, status)
+        .await
+        .map_err(|e| anyhow!("failed to list them: {e}"))?;
+    // familyPrefix matches other families that start alike.
+    Ok(listed
+        .into_iter()
+        .filter(|arn| family_and_revision(arn).0 == family)
+        .collect())
 }
 
 /// DeleteTaskDefinitions, ten a call (the API's limit), each deleted one
@@ -344,43 +337,30 @@ async fn revisions(
 /// reason.
 async fn delete(
     ecs: &aws_sdk_ecs::Client,
-    runner: &Runner,
+    sink: &dyn Sink,
     arns: &[String],
     outcome: &mut CleanUp,
 ) {
     let mut deleted = Vec::new();
     outcome.not_done.extend(arns.iter().cloned());
     for batch in arns.chunks(10) {
-        let answer = ecs
-            .delete_task_definitions()
-            .set_task_definitions(Some(batch.to_vec()))
-            .send()
-            .await;
+        let answer = ecs::delete_task_definitions(ecs, batch).await;
         outcome.not_done.retain(|pending| !batch.contains(pending));
         match answer {
             Ok(answer) => {
-                let arns = answer
-                    .task_definitions()
-                    .iter()
-                    .filter_map(|d| d.task_definition_arn().map(str::to_owned));
-                for arn in arns {
-                    outcome.deleted.push(arn.clone());
-                    deleted.push(arn);
-                }
-                for failure in answer.failures() {
-                    runner.warning(&format!(
-                        "{} was not deleted: {}",
-                        failure.arn().unwrap_or("?"),
-                        failure.reason().unwrap_or("no reason given")
-                    ));
+                outcome.deleted.extend(answer.arns.iter().cloned());
+                deleted.extend(answer.arns);
+                for (arn, reason) in answer.refused {
+                    emit(sink, Event::DeleteRefused { arn, reason });
                 }
             }
-            Err(e) => runner.warning(&format!(
-                "failed to delete {}: {}",
-                batch.join(", "),
-                explain("ecs:DeleteTaskDefinitions", &e)
-            )),
+            Err(error) => {
+                let arns = batch.to_vec();
+                emit(sink, Event::DeleteFailed { arns, error });
+            }
         }
     }
-    say(runner, "deleted", &deleted);
+    if !deleted.is_empty() {
+        emit(sink, Event::Deleted { arns: deleted });
+    }
 }
