@@ -19,8 +19,8 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::env::Env;
+use crate::event::Sink;
 use crate::links::encoded;
-use crate::present::runner::Runner;
 use crate::present::summary::{code, text, Summary};
 use api::{with_retries, Api, ApiError, Created};
 use request::target;
@@ -115,7 +115,7 @@ impl Tracker {
     pub(crate) async fn start(
         config: &Config,
         env: &Env,
-        runner: &Runner,
+        sink: &dyn Sink,
         rollback_to: &[String],
         slot: &mut Option<Tracker>,
     ) -> Result<()> {
@@ -123,10 +123,8 @@ impl Tracker {
             return Ok(());
         };
         if config.dry_run {
-            runner.notice(&format!(
-                "Dry run: no GitHub deployment to {} was created.",
-                settings.environment
-            ));
+            let environment = settings.environment.clone();
+            emit(sink, Event::DryRun { environment });
             return Ok(());
         }
         let repository = env
@@ -134,7 +132,7 @@ impl Tracker {
             .filter(|r| !r.is_empty())
             .context("GITHUB_REPOSITORY is not set: environment needs the repository (owner/name) to report the deployment to")?;
         let api = api(config, env, repository)?;
-        let deployment = adopted_or_requested(settings, env, runner)?;
+        let deployment = adopted_or_requested(settings, env, sink)?;
         let server = env.get("GITHUB_SERVER_URL").filter(|s| !s.is_empty());
         let tracker = slot.insert(Tracker {
             reporting: Some(Reporting {
@@ -164,7 +162,7 @@ impl Tracker {
                     &reporting.api,
                     settings,
                     config,
-                    runner,
+                    sink,
                     reference,
                     request_id,
                     rollback_to,
@@ -183,14 +181,8 @@ impl Tracker {
                 }
             }
         };
-        if let Err(error) = runner.set_output("github-deployment-id", &id.to_string()) {
-            // The run stops here; the deployment must not stay without a state.
-            let stopped = Err(error);
-            tracker.report(State::Error, &stopped, runner).await;
-            *slot = None;
-            return stopped;
-        }
-        tracker.report(State::InProgress, &Ok(()), runner).await;
+        emit(sink, Event::Tracking { id });
+        tracker.report(State::InProgress, &Ok(()), sink).await;
         Ok(())
     }
 
@@ -198,11 +190,11 @@ impl Tracker {
     pub(crate) async fn finish(
         mut self,
         result: &Result<()>,
-        runner: &Runner,
+        sink: &dyn Sink,
         summary: &mut Summary,
     ) {
         let state = State::of(result);
-        let reported = self.report(state, result, runner).await;
+        let reported = self.report(state, result, sink).await;
         let Some(reporting) = &self.reporting else {
             return;
         };
@@ -228,26 +220,25 @@ impl Tracker {
 
     /// Posts one status; says whether GitHub took it. A missing permission
     /// stops all later reporting, since every later status would fail alike.
-    async fn report(&mut self, state: State, result: &Result<()>, runner: &Runner) -> bool {
+    async fn report(&mut self, state: State, result: &Result<()>, sink: &dyn Sink) -> bool {
         let Some(reporting) = &mut self.reporting else {
             return false;
         };
+        let environment = reporting.environment.clone();
         let id = match reporting.id().await {
             Ok(Some(id)) => id,
             Ok(None) => {
-                runner.warning(&format!(
-                    "The GitHub deployment to {} that was being created when the run stopped was not found; if GitHub made it, it has no {} status.",
-                    reporting.environment,
-                    state.as_str()
-                ));
+                emit(sink, Event::RequestedNotFound { environment, state });
                 return false;
             }
             Err(error) => {
-                runner.warning(&format!(
-                    "The GitHub deployment to {} that was being created when the run stopped could not be looked up ({error}); if GitHub made it, it has no {} status.",
-                    reporting.environment,
-                    state.as_str()
-                ));
+                let error = error.to_string();
+                let lost = Event::RequestedLookupFailed {
+                    environment,
+                    state,
+                    error,
+                };
+                emit(sink, lost);
                 return false;
             }
         };
@@ -264,25 +255,22 @@ impl Tracker {
         let posted = with_retries(|| reporting.api.post_status(id, &status)).await;
         match posted {
             Ok(()) => {
-                runner.info(&format!(
-                    "GitHub deployment {id} ({}): {}",
-                    reporting.environment,
-                    state.as_str()
-                ));
+                let reported = Event::StatusReported {
+                    id,
+                    environment,
+                    state,
+                };
+                emit(sink, reported);
                 true
             }
             Err(error) if error.is_missing_permission() => {
-                runner.warning(&permission_warning(&format!(
-                    "the status of GitHub deployment {id}"
-                )));
+                emit(sink, Event::StatusForbidden { id });
                 self.reporting = None;
                 false
             }
             Err(error) => {
-                runner.warning(&format!(
-                    "GitHub deployment {id}: the {} status was not reported ({error}); the AWS deployment is not affected.",
-                    state.as_str()
-                ));
+                let error = error.to_string();
+                emit(sink, Event::StatusNotReported { id, state, error });
                 false
             }
         }
@@ -308,26 +296,21 @@ fn api(config: &Config, env: &Env, repository: &str) -> Result<Api> {
 fn adopted_or_requested(
     settings: &DeploymentSettings,
     env: &Env,
-    runner: &Runner,
+    sink: &dyn Sink,
 ) -> Result<Deployment> {
     if let Some(event) = event_deployment(env)? {
-        if event
-            .environment
-            .as_deref()
-            .is_some_and(|e| e != settings.environment)
-        {
-            runner.warning(&format!(
-                "The deployment event is for environment {}, not {}: the statuses go to its deployment {}.",
-                event.environment.as_deref().unwrap_or_default(),
-                settings.environment,
-                event.id
-            ));
+        let id = event.id;
+        if let Some(event_environment) = event.environment.filter(|e| *e != settings.environment) {
+            let environment = settings.environment.clone();
+            let other = Event::AdoptedForOtherEnvironment {
+                id,
+                event_environment,
+                environment,
+            };
+            emit(sink, other);
         }
-        runner.info(&format!(
-            "Reporting to GitHub deployment {} from the deployment event",
-            event.id
-        ));
-        return Ok(Deployment::Known(event.id));
+        emit(sink, Event::Adopted { id });
+        return Ok(Deployment::Known(id));
     }
     Ok(Deployment::Requested {
         reference: settings
@@ -342,12 +325,8 @@ fn adopted_or_requested(
     })
 }
 
-fn permission_warning(what: &str) -> String {
-    format!(
-        "ecs-deploy could not write {what}: the token lacks permission (403 Resource not accessible by integration). \
-         Add `permissions: deployments: write` to the job (fork and Dependabot pull requests only get read access). \
-         The AWS deployment goes on without it."
-    )
+fn emit(sink: &dyn Sink, event: Event) {
+    sink.emit(crate::event::Event::GitHub(event));
 }
 
 /// Creates the deployment of `reference` (`ref`, else GITHUB_SHA). Ok(None): GitHub could
@@ -356,7 +335,7 @@ async fn create(
     api: &Api,
     settings: &DeploymentSettings,
     config: &Config,
-    runner: &Runner,
+    sink: &dyn Sink,
     reference: &str,
     request_id: &str,
     rollback_to: &[String],
@@ -374,7 +353,7 @@ async fn create(
              Deploy the merged commit, or give ref a commit SHA."
         ),
         Err(error) if error.is_missing_permission() => {
-            runner.warning(&permission_warning("a GitHub deployment"));
+            emit(sink, Event::CreateForbidden);
             Ok(None)
         }
         Err(ApiError::Answered { status: 409, message }) => bail!(
@@ -384,9 +363,8 @@ async fn create(
             "GitHub rejected {what} (422 {message}): check that ref names a branch, tag or commit of the repository and that environment is a valid environment name."
         ),
         Err(error) if error.is_unavailable() => {
-            runner.warning(&format!(
-                "GitHub deployment not created ({error}); the AWS deployment goes on without one."
-            ));
+            let error = error.to_string();
+            emit(sink, Event::CreateUnavailable { error });
             Ok(None)
         }
         Err(error) => bail!("GitHub did not create {what}: {error}"),

@@ -189,7 +189,7 @@ async fn tracked(
         Some(_) if progress.all_deployed() && !scheduled_failed => &Ok(()),
         _ => &result,
     };
-    let finished = deployment.finish(github_result, runner, summary);
+    let finished = deployment.finish(github_result, presenter, summary);
     match cancelled_at {
         // GitHub's retries must not outlast the runner's patience.
         Some(at) => {
@@ -302,7 +302,7 @@ async fn execute(
     github::Tracker::start(
         run.config,
         run.env,
-        run.presenter.runner(),
+        run.presenter,
         &progress.rollback_to(),
         &mut progress.github,
     )
@@ -422,7 +422,7 @@ async fn show_dry_run(
     github::Tracker::start(
         config,
         env,
-        runner,
+        presenter,
         &progress.rollback_to(),
         &mut progress.github,
     )
