@@ -31,6 +31,8 @@ const EDGES: &[(&str, &str)] = &[
     ),
     ("src/aws/ecs.rs", "ECS calls more than one step makes"),
     ("src/aws/s3.rs", "object reads"),
+    ("src/aws/events.rs", "EventBridge rules and their targets"),
+    ("src/aws/scheduler.rs", "EventBridge Scheduler schedules"),
     ("src/aws/logs.rs", "log stream reads"),
     ("src/aws/retry.rs", "waits between attempts"),
     ("src/github.rs", "GitHub deployments and their statuses"),

@@ -4,7 +4,10 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
-use aws_sdk_ecs::types::{DesiredStatus, Failure, Service, Task, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{
+    DesiredStatus, Failure, Service, ServiceDeployment, ServiceDeploymentBrief, ServiceRevision,
+    Task, TaskDefinitionStatus,
+};
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -346,4 +349,67 @@ pub(crate) async fn delete_task_definitions(
             })
             .collect(),
     })
+}
+
+/// ListServiceDeployments of `service`, page after page; the error
+/// explained (`ecs:ListServiceDeployments`).
+pub(crate) async fn list_service_deployments(
+    ecs: &Client,
+    cluster: &str,
+    service: &str,
+) -> Result<Vec<ServiceDeploymentBrief>, String> {
+    let mut summaries = Vec::new();
+    let mut token = None;
+    loop {
+        let page = ecs
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| explain("ecs:ListServiceDeployments", &e))?;
+        summaries.extend(page.service_deployments().iter().cloned());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(summaries);
+        }
+    }
+}
+
+/// DescribeServiceDeployments of at most twenty `arns` (the API's limit);
+/// the error explained (`ecs:DescribeServiceDeployments`).
+pub(crate) async fn describe_service_deployments(
+    ecs: &Client,
+    arns: &[String],
+) -> Result<Vec<ServiceDeployment>, String> {
+    if arns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let described = ecs
+        .describe_service_deployments()
+        .set_service_deployment_arns(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(|e| explain("ecs:DescribeServiceDeployments", &e))?;
+    Ok(described.service_deployments().to_vec())
+}
+
+/// DescribeServiceRevisions of `arns`, twenty at a time (the API's limit);
+/// the error explained (`ecs:DescribeServiceRevisions`).
+pub(crate) async fn describe_service_revisions(
+    ecs: &Client,
+    arns: &[String],
+) -> Result<Vec<ServiceRevision>, String> {
+    let mut revisions = Vec::new();
+    for batch in arns.chunks(20) {
+        let described = ecs
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| explain("ecs:DescribeServiceRevisions", &e))?;
+        revisions.extend_from_slice(described.service_revisions());
+    }
+    Ok(revisions)
 }
