@@ -375,9 +375,11 @@ async fn create(
 mod tests {
     use super::request::truncate;
     use super::*;
+    use crate::event::Recorder;
     use crate::inputs::{read, Invocation};
     use crate::outcome::Failed;
     use anyhow::anyhow;
+    use ecs_deploy_sim::{Scenario, Sim};
 
     fn config(inputs: &[(&str, &str)]) -> Config {
         let env = Env::from_pairs(inputs.iter().copied());
@@ -385,6 +387,123 @@ mod tests {
             unreachable!()
         };
         Config::from_inputs(&raw, &env).unwrap()
+    }
+
+    /// The simulator's environment with the inputs of a run that reports
+    /// to environment staging.
+    fn run_env(sim: &Sim, extra: &[(&str, &str)]) -> Env {
+        let inputs = [
+            ("INPUT_TASK-DEFINITION", "shop"),
+            ("INPUT_CLUSTER", "prod"),
+            ("INPUT_ENVIRONMENT", "staging"),
+            ("INPUT_GITHUB-TOKEN", "ghs_simulator"),
+        ];
+        let inputs = inputs.iter().chain(extra).map(|(k, v)| (*k, *v));
+        Env::from_pairs(
+            sim.env()
+                .into_iter()
+                .chain(inputs.map(|(k, v)| (k.to_owned(), v.to_owned()))),
+        )
+    }
+
+    fn config_of(env: &Env) -> Config {
+        let Invocation::Run(raw) = read(env, &[]).unwrap() else {
+            unreachable!()
+        };
+        Config::from_inputs(&raw, env).unwrap()
+    }
+
+    fn github_events(recorder: &Recorder) -> Vec<Event> {
+        recorder
+            .events()
+            .into_iter()
+            .map(|e| match e {
+                crate::event::Event::GitHub(e) => e,
+                other => panic!("not the github step's: {other:?}"),
+            })
+            .collect()
+    }
+
+    /// `Tracker::start` of a run with `env`, its events kept.
+    async fn started(env: &Env, recorder: &Recorder) -> Option<Tracker> {
+        let mut slot = None;
+        Tracker::start(&config_of(env), env, recorder, &[], &mut slot)
+            .await
+            .unwrap();
+        slot
+    }
+
+    fn sim(faults: &str) -> Sim {
+        Sim::start(Scenario::from_yaml(&format!("clusters: [prod]\n{faults}")).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_created_deployment_goes_in_progress_then_success() {
+        let sim = sim("");
+        let env = run_env(&sim, &[]);
+        let recorder = Recorder::default();
+        let slot = started(&env, &recorder).await;
+        let mut summary = Summary::default();
+        let tracker = slot.expect("a deployment is tracked");
+        tracker.finish(&Ok(()), &recorder, &mut summary).await;
+        let id = sim.github_deployments()[0]["id"].as_u64().unwrap();
+        let environment = "staging".to_owned();
+        assert_eq!(
+            github_events(&recorder),
+            vec![
+                Event::Tracking { id },
+                Event::StatusReported {
+                    id,
+                    environment: environment.clone(),
+                    state: State::InProgress
+                },
+                Event::StatusReported {
+                    id,
+                    environment,
+                    state: State::Success
+                },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_status_refused_for_permission_is_the_last_one_tried() {
+        let sim = sim(&format!(
+            "faults:\n  - {{service: github, operation: \"POST /repos/{{owner}}/{{repo}}/deployments/{{deployment_id}}/statuses\", kind: accessDenied, always: true}}\n"
+        ));
+        let env = run_env(&sim, &[]);
+        let recorder = Recorder::default();
+        let slot = started(&env, &recorder).await;
+        let tracker = slot.expect("the deployment was created");
+        tracker
+            .finish(&Ok(()), &recorder, &mut Summary::default())
+            .await;
+        let id = sim.github_deployments()[0]["id"].as_u64().unwrap();
+        assert_eq!(
+            github_events(&recorder),
+            vec![Event::Tracking { id }, Event::StatusForbidden { id }]
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_create_nothing_is_tracked() {
+        let sim = sim("faults:\n  - {service: github, kind: accessDenied, always: true}\n");
+        let env = run_env(&sim, &[]);
+        let recorder = Recorder::default();
+        let slot = started(&env, &recorder).await;
+        assert!(slot.is_none());
+        let dry_run = run_env(&sim, &[("INPUT_DRY-RUN", "true")]);
+        assert!(started(&dry_run, &recorder).await.is_none());
+        assert_eq!(
+            github_events(&recorder),
+            vec![
+                Event::CreateForbidden,
+                Event::DryRun {
+                    environment: "staging".into()
+                }
+            ]
+        );
+        assert_eq!(sim.calls().len(), 1, "the dry run called nothing");
     }
 
     #[test]

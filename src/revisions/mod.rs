@@ -71,16 +71,15 @@ pub(crate) async fn clean_up(
     }
     match in_use(aws, rollback_targets).await {
         Ok(in_use) => {
-            let ecs = &aws.ecs;
+            let cleaner = Cleaner {
+                ecs: &aws.ecs,
+                sink,
+                settings,
+                in_use,
+                dry_run,
+            };
             for family in families {
-                let cleaned = async {
-                    deregister_old(ecs, sink, settings, family, &in_use, dry_run, outcome).await?;
-                    if settings.delete {
-                        delete_old(ecs, sink, settings, family, &in_use, dry_run, outcome).await?;
-                    }
-                    anyhow::Ok(())
-                };
-                if let Err(error) = cleaned.await {
+                if let Err(error) = cleaner.clean(family, outcome).await {
                     let (family, error) = (family.name.clone(), format!("{error:#}"));
                     emit(sink, Event::FamilyKept { family, error });
                 }
@@ -98,149 +97,177 @@ fn emit(sink: &dyn Sink, event: Event) {
     sink.emit(crate::event::Event::Revisions(event));
 }
 
-/// The ACTIVE revisions of `family` that may go, deregistered (in the dry
-/// run, named).
-async fn deregister_old(
-    ecs: &aws_sdk_ecs::Client,
-    sink: &dyn Sink,
-    settings: &OldRevisions,
-    family: &Family,
-    in_use: &BTreeSet<String>,
+/// What cleaning each family up goes by.
+struct Cleaner<'a> {
+    ecs: &'a aws_sdk_ecs::Client,
+    sink: &'a dyn Sink,
+    settings: &'a OldRevisions,
+    /// Every revision the region may still use (`revision_key`).
+    in_use: BTreeSet<String>,
     dry_run: bool,
-    outcome: &mut CleanUp,
-) -> Result<()> {
-    let keep = settings.keep - usize::from(family.registers_one);
-    let active = revisions(ecs, &family.name, TaskDefinitionStatus::Active).await?;
-    let candidates = plan::candidates(&active, keep, family.ours, in_use);
-    let go = fates(ecs, sink, &candidates, Step::Deregister).await;
-    if dry_run {
-        if !go.is_empty() {
-            emit(sink, Event::WouldDeregister { arns: go.clone() });
-        }
-        outcome.would_deregister.extend(go);
-    } else if go.is_empty() {
-        let family = family.name.clone();
-        emit(sink, Event::NoneToDeregister { family });
-    } else {
-        deregister(ecs, sink, &go, outcome).await;
-    }
-    Ok(())
 }
 
-/// DeregisterTaskDefinition of each of `arns`, `CONCURRENT_CALLS` at a
-/// time, each deregistered one kept in `outcome` as it is.
-async fn deregister(
-    ecs: &aws_sdk_ecs::Client,
-    sink: &dyn Sink,
-    arns: &[String],
-    outcome: &mut CleanUp,
-) {
-    outcome.not_done.extend(arns.iter().cloned());
-    let mut results = stream::iter(arns)
-        .map(|arn| async move { (arn, ecs::deregister_task_definition(ecs, arn).await) })
-        .buffered(CONCURRENT_CALLS);
-    let mut done = Vec::new();
-    while let Some((arn, result)) = results.next().await {
-        outcome.not_done.retain(|pending| pending != arn);
-        match result {
-            Ok(()) => {
-                done.push(arn.clone());
-                outcome.deregistered.push(arn.clone());
-            }
-            Err(error) => {
-                let arn = arn.clone();
-                emit(sink, Event::DeregisterFailed { arn, error });
-            }
+impl Cleaner<'_> {
+    async fn clean(&self, family: &Family, outcome: &mut CleanUp) -> Result<()> {
+        self.deregister_old(family, outcome).await?;
+        if self.settings.delete {
+            self.delete_old(family, outcome).await?;
         }
+        Ok(())
     }
-    if !done.is_empty() {
-        emit(sink, Event::Deregistered { arns: done });
-    }
-}
 
-/// The INACTIVE revisions of `family` past their grace period, deleted
-/// (in the dry run, named); those deregistered just now are not among
-/// them.
-async fn delete_old(
-    ecs: &aws_sdk_ecs::Client,
-    sink: &dyn Sink,
-    settings: &OldRevisions,
-    family: &Family,
-    in_use: &BTreeSet<String>,
-    dry_run: bool,
-    outcome: &mut CleanUp,
-) -> Result<()> {
-    let inactive = revisions(ecs, &family.name, TaskDefinitionStatus::Inactive).await?;
-    let just_deregistered: BTreeSet<&String> = outcome.deregistered.iter().collect();
-    let inactive: Vec<String> = inactive
-        .into_iter()
-        .filter(|arn| !just_deregistered.contains(arn))
-        .collect();
-    let candidates = plan::delete_candidates(&inactive, in_use);
-    let step = Step::Delete {
-        grace_days: settings.delete_after_days,
-    };
-    let go = fates(ecs, sink, &candidates, step).await;
-    if dry_run {
-        if !go.is_empty() {
-            emit(sink, Event::WouldDelete { arns: go.clone() });
+    /// The ACTIVE revisions of `family` that may go, deregistered (in the
+    /// dry run, named).
+    async fn deregister_old(&self, family: &Family, outcome: &mut CleanUp) -> Result<()> {
+        let keep = self.settings.keep - usize::from(family.registers_one);
+        let active = revisions(self.ecs, &family.name, TaskDefinitionStatus::Active).await?;
+        let candidates = plan::candidates(&active, keep, family.ours, &self.in_use);
+        let go = self.fates(&candidates, Step::Deregister).await;
+        if self.dry_run {
+            if !go.is_empty() {
+                self.emit(Event::WouldDeregister { arns: go.clone() });
+            }
+            outcome.would_deregister.extend(go);
+        } else if go.is_empty() {
+            let family = family.name.clone();
+            self.emit(Event::NoneToDeregister { family });
+        } else {
+            self.deregister(&go, outcome).await;
         }
-        outcome.would_delete.extend(go);
-    } else {
-        delete(ecs, sink, &go, outcome).await;
+        Ok(())
     }
-    Ok(())
+
+    /// DeregisterTaskDefinition of each of `arns`, `CONCURRENT_CALLS` at a
+    /// time, each deregistered one kept in `outcome` as it is.
+    async fn deregister(&self, arns: &[String], outcome: &mut CleanUp) {
+        let ecs = self.ecs;
+        outcome.not_done.extend(arns.iter().cloned());
+        let mut results = stream::iter(arns)
+            .map(|arn| async move { (arn, ecs::deregister_task_definition(ecs, arn).await) })
+            .buffered(CONCURRENT_CALLS);
+        let mut done = Vec::new();
+        while let Some((arn, result)) = results.next().await {
+            outcome.not_done.retain(|pending| pending != arn);
+            match result {
+                Ok(()) => {
+                    done.push(arn.clone());
+                    outcome.deregistered.push(arn.clone());
+                }
+                Err(error) => {
+                    let arn = arn.clone();
+                    self.emit(Event::DeregisterFailed { arn, error });
+                }
+            }
+        }
+        if !done.is_empty() {
+            self.emit(Event::Deregistered { arns: done });
+        }
+    }
+
+    /// The INACTIVE revisions of `family` past their grace period, deleted
+    /// (in the dry run, named); those deregistered just now are not among
+    /// them.
+    async fn delete_old(&self, family: &Family, outcome: &mut CleanUp) -> Result<()> {
+        let inactive = revisions(self.ecs, &family.name, TaskDefinitionStatus::Inactive).await?;
+        let just_deregistered: BTreeSet<&String> = outcome.deregistered.iter().collect();
+        let inactive: Vec<String> = inactive
+            .into_iter()
+            .filter(|arn| !just_deregistered.contains(arn))
+            .collect();
+        let candidates = plan::delete_candidates(&inactive, &self.in_use);
+        let step = Step::Delete {
+            grace_days: self.settings.delete_after_days,
+        };
+        let go = self.fates(&candidates, step).await;
+        if self.dry_run {
+            if !go.is_empty() {
+                self.emit(Event::WouldDelete { arns: go.clone() });
+            }
+            outcome.would_delete.extend(go);
+        } else {
+            self.delete(&go, outcome).await;
+        }
+        Ok(())
+    }
+
+    /// DeleteTaskDefinitions, ten a call (the API's limit), each deleted
+    /// one kept in `outcome` as it is. What ECS refuses is said with its
+    /// reason.
+    async fn delete(&self, arns: &[String], outcome: &mut CleanUp) {
+        let mut deleted = Vec::new();
+        outcome.not_done.extend(arns.iter().cloned());
+        for batch in arns.chunks(10) {
+            let answer = ecs::delete_task_definitions(self.ecs, batch).await;
+            outcome.not_done.retain(|pending| !batch.contains(pending));
+            match answer {
+                Ok(answer) => {
+                    outcome.deleted.extend(answer.arns.iter().cloned());
+                    deleted.extend(answer.arns);
+                    for (arn, reason) in answer.refused {
+                        self.emit(Event::DeleteRefused { arn, reason });
+                    }
+                }
+                Err(error) => {
+                    let arns = batch.to_vec();
+                    self.emit(Event::DeleteFailed { arns, error });
+                }
+            }
+        }
+        if !deleted.is_empty() {
+            self.emit(Event::Deleted { arns: deleted });
+        }
+    }
+
+    /// The candidates whose dates let them go (`plan::fate`), each read
+    /// just now; a candidate that cannot be read stays, and one kept for
+    /// its dates is named with why.
+    async fn fates(&self, candidates: &[String], step: Step) -> Vec<String> {
+        let ecs = self.ecs;
+        let described: Vec<(String, Result<serde_json::Value>)> = stream::iter(candidates)
+            .map(|arn| async move { (arn.clone(), ecs::describe_task_definition(ecs, arn).await) })
+            .buffered(CONCURRENT_CALLS)
+            .collect()
+            .await;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut go = Vec::new();
+        for (arn, answer) in described {
+            let definition = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    let error = format!("{error:#}");
+                    self.emit(Event::Unreadable { arn, error });
+                    continue;
+                }
+            };
+            let date = |key: &str| {
+                definition["taskDefinition"][key]
+                    .as_f64()
+                    .map(|seconds| seconds as i64)
+            };
+            let revision = Described {
+                arn,
+                registered_at: date("registeredAt"),
+                deregistered_at: date("deregisteredAt"),
+            };
+            match plan::fate(&revision, step, now) {
+                Fate::Keep(why) => self.emit(Event::Kept { why }),
+                Fate::Go => go.push(revision.arn),
+            }
+        }
+        go
+    }
+
+    fn emit(&self, event: Event) {
+        emit(self.sink, event);
+    }
 }
 
 /// Revisions as a line names them: `shop:1, shop:3`.
 pub(crate) fn short_names(arns: &[String]) -> String {
     let shown: Vec<&str> = arns.iter().map(|arn| resource_name(arn)).collect();
     shown.join(", ")
-}
-
-/// The candidates whose dates let them go (`plan::fate`), each read just
-/// now; a candidate that cannot be read stays, with a warning, and one
-/// kept for its dates is named with why.
-async fn fates(
-    ecs: &aws_sdk_ecs::Client,
-    sink: &dyn Sink,
-    candidates: &[String],
-    step: Step,
-) -> Vec<String> {
-    let described: Vec<(String, Result<serde_json::Value>)> = stream::iter(candidates)
-        .map(|arn| async move { (arn.clone(), ecs::describe_task_definition(ecs, arn).await) })
-        .buffered(CONCURRENT_CALLS)
-        .collect()
-        .await;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let mut go = Vec::new();
-    for (arn, answer) in described {
-        let definition = match answer {
-            Ok(answer) => answer,
-            Err(error) => {
-                let error = format!("{error:#}");
-                emit(sink, Event::Unreadable { arn, error });
-                continue;
-            }
-        };
-        let date = |key: &str| {
-            definition["taskDefinition"][key]
-                .as_f64()
-                .map(|seconds| seconds as i64)
-        };
-        let revision = Described {
-            arn,
-            registered_at: date("registeredAt"),
-            deregistered_at: date("deregisteredAt"),
-        };
-        match plan::fate(&revision, step, now) {
-            Fate::Keep(why) => emit(sink, Event::Kept { why }),
-            Fate::Go => go.push(revision.arn),
-        }
-    }
-    go
 }
 
 /// Every revision (by `revision_key`) that anything in the region may
@@ -332,35 +359,109 @@ async fn revisions(
         .collect())
 }
 
-/// DeleteTaskDefinitions, ten a call (the API's limit), each deleted one
-/// kept in `outcome` as it is. What ECS refuses is a warning with its
-/// reason.
-async fn delete(
-    ecs: &aws_sdk_ecs::Client,
-    sink: &dyn Sink,
-    arns: &[String],
-    outcome: &mut CleanUp,
-) {
-    let mut deleted = Vec::new();
-    outcome.not_done.extend(arns.iter().cloned());
-    for batch in arns.chunks(10) {
-        let answer = ecs::delete_task_definitions(ecs, batch).await;
-        outcome.not_done.retain(|pending| !batch.contains(pending));
-        match answer {
-            Ok(answer) => {
-                outcome.deleted.extend(answer.arns.iter().cloned());
-                deleted.extend(answer.arns);
-                for (arn, reason) in answer.refused {
-                    emit(sink, Event::DeleteRefused { arn, reason });
-                }
-            }
-            Err(error) => {
-                let arns = batch.to_vec();
-                emit(sink, Event::DeleteFailed { arns, error });
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{self, Recorder};
+    use ecs_deploy_sim::{Scenario, Sim};
+
+    const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition";
+
+    /// shop:1 INACTIVE for 30 days; shop:2 and shop:3 old; shop:4
+    /// registered ten minutes ago; web runs shop:5; shop:6 the newest.
+    const SCENARIO: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:1"}], registeredSecondsAgo: 9000000, deregisteredSecondsAgo: 2592000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:2"}], registeredSecondsAgo: 600000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:3"}], registeredSecondsAgo: 500000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:4"}], registeredSecondsAgo: 600}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:5"}], registeredSecondsAgo: 400000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:6"}], registeredSecondsAgo: 300000}
+services:
+  - {cluster: prod, serviceName: web, taskDefinition: shop:5, desiredCount: 1}
+"#;
+
+    fn arns(revisions: &[u32]) -> Vec<String> {
+        revisions.iter().map(|r| format!("{TD}/shop:{r}")).collect()
     }
-    if !deleted.is_empty() {
-        emit(sink, Event::Deleted { arns: deleted });
+
+    fn revisions_events(events: Vec<event::Event>) -> Vec<Event> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                event::Event::Revisions(e) => e,
+                other => panic!("not the revisions step's: {other:?}"),
+            })
+            .collect()
+    }
+
+    async fn clean_up_shop(sim: &Sim, dry_run: bool) -> (Vec<Event>, CleanUp) {
+        let aws = Aws::of_sim(sim).await;
+        let recorder = Recorder::default();
+        let settings = OldRevisions {
+            keep: 2,
+            delete: true,
+            delete_after_days: 7,
+        };
+        let families = [Family {
+            name: "shop".into(),
+            ours: Some(6),
+            registers_one: false,
+        }];
+        let mut outcome = CleanUp::default();
+        let rollback_targets = arns(&[5]);
+        clean_up(
+            &aws,
+            &recorder,
+            &settings,
+            &families,
+            &rollback_targets,
+            dry_run,
+            &mut outcome,
+        )
+        .await;
+        (revisions_events(recorder.events()), outcome)
+    }
+
+    #[tokio::test]
+    async fn old_revisions_nothing_uses_go_and_the_fresh_one_stays_with_why() {
+        let sim = Sim::start(Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
+        let kept = Event::Kept {
+            why: "kept shop:4: registered 10 minutes ago, perhaps for another run".into(),
+        };
+        let (events, outcome) = clean_up_shop(&sim, true).await;
+        assert_eq!(
+            events,
+            vec![
+                Event::Began,
+                kept.clone(),
+                Event::WouldDeregister {
+                    arns: arns(&[2, 3])
+                },
+                Event::WouldDelete { arns: arns(&[1]) },
+                Event::Ended,
+            ]
+        );
+        assert_eq!(outcome.would_deregister, arns(&[2, 3]));
+        assert!(sim.calls_to("DeregisterTaskDefinition").is_empty());
+
+        let (events, outcome) = clean_up_shop(&sim, false).await;
+        assert_eq!(
+            events,
+            vec![
+                Event::Began,
+                kept,
+                Event::Deregistered {
+                    arns: arns(&[2, 3])
+                },
+                Event::Deleted { arns: arns(&[1]) },
+                Event::Ended,
+            ]
+        );
+        assert_eq!(
+            (outcome.deregistered, outcome.deleted, outcome.not_done),
+            (arns(&[2, 3]), arns(&[1]), vec![])
+        );
     }
 }

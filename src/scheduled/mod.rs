@@ -348,3 +348,175 @@ fn now_in_seconds() -> f64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{self, Recorder};
+    use ecs_deploy_sim::{Scenario, Sim};
+
+    const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition";
+
+    /// shop:1 and shop:2; rule nightly's target cleanup and schedule
+    /// check (group jobs) start shop:1 in prod, target report starts
+    /// another family.
+    fn sim(extra: &str) -> Sim {
+        let yaml = format!(
+            r#"
+clusters: [prod]
+taskDefinitions:
+  - {{family: shop, containerDefinitions: [{{name: web, image: "shop:1"}}]}}
+  - {{family: shop, containerDefinitions: [{{name: web, image: "shop:2"}}]}}
+  - {{family: report, containerDefinitions: [{{name: report, image: "report:1"}}]}}
+eventRules:
+  - name: nightly
+    scheduleExpression: "cron(0 3 * * ? *)"
+    targets:
+      - Id: cleanup
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{TD}/shop:1"}}
+      - Id: report
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{TD}/report:1"}}
+schedules:
+  - Name: check
+    GroupName: jobs
+    ScheduleExpression: "rate(1 day)"
+    FlexibleTimeWindow: {{Mode: "OFF"}}
+    Target:
+      Arn: {CLUSTER}
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      EcsParameters: {{TaskDefinitionArn: "{TD}/shop:1"}}
+{extra}"#
+        );
+        Sim::start(Scenario::from_yaml(&yaml).unwrap()).unwrap()
+    }
+
+    fn shop_moves(new_arn: Option<String>) -> Vec<FamilyMove> {
+        vec![FamilyMove {
+            family: "shop".into(),
+            previous_revision: Some(1),
+            new_arn,
+        }]
+    }
+
+    fn task(place: Place, task_definition: &str) -> ScheduledTask {
+        ScheduledTask {
+            place,
+            cluster: CLUSTER.into(),
+            task_definition: format!("{TD}/{task_definition}"),
+            ended: false,
+        }
+    }
+
+    fn rule_target(target: &str) -> Place {
+        Place::RuleTarget {
+            bus: "default".into(),
+            rule: "nightly".into(),
+            target: target.into(),
+        }
+    }
+
+    fn schedule() -> Place {
+        Place::Schedule {
+            group: "jobs".into(),
+            name: "check".into(),
+        }
+    }
+
+    fn scheduled(events: Vec<event::Event>) -> Vec<Event> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                event::Event::Scheduled(e) => e,
+                other => panic!("not the scheduled step's: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn each_scheduled_task_of_the_family_moves_and_says_so() {
+        let sim = sim("");
+        let aws = Aws::of_sim(&sim).await;
+        let recorder = Recorder::default();
+        let found = find(&aws, &recorder, &["default".into()], CLUSTER)
+            .await
+            .unwrap();
+        let mut outcome = Moves::default();
+        let new_arn = format!("{TD}/shop:2");
+        let moves = shop_moves(Some(new_arn.clone()));
+        repoint(&aws, &recorder, &found, CLUSTER, &moves, &mut outcome).await;
+        let moved = Decision::Move { to: Some(new_arn) };
+        assert_eq!(
+            scheduled(recorder.events()),
+            vec![
+                Event::Began,
+                Event::Decided {
+                    task: task(rule_target("cleanup"), "shop:1"),
+                    decision: moved.clone(),
+                },
+                Event::Decided {
+                    task: task(rule_target("report"), "report:1"),
+                    decision: Decision::Leave(
+                        "runs report, which this deploy does not change".into()
+                    ),
+                },
+                Event::Decided {
+                    task: task(schedule(), "shop:1"),
+                    decision: moved,
+                },
+                Event::Ended,
+            ]
+        );
+        assert_eq!((outcome.moved, outcome.left), (2, 1));
+        assert_eq!(sim.calls_to("PutTargets").len(), 1);
+        assert_eq!(sim.calls_to("UpdateSchedule").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_dry_run_says_what_would_move_and_a_schedule_not_read_is_left() {
+        let sim = sim(
+            "faults:\n  - {service: scheduler, operation: GetSchedule, kind: accessDenied, always: true}\n",
+        );
+        let aws = Aws::of_sim(&sim).await;
+        let recorder = Recorder::default();
+        let found = find(&aws, &recorder, &["default".into()], CLUSTER)
+            .await
+            .unwrap();
+        let outcome = would_move(&recorder, &found, CLUSTER, &shop_moves(None));
+        let events = scheduled(recorder.events());
+        let Some(Event::ScheduleUnread { error, .. }) = events.first() else {
+            panic!("{events:?}");
+        };
+        assert!(
+            error.starts_with("failed to read schedule check of group jobs: AccessDeniedException"),
+            "{error}"
+        );
+        assert_eq!(
+            events,
+            vec![
+                Event::ScheduleUnread {
+                    group: "jobs".into(),
+                    name: "check".into(),
+                    error: error.clone(),
+                },
+                Event::Began,
+                Event::Decided {
+                    task: task(rule_target("cleanup"), "shop:1"),
+                    decision: Decision::Move { to: None },
+                },
+                Event::Decided {
+                    task: task(rule_target("report"), "report:1"),
+                    decision: Decision::Leave(
+                        "runs report, which this deploy does not change".into()
+                    ),
+                },
+                Event::Ended,
+            ]
+        );
+        assert_eq!((outcome.would_move, outcome.left), (1, 1));
+    }
+}
