@@ -468,9 +468,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_status_refused_for_permission_is_the_last_one_tried() {
-        let sim = sim(&format!(
-            "faults:\n  - {{service: github, operation: \"POST /repos/{{owner}}/{{repo}}/deployments/{{deployment_id}}/statuses\", kind: accessDenied, always: true}}\n"
-        ));
+        let sim = sim(
+            "faults:\n  - {service: github, operation: \"POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses\", kind: accessDenied, always: true}\n",
+        );
         let env = run_env(&sim, &[]);
         let recorder = Recorder::default();
         let slot = started(&env, &recorder).await;

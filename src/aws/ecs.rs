@@ -238,23 +238,6 @@ pub(crate) async fn describe_services_or_fail(
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn only_an_active_revision_is_deployed_as_it_is() {
-        let described = |status: &str| json!({"taskDefinitionArn": "arn:aws:ecs:us-east-1:1:task-definition/shop:2", "family": "shop", "revision": 2, "status": status});
-        assert_eq!(
-            Registered::described(&described("ACTIVE")).map(|r| r.revision),
-            Some(2)
-        );
-        assert_eq!(Registered::described(&described("INACTIVE")), None);
-        assert_eq!(Registered::described(&json!({"family": "shop"})), None);
-    }
-}
-
 /// Every cluster's ARN, page after page; the error explained
 /// (`ecs:ListClusters`).
 pub(crate) async fn list_clusters(ecs: &Client) -> Result<Vec<String>, String> {
@@ -412,4 +395,21 @@ pub(crate) async fn describe_service_revisions(
         revisions.extend_from_slice(described.service_revisions());
     }
     Ok(revisions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_an_active_revision_is_deployed_as_it_is() {
+        let described = |status: &str| json!({"taskDefinitionArn": "arn:aws:ecs:us-east-1:1:task-definition/shop:2", "family": "shop", "revision": 2, "status": status});
+        assert_eq!(
+            Registered::described(&described("ACTIVE")).map(|r| r.revision),
+            Some(2)
+        );
+        assert_eq!(Registered::described(&described("INACTIVE")), None);
+        assert_eq!(Registered::described(&json!({"family": "shop"})), None);
+    }
 }
