@@ -14,7 +14,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use serde_json::Value;
 
 use super::raw::{replace_body, ResponseBody};
-use super::{error_text, explain};
+use super::{error_text, every_page, explain};
 use crate::arn::resource_name;
 use crate::render::family;
 
@@ -341,9 +341,7 @@ pub(crate) async fn list_service_deployments(
     cluster: &str,
     service: &str,
 ) -> Result<Vec<ServiceDeploymentBrief>, String> {
-    let mut summaries = Vec::new();
-    let mut token = None;
-    loop {
+    every_page(async |token| {
         let page = ecs
             .list_service_deployments()
             .cluster(cluster)
@@ -352,12 +350,10 @@ pub(crate) async fn list_service_deployments(
             .send()
             .await
             .map_err(|e| explain("ecs:ListServiceDeployments", &e))?;
-        summaries.extend(page.service_deployments().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(summaries);
-        }
-    }
+        let summaries = page.service_deployments().to_vec();
+        Ok((summaries, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// DescribeServiceDeployments of at most twenty `arns` (the API's limit);

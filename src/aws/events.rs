@@ -7,13 +7,11 @@ use aws_sdk_eventbridge::Client;
 use serde_json::Value;
 
 use super::raw::{set_body_fields, ResponseBody};
-use super::{error_code, explain};
+use super::{error_code, every_page, explain};
 
 /// The name of every event bus, page after page.
 pub(crate) async fn list_event_buses(events: &Client) -> Result<Vec<String>> {
-    let mut buses = Vec::new();
-    let mut token = None;
-    loop {
+    every_page(async |token| {
         let page = events
             .list_event_buses()
             .set_next_token(token)
@@ -25,16 +23,11 @@ pub(crate) async fn list_event_buses(events: &Client) -> Result<Vec<String>> {
                     explain("events:ListEventBuses", &e)
                 )
             })?;
-        buses.extend(
-            page.event_buses()
-                .iter()
-                .filter_map(|b| b.name().map(str::to_owned)),
-        );
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(buses);
-        }
-    }
+        let names = page.event_buses().iter().filter_map(|b| b.name());
+        let names = names.map(str::to_owned).collect();
+        Ok((names, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// The rules of `bus` with a target in `cluster_arn`, page after page.
@@ -43,9 +36,7 @@ pub(crate) async fn list_rule_names_by_target(
     bus: &str,
     cluster_arn: &str,
 ) -> Result<Vec<String>> {
-    let mut rules = Vec::new();
-    let mut token = None;
-    loop {
+    every_page(async |token| {
         let page = events
             .list_rule_names_by_target()
             .target_arn(cluster_arn)
@@ -59,12 +50,10 @@ pub(crate) async fn list_rule_names_by_target(
                     explain("events:ListRuleNamesByTarget", &e)
                 )
             })?;
-        rules.extend(page.rule_names().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(rules);
-        }
-    }
+        let rules = page.rule_names().to_vec();
+        Ok((rules, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// Every target of `rule`, as raw JSON, page after page.
@@ -73,15 +62,13 @@ pub(crate) async fn list_targets_by_rule(
     bus: &str,
     rule: &str,
 ) -> Result<Vec<Value>> {
-    let mut targets = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
+    every_page(async |token| {
         let body = ResponseBody::default();
         events
             .list_targets_by_rule()
             .rule(rule)
             .event_bus_name(bus)
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .customize()
             .interceptor(body.clone())
             .send()
@@ -95,12 +82,10 @@ pub(crate) async fn list_targets_by_rule(
         let page = body
             .json()
             .with_context(|| format!("failed to read the targets of rule {rule}"))?;
-        targets.extend(page["Targets"].as_array().into_iter().flatten().cloned());
-        token = page["NextToken"].as_str().map(str::to_owned);
-        if token.is_none() {
-            return Ok(targets);
-        }
-    }
+        let targets = page["Targets"].as_array().cloned().unwrap_or_default();
+        Ok((targets, page["NextToken"].as_str().map(str::to_owned)))
+    })
+    .await
 }
 
 /// Whether `rule` still exists on `bus` (DescribeRule).

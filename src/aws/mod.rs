@@ -201,3 +201,46 @@ where
 pub(crate) fn no_retries() -> RetryConfig {
     RetryConfig::disabled()
 }
+
+/// Every item of a listing the SDK has no paginator for: `page` is asked
+/// for the first page (None), then for each next token its answer carries,
+/// until one carries none.
+pub(crate) async fn every_page<T, E>(
+    page: impl AsyncFn(Option<String>) -> Result<(Vec<T>, Option<String>), E>,
+) -> Result<Vec<T>, E> {
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let (found, next) = page(token).await?;
+        items.extend(found);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_page_follows_the_tokens_until_there_is_none() {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let items = every_page(async |token: Option<String>| {
+            asked.lock().unwrap().push(token.clone());
+            let answer = match token.as_deref() {
+                None => (vec![1, 2], Some("b".to_owned())),
+                Some("b") => (vec![], Some("c".to_owned())),
+                _ => (vec![3], None),
+            };
+            Ok::<_, String>(answer)
+        })
+        .await;
+        assert_eq!(items, Ok(vec![1, 2, 3]));
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [None, Some("b".to_owned()), Some("c".to_owned())]
+        );
+    }
+}
