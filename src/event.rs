@@ -10,6 +10,11 @@ use crate::{github, migration, pipeline, preflight, revisions, scheduled};
 /// Where a step's events go. `Sync`: concurrent deployments emit at once.
 pub(crate) trait Sink: Sync {
     fn emit(&self, event: Event);
+
+    /// Writes a step output. Unlike a line, an output a later step needs
+    /// and cannot get is the caller's to decide about (a migration task
+    /// nobody can follow is stopped), so its failure is returned.
+    fn output(&self, output: Output, value: &str) -> anyhow::Result<()>;
 }
 
 /// One thing a step has to tell, by the step that tells it.
@@ -81,22 +86,38 @@ impl Output {
     }
 }
 
-/// A sink that keeps the events, for tests of what a step emits.
+/// A sink that keeps the events and the outputs, for tests of what a step
+/// emits.
 #[cfg(test)]
 #[derive(Default)]
-pub(crate) struct Recorder(std::sync::Mutex<Vec<Event>>);
+pub(crate) struct Recorder {
+    events: std::sync::Mutex<Vec<Event>>,
+    outputs: std::sync::Mutex<Vec<(Output, String)>>,
+}
 
 #[cfg(test)]
 impl Recorder {
     pub(crate) fn events(&self) -> Vec<Event> {
-        self.0.lock().unwrap().clone()
+        self.events.lock().unwrap().clone()
+    }
+
+    pub(crate) fn outputs(&self) -> Vec<(Output, String)> {
+        self.outputs.lock().unwrap().clone()
     }
 }
 
 #[cfg(test)]
 impl Sink for Recorder {
     fn emit(&self, event: Event) {
-        self.0.lock().unwrap().push(event);
+        self.events.lock().unwrap().push(event);
+    }
+
+    fn output(&self, output: Output, value: &str) -> anyhow::Result<()> {
+        self.outputs
+            .lock()
+            .unwrap()
+            .push((output, value.to_owned()));
+        Ok(())
     }
 }
 

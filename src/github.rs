@@ -19,9 +19,8 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::env::Env;
+use crate::event::{Output, Sink};
 use crate::links::encoded;
-use crate::present::runner::Runner;
-use crate::present::summary::{code, text, Summary};
 use api::{with_retries, Api, ApiError, Created};
 use request::target;
 use request::{
@@ -115,7 +114,7 @@ impl Tracker {
     pub(crate) async fn start(
         config: &Config,
         env: &Env,
-        runner: &Runner,
+        sink: &dyn Sink,
         rollback_to: &[String],
         slot: &mut Option<Tracker>,
     ) -> Result<()> {
@@ -123,10 +122,8 @@ impl Tracker {
             return Ok(());
         };
         if config.dry_run {
-            runner.notice(&format!(
-                "Dry run: no GitHub deployment to {} was created.",
-                settings.environment
-            ));
+            let environment = settings.environment.clone();
+            emit(sink, Event::DryRun { environment });
             return Ok(());
         }
         let repository = env
@@ -134,7 +131,7 @@ impl Tracker {
             .filter(|r| !r.is_empty())
             .context("GITHUB_REPOSITORY is not set: environment needs the repository (owner/name) to report the deployment to")?;
         let api = api(config, env, repository)?;
-        let deployment = adopted_or_requested(settings, env, runner)?;
+        let deployment = adopted_or_requested(settings, env, sink)?;
         let server = env.get("GITHUB_SERVER_URL").filter(|s| !s.is_empty());
         let tracker = slot.insert(Tracker {
             reporting: Some(Reporting {
@@ -164,7 +161,7 @@ impl Tracker {
                     &reporting.api,
                     settings,
                     config,
-                    runner,
+                    sink,
                     reference,
                     request_id,
                     rollback_to,
@@ -183,71 +180,61 @@ impl Tracker {
                 }
             }
         };
-        if let Err(error) = runner.set_output("github-deployment-id", &id.to_string()) {
+        if let Err(error) = sink.output(Output::GitHubDeploymentId, &id.to_string()) {
             // The run stops here; the deployment must not stay without a state.
             let stopped = Err(error);
-            tracker.report(State::Error, &stopped, runner).await;
+            tracker.report(State::Error, &stopped, sink).await;
             *slot = None;
             return stopped;
         }
-        tracker.report(State::InProgress, &Ok(()), runner).await;
+        tracker.report(State::InProgress, &Ok(()), sink).await;
         Ok(())
     }
 
     /// Reports the run's result: success, failure (a failed verdict) or error.
-    pub(crate) async fn finish(
-        mut self,
-        result: &Result<()>,
-        runner: &Runner,
-        summary: &mut Summary,
-    ) {
+    pub(crate) async fn finish(mut self, result: &Result<()>, sink: &dyn Sink) {
         let state = State::of(result);
-        let reported = self.report(state, result, runner).await;
+        let reported = self.report(state, result, sink).await;
         let Some(reporting) = &self.reporting else {
             return;
         };
-        let environment = match &reporting.environment_page {
-            Some(page) => format!("[{}]({page})", text(&reporting.environment)),
-            None => code(&reporting.environment),
+        let id = match reporting.deployment {
+            Deployment::Known(id) => Some(id),
+            Deployment::Requested { .. } => None,
         };
-        let state_text = if reported {
-            format!("`{}`", state.as_str())
-        } else {
-            format!("`{}` (not reported: GitHub did not answer)", state.as_str())
-        };
-        summary.add(
-            "GitHub deployment",
-            match reporting.deployment {
-                Deployment::Known(id) => format!("{id} to {environment}: {state_text}"),
-                Deployment::Requested { .. } => {
-                    format!("to {environment}: not found (its create was under way)")
-                }
+        emit(
+            sink,
+            Event::Finished {
+                id,
+                environment: reporting.environment.clone(),
+                environment_page: reporting.environment_page.clone(),
+                state,
+                reported,
             },
         );
     }
 
     /// Posts one status; says whether GitHub took it. A missing permission
     /// stops all later reporting, since every later status would fail alike.
-    async fn report(&mut self, state: State, result: &Result<()>, runner: &Runner) -> bool {
+    async fn report(&mut self, state: State, result: &Result<()>, sink: &dyn Sink) -> bool {
         let Some(reporting) = &mut self.reporting else {
             return false;
         };
+        let environment = reporting.environment.clone();
         let id = match reporting.id().await {
             Ok(Some(id)) => id,
             Ok(None) => {
-                runner.warning(&format!(
-                    "The GitHub deployment to {} that was being created when the run stopped was not found; if GitHub made it, it has no {} status.",
-                    reporting.environment,
-                    state.as_str()
-                ));
+                emit(sink, Event::RequestedNotFound { environment, state });
                 return false;
             }
             Err(error) => {
-                runner.warning(&format!(
-                    "The GitHub deployment to {} that was being created when the run stopped could not be looked up ({error}); if GitHub made it, it has no {} status.",
-                    reporting.environment,
-                    state.as_str()
-                ));
+                let error = error.to_string();
+                let lost = Event::RequestedLookupFailed {
+                    environment,
+                    state,
+                    error,
+                };
+                emit(sink, lost);
                 return false;
             }
         };
@@ -264,25 +251,22 @@ impl Tracker {
         let posted = with_retries(|| reporting.api.post_status(id, &status)).await;
         match posted {
             Ok(()) => {
-                runner.info(&format!(
-                    "GitHub deployment {id} ({}): {}",
-                    reporting.environment,
-                    state.as_str()
-                ));
+                let reported = Event::StatusReported {
+                    id,
+                    environment,
+                    state,
+                };
+                emit(sink, reported);
                 true
             }
             Err(error) if error.is_missing_permission() => {
-                runner.warning(&permission_warning(&format!(
-                    "the status of GitHub deployment {id}"
-                )));
+                emit(sink, Event::StatusForbidden { id });
                 self.reporting = None;
                 false
             }
             Err(error) => {
-                runner.warning(&format!(
-                    "GitHub deployment {id}: the {} status was not reported ({error}); the AWS deployment is not affected.",
-                    state.as_str()
-                ));
+                let error = error.to_string();
+                emit(sink, Event::StatusNotReported { id, state, error });
                 false
             }
         }
@@ -308,26 +292,21 @@ fn api(config: &Config, env: &Env, repository: &str) -> Result<Api> {
 fn adopted_or_requested(
     settings: &DeploymentSettings,
     env: &Env,
-    runner: &Runner,
+    sink: &dyn Sink,
 ) -> Result<Deployment> {
     if let Some(event) = event_deployment(env)? {
-        if event
-            .environment
-            .as_deref()
-            .is_some_and(|e| e != settings.environment)
-        {
-            runner.warning(&format!(
-                "The deployment event is for environment {}, not {}: the statuses go to its deployment {}.",
-                event.environment.as_deref().unwrap_or_default(),
-                settings.environment,
-                event.id
-            ));
+        let id = event.id;
+        if let Some(event_environment) = event.environment.filter(|e| *e != settings.environment) {
+            let environment = settings.environment.clone();
+            let other = Event::AdoptedForOtherEnvironment {
+                id,
+                event_environment,
+                environment,
+            };
+            emit(sink, other);
         }
-        runner.info(&format!(
-            "Reporting to GitHub deployment {} from the deployment event",
-            event.id
-        ));
-        return Ok(Deployment::Known(event.id));
+        emit(sink, Event::Adopted { id });
+        return Ok(Deployment::Known(id));
     }
     Ok(Deployment::Requested {
         reference: settings
@@ -342,12 +321,8 @@ fn adopted_or_requested(
     })
 }
 
-fn permission_warning(what: &str) -> String {
-    format!(
-        "ecs-deploy could not write {what}: the token lacks permission (403 Resource not accessible by integration). \
-         Add `permissions: deployments: write` to the job (fork and Dependabot pull requests only get read access). \
-         The AWS deployment goes on without it."
-    )
+fn emit(sink: &dyn Sink, event: Event) {
+    sink.emit(crate::event::Event::GitHub(event));
 }
 
 /// Creates the deployment of `reference` (`ref`, else GITHUB_SHA). Ok(None): GitHub could
@@ -356,7 +331,7 @@ async fn create(
     api: &Api,
     settings: &DeploymentSettings,
     config: &Config,
-    runner: &Runner,
+    sink: &dyn Sink,
     reference: &str,
     request_id: &str,
     rollback_to: &[String],
@@ -374,7 +349,7 @@ async fn create(
              Deploy the merged commit, or give ref a commit SHA."
         ),
         Err(error) if error.is_missing_permission() => {
-            runner.warning(&permission_warning("a GitHub deployment"));
+            emit(sink, Event::CreateForbidden);
             Ok(None)
         }
         Err(ApiError::Answered { status: 409, message }) => bail!(
@@ -384,9 +359,8 @@ async fn create(
             "GitHub rejected {what} (422 {message}): check that ref names a branch, tag or commit of the repository and that environment is a valid environment name."
         ),
         Err(error) if error.is_unavailable() => {
-            runner.warning(&format!(
-                "GitHub deployment not created ({error}); the AWS deployment goes on without one."
-            ));
+            let error = error.to_string();
+            emit(sink, Event::CreateUnavailable { error });
             Ok(None)
         }
         Err(error) => bail!("GitHub did not create {what}: {error}"),
@@ -397,9 +371,11 @@ async fn create(
 mod tests {
     use super::request::truncate;
     use super::*;
+    use crate::event::Recorder;
     use crate::inputs::{read, Invocation};
     use crate::outcome::Failed;
     use anyhow::anyhow;
+    use ecs_deploy_sim::{Scenario, Sim};
 
     fn config(inputs: &[(&str, &str)]) -> Config {
         let env = Env::from_pairs(inputs.iter().copied());
@@ -407,6 +383,133 @@ mod tests {
             unreachable!()
         };
         Config::from_inputs(&raw, &env).unwrap()
+    }
+
+    /// The simulator's environment with the inputs of a run that reports
+    /// to environment staging.
+    fn run_env(sim: &Sim, extra: &[(&str, &str)]) -> Env {
+        let inputs = [
+            ("INPUT_TASK-DEFINITION", "shop"),
+            ("INPUT_CLUSTER", "prod"),
+            ("INPUT_ENVIRONMENT", "staging"),
+            ("INPUT_GITHUB-TOKEN", "ghs_simulator"),
+        ];
+        let inputs = inputs.iter().chain(extra).map(|(k, v)| (*k, *v));
+        Env::from_pairs(
+            sim.env()
+                .into_iter()
+                .chain(inputs.map(|(k, v)| (k.to_owned(), v.to_owned()))),
+        )
+    }
+
+    fn config_of(env: &Env) -> Config {
+        let Invocation::Run(raw) = read(env, &[]).unwrap() else {
+            unreachable!()
+        };
+        Config::from_inputs(&raw, env).unwrap()
+    }
+
+    fn github_events(recorder: &Recorder) -> Vec<Event> {
+        recorder
+            .events()
+            .into_iter()
+            .map(|e| match e {
+                crate::event::Event::GitHub(e) => e,
+                other => panic!("not the github step's: {other:?}"),
+            })
+            .collect()
+    }
+
+    /// `Tracker::start` of a run with `env`, its events kept.
+    async fn started(env: &Env, recorder: &Recorder) -> Option<Tracker> {
+        let mut slot = None;
+        Tracker::start(&config_of(env), env, recorder, &[], &mut slot)
+            .await
+            .unwrap();
+        slot
+    }
+
+    fn sim(faults: &str) -> Sim {
+        Sim::start(Scenario::from_yaml(&format!("clusters: [prod]\n{faults}")).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_created_deployment_goes_in_progress_then_success() {
+        let sim = sim("");
+        let env = run_env(&sim, &[]);
+        let recorder = Recorder::default();
+        let slot = started(&env, &recorder).await;
+        let tracker = slot.expect("a deployment is tracked");
+        tracker.finish(&Ok(()), &recorder).await;
+        let id = sim.github_deployments()[0]["id"].as_u64().unwrap();
+        let environment = "staging".to_owned();
+        assert_eq!(
+            recorder.outputs(),
+            [(Output::GitHubDeploymentId, id.to_string())]
+        );
+        assert_eq!(
+            github_events(&recorder),
+            vec![
+                Event::StatusReported {
+                    id,
+                    environment: environment.clone(),
+                    state: State::InProgress
+                },
+                Event::StatusReported {
+                    id,
+                    environment: environment.clone(),
+                    state: State::Success
+                },
+                Event::Finished {
+                    id: Some(id),
+                    environment,
+                    environment_page: Some(format!(
+                        "{}/acme/shop/deployments/staging",
+                        env.get("GITHUB_SERVER_URL").unwrap()
+                    )),
+                    state: State::Success,
+                    reported: true,
+                },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_status_refused_for_permission_is_the_last_one_tried() {
+        let sim = sim(
+            "faults:\n  - {service: github, operation: \"POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses\", kind: accessDenied, always: true}\n",
+        );
+        let env = run_env(&sim, &[]);
+        let recorder = Recorder::default();
+        let slot = started(&env, &recorder).await;
+        let tracker = slot.expect("the deployment was created");
+        tracker.finish(&Ok(()), &recorder).await;
+        let id = sim.github_deployments()[0]["id"].as_u64().unwrap();
+        assert_eq!(
+            github_events(&recorder),
+            vec![Event::StatusForbidden { id }]
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_create_nothing_is_tracked() {
+        let sim = sim("faults:\n  - {service: github, kind: accessDenied, always: true}\n");
+        let env = run_env(&sim, &[]);
+        let recorder = Recorder::default();
+        let slot = started(&env, &recorder).await;
+        assert!(slot.is_none());
+        let dry_run = run_env(&sim, &[("INPUT_DRY-RUN", "true")]);
+        assert!(started(&dry_run, &recorder).await.is_none());
+        assert_eq!(
+            github_events(&recorder),
+            vec![
+                Event::CreateForbidden,
+                Event::DryRun {
+                    environment: "staging".into()
+                }
+            ]
+        );
+        assert_eq!(sim.calls().len(), 1, "the dry run called nothing");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
 use aws_sdk_ecs::types::{
-    CreatedAt, DesiredStatus, Failure, Service, ServiceDeployment, ServiceDeploymentBrief, Task,
+    CreatedAt, DesiredStatus, Failure, Service, ServiceDeployment, ServiceDeploymentBrief,
+    ServiceRevision, Task, TaskDefinitionStatus,
 };
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -18,7 +19,7 @@ use futures::future;
 use serde_json::Value;
 
 use super::raw::{replace_body, set_body_fields, ResponseBody};
-use super::{call_once, error_text, explain, no_retries};
+use super::{call_once, error_text, every_page, explain, no_retries};
 use crate::arn::resource_name;
 use crate::deploy::settings::DeployOptions;
 use crate::render::family;
@@ -361,24 +362,127 @@ async fn deployed_since(
     started.then_some(current)
 }
 
-/// ListServiceDeployments of `service` created after `after` (its first
-/// page: the few a deployment just created); the error explained
-/// (`ecs:ListServiceDeployments`).
+/// Every cluster's ARN, page after page; the error explained
+/// (`ecs:ListClusters`).
+pub(crate) async fn list_clusters(ecs: &Client) -> Result<Vec<String>, String> {
+    let mut clusters = Vec::new();
+    let mut pages = ecs.list_clusters().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain("ecs:ListClusters", &e))?;
+        clusters.extend(page.cluster_arns().iter().cloned());
+    }
+    Ok(clusters)
+}
+
+/// The ARN of every service of `cluster`, page after page; the error
+/// explained (`ecs:ListServices`).
+pub(crate) async fn list_services(ecs: &Client, cluster: &str) -> Result<Vec<String>, String> {
+    let mut services = Vec::new();
+    let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain("ecs:ListServices", &e))?;
+        services.extend(page.service_arns().iter().cloned());
+    }
+    Ok(services)
+}
+
+/// The ARN of every revision with `status` whose family starts with
+/// `family_prefix` (ECS matches a prefix: other families that start alike
+/// are listed too), page after page; the error explained
+/// (`ecs:ListTaskDefinitions`).
+pub(crate) async fn list_task_definitions(
+    ecs: &Client,
+    family_prefix: &str,
+    status: TaskDefinitionStatus,
+) -> Result<Vec<String>, String> {
+    let mut arns = Vec::new();
+    let mut pages = ecs
+        .list_task_definitions()
+        .family_prefix(family_prefix)
+        .status(status)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| explain("ecs:ListTaskDefinitions", &e))?;
+        arns.extend(page.task_definition_arns().iter().cloned());
+    }
+    Ok(arns)
+}
+
+/// DeregisterTaskDefinition; the error explained
+/// (`ecs:DeregisterTaskDefinition`).
+pub(crate) async fn deregister_task_definition(ecs: &Client, arn: &str) -> Result<(), String> {
+    ecs.deregister_task_definition()
+        .task_definition(arn)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| explain("ecs:DeregisterTaskDefinition", &e))
+}
+
+/// What one DeleteTaskDefinitions call did.
+pub(crate) struct Deleted {
+    pub(crate) arns: Vec<String>,
+    /// Those ECS refused: (ARN, reason).
+    pub(crate) refused: Vec<(String, String)>,
+}
+
+/// DeleteTaskDefinitions of at most ten `arns` (the API's limit); the error
+/// explained (`ecs:DeleteTaskDefinitions`).
+pub(crate) async fn delete_task_definitions(
+    ecs: &Client,
+    arns: &[String],
+) -> Result<Deleted, String> {
+    let answer = ecs
+        .delete_task_definitions()
+        .set_task_definitions(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(|e| explain("ecs:DeleteTaskDefinitions", &e))?;
+    Ok(Deleted {
+        arns: answer
+            .task_definitions()
+            .iter()
+            .filter_map(|d| d.task_definition_arn().map(str::to_owned))
+            .collect(),
+        refused: answer
+            .failures()
+            .iter()
+            .map(|failure| {
+                (
+                    failure.arn().unwrap_or("?").to_owned(),
+                    failure.reason().unwrap_or("no reason given").to_owned(),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// ListServiceDeployments of `service`, page after page, only those
+/// created after `created_after` when given (the few a deployment just
+/// created); the error explained (`ecs:ListServiceDeployments`).
 pub(crate) async fn list_service_deployments(
     ecs: &Client,
     cluster: &str,
     service: &str,
-    after: SystemTime,
+    created_after: Option<SystemTime>,
 ) -> Result<Vec<ServiceDeploymentBrief>, String> {
-    let listed = ecs
-        .list_service_deployments()
-        .cluster(cluster)
-        .service(service)
-        .created_at(CreatedAt::builder().after(DateTime::from(after)).build())
-        .send()
-        .await
-        .map_err(|e| explain("ecs:ListServiceDeployments", &e))?;
-    Ok(listed.service_deployments().to_vec())
+    let created_at =
+        created_after.map(|after| CreatedAt::builder().after(DateTime::from(after)).build());
+    every_page(async |token| {
+        let page = ecs
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .set_created_at(created_at.clone())
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| explain("ecs:ListServiceDeployments", &e))?;
+        let summaries = page.service_deployments().to_vec();
+        Ok((summaries, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// DescribeServiceDeployments of `arns`, twenty a call (its limit), all
@@ -418,6 +522,25 @@ pub(crate) async fn express_gateway_endpoint(
         .and_then(|s| s.active_configurations().first())
         .and_then(|c| c.ingress_paths().first())
         .map(|path| path.endpoint().to_owned()))
+}
+
+/// DescribeServiceRevisions of `arns`, twenty at a time (the API's limit);
+/// the error explained (`ecs:DescribeServiceRevisions`).
+pub(crate) async fn describe_service_revisions(
+    ecs: &Client,
+    arns: &[String],
+) -> Result<Vec<ServiceRevision>, String> {
+    let mut revisions = Vec::new();
+    for batch in arns.chunks(20) {
+        let described = ecs
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(|e| explain("ecs:DescribeServiceRevisions", &e))?;
+        revisions.extend_from_slice(described.service_revisions());
+    }
+    Ok(revisions)
 }
 
 #[cfg(test)]

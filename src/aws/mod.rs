@@ -1,16 +1,20 @@
 //! Everything that reaches AWS: the clients, built once and only when a step
 //! needs AWS (a dry run of a local file with nothing to preflight makes no
 //! AWS call at all), the retry policy, errors as text a person can act on,
-//! raw JSON across the SDK (`raw`), and the edges of task definitions
-//! (`ecs`), objects (`s3`) and log streams (`logs`).
+//! raw JSON across the SDK (`raw`), and one typed layer per service: task
+//! definitions, services and tasks (`ecs`), objects (`s3`), log streams
+//! (`logs`), deployments (`codedeploy`), rules (`events`) and schedules
+//! (`scheduler`).
 
 pub(crate) mod codedeploy;
 pub(crate) mod ecs;
 pub(crate) mod errors;
+pub(crate) mod events;
 pub(crate) mod logs;
 pub(crate) mod raw;
 pub(crate) mod retry;
 pub(crate) mod s3;
+pub(crate) mod scheduler;
 
 use std::time::Duration;
 
@@ -196,4 +200,47 @@ where
 /// Retries off, for calls that `call_once` repeats after checking.
 pub(crate) fn no_retries() -> RetryConfig {
     RetryConfig::disabled()
+}
+
+/// Every item of a listing the SDK has no paginator for: `page` is asked
+/// for the first page (None), then for each next token its answer carries,
+/// until one carries none.
+pub(crate) async fn every_page<T, E>(
+    page: impl AsyncFn(Option<String>) -> Result<(Vec<T>, Option<String>), E>,
+) -> Result<Vec<T>, E> {
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let (found, next) = page(token).await?;
+        items.extend(found);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_page_follows_the_tokens_until_there_is_none() {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let items = every_page(async |token: Option<String>| {
+            asked.lock().unwrap().push(token.clone());
+            let answer = match token.as_deref() {
+                None => (vec![1, 2], Some("b".to_owned())),
+                Some("b") => (vec![], Some("c".to_owned())),
+                _ => (vec![3], None),
+            };
+            Ok::<_, String>(answer)
+        })
+        .await;
+        assert_eq!(items, Ok(vec![1, 2, 3]));
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [None, Some("b".to_owned()), Some("c".to_owned())]
+        );
+    }
 }

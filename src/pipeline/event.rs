@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use crate::deploy::DeployResult;
 use crate::diff::Difference;
-use crate::event::Output;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
@@ -97,9 +96,10 @@ pub(crate) enum Event {
         ended: SystemTime,
         failed: bool,
     },
-    Output {
-        output: Output,
-        value: String,
+    /// A deployment's id could not be written as an output; the run goes
+    /// on (the deployment is under way).
+    OutputUnwritten {
+        reason: String,
     },
 }
 

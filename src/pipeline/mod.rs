@@ -154,8 +154,7 @@ async fn tracked(
         Some(_) if progress.all_deployed() && !scheduled_failed => &Ok(()),
         _ => &result,
     };
-    let mut summary = presenter.summary();
-    let finished = deployment.finish(github_result, presenter.runner(), &mut summary);
+    let finished = deployment.finish(github_result, presenter);
     match cancelled_at {
         // GitHub's retries must not outlast the runner's patience.
         Some(at) => {
@@ -246,8 +245,8 @@ impl RunContext<'_> {
         self.presenter.emit(event.into());
     }
 
-    fn output(&self, output: Output, value: String) {
-        self.emit(Event::Output { output, value });
+    fn output(&self, output: Output, value: String) -> Result<()> {
+        self.presenter.output(output, &value)
     }
 }
 
@@ -272,7 +271,7 @@ async fn execute(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
     github::Tracker::start(
         run.config,
         run.env,
-        run.presenter.runner(),
+        run.presenter,
         &progress.rollback_to(),
         &mut progress.github,
     )
@@ -319,7 +318,7 @@ async fn check_before_any_change(run: &RunContext<'_>, progress: &mut Progress) 
     run.output(
         Output::TaskDefinition,
         by_service(config, releases, |r| releases[r].path.display().to_string()),
-    );
+    )?;
     // Before anything is registered, and in the dry run too.
     let separate_migration = match &config.migration {
         Some(migration) => {
@@ -347,7 +346,7 @@ async fn check_before_any_change(run: &RunContext<'_>, progress: &mut Progress) 
         Some(first) => Some(
             scheduled::find(
                 aws.get().await?,
-                runner,
+                presenter,
                 &config.scheduled_task_buses,
                 first.service.cluster_arn().unwrap_or_default(),
             )
@@ -374,11 +373,10 @@ async fn show_dry_run(
         presenter,
         ..
     } = *run;
-    let runner = presenter.runner();
     github::Tracker::start(
         config,
         env,
-        runner,
+        presenter,
         &progress.rollback_to(),
         &mut progress.github,
     )
@@ -387,7 +385,7 @@ async fn show_dry_run(
     show_plan(run, current, releases);
     if let (Some(found), Some(first)) = (&checked.scheduled_tasks, current.first()) {
         progress.scheduled = Some(scheduled::would_move(
-            runner,
+            presenter,
             found,
             first.service.cluster_arn().unwrap_or_default(),
             &family_moves(current, releases, None),
@@ -404,8 +402,7 @@ async fn register_releases(run: &RunContext<'_>, progress: &mut Progress) -> Res
     run.output(
         Output::TaskDefinitionArn,
         by_service(run.config, releases, |r| registered[r].arn.clone()),
-    );
-    Ok(())
+    )
 }
 
 /// The migration, on the first release and service: it runs where they run.
@@ -454,7 +451,7 @@ async fn deploy_services(
     run.output(
         Output::PreviousTaskDefinitionArn,
         by_service_index(config, |i| current[i].task_definition_arn.clone()),
-    );
+    )?;
     let destinations: Vec<deploy::Destination> = releases
         .iter()
         .zip(registered)
@@ -479,7 +476,7 @@ async fn deploy_services(
     )
     .await;
     run.emit(Event::DeployEnded);
-    show_express_endpoints(run, progress).await;
+    show_express_endpoints(run, progress).await?;
     let verdicts = deployed.and_then(|deployed| {
         progress.deployed = deployed;
         for d in &progress.deployed {
@@ -503,7 +500,7 @@ async fn deploy_services(
 /// The URL of each Express Mode service, as an output and the GitHub
 /// deployment's environment URL. The deploy's verdict does not hang on it:
 /// a failed lookup warns.
-async fn show_express_endpoints(run: &RunContext<'_>, progress: &mut Progress) {
+async fn show_express_endpoints(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
     match deploy::express_endpoints(run.aws, &progress.current).await {
         Ok(endpoints) if !endpoints.is_empty() => {
             let endpoint_of = |i: usize| {
@@ -513,7 +510,7 @@ async fn show_express_endpoints(run: &RunContext<'_>, progress: &mut Progress) {
                     .map_or(String::new(), |(_, url)| url.clone())
             };
             let value = by_service_index(run.config, endpoint_of);
-            run.output(Output::ExpressEndpoint, value);
+            run.output(Output::ExpressEndpoint, value)?;
             if let Some(github) = &mut progress.github {
                 github.default_environment_url(&endpoints[0].1);
             }
@@ -523,6 +520,7 @@ async fn show_express_endpoints(run: &RunContext<'_>, progress: &mut Progress) {
             reason: format!("{error:#}"),
         }),
     }
+    Ok(())
 }
 
 /// Once every service is deployed: the scheduled tasks follow their
@@ -543,7 +541,7 @@ async fn after_the_deploy(
         let outcome = progress.scheduled.insert(scheduled::Moves::default());
         scheduled::repoint(
             run.aws.get().await?,
-            run.presenter.runner(),
+            run.presenter,
             found,
             cluster_arn,
             &moves,
@@ -600,7 +598,6 @@ async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
         aws,
         ..
     } = *run;
-    let runner = presenter.runner();
     let Some(settings) = &config.old_revisions else {
         return;
     };
@@ -658,7 +655,7 @@ async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
     let outcome = progress.old_revisions.insert(revisions::CleanUp::default());
     revisions::clean_up(
         clients,
-        runner,
+        presenter,
         settings,
         &families,
         &rollback_targets,
@@ -988,7 +985,10 @@ fn write_deployment_outputs(sink: &dyn Sink, config: &Config, started: &[Started
             let value = by_service_index(config, |i| {
                 field(&started[i]).flatten().unwrap_or_default().to_owned()
             });
-            sink.emit(Event::Output { output, value }.into());
+            if let Err(error) = sink.output(output, &value) {
+                let reason = format!("{error:#}");
+                sink.emit(Event::OutputUnwritten { reason }.into());
+            }
         }
     }
 }

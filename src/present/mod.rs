@@ -52,14 +52,6 @@ impl Presenter {
         self.summary.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A step output; one that cannot be written is a warning, not the
-    /// run's failure.
-    fn output(&self, output: Output, value: &str) {
-        if let Err(error) = self.runner.set_output(output.name(), value) {
-            self.runner.warning(&format!("{error:#}"));
-        }
-    }
-
     /// The summary's rows for as far as the run got.
     pub(crate) fn describe_run(&self, config: &Config, progress: &Progress) {
         run_summary::describe_run(&mut self.summary(), config, progress);
@@ -106,5 +98,9 @@ impl Sink for Presenter {
             Event::Scheduled(event) => self.scheduled(event),
             Event::Revisions(event) => self.revisions(event),
         }
+    }
+
+    fn output(&self, output: Output, value: &str) -> Result<()> {
+        self.runner.set_output(output.name(), value)
     }
 }

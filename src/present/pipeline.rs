@@ -74,7 +74,7 @@ impl Presenter {
                 ended,
                 failed,
             } => self.summary().add_step(step, started, ended, failed),
-            Event::Output { output, value } => self.output(output, &value),
+            Event::OutputUnwritten { reason } => runner.warning(&reason),
         }
     }
 }

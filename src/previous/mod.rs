@@ -12,21 +12,22 @@ use std::collections::HashMap;
 
 use anyhow::{anyhow, Result};
 use aws_sdk_codedeploy::types::DeploymentStatus;
-use aws_sdk_ecs::types::ServiceDeploymentStatus;
+use aws_sdk_ecs::types::{ServiceDeployment, ServiceDeploymentStatus};
 use aws_sdk_ecs::Client;
 use futures::{future, stream, StreamExt};
 use serde_json::Value;
 
 use crate::aws::codedeploy::{get_deployment, list_deployments, DeploymentsOf};
-use crate::aws::ecs::describe_task_definition;
-use crate::aws::{explain, Aws, CONCURRENT_CALLS};
+use crate::aws::ecs::{self, describe_task_definition};
+use crate::aws::{Aws, CONCURRENT_CALLS};
 use crate::config::Config;
 use crate::deploy::codedeploy::{application_and_group, appspec};
 use crate::deploy::Current;
 use crate::{render, template};
 use choice::DeploymentRecord;
 
-/// Service deployments and revisions read per call, the APIs' limit.
+/// Service deployments read, the most DescribeServiceDeployments takes in
+/// one call.
 const PER_CALL: usize = 20;
 
 /// CodeDeploy deployments read to find the previous revision: far more
@@ -124,90 +125,15 @@ async fn codedeploy_records(
     Ok(records)
 }
 
-/// The service deployments ECS keeps for the service, with their source
-/// and target revisions' task definitions.
+/// The service deployments ECS keeps for the service (the newest
+/// `PER_CALL`), with their source and target revisions' task definitions.
 async fn service_deployment_records(
     ecs: &Client,
     cluster: &str,
     name: &str,
 ) -> Result<Vec<DeploymentRecord>> {
-    let mut summaries = Vec::new();
-    let mut token = None;
-    loop {
-        let page = ecs
-            .list_service_deployments()
-            .cluster(cluster)
-            .service(name)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to list the deployments of service {name}: {}",
-                    explain("ecs:ListServiceDeployments", &e)
-                )
-            })?;
-        summaries.extend(page.service_deployments().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
-    summaries.sort_by(|a, b| b.created_at().cmp(&a.created_at()));
-    let arns: Vec<String> = summaries
-        .iter()
-        .take(PER_CALL)
-        .filter_map(|s| s.service_deployment_arn().map(str::to_owned))
-        .collect();
-    let deployments = if arns.is_empty() {
-        Vec::new()
-    } else {
-        ecs.describe_service_deployments()
-            .set_service_deployment_arns(Some(arns))
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to read the deployments of service {name}: {}",
-                    explain("ecs:DescribeServiceDeployments", &e)
-                )
-            })?
-            .service_deployments()
-            .to_vec()
-    };
-    let mut revisions: Vec<String> = deployments
-        .iter()
-        .flat_map(|d| {
-            d.target_service_revision()
-                .and_then(|r| r.arn())
-                .into_iter()
-                .chain(d.source_service_revisions().iter().filter_map(|r| r.arn()))
-        })
-        .map(str::to_owned)
-        .collect();
-    revisions.sort();
-    revisions.dedup();
-    let mut task_definitions: HashMap<String, String> = HashMap::new();
-    for batch in revisions.chunks(PER_CALL) {
-        let described = ecs
-            .describe_service_revisions()
-            .set_service_revision_arns(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to read the revisions of service {name}: {}",
-                    explain("ecs:DescribeServiceRevisions", &e)
-                )
-            })?;
-        for revision in described.service_revisions() {
-            if let (Some(arn), Some(task_definition)) =
-                (revision.service_revision_arn(), revision.task_definition())
-            {
-                task_definitions.insert(arn.to_owned(), task_definition.to_owned());
-            }
-        }
-    }
+    let deployments = newest_service_deployments(ecs, cluster, name).await?;
+    let task_definitions = task_definitions_of_revisions(ecs, name, &deployments).await?;
     let task_definition_of =
         |arn: Option<&str>| arn.and_then(|arn| task_definitions.get(arn)).cloned();
     let records = deployments
@@ -224,4 +150,57 @@ async fn service_deployment_records(
         })
         .collect();
     Ok(records)
+}
+
+/// The service's `PER_CALL` newest service deployments, described.
+async fn newest_service_deployments(
+    ecs: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Vec<ServiceDeployment>> {
+    let mut summaries = ecs::list_service_deployments(ecs, cluster, name, None)
+        .await
+        .map_err(|e| anyhow!("failed to list the deployments of service {name}: {e}"))?;
+    summaries.sort_by(|a, b| b.created_at().cmp(&a.created_at()));
+    let arns: Vec<String> = summaries
+        .iter()
+        .take(PER_CALL)
+        .filter_map(|s| s.service_deployment_arn().map(str::to_owned))
+        .collect();
+    ecs::describe_service_deployments(ecs, &arns)
+        .await
+        .map_err(|e| anyhow!("failed to read the deployments of service {name}: {e}"))
+}
+
+/// The task definition of each service revision `deployments` go from or
+/// to, by the revision's ARN.
+async fn task_definitions_of_revisions(
+    ecs: &Client,
+    name: &str,
+    deployments: &[ServiceDeployment],
+) -> Result<HashMap<String, String>> {
+    let mut revisions: Vec<String> = deployments
+        .iter()
+        .flat_map(|d| {
+            d.target_service_revision()
+                .and_then(|r| r.arn())
+                .into_iter()
+                .chain(d.source_service_revisions().iter().filter_map(|r| r.arn()))
+        })
+        .map(str::to_owned)
+        .collect();
+    revisions.sort();
+    revisions.dedup();
+    let described = ecs::describe_service_revisions(ecs, &revisions)
+        .await
+        .map_err(|e| anyhow!("failed to read the revisions of service {name}: {e}"))?;
+    Ok(described
+        .iter()
+        .filter_map(|revision| {
+            Some((
+                revision.service_revision_arn()?.to_owned(),
+                revision.task_definition()?.to_owned(),
+            ))
+        })
+        .collect())
 }

@@ -23,9 +23,8 @@ use aws_sdk_ecs::types::{DesiredStatus, TaskDefinitionStatus};
 use futures::{stream, StreamExt, TryStreamExt};
 
 use crate::arn::resource_name;
-use crate::aws::ecs::{describe_services, describe_task_definition, describe_tasks, list_tasks};
-use crate::aws::{explain, Aws, CONCURRENT_CALLS};
-use crate::present::runner::Runner;
+use crate::aws::{ecs, explain, Aws, CONCURRENT_CALLS};
+use crate::event::Sink;
 use crate::scheduled::{self, plan::family_and_revision};
 use plan::{revision_key, Described, Fate, Step};
 use settings::OldRevisions;
@@ -57,117 +56,211 @@ pub(crate) struct CleanUp {
 /// dry run, only says what that would be as things stand.
 pub(crate) async fn clean_up(
     aws: &Aws,
-    runner: &Runner,
+    sink: &dyn Sink,
     settings: &OldRevisions,
     families: &[Family],
     rollback_targets: &[String],
     dry_run: bool,
     outcome: &mut CleanUp,
 ) {
-    runner.group("Old revisions");
+    emit(sink, Event::Began);
     if families.is_empty() {
-        runner.info(
-            "no deployment was started, so none left a revision behind; every revision stays",
-        );
-        runner.end_group();
+        emit(sink, Event::NothingLeftBehind);
+        emit(sink, Event::Ended);
         return;
     }
     match in_use(aws, rollback_targets).await {
         Ok(in_use) => {
+            let cleaner = Cleaner {
+                ecs: &aws.ecs,
+                sink,
+                settings,
+                in_use,
+                dry_run,
+            };
             for family in families {
-                if let Err(error) =
-                    clean_family(aws, runner, settings, family, &in_use, dry_run, outcome).await
-                {
-                    runner.warning(&format!(
-                        "old revisions of {} were kept: {error:#}",
-                        family.name
-                    ));
+                if let Err(error) = cleaner.clean(family, outcome).await {
+                    let (family, error) = (family.name.clone(), format!("{error:#}"));
+                    emit(sink, Event::FamilyKept { family, error });
                 }
             }
         }
-        Err(error) => runner.warning(&format!(
-            "Old revisions were kept: which are in use could not be told: {error:#}"
-        )),
+        Err(error) => {
+            let error = format!("{error:#}");
+            emit(sink, Event::InUseUnknown { error });
+        }
     }
-    runner.end_group();
+    emit(sink, Event::Ended);
 }
 
-async fn clean_family(
-    aws: &Aws,
-    runner: &Runner,
-    settings: &OldRevisions,
-    family: &Family,
-    in_use: &BTreeSet<String>,
+fn emit(sink: &dyn Sink, event: Event) {
+    sink.emit(crate::event::Event::Revisions(event));
+}
+
+/// What cleaning each family up goes by.
+struct Cleaner<'a> {
+    ecs: &'a aws_sdk_ecs::Client,
+    sink: &'a dyn Sink,
+    settings: &'a OldRevisions,
+    /// Every revision the region may still use (`revision_key`).
+    in_use: BTreeSet<String>,
     dry_run: bool,
-    outcome: &mut CleanUp,
-) -> Result<()> {
-    let ecs = &aws.ecs;
-    let keep = settings.keep - usize::from(family.registers_one);
-    let active = revisions(ecs, &family.name, TaskDefinitionStatus::Active).await?;
-    let candidates = plan::candidates(&active, keep, family.ours, in_use);
-    let go = fates(ecs, runner, &candidates, Step::Deregister).await;
-    if dry_run {
-        say(runner, "would deregister", &go);
-        outcome.would_deregister.extend(go);
-    } else if go.is_empty() {
-        runner.info(&format!(
-            "no revision of {} to deregister: every ACTIVE one is among the newest, in use, or kept as said above",
-            family.name
-        ));
-    } else {
-        outcome.not_done.extend(go.iter().cloned());
-        let mut results = stream::iter(&go)
-            .map(|arn| async move {
-                let result = ecs
-                    .deregister_task_definition()
-                    .task_definition(arn)
-                    .send()
-                    .await;
-                (arn, result)
-            })
+}
+
+impl Cleaner<'_> {
+    async fn clean(&self, family: &Family, outcome: &mut CleanUp) -> Result<()> {
+        self.deregister_old(family, outcome).await?;
+        if self.settings.delete {
+            self.delete_old(family, outcome).await?;
+        }
+        Ok(())
+    }
+
+    /// The ACTIVE revisions of `family` that may go, deregistered (in the
+    /// dry run, named).
+    async fn deregister_old(&self, family: &Family, outcome: &mut CleanUp) -> Result<()> {
+        let keep = self.settings.keep - usize::from(family.registers_one);
+        let active = revisions(self.ecs, &family.name, TaskDefinitionStatus::Active).await?;
+        let candidates = plan::candidates(&active, keep, family.ours, &self.in_use);
+        let go = self.fates(&candidates, Step::Deregister).await;
+        if self.dry_run {
+            if !go.is_empty() {
+                self.emit(Event::WouldDeregister { arns: go.clone() });
+            }
+            outcome.would_deregister.extend(go);
+        } else if go.is_empty() {
+            let family = family.name.clone();
+            self.emit(Event::NoneToDeregister { family });
+        } else {
+            self.deregister(&go, outcome).await;
+        }
+        Ok(())
+    }
+
+    /// DeregisterTaskDefinition of each of `arns`, `CONCURRENT_CALLS` at a
+    /// time, each deregistered one kept in `outcome` as it is.
+    async fn deregister(&self, arns: &[String], outcome: &mut CleanUp) {
+        let ecs = self.ecs;
+        outcome.not_done.extend(arns.iter().cloned());
+        let mut results = stream::iter(arns)
+            .map(|arn| async move { (arn, ecs::deregister_task_definition(ecs, arn).await) })
             .buffered(CONCURRENT_CALLS);
         let mut done = Vec::new();
         while let Some((arn, result)) = results.next().await {
             outcome.not_done.retain(|pending| pending != arn);
             match result {
-                Ok(_) => {
+                Ok(()) => {
                     done.push(arn.clone());
                     outcome.deregistered.push(arn.clone());
                 }
-                Err(e) => runner.warning(&format!(
-                    "failed to deregister {arn}: {}",
-                    explain("ecs:DeregisterTaskDefinition", &e)
-                )),
+                Err(error) => {
+                    let arn = arn.clone();
+                    self.emit(Event::DeregisterFailed { arn, error });
+                }
             }
         }
-        say(runner, "deregistered", &done);
+        if !done.is_empty() {
+            self.emit(Event::Deregistered { arns: done });
+        }
     }
-    if !settings.delete {
-        return Ok(());
-    }
-    let inactive = revisions(ecs, &family.name, TaskDefinitionStatus::Inactive).await?;
-    let just_deregistered: BTreeSet<&String> = outcome.deregistered.iter().collect();
-    let inactive: Vec<String> = inactive
-        .into_iter()
-        .filter(|arn| !just_deregistered.contains(arn))
-        .collect();
-    let candidates = plan::delete_candidates(&inactive, in_use);
-    let step = Step::Delete {
-        grace_days: settings.delete_after_days,
-    };
-    let go = fates(ecs, runner, &candidates, step).await;
-    if dry_run {
-        say(runner, "would delete", &go);
-        outcome.would_delete.extend(go);
-    } else {
-        delete(ecs, runner, &go, outcome).await;
-    }
-    Ok(())
-}
 
-fn say(runner: &Runner, done: &str, arns: &[String]) {
-    if !arns.is_empty() {
-        runner.info(&format!("{done} {}", short_names(arns)));
+    /// The INACTIVE revisions of `family` past their grace period, deleted
+    /// (in the dry run, named); those deregistered just now are not among
+    /// them.
+    async fn delete_old(&self, family: &Family, outcome: &mut CleanUp) -> Result<()> {
+        let inactive = revisions(self.ecs, &family.name, TaskDefinitionStatus::Inactive).await?;
+        let just_deregistered: BTreeSet<&String> = outcome.deregistered.iter().collect();
+        let inactive: Vec<String> = inactive
+            .into_iter()
+            .filter(|arn| !just_deregistered.contains(arn))
+            .collect();
+        let candidates = plan::delete_candidates(&inactive, &self.in_use);
+        let step = Step::Delete {
+            grace_days: self.settings.delete_after_days,
+        };
+        let go = self.fates(&candidates, step).await;
+        if self.dry_run {
+            if !go.is_empty() {
+                self.emit(Event::WouldDelete { arns: go.clone() });
+            }
+            outcome.would_delete.extend(go);
+        } else {
+            self.delete(&go, outcome).await;
+        }
+        Ok(())
+    }
+
+    /// DeleteTaskDefinitions, ten a call (the API's limit), each deleted
+    /// one kept in `outcome` as it is. What ECS refuses is said with its
+    /// reason.
+    async fn delete(&self, arns: &[String], outcome: &mut CleanUp) {
+        let mut deleted = Vec::new();
+        outcome.not_done.extend(arns.iter().cloned());
+        for batch in arns.chunks(10) {
+            let answer = ecs::delete_task_definitions(self.ecs, batch).await;
+            outcome.not_done.retain(|pending| !batch.contains(pending));
+            match answer {
+                Ok(answer) => {
+                    outcome.deleted.extend(answer.arns.iter().cloned());
+                    deleted.extend(answer.arns);
+                    for (arn, reason) in answer.refused {
+                        self.emit(Event::DeleteRefused { arn, reason });
+                    }
+                }
+                Err(error) => {
+                    let arns = batch.to_vec();
+                    self.emit(Event::DeleteFailed { arns, error });
+                }
+            }
+        }
+        if !deleted.is_empty() {
+            self.emit(Event::Deleted { arns: deleted });
+        }
+    }
+
+    /// The candidates whose dates let them go (`plan::fate`), each read
+    /// just now; a candidate that cannot be read stays, and one kept for
+    /// its dates is named with why.
+    async fn fates(&self, candidates: &[String], step: Step) -> Vec<String> {
+        let ecs = self.ecs;
+        let described: Vec<(String, Result<serde_json::Value>)> = stream::iter(candidates)
+            .map(|arn| async move { (arn.clone(), ecs::describe_task_definition(ecs, arn).await) })
+            .buffered(CONCURRENT_CALLS)
+            .collect()
+            .await;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut go = Vec::new();
+        for (arn, answer) in described {
+            let definition = match answer {
+                Ok(answer) => answer,
+                Err(error) => {
+                    let error = format!("{error:#}");
+                    self.emit(Event::Unreadable { arn, error });
+                    continue;
+                }
+            };
+            let date = |key: &str| {
+                definition["taskDefinition"][key]
+                    .as_f64()
+                    .map(|seconds| seconds as i64)
+            };
+            let revision = Described {
+                arn,
+                registered_at: date("registeredAt"),
+                deregistered_at: date("deregisteredAt"),
+            };
+            match plan::fate(&revision, step, now) {
+                Fate::Keep(why) => self.emit(Event::Kept { why }),
+                Fate::Go => go.push(revision.arn),
+            }
+        }
+        go
+    }
+
+    fn emit(&self, event: Event) {
+        emit(self.sink, event);
     }
 }
 
@@ -177,50 +270,6 @@ pub(crate) fn short_names(arns: &[String]) -> String {
     shown.join(", ")
 }
 
-/// The candidates whose dates let them go (`plan::fate`), each read just
-/// now; a candidate that cannot be read stays, with a warning, and one
-/// kept for its dates is named with why.
-async fn fates(
-    ecs: &aws_sdk_ecs::Client,
-    runner: &Runner,
-    candidates: &[String],
-    step: Step,
-) -> Vec<String> {
-    let described: Vec<(String, Result<serde_json::Value>)> = stream::iter(candidates)
-        .map(|arn| async move { (arn.clone(), describe_task_definition(ecs, arn).await) })
-        .buffered(CONCURRENT_CALLS)
-        .collect()
-        .await;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let mut go = Vec::new();
-    for (arn, answer) in described {
-        let definition = match answer {
-            Ok(answer) => answer,
-            Err(error) => {
-                runner.warning(&format!("kept {}: {error:#}", resource_name(&arn)));
-                continue;
-            }
-        };
-        let date = |key: &str| {
-            definition["taskDefinition"][key]
-                .as_f64()
-                .map(|seconds| seconds as i64)
-        };
-        let revision = Described {
-            arn,
-            registered_at: date("registeredAt"),
-            deregistered_at: date("deregisteredAt"),
-        };
-        match plan::fate(&revision, step, now) {
-            Fate::Keep(why) => runner.info(&why),
-            Fate::Go => go.push(revision.arn),
-        }
-    }
-    go
-}
-
 /// Every revision (by `revision_key`) that anything in the region may
 /// still use: the rollback targets, every service of every cluster (its
 /// revision, each deployment's and each task set's), every running or
@@ -228,17 +277,9 @@ async fn fates(
 async fn in_use(aws: &Aws, rollback_targets: &[String]) -> Result<BTreeSet<String>> {
     let ecs = &aws.ecs;
     let mut used: Vec<String> = rollback_targets.to_vec();
-    let mut clusters = Vec::new();
-    let mut pages = ecs.list_clusters().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            anyhow!(
-                "failed to list the clusters: {}",
-                explain("ecs:ListClusters", &e)
-            )
-        })?;
-        clusters.extend(page.cluster_arns().iter().cloned());
-    }
+    let clusters = ecs::list_clusters(ecs)
+        .await
+        .map_err(|e| anyhow!("failed to list the clusters: {e}"))?;
     let by_cluster: Vec<Vec<String>> = stream::iter(&clusters)
         .map(|cluster| async move {
             let (services, tasks) =
@@ -254,23 +295,17 @@ async fn in_use(aws: &Aws, rollback_targets: &[String]) -> Result<BTreeSet<Strin
 }
 
 async fn used_by_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    let mut pages = ecs.list_services().cluster(cluster).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
+    let names = ecs::list_services(ecs, cluster)
+        .await
+        .map_err(|e| anyhow!("failed to list the services of cluster {cluster}: {e}"))?;
+    let services = ecs::describe_services(ecs, cluster, &names)
+        .await
+        .map_err(|e| {
             anyhow!(
-                "failed to list the services of cluster {cluster}: {}",
-                explain("ecs:ListServices", &e)
+                "failed to describe the services of cluster {cluster}: {}",
+                explain("ecs:DescribeServices", &e)
             )
         })?;
-        names.extend(page.service_arns().iter().cloned());
-    }
-    let services = describe_services(ecs, cluster, &names).await.map_err(|e| {
-        anyhow!(
-            "failed to describe the services of cluster {cluster}: {}",
-            explain("ecs:DescribeServices", &e)
-        )
-    })?;
     // A service gone since the listing uses nothing; one ECS could not
     // describe may use anything.
     if let Some((name, reason)) = services.missing.iter().find(|(_, r)| r != "MISSING") {
@@ -289,10 +324,10 @@ async fn used_by_services(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Ve
 }
 
 async fn used_by_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Result<Vec<String>> {
-    let tasks = list_tasks(ecs, cluster, None, DesiredStatus::Running, usize::MAX)
+    let tasks = ecs::list_tasks(ecs, cluster, None, DesiredStatus::Running, usize::MAX)
         .await
         .map_err(|e| anyhow!("failed to list the tasks of cluster {cluster}: {e}"))?;
-    let (described, failures) = describe_tasks(ecs, cluster, &tasks)
+    let (described, failures) = ecs::describe_tasks(ecs, cluster, &tasks)
         .await
         .map_err(|e| anyhow!("failed to describe the tasks of cluster {cluster}: {e}"))?;
     if let Some(failure) = failures.iter().find(|f| f.reason() != Some("MISSING")) {
@@ -314,73 +349,119 @@ async fn revisions(
     family: &str,
     status: TaskDefinitionStatus,
 ) -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    let mut pages = ecs
-        .list_task_definitions()
-        .family_prefix(family)
-        .status(status)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            anyhow!(
-                "failed to list them: {}",
-                explain("ecs:ListTaskDefinitions", &e)
-            )
-        })?;
-        // familyPrefix matches other families that start alike.
-        found.extend(
-            page.task_definition_arns()
-                .iter()
-                .filter(|arn| family_and_revision(arn).0 == family)
-                .cloned(),
-        );
-    }
-    Ok(found)
+    let listed = ecs::list_task_definitions(ecs, family, status)
+        .await
+        .map_err(|e| anyhow!("failed to list them: {e}"))?;
+    // familyPrefix matches other families that start alike.
+    Ok(listed
+        .into_iter()
+        .filter(|arn| family_and_revision(arn).0 == family)
+        .collect())
 }
 
-/// DeleteTaskDefinitions, ten a call (the API's limit), each deleted one
-/// kept in `outcome` as it is. What ECS refuses is a warning with its
-/// reason.
-async fn delete(
-    ecs: &aws_sdk_ecs::Client,
-    runner: &Runner,
-    arns: &[String],
-    outcome: &mut CleanUp,
-) {
-    let mut deleted = Vec::new();
-    outcome.not_done.extend(arns.iter().cloned());
-    for batch in arns.chunks(10) {
-        let answer = ecs
-            .delete_task_definitions()
-            .set_task_definitions(Some(batch.to_vec()))
-            .send()
-            .await;
-        outcome.not_done.retain(|pending| !batch.contains(pending));
-        match answer {
-            Ok(answer) => {
-                let arns = answer
-                    .task_definitions()
-                    .iter()
-                    .filter_map(|d| d.task_definition_arn().map(str::to_owned));
-                for arn in arns {
-                    outcome.deleted.push(arn.clone());
-                    deleted.push(arn);
-                }
-                for failure in answer.failures() {
-                    runner.warning(&format!(
-                        "{} was not deleted: {}",
-                        failure.arn().unwrap_or("?"),
-                        failure.reason().unwrap_or("no reason given")
-                    ));
-                }
-            }
-            Err(e) => runner.warning(&format!(
-                "failed to delete {}: {}",
-                batch.join(", "),
-                explain("ecs:DeleteTaskDefinitions", &e)
-            )),
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{self, Recorder};
+    use ecs_deploy_sim::{Scenario, Sim};
+
+    const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition";
+
+    /// shop:1 INACTIVE for 30 days; shop:2 and shop:3 old; shop:4
+    /// registered ten minutes ago; web runs shop:5; shop:6 the newest.
+    const SCENARIO: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:1"}], registeredSecondsAgo: 9000000, deregisteredSecondsAgo: 2592000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:2"}], registeredSecondsAgo: 600000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:3"}], registeredSecondsAgo: 500000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:4"}], registeredSecondsAgo: 600}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:5"}], registeredSecondsAgo: 400000}
+  - {family: shop, containerDefinitions: [{name: web, image: "shop:6"}], registeredSecondsAgo: 300000}
+services:
+  - {cluster: prod, serviceName: web, taskDefinition: shop:5, desiredCount: 1}
+"#;
+
+    fn arns(revisions: &[u32]) -> Vec<String> {
+        revisions.iter().map(|r| format!("{TD}/shop:{r}")).collect()
     }
-    say(runner, "deleted", &deleted);
+
+    fn revisions_events(events: Vec<event::Event>) -> Vec<Event> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                event::Event::Revisions(e) => e,
+                other => panic!("not the revisions step's: {other:?}"),
+            })
+            .collect()
+    }
+
+    async fn clean_up_shop(sim: &Sim, dry_run: bool) -> (Vec<Event>, CleanUp) {
+        let aws = Aws::of_sim(sim).await;
+        let recorder = Recorder::default();
+        let settings = OldRevisions {
+            keep: 2,
+            delete: true,
+            delete_after_days: 7,
+        };
+        let families = [Family {
+            name: "shop".into(),
+            ours: Some(6),
+            registers_one: false,
+        }];
+        let mut outcome = CleanUp::default();
+        let rollback_targets = arns(&[5]);
+        clean_up(
+            &aws,
+            &recorder,
+            &settings,
+            &families,
+            &rollback_targets,
+            dry_run,
+            &mut outcome,
+        )
+        .await;
+        (revisions_events(recorder.events()), outcome)
+    }
+
+    #[tokio::test]
+    async fn old_revisions_nothing_uses_go_and_the_fresh_one_stays_with_why() {
+        let sim = Sim::start(Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
+        let kept = Event::Kept {
+            why: "kept shop:4: registered 10 minutes ago, perhaps for another run".into(),
+        };
+        let (events, outcome) = clean_up_shop(&sim, true).await;
+        assert_eq!(
+            events,
+            vec![
+                Event::Began,
+                kept.clone(),
+                Event::WouldDeregister {
+                    arns: arns(&[2, 3])
+                },
+                Event::WouldDelete { arns: arns(&[1]) },
+                Event::Ended,
+            ]
+        );
+        assert_eq!(outcome.would_deregister, arns(&[2, 3]));
+        assert!(sim.calls_to("DeregisterTaskDefinition").is_empty());
+
+        let (events, outcome) = clean_up_shop(&sim, false).await;
+        assert_eq!(
+            events,
+            vec![
+                Event::Began,
+                kept,
+                Event::Deregistered {
+                    arns: arns(&[2, 3])
+                },
+                Event::Deleted { arns: arns(&[1]) },
+                Event::Ended,
+            ]
+        );
+        assert_eq!(
+            (outcome.deregistered, outcome.deleted, outcome.not_done),
+            (arns(&[2, 3]), arns(&[1]), vec![])
+        );
+    }
 }

@@ -19,13 +19,12 @@ pub(crate) use event::Event;
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Result};
 use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::aws::raw::{replace_body, set_body_fields, ResponseBody};
-use crate::aws::{error_code, explain, Aws, CONCURRENT_CALLS};
-use crate::present::runner::Runner;
+use crate::aws::{events, scheduler, Aws, CONCURRENT_CALLS};
+use crate::event::Sink;
 use plan::{Decision, FamilyMove, Place, ScheduledTask};
 
 /// What became of the scheduled tasks, for the summary.
@@ -55,17 +54,15 @@ impl Moves {
         )
     }
 
-    /// Logs what became of `task` and counts it.
-    fn record(&mut self, runner: &Runner, task: &ScheduledTask, decision: &Decision) {
-        if let Some(line) = plan::line(task, decision) {
-            runner.info(&line);
-        }
+    /// Counts what became of `task` and says it.
+    fn record(&mut self, sink: &dyn Sink, task: ScheduledTask, decision: Decision) {
         match decision {
             Decision::Move { to: Some(_) } => self.moved += 1,
             Decision::Move { to: None } => self.would_move += 1,
             Decision::Leave(_) | Decision::Gone => self.left += 1,
             Decision::Unrelated => {}
         }
+        emit(sink, Event::Decided { task, decision });
     }
 }
 
@@ -116,35 +113,35 @@ impl Found {
 
 /// The dry run's account: what a deploy would move, from what was found.
 pub(crate) fn would_move(
-    runner: &Runner,
+    sink: &dyn Sink,
     found: &[Found],
     cluster_arn: &str,
     moves: &[FamilyMove],
 ) -> Moves {
-    runner.group("Scheduled tasks");
+    emit(sink, Event::Began);
     let mut outcome = Moves::default();
     for Found { task, .. } in found {
-        outcome.record(runner, task, &plan::decide(task, cluster_arn, moves));
+        let decision = plan::decide(task, cluster_arn, moves);
+        outcome.record(sink, task.clone(), decision);
     }
-    say_if_none(runner, &outcome);
-    runner.end_group();
+    end(sink, &outcome);
     outcome
 }
 
 /// Moves the scheduled tasks `found` before the deploy to the new
 /// revisions, each read again just before its write and decided from that
-/// copy; each line logged. A failed move is kept in `outcome`, and every
-/// other is still tried; `outcome` is filled as they go, so that a
+/// copy; each said as it is done. A failed move is kept in `outcome`, and
+/// every other is still tried; `outcome` is filled as they go, so that a
 /// cancelled run can say what it did.
 pub(crate) async fn repoint(
     aws: &Aws,
-    runner: &Runner,
+    sink: &dyn Sink,
     found: &[Found],
     cluster_arn: &str,
     moves: &[FamilyMove],
     outcome: &mut Moves,
 ) {
-    runner.group("Scheduled tasks");
+    emit(sink, Event::Began);
     outcome.not_done = found
         .iter()
         .filter(|f| {
@@ -157,35 +154,48 @@ pub(crate) async fn repoint(
         .collect();
     for before in found {
         let place = &before.task.place;
-        let moved = async {
-            let Some(fresh) = read_again(aws, place).await? else {
-                return Ok((before.task.clone(), Decision::Gone));
-            };
-            let decision = plan::decide(&fresh.task, cluster_arn, moves);
-            if let Decision::Move { to: Some(to) } = &decision {
-                write(aws, &fresh, to).await?;
-            }
-            anyhow::Ok((fresh.task, decision))
-        }
-        .await;
+        let moved = move_one(aws, before, cluster_arn, moves).await;
         let shown = place.to_string();
         outcome.not_done.retain(|p| *p != shown);
         match moved {
-            Ok((task, decision)) => outcome.record(runner, &task, &decision),
+            Ok((task, decision)) => outcome.record(sink, task, decision),
             Err(error) => {
-                runner.info(&format!("✘ {place}: {error:#}"));
                 outcome.failures.push(format!("{place}: {error:#}"));
+                let error = format!("{error:#}");
+                let place = place.clone();
+                emit(sink, Event::MoveFailed { place, error });
             }
         }
     }
-    say_if_none(runner, outcome);
-    runner.end_group();
+    end(sink, outcome);
 }
 
-fn say_if_none(runner: &Runner, outcome: &Moves) {
-    if outcome.moved + outcome.would_move + outcome.left + outcome.failures.len() == 0 {
-        runner.info("no scheduled task runs a deployed family in this cluster");
+/// `before` read again, decided from that copy and, when it moves, written.
+async fn move_one(
+    aws: &Aws,
+    before: &Found,
+    cluster_arn: &str,
+    moves: &[FamilyMove],
+) -> Result<(ScheduledTask, Decision)> {
+    let Some(fresh) = read_again(aws, &before.task.place).await? else {
+        return Ok((before.task.clone(), Decision::Gone));
+    };
+    let decision = plan::decide(&fresh.task, cluster_arn, moves);
+    if let Decision::Move { to: Some(to) } = &decision {
+        write(aws, &fresh, to).await?;
     }
+    Ok((fresh.task, decision))
+}
+
+fn end(sink: &dyn Sink, outcome: &Moves) {
+    if outcome.moved + outcome.would_move + outcome.left + outcome.failures.len() == 0 {
+        emit(sink, Event::NoneRelated);
+    }
+    emit(sink, Event::Ended);
+}
+
+fn emit(sink: &dyn Sink, event: Event) {
+    sink.emit(crate::event::Event::Scheduled(event));
 }
 
 /// Every rule target on `event_buses` and every schedule that starts tasks
@@ -195,31 +205,28 @@ fn say_if_none(runner: &Runner, outcome: &Moves) {
 /// it may be another team's.
 pub(crate) async fn find(
     aws: &Aws,
-    runner: &Runner,
+    sink: &dyn Sink,
     event_buses: &[String],
     cluster_arn: &str,
 ) -> Result<Vec<Found>> {
-    let events = aws_sdk_eventbridge::Client::new(&aws.config_in(None));
+    let events = events_client(aws);
     let mut found = Vec::new();
     for bus in event_buses {
-        for rule in rule_names(&events, bus, cluster_arn).await? {
-            for target in rule_targets(&events, bus, &rule).await? {
+        for rule in events::list_rule_names_by_target(&events, bus, cluster_arn).await? {
+            for target in events::list_targets_by_rule(&events, bus, &rule).await? {
                 found.extend(Found::of_rule_target(bus, &rule, &target));
             }
         }
     }
-    let scheduler = aws_sdk_scheduler::Client::new(&aws.config_in(None));
-    for (group, name, _) in ecs_schedules(&scheduler)
-        .await?
-        .into_iter()
-        .filter(|(_, _, cluster)| cluster == cluster_arn)
-    {
-        match get_schedule(&scheduler, &group, &name).await {
+    let scheduler = scheduler_client(aws);
+    for (group, name) in ecs_schedules(&scheduler, Some(cluster_arn)).await? {
+        match scheduler::get_schedule(&scheduler, &group, &name).await {
             Ok(Some(schedule)) => found.extend(Found::of_schedule(&group, &name, schedule)),
             Ok(None) => {}
-            Err(error) => runner.warning(&format!(
-                "schedule {name} of group {group} is left as it is: {error:#}"
-            )),
+            Err(error) => {
+                let error = format!("{error:#}");
+                emit(sink, Event::ScheduleUnread { group, name, error });
+            }
         }
     }
     Ok(found)
@@ -233,15 +240,15 @@ pub(crate) async fn task_definitions_in_region(
     aws: &Aws,
     clusters: &[String],
 ) -> Result<BTreeSet<String>> {
-    let events = aws_sdk_eventbridge::Client::new(&aws.config_in(None));
+    let events = events_client(aws);
     let mut used = BTreeSet::new();
-    for bus in event_buses(&events).await? {
+    for bus in events::list_event_buses(&events).await? {
         let mut rules = BTreeSet::new();
         for cluster in clusters {
-            rules.extend(rule_names(&events, &bus, cluster).await?);
+            rules.extend(events::list_rule_names_by_target(&events, &bus, cluster).await?);
         }
         for rule in rules {
-            for target in rule_targets(&events, &bus, &rule).await? {
+            for target in events::list_targets_by_rule(&events, &bus, &rule).await? {
                 used.extend(
                     target["EcsParameters"]["TaskDefinitionArn"]
                         .as_str()
@@ -250,10 +257,9 @@ pub(crate) async fn task_definitions_in_region(
             }
         }
     }
-    let scheduler = aws_sdk_scheduler::Client::new(&aws.config_in(None));
-    let scheduler = &scheduler;
-    let schedules: Vec<Option<Value>> = stream::iter(ecs_schedules(scheduler).await?)
-        .map(|(group, name, _)| async move { get_schedule(scheduler, &group, &name).await })
+    let scheduler = &scheduler_client(aws);
+    let schedules: Vec<Option<Value>> = stream::iter(ecs_schedules(scheduler, None).await?)
+        .map(|(group, name)| async move { scheduler::get_schedule(scheduler, &group, &name).await })
         .buffered(CONCURRENT_CALLS)
         .try_collect()
         .await?;
@@ -266,168 +272,40 @@ pub(crate) async fn task_definitions_in_region(
     Ok(used)
 }
 
-async fn event_buses(events: &aws_sdk_eventbridge::Client) -> Result<Vec<String>> {
-    let mut buses = Vec::new();
-    let mut token = None;
-    loop {
-        let page = events
-            .list_event_buses()
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to list the event buses: {}",
-                    explain("events:ListEventBuses", &e)
-                )
-            })?;
-        buses.extend(
-            page.event_buses()
-                .iter()
-                .filter_map(|b| b.name().map(str::to_owned)),
-        );
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(buses);
-        }
-    }
-}
-
-/// The rules of `bus` with a target in `cluster_arn`.
-async fn rule_names(
-    events: &aws_sdk_eventbridge::Client,
-    bus: &str,
-    cluster_arn: &str,
-) -> Result<Vec<String>> {
-    let mut rules = Vec::new();
-    let mut token = None;
-    loop {
-        let page = events
-            .list_rule_names_by_target()
-            .target_arn(cluster_arn)
-            .event_bus_name(bus)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to list the rules of event bus {bus} that start tasks in {cluster_arn}: {}",
-                    explain("events:ListRuleNamesByTarget", &e)
-                )
-            })?;
-        rules.extend(page.rule_names().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(rules);
-        }
-    }
-}
-
-/// Every target of `rule`, as raw JSON.
-async fn rule_targets(
-    events: &aws_sdk_eventbridge::Client,
-    bus: &str,
-    rule: &str,
-) -> Result<Vec<Value>> {
-    let mut targets = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let body = ResponseBody::default();
-        events
-            .list_targets_by_rule()
-            .rule(rule)
-            .event_bus_name(bus)
-            .set_next_token(token.clone())
-            .customize()
-            .interceptor(body.clone())
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "failed to read the targets of rule {rule}: {}",
-                    explain("events:ListTargetsByRule", &e)
-                )
-            })?;
-        let page = body
-            .json()
-            .with_context(|| format!("failed to read the targets of rule {rule}"))?;
-        targets.extend(page["Targets"].as_array().into_iter().flatten().cloned());
-        token = page["NextToken"].as_str().map(str::to_owned);
-        if token.is_none() {
-            return Ok(targets);
-        }
-    }
-}
-
-/// (group, name, target ARN) of every schedule, in every group, that
-/// starts ECS tasks (a templated target's ARN is the cluster's; a universal
-/// target's is ECS's RunTask), from ListSchedules' summaries alone.
+/// (group, name) of every schedule, in every group, that starts ECS tasks
+/// (a templated target's ARN is the cluster's; a universal target's is
+/// ECS's RunTask) in `cluster_arn`, or in any cluster when None, from
+/// ListSchedules' summaries alone.
 async fn ecs_schedules(
     scheduler: &aws_sdk_scheduler::Client,
-) -> Result<Vec<(String, String, String)>> {
-    let mut schedules = Vec::new();
-    let mut pages = scheduler.list_schedules().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            anyhow!(
-                "failed to list the EventBridge Scheduler schedules: {}",
-                explain("scheduler:ListSchedules", &e)
-            )
-        })?;
-        schedules.extend(page.schedules().iter().filter_map(|summary| {
+    cluster_arn: Option<&str>,
+) -> Result<Vec<(String, String)>> {
+    let summaries = scheduler::list_schedules(scheduler).await?;
+    Ok(summaries
+        .iter()
+        .filter_map(|summary| {
             let target = summary.target()?.arn();
             let starts_tasks =
                 target.contains(":cluster/") || target.contains(":scheduler:::aws-sdk:ecs:");
-            starts_tasks.then(|| {
+            let in_cluster = cluster_arn.is_none_or(|cluster| target == cluster);
+            (starts_tasks && in_cluster).then(|| {
                 (
                     summary.group_name().unwrap_or("default").to_owned(),
                     summary.name().unwrap_or_default().to_owned(),
-                    target.to_owned(),
                 )
             })
-        }));
-    }
-    Ok(schedules)
-}
-
-/// The schedule as GetSchedule answers it, raw; None when it no longer
-/// exists.
-async fn get_schedule(
-    scheduler: &aws_sdk_scheduler::Client,
-    group: &str,
-    name: &str,
-) -> Result<Option<Value>> {
-    let body = ResponseBody::default();
-    let answer = scheduler
-        .get_schedule()
-        .name(name)
-        .group_name(group)
-        .customize()
-        .interceptor(body.clone())
-        .send()
-        .await;
-    match answer {
-        Ok(_) => {
-            Ok(Some(body.json().with_context(|| {
-                format!("failed to read schedule {name}")
-            })?))
-        }
-        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(None),
-        Err(e) => Err(anyhow!(
-            "failed to read schedule {name} of group {group}: {}",
-            explain("scheduler:GetSchedule", &e)
-        )),
-    }
+        })
+        .collect())
 }
 
 /// The target or schedule at `place` as it is now; None when it is gone.
 async fn read_again(aws: &Aws, place: &Place) -> Result<Option<Found>> {
     match place {
         Place::RuleTarget { bus, rule, target } => {
-            let events = aws_sdk_eventbridge::Client::new(&aws.config_in(None));
-            let targets = match rule_targets(&events, bus, rule).await {
+            let events = events_client(aws);
+            let targets = match events::list_targets_by_rule(&events, bus, rule).await {
                 Ok(targets) => targets,
-                Err(_) if !rule_exists(&events, bus, rule).await? => return Ok(None),
+                Err(_) if !events::rule_exists(&events, bus, rule).await? => return Ok(None),
                 Err(error) => return Err(error),
             };
             Ok(targets
@@ -436,29 +314,10 @@ async fn read_again(aws: &Aws, place: &Place) -> Result<Option<Found>> {
                 .and_then(|t| Found::of_rule_target(bus, rule, t)))
         }
         Place::Schedule { group, name } => {
-            let scheduler = aws_sdk_scheduler::Client::new(&aws.config_in(None));
-            Ok(get_schedule(&scheduler, group, name)
+            Ok(scheduler::get_schedule(&scheduler_client(aws), group, name)
                 .await?
                 .and_then(|schedule| Found::of_schedule(group, name, schedule)))
         }
-    }
-}
-
-/// Whether `rule` still exists on `bus`.
-async fn rule_exists(events: &aws_sdk_eventbridge::Client, bus: &str, rule: &str) -> Result<bool> {
-    match events
-        .describe_rule()
-        .name(rule)
-        .event_bus_name(bus)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(false),
-        Err(e) => Err(anyhow!(
-            "failed to read rule {rule}: {}",
-            explain("events:DescribeRule", &e)
-        )),
     }
 }
 
@@ -467,47 +326,197 @@ async fn write(aws: &Aws, fresh: &Found, to: &str) -> Result<()> {
     match &fresh.task.place {
         Place::RuleTarget { bus, rule, .. } => {
             let target = plan::target_update(&fresh.json, to);
-            let events = aws_sdk_eventbridge::Client::new(&aws.config_in(None));
-            let answer = events
-                .put_targets()
-                .rule(rule)
-                .event_bus_name(bus)
-                .customize()
-                .mutate_request(set_body_fields(vec![(
-                    "Targets",
-                    Value::from(vec![target]),
-                )]))
-                .send()
-                .await
-                .map_err(|e| anyhow!("{}", explain("events:PutTargets", &e)))?;
-            match answer.failed_entries().first() {
-                Some(failed) if answer.failed_entry_count() > 0 => bail!(
-                    "PutTargets did not take it: {}: {}",
-                    failed.error_code().unwrap_or("?"),
-                    failed.error_message().unwrap_or_default()
-                ),
-                _ => Ok(()),
-            }
+            events::put_target(&events_client(aws), bus, rule, target).await
         }
         Place::Schedule { name, .. } => {
             let update = plan::schedule_update(&fresh.json, to, now_in_seconds());
-            let body = serde_json::to_vec(&update)?;
-            let scheduler = aws_sdk_scheduler::Client::new(&aws.config_in(None));
-            scheduler
-                .update_schedule()
-                .name(name)
-                .customize()
-                .mutate_request(move |request| replace_body(request, body.clone()))
-                .send()
-                .await
-                .map_err(|e| anyhow!("{}", explain("scheduler:UpdateSchedule", &e)))?;
-            Ok(())
+            scheduler::update_schedule(&scheduler_client(aws), name, &update).await
         }
     }
+}
+
+fn events_client(aws: &Aws) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::new(&aws.config_in(None))
+}
+
+fn scheduler_client(aws: &Aws) -> aws_sdk_scheduler::Client {
+    aws_sdk_scheduler::Client::new(&aws.config_in(None))
 }
 
 fn now_in_seconds() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{self, Recorder};
+    use ecs_deploy_sim::{Scenario, Sim};
+
+    const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
+    const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition";
+
+    /// shop:1 and shop:2; rule nightly's target cleanup and schedule
+    /// check (group jobs) start shop:1 in prod, target report starts
+    /// another family.
+    fn sim(extra: &str) -> Sim {
+        let yaml = format!(
+            r#"
+clusters: [prod]
+taskDefinitions:
+  - {{family: shop, containerDefinitions: [{{name: web, image: "shop:1"}}]}}
+  - {{family: shop, containerDefinitions: [{{name: web, image: "shop:2"}}]}}
+  - {{family: report, containerDefinitions: [{{name: report, image: "report:1"}}]}}
+eventRules:
+  - name: nightly
+    scheduleExpression: "cron(0 3 * * ? *)"
+    targets:
+      - Id: cleanup
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{TD}/shop:1"}}
+      - Id: report
+        Arn: {CLUSTER}
+        RoleArn: arn:aws:iam::123456789012:role/events
+        EcsParameters: {{TaskDefinitionArn: "{TD}/report:1"}}
+schedules:
+  - Name: check
+    GroupName: jobs
+    ScheduleExpression: "rate(1 day)"
+    FlexibleTimeWindow: {{Mode: "OFF"}}
+    Target:
+      Arn: {CLUSTER}
+      RoleArn: arn:aws:iam::123456789012:role/scheduler
+      EcsParameters: {{TaskDefinitionArn: "{TD}/shop:1"}}
+{extra}"#
+        );
+        Sim::start(Scenario::from_yaml(&yaml).unwrap()).unwrap()
+    }
+
+    fn shop_moves(new_arn: Option<String>) -> Vec<FamilyMove> {
+        vec![FamilyMove {
+            family: "shop".into(),
+            previous_revision: Some(1),
+            new_arn,
+        }]
+    }
+
+    fn task(place: Place, task_definition: &str) -> ScheduledTask {
+        ScheduledTask {
+            place,
+            cluster: CLUSTER.into(),
+            task_definition: format!("{TD}/{task_definition}"),
+            ended: false,
+        }
+    }
+
+    fn rule_target(target: &str) -> Place {
+        Place::RuleTarget {
+            bus: "default".into(),
+            rule: "nightly".into(),
+            target: target.into(),
+        }
+    }
+
+    fn schedule() -> Place {
+        Place::Schedule {
+            group: "jobs".into(),
+            name: "check".into(),
+        }
+    }
+
+    fn scheduled(events: Vec<event::Event>) -> Vec<Event> {
+        events
+            .into_iter()
+            .map(|e| match e {
+                event::Event::Scheduled(e) => e,
+                other => panic!("not the scheduled step's: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn each_scheduled_task_of_the_family_moves_and_says_so() {
+        let sim = sim("");
+        let aws = Aws::of_sim(&sim).await;
+        let recorder = Recorder::default();
+        let found = find(&aws, &recorder, &["default".into()], CLUSTER)
+            .await
+            .unwrap();
+        let mut outcome = Moves::default();
+        let new_arn = format!("{TD}/shop:2");
+        let moves = shop_moves(Some(new_arn.clone()));
+        repoint(&aws, &recorder, &found, CLUSTER, &moves, &mut outcome).await;
+        let moved = Decision::Move { to: Some(new_arn) };
+        assert_eq!(
+            scheduled(recorder.events()),
+            vec![
+                Event::Began,
+                Event::Decided {
+                    task: task(rule_target("cleanup"), "shop:1"),
+                    decision: moved.clone(),
+                },
+                Event::Decided {
+                    task: task(rule_target("report"), "report:1"),
+                    decision: Decision::Leave(
+                        "runs report, which this deploy does not change".into()
+                    ),
+                },
+                Event::Decided {
+                    task: task(schedule(), "shop:1"),
+                    decision: moved,
+                },
+                Event::Ended,
+            ]
+        );
+        assert_eq!((outcome.moved, outcome.left), (2, 1));
+        assert_eq!(sim.calls_to("PutTargets").len(), 1);
+        assert_eq!(sim.calls_to("UpdateSchedule").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_dry_run_says_what_would_move_and_a_schedule_not_read_is_left() {
+        let sim = sim(
+            "faults:\n  - {service: scheduler, operation: GetSchedule, kind: accessDenied, always: true}\n",
+        );
+        let aws = Aws::of_sim(&sim).await;
+        let recorder = Recorder::default();
+        let found = find(&aws, &recorder, &["default".into()], CLUSTER)
+            .await
+            .unwrap();
+        let outcome = would_move(&recorder, &found, CLUSTER, &shop_moves(None));
+        let events = scheduled(recorder.events());
+        let Some(Event::ScheduleUnread { error, .. }) = events.first() else {
+            panic!("{events:?}");
+        };
+        assert!(
+            error.starts_with("failed to read schedule check of group jobs: AccessDeniedException"),
+            "{error}"
+        );
+        assert_eq!(
+            events,
+            vec![
+                Event::ScheduleUnread {
+                    group: "jobs".into(),
+                    name: "check".into(),
+                    error: error.clone(),
+                },
+                Event::Began,
+                Event::Decided {
+                    task: task(rule_target("cleanup"), "shop:1"),
+                    decision: Decision::Move { to: None },
+                },
+                Event::Decided {
+                    task: task(rule_target("report"), "report:1"),
+                    decision: Decision::Leave(
+                        "runs report, which this deploy does not change".into()
+                    ),
+                },
+                Event::Ended,
+            ]
+        );
+        assert_eq!((outcome.would_move, outcome.left), (1, 1));
+    }
 }

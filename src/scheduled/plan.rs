@@ -2,7 +2,6 @@
 //! and Scheduler schedule that starts a task, whether it moves to the new
 //! revision or is left, and why. Pure.
 
-use crate::arn::resource_name;
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -134,28 +133,6 @@ pub(crate) fn schedule_task_definition(target: &Value) -> Option<String> {
     ["TaskDefinition", "taskDefinition"]
         .iter()
         .find_map(|key| input[key].as_str().map(str::to_owned))
-}
-
-/// The log line for one scheduled task.
-pub(crate) fn line(task: &ScheduledTask, decision: &Decision) -> Option<String> {
-    let from = resource_name(&task.task_definition);
-    match decision {
-        Decision::Move { to: Some(to) } => Some(format!(
-            "moved {}: {from} → {}",
-            task.place,
-            resource_name(to)
-        )),
-        Decision::Move { to: None } => Some(format!(
-            "would move {}: {from} → the new revision",
-            task.place
-        )),
-        Decision::Leave(why) => Some(format!("left {} on {from}: it {why}", task.place)),
-        Decision::Gone => Some(format!(
-            "left {}: it was removed while the deploy ran, and stays removed",
-            task.place
-        )),
-        Decision::Unrelated => None,
-    }
 }
 
 /// The members of GetSchedule's answer that UpdateSchedule takes in its
@@ -292,43 +269,6 @@ mod tests {
             decide(other, &format!("{TD}/report:2")),
             Decision::Unrelated
         );
-    }
-
-    #[test]
-    fn the_log_says_what_moved_and_what_was_left() {
-        let rule = ScheduledTask {
-            place: Place::RuleTarget {
-                bus: "jobs".into(),
-                rule: "nightly".into(),
-                target: "report".into(),
-            },
-            cluster: CLUSTER.into(),
-            task_definition: format!("{TD}/shop:5"),
-            ended: false,
-        };
-        assert_eq!(
-            line(
-                &rule,
-                &Decision::Move {
-                    to: Some(format!("{TD}/shop:6"))
-                }
-            )
-            .unwrap(),
-            "moved rule nightly (bus jobs) target report: shop:5 → shop:6"
-        );
-        assert_eq!(
-            line(&task(CLUSTER, "shop:5"), &Decision::Move { to: None }).unwrap(),
-            "would move schedule nightly: shop:5 → the new revision"
-        );
-        assert_eq!(
-            line(
-                &task(CLUSTER, "shop:7"),
-                &Decision::Leave("pins shop:7".into())
-            )
-            .unwrap(),
-            "left schedule nightly on shop:7: it pins shop:7"
-        );
-        assert_eq!(line(&task(CLUSTER, "x:1"), &Decision::Unrelated), None);
     }
 
     #[test]

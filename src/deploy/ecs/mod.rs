@@ -343,7 +343,7 @@ async fn find_service_deployment(
     service: &str,
     after: SystemTime,
 ) -> Option<String> {
-    let listed = list_service_deployments(ecs, cluster, service, after)
+    let listed = list_service_deployments(ecs, cluster, service, Some(after))
         .await
         .ok()?;
     listed
