@@ -62,6 +62,17 @@ impl fmt::Display for InvalidInputs {
 impl std::error::Error for InvalidInputs {}
 
 impl Config {
+    /// The settings a job with these variables (`INPUT_*` and the rest)
+    /// would run with.
+    #[cfg(test)]
+    pub(crate) fn of_env(env: &Env) -> Result<Config, InvalidInputs> {
+        use crate::inputs::{read, Invocation};
+        let Invocation::Run(inputs) = read(env, &[]).unwrap() else {
+            unreachable!("no flags given")
+        };
+        Config::from_inputs(&inputs, env)
+    }
+
     pub fn from_inputs(inputs: &RawInputs, env: &Env) -> Result<Config, InvalidInputs> {
         let mut problems = Problems::default();
         inputs.check_unknown(&mut problems);
@@ -188,15 +199,10 @@ mod tests {
 
     use super::*;
     use crate::inputs::{parse_command, parse_pairs};
-    use crate::inputs::{read, Invocation};
     use crate::template::parse_template_source;
 
     fn config(env: &[(&str, &str)]) -> Result<Config, InvalidInputs> {
-        let env = Env::from_pairs(env.iter().copied());
-        let Invocation::Run(inputs) = read(&env, &[]).unwrap() else {
-            unreachable!()
-        };
-        Config::from_inputs(&inputs, &env)
+        Config::of_env(&Env::from_pairs(env.iter().copied()))
     }
 
     #[test]

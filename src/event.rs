@@ -36,6 +36,18 @@ macro_rules! from_step_events {
             fn from(event: $step) -> Event {
                 Event::$variant(event)
             }
+        }
+
+        #[cfg(test)]
+        impl TryFrom<Event> for $step {
+            type Error = Event;
+
+            fn try_from(event: Event) -> Result<$step, Event> {
+                match event {
+                    Event::$variant(event) => Ok(event),
+                    other => Err(other),
+                }
+            }
         })*
     };
 }
@@ -99,6 +111,17 @@ pub(crate) struct Recorder {
 impl Recorder {
     pub(crate) fn events(&self) -> Vec<Event> {
         self.events.lock().unwrap().clone()
+    }
+
+    /// The events of the one step a test ran (`migration::Event`, ...); a
+    /// panic on any other step's.
+    pub(crate) fn step_events<T: TryFrom<Event, Error = Event>>(&self) -> Vec<T> {
+        self.events()
+            .into_iter()
+            .map(|event| {
+                T::try_from(event).unwrap_or_else(|other| panic!("another step's event: {other:?}"))
+            })
+            .collect()
     }
 
     pub(crate) fn outputs(&self) -> Vec<(Output, String)> {

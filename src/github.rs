@@ -372,17 +372,12 @@ mod tests {
     use super::request::truncate;
     use super::*;
     use crate::event::Recorder;
-    use crate::inputs::{read, Invocation};
     use crate::outcome::Failed;
     use anyhow::anyhow;
     use ecs_deploy_sim::{Scenario, Sim};
 
     fn config(inputs: &[(&str, &str)]) -> Config {
-        let env = Env::from_pairs(inputs.iter().copied());
-        let Invocation::Run(raw) = read(&env, &[]).unwrap() else {
-            unreachable!()
-        };
-        Config::from_inputs(&raw, &env).unwrap()
+        Config::of_env(&Env::from_pairs(inputs.iter().copied())).unwrap()
     }
 
     /// The simulator's environment with the inputs of a run that reports
@@ -402,28 +397,10 @@ mod tests {
         )
     }
 
-    fn config_of(env: &Env) -> Config {
-        let Invocation::Run(raw) = read(env, &[]).unwrap() else {
-            unreachable!()
-        };
-        Config::from_inputs(&raw, env).unwrap()
-    }
-
-    fn github_events(recorder: &Recorder) -> Vec<Event> {
-        recorder
-            .events()
-            .into_iter()
-            .map(|e| match e {
-                crate::event::Event::GitHub(e) => e,
-                other => panic!("not the github step's: {other:?}"),
-            })
-            .collect()
-    }
-
     /// `Tracker::start` of a run with `env`, its events kept.
     async fn started(env: &Env, recorder: &Recorder) -> Option<Tracker> {
         let mut slot = None;
-        Tracker::start(&config_of(env), env, recorder, &[], &mut slot)
+        Tracker::start(&Config::of_env(env).unwrap(), env, recorder, &[], &mut slot)
             .await
             .unwrap();
         slot
@@ -448,7 +425,7 @@ mod tests {
             [(Output::GitHubDeploymentId, id.to_string())]
         );
         assert_eq!(
-            github_events(&recorder),
+            recorder.step_events::<Event>(),
             vec![
                 Event::StatusReported {
                     id,
@@ -486,7 +463,7 @@ mod tests {
         tracker.finish(&Ok(()), &recorder).await;
         let id = sim.github_deployments()[0]["id"].as_u64().unwrap();
         assert_eq!(
-            github_events(&recorder),
+            recorder.step_events::<Event>(),
             vec![Event::StatusForbidden { id }]
         );
     }
@@ -501,7 +478,7 @@ mod tests {
         let dry_run = run_env(&sim, &[("INPUT_DRY-RUN", "true")]);
         assert!(started(&dry_run, &recorder).await.is_none());
         assert_eq!(
-            github_events(&recorder),
+            recorder.step_events::<Event>(),
             vec![
                 Event::CreateForbidden,
                 Event::DryRun {

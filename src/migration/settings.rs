@@ -350,14 +350,9 @@ fn parse_capacity_provider_strategy(
 mod tests {
     use super::*;
     use crate::config::{Config, InvalidInputs};
-    use crate::inputs::{read, Invocation};
 
     fn config(env: &[(&str, &str)]) -> Result<Config, InvalidInputs> {
-        let env = Env::from_pairs(env.iter().copied());
-        let Invocation::Run(inputs) = read(&env, &[]).unwrap() else {
-            unreachable!()
-        };
-        Config::from_inputs(&inputs, &env)
+        Config::of_env(&Env::from_pairs(env.iter().copied()))
     }
 
     #[test]

@@ -94,7 +94,7 @@ pub(crate) async fn clean_up(
 }
 
 fn emit(sink: &dyn Sink, event: Event) {
-    sink.emit(crate::event::Event::Revisions(event));
+    sink.emit(event.into());
 }
 
 /// What cleaning each family up goes by.
@@ -362,7 +362,7 @@ async fn revisions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{self, Recorder};
+    use crate::event::Recorder;
     use ecs_deploy_sim::{Scenario, Sim};
 
     const TD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition";
@@ -384,16 +384,6 @@ services:
 
     fn arns(revisions: &[u32]) -> Vec<String> {
         revisions.iter().map(|r| format!("{TD}/shop:{r}")).collect()
-    }
-
-    fn revisions_events(events: Vec<event::Event>) -> Vec<Event> {
-        events
-            .into_iter()
-            .map(|e| match e {
-                event::Event::Revisions(e) => e,
-                other => panic!("not the revisions step's: {other:?}"),
-            })
-            .collect()
     }
 
     async fn clean_up_shop(sim: &Sim, dry_run: bool) -> (Vec<Event>, CleanUp) {
@@ -421,7 +411,7 @@ services:
             &mut outcome,
         )
         .await;
-        (revisions_events(recorder.events()), outcome)
+        (recorder.step_events(), outcome)
     }
 
     #[tokio::test]

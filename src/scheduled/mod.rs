@@ -195,7 +195,7 @@ fn end(sink: &dyn Sink, outcome: &Moves) {
 }
 
 fn emit(sink: &dyn Sink, event: Event) {
-    sink.emit(crate::event::Event::Scheduled(event));
+    sink.emit(event.into());
 }
 
 /// Every rule target on `event_buses` and every schedule that starts tasks
@@ -352,7 +352,7 @@ fn now_in_seconds() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{self, Recorder};
+    use crate::event::Recorder;
     use ecs_deploy_sim::{Scenario, Sim};
 
     const CLUSTER: &str = "arn:aws:ecs:us-east-1:123456789012:cluster/prod";
@@ -427,16 +427,6 @@ schedules:
         }
     }
 
-    fn scheduled(events: Vec<event::Event>) -> Vec<Event> {
-        events
-            .into_iter()
-            .map(|e| match e {
-                event::Event::Scheduled(e) => e,
-                other => panic!("not the scheduled step's: {other:?}"),
-            })
-            .collect()
-    }
-
     #[tokio::test]
     async fn each_scheduled_task_of_the_family_moves_and_says_so() {
         let sim = sim("");
@@ -451,7 +441,7 @@ schedules:
         repoint(&aws, &recorder, &found, CLUSTER, &moves, &mut outcome).await;
         let moved = Decision::Move { to: Some(new_arn) };
         assert_eq!(
-            scheduled(recorder.events()),
+            recorder.step_events::<Event>(),
             vec![
                 Event::Began,
                 Event::Decided {
@@ -487,7 +477,7 @@ schedules:
             .await
             .unwrap();
         let outcome = would_move(&recorder, &found, CLUSTER, &shop_moves(None));
-        let events = scheduled(recorder.events());
+        let events = recorder.step_events::<Event>();
         let Some(Event::ScheduleUnread { error, .. }) = events.first() else {
             panic!("{events:?}");
         };
