@@ -7,6 +7,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use aws_sdk_codedeploy::types::DeploymentStatus;
 use futures::future::join_all;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
@@ -315,21 +316,17 @@ async fn find_effect(aws: &Aws, change: &Change) -> Option<Effect> {
             })
         }
         Change::CreateDeployment { application, group } => {
-            let listed = aws
-                .codedeploy
-                .list_deployments()
-                .application_name(application)
-                .deployment_group_name(group)
-                .set_include_only_statuses(Some(
-                    ["Created", "Queued", "InProgress", "Baking", "Ready"]
-                        .into_iter()
-                        .map(aws_sdk_codedeploy::types::DeploymentStatus::from)
-                        .collect(),
-                ))
-                .send()
+            let of = codedeploy::DeploymentsOf {
+                application,
+                group,
+                statuses: &["Created", "Queued", "InProgress", "Baking", "Ready"]
+                    .map(DeploymentStatus::from),
+                created_since: None,
+                limit: usize::MAX,
+            };
+            let ids = codedeploy::list_deployments(&aws.codedeploy, &of)
                 .await
                 .ok()?;
-            let ids = listed.deployments().to_vec();
             (!ids.is_empty()).then_some(Effect::CodeDeploy(ids))
         }
     }

@@ -89,30 +89,35 @@ const SERVES_ITS_CALLERS: &[(&str, &str)] = &[
     ("src/scheduled/mod.rs", "task_definitions_in_region"),
 ];
 
-/// Calls that belong to another feature than their module's:
-/// (file, IAM action, feature).
-const BY_OPERATION: &[(&str, &str, &str)] = &[
+/// Calls that belong to other features than their callers':
+/// (file, IAM action, features).
+const BY_OPERATION: &[(&str, &str, &[&str])] = &[
     (
         "src/aws/ecs.rs",
         "ecs:UpdateExpressGatewayService",
-        "express",
+        &["express"],
     ),
     (
         "src/aws/ecs.rs",
         "ecs:DescribeExpressGatewayService",
-        "express",
+        &["express"],
     ),
     // Only migration tasks are ever stopped, and only CodeDeploy
     // deployments, whichever step stops them (the migration, a CodeDeploy
     // timeout, the cancellation).
-    ("src/aws/ecs.rs", "ecs:StopTask", "migration"),
+    ("src/aws/ecs.rs", "ecs:StopTask", &["migration"]),
     (
         "src/aws/codedeploy.rs",
         "codedeploy:StopDeployment",
-        "codedeploy",
+        &["codedeploy"],
     ),
-    // The cancellation looks for what the migration and CodeDeploy started.
-    ("src/cancel.rs", "codedeploy:ListDeployments", "codedeploy"),
+    // `previous` reads a group's successful deployments; the cancellation
+    // lists a group's deployments only when a CreateDeployment was under way.
+    (
+        "src/aws/codedeploy.rs",
+        "codedeploy:ListDeployments",
+        &["rollback", "codedeploy"],
+    ),
 ];
 
 /// Operations IAM authorizes under another action's name.
@@ -142,8 +147,21 @@ fn root() -> &'static Path {
 /// snake_case operation → IAM actions of the SDK crates that have it.
 fn sdk_operations() -> BTreeMap<String, Vec<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // This platform's packages only: the build downloaded those, and
+    // --offline cannot fetch the manifests of other platforms' crates.
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let version = std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    let version = String::from_utf8(version.stdout).expect("rustc -vV is text");
+    let host = version
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names the host");
     let output = std::process::Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .args(["--filter-platform", host])
         .current_dir(root())
         .output()
         .expect("cargo metadata runs");
@@ -644,7 +662,7 @@ fn calls_by_feature(source: &Source, operations: &BTreeMap<String, Vec<String>>)
             let features = match overridden {
                 Some(entry) => {
                     overrides_used.insert(*entry);
-                    BTreeSet::from([entry.2])
+                    entry.2.iter().copied().collect()
                 }
                 None => features.clone(),
             };
