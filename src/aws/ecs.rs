@@ -8,8 +8,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
 use aws_sdk_ecs::types::{
-    CreatedAt, DesiredStatus, Failure, Service, ServiceDeployment, ServiceDeploymentBrief,
-    ServiceRevision, Task, TaskDefinitionStatus,
+    ContainerOverride, CreatedAt, DesiredStatus, Failure, NetworkConfiguration, Service,
+    ServiceDeployment, ServiceDeploymentBrief, ServiceRevision, Task, TaskDefinitionStatus,
+    TaskOverride,
 };
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -22,6 +23,7 @@ use super::raw::{replace_body, set_body_fields, ResponseBody};
 use super::{call_once, error_text, every_page, explain, no_retries};
 use crate::arn::resource_name;
 use crate::deploy::settings::DeployOptions;
+use crate::migration::plan::Placement;
 use crate::render::family;
 
 /// The described definition with its tags, as `aws ecs describe-task-definition` prints it.
@@ -111,6 +113,88 @@ pub(crate) async fn stop_task(
         .await
         .map(|_| ())
         .map_err(|e| error_text(&e))
+}
+
+/// A one-off task as RunTask starts it: the migration's.
+pub(crate) struct OneOffTask<'a> {
+    pub(crate) cluster: &'a str,
+    pub(crate) task_definition: &'a str,
+    pub(crate) started_by: &'a str,
+    /// Makes RunTask idempotent across retries of the same step.
+    pub(crate) client_token: String,
+    pub(crate) container_override: ContainerOverride,
+    pub(crate) placement: &'a Placement,
+    /// What run-task-* gives as JSON, which goes to ECS as given.
+    pub(crate) raw_fields: Vec<(&'static str, Value)>,
+}
+
+/// Starts the task and returns its ARN. RunTask's failures mean nothing
+/// started; ECS says why in each.
+pub(crate) async fn run_task(ecs: &Client, task: &OneOffTask<'_>) -> Result<String> {
+    let (cluster, task_definition) = (task.cluster, task.task_definition);
+    let placement = task.placement;
+    let output = ecs
+        .run_task()
+        .cluster(cluster)
+        .task_definition(task_definition)
+        .count(1)
+        .started_by(task.started_by)
+        .client_token(&task.client_token)
+        .overrides(
+            TaskOverride::builder()
+                .container_overrides(task.container_override.clone())
+                .build(),
+        )
+        .set_launch_type(placement.launch_type.clone())
+        .set_capacity_provider_strategy(
+            (!placement.capacity_provider_strategy.is_empty())
+                .then(|| placement.capacity_provider_strategy.clone()),
+        )
+        .set_platform_version(placement.platform_version.clone())
+        .set_network_configuration(placement.network.clone().map(|vpc| {
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(vpc)
+                .build()
+        }))
+        .set_propagate_tags(placement.propagate_tags.clone())
+        .enable_ecs_managed_tags(placement.enable_ecs_managed_tags)
+        .customize()
+        .mutate_request(set_body_fields(task.raw_fields.clone()))
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "failed to start the migration task of {task_definition} in cluster {cluster}: {}",
+                explain("ecs:RunTask", &e)
+            )
+        })?;
+    if !output.failures().is_empty() {
+        let reasons: Vec<String> = output
+            .failures()
+            .iter()
+            .map(|failure| {
+                let detail = failure
+                    .detail()
+                    .map(|detail| format!(" ({detail})"))
+                    .unwrap_or_default();
+                format!(
+                    "{}{detail} for {}",
+                    failure.reason().unwrap_or("no reason given"),
+                    failure.arn().unwrap_or("?")
+                )
+            })
+            .collect();
+        bail!(
+            "ECS started no migration task of {task_definition} in cluster {cluster}: {}",
+            reasons.join("; ")
+        );
+    }
+    output
+        .tasks()
+        .first()
+        .and_then(Task::task_arn)
+        .map(String::from)
+        .ok_or_else(|| anyhow!("RunTask answered with neither a task nor a failure"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

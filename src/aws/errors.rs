@@ -6,6 +6,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::retry::Retry;
+use crate::preflight::verdict::Lookup;
 
 /// What to do about an error code that one action met: (IAM action, error
 /// code, remedy). An action of "" is the remedy for that code met by any
@@ -184,6 +185,29 @@ fn remedy(action: &str, code: Option<&str>) -> String {
         }
         .to_owned()
     })
+}
+
+/// A preflight lookup that AWS refused or could not answer: missing when
+/// the code (or, for S3's bodiless HEAD answers, the status 404) says so,
+/// denied on AccessDenied or 403, otherwise failed with the error.
+pub(crate) fn lookup_refused<E>(
+    error: &SdkError<E, HttpResponse>,
+    permission: &'static str,
+    missing: &[&str],
+) -> Lookup
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let status = error.raw_response().map(|raw| raw.status().as_u16());
+    match error_code(error) {
+        Some(code) if missing.contains(&code) => Lookup::Missing,
+        Some(code) if is_access_denied(code) => Lookup::Denied { permission },
+        None | Some("NotFound" | "Forbidden") if status == Some(404) => Lookup::Missing,
+        None | Some("NotFound" | "Forbidden") if status == Some(403) => {
+            Lookup::Denied { permission }
+        }
+        _ => Lookup::Failed(error_text(error)),
+    }
 }
 
 /// Whether `code` says the role may not make the call.

@@ -2,7 +2,8 @@
 //! task definition's awslogs options), following it (`LogTail`: every
 //! event printed once, in the order written, by paging GetLogEvents forward
 //! from the head of the stream with the token of the previous page), and
-//! the last lines of a stopped task's (`last_lines`).
+//! the last lines of a stopped task's (`last_lines`); whether a log group
+//! exists (`log_group_lookup`).
 
 use std::collections::VecDeque;
 
@@ -12,7 +13,9 @@ use aws_sdk_cloudwatchlogs::operation::get_log_events::{GetLogEventsError, GetLo
 use aws_sdk_cloudwatchlogs::Client;
 use serde_json::Value;
 
-use super::{error_code, explain};
+use super::errors::lookup_refused;
+use super::{error_code, explain, Aws};
+use crate::preflight::verdict::Lookup;
 
 /// Lines kept for a failure message.
 pub(crate) const RECENT_LINES: usize = 20;
@@ -181,6 +184,35 @@ impl LogTail {
     /// The last lines read, oldest first.
     pub(crate) fn recent(&self) -> impl Iterator<Item = &str> {
         self.recent.iter().map(String::as_str)
+    }
+}
+
+pub(crate) async fn log_group_lookup(aws: &Aws, name: &str, region: Option<&str>) -> Lookup {
+    let logs = Client::new(&aws.config_in(region));
+    // The group itself sorts first among the groups its name begins.
+    let answer = logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .limit(1)
+        .send()
+        .await;
+    match answer {
+        Ok(answer) => {
+            let groups = answer.log_groups.unwrap_or_default();
+            if groups
+                .iter()
+                .any(|g| g.log_group_name.as_deref() == Some(name))
+            {
+                Lookup::Found
+            } else {
+                Lookup::Missing
+            }
+        }
+        Err(error) => lookup_refused(
+            &error,
+            "logs:DescribeLogGroups",
+            &["ResourceNotFoundException"],
+        ),
     }
 }
 

@@ -3,10 +3,12 @@
 //! AWS call at all), the retry policy, errors as text a person can act on,
 //! raw JSON across the SDK (`raw`), and one typed layer per service: task
 //! definitions, services and tasks (`ecs`), objects (`s3`), log streams
-//! (`logs`), deployments (`codedeploy`), rules (`events`) and schedules
-//! (`scheduler`).
+//! and groups (`logs`), deployments (`codedeploy`), rules (`events`),
+//! schedules (`scheduler`), and the preflight's existence lookups of
+//! images (`ecr`), secrets (`secretsmanager`) and parameters (`ssm`).
 
 pub(crate) mod codedeploy;
+pub(crate) mod ecr;
 pub(crate) mod ecs;
 pub(crate) mod errors;
 pub(crate) mod events;
@@ -15,6 +17,8 @@ pub(crate) mod raw;
 pub(crate) mod retry;
 pub(crate) mod s3;
 pub(crate) mod scheduler;
+pub(crate) mod secretsmanager;
+pub(crate) mod ssm;
 
 use std::time::Duration;
 
@@ -167,6 +171,15 @@ impl LazyAws {
         self.clients
             .get_or_try_init(|| Aws::load(self.max_retries))
             .await
+    }
+
+    /// Clients already loaded, as a run holds them once a step needed AWS.
+    #[cfg(test)]
+    pub(crate) fn loaded_with(aws: Aws) -> LazyAws {
+        LazyAws {
+            clients: OnceCell::new_with(Some(aws)),
+            max_retries: 0,
+        }
     }
 
     /// The clients if a step has needed them; None means nothing reached AWS.

@@ -15,23 +15,19 @@ pub(crate) use event::Event;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use aws_sdk_ecs::types::{
-    ContainerOverride, KeyValuePair, NetworkConfiguration, Service, Task, TaskOverride,
-};
+use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, Service, Task};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::arn::resource_name;
-use crate::aws::ecs;
+use crate::aws::ecs::{self, OneOffTask};
 use crate::aws::logs::{log_source, LogTail};
-use crate::aws::raw::set_body_fields;
-use crate::aws::{explain, Aws, LazyAws, POLL_INTERVAL};
+use crate::aws::{Aws, LazyAws, POLL_INTERVAL};
 use crate::cancel::{Change, InFlight};
 use crate::config::Config;
+use crate::event::{Output, Sink};
 use crate::links;
 use crate::outcome::Failed;
-use crate::present::runner::Runner;
-use crate::present::summary::text;
 use crate::render::{self, family};
 use crate::template;
 use crate::template::TemplateSource;
@@ -57,83 +53,54 @@ pub(crate) async fn run(
     aws: &LazyAws,
     config: &Config,
     migration: &MigrationConfig,
-    runner: &Runner,
+    sink: &dyn Sink,
     definition: Definition<'_>,
     service: Option<&Service>,
     in_flight: &InFlight<'_>,
 ) -> Result<()> {
     let clients = aws.get().await?;
     let (arn, definition) = match definition {
-        Definition::Separate(rendered) => register_separate_template(aws, runner, rendered).await?,
+        Definition::Separate(rendered) => register_separate_template(aws, sink, rendered).await?,
         Definition::Deployed { arn, json } => (arn.to_owned(), json.clone()),
     };
     let (container, placement) = task_plan(config, migration, &definition, service)?;
     if migration.overrides.launch_type.is_some()
         && !migration.overrides.capacity_provider_strategy.is_empty()
     {
-        runner.warning(
-            "run-task-launch-type is ignored: run-task-capacity-provider-strategy places the task",
-        );
+        sink.emit(Event::LaunchTypeIgnored.into());
     }
-    let call = in_flight.calling(Change::RunTask {
-        cluster: config.cluster.clone(),
-        task_definition: arn.clone(),
-        started_by: migration.started_by.clone(),
-    });
-    let started = start(
-        &clients.ecs,
-        &config.cluster,
-        migration,
-        &arn,
-        &definition,
-        &container,
-        &placement,
-    )
-    .await;
-    in_flight.answered(call);
-    let task_arn = started?;
-    let outputs = runner
-        .set_output("migration-task-arn", &task_arn)
-        .and_then(|()| runner.set_output("run-task-arn", &json!([task_arn]).to_string()));
-    if let Err(error) = outputs {
-        // Nothing may run on that nobody follows.
-        let stopped = ecs::stop_task(
-            &clients.ecs,
-            &config.cluster,
-            &task_arn,
-            "the step outputs could not be written",
-        )
-        .await;
-        let state = match stopped {
-            Ok(()) => "it was stopped with StopTask".to_owned(),
-            Err(e) => format!("it could not be stopped ({e}): stop it in the console"),
-        };
-        return Err(error.context(format!(
-            "task {task_arn} had started and nothing was deployed; {state}"
-        )));
-    }
-    let shown = shown_command(migration.command.as_deref());
+    let task = OneOffTask {
+        cluster: &config.cluster,
+        task_definition: &arn,
+        started_by: &migration.started_by,
+        client_token: client_token(migration, &config.cluster, &definition),
+        container_override: container_override(migration, &container),
+        placement: &placement,
+        raw_fields: raw_fields(migration),
+    };
+    let task_arn = start(clients, in_flight, sink, task).await?;
+    let started = Event::Started {
+        task_arn: task_arn.clone(),
+        command: migration.command.clone(),
+        container: container.clone(),
+    };
     if !migration.wait {
-        runner.notice(&format!(
-            "Started task {task_arn} ({shown} in container {container}); not waiting for it (wait-for-task-stopped is false), so its result does not hold back the deployment"
-        ));
+        sink.emit(Event::NotWaiting(Box::new(started)).into());
         return Ok(());
     }
     in_flight.migration_task_started(&config.cluster, &task_arn);
 
     let link = links::task(&config.cluster, &task_arn);
-    let tail = log_tail(runner, clients, &definition, &container, &task_arn, &link);
+    let tail = log_tail(sink, clients, &definition, &container, &task_arn, &link);
     let mut watch = FollowedTask {
         ecs: &clients.ecs,
         cluster: &config.cluster,
         task_arn: &task_arn,
         link: &link,
-        runner,
+        sink,
         tail,
     };
-    runner.info(&format!(
-        "Started migration task {task_arn}: {shown} in container {container}"
-    ));
+    sink.emit(started.into());
     let ending = watch.follow(migration.timeout).await?;
     let essential = plan::essential_containers(&definition);
     watch
@@ -141,6 +108,45 @@ pub(crate) async fn run(
             verdict(task, &container, &essential)
         })
         .await
+}
+
+/// Starts the task, recorded in `in_flight` while RunTask is under way, and
+/// writes its outputs; returns its ARN. A task whose outputs cannot be
+/// written is stopped: nothing may run on that nobody follows.
+async fn start(
+    clients: &Aws,
+    in_flight: &InFlight<'_>,
+    sink: &dyn Sink,
+    task: OneOffTask<'_>,
+) -> Result<String> {
+    let call = in_flight.calling(Change::RunTask {
+        cluster: task.cluster.to_owned(),
+        task_definition: task.task_definition.to_owned(),
+        started_by: task.started_by.to_owned(),
+    });
+    let started = ecs::run_task(&clients.ecs, &task).await;
+    in_flight.answered(call);
+    let task_arn = started?;
+    let outputs = sink
+        .output(Output::MigrationTaskArn, &task_arn)
+        .and_then(|()| sink.output(Output::RunTaskArn, &json!([task_arn]).to_string()));
+    let Err(error) = outputs else {
+        return Ok(task_arn);
+    };
+    let stopped = ecs::stop_task(
+        &clients.ecs,
+        task.cluster,
+        &task_arn,
+        "the step outputs could not be written",
+    )
+    .await;
+    let state = match stopped {
+        Ok(()) => "it was stopped with StopTask".to_owned(),
+        Err(e) => format!("it could not be stopped ({e}): stop it in the console"),
+    };
+    Err(error.context(format!(
+        "task {task_arn} had started and nothing was deployed; {state}"
+    )))
 }
 
 /// Checks, before anything is registered, that the one-off task can run
@@ -200,7 +206,7 @@ fn task_plan(
 /// A tail of the decisive container's awslogs stream, or a notice saying
 /// why there is none and where the output can be seen instead.
 fn log_tail(
-    runner: &Runner,
+    sink: &dyn Sink,
     clients: &Aws,
     definition: &Value,
     container: &str,
@@ -214,9 +220,13 @@ fn log_tail(
             &source.stream(resource_name(task_arn)),
         )),
         Err(why) => {
-            runner.notice(&format!(
-                "The migration's output is not shown here: {why}. See the task in the console: {link}"
-            ));
+            sink.emit(
+                Event::LogsUnavailable {
+                    why: why.to_string(),
+                    link: link.to_owned(),
+                }
+                .into(),
+            );
             None
         }
     }
@@ -239,37 +249,37 @@ async fn render_separate_template(
 /// The `migration-task-definition` template, rendered and registered.
 async fn register_separate_template(
     aws: &LazyAws,
-    runner: &Runner,
+    sink: &dyn Sink,
     rendered: Value,
 ) -> Result<(String, Value)> {
     let registered = ecs::register_task_definition(&aws.get().await?.ecs, &rendered).await?;
-    runner.info(&format!(
-        "Registered migration task definition {}",
-        registered.arn
-    ));
+    sink.emit(
+        Event::SeparateRegistered {
+            arn: registered.arn.clone(),
+        }
+        .into(),
+    );
     Ok((registered.arn, rendered))
 }
 
 /// What the dry run would have run.
 pub(crate) fn show_plan(
-    runner: &Runner,
+    sink: &dyn Sink,
     config: &Config,
     migration: &MigrationConfig,
     rendered: &Value,
 ) {
-    let definition = match &migration.template {
-        Some(source) => format!("the task definition rendered from {source}"),
-        None => format!("task definition {}", family(rendered)),
-    };
-    runner.notice(&format!(
-        "Dry run: the migration {} would run as a one-off task of {definition} in cluster {}, before any deployment; nothing was started.",
-        shown_command(migration.command.as_deref()),
-        config.cluster
-    ));
+    sink.emit(
+        Event::DryRunWouldRun {
+            command: migration.command.clone(),
+            template: migration.template.as_ref().map(ToString::to_string),
+            family: family(rendered).to_owned(),
+            cluster: config.cluster.clone(),
+        }
+        .into(),
+    );
 }
 
-/// Starts the task and returns its ARN. RunTask's failures mean nothing
-/// started; ECS says why in each.
 /// The migration container's command and environment.
 fn container_override(migration: &MigrationConfig, container: &str) -> ContainerOverride {
     let environment: Vec<KeyValuePair> = migration
@@ -316,79 +326,6 @@ fn client_token(migration: &MigrationConfig, cluster: &str, definition: &Value) 
     }
 }
 
-async fn start(
-    ecs: &aws_sdk_ecs::Client,
-    cluster: &str,
-    migration: &MigrationConfig,
-    task_definition_arn: &str,
-    definition: &Value,
-    container: &str,
-    placement: &Placement,
-) -> Result<String> {
-    let output = ecs
-        .run_task()
-        .cluster(cluster)
-        .task_definition(task_definition_arn)
-        .count(1)
-        .started_by(&migration.started_by)
-        .client_token(client_token(migration, cluster, definition))
-        .overrides(
-            TaskOverride::builder()
-                .container_overrides(container_override(migration, container))
-                .build(),
-        )
-        .set_launch_type(placement.launch_type.clone())
-        .set_capacity_provider_strategy(
-            (!placement.capacity_provider_strategy.is_empty())
-                .then(|| placement.capacity_provider_strategy.clone()),
-        )
-        .set_platform_version(placement.platform_version.clone())
-        .set_network_configuration(placement.network.clone().map(|vpc| {
-            NetworkConfiguration::builder()
-                .awsvpc_configuration(vpc)
-                .build()
-        }))
-        .set_propagate_tags(placement.propagate_tags.clone())
-        .enable_ecs_managed_tags(placement.enable_ecs_managed_tags)
-        .customize()
-        .mutate_request(set_body_fields(raw_fields(migration)))
-        .send()
-        .await
-        .map_err(|e| {
-            anyhow!(
-                "failed to start the migration task of {task_definition_arn} in cluster {cluster}: {}",
-                explain("ecs:RunTask", &e)
-            )
-        })?;
-    if !output.failures().is_empty() {
-        let reasons: Vec<String> = output
-            .failures()
-            .iter()
-            .map(|failure| {
-                let detail = failure
-                    .detail()
-                    .map(|detail| format!(" ({detail})"))
-                    .unwrap_or_default();
-                format!(
-                    "{}{detail} for {}",
-                    failure.reason().unwrap_or("no reason given"),
-                    failure.arn().unwrap_or("?")
-                )
-            })
-            .collect();
-        bail!(
-            "ECS started no migration task of {task_definition_arn} in cluster {cluster}: {}",
-            reasons.join("; ")
-        );
-    }
-    output
-        .tasks()
-        .first()
-        .and_then(Task::task_arn)
-        .map(String::from)
-        .ok_or_else(|| anyhow!("RunTask answered with neither a task nor a failure"))
-}
-
 enum Ending {
     Stopped(Box<Task>),
     TimedOut,
@@ -400,7 +337,7 @@ struct FollowedTask<'a> {
     cluster: &'a str,
     task_arn: &'a str,
     link: &'a str,
-    runner: &'a Runner,
+    sink: &'a dyn Sink,
     /// None when the container's logs cannot be read.
     tail: Option<LogTail>,
 }
@@ -409,10 +346,11 @@ impl FollowedTask<'_> {
     /// Polls until the task stops or the timeout passes. Cancellation is the
     /// pipeline's: it stops the task recorded in `InFlight`.
     async fn follow(&mut self, timeout: Duration) -> Result<Ending> {
-        let runner = self.runner;
-        let _group = FoldedGroup::open(
-            runner,
-            &format!("Migration task {}", resource_name(self.task_arn)),
+        let _group = Folded::open(
+            self.sink,
+            Event::FollowBegan {
+                task_id: resource_name(self.task_arn).to_owned(),
+            },
         );
         let deadline = Instant::now() + timeout;
         let mut last_status = String::new();
@@ -426,8 +364,13 @@ impl FollowedTask<'_> {
             let task = self.describe().await?;
             let status = task.last_status().unwrap_or("UNKNOWN");
             if status != last_status {
-                self.runner.info(&format!("Task status: {status}"));
                 last_status = status.to_owned();
+                self.sink.emit(
+                    Event::Status {
+                        status: last_status.clone(),
+                    }
+                    .into(),
+                );
             }
             // After DescribeTasks: a STOPPED task's lines are all written.
             self.drain_logs().await;
@@ -475,8 +418,7 @@ impl FollowedTask<'_> {
 
     /// The task once STOPPED, or None if it is still stopping after `limit`.
     async fn wait_stopped(&mut self, limit: Duration) -> Result<Option<Task>> {
-        let runner = self.runner;
-        let _group = FoldedGroup::open(runner, "Migration task stopping");
+        let _group = Folded::open(self.sink, Event::StopWaitBegan);
         let deadline = Instant::now() + limit;
         loop {
             let task = self.describe().await?;
@@ -514,23 +456,31 @@ impl FollowedTask<'_> {
             .ok_or_else(|| anyhow!("DescribeTasks answered without migration task {id}"))
     }
 
-    /// Relays new log lines as plain text: they are the task's, not ours,
-    /// so the runner must not take a line of them for a workflow command. A
-    /// stream that cannot be read is not read again, as the verdict does not
-    /// depend on it.
+    /// Passes new log lines on as they are read. A stream that cannot be read
+    /// is not read again, as the verdict does not depend on it.
     async fn drain_logs(&mut self) {
         let Some(tail) = &mut self.tail else {
             return;
         };
-        let runner = self.runner;
+        let sink = self.sink;
         let drained = tail
-            .drain(|lines| runner.relay(lines.iter().map(String::as_str)))
+            .drain(|lines| {
+                sink.emit(
+                    Event::LogLines {
+                        lines: lines.to_vec(),
+                    }
+                    .into(),
+                )
+            })
             .await;
         if let Err(error) = drained {
-            runner.warning(&format!(
-                "{error:#}; the migration goes on without its logs: {}",
-                self.link
-            ));
+            sink.emit(
+                Event::LogsLost {
+                    error: format!("{error:#}"),
+                    link: self.link.to_owned(),
+                }
+                .into(),
+            );
             self.tail = None;
         }
     }
@@ -545,9 +495,13 @@ impl FollowedTask<'_> {
                     self.link
                 )
             })?;
-        self.runner.warning(&format!(
-            "{reason}: stopped migration task {id} with StopTask"
-        ));
+        self.sink.emit(
+            Event::StoppedOnTimeout {
+                reason: reason.to_owned(),
+                task_id: id.to_owned(),
+            }
+            .into(),
+        );
         Ok(())
     }
 
@@ -557,28 +511,22 @@ impl FollowedTask<'_> {
     fn conclude(&self, judged: Verdict, stopped: Option<String>) -> Result<()> {
         let id = resource_name(self.task_arn);
         if let Some(code) = judged.exit_code {
-            self.runner
-                .set_output("migration-exit-code", &code.to_string())
+            self.sink
+                .output(Output::MigrationExitCode, &code.to_string())
                 .with_context(|| {
                     format!("migration task {id} had stopped with exit code {code}; nothing was deployed")
                 })?;
         }
         let headline = stopped.or(judged.failure);
-        let outcome = match &headline {
-            Some(headline) => format!("failed: {}", text(headline)),
-            None => "succeeded".to_owned(),
-        };
-        // The run page is a report: losing it must not fail a migration.
-        if let Err(error) = self.runner.append_summary(&format!(
-            "Migration task [{}]({}) {outcome}\n\n",
-            text(id),
-            self.link
-        )) {
-            self.runner.warning(&format!("{error:#}"));
-        }
+        self.sink.emit(
+            Event::Concluded {
+                task_id: id.to_owned(),
+                link: self.link.to_owned(),
+                failure: headline.clone(),
+            }
+            .into(),
+        );
         let Some(headline) = headline else {
-            self.runner
-                .info(&format!("Migration succeeded: task {id} exited with 0"));
             return Ok(());
         };
         let mut message = format!("migration failed: {headline}");
@@ -602,30 +550,18 @@ impl FollowedTask<'_> {
 
 /// A collapsed group in the step log, closed on every way out (errors
 /// included), so that the final annotation is not folded away in it.
-struct FoldedGroup<'a>(&'a Runner);
+struct Folded<'a>(&'a dyn Sink);
 
-impl<'a> FoldedGroup<'a> {
-    fn open(runner: &'a Runner, title: &str) -> FoldedGroup<'a> {
-        runner.group(title);
-        FoldedGroup(runner)
+impl<'a> Folded<'a> {
+    fn open(sink: &'a dyn Sink, opening: Event) -> Folded<'a> {
+        sink.emit(opening.into());
+        Folded(sink)
     }
 }
 
-impl Drop for FoldedGroup<'_> {
+impl Drop for Folded<'_> {
     fn drop(&mut self) {
-        self.0.end_group();
-    }
-}
-
-/// `migration-command` as a shell line, or what `run-task` runs.
-fn shown_command(command: Option<&[String]>) -> String {
-    match command {
-        Some(command) => format!(
-            "`{}`",
-            shlex::try_join(command.iter().map(String::as_str))
-                .unwrap_or_else(|_| command.join(" "))
-        ),
-        None => "the task definition's command, with run-task-container-overrides".to_owned(),
+        self.0.emit(Event::FoldEnded.into());
     }
 }
 
@@ -639,5 +575,174 @@ fn shown_duration(duration: Duration) -> String {
         (0, seconds) => count(seconds, "second"),
         (minutes, 0) => count(minutes, "minute"),
         (minutes, seconds) => format!("{} {}", count(minutes, "minute"), count(seconds, "second")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Env;
+    use crate::event::Recorder;
+    use ecs_deploy_sim::{Scenario, Sim};
+
+    /// shop:1 logs to CloudWatch; `{task}` is what its one-off task does.
+    const SCENARIO: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions:
+      - name: web
+        image: "shop:1"
+        logConfiguration: {logDriver: awslogs, options: {awslogs-group: /ecs/shop, awslogs-stream-prefix: ecs}}
+logGroups: [/ecs/shop]
+timelines:
+  tasks:
+    - {family: shop, TASK}
+"#;
+
+    /// What a migration of shop:1 emitted, wrote and ended with.
+    struct Migrated {
+        result: Result<()>,
+        events: Vec<Event>,
+        outputs: Vec<(Output, String)>,
+    }
+
+    impl Migrated {
+        fn task_arn(&self) -> &str {
+            &self.outputs[0].1
+        }
+
+        fn task_id(&self) -> String {
+            resource_name(self.task_arn()).to_owned()
+        }
+    }
+
+    async fn migrate(task: &str, timeout: Option<Duration>) -> Migrated {
+        let sim =
+            Sim::start(Scenario::from_yaml(&SCENARIO.replace("TASK", task)).unwrap()).unwrap();
+        let aws = LazyAws::loaded_with(Aws::of_sim(&sim).await);
+        let config = Config::of_env(&Env::from_pairs([
+            ("INPUT_TASK-DEFINITION", "shop"),
+            ("INPUT_CLUSTER", "prod"),
+            ("INPUT_MIGRATION-COMMAND", "bin/rails db:migrate"),
+        ]))
+        .unwrap();
+        let mut migration = config.migration.clone().unwrap();
+        migration.timeout = timeout.unwrap_or(migration.timeout);
+        let clients = aws.get().await.unwrap();
+        let json = ecs::describe_task_definition(&clients.ecs, "shop:1")
+            .await
+            .unwrap()["taskDefinition"]
+            .clone();
+        let arn = json["taskDefinitionArn"].as_str().unwrap().to_owned();
+        let recorder = Recorder::default();
+        let in_flight = InFlight::watched(|_, _| {});
+        let definition = Definition::Deployed {
+            arn: &arn,
+            json: &json,
+        };
+        let result = run(
+            &aws, &config, &migration, &recorder, definition, None, &in_flight,
+        )
+        .await;
+        Migrated {
+            result,
+            events: recorder.step_events(),
+            outputs: recorder.outputs(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_migration_that_exits_0_succeeds_with_its_logs_and_outputs() {
+        let migrated = migrate(
+            "seconds: 0.5, exitCode: 0, logs: ['42 migrations applied']",
+            None,
+        )
+        .await;
+        migrated.result.as_ref().unwrap();
+        let (arn, id) = (migrated.task_arn().to_owned(), migrated.task_id());
+        assert_eq!(
+            migrated.outputs,
+            [
+                (Output::MigrationTaskArn, arn.clone()),
+                (Output::RunTaskArn, format!("[\"{arn}\"]")),
+                (Output::MigrationExitCode, "0".into()),
+            ]
+        );
+        assert_eq!(
+            migrated.events,
+            [
+                Event::Started {
+                    task_arn: arn.clone(),
+                    command: Some(vec!["bin/rails".into(), "db:migrate".into()]),
+                    container: "web".into(),
+                },
+                Event::FollowBegan {
+                    task_id: id.clone()
+                },
+                Event::Status {
+                    status: "STOPPED".into()
+                },
+                Event::LogLines {
+                    lines: vec!["42 migrations applied".into()]
+                },
+                Event::FoldEnded,
+                Event::Concluded {
+                    task_id: id.clone(),
+                    link: links::task("prod", &arn),
+                    failure: None,
+                },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_migration_fails_the_run_with_its_last_log_lines() {
+        let migrated = migrate(
+            "seconds: 0.5, exitCode: 3, logs: ['relation users does not exist']",
+            None,
+        )
+        .await;
+        let message = format!("{:#}", migrated.result.as_ref().unwrap_err());
+        assert!(migrated.result.as_ref().unwrap_err().is::<Failed>());
+        assert!(
+            message.contains("last log lines:\n  relation users does not exist"),
+            "{message}"
+        );
+        assert_eq!(migrated.outputs[2], (Output::MigrationExitCode, "3".into()));
+        let Some(Event::Concluded {
+            failure: Some(headline),
+            ..
+        }) = migrated.events.last()
+        else {
+            panic!("no failed verdict: {:?}", migrated.events);
+        };
+        assert!(
+            message.starts_with(&format!("migration failed: {headline}")),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_migration_past_its_timeout_is_stopped_and_fails() {
+        let migrated = migrate("seconds: 600, exitCode: 0", Some(Duration::from_secs(1))).await;
+        assert!(migrated.result.as_ref().unwrap_err().is::<Failed>());
+        let id = migrated.task_id();
+        let reason = "the migration did not finish within 1 second";
+        assert!(migrated.events.contains(&Event::StoppedOnTimeout {
+            reason: reason.into(),
+            task_id: id.clone(),
+        }));
+        assert!(migrated.events.contains(&Event::StopWaitBegan));
+        assert_eq!(
+            migrated.events.last(),
+            Some(&Event::Concluded {
+                task_id: id,
+                link: links::task("prod", migrated.task_arn()),
+                failure: Some(format!(
+                    "{reason}: ecs-deploy stopped the task with StopTask"
+                )),
+            })
+        );
     }
 }

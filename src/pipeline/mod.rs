@@ -1,8 +1,8 @@
 //! One run of ecs-deploy, step by step: inputs → services as they are →
 //! template → render → (dry run: show and stop) → register → migration →
 //! deploy and judge. Each step is a function that returns a typed value to
-//! the next; what a person sees of them is written by `report`. AWS is
-//! reached through `LazyAws` only by the steps that need it.
+//! the next and emits what a person should see as events. AWS is reached
+//! through `LazyAws` only by the steps that need it.
 
 mod event;
 mod verdict;
@@ -117,7 +117,7 @@ async fn tracked(
     let run = RunContext {
         config,
         env,
-        presenter,
+        sink: presenter,
         aws: &aws,
         in_flight: &in_flight,
     };
@@ -234,19 +234,19 @@ impl Progress {
 struct RunContext<'a> {
     config: &'a Config,
     env: &'a Env,
-    /// Where every event goes and, until each step emits events, the runner.
-    presenter: &'a Presenter,
+    /// Where every event and output goes.
+    sink: &'a dyn Sink,
     aws: &'a LazyAws,
     in_flight: &'a InFlight<'a>,
 }
 
 impl RunContext<'_> {
     fn emit(&self, event: Event) {
-        self.presenter.emit(event.into());
+        self.sink.emit(event.into());
     }
 
     fn output(&self, output: Output, value: String) -> Result<()> {
-        self.presenter.output(output, &value)
+        self.sink.output(output, &value)
     }
 }
 
@@ -271,7 +271,7 @@ async fn execute(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
     github::Tracker::start(
         run.config,
         run.env,
-        run.presenter,
+        run.sink,
         &progress.rollback_to(),
         &mut progress.github,
     )
@@ -300,13 +300,9 @@ async fn execute(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
 /// fail without changing anything: the dry run goes this far too.
 async fn check_before_any_change(run: &RunContext<'_>, progress: &mut Progress) -> Result<Checked> {
     let RunContext {
-        config,
-        presenter,
-        aws,
-        ..
+        config, sink, aws, ..
     } = *run;
-    let runner = presenter.runner();
-    timed(presenter, "render", async {
+    timed(sink, "render", async {
         progress.current = deploy::describe_current(aws, config).await?;
         progress.releases = render_releases(run, &progress.current).await?;
         anyhow::Ok(())
@@ -334,9 +330,9 @@ async fn check_before_any_change(run: &RunContext<'_>, progress: &mut Progress) 
             .chain(&separate_migration)
             .collect();
         timed(
-            presenter,
+            sink,
             "preflight",
-            preflight::check(aws, runner, &definitions, config.dry_run),
+            preflight::check(aws, sink, &definitions, config.dry_run),
         )
         .await?;
     }
@@ -346,7 +342,7 @@ async fn check_before_any_change(run: &RunContext<'_>, progress: &mut Progress) 
         Some(first) => Some(
             scheduled::find(
                 aws.get().await?,
-                presenter,
+                sink,
                 &config.scheduled_task_buses,
                 first.service.cluster_arn().unwrap_or_default(),
             )
@@ -368,15 +364,12 @@ async fn show_dry_run(
     checked: &Checked,
 ) -> Result<()> {
     let RunContext {
-        config,
-        env,
-        presenter,
-        ..
+        config, env, sink, ..
     } = *run;
     github::Tracker::start(
         config,
         env,
-        presenter,
+        sink,
         &progress.rollback_to(),
         &mut progress.github,
     )
@@ -385,7 +378,7 @@ async fn show_dry_run(
     show_plan(run, current, releases);
     if let (Some(found), Some(first)) = (&checked.scheduled_tasks, current.first()) {
         progress.scheduled = Some(scheduled::would_move(
-            presenter,
+            sink,
             found,
             first.service.cluster_arn().unwrap_or_default(),
             &family_moves(current, releases, None),
@@ -397,7 +390,7 @@ async fn show_dry_run(
 
 async fn register_releases(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
     let releases = &progress.releases;
-    progress.registered = timed(run.presenter, "register", register(run, releases)).await?;
+    progress.registered = timed(run.sink, "register", register(run, releases)).await?;
     let registered = &progress.registered;
     run.output(
         Output::TaskDefinitionArn,
@@ -424,12 +417,12 @@ async fn migrate(
         run.aws,
         run.config,
         migration,
-        run.presenter.runner(),
+        run.sink,
         definition,
         service,
         run.in_flight,
     );
-    timed(run.presenter, "migration", migration_run).await
+    timed(run.sink, "migration", migration_run).await
 }
 
 /// Every service moved to its registered revision and followed to its
@@ -441,7 +434,7 @@ async fn deploy_services(
 ) -> Result<()> {
     let RunContext {
         config,
-        presenter,
+        sink,
         aws,
         in_flight,
         ..
@@ -471,7 +464,7 @@ async fn deploy_services(
         current,
         destinations,
         codedeploy_plan,
-        presenter,
+        sink,
         in_flight,
     )
     .await;
@@ -541,7 +534,7 @@ async fn after_the_deploy(
         let outcome = progress.scheduled.insert(scheduled::Moves::default());
         scheduled::repoint(
             run.aws.get().await?,
-            run.presenter,
+            run.sink,
             found,
             cluster_arn,
             &moves,
@@ -593,10 +586,7 @@ fn family_moves(
 /// after the deploy, or in the dry run what would be.
 async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
     let RunContext {
-        config,
-        presenter,
-        aws,
-        ..
+        config, sink, aws, ..
     } = *run;
     let Some(settings) = &config.old_revisions else {
         return;
@@ -655,7 +645,7 @@ async fn clean_up_revisions(run: &RunContext<'_>, progress: &mut Progress) {
     let outcome = progress.old_revisions.insert(revisions::CleanUp::default());
     revisions::clean_up(
         clients,
-        presenter,
+        sink,
         settings,
         &families,
         &rollback_targets,
@@ -884,12 +874,7 @@ fn show_plan(run: &RunContext<'_>, current: &[Current], releases: &[Release]) {
         }
     }
     if let Some(migration) = &config.migration {
-        migration::show_plan(
-            run.presenter.runner(),
-            config,
-            migration,
-            &releases[0].rendered,
-        );
+        migration::show_plan(run.sink, config, migration, &releases[0].rendered);
     }
 }
 

@@ -12,34 +12,28 @@ pub(crate) mod verdict;
 
 pub(crate) use event::Event;
 
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{bail, Result};
-use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, TagStatus};
-use aws_sdk_ecs::error::ProvideErrorMetadata;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
 use futures::{stream, StreamExt};
 use serde_json::Value;
 
-use crate::aws::errors::is_access_denied;
-use crate::aws::{error_code, error_text, Aws, LazyAws, CONCURRENT_CALLS};
-use crate::present::runner::Runner;
-use references::{EcrImage, ImageId, Needed, Reference};
-use verdict::{Lookup, RECENT_TAGS};
-
-/// Names per GetParameters call, SSM's limit.
-const PARAMETERS_PER_CALL: usize = 10;
-/// Pages of a repository's images read to find its most recent tags.
-const MAX_IMAGE_PAGES: usize = 10;
+use crate::aws::ecr::image_lookup;
+use crate::aws::logs::log_group_lookup;
+use crate::aws::s3::object_lookup;
+use crate::aws::secretsmanager::secret_lookup;
+use crate::aws::ssm::{parameters_lookup, PARAMETERS_PER_CALL};
+use crate::aws::{Aws, LazyAws, CONCURRENT_CALLS};
+use crate::event::Sink;
+use references::{Needed, Reference};
+use verdict::Lookup;
 
 /// Checks what `definitions` need; an error listing every problem when
 /// something does not exist. A dry run without a region or credentials
 /// still shows what it would do, with nothing checked.
 pub(crate) async fn check(
     aws: &LazyAws,
-    runner: &Runner,
+    sink: &dyn Sink,
     definitions: &[&Value],
     dry_run: bool,
 ) -> Result<()> {
@@ -51,11 +45,12 @@ pub(crate) async fn check(
         outside_ecr.extend(others);
     }
     if !outside_ecr.is_empty() {
-        let images: Vec<String> = outside_ecr.into_iter().collect();
-        runner.info(&format!(
-            "Preflight: images outside Amazon ECR are not checked: {}",
-            images.join(", ")
-        ));
+        sink.emit(
+            Event::OutsideEcr {
+                images: outside_ecr.into_iter().collect(),
+            }
+            .into(),
+        );
     }
     if all.is_empty() {
         return Ok(());
@@ -64,16 +59,26 @@ pub(crate) async fn check(
     let lookups = match aws.get().await {
         Ok(aws) => look_up(aws, &needed).await,
         Err(error) if dry_run => {
-            runner.warning(&format!("preflight checked nothing: {error:#}"));
+            sink.emit(
+                Event::CheckedNothing {
+                    why: format!("{error:#}"),
+                }
+                .into(),
+            );
             HashMap::new()
         }
         Err(error) => return Err(error),
     };
     let findings = verdict::judge(&all, &lookups);
-    for warning in &findings.warnings {
-        runner.warning(warning);
+    for warning in findings.warnings {
+        sink.emit(Event::Unsure { warning }.into());
     }
-    runner.info(&verdict::tally(&needed, &lookups));
+    sink.emit(
+        Event::Tallied {
+            tally: verdict::tally(&needed, &lookups),
+        }
+        .into(),
+    );
     if findings.problems.is_empty() {
         return Ok(());
     }
@@ -124,9 +129,19 @@ async fn look_up(aws: &Aws, needed: &BTreeSet<Needed>) -> HashMap<Needed, Lookup
                 secret_lookup(aws, arn, region.as_deref()).await,
             )]
         })),
-        all(batches
-            .into_iter()
-            .map(|(region, names)| parameters_lookup(aws, region, names))),
+        all(batches.into_iter().map(|(region, names)| async move {
+            parameters_lookup(aws, region, names)
+                .await
+                .into_iter()
+                .map(|(name, lookup)| {
+                    let needed = Needed::Parameter {
+                        name: name.to_owned(),
+                        region: region.map(str::to_owned),
+                    };
+                    (needed, lookup)
+                })
+                .collect()
+        })),
         all(log_groups.into_iter().map(|(name, region)| async move {
             vec![(
                 Needed::LogGroup {
@@ -142,7 +157,7 @@ async fn look_up(aws: &Aws, needed: &BTreeSet<Needed>) -> HashMap<Needed, Lookup
                     bucket: bucket.clone(),
                     key: key.clone(),
                 },
-                file_lookup(aws, bucket, key).await,
+                object_lookup(&aws.s3, bucket, key).await,
             )]
         })),
     );
@@ -166,175 +181,70 @@ where
         .await
 }
 
-/// A lookup that AWS refused or could not answer: missing when the code
-/// (or, for S3's bodiless HEAD answers, the status 404) says so, denied on
-/// AccessDenied or 403, otherwise failed with the error.
-fn refused<E>(
-    error: &SdkError<E, HttpResponse>,
-    permission: &'static str,
-    missing: &[&str],
-) -> Lookup
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let status = error.raw_response().map(|raw| raw.status().as_u16());
-    match error_code(error) {
-        Some(code) if missing.contains(&code) => Lookup::Missing,
-        Some(code) if is_access_denied(code) => Lookup::Denied { permission },
-        None | Some("NotFound" | "Forbidden") if status == Some(404) => Lookup::Missing,
-        None | Some("NotFound" | "Forbidden") if status == Some(403) => {
-            Lookup::Denied { permission }
-        }
-        _ => Lookup::Failed(error_text(error)),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Recorder;
+    use ecs_deploy_sim::{Scenario, Sim};
+    use serde_json::json;
 
-async fn image_lookup(aws: &Aws, image: &EcrImage) -> Lookup {
-    let ecr = aws_sdk_ecr::Client::new(&aws.config_in(Some(&image.region)));
-    let id = match &image.id {
-        ImageId::Tag(tag) => ImageIdentifier::builder().image_tag(tag),
-        ImageId::Digest(digest) => ImageIdentifier::builder().image_digest(digest),
-    };
-    let described = ecr
-        .describe_images()
-        .registry_id(&image.registry)
-        .repository_name(&image.repository)
-        .image_ids(id.build())
-        .send()
-        .await;
-    match described {
-        Ok(_) => Lookup::Found,
-        Err(error) => match error_code(&error) {
-            Some("ImageNotFoundException") => Lookup::ImageMissing {
-                recent_tags: recent_tags(&ecr, image).await,
-            },
-            Some("RepositoryNotFoundException") => Lookup::RepositoryMissing,
-            _ => refused(&error, "ecr:DescribeImages", &[]),
-        },
-    }
-}
+    /// The repository holds shop:v1 only; the parameter may not be read.
+    const SCENARIO: &str = r#"
+ecrRepositories:
+  - name: shop
+    images: [{tags: [v1]}]
+ssmParameters:
+  - {name: /shop/api-key}
+faults:
+  - {service: ssm, operation: GetParameters, kind: accessDenied}
+"#;
 
-/// The repository's most recent tags, newest first; none when they cannot
-/// be read (the missing image is the problem either way).
-async fn recent_tags(ecr: &aws_sdk_ecr::Client, image: &EcrImage) -> Vec<String> {
-    let mut pages = ecr
-        .describe_images()
-        .registry_id(&image.registry)
-        .repository_name(&image.repository)
-        .filter(
-            DescribeImagesFilter::builder()
-                .tag_status(TagStatus::Tagged)
-                .build(),
-        )
-        .into_paginator()
-        .send();
-    let mut details = Vec::new();
-    for _ in 0..MAX_IMAGE_PAGES {
-        match pages.next().await {
-            Some(Ok(page)) => details.extend(page.image_details.unwrap_or_default()),
-            _ => break,
-        }
+    async fn check_web(image_tag: &str) -> (Result<()>, Vec<Event>) {
+        let sim = Sim::start(Scenario::from_yaml(SCENARIO).unwrap()).unwrap();
+        let aws = LazyAws::loaded_with(Aws::of_sim(&sim).await);
+        let definition = json!({
+            "family": "shop",
+            "containerDefinitions": [
+                {
+                    "name": "web",
+                    "image": format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:{image_tag}"),
+                    "secrets": [{"name": "API_KEY", "valueFrom": "/shop/api-key"}]
+                },
+                {"name": "proxy", "image": "docker.io/library/nginx:1.27"}
+            ]
+        });
+        let recorder = Recorder::default();
+        let result = check(&aws, &recorder, &[&definition], false).await;
+        (result, recorder.step_events())
     }
-    details.sort_by_key(|detail| Reverse(detail.image_pushed_at.map(|at| at.secs())));
-    details
-        .into_iter()
-        .flat_map(|detail| detail.image_tags.unwrap_or_default())
-        .take(RECENT_TAGS)
-        .collect()
-}
 
-async fn secret_lookup(aws: &Aws, arn: &str, region: Option<&str>) -> Lookup {
-    let secrets = aws_sdk_secretsmanager::Client::new(&aws.config_in(region));
-    match secrets.describe_secret().secret_id(arn).send().await {
-        Ok(_) => Lookup::Found,
-        Err(error) => refused(
-            &error,
-            "secretsmanager:DescribeSecret",
-            &["ResourceNotFoundException"],
-        ),
+    #[tokio::test]
+    async fn what_exists_passes_and_a_refused_lookup_is_a_warning() {
+        let (result, events) = check_web("v1").await;
+        result.unwrap();
+        assert_eq!(
+            events,
+            [
+                Event::OutsideEcr {
+                    images: vec!["docker.io/library/nginx:1.27".into()]
+                },
+                Event::Unsure {
+                    warning: "preflight skipped 1 check: the role may not call ssm:GetParameters (AccessDenied); allow it to have them checked before anything changes".into()
+                },
+                Event::Tallied {
+                    tally: "Preflight: 1 image present; 1 secret or parameter not checked (see the warnings above)".into()
+                },
+            ]
+        );
     }
-}
 
-/// One GetParameters call: what it lists as invalid is missing, the rest
-/// exists.
-async fn parameters_lookup(
-    aws: &Aws,
-    region: Option<&str>,
-    names: &[&str],
-) -> Vec<(Needed, Lookup)> {
-    let ssm = aws_sdk_ssm::Client::new(&aws.config_in(region));
-    let answer = ssm
-        .get_parameters()
-        .set_names(Some(names.iter().map(|n| (*n).to_owned()).collect()))
-        .with_decryption(false)
-        .send()
-        .await;
-    let needed = |name: &str| Needed::Parameter {
-        name: name.to_owned(),
-        region: region.map(str::to_owned),
-    };
-    match answer {
-        Ok(answer) => {
-            let invalid = answer.invalid_parameters.unwrap_or_default();
-            names
-                .iter()
-                .map(|name| {
-                    let lookup = if invalid.iter().any(|i| i == name) {
-                        Lookup::Missing
-                    } else {
-                        Lookup::Found
-                    };
-                    (needed(name), lookup)
-                })
-                .collect()
-        }
-        Err(error) => {
-            let lookup = refused(&error, "ssm:GetParameters", &[]);
-            names
-                .iter()
-                .map(|name| (needed(name), lookup.clone()))
-                .collect()
-        }
-    }
-}
-
-async fn log_group_lookup(aws: &Aws, name: &str, region: Option<&str>) -> Lookup {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&aws.config_in(region));
-    // The group itself sorts first among the groups its name begins.
-    let answer = logs
-        .describe_log_groups()
-        .log_group_name_prefix(name)
-        .limit(1)
-        .send()
-        .await;
-    match answer {
-        Ok(answer) => {
-            let groups = answer.log_groups.unwrap_or_default();
-            if groups
-                .iter()
-                .any(|g| g.log_group_name.as_deref() == Some(name))
-            {
-                Lookup::Found
-            } else {
-                Lookup::Missing
-            }
-        }
-        Err(error) => refused(
-            &error,
-            "logs:DescribeLogGroups",
-            &["ResourceNotFoundException"],
-        ),
-    }
-}
-
-async fn file_lookup(aws: &Aws, bucket: &str, key: &str) -> Lookup {
-    match aws.s3.head_object().bucket(bucket).key(key).send().await {
-        Ok(_) => Lookup::Found,
-        // Without s3:ListBucket, S3 answers a missing object with 403 too.
-        Err(error) => refused(
-            &error,
-            "s3:GetObject (with s3:ListBucket on the bucket, a missing object is told from a refused one)",
-            &["NoSuchKey", "NoSuchBucket"],
-        ),
+    #[tokio::test]
+    async fn a_missing_image_stops_the_run_with_the_recent_tags() {
+        let (result, events) = check_web("v2").await;
+        assert_eq!(
+            format!("{:#}", result.unwrap_err()),
+            "the preflight found 1 problem before anything changed:\ncontainer web, image: image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v2 does not exist: repository shop has no tag v2; its most recent tags: v1"
+        );
+        assert!(matches!(events.last(), Some(Event::Tallied { .. })));
     }
 }

@@ -42,11 +42,6 @@ impl Presenter {
         }
     }
 
-    /// The runner, for the steps that do not emit events yet.
-    pub(crate) fn runner(&self) -> &Runner {
-        &self.runner
-    }
-
     pub(crate) fn summary(&self) -> MutexGuard<'_, Summary> {
         // A panic elsewhere while the summary was held leaves it usable.
         self.summary.lock().unwrap_or_else(|e| e.into_inner())
