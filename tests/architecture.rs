@@ -16,6 +16,10 @@ const EDGES: &[(&str, &str)] = &[
     ("src/lib.rs", "declares the modules"),
     ("src/pipeline/mod.rs", "the run: every step, in order"),
     (
+        "src/pipeline/release.rs",
+        "loads templates, writes the rendered files and registers them",
+    ),
+    (
         "src/present/",
         "the presenter: every log line, output and the summary file",
     ),

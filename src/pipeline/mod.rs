@@ -1,39 +1,42 @@
 //! One run of ecs-deploy, step by step: inputs → services as they are →
 //! template → render → (dry run: show and stop) → register → migration →
 //! deploy and judge. Each step is a function that returns a typed value to
-//! the next and emits what a person should see as events. AWS is reached
-//! through `LazyAws` only by the steps that need it.
+//! the next (the releases are `release`'s) and emits what a person should
+//! see as events; the outputs with a value per service are `outputs`'. AWS
+//! is reached through `LazyAws` only by the steps that need it.
 
 mod event;
+mod outputs;
+mod release;
 mod verdict;
 
 pub(crate) use event::{Event, WouldDeploy};
+pub(crate) use release::Release;
+
+use outputs::{by_service, by_service_index, write_deployment_outputs};
+use release::{register, render_releases};
 
 use std::ffi::OsString;
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
-use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::arn::resource_name;
 use crate::aws::ecs;
-use crate::aws::{LazyAws, CONCURRENT_CALLS};
-use crate::cancel::{Change, InFlight, Signals, CANCEL_DEADLINE};
+use crate::aws::LazyAws;
+use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::Config;
 use crate::deploy::{self, codedeploy, express, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
 use crate::event::{Output, Sink};
 use crate::inputs::{self, Invocation};
 use crate::present::Presenter;
-use crate::render::{self, family};
+use crate::render::family;
 use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
-use crate::template;
-use crate::template::TemplateSource;
-use crate::{diff, github, migration, preflight, previous, revisions};
+use crate::{github, migration, preflight, revisions};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -168,30 +171,6 @@ async fn tracked(
         None => finished.await,
     }
     result
-}
-
-/// One rendered task definition and the services (indexes into
-/// `config.services`) that will run it: one for a shared template, one per
-/// service when each starts from its own current definition.
-pub(crate) struct Release {
-    pub(crate) rendered: Value,
-    pub(crate) services: Vec<usize>,
-    pub(crate) path: PathBuf,
-    /// An ECS revision that already holds what was rendered: deployed as
-    /// is, not registered again.
-    pub(crate) as_is: Option<AsIs>,
-    /// With `task-definition: previous`: the revision the service goes back
-    /// to (registered again as a copy when it is not ACTIVE).
-    pub(crate) goes_back_to: Option<String>,
-}
-
-/// An existing ECS revision a release deploys instead of registering one.
-pub(crate) struct AsIs {
-    pub(crate) revision: ecs::Registered,
-    /// The service that runs it, when it is used because what was rendered
-    /// is identical to it; otherwise it is the template (or the revision
-    /// `previous` goes back to), which the inputs leave unchanged.
-    pub(crate) running_in: Option<String>,
 }
 
 /// How far the run got: each step's result, kept for the summary whether
@@ -704,132 +683,6 @@ async fn timed<T>(
     result
 }
 
-/// The template rendered once for every service, or each service's own
-/// definition rendered for it; each written to a file and its changes
-/// shown.
-async fn render_releases(run: &RunContext<'_>, current: &[Current]) -> Result<Vec<Release>> {
-    let config = run.config;
-    let mut releases = match &config.template {
-        Some(source) => vec![release_of_template(run, current, source).await?],
-        None if config.previous_revision => releases_going_back(run, current).await?,
-        None => releases_of_current_definitions(run, current)?,
-    };
-    for release in &mut releases {
-        for i in release.services.clone() {
-            compare_with_running(run, release, &current[i]);
-        }
-        // After its changes: the changes are what a person reads first.
-        if config.dry_run {
-            let definition = release.rendered.clone();
-            run.emit(Event::Rendered { definition });
-        }
-    }
-    Ok(releases)
-}
-
-/// One release for every service, from the `task-definition` template; an
-/// ECS revision the inputs leave unchanged is deployed as is.
-async fn release_of_template(
-    run: &RunContext<'_>,
-    current: &[Current],
-    source: &TemplateSource,
-) -> Result<Release> {
-    let template = template::load(source, run.aws)
-        .await
-        .with_context(|| format!("failed to load the task definition template {source}"))?;
-    let rendered = render_template(template.clone(), run.config)?;
-    let mut unchanged = None;
-    if let TemplateSource::Ecs(id) = source {
-        let described = ecs::Registered::described(&template);
-        let base = render::normalize(template);
-        if current.is_empty() {
-            show_changes(run, &rendered, id, &base);
-        }
-        unchanged = described.filter(|_| diff::diff(&base, &rendered).is_empty());
-    }
-    let mut release = release(run, rendered, (0..current.len()).collect())?;
-    release.as_is = unchanged.map(|revision| AsIs {
-        revision,
-        running_in: None,
-    });
-    Ok(release)
-}
-
-/// `task-definition: previous`: for each service, the revision it ran
-/// before, as it is (registered again when it is not ACTIVE).
-async fn releases_going_back(run: &RunContext<'_>, current: &[Current]) -> Result<Vec<Release>> {
-    let (config, clients) = (run.config, run.aws.get().await?);
-    let found: Vec<previous::Previous> = stream::iter(current)
-        .map(|service| async move {
-            previous::find(clients, config, service)
-                .await
-                .context("task-definition: previous")
-        })
-        .buffered(CONCURRENT_CALLS)
-        .try_collect()
-        .await?;
-    let mut releases = Vec::new();
-    for (i, found) in found.into_iter().enumerate() {
-        run.emit(Event::GoingBack {
-            service: current[i]
-                .service
-                .service_name()
-                .unwrap_or_default()
-                .to_owned(),
-            to: found.arn.clone(),
-            from: current[i].task_definition_arn.clone(),
-        });
-        // ECS moves services only to ACTIVE revisions.
-        let active = ecs::Registered::described(&found.definition);
-        if active.is_none() {
-            run.emit(Event::RegisteringAgain {
-                arn: found.arn.clone(),
-                status: found.definition["status"]
-                    .as_str()
-                    .unwrap_or("not ACTIVE")
-                    .to_owned(),
-            });
-        }
-        let mut release = release(run, render::normalize(found.definition), vec![i])?;
-        release.as_is = active.map(|revision| AsIs {
-            revision,
-            running_in: None,
-        });
-        release.goes_back_to = Some(found.arn);
-        releases.push(release);
-    }
-    Ok(releases)
-}
-
-/// One release per service, each rendered from the definition it runs.
-fn releases_of_current_definitions(
-    run: &RunContext<'_>,
-    current: &[Current],
-) -> Result<Vec<Release>> {
-    let config = run.config;
-    check_containers_exist(config, current)?;
-    let mut releases = Vec::new();
-    for (i, definition) in current.iter().map(|c| &c.task_definition).enumerate() {
-        let spec = render::restrict_to(&config.render, definition);
-        let rendered = render::render(definition.clone(), &spec).with_context(|| {
-            format!(
-                "failed to render the task definition {}",
-                family(definition)
-            )
-        })?;
-        releases.push(release(run, rendered, vec![i])?);
-    }
-    Ok(releases)
-}
-
-/// What `rendered` changes against `against`, the definition `base` is.
-fn show_changes(run: &RunContext<'_>, rendered: &Value, against: &str, base: &Value) {
-    run.emit(Event::Changes {
-        against: against.to_owned(),
-        changes: diff::diff(base, rendered),
-    });
-}
-
 /// The dry run's plan: what was rendered, each service it would move (or
 /// leave) and the migration it would run.
 fn show_plan(run: &RunContext<'_>, current: &[Current], releases: &[Release]) {
@@ -876,245 +729,4 @@ fn show_plan(run: &RunContext<'_>, current: &[Current], releases: &[Release]) {
     if let Some(migration) = &config.migration {
         migration::show_plan(run.sink, config, migration, &releases[0].rendered);
     }
-}
-
-/// Shows what `release` changes in what `current` runs, and deploys what
-/// the service runs as is when it holds what was rendered: registering it
-/// again would make an identical revision and a deployment that changes
-/// nothing.
-fn compare_with_running(run: &RunContext<'_>, release: &mut Release, current: &Current) {
-    let base = render::normalize(current.task_definition.clone());
-    show_changes(run, &release.rendered, &current.task_definition_arn, &base);
-    if release
-        .as_is
-        .as_ref()
-        .is_none_or(|a| a.running_in.is_none())
-        && diff::diff(&base, &release.rendered).is_empty()
-    {
-        if let Some(revision) = ecs::Registered::described(&current.task_definition) {
-            release.as_is = Some(AsIs {
-                revision,
-                running_in: current.service.service_name().map(str::to_owned),
-            });
-        }
-    }
-}
-
-/// Registers every release at once. Every register runs to its end, so that
-/// a failure can say which revisions exist anyway.
-async fn register(run: &RunContext<'_>, releases: &[Release]) -> Result<Vec<ecs::Registered>> {
-    let (ecs, in_flight) = (&run.aws.get().await?.ecs, run.in_flight);
-    let results: Vec<Result<ecs::Registered>> = stream::iter(releases)
-        .map(|release| async move {
-            if let Some(as_is) = &release.as_is {
-                return Ok(as_is.revision.clone());
-            }
-            let call = in_flight.calling(Change::Register {
-                family: family(&release.rendered).to_owned(),
-            });
-            let registered = ecs::register_task_definition(ecs, &release.rendered).await;
-            in_flight.answered(call);
-            registered
-        })
-        .buffered(CONCURRENT_CALLS)
-        .collect()
-        .await;
-    let (mut registered, mut errors) = (Vec::new(), Vec::new());
-    for (release, result) in releases.iter().zip(results) {
-        match result {
-            Ok(revision) => {
-                let arn = revision.arn.clone();
-                run.emit(match &release.as_is {
-                    Some(AsIs {
-                        running_in: Some(service),
-                        ..
-                    }) => Event::KeptRunning {
-                        service: service.clone(),
-                        arn,
-                    },
-                    Some(_) => Event::DeployingAsIs { arn },
-                    None => Event::Registered { arn },
-                });
-                registered.push(revision);
-            }
-            Err(error) => errors.push(format!("{error:#}")),
-        }
-    }
-    if !errors.is_empty() {
-        let mut message = errors.join("; ");
-        let arns: Vec<&str> = registered
-            .iter()
-            .filter(|r| {
-                releases
-                    .iter()
-                    .all(|release| release.as_is.as_ref().map(|a| &a.revision) != Some(*r))
-            })
-            .map(|r| r.arn.as_str())
-            .collect();
-        if !arns.is_empty() {
-            message.push_str(&format!(
-                "; nothing was deployed, and {} stays registered, unused",
-                arns.join(", ")
-            ));
-        }
-        anyhow::bail!(message);
-    }
-    Ok(registered)
-}
-
-/// The ids of what was started, by way of deploying.
-fn write_deployment_outputs(sink: &dyn Sink, config: &Config, started: &[Started]) {
-    for (output, field) in STARTED_OUTPUTS {
-        // An output of a kind of deployment no service started is not written.
-        if started.iter().any(|s| field(s).is_some()) {
-            let value = by_service_index(config, |i| {
-                field(&started[i]).flatten().unwrap_or_default().to_owned()
-            });
-            if let Err(error) = sink.output(output, &value) {
-                let reason = format!("{error:#}");
-                sink.emit(Event::OutputUnwritten { reason }.into());
-            }
-        }
-    }
-}
-
-/// What a deployment started for a service: None when it is not of the
-/// output's kind, Some(None) when it is but lacks the value.
-type StartedField = fn(&Started) -> Option<Option<&str>>;
-
-/// The outputs written as soon as a deployment starts, one value per service.
-const STARTED_OUTPUTS: [(Output, StartedField); 3] = [
-    (Output::EcsDeploymentId, ecs_deployment_id),
-    (Output::EcsServiceDeploymentArn, ecs_service_deployment_arn),
-    (Output::CodeDeployDeploymentId, codedeploy_deployment_id),
-];
-
-fn ecs_deployment_id(started: &Started) -> Option<Option<&str>> {
-    match started {
-        Started::Ecs { deployment_id, .. } => Some(Some(deployment_id)),
-        _ => None,
-    }
-}
-
-fn ecs_service_deployment_arn(started: &Started) -> Option<Option<&str>> {
-    match started {
-        Started::Ecs {
-            service_deployment_arn,
-            ..
-        } => Some(service_deployment_arn.as_deref()),
-        _ => None,
-    }
-}
-
-fn codedeploy_deployment_id(started: &Started) -> Option<Option<&str>> {
-    match started {
-        Started::CodeDeploy { deployment_id } => Some(Some(deployment_id)),
-        _ => None,
-    }
-}
-
-/// Starting from the services' own definitions, a container named in the
-/// inputs must exist in at least one of them, and the inputs must change
-/// something in each: a typo must not register the old image again and
-/// deploy it as a success.
-fn check_containers_exist(config: &Config, current: &[Current]) -> Result<()> {
-    let definitions: Vec<&Value> = current.iter().map(|c| &c.task_definition).collect();
-    let unmatched = render::unmatched_containers(&config.render, &definitions);
-    if !unmatched.is_empty() {
-        let known: Vec<String> = definitions
-            .iter()
-            .map(|d| format!("{} ({})", family(d), render::container_names(d).join(", ")))
-            .collect();
-        anyhow::bail!(
-            "container {} is in none of the services' task definitions: {}",
-            unmatched
-                .iter()
-                .map(|c| format!("{c:?}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            known.join("; ")
-        );
-    }
-    if config.render.is_empty() {
-        return Ok(());
-    }
-    for (c, definition) in current.iter().zip(&definitions) {
-        if render::restrict_to(&config.render, definition).is_empty() {
-            anyhow::bail!(
-                "nothing the inputs set applies to task definition {} of service {}: its containers are {}; check container-name and images",
-                family(definition),
-                c.service.service_name().unwrap_or("?"),
-                render::container_names(definition).join(", ")
-            );
-        }
-    }
-    Ok(())
-}
-
-fn render_template(template: Value, config: &Config) -> Result<Value> {
-    let family = family(&template).to_owned();
-    render::render(template, &config.render)
-        .with_context(|| format!("failed to render the task definition {family}"))
-}
-
-fn release(run: &RunContext<'_>, rendered: Value, services: Vec<usize>) -> Result<Release> {
-    let path = write_rendered(run.env, &rendered)?;
-    Ok(Release {
-        rendered,
-        services,
-        path,
-        as_is: None,
-        goes_back_to: None,
-    })
-}
-
-/// One value, or with several services a JSON object by service name.
-fn by_service_index(config: &Config, value: impl Fn(usize) -> String) -> String {
-    if config.services.len() <= 1 {
-        return value(0);
-    }
-    let object: serde_json::Map<String, Value> = config
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, name)| (name.clone(), Value::String(value(i))))
-        .collect();
-    Value::Object(object).to_string()
-}
-
-/// Like `by_service_index`, for a value of each release (given its index).
-fn by_service(config: &Config, releases: &[Release], value: impl Fn(usize) -> String) -> String {
-    if releases.len() == 1 {
-        return value(0);
-    }
-    by_service_index(config, |service| {
-        let release = releases
-            .iter()
-            .position(|r| r.services.contains(&service))
-            .expect("every service has a release");
-        value(release)
-    })
-}
-
-/// The rendered definition in a file for later steps, in the runner's
-/// temporary directory (RUNNER_TEMP).
-fn write_rendered(env: &Env, rendered: &Value) -> Result<PathBuf> {
-    let suffix: String = std::iter::repeat_with(fastrand::alphanumeric)
-        .take(8)
-        .collect();
-    // A family may have 255 characters, a file name no more in all.
-    let family: String = family(rendered).chars().take(100).collect();
-    let temp_dir = env
-        .get("RUNNER_TEMP")
-        .filter(|dir| !dir.is_empty())
-        .map_or_else(std::env::temp_dir, PathBuf::from);
-    let path = temp_dir.join(format!("task-definition-{family}-{suffix}.json"));
-    let text = serde_json::to_string_pretty(rendered)?;
-    std::fs::write(&path, text + "\n").with_context(|| {
-        format!(
-            "failed to write the rendered task definition to {}",
-            path.display()
-        )
-    })?;
-    Ok(path)
 }
