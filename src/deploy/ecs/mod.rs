@@ -873,8 +873,18 @@ services:
     }
 
     async fn deploy_web(timeline: &str) -> Run {
-        let sim =
-            Sim::start(Scenario::from_yaml(&format!("{SCENARIO}{timeline}")).unwrap()).unwrap();
+        deploy_to(
+            &format!("{SCENARIO}{timeline}"),
+            "web",
+            DeployOptions::waiting(),
+        )
+        .await
+    }
+
+    /// A new revision of shop deployed to `service` of cluster prod in
+    /// `scenario`.
+    async fn deploy_to(scenario: &str, service: &str, options: DeployOptions) -> Run {
+        let sim = Sim::start(Scenario::from_yaml(scenario).unwrap()).unwrap();
         let aws = Aws::of_sim(&sim).await;
         let definition = json!({
             "family": "shop",
@@ -883,14 +893,13 @@ services:
         let registered = register_task_definition(&aws.ecs, &definition)
             .await
             .unwrap();
-        let service = describe_services_or_fail(&aws.ecs, "prod", &["web".to_owned()])
+        let service = describe_services_or_fail(&aws.ecs, "prod", &[service.to_owned()])
             .await
             .unwrap()
             .remove(0);
         let target = Target::new(0, &service, &registered.arn, &definition);
         let recorder = Recorder::default();
         let in_flight = InFlight::watched(|_, _| {});
-        let options = DeployOptions::waiting();
         let mut deployed = deploy(&aws, "prod", &[target], &options, &recorder, &in_flight)
             .await
             .unwrap();
@@ -988,6 +997,84 @@ services:
         assert_eq!(
             run.deployed.result,
             DeployResult::Failed("ECS rolled back to shop:1: Service deployment rolled back because the circuit breaker threshold was exceeded.".into())
+        );
+    }
+    /// A throttled poll says when the next one comes (here the
+    /// wait-max-delay-seconds of 1 s, which caps the backoff), and the
+    /// watch goes on to the verdict.
+    #[tokio::test]
+    async fn a_throttled_poll_is_told_and_the_watch_goes_on_to_the_verdict() {
+        // The first DescribeServices is the test's own, before the deploy.
+        let scenario = format!(
+            "{SCENARIO}faults:\n  - {{service: ecs, operation: DescribeServices, kind: throttle, skip: 1}}\ntimelines:\n  deployments:\n    - {{cluster: prod, service: web, outcome: complete, seconds: 0}}\n"
+        );
+        let options = DeployOptions {
+            max_poll_delay: Some(Duration::from_secs(1)),
+            ..DeployOptions::waiting()
+        };
+        let run = deploy_to(&scenario, "web", options).await;
+        let throttled: Vec<&event::Event> = run
+            .events
+            .iter()
+            .filter(|e| matches!(e, event::Event::Ecs(Event::Throttled { .. })))
+            .collect();
+        let [event::Event::Ecs(Event::Throttled { error, next_poll })] = throttled[..] else {
+            panic!("not one throttled poll: {:?}", run.events);
+        };
+        assert!(error.starts_with("ThrottlingException: "), "{error}");
+        assert_eq!(*next_poll, Duration::from_secs(1));
+        assert_eq!(run.events[1], *throttled[0], "told before anything else");
+        assert_eq!(run.deployed.result, DeployResult::Succeeded);
+    }
+
+    /// A blue/green deployment held at a PAUSE hook: the stage is told
+    /// once with its traffic, the hook once with how ECS ends the wait.
+    #[tokio::test]
+    async fn a_blue_green_deployment_tells_its_stage_and_its_paused_hook_once() {
+        let scenario = include_str!("../../../sim/scenarios/bluegreen-pause.yaml");
+        let run = deploy_to(scenario, "shop-web", DeployOptions::waiting()).await;
+        assert_eq!(run.deployed.result, DeployResult::Succeeded);
+        let at_test_traffic: Vec<&event::Event> = run
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(e, event::Event::Ecs(Event::StageChanged { stage, .. }) if stage == "POST_TEST_TRAFFIC_SHIFT")
+            })
+            .collect();
+        assert_eq!(
+            at_test_traffic,
+            [&event::Event::Ecs(Event::StageChanged {
+                service: "shop-web".into(),
+                stage: "POST_TEST_TRAFFIC_SHIFT".into(),
+                traffic: Some(TrafficWeights {
+                    production: 0.0,
+                    test: 100.0
+                }),
+            })]
+        );
+        let paused: Vec<(&Option<String>, &PausedHook, &Option<String>)> = run
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                event::Event::Ecs(Event::HookPaused {
+                    stage,
+                    hook,
+                    service_deployment_arn,
+                    ..
+                }) => Some((stage, hook, service_deployment_arn)),
+                _ => None,
+            })
+            .collect();
+        let [(stage, hook, arn)] = paused[..] else {
+            panic!("not one paused hook: {:?}", run.events);
+        };
+        assert_eq!(stage.as_deref(), Some("POST_TEST_TRAFFIC_SHIFT"));
+        assert!(hook.id.starts_with("ecs-pause-"), "{hook:?}");
+        assert_eq!(hook.timeout_action.as_deref(), Some("CONTINUE"));
+        assert!(
+            arn.as_deref()
+                .is_some_and(|arn| arn.starts_with("arn:aws:ecs:")),
+            "{arn:?}"
         );
     }
 }
