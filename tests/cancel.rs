@@ -2,7 +2,7 @@
 //! binary stops what can be stopped safely and says what it left in which
 //! state.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

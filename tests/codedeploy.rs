@@ -1,7 +1,7 @@
 //! CodeDeploy blue/green deployments, end to end: the binary against the
 //! simulator's CodeDeploy timelines.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job, Run};
 use ecs_deploy_sim::Sim;

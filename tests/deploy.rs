@@ -2,7 +2,7 @@
 //! timelines. Each test asserts on the verdict, the exit code, the messages
 //! and what ended up running in the (simulated) service.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job, Run};
 use ecs_deploy_sim::Sim;

@@ -3,7 +3,8 @@
 //! its own, from state read just before the write, and a cancelled run
 //! says exactly what it did.
 
-mod common;
+use crate::common;
+use crate::sim_client;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! `with:` blocks: the binary runs with those inputs exactly, every other
 //! input at its action.yml default as the runner passes it.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job, Run};
 use ecs_deploy_sim::Sim;

@@ -1,7 +1,7 @@
 //! ECS Express Mode services, deployed with UpdateExpressGatewayService and
 //! judged like any service, against the shipped express scenarios.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

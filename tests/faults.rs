@@ -3,7 +3,7 @@
 //! nothing changes twice, the messages say what to do, nothing secret is
 //! printed.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job};
 

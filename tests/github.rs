@@ -1,7 +1,7 @@
 //! GitHub deployments and statuses, end to end: the binary against the
 //! simulator's GitHub API.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -2,7 +2,7 @@
 //! exit 0 or 1 and, when it fails, an `::error::` that says why; it never
 //! panics.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

@@ -4,8 +4,8 @@
 //! uses. Resources and conditions are scoped by hand; only actions are
 //! compared.
 //!
-//!     cargo test --test iam_policies
-//!     UPDATE_POLICIES=1 cargo test --test iam_policies
+//!     cargo test --test it iam_policies
+//!     UPDATE_POLICIES=1 cargo test --test it iam_policies
 //!
 //! The second removes what the code no longer calls and adds what it newly
 //! calls to a statement `NotYetScoped` on every resource, to be scoped by
@@ -45,7 +45,7 @@
 //!   the test until the function is named in `SERVES_ITS_CALLERS`, since
 //!   its calls would otherwise be granted to the other feature only.
 //!
-//! `SHOW_CALLS=1 cargo test --test iam_policies -- --nocapture` prints,
+//! `SHOW_CALLS=1 cargo test --test it iam_policies -- --nocapture` prints,
 //! per feature, each action and the functions that call it.
 
 use std::collections::{BTreeMap, BTreeSet};

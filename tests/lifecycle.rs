@@ -2,7 +2,7 @@
 //! previous revision, scheduled tasks following the service, old revisions
 //! cleaned up.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job, Run};
 use ecs_deploy_sim::Sim;

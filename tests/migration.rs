@@ -1,7 +1,7 @@
 //! Migrations as a one-off ECS task, end to end: the binary against the
 //! simulator, from RunTask to the verdict.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

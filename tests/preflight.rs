@@ -3,7 +3,7 @@
 //! something, with every problem named; a check the role may not make is a
 //! warning and the deploy goes ahead.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job, Run};
 use ecs_deploy_sim::Sim;

@@ -1,6 +1,6 @@
 //! Rendering and registration, end to end: the binary against the simulator.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job};
 use serde_json::{json, Value};

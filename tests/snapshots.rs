@@ -7,7 +7,7 @@
 //!
 //! After a deliberate change of what the step prints, rewrite the files with
 //!
-//!     UPDATE_SNAPSHOTS=1 cargo test --test snapshots
+//!     UPDATE_SNAPSHOTS=1 cargo test --test it snapshots
 //!
 //! and read the diff of tests/snapshots/ before committing it.
 //!
@@ -24,7 +24,7 @@
 //! simulator's calls are printed with their times, to tell a slow machine
 //! from a change of behaviour.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

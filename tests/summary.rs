@@ -1,6 +1,6 @@
 //! The job summary's timeline and its copy in a file.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

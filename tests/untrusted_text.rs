@@ -3,7 +3,7 @@
 //! hostile as it can: none of it may become a workflow command, and the
 //! summary table keeps its shape.
 
-mod common;
+use crate::common;
 
 use common::{sim, Job, Run};
 use ecs_deploy_sim::Sim;

@@ -1,6 +1,6 @@
 //! CodeDeploy blue/green deployments over time, driven by the official SDK.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

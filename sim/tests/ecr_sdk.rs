@@ -1,7 +1,7 @@
 //! ECR DescribeImages through the official SDK: images by id and by tag
 //! status, a page at a time, per registry and region, and ECR's errors.
 
-mod common;
+use crate::common;
 
 use aws_config::Region;
 use aws_sdk_ecr::error::ProvideErrorMetadata as _;

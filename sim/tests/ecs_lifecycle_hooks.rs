@@ -2,7 +2,7 @@
 //! stage until ContinueServiceDeployment or the hook's timeout, driven by
 //! the official SDK.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! ECS operations driven by the official SDK: every response must parse
 //! into the SDK's types with its fields populated.
 
-mod common;
+use crate::common;
 
 use aws_sdk_ecs::operation::list_services::builders::ListServicesFluentBuilder;
 use aws_sdk_ecs::types::{

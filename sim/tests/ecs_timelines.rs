@@ -2,7 +2,7 @@
 //! deployment alarms, crash loops, one-off tasks and their logs, driven by
 //! the official SDKs.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

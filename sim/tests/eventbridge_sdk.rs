@@ -2,7 +2,7 @@
 //! task's rule found by its cluster, its targets read back exactly as put,
 //! replaced by Id, and EventBridge's errors and failed entries.
 
-mod common;
+use crate::common;
 
 use aws_sdk_eventbridge::error::ProvideErrorMetadata as _;
 use aws_sdk_eventbridge::types::{EcsParameters, LaunchType, RuleState, Target};

@@ -3,7 +3,7 @@
 //! fields populated, and an update's canary deployment completes or rolls
 //! back as its timeline says.
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Faults injected per operation, seen through the official SDK, which
 //! retries what AWS says is retryable.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

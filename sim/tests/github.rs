@@ -1,7 +1,7 @@
 //! GitHub's deployments API: deployments, statuses, authentication, and
 //! the answers GitHub gives besides 201.
 
-mod common;
+use crate::common;
 
 use common::start;
 use reqwest::blocking::{Client, RequestBuilder};

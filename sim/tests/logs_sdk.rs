@@ -2,7 +2,7 @@
 //! scenario's groups and those tasks create, by prefix or pattern, a page
 //! at a time.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

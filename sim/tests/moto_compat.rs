@@ -3,7 +3,7 @@
 //! same JSON types and nesting. moto is installed with pip when absent;
 //! the test is skipped, saying why, only if that fails.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};

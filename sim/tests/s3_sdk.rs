@@ -1,7 +1,7 @@
 //! S3 GetObject and HeadObject through the official SDK, in both
 //! addressing styles, and S3's XML errors.
 
-mod common;
+use crate::common;
 
 use aws_sdk_s3::Client;
 use common::{sdk_config, start, WEB};

@@ -1,7 +1,7 @@
 //! Every shipped scenario under sim/scenarios loads, and gives the verdict
 //! its name promises when driven the way ecs-deploy drives it.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::time::Duration;

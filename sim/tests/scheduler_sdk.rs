@@ -1,7 +1,7 @@
 //! EventBridge Scheduler through the official SDK: schedules listed, read
 //! whole and replaced whole, over Scheduler's REST-JSON protocol.
 
-mod common;
+use crate::common;
 
 use aws_sdk_scheduler::error::ProvideErrorMetadata as _;
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;

@@ -1,7 +1,7 @@
 //! Secrets Manager DescribeSecret through the official SDK: a secret by
 //! name, full ARN and partial ARN, per region, never with its value.
 
-mod common;
+use crate::common;
 
 use aws_config::Region;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;

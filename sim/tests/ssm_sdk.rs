@@ -2,7 +2,7 @@
 //! name and ARN, per region, SecureStrings sealed unless decrypted, and
 //! the names that were not found.
 
-mod common;
+use crate::common;
 
 use aws_config::Region;
 use aws_sdk_ssm::error::ProvideErrorMetadata as _;

@@ -2,8 +2,6 @@
 //! INPUT_* variables, file commands in a temporary directory, and AWS and
 //! GitHub pointed at the simulator.
 
-#![allow(dead_code)] // each test binary uses its own part of this module
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

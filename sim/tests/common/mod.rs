@@ -1,5 +1,4 @@
 //! Helpers shared by the simulator's tests.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::time::Duration;
 
