@@ -585,7 +585,7 @@ mod tests {
     use crate::event::Recorder;
     use ecs_deploy_sim::{Scenario, Sim};
 
-    /// shop:1 logs to CloudWatch; `{task}` is what its one-off task does.
+    /// shop:1 logs to CloudWatch; `TASK` stands for what its one-off task does.
     const SCENARIO: &str = r#"
 clusters: [prod]
 taskDefinitions:
