@@ -8,14 +8,10 @@ pub(crate) enum Event {
     SeparateRegistered {
         arn: String,
     },
-    /// The task started; `command` None: the definition's own.
-    Started {
-        task_arn: String,
-        command: Option<Vec<String>>,
-        container: String,
-    },
+    /// The task started and is followed.
+    Started(StartedTask),
     /// The task started and is not followed (wait-for-task-stopped: false).
-    NotWaiting(Box<Event>),
+    NotWaiting(StartedTask),
     /// The container's logs cannot be read, and why.
     LogsUnavailable {
         why: String,
@@ -59,4 +55,13 @@ pub(crate) enum Event {
         family: String,
         cluster: String,
     },
+}
+
+/// A one-off task RunTask started.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StartedTask {
+    pub(crate) task_arn: String,
+    /// None: the task definition's own command.
+    pub(crate) command: Option<Vec<String>>,
+    pub(crate) container: String,
 }

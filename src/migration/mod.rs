@@ -10,7 +10,7 @@ pub(crate) mod plan;
 pub(crate) mod settings;
 pub(crate) mod verdict;
 
-pub(crate) use event::Event;
+pub(crate) use event::{Event, StartedTask};
 
 use std::time::Duration;
 
@@ -79,13 +79,13 @@ pub(crate) async fn run(
         raw_fields: raw_fields(migration),
     };
     let task_arn = start(clients, in_flight, sink, task).await?;
-    let started = Event::Started {
+    let started = StartedTask {
         task_arn: task_arn.clone(),
         command: migration.command.clone(),
         container: container.clone(),
     };
     if !migration.wait {
-        sink.emit(Event::NotWaiting(Box::new(started)).into());
+        sink.emit(Event::NotWaiting(started).into());
         return Ok(());
     }
     in_flight.migration_task_started(&config.cluster, &task_arn);
@@ -100,7 +100,7 @@ pub(crate) async fn run(
         sink,
         tail,
     };
-    sink.emit(started.into());
+    sink.emit(Event::Started(started).into());
     let ending = watch.follow(migration.timeout).await?;
     let essential = plan::essential_containers(&definition);
     watch
@@ -672,11 +672,11 @@ timelines:
         assert_eq!(
             migrated.events,
             [
-                Event::Started {
+                Event::Started(StartedTask {
                     task_arn: arn.clone(),
                     command: Some(vec!["bin/rails".into(), "db:migrate".into()]),
                     container: "web".into(),
-                },
+                }),
                 Event::FollowBegan {
                     task_id: id.clone()
                 },

@@ -14,27 +14,18 @@ impl Presenter {
             Event::SeparateRegistered { arn } => {
                 runner.info(&format!("Registered migration task definition {arn}"))
             }
-            Event::Started {
-                task_arn,
-                command,
-                container,
-            } => runner.info(&format!(
-                "Started migration task {task_arn}: {} in container {container}",
-                shown_command(command.as_deref())
+            Event::Started(started) => runner.info(&format!(
+                "Started migration task {}: {} in container {}",
+                started.task_arn,
+                shown_command(started.command.as_deref()),
+                started.container
             )),
-            Event::NotWaiting(started) => {
-                if let Event::Started {
-                    task_arn,
-                    command,
-                    container,
-                } = *started
-                {
-                    runner.notice(&format!(
-                        "Started task {task_arn} ({} in container {container}); not waiting for it (wait-for-task-stopped is false), so its result does not hold back the deployment",
-                        shown_command(command.as_deref())
-                    ));
-                }
-            }
+            Event::NotWaiting(started) => runner.notice(&format!(
+                "Started task {} ({} in container {}); not waiting for it (wait-for-task-stopped is false), so its result does not hold back the deployment",
+                started.task_arn,
+                shown_command(started.command.as_deref()),
+                started.container
+            )),
             Event::LogsUnavailable { why, link } => runner.notice(&format!(
                 "The migration's output is not shown here: {why}. See the task in the console: {link}"
             )),
