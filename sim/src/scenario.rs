@@ -407,6 +407,12 @@ pub struct RolloutTimeline {
     /// instead of its timeoutInMinutes (minutes are long for a test).
     #[serde(default)]
     pub hook_timeout_seconds: Option<f64>,
+    /// complete, on a rolling service: the last part of `seconds`, in which
+    /// every new task runs and the old ones drain (their target group's
+    /// deregistration delay); when absent, the new tasks show as running
+    /// only when the deployment completes.
+    #[serde(default)]
+    pub drain_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -177,6 +177,8 @@ struct ReachedHook {
 /// What happens to a rollout at a scheduled moment.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum RolloutStep {
+    /// Every new task runs; the old ones drain until `Completed`.
+    TasksRunning,
     Completed,
     TaskFailed,
     AlarmsFired,

@@ -277,6 +277,20 @@ fn schedule_rollout_step(
     let (outcome, after) = timeline.map_or((RolloutOutcome::Complete, seconds(1.0)), |t| {
         (t.outcome, seconds(t.seconds))
     });
+    let drain = timeline
+        .filter(|t| t.outcome == RolloutOutcome::Complete)
+        .and_then(|t| t.drain_seconds)
+        .map(seconds);
+    if let Some(drain) = drain {
+        let running = after.saturating_sub(drain);
+        schedule_step(
+            world,
+            service,
+            deployment_id,
+            running,
+            RolloutStep::TasksRunning,
+        );
+    }
     let step = match outcome {
         RolloutOutcome::Complete => RolloutStep::Completed,
         RolloutOutcome::TasksFail => RolloutStep::TaskFailed,
@@ -303,12 +317,34 @@ pub(crate) fn rollout_step(world: &mut World, index: usize, id: &str, step: Roll
         return;
     }
     match step {
+        RolloutStep::TasksRunning => tasks_running(world, index),
         RolloutStep::Completed => complete_deployment(world, index, id),
         RolloutStep::TaskFailed => deployment_task_failed(world, index, id),
         RolloutStep::AlarmsFired => alarms_fired(world, index, id),
         RolloutStep::HookReached(hook) => pause(world, index, id, hook),
         RolloutStep::HookTimedOut(hook) => hook_timed_out(world, index, hook),
     }
+}
+
+/// Every task of the PRIMARY deployment runs; the old deployments' tasks
+/// begin draining.
+fn tasks_running(world: &mut World, index: usize) {
+    let now = world.now;
+    let service = &mut world.ecs.services[index];
+    let draining: i64 = service.deployments[1..]
+        .iter()
+        .map(|d| d.running_count)
+        .sum();
+    let deployment = &mut service.deployments[0];
+    deployment.running_count = deployment.desired_count;
+    deployment.updated_at = now;
+    primary_record(service).updated_at = now;
+    let name = service.name.clone();
+    add_service_event(
+        world,
+        index,
+        format!("(service {name}) has begun draining connections on {draining} tasks."),
+    );
 }
 
 pub(in crate::ecs) fn complete_deployment(world: &mut World, index: usize, id: &str) {
