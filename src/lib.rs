@@ -19,6 +19,7 @@ mod links;
 mod migration;
 mod outcome;
 pub mod pipeline;
+mod poll;
 mod preflight;
 mod present;
 mod previous;

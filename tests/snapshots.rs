@@ -18,11 +18,13 @@
 //! ids (deployments, tasks, CodeDeploy) come from a seeded generator and
 //! stay as they are.
 //!
-//! The scenarios' timelines put every change the step reports at least
-//! 0.2 s away from the poll that sees it, and a poll can only come late
-//! (each one sleeps after the previous one), never early: on a mismatch the
-//! simulator's calls are printed with their times, to tell a slow machine
-//! from a change of behaviour.
+//! The polls come when `poll::Schedule` says, from what each saw (the first
+//! 2.4 s after the start of the wait), and the scenarios' timelines put
+//! every change the step reports at least 0.2 s after the poll before the
+//! one that sees it; a poll can only come late (each one sleeps after the
+//! previous one), never early: on a mismatch the simulator's calls are
+//! printed with their times, to tell a slow machine from a change of
+//! behaviour.
 
 use crate::common;
 

@@ -10,8 +10,8 @@ use aws_sdk_codedeploy::types::{
     AppSpecContent, DeploymentStatus, RevisionLocation, RevisionLocationType,
 };
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, Compatibility, DeploymentLifecycleHookStatus, NetworkConfiguration,
-    NetworkMode, ServiceDeploymentStatus,
+    AwsVpcConfiguration, Compatibility, DeploymentLifecycleHookStatus, DeploymentRolloutState,
+    NetworkConfiguration, NetworkMode, ServiceDeploymentStatus,
 };
 use common::{eventually, reaches, sdk_config, service, service_deployment};
 use ecs_deploy_sim::{Scenario, Sim};
@@ -164,6 +164,22 @@ async fn deploy_ok_migrates_and_completes() {
     assert_eq!(exit_code, Some(0));
     assert_eq!(lines.len(), 3);
     let ecs = deploy(&sim).await;
+    // The new tasks all run before the deployment completes, while the
+    // old ones drain (drainSeconds), and the service says so.
+    assert!(
+        eventually(DEADLINE, || async {
+            let service = service(&ecs, "shop-web").await;
+            let new = &service.deployments()[0];
+            new.running_count() == 2
+                && new.rollout_state() == Some(&DeploymentRolloutState::InProgress)
+        })
+        .await
+    );
+    let draining = service(&ecs, "shop-web").await;
+    assert_eq!(
+        draining.events()[0].message(),
+        Some("(service shop-web) has begun draining connections on 2 tasks.")
+    );
     assert!(
         eventually(DEADLINE, || async {
             latest_service_deployment(&ecs).await == Some(ServiceDeploymentStatus::Successful)

@@ -5,6 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use anyhow::{anyhow, bail, Context, Result};
+use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsError;
 use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
 use aws_sdk_ecs::types::{
@@ -570,11 +571,11 @@ pub(crate) async fn list_service_deployments(
 }
 
 /// DescribeServiceDeployments of `arns`, twenty a call (its limit), all
-/// batches at once; the error explained (`ecs:DescribeServiceDeployments`).
+/// batches at once.
 pub(crate) async fn describe_service_deployments(
     ecs: &Client,
     arns: &[String],
-) -> Result<Vec<ServiceDeployment>, String> {
+) -> Result<Vec<ServiceDeployment>, SdkError<DescribeServiceDeploymentsError, HttpResponse>> {
     let calls = arns.chunks(20).map(|batch| {
         ecs.describe_service_deployments()
             .set_service_deployment_arns(Some(batch.to_vec()))
@@ -582,8 +583,7 @@ pub(crate) async fn describe_service_deployments(
     });
     let mut records = Vec::new();
     for output in future::join_all(calls).await {
-        let output = output.map_err(|e| explain("ecs:DescribeServiceDeployments", &e))?;
-        records.extend_from_slice(output.service_deployments());
+        records.extend_from_slice(output?.service_deployments());
     }
     Ok(records)
 }

@@ -42,10 +42,9 @@ use retry::Backoff;
 /// retried with backoff like any other).
 pub(crate) const CONCURRENT_CALLS: usize = 10;
 
-/// Between two looks at something that runs (a deployment, the migration
-/// task and its logs): often enough that a verdict reaches the log within
-/// about two seconds of AWS showing it, and at most 30 describe calls a
-/// minute per batch.
+/// Between two looks at something no verdict waits on: a deployment that
+/// blocks ours, a migration task stopping after StopTask. The watches
+/// that give a verdict poll when `poll::Schedule` says.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 pub(crate) struct Aws {

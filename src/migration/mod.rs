@@ -28,6 +28,7 @@ use crate::config::Config;
 use crate::event::{Output, Sink};
 use crate::links;
 use crate::outcome::Failed;
+use crate::poll::Schedule;
 use crate::render::{self, family};
 use crate::template;
 use crate::template::TemplateSource;
@@ -352,16 +353,20 @@ impl FollowedTask<'_> {
                 task_id: resource_name(self.task_arn).to_owned(),
             },
         );
-        let deadline = Instant::now() + timeout;
+        let began = Instant::now();
+        let deadline = began + timeout;
+        let mut schedule = Schedule::new(None);
         let mut last_status = String::new();
         loop {
-            // RunTask has just answered with the task PROVISIONING: the first
-            // look is worth taking one interval later, as for deployments.
+            // RunTask has just answered with the task PROVISIONING: the
+            // first look comes one quiet interval later.
+            let outlook = verdict::outlook(&last_status);
             tokio::select! {
-                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                () = tokio::time::sleep(schedule.wait(began.elapsed(), outlook)) => {}
                 () = tokio::time::sleep_until(deadline) => return Ok(Ending::TimedOut),
             }
             let task = self.describe().await?;
+            schedule.polled(began.elapsed(), 1);
             let status = task.last_status().unwrap_or("UNKNOWN");
             if status != last_status {
                 last_status = status.to_owned();

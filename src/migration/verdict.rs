@@ -4,6 +4,8 @@
 
 use aws_sdk_ecs::types::{Container, Task, TaskStopCode};
 
+use crate::poll::Outlook;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
     /// The decisive container's exit code, when it has one.
@@ -12,6 +14,16 @@ pub(crate) struct Verdict {
     pub failure: Option<String>,
     /// The task's stop code and reason, then each container's exit.
     pub details: Vec<String>,
+}
+
+/// What the task's last status says of its stop, for `poll::Schedule`:
+/// due once it runs (its command may exit at any moment); before, it may
+/// fail to start at any time (an image that cannot be pulled).
+pub(super) fn outlook(last_status: &str) -> Outlook {
+    match last_status {
+        "" | "PROVISIONING" | "PENDING" | "ACTIVATING" => Outlook::Anytime,
+        _ => Outlook::Due,
+    }
 }
 
 pub(crate) fn verdict(task: &Task, decisive: &str, essential: &[String]) -> Verdict {
@@ -100,6 +112,24 @@ mod tests {
             );
         }
         task.build()
+    }
+
+    #[test]
+    fn the_stop_is_due_from_the_moment_the_task_runs() {
+        use crate::poll::Outlook::{Anytime, Due};
+        let rows = [
+            ("", Anytime),
+            ("PROVISIONING", Anytime),
+            ("PENDING", Anytime),
+            ("ACTIVATING", Anytime),
+            ("RUNNING", Due),
+            ("DEACTIVATING", Due),
+            ("STOPPING", Due),
+            ("DEPROVISIONING", Due),
+        ];
+        for (status, expected) in rows {
+            assert_eq!(outlook(status), expected, "{status:?}");
+        }
     }
 
     #[test]

@@ -20,8 +20,12 @@ impl Presenter {
                 resource_name(&from),
                 resource_name(&to)
             )),
-            Event::Throttled { error, next_poll } => runner.info(&format!(
-                "ECS is throttling DescribeServices ({error}); next poll in {:.1}s",
+            Event::Throttled {
+                operation,
+                error,
+                next_poll,
+            } => runner.info(&format!(
+                "ECS is throttling {operation} ({error}); next poll in {:.1}s",
                 next_poll.as_secs_f64()
             )),
             Event::ServiceMessage { service, message } => {

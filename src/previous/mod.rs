@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::aws::codedeploy::{get_deployment, list_deployments, DeploymentsOf};
 use crate::aws::ecs::{self, describe_task_definition};
-use crate::aws::{Aws, CONCURRENT_CALLS};
+use crate::aws::{explain, Aws, CONCURRENT_CALLS};
 use crate::config::Config;
 use crate::deploy::codedeploy::{application_and_group, appspec};
 use crate::deploy::Current;
@@ -169,7 +169,12 @@ async fn newest_service_deployments(
         .collect();
     ecs::describe_service_deployments(ecs, &arns)
         .await
-        .map_err(|e| anyhow!("failed to read the deployments of service {name}: {e}"))
+        .map_err(|e| {
+            anyhow!(
+                "failed to read the deployments of service {name}: {}",
+                explain("ecs:DescribeServiceDeployments", &e)
+            )
+        })
 }
 
 /// The task definition of each service revision `deployments` go from or

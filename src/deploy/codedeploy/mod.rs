@@ -29,6 +29,7 @@ use crate::cancel::{Change, InFlight};
 use crate::config::Config;
 use crate::event::Sink;
 use crate::links;
+use crate::poll::{Outlook, Schedule};
 use crate::template;
 
 use super::{is_codedeploy, Current, DeployResult, Phase};
@@ -202,12 +203,11 @@ pub(crate) async fn deploy(
         return Ok((id, DeployResult::Started, phases));
     }
     let timeout = deploy.timeout + group.own_waits;
-    let interval = POLL_INTERVAL.min(deploy.max_poll_delay.unwrap_or(Duration::MAX));
     let result = watch(
         client,
         &id,
         options.wait_until_ready,
-        (timeout, interval),
+        (timeout, deploy.max_poll_delay),
         deploy.rollback_on_failure,
         sink,
         &mut phases,
@@ -317,23 +317,29 @@ struct Told {
     events: Vec<(String, String)>,
 }
 
-/// Follows deployment `id` to its verdict; at the timeout it is stopped
-/// (with rollback when allowed) and failed.
+/// Follows deployment `id` to its verdict, each look when
+/// `poll::Schedule` says; at the timeout it is stopped (with rollback when
+/// allowed) and failed.
 async fn watch(
     client: &Client,
     id: &str,
     wait_until_ready: bool,
-    (timeout, interval): (Duration, Duration),
+    (timeout, max_poll_delay): (Duration, Option<Duration>),
     rollback_on_failure: bool,
     sink: &dyn Sink,
     phases: &mut Vec<Phase>,
 ) -> Result<DeployResult> {
-    let deadline = Instant::now() + timeout;
+    let began = Instant::now();
+    let deadline = began + timeout;
+    let mut schedule = Schedule::new(max_poll_delay);
+    let mut outlook = Outlook::Anytime;
     let mut told = Told::default();
     let mut target_id = None;
     loop {
-        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
+        let wait = schedule.wait(began.elapsed(), outlook);
+        tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
         let deployment = deployment_view(&get_deployment(client, id).await?);
+        schedule.polled(began.elapsed(), 1);
         if target_id.is_none() {
             target_id = list_deployment_targets(client, id)
                 .await
@@ -351,6 +357,7 @@ async fn watch(
             wait_until_ready,
         };
         report_progress(sink, &progress, &mut told, phases);
+        outlook = verdict::outlook(&deployment, &events);
         match verdict::judge(&deployment, &events, wait_until_ready) {
             Verdict::InProgress => {}
             Verdict::Succeeded => return Ok(DeployResult::Succeeded),

@@ -1,6 +1,8 @@
 //! Pure judgement of one CodeDeploy deployment from a small view of
 //! GetDeployment and its target's lifecycle events.
 
+use crate::poll::Outlook;
+
 /// What GetDeployment shows of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct CodeDeployView {
@@ -42,6 +44,24 @@ pub(super) fn is_final(status: &str) -> bool {
 /// come before any event.
 pub(super) fn follows_events(status: &str) -> bool {
     is_final(status) || matches!(status, "Ready" | "Baking")
+}
+
+/// What the last look says of the transition that decides the deployment,
+/// for `poll::Schedule`: due while a hook runs (it may fail the
+/// deployment) or once every lifecycle event has succeeded (the final
+/// status follows); later while Ready waits for a person to reroute
+/// traffic; at any time otherwise (tasks that fail to start, alarms and
+/// health checks fail a deployment with no sign first).
+pub(super) fn outlook(deployment: &CodeDeployView, events: &[LifecycleEvent]) -> Outlook {
+    let hook_runs = events.iter().any(|e| {
+        e.status == "InProgress" && (e.name.starts_with("Before") || e.name.starts_with("After"))
+    });
+    let all_done = !events.is_empty() && events.iter().all(|e| e.status == "Succeeded");
+    match deployment.status.as_str() {
+        "InProgress" if hook_runs || all_done => Outlook::Due,
+        "Ready" => Outlook::Later,
+        _ => Outlook::Anytime,
+    }
 }
 
 pub(super) fn judge(
@@ -95,6 +115,82 @@ mod tests {
             status: status.into(),
             error: None,
             rollback_deployment_id: None,
+        }
+    }
+
+    /// Each row: the deployment's status, its lifecycle events (each name
+    /// with its status), and the outlook.
+    #[test]
+    fn the_outlook_is_due_while_a_hook_runs_or_once_every_event_succeeded_and_later_while_ready() {
+        use Outlook::{Anytime, Due, Later};
+        type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], Outlook);
+        let rows: [Row; 8] = [
+            ("InProgress", &[], Anytime),
+            (
+                "InProgress",
+                &[("BeforeInstall", "InProgress"), ("Install", "Pending")],
+                Due,
+            ),
+            (
+                "InProgress",
+                &[("BeforeInstall", "Succeeded"), ("Install", "InProgress")],
+                Anytime,
+            ),
+            (
+                "InProgress",
+                &[
+                    ("Install", "Succeeded"),
+                    ("AfterAllowTestTraffic", "InProgress"),
+                ],
+                Due,
+            ),
+            (
+                "InProgress",
+                &[
+                    ("AfterAllowTestTraffic", "Succeeded"),
+                    ("AllowTraffic", "InProgress"),
+                ],
+                Anytime,
+            ),
+            (
+                "InProgress",
+                &[
+                    ("AllowTraffic", "Succeeded"),
+                    ("AfterAllowTraffic", "Succeeded"),
+                ],
+                Due,
+            ),
+            (
+                "Ready",
+                &[
+                    ("AfterAllowTestTraffic", "Succeeded"),
+                    ("BeforeAllowTraffic", "Pending"),
+                ],
+                Later,
+            ),
+            (
+                "Baking",
+                &[
+                    ("AllowTraffic", "Succeeded"),
+                    ("AfterAllowTraffic", "Succeeded"),
+                ],
+                Anytime,
+            ),
+        ];
+        for (status, events, expected) in rows {
+            let events: Vec<LifecycleEvent> = events
+                .iter()
+                .map(|(name, status)| LifecycleEvent {
+                    name: (*name).into(),
+                    status: (*status).into(),
+                    diagnostics: Vec::new(),
+                })
+                .collect();
+            assert_eq!(
+                outlook(&deployment(status), &events),
+                expected,
+                "{status} {events:?}"
+            );
         }
     }
 

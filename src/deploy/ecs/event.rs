@@ -14,8 +14,12 @@ pub(crate) enum Event {
         from: String,
         to: String,
     },
-    /// ECS throttled DescribeServices; the watch waits longer.
-    Throttled { error: String, next_poll: Duration },
+    /// ECS throttled a poll's `operation`; the watch waits longer.
+    Throttled {
+        operation: &'static str,
+        error: String,
+        next_poll: Duration,
+    },
     /// A message ECS added to the service's events since our update, as
     /// ECS wrote it.
     ServiceMessage { service: String, message: String },

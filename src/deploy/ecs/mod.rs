@@ -15,8 +15,11 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Context, Result};
+use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsError;
 use aws_sdk_ecs::types::{DeploymentStrategy, Service, Task};
 use aws_sdk_ecs::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use futures::{future, stream, StreamExt};
 use serde_json::Value;
 
@@ -28,10 +31,11 @@ use crate::aws::ecs::{
 use crate::aws::errors::is_throttling;
 use crate::aws::logs::{last_lines, log_source};
 use crate::aws::retry::Backoff;
-use crate::aws::{error_text, Aws, CONCURRENT_CALLS, POLL_INTERVAL};
+use crate::aws::{error_text, Aws, CONCURRENT_CALLS};
 use crate::cancel::{Change, InFlight};
 use crate::event::Sink;
 use crate::links;
+use crate::poll::{Outlook, Schedule};
 
 use super::{DeployResult, Deployed, Phase, Started};
 use crate::deploy::settings::DeployOptions;
@@ -40,12 +44,15 @@ pub(crate) use verdict::{PausedHook, TrafficWeights};
 pub(crate) use view::StoppedTasks;
 use view::{service_deployment_view, service_view, stopped_reasons};
 
-/// The waits between polls while ECS throttles us: from twice the usual
-/// interval up to 16 s.
+/// The waits between polls while ECS throttles us: from 4 s up to 16 s.
 const THROTTLED_POLL: Backoff = Backoff {
-    first: POLL_INTERVAL,
+    first: Duration::from_secs(2),
     cap: Duration::from_secs(16),
 };
+/// The longest a native strategy's service goes undescribed while its
+/// service deployment record stays the same: ECS's events (a task that
+/// cannot be placed) change no record.
+const EVENTS_READ_AT_LEAST_EVERY: Duration = Duration::from_secs(20);
 /// Stopped tasks whose last log lines explain a failure: one per reason.
 const TASKS_WITH_LOGS: usize = 2;
 
@@ -159,6 +166,13 @@ struct Followed {
     phases: Vec<Phase>,
     /// When the verdict came.
     ended: Option<SystemTime>,
+    /// What the last look says of the transition that decides it.
+    outlook: Outlook,
+    /// The service deployment record as of the service's last
+    /// DescribeServices, and when that was: a native strategy's service is
+    /// described again when its record changes.
+    described_record: Option<ServiceDeploymentView>,
+    described_at: Option<Instant>,
 }
 
 impl Followed {
@@ -192,6 +206,9 @@ impl Followed {
                 "new tasks starting"
             })],
             ended: None,
+            outlook: Outlook::Anytime,
+            described_record: None,
+            described_at: None,
         }
     }
 
@@ -353,42 +370,10 @@ async fn find_service_deployment(
         .map(str::to_owned)
 }
 
-/// The wait between two polls: `POLL_INTERVAL` (at most
-/// `wait-max-delay-seconds`), longer after each poll in a row that ECS
-/// throttled.
-struct Pace {
-    steady: Duration,
-    max_delay: Duration,
-    throttled: u32,
-    interval: Duration,
-}
-
-impl Pace {
-    fn new(max_delay: Option<Duration>) -> Pace {
-        let max_delay = max_delay.unwrap_or(Duration::MAX);
-        let steady = POLL_INTERVAL.min(max_delay);
-        Pace {
-            steady,
-            max_delay,
-            throttled: 0,
-            interval: steady,
-        }
-    }
-
-    fn answered(&mut self) {
-        (self.throttled, self.interval) = (0, self.steady);
-    }
-
-    /// The wait before the next poll, after one more throttled poll.
-    fn throttled(&mut self) -> Duration {
-        self.throttled += 1;
-        self.interval = THROTTLED_POLL.wait(self.throttled + 1).min(self.max_delay);
-        self.interval
-    }
-}
-
-/// The poll loop: every deployment still pending is described, observed
-/// and judged, until each has its verdict or the time is up.
+/// The poll loop: every deployment still pending is looked at (`poll`),
+/// until each has its verdict or the time is up. When the next look comes
+/// is `poll::Schedule`'s, from the outlooks of the deployments pending;
+/// while ECS throttles the looks they come later.
 async fn watch_all(
     clients: &Aws,
     cluster: &str,
@@ -396,9 +381,11 @@ async fn watch_all(
     options: &DeployOptions,
     sink: &dyn Sink,
 ) -> Result<()> {
-    let ecs = &clients.ecs;
-    let deadline = Instant::now() + options.timeout;
-    let mut pace = Pace::new(options.max_poll_delay);
+    let began = Instant::now();
+    let deadline = began + options.timeout;
+    let mut schedule = Schedule::new(options.max_poll_delay);
+    let mut next_poll = schedule.wait(Duration::ZERO, Outlook::Anytime);
+    let mut throttled_in_a_row = 0;
     loop {
         let pending: Vec<&mut Followed> =
             tracked.iter_mut().filter(|t| t.result.is_none()).collect();
@@ -415,50 +402,159 @@ async fn watch_all(
             }
             return Ok(());
         }
-        let wait = pace
-            .interval
-            .min(deadline.saturating_duration_since(Instant::now()));
-        tokio::time::sleep(wait).await;
-        let Some(services) = describe_pending(ecs, cluster, &pending, &mut pace, sink).await?
-        else {
-            continue;
-        };
-        let polled = with_their_service(pending, &services);
-        let records = records_needed(ecs, &polled).await;
-        future::join_all(polled.into_iter().map(|(tracked, service)| {
-            let record = tracked
-                .service_deployment_arn
-                .as_ref()
-                .and_then(|arn| records.get(arn));
-            observe(clients, cluster, tracked, service, record, options, sink)
-        }))
-        .await;
+        tokio::time::sleep(next_poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+        let polled = poll(clients, cluster, pending, options, sink).await?;
+        schedule.polled(began.elapsed(), polled.rounds);
+        let outlook = Outlook::soonest(
+            tracked
+                .iter()
+                .filter(|t| t.result.is_none())
+                .map(|t| t.outlook),
+        );
+        next_poll = schedule.wait(began.elapsed(), outlook);
+        match polled.throttled {
+            None => throttled_in_a_row = 0,
+            Some((operation, error)) => {
+                throttled_in_a_row += 1;
+                next_poll = next_poll
+                    .max(THROTTLED_POLL.wait(throttled_in_a_row + 1))
+                    .min(options.max_poll_delay.unwrap_or(Duration::MAX));
+                emit(
+                    sink,
+                    Event::Throttled {
+                        operation,
+                        error,
+                        next_poll,
+                    },
+                );
+            }
+        }
     }
 }
 
-/// DescribeServices of the pending deployments' services; None when ECS
-/// throttled it (the next poll comes later).
-async fn describe_pending(
+/// What one poll did: the rounds of status calls it made (each calls
+/// every batch once), and the call ECS throttled, which ended it.
+#[derive(Default)]
+struct Polled {
+    rounds: u32,
+    throttled: Option<(&'static str, String)>,
+}
+
+/// One look at the pending deployments. Native strategies first, one
+/// DescribeServiceDeployments for twenty: their record carries the stage,
+/// the counts and the rollback, so their service is described only when
+/// it changed (`to_describe`). Then DescribeServices, ten a call, for
+/// those and every rolling deployment, and the records that explain a
+/// rolling deployment no longer PRIMARY or failed.
+async fn poll(
+    clients: &Aws,
+    cluster: &str,
+    pending: Vec<&mut Followed>,
+    options: &DeployOptions,
+    sink: &dyn Sink,
+) -> Result<Polled> {
+    let ecs = &clients.ecs;
+    let mut polled = Polled::default();
+    let native: Vec<String> = pending
+        .iter()
+        .filter(|t| t.target.native_strategy)
+        .filter_map(|t| t.service_deployment_arn.clone())
+        .collect();
+    let mut records = HashMap::new();
+    if !native.is_empty() {
+        polled.rounds += 1;
+        match records_of(ecs, &native).await {
+            Ok(read) => records = read,
+            Err(e) if is_throttling(&e) => {
+                polled.throttled = Some(("DescribeServiceDeployments", error_text(&e)));
+                return Ok(polled);
+            }
+            // The record explains and shows the stage; DescribeServices
+            // judges without it.
+            Err(_) => {}
+        }
+    }
+    let now = Instant::now();
+    let to_describe: Vec<&mut Followed> = pending
+        .into_iter()
+        .filter(|t| to_describe(t, &records, now))
+        .collect();
+    if to_describe.is_empty() {
+        return Ok(polled);
+    }
+    polled.rounds += 1;
+    let Some(services) = describe_for_poll(ecs, cluster, &to_describe, &mut polled).await? else {
+        return Ok(polled);
+    };
+    let described = with_their_service(to_describe, &services);
+    let explaining: Vec<String> = described
+        .iter()
+        .filter(|(t, service)| {
+            !t.target.native_strategy && verdict::needs_record(&t.watch, &service_view(service))
+        })
+        .filter_map(|(t, _)| t.service_deployment_arn.clone())
+        .collect();
+    if !explaining.is_empty() {
+        polled.rounds += 1;
+        // A record ECS does not give (an older IAM policy, a failed call)
+        // is simply absent: DescribeServices judges without it.
+        records.extend(records_of(ecs, &explaining).await.unwrap_or_default());
+    }
+    future::join_all(described.into_iter().map(|(tracked, service)| {
+        let record = tracked
+            .service_deployment_arn
+            .as_ref()
+            .and_then(|arn| records.get(arn))
+            .cloned();
+        tracked.described_at = Some(now);
+        observe(clients, cluster, tracked, service, record, options, sink)
+    }))
+    .await;
+    Ok(polled)
+}
+
+/// Whether this poll describes the service of `tracked`: always for a
+/// rolling deployment; for a native strategy's, when its record is not
+/// there or changed since the service's last look, or that look is
+/// `EVENTS_READ_AT_LEAST_EVERY` old. Otherwise nothing it shows changed:
+/// there is nothing to tell or judge.
+fn to_describe(
+    tracked: &Followed,
+    records: &HashMap<String, ServiceDeploymentView>,
+    now: Instant,
+) -> bool {
+    let record = tracked
+        .service_deployment_arn
+        .as_ref()
+        .and_then(|arn| records.get(arn));
+    !tracked.target.native_strategy
+        || record.is_none()
+        || record != tracked.described_record.as_ref()
+        || tracked
+            .described_at
+            .is_none_or(|at| now.duration_since(at) >= EVENTS_READ_AT_LEAST_EVERY)
+}
+
+/// DescribeServices of the services of `to_describe`; None when ECS
+/// throttled it (said in `polled`).
+async fn describe_for_poll(
     ecs: &Client,
     cluster: &str,
-    pending: &[&mut Followed],
-    pace: &mut Pace,
-    sink: &dyn Sink,
+    to_describe: &[&mut Followed],
+    polled: &mut Polled,
 ) -> Result<Option<Vec<Service>>> {
-    let names: Vec<String> = pending.iter().map(|t| t.target.service.clone()).collect();
+    let names: Vec<String> = to_describe
+        .iter()
+        .map(|t| t.target.service.clone())
+        .collect();
     match describe_services(ecs, cluster, &names).await {
-        Ok(described) => {
-            pace.answered();
-            Ok(Some(described.services))
-        }
+        Ok(described) => Ok(Some(described.services)),
         Err(e) if is_throttling(&e) => {
-            let next_poll = pace.throttled();
-            let error = error_text(&e);
-            emit(sink, Event::Throttled { error, next_poll });
+            polled.throttled = Some(("DescribeServices", error_text(&e)));
             Ok(None)
         }
         Err(e) => {
-            let states: Vec<String> = pending.iter().map(|t| t.state()).collect();
+            let states: Vec<String> = to_describe.iter().map(|t| t.state()).collect();
             Err(anyhow!(
                 "failed to describe services in cluster {cluster} while waiting for {}: {}",
                 states.join(", "),
@@ -491,49 +587,38 @@ fn with_their_service<'a, 'b>(
     polled
 }
 
-/// The service-deployment records the verdicts need, by ARN. Rolling
-/// deployments are judged from DescribeServices alone; the record explains
-/// a rollback, and native strategies report their stages in it. A record
-/// ECS does not give (an older IAM policy, a failed call) is simply absent.
-async fn records_needed(
+/// The service-deployment records of `arns`, as views by ARN.
+async fn records_of(
     ecs: &Client,
-    polled: &[(&mut Followed, &Service)],
-) -> HashMap<String, ServiceDeploymentView> {
-    let wanted: Vec<String> = polled
-        .iter()
-        .filter(|(t, service)| {
-            t.target.native_strategy || verdict::needs_record(&t.watch, &service_view(service))
-        })
-        .filter_map(|(t, _)| t.service_deployment_arn.clone())
-        .collect();
-    if wanted.is_empty() {
-        return HashMap::new();
-    }
-    let records = describe_service_deployments(ecs, &wanted)
-        .await
-        .unwrap_or_default();
-    records
+    arns: &[String],
+) -> Result<
+    HashMap<String, ServiceDeploymentView>,
+    SdkError<DescribeServiceDeploymentsError, HttpResponse>,
+> {
+    let records = describe_service_deployments(ecs, arns).await?;
+    Ok(records
         .iter()
         .filter_map(|record| {
             let arn = record.service_deployment_arn()?;
             Some((arn.to_owned(), service_deployment_view(record)))
         })
-        .collect()
+        .collect())
 }
 
-/// One poll of one deployment: what is new in what ECS shows is emitted,
-/// then the deployment is judged.
+/// One look at one deployment: what is new in what ECS shows is emitted,
+/// then the deployment is judged, and what comes next foreseen.
 async fn observe(
     clients: &Aws,
     cluster: &str,
     tracked: &mut Followed,
     service: &Service,
-    record: Option<&ServiceDeploymentView>,
+    record: Option<ServiceDeploymentView>,
     options: &DeployOptions,
     sink: &dyn Sink,
 ) {
     report_events(tracked, service, sink);
     let view = service_view(service);
+    let record = record.as_ref();
     if let Some(record) = record.filter(|_| tracked.target.native_strategy) {
         report_stage(tracked, record, sink);
     }
@@ -568,6 +653,13 @@ async fn observe(
     if tracked.result.is_some() {
         tracked.ended = Some(SystemTime::now());
     }
+    tracked.outlook = verdict::outlook(
+        &tracked.watch,
+        tracked.target.native_strategy,
+        &view,
+        record,
+    );
+    tracked.described_record = record.cloned();
 }
 
 /// Our deployment's counts when they change, with the tasks that stopped
@@ -1018,13 +1110,54 @@ services:
             .iter()
             .filter(|e| matches!(e, event::Event::Ecs(Event::Throttled { .. })))
             .collect();
-        let [event::Event::Ecs(Event::Throttled { error, next_poll })] = throttled[..] else {
+        let [event::Event::Ecs(Event::Throttled {
+            operation,
+            error,
+            next_poll,
+        })] = throttled[..]
+        else {
             panic!("not one throttled poll: {:?}", run.events);
         };
+        assert_eq!(*operation, "DescribeServices");
         assert!(error.starts_with("ThrottlingException: "), "{error}");
         assert_eq!(*next_poll, Duration::from_secs(1));
         assert_eq!(run.events[1], *throttled[0], "told before anything else");
         assert_eq!(run.deployed.result, DeployResult::Succeeded);
+    }
+
+    /// A native strategy is followed on its service deployment record, one
+    /// DescribeServiceDeployments a poll; its service is described in the
+    /// same poll only when the record changed: while the PAUSE hook holds
+    /// it, polls make one call.
+    #[tokio::test]
+    async fn a_native_strategy_is_followed_on_one_call_a_poll_until_its_record_changes() {
+        let scenario = include_str!("../../../sim/scenarios/bluegreen-pause.yaml");
+        let run = deploy_to(scenario, "shop-web", DeployOptions::waiting()).await;
+        assert_eq!(run.deployed.result, DeployResult::Succeeded);
+        let calls = run.sim.calls();
+        let updated = calls
+            .iter()
+            .position(|call| call.operation == "UpdateService")
+            .unwrap();
+        let polls: Vec<&str> = calls[updated + 1..]
+            .iter()
+            .map(|call| call.operation.as_str())
+            .filter(|operation| operation.starts_with("Describe"))
+            .collect();
+        let records = polls
+            .iter()
+            .filter(|o| **o == "DescribeServiceDeployments")
+            .count();
+        let described = polls.iter().filter(|o| **o == "DescribeServices").count();
+        assert!(
+            polls.first() == Some(&"DescribeServiceDeployments")
+                && polls
+                    .windows(2)
+                    .all(|pair| pair[1] != "DescribeServices"
+                        || pair[0] == "DescribeServiceDeployments"),
+            "each DescribeServices follows the poll's DescribeServiceDeployments: {polls:?}"
+        );
+        assert!(described < records, "no poll made one call: {polls:?}");
     }
 
     /// A blue/green deployment held at a PAUSE hook: the stage is told

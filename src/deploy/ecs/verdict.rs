@@ -5,6 +5,7 @@
 //! service is stable", which a circuit-breaker rollback also ends with.
 
 use crate::arn::resource_name;
+use crate::poll::Outlook;
 
 /// A deployment as DescribeServices lists it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub(super) struct ServiceView {
     /// ACTIVE, DRAINING or INACTIVE.
     pub status: String,
     pub deployments: Vec<DeploymentView>,
+    /// Whether CloudWatch alarms watch its deployments (and may fail them).
+    pub alarms_watched: bool,
 }
 
 /// A service deployment as DescribeServiceDeployments shows it.
@@ -43,6 +46,18 @@ pub(super) struct ServiceDeploymentView {
     pub traffic: Option<TrafficWeights>,
     /// PAUSE lifecycle hooks waiting for ContinueServiceDeployment.
     pub paused_hooks: Vec<PausedHook>,
+    /// The new revision's tasks: requested, running, pending.
+    pub tasks: Option<(i32, i32, i32)>,
+    /// The circuit breaker's count of failed tasks and its threshold.
+    pub breaker: Option<BreakerCount>,
+    /// A lifecycle hook (a Lambda function) runs, and may fail it.
+    pub hook_in_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct BreakerCount {
+    pub failures: i32,
+    pub threshold: i32,
 }
 
 /// Percentages of traffic requested for the new service revision.
@@ -279,6 +294,52 @@ fn completed(
     }
 }
 
+/// What the last look says of the transition that decides ours, for
+/// `poll::Schedule`. It is due when one more failed task reaches the
+/// threshold (ours, the breaker's as its record gives it, or else ECS's
+/// default for the desired count); when a rolling deployment's new tasks
+/// all run (it completes once the old ones drained); when a native
+/// strategy bakes or cleans up (success follows) or runs a lifecycle hook
+/// (which may fail it). Otherwise it comes later, after a sign (a person
+/// continues a paused hook), or at any time when alarms watch the
+/// deployment.
+pub(super) fn outlook(
+    watch: &OurDeployment,
+    native_strategy: bool,
+    service: &ServiceView,
+    record: Option<&ServiceDeploymentView>,
+) -> Outlook {
+    let ours = service
+        .deployments
+        .iter()
+        .find(|d| d.id == watch.deployment_id);
+    let breaker = record.and_then(|r| r.breaker);
+    let threshold = watch
+        .max_failed_tasks
+        .or(breaker.map(|b| b.threshold))
+        .unwrap_or_else(|| default_failed_task_threshold(ours.map_or(0, |d| d.desired)));
+    let failures = ours
+        .map_or(0, |d| d.failed_tasks)
+        .max(breaker.map_or(0, |b| b.failures));
+    let paused = record.is_some_and(|r| !r.paused_hooks.is_empty());
+    let due = if native_strategy {
+        record.is_some_and(|r| {
+            r.hook_in_progress
+                || (!paused
+                    && matches!(r.lifecycle_stage.as_deref(), Some("BAKE_TIME" | "CLEAN_UP")))
+        })
+    } else {
+        ours.is_some_and(|d| d.desired > 0 && d.running >= d.desired)
+    };
+    if due || failures + 1 >= threshold {
+        Outlook::Due
+    } else if service.alarms_watched && !paused {
+        Outlook::Anytime
+    } else {
+        Outlook::Later
+    }
+}
+
 /// ECS's own circuit-breaker threshold: half the desired count, 3 to 200.
 pub(super) fn default_failed_task_threshold(desired: i32) -> i32 {
     (desired / 2).clamp(3, 200)
@@ -325,6 +386,7 @@ mod tests {
         ServiceView {
             status: "ACTIVE".into(),
             deployments,
+            alarms_watched: false,
         }
     }
 
@@ -341,6 +403,190 @@ mod tests {
         match verdict {
             Verdict::Failed(failure) => failure.reason,
             other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    /// Each row: what the watch saw (ours and the old deployment, the
+    /// record's stage, hooks and breaker), and the outlook.
+    #[test]
+    fn the_outlook_is_due_where_the_deciding_transition_comes_next() {
+        use Outlook::{Anytime, Due, Later};
+        let rolling = |running: i32, failed: i32| {
+            service(vec![
+                deployment(
+                    "ecs-svc/new",
+                    "PRIMARY",
+                    NEW,
+                    "IN_PROGRESS",
+                    running,
+                    failed,
+                ),
+                deployment("ecs-svc/old", "ACTIVE", OLD, "COMPLETED", 2, 0),
+            ])
+        };
+        let watched = ServiceView {
+            alarms_watched: true,
+            ..rolling(1, 0)
+        };
+        let hook_runs = ServiceDeploymentView {
+            hook_in_progress: true,
+            ..record("IN_PROGRESS", None, None)
+        };
+        let staged = |stage: &str| ServiceDeploymentView {
+            lifecycle_stage: Some(stage.into()),
+            ..record("IN_PROGRESS", None, None)
+        };
+        let paused = ServiceDeploymentView {
+            paused_hooks: vec![PausedHook::default()],
+            ..staged("BAKE_TIME")
+        };
+        let breaker = |failures: i32, threshold: i32| ServiceDeploymentView {
+            breaker: Some(BreakerCount {
+                failures,
+                threshold,
+            }),
+            ..staged("SCALE_UP")
+        };
+        let ours_threshold = |max: i32| OurDeployment {
+            max_failed_tasks: Some(max),
+            ..watch()
+        };
+        let rows = [
+            (
+                "rolling, tasks starting",
+                watch(),
+                false,
+                rolling(1, 0),
+                None,
+                Later,
+            ),
+            (
+                "rolling, tasks starting, alarms watched",
+                watch(),
+                false,
+                watched.clone(),
+                None,
+                Anytime,
+            ),
+            (
+                "rolling, every new task runs: the drain ends next",
+                watch(),
+                false,
+                rolling(2, 0),
+                None,
+                Due,
+            ),
+            (
+                "rolling, one failed of ECS's 3",
+                watch(),
+                false,
+                rolling(0, 1),
+                None,
+                Later,
+            ),
+            (
+                "rolling, two failed of ECS's 3",
+                watch(),
+                false,
+                rolling(0, 2),
+                None,
+                Due,
+            ),
+            (
+                "rolling, one failed of our 2",
+                ours_threshold(2),
+                false,
+                rolling(0, 1),
+                None,
+                Due,
+            ),
+            (
+                "rolling, none failed of our 1",
+                ours_threshold(1),
+                false,
+                rolling(0, 0),
+                None,
+                Due,
+            ),
+            (
+                "rolling, the breaker's 10 from its record",
+                watch(),
+                false,
+                rolling(0, 2),
+                Some(breaker(2, 10)),
+                Later,
+            ),
+            (
+                "native, scaling up with every task running",
+                watch(),
+                true,
+                rolling(2, 0),
+                Some(staged("SCALE_UP")),
+                Later,
+            ),
+            (
+                "native, shifting traffic",
+                watch(),
+                true,
+                rolling(2, 0),
+                Some(staged("PRODUCTION_TRAFFIC_SHIFT")),
+                Later,
+            ),
+            (
+                "native, shifting traffic, alarms watched",
+                watch(),
+                true,
+                watched.clone(),
+                Some(staged("PRODUCTION_TRAFFIC_SHIFT")),
+                Anytime,
+            ),
+            (
+                "native, a Lambda hook runs",
+                watch(),
+                true,
+                rolling(2, 0),
+                Some(hook_runs),
+                Due,
+            ),
+            (
+                "native, baking",
+                watch(),
+                true,
+                rolling(2, 0),
+                Some(staged("BAKE_TIME")),
+                Due,
+            ),
+            (
+                "native, cleaning up",
+                watch(),
+                true,
+                rolling(2, 0),
+                Some(staged("CLEAN_UP")),
+                Due,
+            ),
+            (
+                "native, a hook waits for a person",
+                watch(),
+                true,
+                watched,
+                Some(paused),
+                Later,
+            ),
+            (
+                "native, the breaker one short",
+                watch(),
+                true,
+                rolling(0, 0),
+                Some(breaker(4, 5)),
+                Due,
+            ),
+        ];
+        for (name, watch, native, service, record, expected) in rows {
+            assert_eq!(
+                outlook(&watch, native, &service, record.as_ref()),
+                expected,
+                "{name}"
+            );
         }
     }
 
@@ -469,7 +715,7 @@ mod tests {
                 "the deployment failed: ECS deployment ecs-svc/new FAILED",
             ),
             (
-                ServiceView { status: "DRAINING".into(), deployments: vec![ours_in_progress] },
+                ServiceView { status: "DRAINING".into(), deployments: vec![ours_in_progress], alarms_watched: false },
                 None,
                 "the service became DRAINING during the deployment",
             ),

@@ -8,7 +8,7 @@ use aws_sdk_ecs::types::{
 use aws_smithy_types::date_time::Format as DateTimeFormat;
 
 use super::verdict::{
-    DeploymentView, PausedHook, ServiceDeploymentView, ServiceView, TrafficWeights,
+    BreakerCount, DeploymentView, PausedHook, ServiceDeploymentView, ServiceView, TrafficWeights,
 };
 
 pub(super) fn service_deployment_view(record: &ServiceDeployment) -> ServiceDeploymentView {
@@ -49,6 +49,23 @@ pub(super) fn service_deployment_view(record: &ServiceDeployment) -> ServiceDepl
             })
         }),
         paused_hooks,
+        tasks: record.target_service_revision().map(|target| {
+            (
+                target.requested_task_count(),
+                target.running_task_count(),
+                target.pending_task_count(),
+            )
+        }),
+        hook_in_progress: record
+            .lifecycle_hook_details()
+            .iter()
+            .any(|h| h.status() == Some(&DeploymentLifecycleHookStatus::InProgress)),
+        breaker: record
+            .deployment_circuit_breaker()
+            .map(|breaker| BreakerCount {
+                failures: breaker.failure_count(),
+                threshold: breaker.threshold(),
+            }),
     }
 }
 
@@ -70,6 +87,10 @@ pub(super) fn service_view(service: &Service) -> ServiceView {
                 failed_tasks: d.failed_tasks(),
             })
             .collect(),
+        alarms_watched: service
+            .deployment_configuration()
+            .and_then(|c| c.alarms())
+            .is_some_and(|a| a.enable()),
     }
 }
 
