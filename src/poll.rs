@@ -39,8 +39,8 @@ pub(crate) enum Outlook {
     /// start, a CodeDeploy deployment fails its health checks.
     Anytime,
     /// It comes next: every new task runs (the drain ends next), one more
-    /// failed task trips the threshold, the bake time runs, a lifecycle
-    /// hook runs, the migration task runs.
+    /// failed task trips the threshold, a native strategy cleans up, a
+    /// lifecycle hook runs, the migration task runs.
     Due,
 }
 

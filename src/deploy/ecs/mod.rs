@@ -44,7 +44,8 @@ pub(crate) use verdict::{PausedHook, TrafficWeights};
 pub(crate) use view::StoppedTasks;
 use view::{service_deployment_view, service_view, stopped_reasons};
 
-/// The waits between polls while ECS throttles us: from 4 s up to 16 s.
+/// The waits between polls while ECS throttles us: the first 2 to 4 s,
+/// doubling up to 16 s (with `Backoff`'s jitter).
 const THROTTLED_POLL: Backoff = Backoff {
     first: Duration::from_secs(2),
     cap: Duration::from_secs(16),

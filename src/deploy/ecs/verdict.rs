@@ -299,10 +299,10 @@ fn completed(
 /// threshold (ours, the breaker's as its record gives it, or else ECS's
 /// default for the desired count); when a rolling deployment's new tasks
 /// all run (it completes once the old ones drained); when a native
-/// strategy bakes or cleans up (success follows) or runs a lifecycle hook
-/// (which may fail it). Otherwise it comes later, after a sign (a person
-/// continues a paused hook), or at any time when alarms watch the
-/// deployment.
+/// strategy cleans up (success follows) or runs a lifecycle hook (which
+/// may fail it). Otherwise it comes later, after a sign (the bake time
+/// ends in the clean-up; a person continues a paused hook), or at any
+/// time when alarms watch the deployment.
 pub(super) fn outlook(
     watch: &OurDeployment,
     native_strategy: bool,
@@ -324,9 +324,7 @@ pub(super) fn outlook(
     let paused = record.is_some_and(|r| !r.paused_hooks.is_empty());
     let due = if native_strategy {
         record.is_some_and(|r| {
-            r.hook_in_progress
-                || (!paused
-                    && matches!(r.lifecycle_stage.as_deref(), Some("BAKE_TIME" | "CLEAN_UP")))
+            r.hook_in_progress || (!paused && r.lifecycle_stage.as_deref() == Some("CLEAN_UP"))
         })
     } else {
         ours.is_some_and(|d| d.desired > 0 && d.running >= d.desired)
@@ -549,12 +547,12 @@ mod tests {
                 Due,
             ),
             (
-                "native, baking",
+                "native, baking: the clean-up comes first",
                 watch(),
                 true,
                 rolling(2, 0),
                 Some(staged("BAKE_TIME")),
-                Due,
+                Later,
             ),
             (
                 "native, cleaning up",
