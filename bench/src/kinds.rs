@@ -19,9 +19,24 @@ pub struct Kind {
     pub verdict: &'static str,
     /// The call after which ecs-deploy waits for the verdict.
     pub start_operation: &'static str,
-    /// The status poll that the "30 a minute of waiting" target counts.
-    pub status_poll: &'static str,
+    /// The status calls that the "30 a minute of waiting" target counts.
+    pub status_calls: &'static [&'static str],
+    /// What the kind changes in its scenario, if anything.
+    pub adapt: Option<fn(&mut Scenario)>,
+    /// How many times as long as written its timelines last, before the
+    /// run's stretch: the slow success lasts twice as long.
+    pub lasts: f64,
 }
+
+/// The kinds' timelines last ten times as long as written (a 3 s rollout:
+/// 30 s), as real deployments take minutes: a watch saves calls while a
+/// sign must come first and spends them when the deciding transition is
+/// due, which a rollout of a few seconds leaves no room for.
+pub const TIMELINE_SCALE: f64 = 10.0;
+
+/// What ECS's own status calls are: the services, and the service
+/// deployments of native strategies and of failures.
+const ECS_STATUS: &[&str] = &["DescribeServices", "DescribeServiceDeployments"];
 
 /// The world's transition that decides a deployment, as ecs-deploy's
 /// verdict rules read it.
@@ -55,16 +70,21 @@ pub const MIGRATION_FAILS: &str = include_str!("../../sim/scenarios/migration-fa
 /// single-service rolling deploy.
 pub const START_UP_KIND: usize = 0;
 
-pub const KINDS: [Kind; 6] = [
-    Kind {
-        name: "ECS rolling, success",
-        scenario: include_str!("../../sim/scenarios/deploy-ok.yaml"),
-        terminal: Terminal::RolloutCompleted,
-        succeeds: true,
-        verdict: SUCCESS_MARK,
-        start_operation: "UpdateService",
-        status_poll: "DescribeServices",
-    },
+/// A rolling deployment that completes once its old tasks have drained.
+const ROLLING_SUCCESS: Kind = Kind {
+    name: "ECS rolling, success",
+    scenario: include_str!("../../sim/scenarios/deploy-ok.yaml"),
+    terminal: Terminal::RolloutCompleted,
+    succeeds: true,
+    verdict: SUCCESS_MARK,
+    start_operation: "UpdateService",
+    status_calls: ECS_STATUS,
+    adapt: None,
+    lasts: 1.0,
+};
+
+pub const KINDS: [Kind; 9] = [
+    ROLLING_SUCCESS,
     Kind {
         name: "ECS circuit-breaker rollback",
         scenario: include_str!("../../sim/scenarios/circuit-breaker.yaml"),
@@ -72,7 +92,9 @@ pub const KINDS: [Kind; 6] = [
         succeeds: false,
         verdict: FAILURE_MARK,
         start_operation: "UpdateService",
-        status_poll: "DescribeServices",
+        status_calls: ECS_STATUS,
+        adapt: None,
+        lasts: 1.0,
     },
     Kind {
         name: "ECS crash loop, no breaker",
@@ -83,7 +105,9 @@ pub const KINDS: [Kind; 6] = [
         succeeds: false,
         verdict: FAILURE_MARK,
         start_operation: "UpdateService",
-        status_poll: "DescribeServices",
+        status_calls: ECS_STATUS,
+        adapt: None,
+        lasts: 1.0,
     },
     Kind {
         name: "CodeDeploy, success",
@@ -92,7 +116,9 @@ pub const KINDS: [Kind; 6] = [
         succeeds: true,
         verdict: SUCCESS_MARK,
         start_operation: "CreateDeployment",
-        status_poll: "GetDeployment",
+        status_calls: &["GetDeployment"],
+        adapt: None,
+        lasts: 1.0,
     },
     Kind {
         name: "CodeDeploy, failure",
@@ -101,7 +127,9 @@ pub const KINDS: [Kind; 6] = [
         succeeds: false,
         verdict: FAILURE_MARK,
         start_operation: "CreateDeployment",
-        status_poll: "GetDeployment",
+        status_calls: &["GetDeployment"],
+        adapt: None,
+        lasts: 1.0,
     },
     Kind {
         name: "migration, failure",
@@ -112,15 +140,79 @@ pub const KINDS: [Kind; 6] = [
         // ends the run.
         verdict: "::error::migration failed",
         start_operation: "RunTask",
-        status_poll: "DescribeTasks",
+        status_calls: &["DescribeTasks"],
+        adapt: None,
+        lasts: 1.0,
+    },
+    Kind {
+        name: "ECS rolling, slow success",
+        lasts: 2.0,
+        ..ROLLING_SUCCESS
+    },
+    Kind {
+        name: "ECS blue/green, success",
+        scenario: include_str!("../../sim/scenarios/bluegreen-pause.yaml"),
+        terminal: Terminal::RolloutCompleted,
+        succeeds: true,
+        verdict: SUCCESS_MARK,
+        start_operation: "UpdateService",
+        status_calls: ECS_STATUS,
+        adapt: Some(without_pause_hooks),
+        lasts: 1.0,
+    },
+    Kind {
+        name: "ECS canary, alarm rollback",
+        scenario: include_str!("../../sim/scenarios/alarm-rollback.yaml"),
+        terminal: Terminal::RolloutFailed,
+        succeeds: false,
+        verdict: FAILURE_MARK,
+        start_operation: "UpdateService",
+        status_calls: ECS_STATUS,
+        adapt: Some(as_canary),
+        lasts: 1.0,
     },
 ];
+
+/// The blue/green scenario without its PAUSE hook: nothing waits for a person.
+fn without_pause_hooks(scenario: &mut Scenario) {
+    change_deployment_configuration(scenario, |configuration| {
+        configuration.remove("lifecycleHooks");
+    });
+}
+
+/// The alarm scenario's service deploying by canary (ECS's default 5 %).
+fn as_canary(scenario: &mut Scenario) {
+    change_deployment_configuration(scenario, |configuration| {
+        configuration.insert("strategy".into(), "CANARY".into());
+    });
+}
+
+fn change_deployment_configuration(
+    scenario: &mut Scenario,
+    change: impl Fn(&mut serde_json::Map<String, Value>),
+) {
+    for service in &mut scenario.services {
+        if let Some(Value::Object(configuration)) = service.other.get_mut("deploymentConfiguration")
+        {
+            change(configuration);
+        }
+    }
+}
 
 /// Makes every timeline of `scenario` last `factor` times as long.
 pub fn stretch(scenario: &mut Scenario, factor: f64) {
     let timelines = &mut scenario.timelines;
     for rollout in &mut timelines.deployments {
         rollout.seconds *= factor;
+        for seconds in [
+            &mut rollout.drain_seconds,
+            &mut rollout.hook_timeout_seconds,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *seconds *= factor;
+        }
     }
     for task in &mut timelines.tasks {
         task.seconds *= factor;

@@ -112,7 +112,7 @@ struct KindFigures {
 
 impl KindFigures {
     fn new(kind: &Kind) -> KindFigures {
-        let latency = [median_at_most(3.0), worst_at_most(5.0)];
+        let latency = [median_at_most(0.5), worst_at_most(2.5)];
         KindFigures {
             verdict_line: Figure::new(
                 "verdict latency",
@@ -128,7 +128,7 @@ impl KindFigures {
             .with_target(&latency),
             status_polls: Figure::new(
                 "API calls per minute of waiting",
-                format!("{}: {}", kind.name, kind.status_poll),
+                format!("{}: {}", kind.name, kind.status_calls.join(" + ")),
                 "/min",
             )
             .with_target(&[worst_at_most(30.0)]),
@@ -382,10 +382,10 @@ fn load_average() -> String {
 }
 
 /// How much longer than written the scenarios' timelines last in run
-/// `round` (from 1) of `runs`: from 1 to 1 + 2/3 (a 3 s rollout: from 3 s to
-/// 5 s). The decisive transition then falls at a different phase of
-/// ecs-deploy's 2 s poll loop in each run, so that the median and worst
-/// cover the whole polling gap rather than one phase of it.
+/// `round` (from 1) of `runs`: from 1 to 1 + 2/3 (a 30 s rollout: from 30 s
+/// to 50 s). The decisive transition then falls at a different phase of
+/// ecs-deploy's polls in each run, so that the median and worst cover the
+/// gaps between polls rather than one phase of them.
 fn stretch_factor(round: usize, runs: usize) -> f64 {
     1.0 + (2.0 / 3.0) * (round - 1) as f64 / runs as f64
 }
@@ -469,7 +469,10 @@ struct KindRun {
 
 fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Result<KindRun> {
     let mut scenario = Scenario::from_yaml(kind.scenario)?;
-    kinds::stretch(&mut scenario, stretch);
+    if let Some(adapt) = kind.adapt {
+        adapt(&mut scenario);
+    }
+    kinds::stretch(&mut scenario, kinds::TIMELINE_SCALE * kind.lasts * stretch);
     let inputs = scenario.rehearsal.inputs.clone();
     let sim = Sim::start(scenario)?;
     let existing = kinds::existing_deployments(&sim);
@@ -510,7 +513,7 @@ fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Resu
         status_polls_per_minute: per_minute(
             waiting
                 .iter()
-                .filter(|call| call.operation == kind.status_poll)
+                .filter(|call| kind.status_calls.contains(&call.operation.as_str()))
                 .count(),
         ),
         calls_per_minute: per_minute(waiting.len()),

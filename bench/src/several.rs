@@ -16,8 +16,9 @@ pub const SERVICE_COUNTS: [usize; 3] = [1, 5, 20];
 /// The largest count, whose API calls are counted too.
 pub const MOST_SERVICES: usize = SERVICE_COUNTS[SERVICE_COUNTS.len() - 1];
 /// Each rollout completes this long after its UpdateService, before the
-/// run's stretch.
+/// run's stretch, its new tasks all running for the last `DRAIN_SECONDS`.
 const ROLLOUT_SECONDS: f64 = 3.0;
+const DRAIN_SECONDS: f64 = 0.8;
 
 fn service_name(index: usize) -> String {
     format!("svc-{:02}", index + 1)
@@ -67,7 +68,13 @@ pub fn scenario(count: usize, api_latency: Duration) -> anyhow::Result<Scenario>
     let rollouts: Vec<Value> = names
         .iter()
         .map(|name| {
-            json!({"cluster": "prod", "service": name, "outcome": "complete", "seconds": ROLLOUT_SECONDS})
+            json!({
+                "cluster": "prod",
+                "service": name,
+                "outcome": "complete",
+                "seconds": ROLLOUT_SECONDS,
+                "drainSeconds": DRAIN_SECONDS
+            })
         })
         .collect();
     // JSON is YAML: the scenario goes through the simulator's own parser.
