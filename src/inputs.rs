@@ -106,7 +106,7 @@ pub const INPUTS: &[InputSpec] = &[
     input("wait-for-minutes", Text, Value("30"),
         "How long to wait for the verdict, in minutes (fractions allowed)."),
     input("wait-max-delay-seconds", Text, NoDefault,
-        "The longest wait between two status polls, in seconds, backoff while AWS throttles included. Empty: 0.5 to 4 s as the deployment's state says (at most 30 polls a minute on average), backing off up to 16 s while throttled."),
+        "The longest wait between two status polls, in seconds, backoff while AWS throttles included. Empty: 0.8 to 5 s as the deployment's state says (at most 30 polls a minute on average), backing off up to 16 s while throttled."),
     input("max-failed-tasks", Text, NoDefault,
         "Fail once this many tasks of the new deployment stopped. Default: ECS's circuit-breaker threshold (half the desired count, 3 to 200) when the service has no circuit breaker; the breaker decides otherwise."),
     input("rollback-on-failure", Bool, Value("true"),

@@ -7,26 +7,29 @@
 //! The budget is a bucket that fills at `CALLS_PER_MINUTE` from empty when
 //! the watch begins, holds at most `MOST_SAVED` calls, and loses one for
 //! each round of status calls: whatever the outlooks, a watch of `t`
-//! seconds makes at most `t · CALLS_PER_MINUTE / 60` rounds. Slow polls
-//! between due windows save calls, which polls in a window spend.
+//! seconds makes at most `t · CALLS_PER_MINUTE / 60` rounds (and one more
+//! call for each round of several). Slow polls between due windows save
+//! calls, which polls in a window spend.
 
 use std::time::Duration;
 
 /// The budget: status calls a minute of waiting, per batch of services.
 pub(crate) const CALLS_PER_MINUTE: f64 = 30.0;
-/// Between two polls while the transition is due: the verdict comes a
-/// quarter of a second after it on average.
-const DUE_INTERVAL: Duration = Duration::from_millis(500);
+/// Between two polls while the transition is due: the verdict comes
+/// 0.4 s after it on average, and twenty saved calls last sixteen seconds
+/// of a window (with what the budget's pace adds, 27 s).
+const DUE_INTERVAL: Duration = Duration::from_millis(800);
 /// Between two polls while the transition may come with no sign first:
 /// slower than the budget's pace, to save calls for the next window, and
 /// still soon enough for it to be seen within 2.5 s.
 const ANYTIME_INTERVAL: Duration = Duration::from_millis(2400);
-/// Between two polls while a sign must come first: it is seen within 4 s,
-/// and the transition it announces is then due.
-const LATER_INTERVAL: Duration = Duration::from_secs(4);
-/// The most calls saved for a due window: eight seconds of polls at
-/// `DUE_INTERVAL` with what the budget's pace adds.
-const MOST_SAVED: f64 = 12.0;
+/// Between two polls while a sign must come first: it is seen within 5 s,
+/// and the transition it announces is then due; each such poll saves 1.5
+/// calls for the window.
+const LATER_INTERVAL: Duration = Duration::from_secs(5);
+/// The most calls saved for a due window. Any one minute then holds at
+/// most 30 + 20 polls; the whole wait, at most 30 a minute.
+const MOST_SAVED: f64 = 20.0;
 
 /// What the last look says about the transition that decides the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,22 +156,23 @@ mod tests {
             polls_until(12.0, None, |_| Anytime),
             [2.4, 4.8, 7.2, 9.6, 12.0]
         );
-        assert_eq!(polls_until(14.0, None, |_| Later), [2.4, 6.4, 10.4]);
+        assert_eq!(polls_until(14.0, None, |_| Later), [2.4, 7.4, 12.4]);
         // Nothing is saved at the start: one call every 2 s, the budget's pace.
         assert_eq!(polls_until(8.0, None, |_| Due), [2.4, 4.0, 6.0, 8.0]);
     }
 
     #[test]
     fn slow_polls_save_calls_that_a_due_window_spends_then_the_pace_is_the_budgets() {
-        // 2.4, then every 4 s to 38.4: 10 polls of 19.2 earned, 9.2 saved.
-        // Each poll 0.5 s later earns 0.25 and spends 1: twelve of them,
-        // 0.2 left, then one every 2 s as it is earned.
+        // 2.4, then every 5 s: the poll at 42.4 sees the window, with 21.2
+        // earned and 9 spent, 12.2 saved. Each poll 0.8 s later earns 0.4
+        // and spends 1: twenty of them, 0.2 left, then one every 2 s as it
+        // is earned.
         let window = |t: f64| if t < 38.0 { Later } else { Due };
         assert_eq!(
-            after(polls_until(60.0, None, window), 38.4),
+            after(polls_until(64.0, None, window), 42.4),
             [
-                38.9, 39.4, 39.9, 40.4, 40.9, 41.4, 41.9, 42.4, 42.9, 43.4, 43.9, 44.4, 46.0, 48.0,
-                50.0, 52.0, 54.0, 56.0, 58.0, 60.0
+                43.2, 44.0, 44.8, 45.6, 46.4, 47.2, 48.0, 48.8, 49.6, 50.4, 51.2, 52.0, 52.8, 53.6,
+                54.4, 55.2, 56.0, 56.8, 57.6, 58.4, 60.0, 62.0, 64.0
             ]
         );
     }
@@ -176,14 +180,14 @@ mod tests {
     #[test]
     fn what_is_saved_has_a_ceiling() {
         let window = |t: f64| if t < 600.0 { Later } else { Due };
-        let times = polls_until(620.0, None, window);
+        let times = polls_until(660.0, None, window);
         let fast = times
             .windows(2)
-            .filter(|pair| pair[0] >= 600.0 && pair[1] - pair[0] < 0.6)
+            .filter(|pair| pair[0] >= 600.0 && pair[1] - pair[0] < 0.9)
             .count();
-        // 12 saved when the poll at 602.4 sees the window, which spends
-        // one; 11 and the 0.25 each 0.5 s earns last 14 polls.
-        assert_eq!(fast, 14);
+        // 20 saved when the poll at 602.4 sees the window, which spends
+        // one; 19 and the 0.4 each 0.8 s earns last 31 polls.
+        assert_eq!(fast, 31);
     }
 
     #[test]
@@ -218,10 +222,10 @@ mod tests {
     #[test]
     fn a_poll_of_several_rounds_costs_them_all() {
         let mut schedule = Schedule::new(None);
-        schedule.polled(s(30.0), 2); // 15 earned, 12 kept, 2 spent
-        assert_eq!(schedule.wait(s(30.0), Due), s(0.5));
-        schedule.polled(s(30.5), 11); // 10.25 saved before, -0.75 after
-        assert_eq!(schedule.wait(s(30.5), Due), s(3.5));
+        schedule.polled(s(30.0), 2); // 15 earned, 2 spent
+        assert_eq!(schedule.wait(s(30.0), Due), s(0.8));
+        schedule.polled(s(31.0), 16); // 13.5 saved before, -2.5 after
+        assert_eq!(schedule.wait(s(31.0), Due), s(7.0));
     }
 
     #[test]

@@ -47,18 +47,17 @@ pub(super) fn follows_events(status: &str) -> bool {
 }
 
 /// What the last look says of the transition that decides the deployment,
-/// for `poll::Schedule`: due while a hook runs (it may fail the
-/// deployment) or once every lifecycle event has succeeded (the final
-/// status follows); later while Ready waits for a person to reroute
-/// traffic; at any time otherwise (tasks that fail to start, alarms and
-/// health checks fail a deployment with no sign first).
+/// for `poll::Schedule`: due in its last lifecycle event, AfterAllowTraffic,
+/// or once every event has succeeded (the final status follows); later
+/// while Ready waits for a person to reroute traffic; at any time otherwise
+/// (tasks that fail to start, a test hook, alarms and health checks fail
+/// a deployment with no sign first).
 pub(super) fn outlook(deployment: &CodeDeployView, events: &[LifecycleEvent]) -> Outlook {
-    let hook_runs = events.iter().any(|e| {
-        e.status == "InProgress" && (e.name.starts_with("Before") || e.name.starts_with("After"))
-    });
-    let all_done = !events.is_empty() && events.iter().all(|e| e.status == "Succeeded");
+    let last_runs = events
+        .last()
+        .is_some_and(|e| e.status == "InProgress" || e.status == "Succeeded");
     match deployment.status.as_str() {
-        "InProgress" if hook_runs || all_done => Outlook::Due,
+        "InProgress" if last_runs => Outlook::Due,
         "Ready" => Outlook::Later,
         _ => Outlook::Anytime,
     }
@@ -118,80 +117,58 @@ mod tests {
         }
     }
 
-    /// Each row: the deployment's status, its lifecycle events (each name
-    /// with its status), and the outlook.
-    #[test]
-    fn the_outlook_is_due_while_a_hook_runs_or_once_every_event_succeeded_and_later_while_ready() {
-        use Outlook::{Anytime, Due, Later};
-        type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], Outlook);
-        let rows: [Row; 8] = [
-            ("InProgress", &[], Anytime),
-            (
-                "InProgress",
-                &[("BeforeInstall", "InProgress"), ("Install", "Pending")],
-                Due,
-            ),
-            (
-                "InProgress",
-                &[("BeforeInstall", "Succeeded"), ("Install", "InProgress")],
-                Anytime,
-            ),
-            (
-                "InProgress",
-                &[
-                    ("Install", "Succeeded"),
-                    ("AfterAllowTestTraffic", "InProgress"),
-                ],
-                Due,
-            ),
-            (
-                "InProgress",
-                &[
-                    ("AfterAllowTestTraffic", "Succeeded"),
-                    ("AllowTraffic", "InProgress"),
-                ],
-                Anytime,
-            ),
-            (
-                "InProgress",
-                &[
-                    ("AllowTraffic", "Succeeded"),
-                    ("AfterAllowTraffic", "Succeeded"),
-                ],
-                Due,
-            ),
-            (
-                "Ready",
-                &[
-                    ("AfterAllowTestTraffic", "Succeeded"),
-                    ("BeforeAllowTraffic", "Pending"),
-                ],
-                Later,
-            ),
-            (
-                "Baking",
-                &[
-                    ("AllowTraffic", "Succeeded"),
-                    ("AfterAllowTraffic", "Succeeded"),
-                ],
-                Anytime,
-            ),
+    /// An ECS target's lifecycle events in order, those before `current`
+    /// succeeded, `current` in progress, the rest pending.
+    fn events_at(current: usize) -> Vec<LifecycleEvent> {
+        const ECS_EVENTS: [&str; 8] = [
+            "BeforeInstall",
+            "Install",
+            "AfterInstall",
+            "AllowTestTraffic",
+            "AfterAllowTestTraffic",
+            "BeforeAllowTraffic",
+            "AllowTraffic",
+            "AfterAllowTraffic",
         ];
-        for (status, events, expected) in rows {
-            let events: Vec<LifecycleEvent> = events
-                .iter()
-                .map(|(name, status)| LifecycleEvent {
-                    name: (*name).into(),
-                    status: (*status).into(),
-                    diagnostics: Vec::new(),
-                })
-                .collect();
+        ECS_EVENTS
+            .iter()
+            .enumerate()
+            .map(|(index, name)| LifecycleEvent {
+                name: (*name).into(),
+                status: match index.cmp(&current) {
+                    std::cmp::Ordering::Less => "Succeeded",
+                    std::cmp::Ordering::Equal => "InProgress",
+                    std::cmp::Ordering::Greater => "Pending",
+                }
+                .into(),
+                diagnostics: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Each row: the deployment's status, the lifecycle event in progress
+    /// (8: every one succeeded), and the outlook.
+    #[test]
+    fn the_outlook_is_due_in_the_last_event_and_later_while_ready() {
+        use Outlook::{Anytime, Due, Later};
+        let rows = [
+            ("InProgress", 0, Anytime),
+            ("InProgress", 1, Anytime),
+            ("InProgress", 4, Anytime),
+            ("InProgress", 6, Anytime),
+            ("InProgress", 7, Due),
+            ("InProgress", 8, Due),
+            ("Ready", 5, Later),
+            ("Baking", 8, Anytime),
+        ];
+        for (status, current, expected) in rows {
             assert_eq!(
-                outlook(&deployment(status), &events),
+                outlook(&deployment(status), &events_at(current)),
                 expected,
-                "{status} {events:?}"
+                "{status}, event {current}"
             );
         }
+        assert_eq!(outlook(&deployment("Created"), &[]), Anytime);
     }
 
     #[test]

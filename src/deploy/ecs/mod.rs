@@ -1129,11 +1129,16 @@ services:
     /// A native strategy is followed on its service deployment record, one
     /// DescribeServiceDeployments a poll; its service is described in the
     /// same poll only when the record changed: while the PAUSE hook holds
-    /// it, polls make one call.
+    /// it for 5 s, the polls (every second, wait-max-delay-seconds) make
+    /// one call.
     #[tokio::test]
     async fn a_native_strategy_is_followed_on_one_call_a_poll_until_its_record_changes() {
         let scenario = include_str!("../../../sim/scenarios/bluegreen-pause.yaml");
-        let run = deploy_to(scenario, "shop-web", DeployOptions::waiting()).await;
+        let options = DeployOptions {
+            max_poll_delay: Some(Duration::from_secs(1)),
+            ..DeployOptions::waiting()
+        };
+        let run = deploy_to(scenario, "shop-web", options).await;
         assert_eq!(run.deployed.result, DeployResult::Succeeded);
         let calls = run.sim.calls();
         let updated = calls
