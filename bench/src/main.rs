@@ -308,6 +308,7 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     for kind in &mut by_kind {
         figures.extend([kind.verdict_line.clone(), kind.exit.clone()]);
     }
+    figures.push(every_path(&by_kind));
     for kind in by_kind {
         figures.extend([kind.status_polls, kind.all_calls]);
     }
@@ -370,6 +371,20 @@ fn bench(options: &Options) -> anyhow::Result<()> {
         eprintln!("wrote the results into {}", path.display());
     }
     Ok(())
+}
+
+/// The verdict line's latency over every kind and run: the poll issue's
+/// target is over all its paths, each with the transition at any phase.
+fn every_path(by_kind: &[KindFigures]) -> Figure {
+    let figure = Figure::new("verdict latency", "every path: verdict line", "s")
+        .with_target(&[median_at_most(0.5), worst_at_most(2.5)]);
+    Figure {
+        samples: by_kind
+            .iter()
+            .flat_map(|kind| kind.verdict_line.samples.iter().copied())
+            .collect(),
+        ..figure
+    }
 }
 
 /// The 1, 5 and 15 minute load averages, as /proc/loadavg gives them.
