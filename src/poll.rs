@@ -1,15 +1,16 @@
 //! When a watch makes its next status call: soon while what it last saw
 //! says the deciding transition is due, slowly while a sign must come
-//! first, and never more than `CALLS_PER_MINUTE` on average. Pure: the watches (`deploy::ecs`,
-//! `deploy::codedeploy`, `migration`) pass the time since they began and
-//! what they saw, and sleep for the answer.
+//! first, and never more than `CALLS_PER_MINUTE` on average. Pure: the
+//! watches (`deploy::ecs`, `deploy::codedeploy`, `migration`) pass the time
+//! since they began and what they saw, and sleep for the answer.
 //!
 //! The budget is a bucket that fills at `CALLS_PER_MINUTE` from empty when
 //! the watch begins, holds at most `MOST_SAVED` calls, and loses one for
-//! each round of status calls: whatever the outlooks, a watch of `t`
-//! seconds makes at most `t · CALLS_PER_MINUTE / 60` rounds (and one more
-//! call for each round of several). Slow polls between due windows save
-//! calls, which polls in a window spend.
+//! each round of status calls. A poll waits for one saved call, so a watch
+//! of `t` seconds makes at most `t · CALLS_PER_MINUTE / 60` rounds, plus
+//! the rounds beyond the first of its last poll (a native strategy's
+//! record, then its service). Slow polls between due windows save calls,
+//! which polls in a window spend.
 
 use std::time::Duration;
 
