@@ -505,8 +505,7 @@ async fn poll(
         let record = tracked
             .service_deployment_arn
             .as_ref()
-            .and_then(|arn| records.get(arn))
-            .cloned();
+            .and_then(|arn| records.get(arn));
         tracked.described_at = Some(now);
         observe(clients, cluster, tracked, service, record, options, sink)
     }))
@@ -613,13 +612,12 @@ async fn observe(
     cluster: &str,
     tracked: &mut Followed,
     service: &Service,
-    record: Option<ServiceDeploymentView>,
+    record: Option<&ServiceDeploymentView>,
     options: &DeployOptions,
     sink: &dyn Sink,
 ) {
     report_events(tracked, service, sink);
     let view = service_view(service);
-    let record = record.as_ref();
     if let Some(record) = record.filter(|_| tracked.target.native_strategy) {
         report_stage(tracked, record, sink);
     }
