@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 /// The budget: status calls a minute of waiting, per batch of services.
-pub(crate) const CALLS_PER_MINUTE: f64 = 30.0;
+const CALLS_PER_MINUTE: f64 = 30.0;
 /// Between two polls while the transition is due: the verdict comes
 /// 0.4 s after it on average, and twenty saved calls last sixteen seconds
 /// of a window (with what the budget's pace adds, 27 s).
