@@ -597,16 +597,7 @@ timelines:
             deployment_id: id.clone(),
             link: links::codedeploy_deployment("us-east-1", &id),
         })];
-        for name in [
-            "BeforeInstall",
-            "Install",
-            "AfterInstall",
-            "AllowTestTraffic",
-            "AfterAllowTestTraffic",
-            "BeforeAllowTraffic",
-            "AllowTraffic",
-            "AfterAllowTraffic",
-        ] {
+        for name in verdict::ECS_EVENTS {
             expected.push(codedeploy(Event::LifecycleEventChanged {
                 deployment_id: id.clone(),
                 name: name.into(),

@@ -105,6 +105,19 @@ fn explain_failure(deployment: &CodeDeployView, events: &[LifecycleEvent]) -> St
     text
 }
 
+/// An ECS target's lifecycle events, in the order CodeDeploy runs them.
+#[cfg(test)]
+pub(super) const ECS_EVENTS: [&str; 8] = [
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,16 +133,6 @@ mod tests {
     /// An ECS target's lifecycle events in order, those before `current`
     /// succeeded, `current` in progress, the rest pending.
     fn events_at(current: usize) -> Vec<LifecycleEvent> {
-        const ECS_EVENTS: [&str; 8] = [
-            "BeforeInstall",
-            "Install",
-            "AfterInstall",
-            "AllowTestTraffic",
-            "AfterAllowTestTraffic",
-            "BeforeAllowTraffic",
-            "AllowTraffic",
-            "AfterAllowTraffic",
-        ];
         ECS_EVENTS
             .iter()
             .enumerate()
