@@ -65,6 +65,13 @@ pub(crate) enum DeploymentStarted {
     },
 }
 
+#[derive(Debug, Clone)]
+struct EcsDeployment {
+    service: String,
+    id: String,
+    service_deployment_arn: Option<String>,
+}
+
 /// Told the service and what was started for it.
 type Watcher<'a> = Box<dyn Fn(&str, DeploymentStarted) + Send + Sync + 'a>;
 
@@ -76,8 +83,9 @@ struct Running {
     next_call: u64,
     /// (cluster, task ARN) of the migration task: stopped with StopTask.
     migration_tasks: Vec<(String, String)>,
-    /// (service, ECS deployment id): left to ECS and its circuit breaker.
-    ecs_deployments: Vec<(String, String)>,
+    /// ECS deployments: left to ECS and its circuit breaker, or rolled
+    /// back by their service deployment (`on-cancel: rollback`).
+    ecs_deployments: Vec<EcsDeployment>,
     /// CodeDeploy deployment ids: stopped with rollback.
     codedeploy_deployments: Vec<String>,
 }
@@ -122,7 +130,13 @@ impl<'a> InFlight<'a> {
         id: &str,
         service_deployment_arn: Option<&str>,
     ) {
-        self.with(|r| r.ecs_deployments.push((service.to_owned(), id.to_owned())));
+        self.with(|r| {
+            r.ecs_deployments.push(EcsDeployment {
+                service: service.to_owned(),
+                id: id.to_owned(),
+                service_deployment_arn: service_deployment_arn.map(str::to_owned),
+            })
+        });
         self.tell(
             service,
             DeploymentStarted::Ecs {
@@ -159,8 +173,15 @@ impl<'a> InFlight<'a> {
     }
 
     /// Stops what can be stopped safely, all at once, and returns one line
-    /// per thing, saying what state it was left in.
-    pub(crate) async fn stop_all(&self, aws: Option<&Aws>, rollback: bool) -> Vec<String> {
+    /// per thing, saying what state it was left in. CodeDeploy deployments
+    /// stop with `rollback`; ECS deployments are rolled back only with
+    /// `roll_back_ecs` (`on-cancel: rollback`), else left to ECS.
+    pub(crate) async fn stop_all(
+        &self,
+        aws: Option<&Aws>,
+        rollback: bool,
+        roll_back_ecs: bool,
+    ) -> Vec<String> {
         let mut report = match aws {
             Some(aws) => self.find_effects(aws).await,
             None => Vec::new(),
@@ -188,13 +209,43 @@ impl<'a> InFlight<'a> {
                 Err(_) => format!("CodeDeploy deployment {id} did not confirm the stop in time; check it in the console"),
             }
         });
-        let (tasks, codedeploy) = tokio::join!(join_all(tasks), join_all(codedeploy));
+        let ecs = running
+            .ecs_deployments
+            .iter()
+            .map(|deployment| leave_or_roll_back(aws, deployment, roll_back_ecs));
+        let (tasks, ecs, codedeploy) =
+            tokio::join!(join_all(tasks), join_all(ecs), join_all(codedeploy));
         report.extend(tasks);
-        report.extend(running.ecs_deployments.iter().map(|(service, id)| format!(
-            "ECS deployment {id} of service {service} is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"
-        )));
+        report.extend(ecs);
         report.extend(codedeploy);
         report
+    }
+}
+
+/// An ECS deployment under way at a signal: rolled back with
+/// StopServiceDeployment when asked and its service deployment is known,
+/// else left to ECS; says which.
+async fn leave_or_roll_back(
+    aws: Option<&Aws>,
+    deployment: &EcsDeployment,
+    roll_back: bool,
+) -> String {
+    let EcsDeployment {
+        service,
+        id,
+        service_deployment_arn,
+    } = deployment;
+    let left = format!(
+        "ECS deployment {id} of service {service} is left to ECS: it goes on, and its circuit breaker (if enabled) rolls it back on failure"
+    );
+    let (Some(aws), Some(arn), true) = (aws, service_deployment_arn, roll_back) else {
+        return left;
+    };
+    let stop = ecs::roll_back_service_deployment(&aws.ecs, arn);
+    match tokio::time::timeout(STOP_DEADLINE, stop).await {
+        Ok(Ok(())) => format!("ECS deployment {id} of service {service} is rolling back (StopServiceDeployment ROLLBACK of {arn})"),
+        Ok(Err(e)) => format!("ECS deployment {id} of service {service} could not be rolled back ({e}); {left}"),
+        Err(_) => format!("ECS deployment {id} of service {service} did not confirm the rollback in time; check service deployment {arn} in the console"),
     }
 }
 
@@ -212,7 +263,13 @@ impl InFlight<'_> {
         for (change, found) in join_all(lookups).await {
             match found {
                 Ok(Some(Effect::EcsDeployment { service, id })) => {
-                    self.with(|r| r.ecs_deployments.push((service, id)));
+                    self.with(|r| {
+                        r.ecs_deployments.push(EcsDeployment {
+                            service,
+                            id,
+                            service_deployment_arn: None,
+                        })
+                    });
                 }
                 Ok(Some(Effect::Tasks { cluster, arns })) => {
                     self.with(|r| {

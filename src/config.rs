@@ -154,6 +154,13 @@ impl Config {
                 }
             }
         }
+        self.check_follow(inputs, problems);
+        if self.deploy.wait_until != deploy_settings::WaitUntil::Done && !self.deploy.wait {
+            problems.add(
+                "wait-until",
+                "wait-until: needs wait-for-service-stability: true, since it says how far to wait",
+            );
+        }
         if let Some(problem) = duplicate_service(&self.services) {
             problems.add("service", problem);
         }
@@ -168,6 +175,66 @@ impl Config {
             problems.add(
                 "task-definition",
                 "task-definition or service is required: give a task definition template, or the service whose current task definition to start from",
+            );
+        }
+    }
+}
+
+/// What a step that follows a deployment already started does not do:
+/// render, register, run a migration or change the service.
+const NOT_WITH_FOLLOW: &[&str] = &[
+    "task-definition",
+    "task-definition-arn",
+    "task-definition-family",
+    "task-definition-revision",
+    "container-name",
+    "image",
+    "images",
+    "environment-variables",
+    "secrets",
+    "docker-labels",
+    "log-configuration-log-driver",
+    "log-configuration-options",
+    "command",
+    "env-files",
+    "task-role-arn",
+    "execution-role-arn",
+    "cpu",
+    "memory",
+    "desired-count",
+    "force-new-deployment",
+    "enable-ecs-managed-tags",
+    "propagate-tags",
+    "service-managed-ebs-volume",
+    "migration-command",
+    "run-task",
+    "update-scheduled-tasks",
+    "keep-revisions",
+    "dry-run",
+];
+
+impl Config {
+    /// `service-deployment` follows one service's deployment, started
+    /// before: what would render, register or change something is refused.
+    fn check_follow(&self, inputs: &RawInputs, problems: &mut Problems) {
+        if self.deploy.follow.is_none() {
+            return;
+        }
+        if self.services.len() != 1 {
+            problems.add(
+                "service-deployment",
+                "service-deployment: needs exactly one service, the one the deployment belongs to",
+            );
+        }
+        // A boolean given as false asks for nothing.
+        let given = |name: &str| match inputs.get(name) {
+            Some(value) => !matches!(value, "false" | "False" | "FALSE"),
+            None => false,
+        };
+        for &name in NOT_WITH_FOLLOW.iter().filter(|name| given(name)) {
+            problems.add(
+                name,
+                format!("{name}: not with service-deployment, which follows a deployment already started: nothing is rendered, registered or changed but the paused hook's action"),
             );
         }
     }
@@ -242,6 +309,9 @@ mod tests {
                 max_retries: 5,
                 max_poll_delay: None,
                 volume_configurations: None,
+                wait_until: deploy_settings::WaitUntil::Done,
+                follow: None,
+                roll_back_on_cancel: false,
             }
         );
     }

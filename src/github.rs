@@ -214,6 +214,27 @@ impl Tracker {
         );
     }
 
+    /// Leaves the deployment in_progress, as its start reported it: a
+    /// later job follows the AWS deployment and reports the verdict.
+    pub(crate) fn leave_in_progress(self, sink: &dyn Sink) {
+        let Some(reporting) = &self.reporting else {
+            return;
+        };
+        let Deployment::Known(id) = reporting.deployment else {
+            return;
+        };
+        emit(
+            sink,
+            Event::Finished {
+                id: Some(id),
+                environment: reporting.environment.clone(),
+                environment_page: reporting.environment_page.clone(),
+                state: State::InProgress,
+                reported: true,
+            },
+        );
+    }
+
     /// Posts one status; says whether GitHub took it. A missing permission
     /// stops all later reporting, since every later status would fail alike.
     async fn report(&mut self, state: State, result: &Result<()>, sink: &dyn Sink) -> bool {
@@ -294,6 +315,10 @@ fn adopted_or_requested(
     env: &Env,
     sink: &dyn Sink,
 ) -> Result<Deployment> {
+    if let Some(id) = settings.deployment_id {
+        emit(sink, Event::AdoptedById { id });
+        return Ok(Deployment::Known(id));
+    }
     if let Some(event) = event_deployment(env)? {
         let id = event.id;
         if let Some(event_environment) = event.environment.filter(|e| *e != settings.environment) {

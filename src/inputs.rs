@@ -107,6 +107,14 @@ pub const INPUTS: &[InputSpec] = &[
         "How long to wait for the verdict, in minutes (fractions allowed)."),
     input("wait-max-delay-seconds", Text, NoDefault,
         "The longest wait between two status polls, in seconds, backoff while AWS throttles included. Empty: 0.8 to 5 s as the deployment's state says (at most 30 polls a minute on average), backing off up to 16 s while throttled."),
+    input("wait-until", Text, Value("done"),
+        "done: follow the deployment to its verdict. paused: end the step once a native blue/green, linear or canary deployment waits at a PAUSE lifecycle hook. A lifecycle stage (TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME, ...): end once the deployment reaches it or a later one. The step then succeeds with the deployment under way (outputs ecs-service-deployment-arn, paused-hook-id, lifecycle-stage) and the GitHub deployment stays in_progress, for a later job to follow with service-deployment. A service whose strategy never stops there is refused before anything changes."),
+    input("service-deployment", Text, NoDefault,
+        "Follow an ECS service deployment already started instead of starting one: its ARN (an earlier run's ecs-service-deployment-arn output), or current: the service's in-flight deployment. Nothing is rendered, registered or changed (but for hook-action); the verdict, log, summary and GitHub statuses are as if this step had started it."),
+    input("hook-action", Text, NoDefault,
+        "With service-deployment: continue or rollback. First tells the PAUSE lifecycle hook that awaits action to carry on or to roll back (ContinueServiceDeployment), then follows the deployment. Refused, before anything changes, when no hook awaits action."),
+    input("on-cancel", Text, Value("leave"),
+        "What becomes of an ECS deployment under way when the job is cancelled or wait-for-minutes runs out. leave: ECS goes on with it. rollback: StopServiceDeployment rolls it back to the revision the service ran, and the step says so."),
     input("max-failed-tasks", Text, NoDefault,
         "Fail once this many tasks of the new deployment stopped. Default: ECS's circuit-breaker threshold (half the desired count, 3 to 200) when the service has no circuit breaker; the breaker decides otherwise."),
     input("rollback-on-failure", Bool, Value("true"),
@@ -165,6 +173,8 @@ pub const INPUTS: &[InputSpec] = &[
         "Mark the GitHub environment as transient (it will be destroyed later, like a preview)."),
     input("production-environment", Bool, NoDefault,
         "Mark the GitHub environment as production. Empty: GitHub's default (true for an environment named production)."),
+    input("github-deployment-id", Text, NoDefault,
+        "Report to this GitHub deployment (an earlier job's github-deployment-id output) instead of creating one; needs environment."),
     input("run-task", Bool, Value("false"),
         "Runs a one-off task of the registered revision before the service update (as amazon-ecs-deploy-task-definition does), with the engine of `migration-command`: in the service's network, logs streamed, every essential container judged. Not together with `migration-command`."),
     input("run-task-container-overrides", Text, NoDefault,
@@ -232,6 +242,14 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "ecs-service-deployment-arn",
         description: "ARN of the ECS service deployment started, where the API gives one (with several services, a JSON object by service).",
+    },
+    OutputSpec {
+        name: "paused-hook-id",
+        description: "With wait-until: the id of the PAUSE lifecycle hook the deployment waits at, for hook-action in a later job (with several services, a JSON object by service).",
+    },
+    OutputSpec {
+        name: "lifecycle-stage",
+        description: "With wait-until: the lifecycle stage the deployment was in when the step ended (with several services, a JSON object by service).",
     },
     OutputSpec {
         name: "github-deployment-id",

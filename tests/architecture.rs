@@ -38,6 +38,10 @@ const EDGES: &[(&str, &str)] = &[
     ),
     ("src/deploy/ecs/mod.rs", "watches ECS deployments"),
     (
+        "src/deploy/ecs/follow.rs",
+        "finds and acts on a deployment started before the step",
+    ),
+    (
         "src/deploy/codedeploy/mod.rs",
         "makes and watches CodeDeploy deployments",
     ),

@@ -14,6 +14,7 @@ mod dropin;
 mod express;
 mod faults;
 mod github;
+mod handoff;
 mod hostile;
 mod iam_policies;
 mod lifecycle;

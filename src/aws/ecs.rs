@@ -588,6 +588,65 @@ pub(crate) async fn describe_service_deployments(
     Ok(records)
 }
 
+/// StopServiceDeployment with ROLLBACK: the service deployment `arn` goes
+/// back to the revision the service ran; the error as text a person can
+/// act on (`ecs:StopServiceDeployment`).
+pub(crate) async fn roll_back_service_deployment(ecs: &Client, arn: &str) -> Result<(), String> {
+    ecs.stop_service_deployment()
+        .service_deployment_arn(arn)
+        .stop_type(aws_sdk_ecs::types::StopServiceDeploymentStopType::Rollback)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| explain("ecs:StopServiceDeployment", &e))
+}
+
+/// ContinueServiceDeployment: tells PAUSE hook `hook_id` of service
+/// deployment `arn` to carry on or roll back (`action`, CONTINUE or
+/// ROLLBACK), at most once in effect: after an ambiguous failure the hook
+/// is read again, and a hook that no longer awaits action took it. The
+/// error explained (`ecs:ContinueServiceDeployment`).
+pub(crate) async fn continue_service_deployment(
+    ecs: &Client,
+    arn: &str,
+    hook_id: &str,
+    action: &str,
+    max_retries: u32,
+) -> Result<()> {
+    call_once(
+        max_retries,
+        async || {
+            ecs.continue_service_deployment()
+                .service_deployment_arn(arn)
+                .hook_id(hook_id)
+                .action(action.into())
+                .customize()
+                .config_override(aws_sdk_ecs::config::Builder::default().retry_config(no_retries()))
+                .send()
+                .await
+                .map(|_| ())
+        },
+        async || {
+            let records = describe_service_deployments(ecs, &[arn.to_owned()])
+                .await
+                .ok()?;
+            let awaits =
+                records
+                    .first()?
+                    .lifecycle_hook_details()
+                    .iter()
+                    .any(|hook| {
+                        hook.hook_id() == Some(hook_id)
+                    && hook.status()
+                        == Some(&aws_sdk_ecs::types::DeploymentLifecycleHookStatus::AwaitingAction)
+                    });
+            (!awaits).then_some(())
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("{}", explain("ecs:ContinueServiceDeployment", &e)))
+}
+
 /// The URL of an Express service's newest active configuration, from
 /// DescribeExpressGatewayService; the error explained
 /// (`ecs:DescribeExpressGatewayService`).

@@ -40,12 +40,26 @@ pub(crate) enum DeployResult {
     /// (`codedeploy-wait-until: ready`).
     Ready,
     Failed(String),
+    /// Left under way where `wait-until` said, for a later job to follow.
+    HandedOff(Handoff),
     /// The service already runs the revision and `force-new-deployment` is
     /// false: nothing to deploy.
     AlreadyRunning,
     /// ecs-deploy could not start or follow the deployment (an AWS API
     /// error), as opposed to a deployment that ran and failed.
     Error(String),
+}
+
+/// Where a native strategy's deployment was when the step stopped
+/// following it (`wait-until`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Handoff {
+    /// What a later job follows (`service-deployment`).
+    pub(crate) service_deployment_arn: Option<String>,
+    /// The lifecycle stage it was in.
+    pub(crate) stage: Option<String>,
+    /// The PAUSE lifecycle hook that awaits action, if one does.
+    pub(crate) paused_hook: Option<String>,
 }
 
 /// What was started for one service.
@@ -226,6 +240,7 @@ pub(crate) async fn describe_current(aws: &LazyAws, config: &Config) -> Result<V
         crate::aws::ecs::describe_services_or_fail(ecs, &config.cluster, &config.services).await?;
     for service in &services {
         check_deployable(service, &config.cluster)?;
+        ecs::check_stop_point(&config.deploy, service)?;
     }
     stream::iter(services)
         .map(|service| async move {

@@ -9,6 +9,7 @@ use aws_sdk_codedeploy::types::AutoRollbackEvent;
 use aws_sdk_ecs::types::PropagateTags;
 use serde_json::Value;
 
+use crate::arn::Arn;
 use crate::inputs::{
     flag, given_flag, managed_ebs_volume, number, parse_minutes, text, Problems, RawInputs,
 };
@@ -29,6 +30,67 @@ pub struct DeployOptions {
     pub max_poll_delay: Option<Duration>,
     /// UpdateService `volumeConfigurations`, as given.
     pub volume_configurations: Option<Value>,
+    /// `wait-until`: how far a native strategy's deployment is followed.
+    pub wait_until: WaitUntil,
+    /// `service-deployment`: follow a deployment already started instead
+    /// of starting one.
+    pub follow: Option<Follow>,
+    /// `on-cancel: rollback`: a cancelled or timed-out ECS deployment is
+    /// rolled back (StopServiceDeployment) instead of left to ECS.
+    pub roll_back_on_cancel: bool,
+}
+
+/// The lifecycle stages of an ECS service deployment, in the order a
+/// deployment goes through them.
+pub(crate) const LIFECYCLE_STAGES: [&str; 10] = [
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+    "BAKE_TIME",
+    "CLEAN_UP",
+];
+
+/// Where the step stops following a native strategy's deployment and
+/// leaves it to a later job (`wait-until`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitUntil {
+    /// Its verdict.
+    Done,
+    /// A PAUSE lifecycle hook that awaits action.
+    Paused,
+    /// This lifecycle stage (one of `LIFECYCLE_STAGES`), or a later one.
+    Stage(&'static str),
+}
+
+/// A deployment started before this step (`service-deployment`), and what
+/// to do first (`hook-action`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Follow {
+    /// The service deployment's ARN; None: the service's current one.
+    pub arn: Option<String>,
+    pub hook_action: Option<HookAction>,
+}
+
+/// What to tell a PAUSE hook that awaits action (`hook-action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookAction {
+    Continue,
+    Rollback,
+}
+
+impl HookAction {
+    /// ContinueServiceDeployment's `action`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            HookAction::Continue => "CONTINUE",
+            HookAction::Rollback => "ROLLBACK",
+        }
+    }
 }
 
 impl DeployOptions {
@@ -71,6 +133,9 @@ impl DeployOptions {
             max_retries: 0,
             max_poll_delay: None,
             volume_configurations: None,
+            wait_until: WaitUntil::Done,
+            follow: None,
+            roll_back_on_cancel: false,
         }
     }
 }
@@ -94,7 +159,78 @@ pub(crate) fn deploy_options(inputs: &RawInputs, problems: &mut Problems) -> Dep
         max_poll_delay: number(inputs, "wait-max-delay-seconds", 1, 3600, problems)
             .map(|seconds| Duration::from_secs(seconds as u64)),
         volume_configurations: managed_ebs_volume(inputs, "service-managed-ebs-volume", problems),
+        wait_until: inputs
+            .get("wait-until")
+            .and_then(|v| problems.check("wait-until", parse_wait_until(v)))
+            .unwrap_or(WaitUntil::Done),
+        follow: follow(inputs, problems),
+        roll_back_on_cancel: match inputs.get("on-cancel").unwrap_or("leave") {
+            "leave" => false,
+            "rollback" => true,
+            other => {
+                problems.add(
+                    "on-cancel",
+                    format!("on-cancel: {other:?} is not leave or rollback"),
+                );
+                false
+            }
+        },
     }
+}
+
+fn parse_wait_until(value: &str) -> Result<WaitUntil, String> {
+    match value {
+        "done" => Ok(WaitUntil::Done),
+        "paused" => Ok(WaitUntil::Paused),
+        stage => LIFECYCLE_STAGES
+            .iter()
+            .find(|known| known.eq_ignore_ascii_case(stage))
+            .map(|known| WaitUntil::Stage(known))
+            .ok_or_else(|| {
+                format!(
+                    "wait-until: {value:?} is not done, paused or a lifecycle stage ({})",
+                    LIFECYCLE_STAGES.join(", ")
+                )
+            }),
+    }
+}
+
+/// `service-deployment` and `hook-action`, which needs it.
+fn follow(inputs: &RawInputs, problems: &mut Problems) -> Option<Follow> {
+    let hook_action = inputs.get("hook-action").and_then(|value| {
+        let action = match value {
+            "continue" => Ok(HookAction::Continue),
+            "rollback" => Ok(HookAction::Rollback),
+            other => Err(format!(
+                "hook-action: {other:?} is not continue or rollback"
+            )),
+        };
+        problems.check("hook-action", action)
+    });
+    let Some(deployment) = inputs.get("service-deployment") else {
+        if inputs.get("hook-action").is_some() {
+            problems.add(
+                "hook-action",
+                "hook-action: needs service-deployment, the deployment whose paused hook to act on (an earlier run's ecs-service-deployment-arn output)",
+            );
+        }
+        return None;
+    };
+    let arn = match deployment {
+        "current" => None,
+        arn => {
+            let parsed = Arn::parse(arn)
+                .filter(|a| a.service == "ecs" && a.resource.starts_with("service-deployment/"));
+            if parsed.is_none() {
+                problems.add(
+                    "service-deployment",
+                    format!("service-deployment: {arn:?} is not an ECS service deployment ARN (arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/ID) or current"),
+                );
+            }
+            Some(arn.to_owned())
+        }
+    };
+    Some(Follow { arn, hook_action })
 }
 
 #[derive(Debug, Clone, PartialEq)]

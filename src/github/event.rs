@@ -8,6 +8,8 @@ pub(crate) enum Event {
     DryRun { environment: String },
     /// The workflow's `deployment` event names the deployment reported to.
     Adopted { id: u64 },
+    /// `github-deployment-id` names the deployment reported to.
+    AdoptedById { id: u64 },
     /// The adopted deployment's event is for another environment than the
     /// `environment` input; its deployment is reported to all the same.
     AdoptedForOtherEnvironment {

@@ -12,6 +12,9 @@ pub struct DeploymentSettings {
     pub reference: Option<String>,
     pub transient: Option<bool>,
     pub production: Option<bool>,
+    /// `github-deployment-id`: an earlier job's deployment, reported to
+    /// instead of creating one.
+    pub deployment_id: Option<u64>,
 }
 
 /// `environment` and its companions, which mean nothing without it.
@@ -40,6 +43,7 @@ pub(crate) fn deployment_settings(
             "ref",
             "transient-environment",
             "production-environment",
+            "github-deployment-id",
         ] {
             if inputs.get(name).is_some() {
                 problems.add(
@@ -62,6 +66,12 @@ pub(crate) fn deployment_settings(
         reference: text(inputs, "ref"),
         transient,
         production,
+        deployment_id: inputs.get("github-deployment-id").and_then(|id| {
+            let parsed = id.parse::<u64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                format!("github-deployment-id: {id:?} is not a GitHub deployment id (a number, an earlier run's github-deployment-id output)")
+            });
+            problems.check("github-deployment-id", parsed)
+        }),
     })
 }
 

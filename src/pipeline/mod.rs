@@ -13,7 +13,7 @@ mod verdict;
 pub(crate) use event::{Event, WouldDeploy};
 pub(crate) use release::Release;
 
-use outputs::{by_service, by_service_index, write_deployment_outputs};
+use outputs::{by_service, by_service_index, write_deployment_outputs, write_handoff_outputs};
 use release::{register, render_releases};
 
 use std::ffi::OsString;
@@ -29,6 +29,7 @@ use crate::aws::ecs;
 use crate::aws::LazyAws;
 use crate::cancel::{InFlight, Signals, CANCEL_DEADLINE};
 use crate::config::Config;
+use crate::deploy::settings::Follow;
 use crate::deploy::{self, codedeploy, express, Current, DeployResult, Deployed, Started};
 use crate::env::Env;
 use crate::event::{Output, Sink};
@@ -135,7 +136,11 @@ async fn tracked(
         Err(signal) => {
             let at = tokio::time::Instant::now();
             let report = in_flight
-                .stop_all(aws.loaded(), config.deploy.rollback_on_failure)
+                .stop_all(
+                    aws.loaded(),
+                    config.deploy.rollback_on_failure,
+                    config.deploy.roll_back_on_cancel,
+                )
                 .await;
             (
                 Err(verdict::cancelled(signal, &report, config, progress)),
@@ -144,8 +149,21 @@ async fn tracked(
         }
     };
     presenter.describe_run(config, progress);
+    report_to_github(presenter, progress, &result, cancelled_at).await;
+    result
+}
+
+/// The GitHub deployment's final status from the run's `result`: a run
+/// cancelled once every service was deployed did deploy; a deployment
+/// left for a later job stays in_progress.
+async fn report_to_github(
+    presenter: &Presenter,
+    progress: &mut Progress,
+    result: &Result<()>,
+    cancelled_at: Option<tokio::time::Instant>,
+) {
     let Some(deployment) = progress.github.take() else {
-        return result;
+        return;
     };
     // Cancelled after every service was deployed, in what follows the
     // deploy: the environment runs the new revisions.
@@ -155,8 +173,14 @@ async fn tracked(
         .is_some_and(|s| !s.failures.is_empty());
     let github_result = match cancelled_at {
         Some(_) if progress.all_deployed() && !scheduled_failed => &Ok(()),
-        _ => &result,
+        _ => result,
     };
+    // A deployment left for a later job is neither a success nor a failure
+    // yet: that job reports its verdict.
+    if result.is_ok() && cancelled_at.is_none() && progress.handed_off() {
+        deployment.leave_in_progress(presenter);
+        return;
+    }
     let finished = deployment.finish(github_result, presenter);
     match cancelled_at {
         // GitHub's retries must not outlast the runner's patience.
@@ -170,7 +194,6 @@ async fn tracked(
         }
         None => finished.await,
     }
-    result
 }
 
 /// How far the run got: each step's result, kept for the summary whether
@@ -193,6 +216,14 @@ impl Progress {
             .iter()
             .filter_map(|release| release.goes_back_to.clone())
             .collect()
+    }
+
+    /// A deployment was left under way for a later job to follow
+    /// (`wait-until`, `codedeploy-wait-until: ready`).
+    fn handed_off(&self) -> bool {
+        self.deployed
+            .iter()
+            .any(|d| matches!(d.result, DeployResult::HandedOff(_) | DeployResult::Ready))
     }
 
     /// Every service reached a successful verdict (or already ran its
@@ -240,6 +271,9 @@ struct Checked {
 
 /// The run's steps, in order; each keeps what it produced in `progress`.
 async fn execute(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
+    if let Some(follow) = &run.config.deploy.follow {
+        return follow_deployment(run, progress, follow).await;
+    }
     let checked = check_before_any_change(run, progress).await?;
     if run.config.dry_run {
         return show_dry_run(run, progress, &checked).await;
@@ -449,8 +483,62 @@ async fn deploy_services(
     .await;
     run.emit(Event::DeployEnded);
     show_express_endpoints(run, progress).await?;
+    judge(run, progress, deployed, started)
+}
+
+/// `service-deployment`: a deployment started before this step, checked
+/// before anything changes, then (after `hook-action`) followed to its
+/// verdict, or to where `wait-until` says, as if this step had started it.
+async fn follow_deployment(
+    run: &RunContext<'_>,
+    progress: &mut Progress,
+    follow: &Follow,
+) -> Result<()> {
+    let RunContext {
+        config, env, sink, ..
+    } = *run;
+    progress.current = deploy::describe_current(run.aws, config).await?;
+    let clients = run.aws.get().await?;
+    let cluster = &config.cluster;
+    let attached = deploy::ecs::attach(
+        clients,
+        cluster,
+        &progress.current[0],
+        follow,
+        &config.deploy,
+    )
+    .await?;
+    github::Tracker::start(config, env, sink, &[], &mut progress.github).await?;
+    run.output(
+        Output::PreviousTaskDefinitionArn,
+        attached.previous_task_definition().to_owned(),
+    )?;
+    run.emit(Event::DeployBegan);
+    let started = SystemTime::now();
+    let deployed = deploy::ecs::follow(
+        clients,
+        cluster,
+        attached,
+        &config.deploy,
+        sink,
+        run.in_flight,
+    )
+    .await;
+    run.emit(Event::DeployEnded);
+    judge(run, progress, deployed, started)
+}
+
+/// Each service's verdict told, the outputs of where deployments were
+/// left, and the run's verdict from them.
+fn judge(
+    run: &RunContext<'_>,
+    progress: &mut Progress,
+    deployed: Result<Vec<Deployed>>,
+    started: SystemTime,
+) -> Result<()> {
     let verdicts = deployed.and_then(|deployed| {
         progress.deployed = deployed;
+        write_handoff_outputs(run.sink, run.config, &progress.deployed)?;
         for d in &progress.deployed {
             run.emit(Event::Judged {
                 service: d.service.clone(),

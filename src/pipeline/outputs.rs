@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Event, Release};
 use crate::config::Config;
-use crate::deploy::Started;
+use crate::deploy::{DeployResult, Deployed, Handoff, Started};
 use crate::event::{Output, Sink};
 
 /// The ids of what was started, by way of deploying.
@@ -58,6 +58,39 @@ fn codedeploy_deployment_id(started: &Started) -> Option<Option<&str>> {
         Started::CodeDeploy { deployment_id } => Some(Some(deployment_id)),
         _ => None,
     }
+}
+
+/// What a handed-off deployment gives one output.
+type HandoffField = fn(&Handoff) -> Option<&str>;
+
+/// With `wait-until`: where each deployment was left (its paused hook and
+/// stage), for the job that follows it; nothing when none was.
+pub(super) fn write_handoff_outputs(
+    sink: &dyn Sink,
+    config: &Config,
+    deployed: &[Deployed],
+) -> anyhow::Result<()> {
+    let handoff = |i: usize| {
+        deployed.iter().find_map(|d| match &d.result {
+            DeployResult::HandedOff(handoff) if d.index == i => Some(handoff),
+            _ => None,
+        })
+    };
+    if !(0..config.services.len()).any(|i| handoff(i).is_some()) {
+        return Ok(());
+    }
+    let paused_hook: HandoffField = |h| h.paused_hook.as_deref();
+    let stage: HandoffField = |h| h.stage.as_deref();
+    for (output, field) in [
+        (Output::PausedHookId, paused_hook),
+        (Output::LifecycleStage, stage),
+    ] {
+        let value = by_service_index(config, |i| {
+            handoff(i).and_then(field).unwrap_or_default().to_owned()
+        });
+        sink.output(output, &value)?;
+    }
+    Ok(())
 }
 
 /// One value, or with several services a JSON object by service name.

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use super::Presenter;
 use crate::arn::resource_name;
 use crate::deploy::ecs::{Event, PausedHook, TrafficWeights};
+use crate::deploy::settings::HookAction;
 
 impl Presenter {
     pub(super) fn ecs(&self, event: Event) {
@@ -20,6 +21,17 @@ impl Presenter {
                 resource_name(&from),
                 resource_name(&to)
             )),
+            Event::Attached {
+                service,
+                service_deployment_arn,
+                from,
+                to,
+            } => runner.info(&attached_line(&service, &service_deployment_arn, &from, &to)),
+            Event::HookActed {
+                service,
+                hook_id,
+                action,
+            } => runner.info(&hook_acted_line(&service, &hook_id, action)),
             Event::Throttled {
                 operation,
                 error,
@@ -124,6 +136,27 @@ fn hook_paused(
          aws ecs continue-service-deployment --service-deployment-arn {arn} --hook-id {id} --action CONTINUE (or ROLLBACK){timeout}",
         id = hook.id,
         arn = service_deployment_arn.unwrap_or("?"),
+    )
+}
+
+/// `service-deployment`: what is followed, from and to which revision.
+fn attached_line(service: &str, service_deployment_arn: &str, from: &str, to: &str) -> String {
+    format!(
+        "Service {service}: following service deployment {service_deployment_arn}, {} → {}, started before this step",
+        resource_name(from),
+        resource_name(to)
+    )
+}
+
+/// `hook-action`: what the paused hook was told.
+fn hook_acted_line(service: &str, hook_id: &str, action: HookAction) -> String {
+    let told = match action {
+        HookAction::Continue => "carry on",
+        HookAction::Rollback => "roll back",
+    };
+    format!(
+        "{service}: lifecycle hook {hook_id} told to {told} (ContinueServiceDeployment {})",
+        action.as_str()
     )
 }
 

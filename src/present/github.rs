@@ -14,6 +14,9 @@ impl Presenter {
             Event::Adopted { id } => runner.info(&format!(
                 "Reporting to GitHub deployment {id} from the deployment event"
             )),
+            Event::AdoptedById { id } => runner.info(&format!(
+                "Reporting to GitHub deployment {id} (github-deployment-id)"
+            )),
             Event::AdoptedForOtherEnvironment {
                 id,
                 event_environment,

@@ -2,11 +2,12 @@
 //! their changes, the registered revisions, the dry run's plan, the
 //! verdicts, the steps' times and the outputs.
 
+use super::summary::code;
 use super::Presenter;
 use crate::arn::resource_name;
 use serde_json::Value;
 
-use crate::deploy::DeployResult;
+use crate::deploy::{DeployResult, Handoff};
 use crate::diff::Difference;
 use crate::inputs;
 use crate::pipeline::{Event, WouldDeploy};
@@ -61,12 +62,22 @@ impl Presenter {
                 service,
                 deployment_id,
                 result,
-            } => runner.info(&verdict_line(&service, &deployment_id, &result)),
+            } => {
+                runner.info(&verdict_line(&service, &deployment_id, &result));
+                if let DeployResult::HandedOff(handoff) = &result {
+                    let mut summary = self.summary();
+                    summary.handed_off();
+                    summary.add(
+                        format!("Next for {}", code(&service)),
+                        next_step_markdown(handoff),
+                    );
+                }
+            }
             Event::ExpressEndpointUnread { reason } => runner.warning(&reason),
             Event::OldRevisionsUnread { reason } => {
                 runner.warning(&format!("old revisions were not looked at: {reason}"));
             }
-            Event::FollowUpsSkipped => runner.notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, codedeploy-wait-until)"),
+            Event::FollowUpsSkipped => runner.notice("Scheduled tasks and old revisions were left as they are: the deployment was not followed to its end (wait-for-service-stability, wait-until, codedeploy-wait-until)"),
             Event::FinalStatusLate => runner.warning("GitHub did not take the deployment's final status before the cancellation deadline; it may still show in_progress"),
             Event::StepTimed {
                 step,
@@ -127,6 +138,48 @@ fn would_deploy_line(plan: WouldDeploy) -> String {
     )
 }
 
+/// A deployment left under way (`wait-until`): where it is, and how a
+/// later job takes it on.
+fn handoff_line(service: &str, id: &str, handoff: &Handoff) -> String {
+    let stage = handoff.stage.as_deref().unwrap_or("its first stage");
+    let at = match &handoff.paused_hook {
+        Some(hook) => format!("waits at {stage} for lifecycle hook {hook}"),
+        None => format!("is at {stage}"),
+    };
+    let arn = handoff
+        .service_deployment_arn
+        .as_deref()
+        .unwrap_or("(the ecs-service-deployment-arn output)");
+    let action = match handoff.paused_hook {
+        Some(_) => " with hook-action: continue (or rollback)",
+        None => "",
+    };
+    format!(
+        "⏸ {service}: deployment {id} {at}; left under way as wait-until says. A later job follows it to its verdict with service-deployment: {arn}{action}"
+    )
+}
+
+/// The summary's word on how a later job takes a deployment on.
+fn next_step_markdown(handoff: &Handoff) -> String {
+    let arn = handoff
+        .service_deployment_arn
+        .as_deref()
+        .unwrap_or("the ecs-service-deployment-arn output");
+    match &handoff.paused_hook {
+        Some(hook) => format!(
+            "the deployment waits at lifecycle hook {}: a later job with {} and {} (or {}) continues it and gives the verdict",
+            code(hook),
+            code(&format!("service-deployment: {arn}")),
+            code("hook-action: continue"),
+            code("rollback")
+        ),
+        None => format!(
+            "ECS goes on with the deployment: a later job with {} follows it to its verdict",
+            code(&format!("service-deployment: {arn}"))
+        ),
+    }
+}
+
 /// A service's verdict in the log.
 fn verdict_line(service: &str, id: &str, result: &DeployResult) -> String {
     match result {
@@ -134,6 +187,7 @@ fn verdict_line(service: &str, id: &str, result: &DeployResult) -> String {
         DeployResult::Ready => format!(
             "✔ {service}: deployment {id} is Ready; traffic has not been rerouted yet (codedeploy-wait-until: ready)"
         ),
+        DeployResult::HandedOff(handoff) => handoff_line(service, id, handoff),
         DeployResult::Started => format!(
             "{service}: deployment {id} started; not waiting (wait-for-service-stability is false)"
         ),

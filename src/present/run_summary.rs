@@ -88,6 +88,16 @@ fn service_rows(summary: &mut Summary, config: &Config, progress: &Progress) {
             Some(DeployResult::Succeeded) => "deployed".to_owned(),
             Some(DeployResult::Started) => "deployment started".to_owned(),
             Some(DeployResult::Ready) => "ready for traffic rerouting".to_owned(),
+            Some(DeployResult::HandedOff(handoff)) => {
+                match (&handoff.paused_hook, &handoff.stage) {
+                    (Some(hook), _) => format!(
+                        "paused at lifecycle hook {}, left for a later job",
+                        code(hook)
+                    ),
+                    (None, Some(stage)) => format!("at {}, left for a later job", code(stage)),
+                    (None, None) => "left for a later job".to_owned(),
+                }
+            }
             Some(DeployResult::AlreadyRunning) => "already runs it".to_owned(),
             Some(DeployResult::Failed(reason)) => format!("**failed**: {}", text(reason)),
             Some(DeployResult::Error(reason)) => format!("**error**: {}", text(reason)),

@@ -22,6 +22,8 @@ pub(crate) struct Summary {
     changes: Vec<String>,
     /// Markdown blocks shown under the reason of a failed run.
     evidence: Vec<String>,
+    /// A deployment was left under way for a later job (`wait-until`).
+    handed_off: bool,
 }
 
 /// One bar of the timeline: a step, or a phase of a deployment.
@@ -73,6 +75,11 @@ impl Summary {
         self.changes.push(line);
     }
 
+    /// A deployment goes on after the run: it has no verdict yet.
+    pub(crate) fn handed_off(&mut self) {
+        self.handed_off = true;
+    }
+
     /// Markdown shown with the reason when the run fails.
     pub(crate) fn add_evidence(&mut self, markdown: String) {
         self.evidence.push(markdown);
@@ -81,6 +88,7 @@ impl Summary {
     /// The summary of the run that ended with `result`.
     pub(crate) fn render(&self, result: &Result<()>) -> String {
         let verdict = match result {
+            Ok(()) if self.handed_off => "⏸ left under way for a later job".to_owned(),
             Ok(()) => "✅ succeeded".to_owned(),
             Err(error) if crate::outcome::is_failed(error) => "❌ failed".to_owned(),
             Err(_) => "⚠️ ecs-deploy could not finish".to_owned(),

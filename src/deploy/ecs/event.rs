@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::verdict::{PausedHook, TrafficWeights};
+use crate::deploy::settings::HookAction;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
@@ -13,6 +14,21 @@ pub(crate) enum Event {
         deployment_id: String,
         from: String,
         to: String,
+    },
+    /// `service-deployment`: a deployment started before this step is
+    /// followed, from one revision (ARNs) to the other.
+    Attached {
+        service: String,
+        service_deployment_arn: String,
+        from: String,
+        to: String,
+    },
+    /// `hook-action`: ContinueServiceDeployment told the paused hook to
+    /// carry on or roll back.
+    HookActed {
+        service: String,
+        hook_id: String,
+        action: HookAction,
     },
     /// ECS throttled a poll's `operation`; the watch waits longer.
     Throttled {

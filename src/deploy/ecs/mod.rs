@@ -6,17 +6,19 @@
 //! call, so twenty services cost two calls a poll, not twenty.
 
 mod event;
+mod follow;
 mod verdict;
 mod view;
 
 pub(crate) use event::Event;
+pub(crate) use follow::{attach, follow};
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsError;
-use aws_sdk_ecs::types::{DeploymentStrategy, Service, Task};
+use aws_sdk_ecs::types::{DeploymentLifecycleHookTargetType, DeploymentStrategy, Service, Task};
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -26,7 +28,7 @@ use serde_json::Value;
 use crate::arn::resource_name;
 use crate::aws::ecs::{
     describe_service_deployments, describe_services, describe_tasks, list_service_deployments,
-    list_tasks, update_express_gateway_service, update_service,
+    list_tasks, roll_back_service_deployment, update_express_gateway_service, update_service,
 };
 use crate::aws::errors::is_throttling;
 use crate::aws::logs::{last_lines, log_source};
@@ -37,7 +39,7 @@ use crate::event::Sink;
 use crate::links;
 use crate::poll::{Outlook, Schedule};
 
-use super::{DeployResult, Deployed, Phase, Started};
+use super::{DeployResult, Deployed, Handoff, Phase, Started};
 use crate::deploy::settings::DeployOptions;
 use verdict::{DeploymentView, OurDeployment, ServiceDeploymentView, Verdict};
 pub(crate) use verdict::{PausedHook, TrafficWeights};
@@ -279,20 +281,12 @@ async fn start(
             to: target.task_definition.clone(),
         },
     );
-    let max_failed_tasks = match (options.max_failed_tasks, target.breaker_enabled) {
-        (Some(max), _) => Some(max),
-        (None, true) => None,
-        (None, false) => Some(verdict::default_failed_task_threshold(
-            options
-                .desired_count
-                .unwrap_or_else(|| updated.desired_count()),
-        )),
-    };
     let watch = OurDeployment {
         deployment_id: primary,
         task_definition: target.task_definition.clone(),
         previous_task_definition: target.previous_task_definition.clone(),
-        max_failed_tasks,
+        max_failed_tasks: failure_threshold(options, target, updated.desired_count()),
+        wait_until: options.wait_until.clone(),
     };
     Ok(Followed::new(
         target,
@@ -300,6 +294,41 @@ async fn start(
         service_deployment_arn,
         &updated,
     ))
+}
+
+/// Refuses, before anything changes, a `wait-until` that a deployment of
+/// `service` could never reach.
+pub(crate) fn check_stop_point(options: &DeployOptions, service: &Service) -> Result<()> {
+    let configuration = service.deployment_configuration();
+    let strategy = match configuration.and_then(|c| c.strategy()) {
+        _ if super::is_codedeploy(service) => "CODE_DEPLOY",
+        Some(strategy) => strategy.as_str(),
+        None => "ROLLING",
+    };
+    let pause_hooks = configuration.map_or(0, |c| {
+        c.lifecycle_hooks()
+            .iter()
+            .filter(|hook| hook.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause))
+            .count()
+    });
+    let name = service.service_name().unwrap_or_default();
+    match verdict::cannot_stop(&options.wait_until, name, strategy, pause_hooks) {
+        Some(why) => Err(anyhow!(why)),
+        None => Ok(()),
+    }
+}
+
+/// How many stopped tasks fail a deployment of `target`: `max-failed-tasks`,
+/// else none when its circuit breaker decides, else ECS's threshold for
+/// the desired count (`desired` unless `desired-count` changes it).
+fn failure_threshold(options: &DeployOptions, target: &Target, desired: i32) -> Option<i32> {
+    match (options.max_failed_tasks, target.breaker_enabled) {
+        (Some(max), _) => Some(max),
+        (None, true) => None,
+        (None, false) => Some(verdict::default_failed_task_threshold(
+            options.desired_count.unwrap_or(desired),
+        )),
+    }
 }
 
 /// The id of the deployment our update started: the PRIMARY one, of the
@@ -395,11 +424,7 @@ async fn watch_all(
         }
         if Instant::now() >= deadline {
             for tracked in pending {
-                tracked.result = Some(DeployResult::Failed(format!(
-                    "timed out after {} minutes with {} still in progress; ECS goes on with it",
-                    options.timeout.as_secs_f64() / 60.0,
-                    tracked.state()
-                )));
+                time_out(&clients.ecs, tracked, options).await;
             }
             return Ok(());
         }
@@ -431,6 +456,26 @@ async fn watch_all(
             }
         }
     }
+}
+
+/// `wait-for-minutes` ran out with `tracked` in progress: it fails, and is
+/// rolled back with `on-cancel: rollback`, else left to ECS.
+async fn time_out(ecs: &Client, tracked: &mut Followed, options: &DeployOptions) {
+    let fate = match (&tracked.service_deployment_arn, options.roll_back_on_cancel) {
+        (Some(arn), true) => match roll_back_service_deployment(ecs, arn).await {
+            Ok(()) => format!(
+                "ECS rolls it back to {} (on-cancel: rollback)",
+                resource_name(&tracked.target.previous_task_definition)
+            ),
+            Err(e) => format!("it could not be rolled back ({e}); ECS goes on with it"),
+        },
+        _ => "ECS goes on with it".to_owned(),
+    };
+    tracked.result = Some(DeployResult::Failed(format!(
+        "timed out after {} minutes with {} still in progress; {fate}",
+        options.timeout.as_secs_f64() / 60.0,
+        tracked.state()
+    )));
 }
 
 /// What one poll did: the rounds of status calls it made (each calls
@@ -631,6 +676,11 @@ async fn observe(
     tracked.result = match verdict::judge(&tracked.watch, &view, record) {
         Verdict::InProgress => None,
         Verdict::Succeeded => Some(DeployResult::Succeeded),
+        Verdict::Reached { stage, paused_hook } => Some(DeployResult::HandedOff(Handoff {
+            service_deployment_arn: tracked.service_deployment_arn.clone(),
+            stage,
+            paused_hook,
+        })),
         Verdict::Failed(failure) => {
             // The reasons tasks stopped, and what they wrote last, are the
             // why of most failures.

@@ -5,6 +5,7 @@
 //! service is stable", which a circuit-breaker rollback also ends with.
 
 use crate::arn::resource_name;
+use crate::deploy::settings::{HookAction, WaitUntil, LIFECYCLE_STAGES};
 use crate::poll::Outlook;
 
 /// A deployment as DescribeServices lists it.
@@ -84,6 +85,8 @@ pub(super) struct OurDeployment {
     /// Fail once this many tasks of our deployment stopped; None when the
     /// service's circuit breaker decides.
     pub max_failed_tasks: Option<i32>,
+    /// Where the step leaves the deployment to a later job.
+    pub wait_until: WaitUntil,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +94,12 @@ pub(super) enum Verdict {
     InProgress,
     Succeeded,
     Failed(Failure),
+    /// Where `wait-until` said to stop following it, under way: in `stage`,
+    /// maybe at a PAUSE hook that awaits action.
+    Reached {
+        stage: Option<String>,
+        paused_hook: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +164,12 @@ pub(super) fn judge(
             });
         }
     }
+    if let Some(reached) = record.filter(|record| reached(&watch.wait_until, record)) {
+        return Verdict::Reached {
+            stage: reached.lifecycle_stage.clone(),
+            paused_hook: reached.paused_hooks.first().map(|hook| hook.id.clone()),
+        };
+    }
     if completed(service, ours, record)
         && ours.running == ours.desired
         && ours.task_definition == watch.task_definition
@@ -209,6 +224,76 @@ fn ended_by_record(
                 None => failed(format!("the deployment was stopped: {why}")),
             })
         }
+        _ => None,
+    }
+}
+
+/// Where `wait-until` leaves a deployment still in progress, once it got
+/// there: a PAUSE hook awaits action, or the stage (or one after it) began,
+/// since a poll may miss a stage that passes in seconds.
+fn reached(wait_until: &WaitUntil, record: &ServiceDeploymentView) -> bool {
+    if record.status != "IN_PROGRESS" {
+        return false;
+    }
+    let order = |stage: &str| LIFECYCLE_STAGES.iter().position(|known| *known == stage);
+    match wait_until {
+        WaitUntil::Done => false,
+        WaitUntil::Paused => !record.paused_hooks.is_empty(),
+        WaitUntil::Stage(stage) => {
+            match (
+                record.lifecycle_stage.as_deref().and_then(order),
+                order(stage),
+            ) {
+                (Some(now), Some(wanted)) => now >= wanted,
+                _ => false,
+            }
+        }
+    }
+}
+
+/// The PAUSE hook of service deployment `arn` (seen as `record`) that
+/// `hook-action` acts on: the one that awaits action, else why none can be.
+pub(super) fn hook_to_act_on(
+    action: HookAction,
+    arn: &str,
+    record: &ServiceDeploymentView,
+) -> Result<String, String> {
+    match record.paused_hooks.first() {
+        Some(hook) => Ok(hook.id.clone()),
+        None => Err(format!(
+            "hook-action: {}, but no lifecycle hook of service deployment {arn} awaits action (it is {}{}); nothing was changed",
+            action.as_str().to_lowercase(),
+            record.status,
+            record
+                .lifecycle_stage
+                .as_deref()
+                .map(|stage| format!(" at {stage}"))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// Why `wait-until` could never stop a deployment of a service that
+/// deploys with `strategy` (ROLLING, BLUE_GREEN, LINEAR, CANARY, or
+/// CODE_DEPLOY for the controller) and has
+/// `pause_hooks` PAUSE lifecycle hooks; None when it can.
+pub(super) fn cannot_stop(
+    wait_until: &WaitUntil,
+    service: &str,
+    strategy: &str,
+    pause_hooks: usize,
+) -> Option<String> {
+    match wait_until {
+        WaitUntil::Done => None,
+        _ if strategy == "CODE_DEPLOY" => Some(format!(
+            "wait-until: service {service} is deployed by CodeDeploy, which has no ECS lifecycle stage or hook; use codedeploy-wait-until: ready to stop when traffic waits to be rerouted"
+        )),
+        _ if strategy == "ROLLING" => Some(format!(
+            "wait-until: service {service} deploys ROLLING, which has no lifecycle stage or hook to stop at; use done, or give the service a BLUE_GREEN, LINEAR or CANARY strategy"
+        )),
+        WaitUntil::Paused if pause_hooks == 0 => Some(format!(
+            "wait-until: paused, but service {service} has no PAUSE lifecycle hook (deploymentConfiguration.lifecycleHooks), so its deployment never pauses; add one, or stop at a lifecycle stage"
+        )),
         _ => None,
     }
 }
@@ -323,9 +408,10 @@ pub(super) fn outlook(
         .max(breaker.map_or(0, |b| b.failures));
     let paused = record.is_some_and(|r| !r.paused_hooks.is_empty());
     let due = if native_strategy {
-        record.is_some_and(|r| {
-            r.hook_in_progress || (!paused && r.lifecycle_stage.as_deref() == Some("CLEAN_UP"))
-        })
+        watch.wait_until != WaitUntil::Done
+            || record.is_some_and(|r| {
+                r.hook_in_progress || (!paused && r.lifecycle_stage.as_deref() == Some("CLEAN_UP"))
+            })
     } else {
         ours.is_some_and(|d| d.desired > 0 && d.running >= d.desired)
     };
@@ -356,6 +442,7 @@ mod tests {
             task_definition: NEW.into(),
             previous_task_definition: OLD.into(),
             max_failed_tasks: None,
+            wait_until: WaitUntil::Done,
         }
     }
 
@@ -764,5 +851,128 @@ mod tests {
         assert_eq!(default_failed_task_threshold(1), 3);
         assert_eq!(default_failed_task_threshold(10), 5);
         assert_eq!(default_failed_task_threshold(1000), 200);
+    }
+
+    /// Each row: where the step is told to stop, the record's status,
+    /// stage and paused hook, and whether the verdict hands it off there.
+    #[test]
+    fn wait_until_hands_off_a_deployment_in_progress_at_or_past_its_stop() {
+        let ours = deployment("ecs-svc/new", "PRIMARY", NEW, "IN_PROGRESS", 0, 0);
+        let rows: [(WaitUntil, &str, &str, bool, bool); 9] = [
+            (
+                WaitUntil::Paused,
+                "IN_PROGRESS",
+                "POST_TEST_TRAFFIC_SHIFT",
+                true,
+                true,
+            ),
+            (
+                WaitUntil::Paused,
+                "IN_PROGRESS",
+                "TEST_TRAFFIC_SHIFT",
+                false,
+                false,
+            ),
+            (
+                WaitUntil::Stage("BAKE_TIME"),
+                "IN_PROGRESS",
+                "BAKE_TIME",
+                false,
+                true,
+            ),
+            // A stage passed between two polls still stops it.
+            (
+                WaitUntil::Stage("BAKE_TIME"),
+                "IN_PROGRESS",
+                "CLEAN_UP",
+                false,
+                true,
+            ),
+            (
+                WaitUntil::Stage("BAKE_TIME"),
+                "IN_PROGRESS",
+                "SCALE_UP",
+                false,
+                false,
+            ),
+            // A pause at or past the stage: handed off, with the hook.
+            (
+                WaitUntil::Stage("TEST_TRAFFIC_SHIFT"),
+                "IN_PROGRESS",
+                "POST_TEST_TRAFFIC_SHIFT",
+                true,
+                true,
+            ),
+            // Ended: the verdict is the ending's, not a hand-off.
+            (
+                WaitUntil::Stage("BAKE_TIME"),
+                "SUCCESSFUL",
+                "CLEAN_UP",
+                false,
+                false,
+            ),
+            (
+                WaitUntil::Paused,
+                "ROLLBACK_IN_PROGRESS",
+                "POST_TEST_TRAFFIC_SHIFT",
+                true,
+                false,
+            ),
+            (
+                WaitUntil::Done,
+                "IN_PROGRESS",
+                "POST_TEST_TRAFFIC_SHIFT",
+                true,
+                false,
+            ),
+        ];
+        for (wait_until, status, stage, paused, handed_off) in rows {
+            let record = ServiceDeploymentView {
+                lifecycle_stage: Some(stage.into()),
+                paused_hooks: match paused {
+                    true => vec![PausedHook {
+                        id: "ecs-pause-1".into(),
+                        ..PausedHook::default()
+                    }],
+                    false => Vec::new(),
+                },
+                ..record(status, None, None)
+            };
+            let watch = OurDeployment {
+                wait_until: wait_until.clone(),
+                ..watch()
+            };
+            let verdict = judge(&watch, &service(vec![ours.clone()]), Some(&record));
+            let expected = Verdict::Reached {
+                stage: Some(stage.into()),
+                paused_hook: paused.then(|| "ecs-pause-1".to_owned()),
+            };
+            assert_eq!(
+                verdict == expected,
+                handed_off,
+                "{wait_until:?} {status} {stage} paused {paused}: {verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn wait_until_is_refused_where_the_strategy_never_stops_there() {
+        let paused = WaitUntil::Paused;
+        let bake = WaitUntil::Stage("BAKE_TIME");
+        assert_eq!(cannot_stop(&WaitUntil::Done, "web", "ROLLING", 0), None);
+        assert_eq!(cannot_stop(&paused, "web", "BLUE_GREEN", 1), None);
+        assert_eq!(cannot_stop(&bake, "web", "CANARY", 0), None);
+        assert_eq!(
+            cannot_stop(&bake, "web", "ROLLING", 0).as_deref(),
+            Some("wait-until: service web deploys ROLLING, which has no lifecycle stage or hook to stop at; use done, or give the service a BLUE_GREEN, LINEAR or CANARY strategy")
+        );
+        assert_eq!(
+            cannot_stop(&paused, "web", "LINEAR", 0).as_deref(),
+            Some("wait-until: paused, but service web has no PAUSE lifecycle hook (deploymentConfiguration.lifecycleHooks), so its deployment never pauses; add one, or stop at a lifecycle stage")
+        );
+        assert_eq!(
+            cannot_stop(&paused, "web", "CODE_DEPLOY", 0).as_deref(),
+            Some("wait-until: service web is deployed by CodeDeploy, which has no ECS lifecycle stage or hook; use codedeploy-wait-until: ready to stop when traffic waits to be rerouted")
+        );
     }
 }
