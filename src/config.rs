@@ -214,16 +214,19 @@ const NOT_WITH_FOLLOW: &[&str] = &[
 ];
 
 impl Config {
-    /// `service-deployment` follows one service's deployment, started
-    /// before: what would render, register or change something is refused.
+    /// `service-deployment` or `codedeploy-deployment-id` follows one
+    /// service's deployment, started before: what would render, register
+    /// or change something is refused.
     fn check_follow(&self, inputs: &RawInputs, problems: &mut Problems) {
-        if self.deploy.follow.is_none() {
-            return;
-        }
+        let follows = match self.deploy.follow.as_ref().map(|f| &f.deployment) {
+            None => return,
+            Some(deploy_settings::Started::Ecs(_)) => "service-deployment",
+            Some(deploy_settings::Started::CodeDeploy(_)) => "codedeploy-deployment-id",
+        };
         if self.services.len() != 1 {
             problems.add(
-                "service-deployment",
-                "service-deployment: needs exactly one service, the one the deployment belongs to",
+                follows,
+                format!("{follows}: needs exactly one service, the one the deployment belongs to"),
             );
         }
         // A boolean given as false asks for nothing.
@@ -234,7 +237,7 @@ impl Config {
         for &name in NOT_WITH_FOLLOW.iter().filter(|name| given(name)) {
             problems.add(
                 name,
-                format!("{name}: not with service-deployment, which follows a deployment already started: nothing is rendered, registered or changed but the paused hook's action"),
+                format!("{name}: not with {follows}, which follows a deployment already started: nothing is rendered, registered or changed but what hook-action asks"),
             );
         }
     }

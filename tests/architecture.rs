@@ -42,6 +42,10 @@ const EDGES: &[(&str, &str)] = &[
         "finds and acts on a deployment started before the step",
     ),
     (
+        "src/deploy/codedeploy/follow.rs",
+        "finds and acts on a CodeDeploy deployment created before the step",
+    ),
+    (
         "src/deploy/codedeploy/mod.rs",
         "makes and watches CodeDeploy deployments",
     ),

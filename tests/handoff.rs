@@ -119,6 +119,9 @@ fn changes(sim: &Sim) -> Vec<String> {
                     "ContinueServiceDeployment",
                     "StopServiceDeployment",
                     "RunTask",
+                    "CreateDeployment",
+                    "ContinueDeployment",
+                    "StopDeployment",
                 ]
                 .contains(&call.operation.as_str())
         })
@@ -418,7 +421,7 @@ fn the_inputs_of_a_follow_are_checked_together_before_any_call() {
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     for words in [
-        "image: not with service-deployment",
+        "image: not with service-deployment, which follows a deployment already started",
         "wait-until: \"LUNCH\" is not done, paused or a lifecycle stage",
         "service-deployment: \"not-an-arn\" is not an ECS service deployment ARN",
     ] {
@@ -427,7 +430,8 @@ fn the_inputs_of_a_follow_are_checked_together_before_any_call() {
     assert!(sim.calls().is_empty(), "{:?}", sim.calls());
     let run = job(&sim).run(&[("service", "shop-web"), ("hook-action", "continue")]);
     assert!(
-        run.log().contains("hook-action: needs service-deployment"),
+        run.log()
+            .contains("hook-action: needs service-deployment or codedeploy-deployment-id"),
         "{}",
         run.log()
     );
@@ -491,4 +495,121 @@ fn on_cancel_rollback_rolls_back_a_deployment_that_outlasts_wait_for_minutes() {
         sim.wait_until(Duration::from_secs(10), |sim| running_revision(sim)
             == "shop:1")
     );
+}
+
+const CODEDEPLOY_OK: &str = include_str!("../sim/scenarios/codedeploy-ok.yaml");
+
+/// shop-web deploys through CodeDeploy and waits at Ready until told.
+fn codedeploy_waiting_at_ready() -> Sim {
+    sim(&CODEDEPLOY_OK.replace("outcome: succeed", "outcome: waitReady"))
+}
+
+/// The first job: creates the CodeDeploy deployment and ends at Ready.
+fn codedeploy_first_job(sim: &Sim) -> Run {
+    let first = job(sim).run(&[
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+        ("container-name", "web"),
+        ("image", "ghcr.io/acme/shop:1.1.0"),
+        ("codedeploy-wait-until", "ready"),
+        ("environment", "staging"),
+        ("github-token", TOKEN),
+    ]);
+    assert_eq!(first.code, 0, "{}", first.log());
+    assert_eq!(github_states(sim), ["in_progress"]);
+    first
+}
+
+fn codedeploy_second_job(sim: &Sim, first: &Run, hook_action: &str) -> Run {
+    job(sim).run(&[
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+        (
+            "codedeploy-deployment-id",
+            first.outputs["codedeploy-deployment-id"].as_str(),
+        ),
+        ("hook-action", hook_action),
+        ("environment", "staging"),
+        (
+            "github-deployment-id",
+            first.outputs["github-deployment-id"].as_str(),
+        ),
+        ("github-token", TOKEN),
+    ])
+}
+
+#[test]
+fn codedeploy_ready_then_continue_from_a_second_job_succeeds() {
+    let sim = codedeploy_waiting_at_ready();
+    let first = codedeploy_first_job(&sim);
+    let id = first.outputs["codedeploy-deployment-id"].clone();
+    let second = codedeploy_second_job(&sim, &first, "continue");
+    assert_eq!(second.code, 0, "{}", second.log());
+    let continued = sim.calls_to("ContinueDeployment");
+    assert_eq!(continued.len(), 1);
+    assert_eq!(continued[0].body["deploymentId"], id.as_str());
+    assert_eq!(continued[0].body["deploymentWaitType"], "READY_WAIT");
+    let log = second.log();
+    assert!(
+        log.contains(&format!(
+            "Following CodeDeploy deployment {id} of service shop-web, created before this step: "
+        )) && log.contains(&format!(
+            "CodeDeploy {id}: traffic rerouted to the new tasks (ContinueDeployment)"
+        )) && log.contains(&format!("✔ shop-web: deployment {id} completed")),
+        "{log}"
+    );
+    assert_eq!(sim.calls_to("CreateDeployment").len(), 1);
+    assert_eq!(github_states(&sim), ["in_progress", "in_progress", "success"]);
+}
+
+#[test]
+fn codedeploy_ready_then_roll_back_from_a_second_job_fails() {
+    let sim = codedeploy_waiting_at_ready();
+    let first = codedeploy_first_job(&sim);
+    let id = first.outputs["codedeploy-deployment-id"].clone();
+    let second = codedeploy_second_job(&sim, &first, "rollback");
+    assert_eq!(second.code, 1, "{}", second.log());
+    let stops = sim.calls_to("StopDeployment");
+    assert_eq!(stops.len(), 1);
+    assert_eq!(stops[0].body["deploymentId"], id.as_str());
+    assert_eq!(stops[0].body["autoRollbackEnabled"], true);
+    assert!(sim.calls_to("ContinueDeployment").is_empty());
+    assert!(
+        second
+            .log()
+            .contains(&format!("CodeDeploy {id}: stopped with rollback (StopDeployment)")),
+        "{}",
+        second.log()
+    );
+    assert_eq!(github_states(&sim), ["in_progress", "in_progress", "failure"]);
+}
+
+#[test]
+fn codedeploy_continue_of_a_deployment_not_ready_is_refused_before_any_change() {
+    let sim = sim(CODEDEPLOY_OK);
+    let first = job(&sim).run(&[
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+        ("container-name", "web"),
+        ("image", "ghcr.io/acme/shop:1.1.0"),
+    ]);
+    assert_eq!(first.code, 0, "{}", first.log());
+    let id = first.outputs["codedeploy-deployment-id"].clone();
+    let before = changes(&sim);
+    let run = job(&sim).run(&[
+        ("cluster", "prod"),
+        ("service", "shop-web"),
+        ("codedeploy-deployment-id", id.as_str()),
+        ("hook-action", "continue"),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.log());
+    let error = run.error_lines().join("\n");
+    assert!(
+        error.contains(&format!(
+            "hook-action: continue, but CodeDeploy deployment {id} is Succeeded, not Ready"
+        )),
+        "{error}"
+    );
+    assert_eq!(changes(&sim), before);
+    assert!(sim.calls_to("ContinueDeployment").is_empty());
 }

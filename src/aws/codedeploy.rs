@@ -9,7 +9,8 @@ use aws_sdk_codedeploy::operation::create_deployment::{
 use aws_sdk_codedeploy::primitives::DateTime;
 use aws_sdk_codedeploy::types::{
     AppSpecContent, AutoRollbackConfiguration, DeploymentGroupInfo, DeploymentInfo,
-    DeploymentStatus, EcsTarget, RevisionLocation, RevisionLocationType, TimeRange,
+    DeploymentStatus, DeploymentWaitType, EcsTarget, RevisionLocation, RevisionLocationType,
+    TimeRange,
 };
 use aws_sdk_codedeploy::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -74,6 +75,35 @@ pub(crate) async fn stop_deployment(
         .await
         .map(|_| ())
         .map_err(|e| error_text(&e))
+}
+
+/// ContinueDeployment of a Ready deployment (READY_WAIT: reroute the
+/// traffic), at most once in effect: after an ambiguous failure, a
+/// deployment no longer Ready took it. The error explained
+/// (`codedeploy:ContinueDeployment`).
+pub(crate) async fn continue_deployment(client: &Client, id: &str, max_retries: u32) -> Result<()> {
+    call_once(
+        max_retries,
+        async || {
+            client
+                .continue_deployment()
+                .deployment_id(id)
+                .deployment_wait_type(DeploymentWaitType::ReadyWait)
+                .customize()
+                .config_override(
+                    aws_sdk_codedeploy::config::Builder::default().retry_config(no_retries()),
+                )
+                .send()
+                .await
+                .map(|_| ())
+        },
+        async || {
+            let info = get_deployment(client, id).await.ok()?;
+            (info.status().map(|s| s.as_str()) != Some("Ready")).then_some(())
+        },
+    )
+    .await
+    .map_err(|e| anyhow!("{}", explain("codedeploy:ContinueDeployment", &e)))
 }
 
 /// How a stopped deployment was left, after "was".

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::aws::{Aws, LazyAws, CONCURRENT_CALLS};
 use crate::cancel::{DeploymentStarted, InFlight};
 use crate::config::Config;
-use crate::deploy::settings::DeployOptions;
+use crate::deploy::settings::{DeployOptions, Follow, Started as FollowedDeployment};
 use crate::event::Sink;
 use crate::template;
 
@@ -265,6 +265,81 @@ pub(crate) async fn describe_current(aws: &LazyAws, config: &Config) -> Result<V
         .buffered(CONCURRENT_CALLS)
         .try_collect()
         .await
+}
+
+/// A deployment started before this step (`service-deployment`,
+/// `codedeploy-deployment-id`), found and checked: nothing changed yet.
+pub(crate) enum Attached {
+    /// Boxed: the watch's state of one deployment is large.
+    Ecs(Box<ecs::Attached>),
+    CodeDeploy(codedeploy::Attached),
+}
+
+impl Attached {
+    /// The task definition the deployment moves the service from, where
+    /// it is known.
+    pub(crate) fn previous_task_definition(&self) -> Option<&str> {
+        match self {
+            Attached::Ecs(attached) => Some(attached.previous_task_definition()),
+            Attached::CodeDeploy(_) => None,
+        }
+    }
+}
+
+/// Finds the deployment `follow` names for `current`'s service, and checks
+/// it, reading only.
+pub(crate) async fn attach(
+    aws: &Aws,
+    config: &Config,
+    current: &Current,
+    follow: &Follow,
+) -> Result<Attached> {
+    let hook_action = follow.hook_action;
+    Ok(match &follow.deployment {
+        FollowedDeployment::Ecs(arn) => Attached::Ecs(Box::new(
+            ecs::attach(
+                aws,
+                &config.cluster,
+                current,
+                (arn.as_deref(), hook_action),
+                &config.deploy,
+            )
+            .await?,
+        )),
+        FollowedDeployment::CodeDeploy(id) => Attached::CodeDeploy(
+            codedeploy::attach(&aws.codedeploy, config, &current.service, (id, hook_action))
+                .await?,
+        ),
+    })
+}
+
+/// Acts as `hook-action` asks, then follows the attached deployment to
+/// its verdict as if this step had started it.
+pub(crate) async fn follow(
+    aws: &Aws,
+    config: &Config,
+    attached: Attached,
+    sink: &dyn Sink,
+    in_flight: &InFlight<'_>,
+) -> Result<Vec<Deployed>> {
+    match attached {
+        Attached::Ecs(attached) => {
+            ecs::follow(
+                aws,
+                &config.cluster,
+                *attached,
+                &config.deploy,
+                sink,
+                in_flight,
+            )
+            .await
+        }
+        Attached::CodeDeploy(attached) => {
+            let deployed =
+                codedeploy::follow(&aws.codedeploy, attached, config, sink, in_flight).await?;
+            Ok(vec![deployed])
+        }
+    }
 }
 
 /// A service (by its index into `current`) and the revision it moves to.

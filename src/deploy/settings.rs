@@ -67,13 +67,21 @@ pub enum WaitUntil {
     Stage(&'static str),
 }
 
-/// A deployment started before this step (`service-deployment`), and what
-/// to do first (`hook-action`).
+/// A deployment started before this step (`service-deployment` or
+/// `codedeploy-deployment-id`), and what to do first (`hook-action`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Follow {
-    /// The service deployment's ARN; None: the service's current one.
-    pub arn: Option<String>,
+    pub deployment: Started,
     pub hook_action: Option<HookAction>,
+}
+
+/// Which deployment a step follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// An ECS service deployment's ARN; None: the service's current one.
+    Ecs(Option<String>),
+    /// A CodeDeploy deployment's id.
+    CodeDeploy(String),
 }
 
 /// What to tell a PAUSE hook that awaits action (`hook-action`).
@@ -195,7 +203,8 @@ fn parse_wait_until(value: &str) -> Result<WaitUntil, String> {
     }
 }
 
-/// `service-deployment` and `hook-action`, which needs it.
+/// `service-deployment` or `codedeploy-deployment-id`, and `hook-action`,
+/// which needs one of them.
 fn follow(inputs: &RawInputs, problems: &mut Problems) -> Option<Follow> {
     let hook_action = inputs.get("hook-action").and_then(|value| {
         let action = match value {
@@ -207,18 +216,19 @@ fn follow(inputs: &RawInputs, problems: &mut Problems) -> Option<Follow> {
         };
         problems.check("hook-action", action)
     });
-    let Some(deployment) = inputs.get("service-deployment") else {
-        if inputs.get("hook-action").is_some() {
+    let deployment = match (
+        inputs.get("service-deployment"),
+        inputs.get("codedeploy-deployment-id"),
+    ) {
+        (Some(_), Some(_)) => {
             problems.add(
-                "hook-action",
-                "hook-action: needs service-deployment, the deployment whose paused hook to act on (an earlier run's ecs-service-deployment-arn output)",
+                "codedeploy-deployment-id",
+                "codedeploy-deployment-id: not with service-deployment: a service is deployed by ECS or by CodeDeploy; give the one its deployment has",
             );
+            return None;
         }
-        return None;
-    };
-    let arn = match deployment {
-        "current" => None,
-        arn => {
+        (Some("current"), None) => Started::Ecs(None),
+        (Some(arn), None) => {
             let parsed = Arn::parse(arn)
                 .filter(|a| a.service == "ecs" && a.resource.starts_with("service-deployment/"));
             if parsed.is_none() {
@@ -227,10 +237,23 @@ fn follow(inputs: &RawInputs, problems: &mut Problems) -> Option<Follow> {
                     format!("service-deployment: {arn:?} is not an ECS service deployment ARN (arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/ID) or current"),
                 );
             }
-            Some(arn.to_owned())
+            Started::Ecs(Some(arn.to_owned()))
+        }
+        (None, Some(id)) => Started::CodeDeploy(id.to_owned()),
+        (None, None) => {
+            if inputs.get("hook-action").is_some() {
+                problems.add(
+                    "hook-action",
+                    "hook-action: needs service-deployment or codedeploy-deployment-id, the deployment to act on (an earlier run's ecs-service-deployment-arn or codedeploy-deployment-id output)",
+                );
+            }
+            return None;
         }
     };
-    Some(Follow { arn, hook_action })
+    Some(Follow {
+        deployment,
+        hook_action,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]

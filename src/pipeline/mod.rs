@@ -499,31 +499,14 @@ async fn follow_deployment(
     } = *run;
     progress.current = deploy::describe_current(run.aws, config).await?;
     let clients = run.aws.get().await?;
-    let cluster = &config.cluster;
-    let attached = deploy::ecs::attach(
-        clients,
-        cluster,
-        &progress.current[0],
-        follow,
-        &config.deploy,
-    )
-    .await?;
+    let attached = deploy::attach(clients, config, &progress.current[0], follow).await?;
     github::Tracker::start(config, env, sink, &[], &mut progress.github).await?;
-    run.output(
-        Output::PreviousTaskDefinitionArn,
-        attached.previous_task_definition().to_owned(),
-    )?;
+    if let Some(previous) = attached.previous_task_definition() {
+        run.output(Output::PreviousTaskDefinitionArn, previous.to_owned())?;
+    }
     run.emit(Event::DeployBegan);
     let started = SystemTime::now();
-    let deployed = deploy::ecs::follow(
-        clients,
-        cluster,
-        attached,
-        &config.deploy,
-        sink,
-        run.in_flight,
-    )
-    .await;
+    let deployed = deploy::follow(clients, config, attached, sink, run.in_flight).await;
     run.emit(Event::DeployEnded);
     judge(run, progress, deployed, started)
 }

@@ -2,6 +2,7 @@
 
 use super::Presenter;
 use crate::deploy::codedeploy::Event;
+use crate::deploy::settings::HookAction;
 
 impl Presenter {
     pub(super) fn codedeploy(&self, event: Event) {
@@ -13,6 +14,25 @@ impl Presenter {
                 link,
             } => runner.info(&format!(
                 "CodeDeploy deployment {deployment_id} started for service {service}: {link}"
+            )),
+            Event::Attached {
+                service,
+                deployment_id,
+                link,
+            } => runner.info(&format!(
+                "Following CodeDeploy deployment {deployment_id} of service {service}, created before this step: {link}"
+            )),
+            Event::HookActed {
+                deployment_id,
+                action: HookAction::Continue,
+            } => runner.info(&format!(
+                "CodeDeploy {deployment_id}: traffic rerouted to the new tasks (ContinueDeployment)"
+            )),
+            Event::HookActed {
+                deployment_id,
+                action: HookAction::Rollback,
+            } => runner.info(&format!(
+                "CodeDeploy {deployment_id}: stopped with rollback (StopDeployment)"
             )),
             Event::WaitingForInProgress { active, group } => runner.info(&format!(
                 "Deployment {active} is in progress for {group}; waiting for it to finish (wait-for-in-progress)"

@@ -1,5 +1,7 @@
 //! What the codedeploy step tells a person (`crate::event`); `present::codedeploy` words it.
 
+use crate::deploy::settings::HookAction;
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Event {
     /// CreateDeployment made deployment `deployment_id`; `link` is its
@@ -8,6 +10,19 @@ pub(crate) enum Event {
         service: String,
         deployment_id: String,
         link: String,
+    },
+    /// `codedeploy-deployment-id`: a deployment created before this step
+    /// is followed; `link` is its console page.
+    Attached {
+        service: String,
+        deployment_id: String,
+        link: String,
+    },
+    /// `hook-action`: the deployment was told to reroute its traffic
+    /// (ContinueDeployment) or to stop and roll back (StopDeployment).
+    HookActed {
+        deployment_id: String,
+        action: HookAction,
     },
     /// Another deployment of the group is in progress, and we wait for it
     /// (`wait-for-in-progress`).

@@ -7,9 +7,11 @@
 
 pub mod appspec;
 mod event;
+mod follow;
 mod verdict;
 
 pub(crate) use event::Event;
+pub(crate) use follow::{attach, follow, Attached};
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,7 @@
 //! Pure judgement of one CodeDeploy deployment from a small view of
 //! GetDeployment and its target's lifecycle events.
 
+use crate::deploy::settings::HookAction;
 use crate::poll::Outlook;
 
 /// What GetDeployment shows of a deployment.
@@ -35,6 +36,20 @@ pub(super) enum Verdict {
 /// Whether a deployment has ended, one way or another.
 pub(super) fn is_final(status: &str) -> bool {
     matches!(status, "Succeeded" | "Failed" | "Stopped")
+}
+
+/// Why `hook-action` cannot act on deployment `id` in `status`: traffic
+/// is rerouted only from Ready, and an ended deployment cannot be stopped.
+pub(super) fn cannot_act(action: HookAction, id: &str, status: &str) -> Option<String> {
+    match action {
+        HookAction::Continue if status != "Ready" => Some(format!(
+            "hook-action: continue, but CodeDeploy deployment {id} is {status}, not Ready (waiting for traffic to be rerouted); nothing was changed"
+        )),
+        HookAction::Rollback if is_final(status) => Some(format!(
+            "hook-action: rollback, but CodeDeploy deployment {id} has ended ({status}); nothing was changed"
+        )),
+        _ => None,
+    }
 }
 
 /// Whether a status comes after lifecycle events that a poll may show with

@@ -16,7 +16,7 @@ use crate::aws::ecs::{
 };
 use crate::aws::{explain, Aws};
 use crate::cancel::InFlight;
-use crate::deploy::settings::{DeployOptions, Follow, HookAction};
+use crate::deploy::settings::{DeployOptions, HookAction};
 use crate::deploy::{Current, Deployed};
 use crate::event::Sink;
 use crate::template;
@@ -37,14 +37,14 @@ impl Attached {
     }
 }
 
-/// Finds the deployment `follow` names for `current`'s service and checks,
-/// reading only, that it is that service's and that a hook awaits the
-/// action asked for.
+/// Finds service deployment `arn` (None: the service's current one) of
+/// `current`'s service and checks, reading only, that it is that
+/// service's and that a hook awaits `hook_action` when one is asked for.
 pub(crate) async fn attach(
     clients: &Aws,
     cluster: &str,
     current: &Current,
-    follow: &Follow,
+    (arn, hook_action): (Option<&str>, Option<HookAction>),
     options: &DeployOptions,
 ) -> Result<Attached> {
     let ecs = &clients.ecs;
@@ -53,8 +53,8 @@ pub(crate) async fn attach(
     if super::super::is_codedeploy(service) {
         bail!("service-deployment: service {name} is deployed by CodeDeploy, which has no ECS service deployment to follow");
     }
-    let arn = match (&follow.arn, service.current_service_deployment()) {
-        (Some(arn), _) => arn.clone(),
+    let arn = match (arn, service.current_service_deployment()) {
+        (Some(arn), _) => arn.to_owned(),
         (None, Some(arn)) => arn.to_owned(),
         (None, None) => {
             bail!("service-deployment: current, but service {name} has no service deployment")
@@ -78,7 +78,7 @@ pub(crate) async fn attach(
             resource_name(cluster)
         );
     }
-    let hook = match follow.hook_action {
+    let hook = match hook_action {
         Some(action) => Some((
             verdict::hook_to_act_on(action, &arn, &service_deployment_view(&record))
                 .map_err(anyhow::Error::msg)?,

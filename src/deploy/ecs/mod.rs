@@ -11,7 +11,7 @@ mod verdict;
 mod view;
 
 pub(crate) use event::Event;
-pub(crate) use follow::{attach, follow};
+pub(crate) use follow::{attach, follow, Attached};
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
