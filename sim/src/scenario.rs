@@ -413,6 +413,14 @@ pub struct RolloutTimeline {
     /// only when the deployment completes.
     #[serde(default)]
     pub drain_seconds: Option<f64>,
+    /// How long each AWS_LAMBDA lifecycle hook runs before it answers
+    /// (default: half a second).
+    #[serde(default)]
+    pub lambda_hook_seconds: Option<f64>,
+    /// AWS_LAMBDA lifecycle hooks answer FAILED (the deployment rolls back)
+    /// instead of SUCCEEDED.
+    #[serde(default)]
+    pub lambda_hook_fails: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

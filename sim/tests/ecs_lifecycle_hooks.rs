@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types::{
     DeploymentConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookAction,
-    DeploymentLifecycleHookStage, DeploymentLifecycleHookStatus, DeploymentLifecycleHookTargetType,
-    DeploymentStrategy, ServiceDeployment, ServiceDeploymentLifecycleStage,
-    ServiceDeploymentStatus, ServiceRevisionSummary,
+    DeploymentLifecycleHookDetail, DeploymentLifecycleHookStage, DeploymentLifecycleHookStatus,
+    DeploymentLifecycleHookTargetType, DeploymentStrategy, ServiceDeployment,
+    ServiceDeploymentLifecycleStage, ServiceDeploymentStatus, ServiceRevisionSummary,
 };
 use aws_sdk_ecs::Client;
 use common::{eventually, sdk_config, service, service_deployment, start};
@@ -18,7 +18,8 @@ use common::{eventually, sdk_config, service, service_deployment, start};
 const DEADLINE: Duration = Duration::from_secs(10);
 
 /// A blue/green service that pauses after the test traffic shift (for ten
-/// minutes, then carries on), beside a Lambda hook the simulator does not run.
+/// minutes, then carries on), after a Lambda hook at POST_SCALE_UP that
+/// succeeds.
 fn world(timelines: &str) -> ecs_deploy_sim::Sim {
     start(&format!(
         r#"
@@ -81,7 +82,8 @@ async fn once(
 }
 
 /// Deploys web:2 with a rollout of nine stages of 0.1 s, and waits for the
-/// pause that begins at 0.4 s: the simulator, a client, the service
+/// pause that begins at 0.9 s (0.4 s of stages, then the Lambda hook's
+/// half second, which holds the rollout): the simulator, a client, the service
 /// deployment's ARN and the service deployment as paused.
 async fn paused_deployment() -> (ecs_deploy_sim::Sim, Client, String, ServiceDeployment) {
     let sim = world("{cluster: prod, service: web, seconds: 0.9}");
@@ -111,8 +113,17 @@ fn weights(revision: &ServiceRevisionSummary) -> (f64, f64) {
 }
 
 /// Seconds from the service deployment's start until its first hook times out.
+/// The deployment's PAUSE hook, as DescribeServiceDeployments details it.
+fn pause_hook(deployment: &ServiceDeployment) -> &DeploymentLifecycleHookDetail {
+    deployment
+        .lifecycle_hook_details()
+        .iter()
+        .find(|hook| hook.target_type() == Some(&DeploymentLifecycleHookTargetType::Pause))
+        .expect("a PAUSE hook")
+}
+
 fn hook_expires_in(deployment: &ServiceDeployment) -> f64 {
-    let expires_at = deployment.lifecycle_hook_details()[0].expires_at().unwrap();
+    let expires_at = pause_hook(&deployment).expires_at().unwrap();
     expires_at.as_secs_f64() - deployment.started_at().unwrap().as_secs_f64()
 }
 
@@ -133,8 +144,21 @@ async fn a_pause_hook_holds_the_rollout_until_continued() {
     );
     assert_eq!(paused.status(), Some(&ServiceDeploymentStatus::InProgress));
     let hooks = paused.lifecycle_hook_details();
-    assert_eq!(hooks.len(), 1, "the Lambda hook is not run: {hooks:?}");
-    let hook = &hooks[0];
+    assert_eq!(hooks.len(), 2, "{hooks:?}");
+    let lambda = &hooks[0];
+    assert_eq!(
+        lambda.target_type(),
+        Some(&DeploymentLifecycleHookTargetType::AwsLambda)
+    );
+    assert_eq!(
+        lambda.target_arn(),
+        Some("arn:aws:lambda:us-east-1:123456789012:function:smoke-test")
+    );
+    assert_eq!(
+        lambda.status(),
+        Some(&DeploymentLifecycleHookStatus::Succeeded)
+    );
+    let hook = pause_hook(&paused);
     let hook_id = hook.hook_id().unwrap().to_string();
     assert!(hook_id.starts_with("ecs-pause-"), "{hook_id}");
     assert_eq!(
@@ -148,8 +172,8 @@ async fn a_pause_hook_holds_the_rollout_until_continued() {
     );
     let expires_in = hook_expires_in(&paused);
     assert!(
-        (600.3..600.5).contains(&expires_in),
-        "ten minutes after the stage began: {expires_in}"
+        (600.8..601.0).contains(&expires_in),
+        "ten minutes after the pause began (0.9 s in): {expires_in}"
     );
     assert_eq!(
         weights(paused.target_service_revision().unwrap()),
@@ -205,7 +229,7 @@ async fn a_pause_hook_holds_the_rollout_until_continued() {
     assert_eq!(continued.service_deployment_arn(), Some(arn.as_str()));
     let done = once(&ecs, &arn, status_is(ServiceDeploymentStatus::Successful)).await;
     assert_eq!(
-        done.lifecycle_hook_details()[0].status(),
+        pause_hook(&done).status(),
         Some(&DeploymentLifecycleHookStatus::Succeeded)
     );
     // The rollout's 0.9 s, and the pause of more than 1.8 s.
@@ -227,7 +251,7 @@ async fn a_pause_hook_holds_the_rollout_until_continued() {
 #[tokio::test(flavor = "multi_thread")]
 async fn continuing_with_rollback_returns_to_the_old_definition() {
     let (_sim, ecs, arn, paused) = paused_deployment().await;
-    let hook_id = paused.lifecycle_hook_details()[0].hook_id().unwrap();
+    let hook_id = pause_hook(&paused).hook_id().unwrap();
     ecs.continue_service_deployment()
         .service_deployment_arn(&arn)
         .hook_id(hook_id)
@@ -242,7 +266,7 @@ async fn continuing_with_rollback_returns_to_the_old_definition() {
         Some(&ServiceDeploymentStatus::RollbackInProgress)
     );
     assert_eq!(
-        rolling_back.lifecycle_hook_details()[0].status(),
+        pause_hook(&rolling_back).status(),
         Some(&DeploymentLifecycleHookStatus::Failed)
     );
     let rollback = rolling_back.rollback().unwrap();
@@ -278,15 +302,15 @@ async fn a_hook_left_waiting_takes_its_timeout_action() {
     // The service's hook carries on when it times out.
     let arn = deploy(&ecs, "web:2").await;
     let done = once(&ecs, &arn, status_is(ServiceDeploymentStatus::Successful)).await;
-    let hook = &done.lifecycle_hook_details()[0];
+    let hook = &pause_hook(&done);
     assert_eq!(
         hook.status(),
         Some(&DeploymentLifecycleHookStatus::TimedOut)
     );
     let expires_in = hook_expires_in(&done);
     assert!(
-        (0.65..0.75).contains(&expires_in),
-        "0.3 s after the stage began: {expires_in}"
+        (1.15..1.25).contains(&expires_in),
+        "0.3 s after the pause began (0.9 s in): {expires_in}"
     );
 
     // Without a timeoutConfiguration, a hook rolls back when it times out.
@@ -319,7 +343,7 @@ async fn a_hook_left_waiting_takes_its_timeout_action() {
         status_is(ServiceDeploymentStatus::RollbackSuccessful),
     )
     .await;
-    let hook = &rolled_back.lifecycle_hook_details()[0];
+    let hook = &pause_hook(&rolled_back);
     assert_eq!(
         hook.status(),
         Some(&DeploymentLifecycleHookStatus::TimedOut)
@@ -346,8 +370,51 @@ async fn stopping_a_paused_deployment_fails_its_hook() {
     )
     .await;
     assert_eq!(
-        stopped.lifecycle_hook_details()[0].status(),
+        pause_hook(&stopped).status(),
         Some(&DeploymentLifecycleHookStatus::Failed)
+    );
+    assert!(service_task_definition(&ecs).await.ends_with("web:1"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_lambda_hook_rolls_the_deployment_back() {
+    let sim = world("{cluster: prod, service: web, seconds: 0.9, lambdaHookFails: true}");
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let arn = deploy(&ecs, "web:2").await;
+    let running = once(&ecs, &arn, |d| {
+        d.lifecycle_hook_details()
+            .iter()
+            .any(|hook| hook.status() == Some(&DeploymentLifecycleHookStatus::InProgress))
+    })
+    .await;
+    assert_eq!(
+        running.lifecycle_stage(),
+        Some(&ServiceDeploymentLifecycleStage::PostScaleUp)
+    );
+    let rolled_back = once(
+        &ecs,
+        &arn,
+        status_is(ServiceDeploymentStatus::RollbackSuccessful),
+    )
+    .await;
+    let hooks = rolled_back.lifecycle_hook_details();
+    // The PAUSE hook after it is never reached.
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(
+        hooks[0].target_type(),
+        Some(&DeploymentLifecycleHookTargetType::AwsLambda)
+    );
+    assert_eq!(
+        hooks[0].target_arn(),
+        Some("arn:aws:lambda:us-east-1:123456789012:function:smoke-test")
+    );
+    assert_eq!(
+        hooks[0].status(),
+        Some(&DeploymentLifecycleHookStatus::Failed)
+    );
+    assert_eq!(
+        rolled_back.status_reason(),
+        Some("Service deployment rolled back because a lifecycle hook failed.")
     );
     assert!(service_task_definition(&ecs).await.ends_with("web:1"));
 }

@@ -7,7 +7,7 @@ use crate::common;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
-    AwsVpcConfiguration, DesiredStatus, NetworkConfiguration,
+    AwsVpcConfiguration, DeploymentRolloutState, DesiredStatus, NetworkConfiguration,
     ServiceDeploymentRollbackMonitorsStatus, ServiceDeploymentStatus,
 };
 use aws_sdk_ecs::Client;
@@ -795,4 +795,98 @@ async fn a_deployment_can_be_in_progress_from_the_start() {
         })
         .await
     );
+}
+
+/// Deploys web:2 to `service`: a client, and the service deployment's ARN.
+async fn update_to_web_2(sim: &ecs_deploy_sim::Sim, service: &str) -> (Client, String) {
+    let ecs = Client::new(&sdk_config(sim).await);
+    let arn = ecs
+        .update_service()
+        .cluster("prod")
+        .service(service)
+        .task_definition("web:2")
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .current_service_deployment()
+        .unwrap()
+        .to_owned();
+    (ecs, arn)
+}
+
+const EARLY_AND_THRESHOLDS: &str = r#"
+clusters: [prod]
+taskDefinitions:
+  - family: web
+    containerDefinitions: [{name: web, image: 'nginx:1', essential: true}]
+  - family: web
+    containerDefinitions: [{name: web, image: 'nginx:2', essential: true}]
+services:
+  - cluster: prod
+    serviceName: early
+    taskDefinition: web:1
+    desiredCount: 2
+    deploymentConfiguration:
+      earlySuccessCriteria: {enable: true, healthyPercent: 100, sourceServiceRevisionCleanup: DEFERRED}
+  - cluster: prod
+    serviceName: count
+    taskDefinition: web:1
+    desiredCount: 10
+    deploymentConfiguration:
+      deploymentCircuitBreaker: {enable: true, rollback: true, thresholdConfiguration: {type: COUNT, value: 1}}
+  - cluster: prod
+    serviceName: unbounded
+    taskDefinition: web:1
+    desiredCount: 10
+    deploymentConfiguration:
+      deploymentCircuitBreaker: {enable: true, rollback: true, thresholdConfiguration: {type: UNBOUNDED_PERCENT, value: 10}}
+  - cluster: prod
+    serviceName: bounded
+    taskDefinition: web:1
+    desiredCount: 10
+    deploymentConfiguration:
+      deploymentCircuitBreaker: {enable: true, rollback: true, thresholdConfiguration: {type: BOUNDED_PERCENT, value: 10}}
+timelines:
+  deployments:
+    - {cluster: prod, service: early, seconds: 1, drainSeconds: 0.6}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn early_success_with_a_deferred_clean_up_succeeds_while_the_old_tasks_drain() {
+    let sim = start(EARLY_AND_THRESHOLDS);
+    let (ecs, arn) = update_to_web_2(&sim, "early").await;
+    assert!(reaches(&ecs, &arn, ServiceDeploymentStatus::Successful, DEADLINE).await);
+    let succeeded = service_deployment(&ecs, &arn).await;
+    let during = service(&ecs, "early").await;
+    let new = &during.deployments()[0];
+    assert_eq!(new.running_count(), 2);
+    assert_eq!(
+        new.rollout_state(),
+        Some(&DeploymentRolloutState::InProgress),
+        "the old tasks still drain"
+    );
+    assert_eq!(during.deployments().len(), 2);
+    assert!(
+        eventually(DEADLINE, || async {
+            primary(&ecs, "early").await.rollout_state() == Some(&DeploymentRolloutState::Completed)
+        })
+        .await
+    );
+    let after = service_deployment(&ecs, &arn).await;
+    assert_eq!(after.status(), Some(&ServiceDeploymentStatus::Successful));
+    assert_eq!(after.finished_at(), succeeded.finished_at());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_circuit_breaker_threshold_follows_its_threshold_configuration() {
+    let sim = start(EARLY_AND_THRESHOLDS);
+    for (service, threshold) in [("count", 1), ("unbounded", 1), ("bounded", 3)] {
+        let (ecs, arn) = update_to_web_2(&sim, service).await;
+        let record = service_deployment(&ecs, &arn).await;
+        let breaker = record.deployment_circuit_breaker().unwrap();
+        assert_eq!(breaker.threshold(), threshold, "{service}");
+        assert_eq!(breaker.failure_count(), 0, "{service}");
+    }
 }

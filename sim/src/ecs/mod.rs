@@ -131,8 +131,9 @@ struct ServiceDeployment {
     /// are not enabled), and those that went into ALARM.
     watched_alarms: Vec<String>,
     triggered_alarms: Vec<String>,
-    /// The PAUSE lifecycle hooks of a blue/green or canary deployment, one per stage.
-    pause_hooks: Vec<PauseHook>,
+    /// The PAUSE and AWS_LAMBDA lifecycle hooks of a blue/green or canary
+    /// deployment, one per stage each names, in stage order.
+    hooks: Vec<LifecycleHook>,
     /// Since when the rollout waits on a PAUSE hook.
     paused_since: Option<Duration>,
     /// The time spent in earlier pauses, which does not count towards the
@@ -157,9 +158,11 @@ enum Strategy {
     Canary { percent: f64 },
 }
 
-/// A PAUSE lifecycle hook at one stage of a blue/green or canary deployment.
-struct PauseHook {
+/// A lifecycle hook at one stage of a blue/green or canary deployment.
+struct LifecycleHook {
     stage: LifecycleStage,
+    /// An AWS_LAMBDA hook's function, its ARN; None for a PAUSE hook.
+    function: Option<String>,
     timeout: Duration,
     /// What happens when the hook times out.
     timeout_action: HookAction,
@@ -182,10 +185,12 @@ pub(crate) enum RolloutStep {
     Completed,
     TaskFailed,
     AlarmsFired,
-    /// The rollout reaches the stage of its `n`-th PAUSE hook.
+    /// The rollout reaches the stage of its `n`-th lifecycle hook.
     HookReached(usize),
     /// The `n`-th PAUSE hook's timeout passes.
     HookTimedOut(usize),
+    /// The `n`-th AWS_LAMBDA hook's function answers.
+    LambdaAnswered(usize),
 }
 
 #[derive(Clone)]

@@ -215,7 +215,7 @@ pub(in crate::ecs) fn continue_service_deployment(world: &mut World, body: &Valu
     let (index, record, rolling_out) = requested_service_deployment(world, body)?;
     let awaiting = rolling_out
         && world.ecs.services[index].service_deployments[record]
-            .pause_hooks
+            .hooks
             .iter()
             .filter_map(|hook| hook.reached.as_ref())
             .any(|hook| hook.id == hook_id && hook.status == HookStatus::AwaitingAction);

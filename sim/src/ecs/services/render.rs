@@ -223,21 +223,29 @@ pub(super) fn render_service_deployment(
     ])
 }
 
-/// The PAUSE hooks the rollout has reached, as DeploymentLifecycleHookDetail
-/// (no targetArn: a PAUSE hook has no target); absent when there are none.
+/// The hooks the rollout has reached, as DeploymentLifecycleHookDetail:
+/// a PAUSE hook with when it expires and what it does then (it has no
+/// target), an AWS_LAMBDA hook with its function; absent when there are
+/// none.
 fn lifecycle_hook_details(world: &World, record: &ServiceDeployment) -> Value {
     let details: Vec<Value> = record
-        .pause_hooks
+        .hooks
         .iter()
         .filter_map(|hook| {
-            hook.reached.as_ref().map(|reached| {
-                json!({
+            hook.reached.as_ref().map(|reached| match &hook.function {
+                Some(function) => json!({
+                    "hookId": reached.id,
+                    "targetType": "AWS_LAMBDA",
+                    "targetArn": function,
+                    "status": reached.status.as_str(),
+                }),
+                None => json!({
                     "hookId": reached.id,
                     "targetType": "PAUSE",
                     "status": reached.status.as_str(),
                     "expiresAt": world.epoch(reached.expires_at),
                     "timeoutAction": hook.timeout_action.as_str(),
-                })
+                }),
             })
         })
         .collect();

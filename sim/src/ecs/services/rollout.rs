@@ -56,6 +56,27 @@ pub(super) fn revision_running<'a>(
         .find(|record| record.target_task_definition == task_definition)
 }
 
+/// The failed tasks that trip the circuit breaker, as its
+/// thresholdConfiguration says: COUNT is the value itself; the percentages
+/// (BOUNDED_PERCENT, the default, with 50, the default value) take that
+/// share of the desired count, rounded up, the bounded one within 3..200.
+fn breaker_threshold(configuration: &Value, desired: i64) -> i64 {
+    let threshold = configuration.pointer("/deploymentCircuitBreaker/thresholdConfiguration");
+    let kind = threshold
+        .and_then(|t| str_field(t, "type"))
+        .unwrap_or("BOUNDED_PERCENT");
+    let value = threshold
+        .and_then(|t| t.get("value"))
+        .and_then(Value::as_i64)
+        .unwrap_or(50);
+    let share = (desired * value + 99) / 100;
+    match kind {
+        "COUNT" => value,
+        "UNBOUNDED_PERCENT" => share.max(1),
+        _ => share.clamp(3, 200),
+    }
+}
+
 /// A rollback monitor's status as a new service deployment starts.
 fn monitoring(enabled: bool) -> MonitorStatus {
     if enabled {
@@ -104,12 +125,11 @@ pub(in crate::ecs) fn new_deployment(
     let strategy = Strategy::of(&configuration);
     let (breaker, _) = rollback_monitor(service, "deploymentCircuitBreaker");
     let (alarms, _) = rollback_monitor(service, "alarms");
-    // ECS trips the breaker at half the desired count, rounded up, within 3..200.
     let threshold = timeline
         .as_ref()
         .and_then(|timeline| timeline.failed_tasks)
         .map_or_else(
-            || ((service.desired_count + 1) / 2).clamp(3, 200),
+            || breaker_threshold(&configuration, service.desired_count),
             i64::from,
         );
     let service_deployment = ServiceDeployment {
@@ -138,8 +158,8 @@ pub(in crate::ecs) fn new_deployment(
             Vec::new()
         },
         triggered_alarms: Vec::new(),
-        pause_hooks: if strategy.is_staged() {
-            pause_hooks(&configuration, timeline.as_ref())
+        hooks: if strategy.is_staged() {
+            lifecycle_hooks(&configuration, timeline.as_ref())
         } else {
             Vec::new()
         },
@@ -249,7 +269,7 @@ pub(in crate::ecs) fn start_rollout(
     let hook_times: Vec<Duration> = {
         let record = primary_record(&mut world.ecs.services[index]);
         record
-            .pause_hooks
+            .hooks
             .iter()
             .map(|hook| stage_start(record.rollout_time, hook.stage))
             .collect()
@@ -321,8 +341,9 @@ pub(crate) fn rollout_step(world: &mut World, index: usize, id: &str, step: Roll
         RolloutStep::Completed => complete_deployment(world, index, id),
         RolloutStep::TaskFailed => deployment_task_failed(world, index, id),
         RolloutStep::AlarmsFired => alarms_fired(world, index, id),
-        RolloutStep::HookReached(hook) => pause(world, index, id, hook),
+        RolloutStep::HookReached(hook) => hook_reached(world, index, id, hook),
         RolloutStep::HookTimedOut(hook) => hook_timed_out(world, index, hook),
+        RolloutStep::LambdaAnswered(hook) => lambda_answered(world, index, hook),
     }
 }
 
@@ -338,13 +359,50 @@ fn tasks_running(world: &mut World, index: usize) {
     let deployment = &mut service.deployments[0];
     deployment.running_count = deployment.desired_count;
     deployment.updated_at = now;
-    primary_record(service).updated_at = now;
+    let deferred = early_success_deferred(service);
+    let record = primary_record(service);
+    record.updated_at = now;
+    // Early success with a DEFERRED clean-up: the deployment succeeds now,
+    // and its old tasks drain in the background.
+    if deferred {
+        finish_record(record, ServiceDeploymentStatus::Successful, now);
+    }
     let name = service.name.clone();
     add_service_event(
         world,
         index,
         format!("(service {name}) has begun draining connections on {draining} tasks."),
     );
+}
+
+/// Whether the service's rolling deployments succeed early and leave the
+/// old tasks to drain afterwards (`earlySuccessCriteria` enabled, with
+/// `sourceServiceRevisionCleanup: DEFERRED`); the healthy share is reached
+/// here when every new task runs.
+fn early_success_deferred(service: &Service) -> bool {
+    let configuration = config_value(service, "deploymentConfiguration");
+    let criteria = configuration.get("earlySuccessCriteria");
+    !Strategy::of(&configuration).is_staged()
+        && criteria
+            .and_then(|c| c.get("enable"))
+            .and_then(Value::as_bool)
+            == Some(true)
+        && criteria.and_then(|c| str_field(c, "sourceServiceRevisionCleanup")) == Some("DEFERRED")
+}
+
+/// The service deployment ended with `status`: its monitors are done.
+fn finish_record(record: &mut ServiceDeployment, status: ServiceDeploymentStatus, now: Duration) {
+    record.status = status;
+    record.finished_at = Some(now);
+    record.updated_at = now;
+    for status in [
+        &mut record.circuit_breaker_status,
+        &mut record.alarms_status,
+    ] {
+        if *status == MonitorStatus::Monitoring {
+            *status = MonitorStatus::MonitoringComplete;
+        }
+    }
 }
 
 pub(in crate::ecs) fn complete_deployment(world: &mut World, index: usize, id: &str) {
@@ -359,20 +417,11 @@ pub(in crate::ecs) fn complete_deployment(world: &mut World, index: usize, id: &
     deployment.rollout_state_reason = format!("ECS deployment {id} completed.");
     deployment.updated_at = now;
     let record = &mut service.service_deployments[deployment.service_deployment];
-    record.status = if record.status == ServiceDeploymentStatus::RollbackInProgress {
-        ServiceDeploymentStatus::RollbackSuccessful
-    } else {
-        ServiceDeploymentStatus::Successful
-    };
-    record.finished_at = Some(now);
-    record.updated_at = now;
-    for status in [
-        &mut record.circuit_breaker_status,
-        &mut record.alarms_status,
-    ] {
-        if *status == MonitorStatus::Monitoring {
-            *status = MonitorStatus::MonitoringComplete;
-        }
+    // An early success has ended the service deployment already.
+    if record.status == ServiceDeploymentStatus::RollbackInProgress {
+        finish_record(record, ServiceDeploymentStatus::RollbackSuccessful, now);
+    } else if record.finished_at.is_none() {
+        finish_record(record, ServiceDeploymentStatus::Successful, now);
     }
     let name = service.name.clone();
     add_service_event(
@@ -587,12 +636,21 @@ pub(super) fn end_rollout(world: &mut World, index: usize, failure: &str, ending
     schedule_step(world, index, &rollback_id, after, RolloutStep::Completed);
 }
 
-/// The rollout reaches the stage of its `hook`-th PAUSE hook: its other
-/// transitions are held until the hook is continued, rolled back or times
-/// out.
-fn pause(world: &mut World, index: usize, id: &str, hook: usize) {
+/// The rollout reaches the stage of its `hook`-th lifecycle hook: its other
+/// transitions are held until a PAUSE hook is continued, rolled back or
+/// times out, or an AWS_LAMBDA hook's function answers.
+fn hook_reached(world: &mut World, index: usize, id: &str, hook: usize) {
     let now = world.now;
-    let hook_id = format!("ecs-pause-{}", world.alphanumeric_upper(43));
+    let lambda_seconds = world.ecs.services[index].deployments[0]
+        .timeline
+        .as_ref()
+        .and_then(|timeline| timeline.lambda_hook_seconds)
+        .map_or(seconds(0.5), seconds);
+    let prefix = match primary_record(&mut world.ecs.services[index]).hooks[hook].function {
+        Some(_) => "ecs-hook",
+        None => "ecs-pause",
+    };
+    let hook_id = format!("{prefix}-{}", world.alphanumeric_upper(43));
     let held = world.unschedule(|event| {
         matches!(event, Event::Rollout { service, deployment_id, .. }
             if *service == index && deployment_id == id)
@@ -601,14 +659,52 @@ fn pause(world: &mut World, index: usize, id: &str, hook: usize) {
     record.paused_since = Some(now);
     record.updated_at = now;
     record.held = held;
-    let paused = &mut record.pause_hooks[hook];
-    paused.reached = Some(ReachedHook {
+    let reached = &mut record.hooks[hook];
+    let (status, answer, step) = match reached.function {
+        Some(_) => (
+            HookStatus::InProgress,
+            lambda_seconds,
+            RolloutStep::LambdaAnswered(hook),
+        ),
+        None => (
+            HookStatus::AwaitingAction,
+            reached.timeout,
+            RolloutStep::HookTimedOut(hook),
+        ),
+    };
+    reached.reached = Some(ReachedHook {
         id: hook_id,
-        status: HookStatus::AwaitingAction,
-        expires_at: now + paused.timeout,
+        status,
+        expires_at: now + reached.timeout,
     });
-    let timeout = paused.timeout;
-    schedule_step(world, index, id, timeout, RolloutStep::HookTimedOut(hook));
+    schedule_step(world, index, id, answer, step);
+}
+
+/// The `hook`-th AWS_LAMBDA hook's function answers: the rollout carries
+/// on, or (`lambdaHookFails`) rolls back.
+fn lambda_answered(world: &mut World, index: usize, hook: usize) {
+    let fails = world.ecs.services[index].deployments[0]
+        .timeline
+        .as_ref()
+        .is_some_and(|timeline| timeline.lambda_hook_fails);
+    let running = primary_record(&mut world.ecs.services[index]).hooks[hook]
+        .reached
+        .as_ref()
+        .is_some_and(|reached| reached.status == HookStatus::InProgress);
+    if !running {
+        return;
+    }
+    let (status, action) = match fails {
+        true => (HookStatus::Failed, HookAction::Rollback),
+        false => (HookStatus::Succeeded, HookAction::Continue),
+    };
+    act_on_pause(
+        world,
+        index,
+        status,
+        action,
+        "Service deployment rolled back because a lifecycle hook failed.",
+    );
 }
 
 /// Ends the record's pause, if it has one, giving the hook awaiting action
@@ -620,11 +716,14 @@ fn resolve_pause(
     now: Duration,
 ) -> Vec<(Duration, Event)> {
     for hook in record
-        .pause_hooks
+        .hooks
         .iter_mut()
         .filter_map(|hook| hook.reached.as_mut())
     {
-        if hook.status == HookStatus::AwaitingAction {
+        if matches!(
+            hook.status,
+            HookStatus::AwaitingAction | HookStatus::InProgress
+        ) {
             hook.status = status;
         }
     }
@@ -669,7 +768,7 @@ pub(super) fn act_on_pause(
 /// The `hook`-th PAUSE hook's time is up: if it still awaits action, its
 /// timeoutAction applies.
 fn hook_timed_out(world: &mut World, index: usize, hook: usize) {
-    let paused = &primary_record(&mut world.ecs.services[index]).pause_hooks[hook];
+    let paused = &primary_record(&mut world.ecs.services[index]).hooks[hook];
     let awaiting = paused
         .reached
         .as_ref()
@@ -695,19 +794,30 @@ fn stage_start(rollout_time: Duration, stage: LifecycleStage) -> Duration {
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
-/// The PAUSE hooks of a deployment configuration's lifecycleHooks, one per
-/// stage each names, in stage order. Stages a deployment here never passes
-/// through (RECONCILE_SERVICE, PRE_PRODUCTION_TRAFFIC_SHIFT) never pause;
-/// AWS_LAMBDA hooks are not run.
-fn pause_hooks(configuration: &Value, timeline: Option<&RolloutTimeline>) -> Vec<PauseHook> {
+/// The PAUSE and AWS_LAMBDA hooks of a deployment configuration's
+/// lifecycleHooks (a hook without targetType is AWS_LAMBDA, as ECS's
+/// default), one per stage each names, in stage order. Stages a deployment
+/// here never passes through (RECONCILE_SERVICE,
+/// PRE_PRODUCTION_TRAFFIC_SHIFT) never hold it.
+fn lifecycle_hooks(
+    configuration: &Value,
+    timeline: Option<&RolloutTimeline>,
+) -> Vec<LifecycleHook> {
     let hooks = configuration
         .get("lifecycleHooks")
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
-    let mut pauses: Vec<PauseHook> = hooks
+    let mut found: Vec<LifecycleHook> = hooks
         .iter()
-        .filter(|hook| str_field(hook, "targetType") == Some("PAUSE"))
         .flat_map(|hook| {
+            let function = match str_field(hook, "targetType") {
+                Some("PAUSE") => None,
+                _ => Some(
+                    str_field(hook, "hookTargetArn")
+                        .unwrap_or_default()
+                        .to_owned(),
+                ),
+            };
             let timeout_configuration = hook.get("timeoutConfiguration");
             let setting = |key: &str| timeout_configuration.and_then(|t| t.get(key));
             // AWS's defaults: a day, then roll back.
@@ -726,8 +836,9 @@ fn pause_hooks(configuration: &Value, timeline: Option<&RolloutTimeline>) -> Vec
             str_list(hook, "lifecycleStages")
                 .into_iter()
                 .filter_map(move |stage| {
-                    LifecycleStage::parse(&stage).map(|stage| PauseHook {
+                    LifecycleStage::parse(&stage).map(|stage| LifecycleHook {
                         stage,
+                        function: function.clone(),
                         timeout,
                         timeout_action,
                         reached: None,
@@ -735,8 +846,8 @@ fn pause_hooks(configuration: &Value, timeline: Option<&RolloutTimeline>) -> Vec
                 })
         })
         .collect();
-    pauses.sort_by_key(|hook| hook.stage);
-    pauses
+    found.sort_by_key(|hook| hook.stage);
+    found
 }
 
 /// Where a deployment is in its lifecycle: a finished one cleans up, a

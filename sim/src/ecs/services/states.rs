@@ -108,9 +108,11 @@ api_states! {
         CleanUp = "CLEAN_UP",
     }
 
-    /// DeploymentLifecycleHookStatus, of a PAUSE hook the rollout reached.
+    /// DeploymentLifecycleHookStatus, of a hook the rollout reached: a
+    /// PAUSE hook awaits action, an AWS_LAMBDA hook's function runs.
     HookStatus {
         AwaitingAction = "AWAITING_ACTION",
+        InProgress = "IN_PROGRESS",
         Succeeded = "SUCCEEDED",
         Failed = "FAILED",
         TimedOut = "TIMED_OUT",
