@@ -628,6 +628,92 @@ fn a_blue_green_rollback_is_a_failure() {
     assert_rolled_back_to_shop_1(&sim, &run, "lifecycle hook timed out");
 }
 
+/// The blue/green scenario with a Lambda hook after the scale-up instead
+/// of its PAUSE hook; `timeline` is added to its deployment's timeline.
+fn with_lambda_hook(timeline: &str) -> Sim {
+    sim(&BLUE_GREEN_PAUSE
+        .replace(
+            "        - targetType: PAUSE\n          lifecycleStages: [POST_TEST_TRAFFIC_SHIFT]\n          timeoutConfiguration: {timeoutInMinutes: 30, action: CONTINUE}\n",
+            "        - targetType: AWS_LAMBDA\n          hookTargetArn: arn:aws:lambda:us-east-1:123456789012:function:smoke-test\n          roleArn: arn:aws:iam::123456789012:role/ecs-hooks\n          lifecycleStages: [POST_SCALE_UP]\n",
+        )
+        .replace("      hookTimeoutSeconds: 5\n", &format!("      lambdaHookSeconds: 3\n{timeline}")))
+}
+
+#[test]
+fn a_lambda_hook_that_runs_is_a_bar_of_the_timeline() {
+    let sim = with_lambda_hook("");
+    let run = deploy_shop_web(&sim);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.log().contains(
+            "shop-web: lifecycle hook runs Lambda function smoke-test at POST_SCALE_UP\n"
+        ),
+        "{}",
+        run.log()
+    );
+    let bars = common::gantt_bars(&run.summary);
+    assert!(
+        bars.contains(&(
+            "shop-web".to_owned(),
+            "lifecycle hook smoke-test".to_owned(),
+            "done".to_owned()
+        )),
+        "{bars:?}"
+    );
+    assert_eq!(running_revision(&sim, "shop-web"), "shop:2");
+}
+
+#[test]
+fn a_failed_lambda_hook_is_named_in_the_verdict_and_is_a_red_milestone() {
+    let sim = with_lambda_hook("      lambdaHookFails: true\n");
+    let run = deploy_shop_web(&sim);
+    assert_rolled_back_to_shop_1(
+        &sim,
+        &run,
+        "(lifecycle hook failed: Lambda function smoke-test)",
+    );
+    let bars = common::gantt_bars(&run.summary);
+    assert!(
+        bars.contains(&(
+            "shop-web".to_owned(),
+            "lifecycle hook smoke-test failed".to_owned(),
+            "crit".to_owned()
+        )),
+        "{bars:?}"
+    );
+}
+
+const DEPLOY_OK: &str = include_str!("../sim/scenarios/deploy-ok.yaml");
+
+#[test]
+fn an_early_success_is_the_verdict_and_the_old_tasks_drain_after_it() {
+    // The old tasks drain for 20 s after the new ones all run.
+    let sim = sim(&DEPLOY_OK
+        .replace(
+            "      strategy: ROLLING\n",
+            "      strategy: ROLLING\n      earlySuccessCriteria: {enable: true, healthyPercent: 100, sourceServiceRevisionCleanup: DEFERRED}\n",
+        )
+        .replace("      seconds: 3\n      drainSeconds: 0.8", "      seconds: 22\n      drainSeconds: 20"));
+    let run = deploy_shop_web(&sim);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let log = run.log();
+    assert!(
+        log.contains("shop-web: ECS declared the deployment successful early (earlySuccessCriteria); 2 tasks of the old revision drain after the verdict (sourceServiceRevisionCleanup: DEFERRED)\n"),
+        "{log}"
+    );
+    assert!(log.contains("✔ shop-web: deployment "), "{log}");
+    // The verdict came while ECS still drains the old tasks.
+    assert_eq!(
+        service(&sim, "shop-web")["deployments"][0]["rolloutState"],
+        "IN_PROGRESS"
+    );
+    assert!(
+        run.summary.contains("| Old revision of `shop-web` | 2 tasks draining after the verdict (earlySuccessCriteria, DEFERRED clean-up) |"),
+        "{}",
+        run.summary
+    );
+}
+
 /// A service whose tasks write to CloudWatch Logs and crash after writing
 /// 25 lines, `extra` added to the scenario.
 fn crash_loop_with_logs(extra: &str) -> Sim {

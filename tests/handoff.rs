@@ -559,7 +559,10 @@ fn codedeploy_ready_then_continue_from_a_second_job_succeeds() {
         "{log}"
     );
     assert_eq!(sim.calls_to("CreateDeployment").len(), 1);
-    assert_eq!(github_states(&sim), ["in_progress", "in_progress", "success"]);
+    assert_eq!(
+        github_states(&sim),
+        ["in_progress", "in_progress", "success"]
+    );
 }
 
 #[test]
@@ -575,13 +578,16 @@ fn codedeploy_ready_then_roll_back_from_a_second_job_fails() {
     assert_eq!(stops[0].body["autoRollbackEnabled"], true);
     assert!(sim.calls_to("ContinueDeployment").is_empty());
     assert!(
-        second
-            .log()
-            .contains(&format!("CodeDeploy {id}: stopped with rollback (StopDeployment)")),
+        second.log().contains(&format!(
+            "CodeDeploy {id}: stopped with rollback (StopDeployment)"
+        )),
         "{}",
         second.log()
     );
-    assert_eq!(github_states(&sim), ["in_progress", "in_progress", "failure"]);
+    assert_eq!(
+        github_states(&sim),
+        ["in_progress", "in_progress", "failure"]
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::summary::code;
 use super::Presenter;
 use crate::arn::resource_name;
 use crate::deploy::ecs::{Event, PausedHook, TrafficWeights};
@@ -59,6 +60,21 @@ impl Presenter {
                 &hook,
                 service_deployment_arn.as_deref(),
             )),
+            Event::HookRuns {
+                service,
+                stage,
+                function,
+            } => runner.info(&format!(
+                "{service}: lifecycle hook runs Lambda function {function}{}",
+                stage.map(|s| format!(" at {s}")).unwrap_or_default()
+            )),
+            Event::SucceededEarly { service, draining } => {
+                runner.info(&early_success_line(&service, draining));
+                self.summary().add(
+                    format!("Old revision of {}", code(&service)),
+                    format!("{draining} tasks draining after the verdict (earlySuccessCriteria, DEFERRED clean-up)"),
+                );
+            }
             Event::CountsChanged {
                 service,
                 running,
@@ -136,6 +152,13 @@ fn hook_paused(
          aws ecs continue-service-deployment --service-deployment-arn {arn} --hook-id {id} --action CONTINUE (or ROLLBACK){timeout}",
         id = hook.id,
         arn = service_deployment_arn.unwrap_or("?"),
+    )
+}
+
+/// ECS's early success, and what goes on after it.
+fn early_success_line(service: &str, draining: i32) -> String {
+    format!(
+        "{service}: ECS declared the deployment successful early (earlySuccessCriteria); {draining} tasks of the old revision drain after the verdict (sourceServiceRevisionCleanup: DEFERRED)"
     )
 }
 

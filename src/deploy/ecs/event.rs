@@ -53,6 +53,16 @@ pub(crate) enum Event {
         hook: PausedHook,
         service_deployment_arn: Option<String>,
     },
+    /// A Lambda lifecycle hook runs (and may fail the deployment).
+    HookRuns {
+        service: String,
+        stage: Option<String>,
+        function: String,
+    },
+    /// ECS declared the deployment successful early (`earlySuccessCriteria`
+    /// with a DEFERRED clean-up); `draining` tasks of the old revision
+    /// still run, and drain after the verdict.
+    SucceededEarly { service: String, draining: i32 },
     /// Our deployment's task counts changed.
     CountsChanged {
         service: String,

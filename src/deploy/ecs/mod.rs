@@ -18,7 +18,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, Context, Result};
 use aws_sdk_ecs::operation::describe_service_deployments::DescribeServiceDeploymentsError;
-use aws_sdk_ecs::types::{DeploymentLifecycleHookTargetType, DeploymentStrategy, Service, Task};
+use aws_sdk_ecs::types::{
+    DeploymentLifecycleHookTargetType, DeploymentStrategy, Service, ServiceRevisionCleanup, Task,
+};
 use aws_sdk_ecs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -41,7 +43,7 @@ use crate::poll::{Outlook, Schedule};
 
 use super::{DeployResult, Deployed, Handoff, Phase, Started};
 use crate::deploy::settings::DeployOptions;
-use verdict::{DeploymentView, OurDeployment, ServiceDeploymentView, Verdict};
+use verdict::{DeploymentView, OurDeployment, ServiceDeploymentView, ServiceView, Verdict};
 pub(crate) use verdict::{PausedHook, TrafficWeights};
 pub(crate) use view::StoppedTasks;
 use view::{service_deployment_view, service_view, stopped_reasons};
@@ -70,6 +72,9 @@ pub(crate) struct Target {
     pub previous_task_definition: String,
     pub breaker_enabled: bool,
     pub native_strategy: bool,
+    /// `earlySuccessCriteria` with a DEFERRED clean-up: ECS declares the
+    /// deployment successful while the old tasks still drain.
+    pub early_success: bool,
     /// An Express Mode service, updated through UpdateExpressGatewayService.
     pub express: bool,
     pub service_arn: String,
@@ -99,7 +104,22 @@ impl Target {
             native_strategy: configuration
                 .and_then(|c| c.strategy())
                 .is_some_and(|s| *s != DeploymentStrategy::Rolling),
+            early_success: configuration
+                .and_then(|c| c.early_success_criteria())
+                .is_some_and(|e| {
+                    e.enable()
+                        && e.source_service_revision_cleanup()
+                            == Some(&ServiceRevisionCleanup::Deferred)
+                }),
         }
+    }
+}
+
+impl Target {
+    /// Whether a look reads the service deployment record first: a native
+    /// strategy's stage and hooks, and an early success, are only there.
+    fn reads_record_first(&self) -> bool {
+        self.native_strategy || self.early_success
     }
 }
 
@@ -161,7 +181,8 @@ struct Followed {
     seen_tasks: HashSet<String>,
     last_counts: Option<(i32, i32, i32)>,
     last_stage: Option<(String, Option<TrafficWeights>)>,
-    /// PAUSE hooks already told.
+    /// Lifecycle hooks already told: PAUSE hooks by id, Lambda hooks by
+    /// function and what they did.
     told_hooks: HashSet<String>,
     /// Why tasks of our deployment stopped, with how many, over the run.
     stopped_tasks: Vec<StoppedTasks>,
@@ -503,7 +524,7 @@ async fn poll(
     let mut polled = Polled::default();
     let native: Vec<String> = pending
         .iter()
-        .filter(|t| t.target.native_strategy)
+        .filter(|t| t.target.reads_record_first())
         .filter_map(|t| t.service_deployment_arn.clone())
         .collect();
     let mut records = HashMap::new();
@@ -536,7 +557,8 @@ async fn poll(
     let explaining: Vec<String> = described
         .iter()
         .filter(|(t, service)| {
-            !t.target.native_strategy && verdict::needs_record(&t.watch, &service_view(service))
+            !t.target.reads_record_first()
+                && verdict::needs_record(&t.watch, &service_view(service))
         })
         .filter_map(|(t, _)| t.service_deployment_arn.clone())
         .collect();
@@ -572,7 +594,7 @@ fn to_describe(
         .service_deployment_arn
         .as_ref()
         .and_then(|arn| records.get(arn));
-    !tracked.target.native_strategy
+    !tracked.target.reads_record_first()
         || record.is_none()
         || record != tracked.described_record.as_ref()
         || tracked
@@ -675,7 +697,10 @@ async fn observe(
     }
     tracked.result = match verdict::judge(&tracked.watch, &view, record) {
         Verdict::InProgress => None,
-        Verdict::Succeeded => Some(DeployResult::Succeeded),
+        Verdict::Succeeded => {
+            report_early_success(tracked, &view, sink);
+            Some(DeployResult::Succeeded)
+        }
         Verdict::Reached { stage, paused_hook } => Some(DeployResult::HandedOff(Handoff {
             service_deployment_arn: tracked.service_deployment_arn.clone(),
             stage,
@@ -709,6 +734,30 @@ async fn observe(
         record,
     );
     tracked.described_record = record.cloned();
+}
+
+/// An early success leaves the old revision's tasks to drain after the
+/// verdict: said, with how many still run.
+fn report_early_success(tracked: &mut Followed, view: &ServiceView, sink: &dyn Sink) {
+    let draining: i32 = view
+        .deployments
+        .iter()
+        .filter(|d| d.id != tracked.watch.deployment_id)
+        .map(|d| d.running)
+        .sum();
+    if !tracked.target.early_success || draining == 0 {
+        return;
+    }
+    tracked
+        .phases
+        .push(Phase::new("succeeded early, old tasks draining"));
+    emit(
+        sink,
+        Event::SucceededEarly {
+            service: tracked.target.service.clone(),
+            draining,
+        },
+    );
 }
 
 /// Our deployment's counts when they change, with the tasks that stopped
@@ -753,9 +802,10 @@ async fn report_counts(
 /// hook once: the deployment waits for a person (or a pipeline) to
 /// call ContinueServiceDeployment, and would otherwise look stuck.
 fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &dyn Sink) {
-    let service = &tracked.target.service;
+    let service = tracked.target.service.clone();
     if let Some(stage) = &record.lifecycle_stage {
         let now = (stage.clone(), record.traffic);
+        let stage_changed = tracked.last_stage.as_ref().map(|(s, _)| s) != Some(stage);
         if tracked.last_stage.as_ref() != Some(&now) {
             emit(
                 sink,
@@ -767,11 +817,14 @@ fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &d
             );
             tracked.last_stage = Some(now);
         }
+        // The stage goes on after a hook that held it: a phase again.
+        let held = !record.running_hooks.is_empty() || !record.paused_hooks.is_empty();
         let phase = stage.to_lowercase().replace('_', " ");
-        if tracked.phases.last().map(|p| &p.name) != Some(&phase) {
+        if stage_changed || (!held && tracked.phases.last().map(|p| &p.name) != Some(&phase)) {
             tracked.phases.push(Phase::new(&phase));
         }
     }
+    report_lambda_hooks(tracked, record, sink);
     for hook in &record.paused_hooks {
         if !tracked.told_hooks.insert(hook.id.clone()) {
             continue;
@@ -788,6 +841,34 @@ fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &d
                 service_deployment_arn: tracked.service_deployment_arn.clone(),
             },
         );
+    }
+}
+
+/// Each Lambda lifecycle hook that runs, once per stage, as a phase of
+/// its own; one that failed, once, as a failed phase: the rollback that
+/// follows is its doing.
+fn report_lambda_hooks(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &dyn Sink) {
+    let stage = record.lifecycle_stage.clone();
+    for function in &record.running_hooks {
+        let told = format!("{function} runs at {stage:?}");
+        if tracked.told_hooks.insert(told) {
+            let name = format!("lifecycle hook {function}");
+            tracked.phases.push(Phase::new(&name));
+            emit(
+                sink,
+                Event::HookRuns {
+                    service: tracked.target.service.clone(),
+                    stage: stage.clone(),
+                    function: function.clone(),
+                },
+            );
+        }
+    }
+    for function in &record.failed_hooks {
+        if tracked.told_hooks.insert(format!("{function} failed")) {
+            let name = format!("lifecycle hook {function} failed");
+            tracked.phases.push(Phase::failed(&name));
+        }
     }
 }
 

@@ -51,8 +51,10 @@ pub(super) struct ServiceDeploymentView {
     pub tasks: Option<(i32, i32, i32)>,
     /// The circuit breaker's count of failed tasks and its threshold.
     pub breaker: Option<BreakerCount>,
-    /// A lifecycle hook (a Lambda function) runs, and may fail it.
-    pub hook_in_progress: bool,
+    /// The Lambda functions of the lifecycle hooks that run (and may fail
+    /// it), and of those that failed, by name.
+    pub running_hooks: Vec<String>,
+    pub failed_hooks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,14 +119,18 @@ fn failed(reason: String) -> Verdict {
 }
 
 /// Whether the service-deployment record is needed to explain what ECS
-/// shows: ours is no longer the primary deployment, or it failed.
+/// shows: ours is no longer the primary deployment, or it failed; or to
+/// foresee it: tasks of ours failed and the circuit breaker decides, by
+/// its own count and threshold (`thresholdConfiguration`).
 pub(super) fn needs_record(watch: &OurDeployment, service: &ServiceView) -> bool {
     service
         .deployments
         .iter()
         .find(|d| d.id == watch.deployment_id)
         .is_none_or(|ours| {
-            ours.status != "PRIMARY" || ours.rollout_state.as_deref() == Some("FAILED")
+            ours.status != "PRIMARY"
+                || ours.rollout_state.as_deref() == Some("FAILED")
+                || (watch.max_failed_tasks.is_none() && ours.failed_tasks > 0)
         })
 }
 
@@ -170,9 +176,11 @@ pub(super) fn judge(
             paused_hook: reached.paused_hooks.first().map(|hook| hook.id.clone()),
         };
     }
-    if completed(service, ours, record)
-        && ours.running == ours.desired
-        && ours.task_definition == watch.task_definition
+    // ECS's own SUCCESSFUL is the verdict, also an early success that
+    // leaves tasks to scale up or drain after it.
+    let successful = record.is_some_and(|record| record.status == "SUCCESSFUL");
+    if ours.task_definition == watch.task_definition
+        && (successful || (completed(service, ours) && ours.running == ours.desired))
     {
         Verdict::Succeeded
     } else {
@@ -204,6 +212,12 @@ fn ended_by_record(
                 why.push_str(&format!(
                     " (alarms in ALARM: {})",
                     record.triggered_alarms.join(", ")
+                ));
+            }
+            if !record.failed_hooks.is_empty() {
+                why.push_str(&format!(
+                    " (lifecycle hook failed: Lambda function {})",
+                    record.failed_hooks.join(", ")
                 ));
             }
             let state = match record.status.as_str() {
@@ -364,18 +378,12 @@ fn failed_or_displaced(
     })
 }
 
-/// Whether ECS considers ours done: the record says SUCCESSFUL, or the
-/// rollout is COMPLETED, or (older APIs, no rollout state) ours is the only
-/// deployment.
-fn completed(
-    service: &ServiceView,
-    ours: &DeploymentView,
-    record: Option<&ServiceDeploymentView>,
-) -> bool {
-    match (ours.rollout_state.as_deref(), record) {
-        (_, Some(record)) if record.status == "SUCCESSFUL" => true,
-        (Some(state), _) => state == "COMPLETED",
-        (None, _) => service.deployments.len() == 1,
+/// Whether DescribeServices shows ours done: the rollout is COMPLETED, or
+/// (older APIs, no rollout state) ours is the only deployment.
+fn completed(service: &ServiceView, ours: &DeploymentView) -> bool {
+    match ours.rollout_state.as_deref() {
+        Some(state) => state == "COMPLETED",
+        None => service.deployments.len() == 1,
     }
 }
 
@@ -410,7 +418,8 @@ pub(super) fn outlook(
     let due = if native_strategy {
         watch.wait_until != WaitUntil::Done
             || record.is_some_and(|r| {
-                r.hook_in_progress || (!paused && r.lifecycle_stage.as_deref() == Some("CLEAN_UP"))
+                !r.running_hooks.is_empty()
+                    || (!paused && r.lifecycle_stage.as_deref() == Some("CLEAN_UP"))
             })
     } else {
         ours.is_some_and(|d| d.desired > 0 && d.running >= d.desired)
@@ -514,7 +523,7 @@ mod tests {
             ..rolling(1, 0)
         };
         let hook_runs = ServiceDeploymentView {
-            hook_in_progress: true,
+            running_hooks: vec!["smoke-test".into()],
             ..record("IN_PROGRESS", None, None)
         };
         let staged = |stage: &str| ServiceDeploymentView {
@@ -973,6 +982,64 @@ mod tests {
         assert_eq!(
             cannot_stop(&paused, "web", "CODE_DEPLOY", 0).as_deref(),
             Some("wait-until: service web is deployed by CodeDeploy, which has no ECS lifecycle stage or hook; use codedeploy-wait-until: ready to stop when traffic waits to be rerouted")
+        );
+    }
+
+    #[test]
+    fn the_record_is_read_to_explain_a_failure_or_to_count_by_the_breaker() {
+        let ours = |status: &str, rollout: &str, failed: i32| {
+            service(vec![deployment(
+                "ecs-svc/new",
+                status,
+                NEW,
+                rollout,
+                1,
+                failed,
+            )])
+        };
+        let ours_threshold = OurDeployment {
+            max_failed_tasks: Some(3),
+            ..watch()
+        };
+        assert!(!needs_record(&watch(), &ours("PRIMARY", "IN_PROGRESS", 0)));
+        assert!(needs_record(&watch(), &ours("ACTIVE", "IN_PROGRESS", 0)));
+        assert!(needs_record(&watch(), &ours("PRIMARY", "FAILED", 0)));
+        assert!(needs_record(&watch(), &service(Vec::new())));
+        // The breaker decides: its own threshold, once tasks fail.
+        assert!(needs_record(&watch(), &ours("PRIMARY", "IN_PROGRESS", 1)));
+        // Our own threshold decides: DescribeServices' count is enough.
+        assert!(!needs_record(
+            &ours_threshold,
+            &ours("PRIMARY", "IN_PROGRESS", 1)
+        ));
+    }
+
+    #[test]
+    fn a_failed_lambda_hook_is_named_in_the_rollback() {
+        let record = ServiceDeploymentView {
+            failed_hooks: vec!["smoke-test".into()],
+            ..record(
+                "ROLLBACK_IN_PROGRESS",
+                Some("Service deployment rolled back because a lifecycle hook failed."),
+                Some("Service deployment rolled back because a lifecycle hook failed."),
+            )
+        };
+        let ours = deployment("ecs-svc/new", "PRIMARY", NEW, "IN_PROGRESS", 0, 0);
+        assert_eq!(
+            reason(judge(&watch(), &service(vec![ours]), Some(&record))),
+            "ECS is rolling back to shop:1: Service deployment rolled back because a lifecycle hook failed. (lifecycle hook failed: Lambda function smoke-test)"
+        );
+    }
+
+    #[test]
+    fn an_early_success_is_a_success_while_old_tasks_still_run() {
+        let ours = deployment("ecs-svc/new", "PRIMARY", NEW, "IN_PROGRESS", 2, 0);
+        let old = deployment("ecs-svc/old", "ACTIVE", OLD, "COMPLETED", 2, 0);
+        let view = service(vec![ours, old]);
+        assert_eq!(judge(&watch(), &view, None), Verdict::InProgress);
+        assert_eq!(
+            judge(&watch(), &view, Some(&record("SUCCESSFUL", None, None))),
+            Verdict::Succeeded
         );
     }
 }

@@ -56,16 +56,37 @@ pub(super) fn service_deployment_view(record: &ServiceDeployment) -> ServiceDepl
                 target.pending_task_count(),
             )
         }),
-        hook_in_progress: record
-            .lifecycle_hook_details()
-            .iter()
-            .any(|h| h.status() == Some(&DeploymentLifecycleHookStatus::InProgress)),
+        running_hooks: lambda_hooks(record, DeploymentLifecycleHookStatus::InProgress),
+        failed_hooks: lambda_hooks(record, DeploymentLifecycleHookStatus::Failed),
         breaker: record
             .deployment_circuit_breaker()
             .map(|breaker| BreakerCount {
                 failures: breaker.failure_count(),
                 threshold: breaker.threshold(),
             }),
+    }
+}
+
+/// The functions of the record's AWS_LAMBDA hooks in `status`, by name.
+fn lambda_hooks(record: &ServiceDeployment, status: DeploymentLifecycleHookStatus) -> Vec<String> {
+    record
+        .lifecycle_hook_details()
+        .iter()
+        .filter(|h| {
+            h.target_type() == Some(&DeploymentLifecycleHookTargetType::AwsLambda)
+                && h.status() == Some(&status)
+        })
+        .map(|h| function_name(h.target_arn().unwrap_or("?")).to_owned())
+        .collect()
+}
+
+/// A Lambda function's name from its ARN
+/// (`arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`), or the
+/// reference as it is.
+fn function_name(reference: &str) -> &str {
+    match reference.split_once(":function:") {
+        Some((_, name)) => name.split(':').next().unwrap_or(name),
+        None => reference,
     }
 }
 
