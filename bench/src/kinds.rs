@@ -50,6 +50,10 @@ pub enum Terminal {
     /// The deployment we started has this many failed tasks: the threshold
     /// at which ecs-deploy stops a crash loop on a service without breaker.
     FailedTasks(i64),
+    /// Every task of the deployment we started runs: with an early success
+    /// (a DEFERRED clean-up), the moment ECS calls it SUCCESSFUL, while the
+    /// old tasks still drain.
+    NewTasksRunning,
     /// A CodeDeploy deployment reached this status.
     CodeDeploy(&'static str),
     /// The migration task is STOPPED (the scenario's only task: a failed
@@ -83,7 +87,7 @@ const ROLLING_SUCCESS: Kind = Kind {
     lasts: 1.0,
 };
 
-pub const KINDS: [Kind; 9] = [
+pub const KINDS: [Kind; 11] = [
     ROLLING_SUCCESS,
     Kind {
         name: "ECS circuit-breaker rollback",
@@ -171,12 +175,65 @@ pub const KINDS: [Kind; 9] = [
         adapt: Some(as_canary),
         lasts: 1.0,
     },
+    Kind {
+        name: "ECS blue/green, failed Lambda hook",
+        scenario: include_str!("../../sim/scenarios/bluegreen-pause.yaml"),
+        terminal: Terminal::RolloutFailed,
+        succeeds: false,
+        verdict: FAILURE_MARK,
+        start_operation: "UpdateService",
+        status_calls: ECS_STATUS,
+        adapt: Some(with_failing_lambda_hook),
+        lasts: 1.0,
+    },
+    Kind {
+        name: "ECS rolling, early success",
+        terminal: Terminal::NewTasksRunning,
+        adapt: Some(with_early_success),
+        ..ROLLING_SUCCESS
+    },
 ];
 
 /// The blue/green scenario without its PAUSE hook: nothing waits for a person.
 fn without_pause_hooks(scenario: &mut Scenario) {
     change_deployment_configuration(scenario, |configuration| {
         configuration.remove("lifecycleHooks");
+    });
+}
+
+/// The blue/green scenario with a Lambda hook after the scale-up, whose
+/// function runs for a second (as written) and fails, instead of its
+/// PAUSE hook.
+fn with_failing_lambda_hook(scenario: &mut Scenario) {
+    change_deployment_configuration(scenario, |configuration| {
+        configuration.insert(
+            "lifecycleHooks".into(),
+            serde_json::json!([{
+                "targetType": "AWS_LAMBDA",
+                "hookTargetArn": "arn:aws:lambda:us-east-1:123456789012:function:smoke-test",
+                "roleArn": "arn:aws:iam::123456789012:role/ecs-hooks",
+                "lifecycleStages": ["POST_SCALE_UP"],
+            }]),
+        );
+    });
+    for rollout in &mut scenario.timelines.deployments {
+        rollout.lambda_hook_seconds = Some(1.0);
+        rollout.lambda_hook_fails = true;
+    }
+}
+
+/// The rolling scenario succeeding early: ECS calls it successful once
+/// every new task runs, and the old ones drain after.
+fn with_early_success(scenario: &mut Scenario) {
+    change_deployment_configuration(scenario, |configuration| {
+        configuration.insert(
+            "earlySuccessCriteria".into(),
+            serde_json::json!({
+                "enable": true,
+                "healthyPercent": 100,
+                "sourceServiceRevisionCleanup": "DEFERRED",
+            }),
+        );
     });
 }
 
@@ -207,6 +264,7 @@ pub fn stretch(scenario: &mut Scenario, factor: f64) {
         for seconds in [
             &mut rollout.drain_seconds,
             &mut rollout.hook_timeout_seconds,
+            &mut rollout.lambda_hook_seconds,
         ]
         .into_iter()
         .flatten()
@@ -238,6 +296,9 @@ impl Terminal {
             Terminal::RolloutCompleted => new_deployments(sim, existing)
                 .iter()
                 .any(|d| d["rolloutState"] == "COMPLETED"),
+            Terminal::NewTasksRunning => new_deployments(sim, existing).iter().any(|d| {
+                d["desiredCount"].as_i64() > Some(0) && d["runningCount"] == d["desiredCount"]
+            }),
             Terminal::RolloutFailed => new_deployments(sim, existing)
                 .iter()
                 .any(|d| d["rolloutState"] == "FAILED"),

@@ -123,7 +123,7 @@ fn pause_hook(deployment: &ServiceDeployment) -> &DeploymentLifecycleHookDetail 
 }
 
 fn hook_expires_in(deployment: &ServiceDeployment) -> f64 {
-    let expires_at = pause_hook(&deployment).expires_at().unwrap();
+    let expires_at = pause_hook(deployment).expires_at().unwrap();
     expires_at.as_secs_f64() - deployment.started_at().unwrap().as_secs_f64()
 }
 
