@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{sim, Job, Run};
+use common::{running_revision, sim, Job, Run};
 use ecs_deploy_sim::Sim;
 use serde_json::{json, Value};
 
@@ -54,16 +54,6 @@ fn service(sim: &Sim, name: &str) -> Value {
         .into_iter()
         .find(|s| s["serviceName"] == name)
         .expect("service exists")
-}
-
-fn running_revision(sim: &Sim, name: &str) -> String {
-    service(sim, name)["taskDefinition"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 fn update_service_bodies(sim: &Sim) -> Vec<Value> {

@@ -6,7 +6,7 @@ use crate::common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use common::{sim, Job, Run};
+use common::{sim, status_states, Job, Run};
 use ecs_deploy_sim::Sim;
 use serde_json::{json, Value};
 
@@ -42,18 +42,6 @@ fn inputs<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 
 fn scenario_with_faults(faults: &str) -> Sim {
     sim(&format!("{SCENARIO}faults:\n{faults}"))
-}
-
-/// The states of a deployment's statuses, oldest first.
-fn states(deployment: &Value) -> Vec<String> {
-    let mut states: Vec<String> = deployment["statuses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|status| status["state"].as_str().unwrap().to_owned())
-        .collect();
-    states.reverse();
-    states
 }
 
 fn only_deployment(sim: &Sim) -> Value {
@@ -94,7 +82,7 @@ fn a_created_deployment_goes_in_progress_then_success() {
         })
     );
     let deployment = only_deployment(&sim);
-    assert_eq!(states(&deployment), ["in_progress", "success"]);
+    assert_eq!(status_states(&deployment), ["in_progress", "success"]);
     let success = &deployment["statuses"][0];
     let server = sim
         .env()
@@ -142,7 +130,7 @@ fn an_aws_error_after_the_create_is_reported_as_error() {
     let run = Job::new(Some(&sim)).run(&inputs(&[]));
     assert_eq!(run.code, 1, "{}", run.log());
     let deployment = only_deployment(&sim);
-    assert_eq!(states(&deployment), ["in_progress", "error"]);
+    assert_eq!(status_states(&deployment), ["in_progress", "error"]);
     let description = deployment["statuses"][0]["description"].as_str().unwrap();
     assert!(
         description
@@ -218,7 +206,7 @@ fn a_deployment_event_is_adopted_not_duplicated() {
     assert_eq!(sim.calls_to(CREATE).len(), 1, "only the event's create");
     let deployment = only_deployment(&sim);
     assert_eq!(deployment["id"], id);
-    assert_eq!(states(&deployment), ["in_progress", "success"]);
+    assert_eq!(status_states(&deployment), ["in_progress", "success"]);
     assert_eq!(run.outputs["github-deployment-id"], id.to_string());
 }
 
@@ -293,7 +281,10 @@ fn a_failed_create_is_looked_up_before_it_is_tried_again() {
         .collect();
     assert_eq!(github, [CREATE, LIST, CREATE, STATUS, STATUS]);
     assert_eq!(sim.calls_to(LIST)[0].body["environment"], "staging");
-    assert_eq!(states(&only_deployment(&sim)), ["in_progress", "success"]);
+    assert_eq!(
+        status_states(&only_deployment(&sim)),
+        ["in_progress", "success"]
+    );
 }
 
 #[test]
@@ -311,7 +302,7 @@ fn a_create_whose_answer_was_lost_is_found_not_repeated() {
         .collect();
     assert_eq!(github, [CREATE, LIST, STATUS, STATUS]);
     let deployment = only_deployment(&sim);
-    assert_eq!(states(&deployment), ["in_progress", "success"]);
+    assert_eq!(status_states(&deployment), ["in_progress", "success"]);
     assert_eq!(
         run.outputs["github-deployment-id"],
         deployment["id"].to_string()
@@ -326,7 +317,10 @@ fn a_github_5xx_on_a_status_is_retried() {
     let run = Job::new(Some(&sim)).run(&inputs(&[]));
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(sim.calls_to(STATUS).len(), 3);
-    assert_eq!(states(&only_deployment(&sim)), ["in_progress", "success"]);
+    assert_eq!(
+        status_states(&only_deployment(&sim)),
+        ["in_progress", "success"]
+    );
     assert!(!run.stdout.contains("::warning::"), "{}", run.log());
 }
 
@@ -373,7 +367,10 @@ fn a_ghes_api_url_keeps_its_path_prefix() {
     assert!(sim.github_api_url().ends_with("/api/v3"));
     let run = Job::new(Some(&sim)).run(&inputs(&[]));
     assert_eq!(run.code, 0, "{}", run.log());
-    assert_eq!(states(&only_deployment(&sim)), ["in_progress", "success"]);
+    assert_eq!(
+        status_states(&only_deployment(&sim)),
+        ["in_progress", "success"]
+    );
 }
 
 #[test]
@@ -407,7 +404,7 @@ timelines:
     let run = Job::new(Some(&sim)).run(&inputs(&[]));
     assert_eq!(run.code, 1, "{}", run.log());
     let deployment = only_deployment(&sim);
-    assert_eq!(states(&deployment), ["in_progress", "failure"]);
+    assert_eq!(status_states(&deployment), ["in_progress", "failure"]);
     let description = deployment["statuses"][0]["description"].as_str().unwrap();
     assert!(
         description
@@ -438,7 +435,7 @@ fn a_cancelled_run_reports_failure() {
     let run = running.finish();
     assert_eq!(run.code, 1, "{}", run.log());
     let deployment = only_deployment(&sim);
-    assert_eq!(states(&deployment), ["in_progress", "failure"]);
+    assert_eq!(status_states(&deployment), ["in_progress", "failure"]);
     let description = deployment["statuses"][0]["description"].as_str().unwrap();
     assert!(
         description.starts_with("Failed: cancelled by SIGTERM: ECS deployment ecs-svc/"),
@@ -455,7 +452,7 @@ fn a_failed_migration_is_reported_as_failure_and_nothing_is_deployed() {
     let run = Job::new(Some(&sim)).run(&inputs(&[("migration-command", "bin/rails db:migrate")]));
     assert_eq!(run.code, 1, "{}", run.log());
     let deployment = only_deployment(&sim);
-    assert_eq!(states(&deployment), ["in_progress", "failure"]);
+    assert_eq!(status_states(&deployment), ["in_progress", "failure"]);
     let description = deployment["statuses"][0]["description"].as_str().unwrap();
     assert!(
         description.starts_with("Failed: migration failed"),

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::common::{self, sim, Job, Run};
+use crate::common::{self, running_revision, sim, status_states, Job, Run};
 use ecs_deploy_sim::Sim;
 
 const BLUE_GREEN_PAUSE: &str = include_str!("../sim/scenarios/bluegreen-pause.yaml");
@@ -83,28 +83,11 @@ fn awaits_action(sim: &Sim) -> bool {
     })
 }
 
-fn running_revision(sim: &Sim) -> String {
-    sim.services()[0]["taskDefinition"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 /// The states of the only GitHub deployment, oldest first.
 fn github_states(sim: &Sim) -> Vec<String> {
     let deployments = sim.github_deployments();
     assert_eq!(deployments.len(), 1, "{deployments:#?}");
-    let mut states: Vec<String> = deployments[0]["statuses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|status| status["state"].as_str().unwrap().to_owned())
-        .collect();
-    states.reverse();
-    states
+    status_states(&deployments[0])
 }
 
 /// Every call that changes something in AWS or GitHub.
@@ -203,7 +186,7 @@ fn pause_then_continue_from_a_second_job_succeeds_on_the_same_github_deployment(
         )),
         "{log}"
     );
-    assert_eq!(running_revision(&sim), "shop:2");
+    assert_eq!(running_revision(&sim, "shop-web"), "shop:2");
     // Nothing rendered or registered by the second job.
     assert_eq!(sim.calls_to("RegisterTaskDefinition").len(), 1);
     assert_eq!(sim.calls_to("UpdateService").len(), 1);
@@ -239,8 +222,9 @@ fn pause_then_roll_back_from_a_second_job_fails_back_on_the_old_revision() {
         "{error}"
     );
     assert!(
-        sim.wait_until(Duration::from_secs(10), |sim| running_revision(sim)
-            == "shop:1")
+        sim.wait_until(Duration::from_secs(10), |sim| running_revision(
+            sim, "shop-web"
+        ) == "shop:1")
     );
     assert_eq!(
         github_states(&sim),
@@ -278,7 +262,7 @@ fn stop_at_bake_time_then_follow_to_success() {
         second.log()
     );
     assert!(sim.calls_to("ContinueServiceDeployment").is_empty());
-    assert_eq!(running_revision(&sim), "shop:2");
+    assert_eq!(running_revision(&sim, "shop-web"), "shop:2");
     assert_eq!(
         github_states(&sim),
         ["in_progress", "in_progress", "success"]
@@ -293,8 +277,9 @@ fn a_deployment_that_fails_while_nobody_watches_is_a_failure_for_the_job_that_fo
         .replace("hookTimeoutSeconds: 5", "hookTimeoutSeconds: 3"));
     let first = paused_first_job(&sim);
     assert!(
-        sim.wait_until(Duration::from_secs(20), |sim| running_revision(sim)
-            == "shop:1")
+        sim.wait_until(Duration::from_secs(20), |sim| running_revision(
+            sim, "shop-web"
+        ) == "shop:1")
     );
     let second = second_job(&sim, &first, &[]);
     assert_eq!(second.code, 1, "{}", second.log());
@@ -466,8 +451,9 @@ fn on_cancel_rollback_rolls_a_paused_deployment_back_when_the_job_is_cancelled()
         "{error}"
     );
     assert!(
-        sim.wait_until(Duration::from_secs(10), |sim| running_revision(sim)
-            == "shop:1")
+        sim.wait_until(Duration::from_secs(10), |sim| running_revision(
+            sim, "shop-web"
+        ) == "shop:1")
     );
 }
 
@@ -492,8 +478,9 @@ fn on_cancel_rollback_rolls_back_a_deployment_that_outlasts_wait_for_minutes() {
         "{error}"
     );
     assert!(
-        sim.wait_until(Duration::from_secs(10), |sim| running_revision(sim)
-            == "shop:1")
+        sim.wait_until(Duration::from_secs(10), |sim| running_revision(
+            sim, "shop-web"
+        ) == "shop:1")
     );
 }
 

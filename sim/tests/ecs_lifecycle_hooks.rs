@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
     ServiceDeploymentLifecycleStage, ServiceDeploymentStatus, ServiceRevisionSummary,
 };
 use aws_sdk_ecs::Client;
-use common::{eventually, sdk_config, service, service_deployment, start};
+use common::{eventually, sdk_config, service, service_deployment, start, update_service};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -50,23 +50,6 @@ timelines:
     ))
 }
 
-/// Points the service at `task_definition` and answers the service
-/// deployment that starts.
-async fn deploy(ecs: &Client, task_definition: &str) -> String {
-    ecs.update_service()
-        .cluster("prod")
-        .service("web")
-        .task_definition(task_definition)
-        .send()
-        .await
-        .unwrap()
-        .service()
-        .unwrap()
-        .current_service_deployment()
-        .unwrap()
-        .to_string()
-}
-
 /// The service deployment once `condition` holds for it.
 async fn once(
     ecs: &Client,
@@ -88,7 +71,7 @@ async fn once(
 async fn paused_deployment() -> (ecs_deploy_sim::Sim, Client, String, ServiceDeployment) {
     let sim = world("{cluster: prod, service: web, seconds: 0.9}");
     let ecs = Client::new(&sdk_config(&sim).await);
-    let arn = deploy(&ecs, "web:2").await;
+    let arn = update_service(&ecs, "web", "web:2").await;
     let paused = once(&ecs, &arn, awaiting_action).await;
     (sim, ecs, arn, paused)
 }
@@ -300,7 +283,7 @@ async fn a_hook_left_waiting_takes_its_timeout_action() {
     let ecs = Client::new(&sdk_config(&sim).await);
 
     // The service's hook carries on when it times out.
-    let arn = deploy(&ecs, "web:2").await;
+    let arn = update_service(&ecs, "web", "web:2").await;
     let done = once(&ecs, &arn, status_is(ServiceDeploymentStatus::Successful)).await;
     let hook = &pause_hook(&done);
     assert_eq!(
@@ -380,7 +363,7 @@ async fn stopping_a_paused_deployment_fails_its_hook() {
 async fn a_failing_lambda_hook_rolls_the_deployment_back() {
     let sim = world("{cluster: prod, service: web, seconds: 0.9, lambdaHookFails: true}");
     let ecs = Client::new(&sdk_config(&sim).await);
-    let arn = deploy(&ecs, "web:2").await;
+    let arn = update_service(&ecs, "web", "web:2").await;
     let running = once(&ecs, &arn, |d| {
         d.lifecycle_hook_details()
             .iter()

@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
     ServiceDeploymentRollbackMonitorsStatus, ServiceDeploymentStatus,
 };
 use aws_sdk_ecs::Client;
-use common::{eventually, reaches, sdk_config, service, service_deployment, start};
+use common::{eventually, reaches, sdk_config, service, service_deployment, start, update_service};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -797,25 +797,6 @@ async fn a_deployment_can_be_in_progress_from_the_start() {
     );
 }
 
-/// Deploys web:2 to `service`: a client, and the service deployment's ARN.
-async fn update_to_web_2(sim: &ecs_deploy_sim::Sim, service: &str) -> (Client, String) {
-    let ecs = Client::new(&sdk_config(sim).await);
-    let arn = ecs
-        .update_service()
-        .cluster("prod")
-        .service(service)
-        .task_definition("web:2")
-        .send()
-        .await
-        .unwrap()
-        .service()
-        .unwrap()
-        .current_service_deployment()
-        .unwrap()
-        .to_owned();
-    (ecs, arn)
-}
-
 const EARLY_AND_THRESHOLDS: &str = r#"
 clusters: [prod]
 taskDefinitions:
@@ -856,7 +837,8 @@ timelines:
 #[tokio::test(flavor = "multi_thread")]
 async fn early_success_with_a_deferred_clean_up_succeeds_while_the_old_tasks_drain() {
     let sim = start(EARLY_AND_THRESHOLDS);
-    let (ecs, arn) = update_to_web_2(&sim, "early").await;
+    let ecs = Client::new(&sdk_config(&sim).await);
+    let arn = update_service(&ecs, "early", "web:2").await;
     assert!(reaches(&ecs, &arn, ServiceDeploymentStatus::Successful, DEADLINE).await);
     let succeeded = service_deployment(&ecs, &arn).await;
     let during = service(&ecs, "early").await;
@@ -882,8 +864,9 @@ async fn early_success_with_a_deferred_clean_up_succeeds_while_the_old_tasks_dra
 #[tokio::test(flavor = "multi_thread")]
 async fn the_circuit_breaker_threshold_follows_its_threshold_configuration() {
     let sim = start(EARLY_AND_THRESHOLDS);
+    let ecs = Client::new(&sdk_config(&sim).await);
     for (service, threshold) in [("count", 1), ("unbounded", 1), ("bounded", 3)] {
-        let (ecs, arn) = update_to_web_2(&sim, service).await;
+        let arn = update_service(&ecs, service, "web:2").await;
         let record = service_deployment(&ecs, &arn).await;
         let breaker = record.deployment_circuit_breaker().unwrap();
         assert_eq!(breaker.threshold(), threshold, "{service}");

@@ -24,10 +24,10 @@ impl Presenter {
             )),
             Event::Attached {
                 service,
-                service_deployment_arn,
+                service_deployment_arn: arn,
                 from,
                 to,
-            } => runner.info(&attached_line(&service, &service_deployment_arn, &from, &to)),
+            } => runner.info(&attached_line(&service, &arn, &from, &to)),
             Event::HookActed {
                 service,
                 hook_id,
@@ -37,10 +37,7 @@ impl Presenter {
                 operation,
                 error,
                 next_poll,
-            } => runner.info(&format!(
-                "ECS is throttling {operation} ({error}); next poll in {:.1}s",
-                next_poll.as_secs_f64()
-            )),
+            } => runner.info(&throttled_line(operation, &error, next_poll)),
             Event::ServiceMessage { service, message } => {
                 runner.info(&format!("{service}: {}", event_text(&service, &message)))
             }
@@ -64,17 +61,8 @@ impl Presenter {
                 service,
                 stage,
                 function,
-            } => runner.info(&format!(
-                "{service}: lifecycle hook runs Lambda function {function}{}",
-                stage.map(|s| format!(" at {s}")).unwrap_or_default()
-            )),
-            Event::SucceededEarly { service, draining } => {
-                runner.info(&early_success_line(&service, draining));
-                self.summary().add(
-                    format!("Old revision of {}", code(&service)),
-                    format!("{draining} tasks draining after the verdict (earlySuccessCriteria, DEFERRED clean-up)"),
-                );
-            }
+            } => runner.info(&hook_runs_line(&service, stage.as_deref(), &function)),
+            Event::SucceededEarly { service, draining } => self.succeeded_early(&service, draining),
             Event::CountsChanged {
                 service,
                 running,
@@ -94,12 +82,43 @@ impl Presenter {
                 task,
                 why,
                 link,
-            } => runner.notice(&format!(
-                "{service}: the last log lines of stopped task {} are not shown: {why}. See the task in the console: {link}",
-                resource_name(&task)
-            )),
+            } => runner.notice(&last_lines_unread(&service, &task, &why, &link)),
         }
     }
+
+    /// ECS's early success in the log, and the old tasks that drain after
+    /// it in the summary.
+    fn succeeded_early(&self, service: &str, draining: i32) {
+        self.runner.info(&format!(
+            "{service}: ECS declared the deployment successful early (earlySuccessCriteria); {draining} tasks of the old revision drain after the verdict (sourceServiceRevisionCleanup: DEFERRED)"
+        ));
+        self.summary().add(
+            format!("Old revision of {}", code(service)),
+            format!("{draining} tasks draining after the verdict (earlySuccessCriteria, DEFERRED clean-up)"),
+        );
+    }
+}
+
+/// A throttled poll, and when the next one comes.
+fn throttled_line(operation: &str, error: &str, next_poll: std::time::Duration) -> String {
+    format!(
+        "ECS is throttling {operation} ({error}); next poll in {:.1}s",
+        next_poll.as_secs_f64()
+    )
+}
+
+/// A Lambda lifecycle hook that runs, at its stage.
+fn hook_runs_line(service: &str, stage: Option<&str>, function: &str) -> String {
+    let at = stage.map(|s| format!(" at {s}")).unwrap_or_default();
+    format!("{service}: lifecycle hook runs Lambda function {function}{at}")
+}
+
+/// Why a stopped task's last lines are not shown, and where to see them.
+fn last_lines_unread(service: &str, task: &str, why: &str, link: &str) -> String {
+    format!(
+        "{service}: the last log lines of stopped task {} are not shown: {why}. See the task in the console: {link}",
+        resource_name(task)
+    )
 }
 
 /// An ECS service event as it follows our `service: ` prefix. ECS opens its
@@ -152,13 +171,6 @@ fn hook_paused(
          aws ecs continue-service-deployment --service-deployment-arn {arn} --hook-id {id} --action CONTINUE (or ROLLBACK){timeout}",
         id = hook.id,
         arn = service_deployment_arn.unwrap_or("?"),
-    )
-}
-
-/// ECS's early success, and what goes on after it.
-fn early_success_line(service: &str, draining: i32) -> String {
-    format!(
-        "{service}: ECS declared the deployment successful early (earlySuccessCriteria); {draining} tasks of the old revision drain after the verdict (sourceServiceRevisionCleanup: DEFERRED)"
     )
 }
 

@@ -298,3 +298,29 @@ pub fn gantt_bars(summary: &str) -> Vec<(String, String, String)> {
     }
     bars
 }
+
+/// The revision (`family:revision`) service `name` runs now.
+pub fn running_revision(sim: &Sim, name: &str) -> String {
+    sim.services()
+        .into_iter()
+        .find(|s| s["serviceName"] == name)
+        .expect("service exists")["taskDefinition"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The states of a GitHub deployment's statuses, oldest first.
+pub fn status_states(deployment: &serde_json::Value) -> Vec<String> {
+    let mut states: Vec<String> = deployment["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|status| status["state"].as_str().unwrap().to_owned())
+        .collect();
+    states.reverse();
+    states
+}

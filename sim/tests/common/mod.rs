@@ -58,6 +58,27 @@ pub async fn service(ecs: &aws_sdk_ecs::Client, name: &str) -> aws_sdk_ecs::type
     described.services()[0].clone()
 }
 
+/// Points service `name` of cluster `prod` at `task_definition`, and
+/// answers the service deployment that starts.
+pub async fn update_service(
+    ecs: &aws_sdk_ecs::Client,
+    name: &str,
+    task_definition: &str,
+) -> String {
+    ecs.update_service()
+        .cluster("prod")
+        .service(name)
+        .task_definition(task_definition)
+        .send()
+        .await
+        .unwrap()
+        .service()
+        .unwrap()
+        .current_service_deployment()
+        .unwrap()
+        .to_owned()
+}
+
 /// One service deployment as DescribeServiceDeployments answers it.
 pub async fn service_deployment(
     ecs: &aws_sdk_ecs::Client,

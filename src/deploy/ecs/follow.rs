@@ -17,7 +17,7 @@ use crate::aws::ecs::{
 use crate::aws::{explain, Aws};
 use crate::cancel::InFlight;
 use crate::deploy::settings::{DeployOptions, HookAction};
-use crate::deploy::{Current, Deployed};
+use crate::deploy::{Current, Deployed, Phase};
 use crate::event::Sink;
 use crate::template;
 
@@ -105,10 +105,10 @@ pub(crate) async fn attach(
         max_failed_tasks: failure_threshold(options, &target, service.desired_count()),
         wait_until: options.wait_until.clone(),
     };
-    Ok(Attached {
-        followed: Followed::new(&target, watch, Some(arn), service),
-        hook,
-    })
+    let mut followed = Followed::new(&target, watch, Some(arn), service);
+    // It started before this step: the timeline begins where we took it on.
+    followed.phases = vec![Phase::new("deployment followed")];
+    Ok(Attached { followed, hook })
 }
 
 /// The id of the deployment of task definition `to` as DescribeServices
