@@ -17,7 +17,8 @@ use crate::aws::{codedeploy, ecs, Aws};
 /// runner follows its SIGINT with SIGTERM 7.5 s later.
 pub(crate) const CANCEL_DEADLINE: Duration = Duration::from_secs(5);
 /// Long enough to find what a call under way did; then StopTask or
-/// StopDeployment have `STOP_DEADLINE`; what is left of `CANCEL_DEADLINE`
+/// StopDeployment (or the read and StopServiceDeployment of an ECS
+/// rollback) have `STOP_DEADLINE`; what is left of `CANCEL_DEADLINE`
 /// after both is the GitHub status's.
 const LOOKUP_DEADLINE: Duration = Duration::from_millis(1500);
 const STOP_DEADLINE: Duration = Duration::from_millis(2000);
@@ -223,8 +224,9 @@ impl<'a> InFlight<'a> {
 }
 
 /// An ECS deployment under way at a signal: rolled back with
-/// StopServiceDeployment when asked and its service deployment is known,
-/// else left to ECS; says which.
+/// StopServiceDeployment when asked, its service deployment is known and,
+/// read just before, still in progress (another service's may have
+/// succeeded already); else left to ECS. Says which.
 async fn leave_or_roll_back(
     aws: Option<&Aws>,
     deployment: &EcsDeployment,
@@ -241,9 +243,23 @@ async fn leave_or_roll_back(
     let (Some(aws), Some(arn), true) = (aws, service_deployment_arn, roll_back) else {
         return left;
     };
-    let stop = ecs::roll_back_service_deployment(&aws.ecs, arn);
-    match tokio::time::timeout(STOP_DEADLINE, stop).await {
-        Ok(Ok(())) => format!("ECS deployment {id} of service {service} is rolling back (StopServiceDeployment ROLLBACK of {arn})"),
+    // The read and the stop share the stop's time.
+    let read_then_stop = async {
+        let records = ecs::describe_service_deployments(&aws.ecs, std::slice::from_ref(arn))
+            .await
+            .map_err(|e| crate::aws::error_text(&e))?;
+        let status = records.first().and_then(|r| r.status()).map(|s| s.as_str());
+        match status {
+            Some("PENDING" | "IN_PROGRESS") => {
+                ecs::roll_back_service_deployment(&aws.ecs, arn).await?;
+                Ok::<_, String>(None)
+            }
+            ended => Ok(Some(ended.unwrap_or("not found").to_owned())),
+        }
+    };
+    match tokio::time::timeout(STOP_DEADLINE, read_then_stop).await {
+        Ok(Ok(None)) => format!("ECS deployment {id} of service {service} is rolling back (StopServiceDeployment ROLLBACK of {arn})"),
+        Ok(Ok(Some(ended))) => format!("ECS deployment {id} of service {service} had ended ({ended}); nothing to roll back"),
         Ok(Err(e)) => format!("ECS deployment {id} of service {service} could not be rolled back ({e}); {left}"),
         Err(_) => format!("ECS deployment {id} of service {service} did not confirm the rollback in time; check service deployment {arn} in the console"),
     }

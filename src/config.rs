@@ -206,10 +206,17 @@ const NOT_WITH_FOLLOW: &[&str] = &[
     "enable-ecs-managed-tags",
     "propagate-tags",
     "service-managed-ebs-volume",
+    "service-managed-ebs-volume-name",
+    "keep-null-value-keys",
+    "codedeploy-appspec",
+    "codedeploy-deployment-config",
+    "codedeploy-deployment-description",
+    "codedeploy-auto-rollback-events",
     "migration-command",
     "run-task",
     "update-scheduled-tasks",
     "keep-revisions",
+    "delete-revisions",
     "dry-run",
 ];
 
@@ -234,10 +241,24 @@ impl Config {
             Some(value) => !matches!(value, "false" | "False" | "FALSE"),
             None => false,
         };
-        for &name in NOT_WITH_FOLLOW.iter().filter(|name| given(name)) {
+        // A follow waits for the verdict (or where wait-until says).
+        let stops_early = [
+            ("wait-for-service-stability", !self.deploy.wait),
+            ("codedeploy-wait-until", self.codedeploy.wait_until_ready),
+        ];
+        let names = NOT_WITH_FOLLOW
+            .iter()
+            .copied()
+            .filter(|name| given(name))
+            .chain(
+                stops_early
+                    .into_iter()
+                    .filter_map(|(name, set)| set.then_some(name)),
+            );
+        for name in names {
             problems.add(
                 name,
-                format!("{name}: not with {follows}, which follows a deployment already started: nothing is rendered, registered or changed but what hook-action asks"),
+                format!("{name}: not with {follows}, which follows a deployment already started to its verdict: nothing is rendered, registered or changed but what hook-action asks"),
             );
         }
     }

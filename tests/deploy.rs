@@ -666,10 +666,13 @@ fn a_failed_lambda_hook_is_named_in_the_verdict_and_is_a_red_milestone() {
     assert!(
         bars.contains(&(
             "shop-web".to_owned(),
-            "lifecycle hook smoke-test failed".to_owned(),
-            "crit".to_owned()
-        )),
-        "{bars:?}"
+            "lifecycle hook smoke-test".to_owned(),
+            "done".to_owned()
+        )) && run
+            .summary
+            .contains("    lifecycle hook smoke-test failed, rolled back :crit, milestone, "),
+        "{}",
+        run.summary
     );
 }
 

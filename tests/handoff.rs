@@ -57,15 +57,12 @@ fn second_job(sim: &Sim, first: &Run, extra: &[(&str, &str)]) -> Run {
     job(sim).run(&inputs)
 }
 
-/// Whether shop-web's current service deployment waits at a PAUSE hook,
-/// as DescribeServiceDeployments shows it.
-fn awaits_action(sim: &Sim) -> bool {
-    let Some(arn) = sim.services()[0]["currentServiceDeployment"]
-        .as_str()
-        .map(str::to_owned)
-    else {
-        return false;
-    };
+/// shop-web's current service deployment, as DescribeServiceDeployments
+/// shows it.
+fn current_record(sim: &Sim) -> Option<aws_sdk_ecs::types::ServiceDeployment> {
+    let arn = sim.services()[0]["currentServiceDeployment"]
+        .as_str()?
+        .to_owned();
     let client = common::ecs_client(sim);
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let described = client
@@ -74,11 +71,33 @@ fn awaits_action(sim: &Sim) -> bool {
             .send()
             .await
             .unwrap();
-        described.service_deployments().iter().any(|record| {
-            record.lifecycle_hook_details().iter().any(|hook| {
-                hook.status()
-                    == Some(&aws_sdk_ecs::types::DeploymentLifecycleHookStatus::AwaitingAction)
-            })
+        described.service_deployments().first().cloned()
+    })
+}
+
+/// When, on the simulator's clock (`Call::at`), shop-web's deployment
+/// began to wait at the PAUSE hook that expires `timeout` after.
+fn paused_at(sim: &Sim, timeout: Duration) -> Duration {
+    let record = current_record(sim).expect("a service deployment");
+    let expires_at = record.lifecycle_hook_details()[0]
+        .expires_at()
+        .expect("a PAUSE hook")
+        .as_secs_f64();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = now - sim.elapsed().as_secs_f64();
+    Duration::from_secs_f64(expires_at - timeout.as_secs_f64() - started)
+}
+
+/// Whether shop-web's current service deployment waits at a PAUSE hook,
+/// as DescribeServiceDeployments shows it.
+fn awaits_action(sim: &Sim) -> bool {
+    current_record(sim).is_some_and(|record| {
+        record.lifecycle_hook_details().iter().any(|hook| {
+            hook.status()
+                == Some(&aws_sdk_ecs::types::DeploymentLifecycleHookStatus::AwaitingAction)
         })
     })
 }
@@ -158,6 +177,17 @@ fn paused_first_job(sim: &Sim) -> Run {
 fn pause_then_continue_from_a_second_job_succeeds_on_the_same_github_deployment() {
     let sim = paused_for_long("ROLLBACK");
     let first = paused_first_job(&sim);
+    // The first job ended at the first poll that showed the pause: no
+    // status call of its came later (a margin for the clocks' rounding).
+    let polls = sim.calls_to("DescribeServiceDeployments");
+    let paused = paused_at(&sim, Duration::from_secs(600));
+    let margin = Duration::from_millis(50);
+    assert!(
+        polls.iter().filter(|c| c.at > paused + margin).count() <= 1
+            && polls.iter().any(|c| c.at + margin >= paused),
+        "paused at {paused:?}, polls at {:?}",
+        polls.iter().map(|c| c.at).collect::<Vec<_>>()
+    );
     let second = second_job(&sim, &first, &[("hook-action", "continue")]);
     assert_eq!(second.code, 0, "{}", second.log());
     let continued = sim.calls_to("ContinueServiceDeployment");
@@ -197,6 +227,17 @@ fn pause_then_continue_from_a_second_job_succeeds_on_the_same_github_deployment(
     assert_eq!(
         second.outputs["ecs-service-deployment-arn"],
         first.outputs["ecs-service-deployment-arn"]
+    );
+    let row = second
+        .summary
+        .lines()
+        .find(|l| l.starts_with("| Service `shop-web` |"))
+        .unwrap_or_default();
+    assert!(
+        row.starts_with("| Service `shop-web` | [`shop:1`](")
+            && row.contains(") → [`shop:2`](")
+            && row.ends_with("): deployed |"),
+        "{row}"
     );
     assert_eq!(
         second.outputs["previous-task-definition-arn"]
@@ -304,11 +345,16 @@ fn assert_refused(sim: &Sim, run: &Run, words: &str) {
     assert_eq!(changes(sim), Vec::<String>::new(), "{}", run.log());
 }
 
+/// A second job reporting to GitHub deployment 1001, as it would in a
+/// workflow: a refusal must come before its first status too.
 fn follow_job(sim: &Sim, service_deployment: &str, hook_action: Option<&str>) -> Run {
     let mut inputs = vec![
         ("cluster", "prod"),
         ("service", "shop-web"),
         ("service-deployment", service_deployment),
+        ("environment", "staging"),
+        ("github-deployment-id", "1001"),
+        ("github-token", TOKEN),
     ];
     inputs.extend(hook_action.map(|action| ("hook-action", action)));
     job(sim).run(&inputs)
@@ -504,6 +550,13 @@ fn codedeploy_first_job(sim: &Sim) -> Run {
     ]);
     assert_eq!(first.code, 0, "{}", first.log());
     assert_eq!(github_states(sim), ["in_progress"]);
+    let next = format!(
+        "| Next for `shop-web` | the traffic waits to be rerouted: a later job with `codedeploy-deployment-id: {}` and `hook-action: continue` (or `rollback`) continues it and gives the verdict |",
+        first.outputs["codedeploy-deployment-id"]
+    );
+    for row in ["| Result | ⏸ left under way for a later job |", &next] {
+        assert!(first.summary.contains(row), "{row}: {}", first.summary);
+    }
     first
 }
 

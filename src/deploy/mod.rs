@@ -276,11 +276,11 @@ pub(crate) enum Attached {
 }
 
 impl Attached {
-    /// The task definition the deployment moves the service from, where
-    /// it is known.
-    pub(crate) fn previous_task_definition(&self) -> Option<&str> {
+    /// The task definitions the deployment moves the service from and
+    /// to, where they are known.
+    pub(crate) fn revisions(&self) -> Option<(&str, &str)> {
         match self {
-            Attached::Ecs(attached) => Some(attached.previous_task_definition()),
+            Attached::Ecs(attached) => Some(attached.revisions()),
             Attached::CodeDeploy(_) => None,
         }
     }

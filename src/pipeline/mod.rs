@@ -207,6 +207,9 @@ pub(crate) struct Progress {
     pub(crate) deployed: Vec<Deployed>,
     pub(crate) scheduled: Option<scheduled::Moves>,
     pub(crate) old_revisions: Option<revisions::CleanUp>,
+    /// `service-deployment`: the revisions the followed deployment moves
+    /// the service from and to.
+    pub(crate) followed: Option<(String, String)>,
 }
 
 impl Progress {
@@ -501,8 +504,9 @@ async fn follow_deployment(
     let clients = run.aws.get().await?;
     let attached = deploy::attach(clients, config, &progress.current[0], follow).await?;
     github::Tracker::start(config, env, sink, &[], &mut progress.github).await?;
-    if let Some(previous) = attached.previous_task_definition() {
-        run.output(Output::PreviousTaskDefinitionArn, previous.to_owned())?;
+    if let Some((from, to)) = attached.revisions() {
+        run.output(Output::PreviousTaskDefinitionArn, from.to_owned())?;
+        progress.followed = Some((from.to_owned(), to.to_owned()));
     }
     run.emit(Event::DeployBegan);
     let started = SystemTime::now();

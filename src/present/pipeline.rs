@@ -62,17 +62,7 @@ impl Presenter {
                 service,
                 deployment_id,
                 result,
-            } => {
-                runner.info(&verdict_line(&service, &deployment_id, &result));
-                if let DeployResult::HandedOff(handoff) = &result {
-                    let mut summary = self.summary();
-                    summary.handed_off();
-                    summary.add(
-                        format!("Next for {}", code(&service)),
-                        next_step_markdown(handoff),
-                    );
-                }
-            }
+            } => self.judged(&service, &deployment_id, &result),
             Event::ExpressEndpointUnread { reason } => runner.warning(&reason),
             Event::OldRevisionsUnread { reason } => {
                 runner.warning(&format!("old revisions were not looked at: {reason}"));
@@ -115,6 +105,28 @@ impl Presenter {
         runner
             .info(&serde_json::to_string_pretty(&render::redacted(definition)).unwrap_or_default());
         runner.end_group();
+    }
+}
+
+impl Presenter {
+    /// A service's verdict in the log; a deployment left for a later job
+    /// also in the summary, with how that job takes it on.
+    fn judged(&self, service: &str, deployment_id: &str, result: &DeployResult) {
+        self.runner
+            .info(&verdict_line(service, deployment_id, result));
+        let next = match result {
+            DeployResult::HandedOff(handoff) => next_step_markdown(handoff),
+            DeployResult::Ready => format!(
+                "the traffic waits to be rerouted: a later job with {} and {} (or {}) continues it and gives the verdict",
+                code(&format!("codedeploy-deployment-id: {deployment_id}")),
+                code("hook-action: continue"),
+                code("rollback")
+            ),
+            _ => return,
+        };
+        let mut summary = self.summary();
+        summary.handed_off();
+        summary.add(format!("Next for {}", code(service)), next);
     }
 }
 

@@ -103,19 +103,22 @@ fn service_rows(summary: &mut Summary, config: &Config, progress: &Progress) {
             Some(DeployResult::Error(reason)) => format!("**error**: {}", text(reason)),
             None => "not deployed".to_owned(),
         };
-        let new = progress
+        let registered = progress
             .releases
             .iter()
             .position(|release| release.services.contains(&i))
             .and_then(|r| progress.registered.get(r))
-            .map(|revision| format!(" → {}", task_definition_markdown(&revision.arn)))
+            .map(|revision| revision.arn.as_str());
+        let (from, to) = match &progress.followed {
+            Some((from, to)) => (from.as_str(), Some(to.as_str())),
+            None => (current.task_definition_arn.as_str(), registered),
+        };
+        let to = to
+            .map(|to| format!(" → {}", task_definition_markdown(to)))
             .unwrap_or_default();
         summary.add(
             format!("Service {}", code(name)),
-            format!(
-                "{}{new}: {result}",
-                task_definition_markdown(&current.task_definition_arn)
-            ),
+            format!("{}{to}: {result}", task_definition_markdown(from)),
         );
     }
 }

@@ -31,9 +31,10 @@ pub(crate) struct Attached {
 }
 
 impl Attached {
-    /// The task definition the deployment moves the service from.
-    pub(crate) fn previous_task_definition(&self) -> &str {
-        &self.followed.target.previous_task_definition
+    /// The task definitions the deployment moves the service from and to.
+    pub(crate) fn revisions(&self) -> (&str, &str) {
+        let target = &self.followed.target;
+        (&target.previous_task_definition, &target.task_definition)
     }
 }
 

@@ -42,7 +42,7 @@ use crate::links;
 use crate::poll::{Outlook, Schedule};
 
 use super::{DeployResult, Deployed, Handoff, Phase, Started};
-use crate::deploy::settings::DeployOptions;
+use crate::deploy::settings::{DeployOptions, WaitUntil};
 use verdict::{DeploymentView, OurDeployment, ServiceDeploymentView, ServiceView, Verdict};
 pub(crate) use verdict::{PausedHook, TrafficWeights};
 pub(crate) use view::StoppedTasks;
@@ -161,6 +161,18 @@ pub(crate) async fn deploy(
         match started {
             Ok(tracked) => watched.push(tracked),
             Err(e) => not_started.push(Deployed::not_started(target.index, &target.service, &e)),
+        }
+    }
+    // Where wait-until stops shows only in the service deployment.
+    for tracked in watched
+        .iter_mut()
+        .filter(|t| t.service_deployment_arn.is_none())
+    {
+        if options.wait_until != WaitUntil::Done {
+            tracked.result = Some(DeployResult::Failed(format!(
+                "wait-until: the service deployment of deployment {} was not found (ecs:ListServiceDeployments), so where it stops cannot be seen; ECS goes on with it",
+                tracked.watch.deployment_id
+            )));
         }
     }
     if options.wait {
@@ -712,15 +724,18 @@ async fn observe(
             report_stopped_tasks(&clients.ecs, cluster, tracked, sink).await;
             read_last_lines(clients, cluster, tracked, sink).await;
             let mut message = failure.reason;
+            let failed_hook = record.and_then(|r| r.failed_hooks.first());
             let phase = if failure.by_threshold {
                 message.push_str(&restore(&clients.ecs, cluster, &tracked.target, options).await);
-                "failed-task threshold reached, previous revision restored"
+                "failed-task threshold reached, previous revision restored".to_owned()
+            } else if let Some(function) = failed_hook {
+                format!("lifecycle hook {function} failed, rolled back")
             } else if record.is_some_and(|r| r.status.starts_with("ROLLBACK")) {
-                "failed, rolled back"
+                "failed, rolled back".to_owned()
             } else {
-                "failed"
+                "failed".to_owned()
             };
-            tracked.phases.push(Phase::failed(phase));
+            tracked.phases.push(Phase::failed(&phase));
             Some(DeployResult::Failed(message))
         }
     };
@@ -845,8 +860,7 @@ fn report_stage(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &d
 }
 
 /// Each Lambda lifecycle hook that runs, once per stage, as a phase of
-/// its own; one that failed, once, as a failed phase: the rollback that
-/// follows is its doing.
+/// its own (one that failed is named by the verdict's phase).
 fn report_lambda_hooks(tracked: &mut Followed, record: &ServiceDeploymentView, sink: &dyn Sink) {
     let stage = record.lifecycle_stage.clone();
     for function in &record.running_hooks {
@@ -862,12 +876,6 @@ fn report_lambda_hooks(tracked: &mut Followed, record: &ServiceDeploymentView, s
                     function: function.clone(),
                 },
             );
-        }
-    }
-    for function in &record.failed_hooks {
-        if tracked.told_hooks.insert(format!("{function} failed")) {
-            let name = format!("lifecycle hook {function} failed");
-            tracked.phases.push(Phase::failed(&name));
         }
     }
 }

@@ -149,6 +149,12 @@ pub(super) fn judge(
     if let Some(ended) = record.and_then(|record| ended_by_record(watch, record, primary)) {
         return ended;
     }
+    // ECS's own SUCCESSFUL is the verdict: also an early success that
+    // leaves tasks to scale up or drain after it, and a success a newer
+    // deployment has replaced since.
+    if record.is_some_and(|record| record.status == "SUCCESSFUL") {
+        return Verdict::Succeeded;
+    }
     let Some(ours) = service
         .deployments
         .iter()
@@ -176,11 +182,9 @@ pub(super) fn judge(
             paused_hook: reached.paused_hooks.first().map(|hook| hook.id.clone()),
         };
     }
-    // ECS's own SUCCESSFUL is the verdict, also an early success that
-    // leaves tasks to scale up or drain after it.
-    let successful = record.is_some_and(|record| record.status == "SUCCESSFUL");
     if ours.task_definition == watch.task_definition
-        && (successful || (completed(service, ours) && ours.running == ours.desired))
+        && completed(service, ours)
+        && ours.running == ours.desired
     {
         Verdict::Succeeded
     } else {
@@ -952,15 +956,16 @@ mod tests {
                 ..watch()
             };
             let verdict = judge(&watch, &service(vec![ours.clone()]), Some(&record));
-            let expected = Verdict::Reached {
-                stage: Some(stage.into()),
-                paused_hook: paused.then(|| "ecs-pause-1".to_owned()),
-            };
-            assert_eq!(
-                verdict == expected,
-                handed_off,
-                "{wait_until:?} {status} {stage} paused {paused}: {verdict:?}"
-            );
+            let row = format!("{wait_until:?} {status} {stage} paused {paused}: {verdict:?}");
+            if handed_off {
+                let expected = Verdict::Reached {
+                    stage: Some(stage.into()),
+                    paused_hook: paused.then(|| "ecs-pause-1".to_owned()),
+                };
+                assert_eq!(verdict, expected, "{row}");
+            } else {
+                assert!(!matches!(verdict, Verdict::Reached { .. }), "{row}");
+            }
         }
     }
 
@@ -1037,8 +1042,15 @@ mod tests {
         let old = deployment("ecs-svc/old", "ACTIVE", OLD, "COMPLETED", 2, 0);
         let view = service(vec![ours, old]);
         assert_eq!(judge(&watch(), &view, None), Verdict::InProgress);
+        let successful = record("SUCCESSFUL", None, None);
         assert_eq!(
-            judge(&watch(), &view, Some(&record("SUCCESSFUL", None, None))),
+            judge(&watch(), &view, Some(&successful)),
+            Verdict::Succeeded
+        );
+        // Followed later, after a newer deployment replaced it: ECS's word.
+        let newer = deployment("ecs-svc/newer", "PRIMARY", OLD, "COMPLETED", 2, 0);
+        assert_eq!(
+            judge(&watch(), &service(vec![newer]), Some(&successful)),
             Verdict::Succeeded
         );
     }
