@@ -105,6 +105,7 @@ pub(crate) async fn attach(
         previous_task_definition: target.previous_task_definition.clone(),
         max_failed_tasks: failure_threshold(options, &target, service.desired_count()),
         wait_until: options.wait_until.clone(),
+        breaker_threshold: None,
     };
     let mut followed = Followed::new(&target, watch, Some(arn), service);
     // It started before this step: the timeline begins where we took it on.

@@ -320,6 +320,7 @@ async fn start(
         previous_task_definition: target.previous_task_definition.clone(),
         max_failed_tasks: failure_threshold(options, target, updated.desired_count()),
         wait_until: options.wait_until.clone(),
+        breaker_threshold: None,
     };
     Ok(Followed::new(
         target,
@@ -741,6 +742,9 @@ async fn observe(
     };
     if tracked.result.is_some() {
         tracked.ended = Some(SystemTime::now());
+    }
+    if let Some(breaker) = record.and_then(|r| r.breaker) {
+        tracked.watch.breaker_threshold = Some(breaker.threshold);
     }
     tracked.outlook = verdict::outlook(
         &tracked.watch,

@@ -89,6 +89,10 @@ pub(super) struct OurDeployment {
     pub max_failed_tasks: Option<i32>,
     /// Where the step leaves the deployment to a later job.
     pub wait_until: WaitUntil,
+    /// The circuit breaker's own threshold, once its record gave it: it
+    /// stays the deployment's (`thresholdConfiguration` against the
+    /// desired count), so it is read once.
+    pub breaker_threshold: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,8 +124,8 @@ fn failed(reason: String) -> Verdict {
 
 /// Whether the service-deployment record is needed to explain what ECS
 /// shows: ours is no longer the primary deployment, or it failed; or to
-/// foresee it: tasks of ours failed and the circuit breaker decides, by
-/// its own count and threshold (`thresholdConfiguration`).
+/// foresee it: tasks of ours failed, the circuit breaker decides, and its
+/// own threshold (`thresholdConfiguration`) is not known yet.
 pub(super) fn needs_record(watch: &OurDeployment, service: &ServiceView) -> bool {
     service
         .deployments
@@ -130,7 +134,9 @@ pub(super) fn needs_record(watch: &OurDeployment, service: &ServiceView) -> bool
         .is_none_or(|ours| {
             ours.status != "PRIMARY"
                 || ours.rollout_state.as_deref() == Some("FAILED")
-                || (watch.max_failed_tasks.is_none() && ours.failed_tasks > 0)
+                || (watch.max_failed_tasks.is_none()
+                    && watch.breaker_threshold.is_none()
+                    && ours.failed_tasks > 0)
         })
 }
 
@@ -397,7 +403,9 @@ fn completed(service: &ServiceView, ours: &DeploymentView) -> bool {
 /// default for the desired count); when a rolling deployment's new tasks
 /// all run (it completes once the old ones drained); when a native
 /// strategy cleans up (success follows) or runs a lifecycle hook (which
-/// may fail it). Otherwise it comes later, after a sign (the bake time
+/// may fail it), and throughout when `wait-until` stops it at a pause or
+/// a stage, whose stages pass in seconds. Otherwise it comes later, after
+/// a sign (the bake time
 /// ends in the clean-up; a person continues a paused hook), or at any
 /// time when alarms watch the deployment.
 pub(super) fn outlook(
@@ -414,6 +422,7 @@ pub(super) fn outlook(
     let threshold = watch
         .max_failed_tasks
         .or(breaker.map(|b| b.threshold))
+        .or(watch.breaker_threshold)
         .unwrap_or_else(|| default_failed_task_threshold(ours.map_or(0, |d| d.desired)));
     let failures = ours
         .map_or(0, |d| d.failed_tasks)
@@ -456,6 +465,7 @@ mod tests {
             previous_task_definition: OLD.into(),
             max_failed_tasks: None,
             wait_until: WaitUntil::Done,
+            breaker_threshold: None,
         }
     }
 
@@ -1016,6 +1026,15 @@ mod tests {
         assert!(!needs_record(
             &ours_threshold,
             &ours("PRIMARY", "IN_PROGRESS", 1)
+        ));
+        // The breaker's threshold was read once: it is known.
+        let breaker_known = OurDeployment {
+            breaker_threshold: Some(5),
+            ..watch()
+        };
+        assert!(!needs_record(
+            &breaker_known,
+            &ours("PRIMARY", "IN_PROGRESS", 2)
         ));
     }
 
