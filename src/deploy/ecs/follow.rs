@@ -17,7 +17,7 @@ use crate::aws::ecs::{
 use crate::aws::{explain, Aws};
 use crate::cancel::InFlight;
 use crate::deploy::settings::{DeployOptions, HookAction};
-use crate::deploy::{Current, Deployed, Phase};
+use crate::deploy::{is_codedeploy, Current, Deployed, Phase};
 use crate::event::Sink;
 use crate::template;
 
@@ -51,7 +51,7 @@ pub(crate) async fn attach(
     let ecs = &clients.ecs;
     let service = &current.service;
     let name = service.service_name().unwrap_or_default();
-    if super::super::is_codedeploy(service) {
+    if is_codedeploy(service) {
         bail!("service-deployment: service {name} is deployed by CodeDeploy, which has no ECS service deployment to follow");
     }
     let arn = match (arn, service.current_service_deployment()) {

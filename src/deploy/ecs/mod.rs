@@ -113,9 +113,7 @@ impl Target {
                 }),
         }
     }
-}
 
-impl Target {
     /// Whether a look reads the service deployment record first: a native
     /// strategy's stage and hooks, and an early success, are only there.
     fn reads_record_first(&self) -> bool {
@@ -164,16 +162,15 @@ pub(crate) async fn deploy(
         }
     }
     // Where wait-until stops shows only in the service deployment.
+    let stops_early = options.wait_until != WaitUntil::Done;
     for tracked in watched
         .iter_mut()
-        .filter(|t| t.service_deployment_arn.is_none())
+        .filter(|t| stops_early && t.service_deployment_arn.is_none())
     {
-        if options.wait_until != WaitUntil::Done {
-            tracked.result = Some(DeployResult::Failed(format!(
-                "wait-until: the service deployment of deployment {} was not found (ecs:ListServiceDeployments), so where it stops cannot be seen; ECS goes on with it",
-                tracked.watch.deployment_id
-            )));
-        }
+        tracked.result = Some(DeployResult::Failed(format!(
+            "wait-until: the service deployment of deployment {} was not found (ecs:ListServiceDeployments), so where it stops cannot be seen; ECS goes on with it",
+            tracked.watch.deployment_id
+        )));
     }
     if options.wait {
         watch_all(clients, cluster, &mut watched, options, sink).await?;
@@ -758,13 +755,16 @@ async fn observe(
 /// An early success leaves the old revision's tasks to drain after the
 /// verdict: said, with how many still run.
 fn report_early_success(tracked: &mut Followed, view: &ServiceView, sink: &dyn Sink) {
+    if !tracked.target.early_success {
+        return;
+    }
     let draining: i32 = view
         .deployments
         .iter()
         .filter(|d| d.id != tracked.watch.deployment_id)
         .map(|d| d.running)
         .sum();
-    if !tracked.target.early_success || draining == 0 {
+    if draining == 0 {
         return;
     }
     tracked
