@@ -12,7 +12,7 @@ use crate::world::{str_field, World};
 /// What ECR answers for an image pushed by `docker push`.
 const MANIFEST_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const ARTIFACT_MEDIA_TYPE: &str = "application/vnd.docker.container.image.v1+json";
-/// Every image's size: clients show it, none decides on it.
+/// An image's size when the scenario gives none.
 const IMAGE_SIZE_IN_BYTES: u64 = 31_457_280;
 
 /// DescribeImages answers 100 images a page unless maxResults (1 to 1000) says otherwise.
@@ -42,6 +42,7 @@ struct Image {
     tags: Vec<String>,
     /// Epoch seconds.
     pushed_at: f64,
+    size_bytes: u64,
 }
 
 pub(crate) fn setup(world: &mut World, scenario: &Scenario) {
@@ -61,6 +62,7 @@ pub(crate) fn setup(world: &mut World, scenario: &Scenario) {
                 pushed_at: image
                     .pushed_at
                     .unwrap_or(started - 60.0 * (count - position) as f64),
+                size_bytes: image.size_bytes.unwrap_or(IMAGE_SIZE_IN_BYTES),
             })
             .collect();
         let repository = Repository {
@@ -210,7 +212,7 @@ fn render_image(repository: &Repository, image: &Image) -> Value {
                 json!(image.tags)
             },
         ),
-        ("imageSizeInBytes", json!(IMAGE_SIZE_IN_BYTES)),
+        ("imageSizeInBytes", json!(image.size_bytes)),
         ("imagePushedAt", json!(image.pushed_at)),
         ("imageManifestMediaType", json!(MANIFEST_MEDIA_TYPE)),
         ("artifactMediaType", json!(ARTIFACT_MEDIA_TYPE)),

@@ -225,6 +225,9 @@ pub struct EcrImageSetup {
     /// minute before the simulator started.
     #[serde(default)]
     pub pushed_at: Option<f64>,
+    /// DescribeImages' imageSizeInBytes; default 30 MiB.
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

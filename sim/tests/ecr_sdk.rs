@@ -15,7 +15,7 @@ ecrRepositories:
     images:
       - {tags: ["1.0"], pushedAt: 1767225600}
       - {tags: []}
-      - {tags: ["1.1", latest], digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111"}
+      - {tags: ["1.1", latest], digest: "sha256:1111111111111111111111111111111111111111111111111111111111111111", sizeBytes: 734003200}
   - name: shop
     region: eu-west-1
     images: [{tags: [eu]}]
@@ -59,11 +59,20 @@ async fn describes_the_images_asked_for() {
         Some("sha256:1111111111111111111111111111111111111111111111111111111111111111")
     );
     assert_eq!(latest.image_tags(), ["1.1", "latest"]);
-    assert!(latest.image_size_in_bytes().unwrap() > 0);
+    assert_eq!(
+        latest.image_size_in_bytes(),
+        Some(734_003_200),
+        "the scenario's"
+    );
     assert!(latest.image_manifest_media_type().is_some());
     let first = &images[1];
     assert_eq!(first.image_pushed_at().unwrap().secs(), 1_767_225_600);
     assert!(first.image_digest().unwrap().starts_with("sha256:"));
+    assert_eq!(
+        first.image_size_in_bytes(),
+        Some(31_457_280),
+        "30 MiB by default"
+    );
     assert!(
         latest.image_pushed_at().unwrap().secs() > first.image_pushed_at().unwrap().secs(),
         "pushed in list order"
