@@ -410,6 +410,14 @@ pub struct RolloutTimeline {
     /// instead of its timeoutInMinutes (minutes are long for a test).
     #[serde(default)]
     pub hook_timeout_seconds: Option<f64>,
+    /// complete: how long the new tasks are provisioned before their images
+    /// are pulled (their pullStartedAt after their createdAt).
+    #[serde(default)]
+    pub pending_seconds: f64,
+    /// complete: how long the new tasks pull their images (their startedAt
+    /// after their pullStartedAt).
+    #[serde(default)]
+    pub pull_seconds: f64,
     /// complete, on a rolling service: the last part of `seconds`, in which
     /// every new task runs and the old ones drain (their target group's
     /// deregistration delay); when absent, the new tasks show as running

@@ -49,6 +49,10 @@ impl Clock {
 /// A transition due at a point in time.
 #[derive(Debug, Clone)]
 pub(crate) enum Event {
+    /// A service deployment's task starts pulling its images.
+    TaskPulling {
+        task: usize,
+    },
     TaskRunning {
         task: usize,
     },
@@ -115,6 +119,8 @@ pub(crate) struct World {
     schedule: BinaryHeap<Reverse<Scheduled>>,
     sequence: u64,
     rng: fastrand::Rng,
+    /// The generator `with_side_ids` draws from.
+    side_rng: fastrand::Rng,
     pub ecs: EcsState,
     pub logs: LogsState,
     pub s3: S3State,
@@ -138,6 +144,7 @@ impl World {
             sequence: 0,
             // Seeded so that generated ids are the same on every run.
             rng: fastrand::Rng::with_seed(20141113),
+            side_rng: fastrand::Rng::with_seed(20151201),
             ecs: EcsState::default(),
             logs: LogsState::default(),
             s3: S3State::default(),
@@ -214,6 +221,16 @@ impl World {
             .collect()
     }
 
+    /// Runs `action` with the ids it generates drawn from a second seeded
+    /// generator: what a service deployment's task records add leaves
+    /// every other generated id as it was without them.
+    pub(crate) fn with_side_ids<T>(&mut self, action: impl FnOnce(&mut World) -> T) -> T {
+        std::mem::swap(&mut self.rng, &mut self.side_rng);
+        let result = action(self);
+        std::mem::swap(&mut self.rng, &mut self.side_rng);
+        result
+    }
+
     pub(crate) fn schedule(&mut self, after: Duration, event: Event) {
         self.schedule_at(self.now + after, event);
     }
@@ -262,6 +279,7 @@ impl World {
 
     fn apply(&mut self, event: Event) {
         match event {
+            Event::TaskPulling { task } => crate::ecs::task_pulling(self, task),
             Event::TaskRunning { task } => crate::ecs::task_running(self, task),
             Event::TaskLogLine { task, line } => crate::ecs::task_log_line(self, task, line),
             Event::TaskStopped { task } => crate::ecs::task_stopped(self, task),
@@ -286,6 +304,16 @@ fn check_timelines(scenario: &Scenario) -> anyhow::Result<()> {
         if entry.outcome == RolloutOutcome::TasksFail && entry.seconds < 0.01 {
             anyhow::bail!(
                 "timelines.deployments for service {}: tasksFail needs seconds of at least 0.01",
+                entry.service
+            );
+        }
+        // The new tasks start before the moment they all run.
+        let running = entry.seconds - entry.drain_seconds.unwrap_or(0.0);
+        let starting = entry.pending_seconds + entry.pull_seconds;
+        if entry.outcome == RolloutOutcome::Complete && starting > running {
+            anyhow::bail!(
+                "timelines.deployments for service {}: pendingSeconds + pullSeconds ({starting}) \
+                 exceed the {running} seconds until the new tasks run (seconds - drainSeconds)",
                 entry.service
             );
         }

@@ -39,12 +39,12 @@ pub(super) fn describe_clusters(world: &mut World, body: &Value) -> AwsResult {
             failures.push(json!({"arn": arn, "reason": "MISSING"}));
             continue;
         }
-        let tasks_in = |status: &str| {
+        let tasks_in = |statuses: &[&str]| {
             world
                 .ecs
                 .tasks
                 .iter()
-                .filter(|task| task.cluster == name && task.last_status == status)
+                .filter(|task| task.cluster == name && statuses.contains(&task.last_status))
                 .count()
         };
         let active_services = world
@@ -58,8 +58,8 @@ pub(super) fn describe_clusters(world: &mut World, body: &Value) -> AwsResult {
             "clusterName": name,
             "status": "ACTIVE",
             "registeredContainerInstancesCount": 0,
-            "runningTasksCount": tasks_in("RUNNING"),
-            "pendingTasksCount": tasks_in("PROVISIONING"),
+            "runningTasksCount": tasks_in(&["RUNNING"]),
+            "pendingTasksCount": tasks_in(&["PROVISIONING", "PENDING"]),
             "activeServicesCount": active_services,
         }));
     }

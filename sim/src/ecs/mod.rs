@@ -25,7 +25,7 @@ use services::*;
 pub(crate) use services::{all_services, rollout_step, set_service_task_definition};
 use task_definitions::*;
 use tasks::*;
-pub(crate) use tasks::{all_tasks, task_log_line, task_running, task_stopped};
+pub(crate) use tasks::{all_tasks, task_log_line, task_pulling, task_running, task_stopped};
 
 /// How long a task started by RunTask spends provisioning before it runs.
 const PROVISIONING_TIME: Duration = Duration::from_millis(200);
@@ -103,6 +103,9 @@ struct Deployment {
     updated_at: Duration,
     rollout_state: RolloutState,
     rollout_state_reason: String,
+    /// When every task of the deployment ran (the drain of the older
+    /// deployments began), or it completed without a drain.
+    tasks_running_at: Option<Duration>,
     timeline: Option<RolloutTimeline>,
     /// Index into the service's service deployments.
     service_deployment: usize,
@@ -234,7 +237,13 @@ struct Task {
     cpu: Option<Value>,
     memory: Option<Value>,
     created_at: Duration,
+    /// Set for a service deployment's task, which pulls its images between
+    /// this and its start; RunTask's tasks answer their start.
+    pull_started_at: Option<Duration>,
     started_at: Option<Duration>,
+    /// Set when the task was told to stop before it stopped (a replaced
+    /// deployment's task, from its drain); else its stop.
+    stopping_at: Option<Duration>,
     stopped_at: Option<Duration>,
     stop_code: Option<&'static str>,
     stopped_reason: Option<String>,

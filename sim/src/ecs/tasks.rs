@@ -1,5 +1,5 @@
-//! ECS tasks: RunTask and its timelines, and the stopped tasks of failing
-//! service deployments.
+//! ECS tasks: RunTask and its timelines, the tasks of service deployments
+//! that complete, and the stopped tasks of failing ones.
 
 use super::*;
 
@@ -55,6 +55,8 @@ fn containers_of(world: &World, td: usize) -> Vec<Container> {
 }
 
 struct NewTask {
+    /// Generated when None.
+    id: Option<String>,
     cluster: String,
     td: usize,
     started_by: Option<String>,
@@ -67,7 +69,7 @@ struct NewTask {
 }
 
 fn create_task(world: &mut World, new: NewTask) -> usize {
-    let id = world.hex(32);
+    let id = new.id.unwrap_or_else(|| world.hex(32));
     let network = new.subnet.map(|subnet| NetworkAttachment {
         id: world.uuid(),
         subnet,
@@ -93,7 +95,9 @@ fn create_task(world: &mut World, new: NewTask) -> usize {
         cpu: td.body.get("cpu").cloned(),
         memory: td.body.get("memory").cloned(),
         created_at: world.now,
+        pull_started_at: None,
         started_at: None,
+        stopping_at: None,
         stopped_at: None,
         stop_code: None,
         stopped_reason: None,
@@ -125,6 +129,7 @@ pub(super) fn stopped_deployment_task(
     let index = create_task(
         world,
         NewTask {
+            id: None,
             cluster,
             td,
             started_by: Some(deployment_id.to_string()),
@@ -142,6 +147,89 @@ pub(super) fn stopped_deployment_task(
     }
     finish_task(world, index, StopKind::Exited(exit_code));
     world.ecs.tasks[index].id.clone()
+}
+
+/// The tasks a completing service deployment starts, with the `ids` its
+/// "has started" event names: provisioned from now, pulling their images
+/// after the timeline's pendingSeconds, RUNNING after its pullSeconds
+/// more.
+pub(super) fn start_deployment_tasks(
+    world: &mut World,
+    service: usize,
+    deployment_id: &str,
+    ids: Vec<String>,
+    timeline: Option<&RolloutTimeline>,
+) {
+    let (pending, pull) = timeline.map_or((0.0, 0.0), |t| (t.pending_seconds, t.pull_seconds));
+    let pulling = seconds(pending);
+    let running = pulling + seconds(pull);
+    let (cluster, group, launch_type, subnet, task_definition) = {
+        let service = &world.ecs.services[service];
+        (
+            service.cluster.clone(),
+            format!("service:{}", service.name),
+            service.config.get("launchType").cloned(),
+            service
+                .config
+                .get("networkConfiguration")
+                .and_then(|network| network.pointer("/awsvpcConfiguration/subnets/0"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            service.deployments[0].task_definition.clone(),
+        )
+    };
+    let td = find_task_definition(world, &task_definition).unwrap_or_default();
+    world.with_side_ids(|world| {
+        for id in ids {
+            let new = NewTask {
+                id: Some(id),
+                cluster: cluster.clone(),
+                td,
+                started_by: Some(deployment_id.to_string()),
+                group: group.clone(),
+                launch_type: launch_type.clone(),
+                overrides: json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
+                subnet: subnet.clone(),
+                timeline: None,
+            };
+            let task = create_task(world, new);
+            world.schedule(pulling, Event::TaskPulling { task });
+            world.schedule(running, Event::TaskRunning { task });
+        }
+    });
+}
+
+/// The tasks of the deployments `replaced` stop, as ECS's scheduler stops
+/// them when deployment `by` completes: told to stop at `stopping_at`
+/// (when their drain began), stopped now.
+pub(super) fn stop_replaced_tasks(
+    world: &mut World,
+    service: usize,
+    replaced: &[String],
+    by: &str,
+    stopping_at: Duration,
+) {
+    let (cluster, group) = {
+        let service = &world.ecs.services[service];
+        (service.cluster.clone(), format!("service:{}", service.name))
+    };
+    let stopping: Vec<usize> = (0..world.ecs.tasks.len())
+        .filter(|index| {
+            let task = &world.ecs.tasks[*index];
+            task.cluster == cluster
+                && task.group == group
+                && task.last_status != "STOPPED"
+                && task
+                    .started_by
+                    .as_ref()
+                    .is_some_and(|started_by| replaced.contains(started_by))
+        })
+        .collect();
+    let reason = format!("Scaling activity initiated by (deployment {by})");
+    for index in stopping {
+        finish_task(world, index, StopKind::ServiceScheduler(reason.clone()));
+        world.ecs.tasks[index].stopping_at = Some(stopping_at.min(world.now));
+    }
 }
 
 pub(super) fn run_task(world: &mut World, body: &Value) -> AwsResult {
@@ -217,6 +305,7 @@ fn start_task(
     let index = create_task(
         world,
         NewTask {
+            id: None,
             cluster: cluster.to_string(),
             td,
             started_by: str_field(body, "startedBy").map(str::to_string),
@@ -274,6 +363,7 @@ pub(super) fn seed_task(world: &mut World, setup: &TaskSetup) -> anyhow::Result<
     let index = create_task(
         world,
         NewTask {
+            id: None,
             cluster: setup.cluster.clone(),
             td,
             started_by: setup.started_by.clone(),
@@ -360,10 +450,13 @@ fn render_task(world: &World, index: usize) -> Value {
         ("cpu", task.cpu.clone().unwrap_or(Value::Null)),
         ("memory", task.memory.clone().unwrap_or(Value::Null)),
         ("createdAt", json!(world.epoch(task.created_at))),
-        ("pullStartedAt", time(task.started_at)),
+        (
+            "pullStartedAt",
+            time(task.pull_started_at.or(task.started_at)),
+        ),
         ("pullStoppedAt", time(task.started_at)),
         ("startedAt", time(task.started_at)),
-        ("stoppingAt", time(stopping)),
+        ("stoppingAt", time(task.stopping_at.or(stopping))),
         ("executionStoppedAt", time(stopping)),
         ("stoppedAt", time(task.stopped_at)),
         ("stopCode", task.stop_code.map_or(Value::Null, Value::from)),
@@ -400,10 +493,20 @@ fn render_attachment(task: &Task, network: &NetworkAttachment) -> Value {
     })
 }
 
+/// A service deployment's task, provisioned, pulls its images.
+pub(crate) fn task_pulling(world: &mut World, index: usize) {
+    let now = world.now;
+    let task = &mut world.ecs.tasks[index];
+    if task.last_status == "PROVISIONING" {
+        task.last_status = "PENDING";
+        task.pull_started_at = Some(now);
+    }
+}
+
 pub(crate) fn task_running(world: &mut World, index: usize) {
     let now = world.now;
     let task = &mut world.ecs.tasks[index];
-    if task.last_status != "PROVISIONING" {
+    if !matches!(task.last_status, "PROVISIONING" | "PENDING") {
         return;
     }
     task.last_status = "RUNNING";
@@ -440,6 +543,9 @@ enum StopKind {
     Exited(i64),
     FailedToStart(String),
     UserInitiated(String),
+    /// A replaced deployment's task, stopped by the service scheduler; its
+    /// containers exit cleanly.
+    ServiceScheduler(String),
 }
 
 fn finish_task(world: &mut World, index: usize, kind: StopKind) {
@@ -459,6 +565,7 @@ fn finish_task(world: &mut World, index: usize, kind: StopKind) {
         ),
         StopKind::FailedToStart(reason) => ("TaskFailedToStart", reason.clone()),
         StopKind::UserInitiated(reason) => ("UserInitiated", reason.clone()),
+        StopKind::ServiceScheduler(reason) => ("ServiceSchedulerInitiated", reason.clone()),
     };
     task.stop_code = Some(stop_code);
     task.stopped_reason = Some(reason.clone());
@@ -471,7 +578,8 @@ fn finish_task(world: &mut World, index: usize, kind: StopKind) {
             StopKind::FailedToStart(_) => container.reason = Some(reason.clone()),
             // SIGTERM, the signal StopTask sends first.
             StopKind::UserInitiated(_) if was_running => container.exit_code = Some(143),
-            StopKind::UserInitiated(_) => {}
+            StopKind::ServiceScheduler(_) if was_running => container.exit_code = Some(0),
+            StopKind::UserInitiated(_) | StopKind::ServiceScheduler(_) => {}
         }
     }
 }

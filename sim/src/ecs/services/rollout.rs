@@ -210,6 +210,7 @@ fn make_primary(
             updated_at: now,
             rollout_state: RolloutState::InProgress,
             rollout_state_reason: reason,
+            tasks_running_at: None,
             timeline,
             service_deployment,
         },
@@ -254,17 +255,23 @@ pub(in crate::ecs) fn start_rollout(
         let service = &world.ecs.services[index];
         (service.name.clone(), service.desired_count)
     };
-    let task_ids: Vec<String> = (0..desired)
-        .map(|_| format!("(task {})", world.hex(32)))
-        .collect();
+    let task_ids: Vec<String> = (0..desired).map(|_| world.hex(32)).collect();
+    let started: Vec<String> = task_ids.iter().map(|id| format!("(task {id})")).collect();
     add_service_event(
         world,
         index,
         format!(
             "(service {name}) has started {desired} tasks: {}.",
-            task_ids.join(" ")
+            started.join(" ")
         ),
     );
+    // Failing deployments have their failed tasks (tasksFail) or none.
+    let completes = timeline
+        .as_ref()
+        .is_none_or(|timeline| timeline.outcome == RolloutOutcome::Complete);
+    if completes {
+        start_deployment_tasks(world, index, &id, task_ids, timeline.as_ref());
+    }
     schedule_rollout_step(world, index, &id, timeline.as_ref());
     let hook_times: Vec<Duration> = {
         let record = primary_record(&mut world.ecs.services[index]);
@@ -359,6 +366,7 @@ fn tasks_running(world: &mut World, index: usize) {
     let deployment = &mut service.deployments[0];
     deployment.running_count = deployment.desired_count;
     deployment.updated_at = now;
+    deployment.tasks_running_at = Some(now);
     let deferred = early_success_deferred(service);
     let record = primary_record(service);
     record.updated_at = now;
@@ -408,6 +416,12 @@ fn finish_record(record: &mut ServiceDeployment, status: ServiceDeploymentStatus
 pub(in crate::ecs) fn complete_deployment(world: &mut World, index: usize, id: &str) {
     let now = world.now;
     let service = &mut world.ecs.services[index];
+    let replaced: Vec<String> = service
+        .deployments
+        .iter()
+        .filter(|deployment| deployment.id != id)
+        .map(|deployment| deployment.id.clone())
+        .collect();
     service.deployments.retain(|deployment| deployment.id == id);
     let Some(deployment) = service.deployments.first_mut() else {
         return;
@@ -416,6 +430,8 @@ pub(in crate::ecs) fn complete_deployment(world: &mut World, index: usize, id: &
     deployment.rollout_state = RolloutState::Completed;
     deployment.rollout_state_reason = format!("ECS deployment {id} completed.");
     deployment.updated_at = now;
+    // The replaced tasks were told to stop when the drain began, or now.
+    let stopping_at = *deployment.tasks_running_at.get_or_insert(now);
     let record = &mut service.service_deployments[deployment.service_deployment];
     // An early success has ended the service deployment already.
     if record.status == ServiceDeploymentStatus::RollbackInProgress {
@@ -424,6 +440,7 @@ pub(in crate::ecs) fn complete_deployment(world: &mut World, index: usize, id: &
         finish_record(record, ServiceDeploymentStatus::Successful, now);
     }
     let name = service.name.clone();
+    stop_replaced_tasks(world, index, &replaced, id, stopping_at);
     add_service_event(
         world,
         index,
