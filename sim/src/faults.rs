@@ -110,15 +110,18 @@ pub(crate) fn aws_json_answer(
     Some(Err(error.into()))
 }
 
-/// The AWS error for a fault (the awsJson services, Scheduler's REST-JSON
-/// and S3); None for the kinds that are not errors (slow, drop) or not
-/// this service's.
+/// The AWS error for a fault (the awsJson services, Scheduler's REST-JSON,
+/// ELBv2's awsQuery and S3); None for the kinds that are not errors (slow,
+/// drop) or not this service's.
 pub(crate) fn aws_error(
     fault: &Fault,
     service: &str,
     operation: &str,
     account: &str,
 ) -> Option<FaultError> {
+    if service == "elasticloadbalancing" {
+        return query_error(fault, service, operation, account);
+    }
     let s3 = service == "s3";
     // REST-JSON's statuses, where awsJson answers every client error with 400.
     let rest_json = service == "scheduler";
@@ -141,11 +144,7 @@ pub(crate) fn aws_error(
         FaultKind::AccessDenied => (
             denied_status,
             "AccessDeniedException",
-            format!(
-                "User: arn:aws:sts::{account}:assumed-role/deploy/ci is not authorized to perform: \
-                 {service}:{operation} because no identity-based policy allows the \
-                 {service}:{operation} action"
-            ),
+            not_authorized(account, service, operation),
         ),
         FaultKind::Conflict if rest_json => (
             409,
@@ -160,6 +159,36 @@ pub(crate) fn aws_error(
         | FaultKind::Conflict
         | FaultKind::Unprocessable
         | FaultKind::FailedEntries => return None,
+    };
+    Some(FaultError {
+        status: fault.status.unwrap_or(status),
+        code,
+        message,
+    })
+}
+
+/// IAM's refusal, naming the action.
+fn not_authorized(account: &str, service: &str, operation: &str) -> String {
+    format!(
+        "User: arn:aws:sts::{account}:assumed-role/deploy/ci is not authorized to perform: \
+         {service}:{operation} because no identity-based policy allows the \
+         {service}:{operation} action"
+    )
+}
+
+/// The error an awsQuery service (ELBv2) answers a fault with: the codes
+/// the query protocol's common errors have, AccessDenied with a 403.
+fn query_error(fault: &Fault, service: &str, operation: &str, account: &str) -> Option<FaultError> {
+    let (status, code, message): (u16, &'static str, String) = match fault.kind {
+        FaultKind::Throttle => (400, "Throttling", "Rate exceeded".into()),
+        FaultKind::ServerError => (500, "InternalFailure", INTERNAL_FAILURE.into()),
+        FaultKind::ExpiredToken => (403, "ExpiredToken", EXPIRED_TOKEN.into()),
+        FaultKind::AccessDenied => (
+            403,
+            "AccessDenied",
+            not_authorized(account, service, operation),
+        ),
+        _ => return None,
     };
     Some(FaultError {
         status: fault.status.unwrap_or(status),

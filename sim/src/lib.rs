@@ -8,12 +8,14 @@ mod codedeploy;
 pub mod container_action;
 mod ecr;
 mod ecs;
+mod elbv2;
 mod events;
 mod faults;
 mod github;
 mod job;
 mod logs;
 mod model;
+mod query;
 mod reply;
 mod s3;
 mod scenario;
@@ -37,7 +39,7 @@ pub use scenario::{
     CodeDeployOutcome, CodeDeploySetup, CodeDeployTimeline, EcrImageSetup, EcrRepositorySetup,
     EventRuleSetup, Fault, FaultKind, GithubSetup, InProgressDeployment, Rehearsal, RolloutOutcome,
     RolloutTimeline, S3ObjectSetup, Scenario, SecretSetup, ServiceSetup, SsmParameterSetup,
-    SsmParameterType, TaskOutcome, TaskSetup, TaskTimeline, Timelines,
+    SsmParameterType, TargetGroupSetup, TaskOutcome, TaskSetup, TaskTimeline, Timelines,
 };
 
 use server::Shared;

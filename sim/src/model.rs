@@ -20,20 +20,21 @@ use crate::aws::AwsError;
 /// `python3` is asked where botocore is installed.
 pub const MODELS_DIRECTORY_VARIABLE: &str = "ECS_DEPLOY_SIM_BOTOCORE_DATA";
 
-/// The services the simulator serves over a JSON protocol, as named in
-/// `Call::service`, which are also botocore's directory names.
-const SERVICES: [&str; 8] = [
-    "ecs",
-    "codedeploy",
-    "logs",
-    "ecr",
-    "secretsmanager",
-    "ssm",
-    "events",
-    "scheduler",
+/// The services whose requests the simulator checks, as named in
+/// `Call::service`, each with its botocore directory.
+const SERVICES: [(&str, &str); 9] = [
+    ("ecs", "ecs"),
+    ("codedeploy", "codedeploy"),
+    ("logs", "logs"),
+    ("ecr", "ecr"),
+    ("secretsmanager", "secretsmanager"),
+    ("ssm", "ssm"),
+    ("events", "events"),
+    ("scheduler", "scheduler"),
+    ("elasticloadbalancing", "elbv2"),
 ];
 
-/// The models of every service the simulator serves over JSON.
+/// The models of every service whose requests the simulator checks.
 pub struct ServiceModels {
     services: HashMap<&'static str, ServiceModel>,
 }
@@ -72,8 +73,8 @@ impl ServiceModels {
     /// `data` directory.
     pub fn read(directory: &Path) -> anyhow::Result<ServiceModels> {
         let mut services = HashMap::new();
-        for service in SERVICES {
-            let path = newest_model(&directory.join(service))?;
+        for (service, botocore_name) in SERVICES {
+            let path = newest_model(&directory.join(botocore_name))?;
             let model = read_model(&path).with_context(|| format!("in {}", path.display()))?;
             services.insert(service, model);
         }
@@ -169,6 +170,18 @@ impl ServiceModels {
         check.verdict(model.error_code)
     }
 
+    /// The shapes of a service's model and its operation's input shape
+    /// (None: the operation takes no input), when the model has the
+    /// operation: what an awsQuery request's parameters are read by.
+    pub(crate) fn query_input(
+        &self,
+        service: &str,
+        operation: &str,
+    ) -> Option<(&Map<String, Value>, Option<&str>)> {
+        self.input_of(service, operation)
+            .map(|(model, input)| (&model.shapes, input))
+    }
+
     /// The model of a service and its operation's input shape (None: the
     /// operation takes no input), when the model has the operation.
     fn input_of(&self, service: &str, operation: &str) -> Option<(&ServiceModel, Option<&str>)> {
@@ -256,9 +269,12 @@ fn read_model(path: &Path) -> anyhow::Result<ServiceModel> {
     // CloudWatch Logs and Secrets Manager model InvalidParameterException
     // (ECR and Logs model ValidationException too, for other uses);
     // EventBridge and CodeDeploy answer ValidationException without
-    // modelling it.
+    // modelling it; the awsQuery services (ELBv2) ValidationError.
+    let query = model.pointer("/metadata/protocol") == Some(&Value::from("query"));
     let error_code = if declares("InvalidParameterException") {
         "InvalidParameterException"
+    } else if query {
+        "ValidationError"
     } else {
         "ValidationException"
     };
@@ -732,9 +748,13 @@ mod tests {
         // The models the tests run against must be there (scripts/test
         // installs them with moto).
         let models = ServiceModels::load().expect("botocore's models");
-        for service in SERVICES {
+        for (service, _) in SERVICES {
             assert!(models.services[service].operations.len() > 5, "{service}");
         }
+        assert_eq!(
+            models.services["elasticloadbalancing"].error_code,
+            "ValidationError"
+        );
         let refused = models
             .check_json("ecs", "DescribeServices", &json!({"cluster": "prod"}))
             .unwrap_err();

@@ -50,6 +50,10 @@ pub struct Scenario {
     /// EventBridge Scheduler schedules, each as GetSchedule answers it.
     #[serde(default)]
     pub schedules: Vec<Value>,
+    /// Elastic Load Balancing v2 target groups, which services'
+    /// `loadBalancers` name.
+    #[serde(default)]
+    pub target_groups: Vec<TargetGroupSetup>,
     #[serde(default)]
     pub code_deploy: CodeDeploySetup,
     #[serde(default)]
@@ -228,6 +232,38 @@ pub struct EcrImageSetup {
     /// DescribeImages' imageSizeInBytes; default 30 MiB.
     #[serde(default)]
     pub size_bytes: Option<u64>,
+}
+
+/// A target group, its members spelled as DescribeTargetGroups spells
+/// them; what is not given takes ELBv2's default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct TargetGroupSetup {
+    pub target_group_name: String,
+    /// Default: `arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex digits derived from the name>`.
+    #[serde(default)]
+    pub target_group_arn: Option<String>,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub port: Option<i64>,
+    #[serde(default)]
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub health_check_interval_seconds: Option<i64>,
+    #[serde(default)]
+    pub health_check_timeout_seconds: Option<i64>,
+    #[serde(default)]
+    pub healthy_threshold_count: Option<i64>,
+    #[serde(default)]
+    pub unhealthy_threshold_count: Option<i64>,
+    #[serde(default)]
+    pub health_check_path: Option<String>,
+    #[serde(default)]
+    pub load_balancer_arns: Vec<String>,
+    /// DescribeTargetGroupAttributes' keys and values, over ELBv2's defaults.
+    #[serde(default, rename = "attributes")]
+    pub attributes: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,7 @@
 //! The two HTTP listeners (AWS and GitHub), request recording and fault
 //! injection. The AWS listener tells the services apart by X-Amz-Target
 //! (the awsJson services), then by the service the request was signed for
-//! (Scheduler), S3 taking the rest. Connections are served by hand rather
+//! (Scheduler, ELBv2), S3 taking the rest. Connections are served by hand rather
 //! than by `axum::serve` so that a fault can drop a connection without
 //! answering.
 
@@ -22,6 +22,7 @@ use tower::ServiceExt as _;
 use crate::aws::{self, AwsError};
 use crate::faults::{self, Faults};
 use crate::model::ServiceModels;
+use crate::query::{self, QueryRequest};
 use crate::reply::Reply;
 use crate::s3::{self, S3Request};
 use crate::scenario::{Fault, FaultKind};
@@ -188,12 +189,16 @@ async fn aws_request(
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let scope = header("authorization").and_then(aws::credential_scope);
     let signed_region = scope.as_ref().map(|scope| scope.region.to_string());
-    let signed_for_scheduler = scope.is_some_and(|scope| scope.service == "scheduler");
+    let signed_for = scope.map(|scope| scope.service).unwrap_or_default();
     let reply = match header("x-amz-target") {
         Some(target) => aws_json_request(&shared, &control, target, signed_region, &body).await,
-        None if signed_for_scheduler => {
+        None if signed_for == "scheduler" => {
             let request = SchedulerRequest::parse(method.as_str(), uri.path(), uri.query(), &body);
             scheduler_request(&shared, &control, uri.path(), request).await
+        }
+        None if signed_for == "elasticloadbalancing" => {
+            let request = QueryRequest::parse(uri.query(), &body);
+            elbv2_request(&shared, &control, request).await
         }
         None => {
             let request = S3Request::parse(
@@ -282,6 +287,38 @@ async fn scheduler_request(
     }
     let result = shared.with_world(|world| scheduler::handle(world, &request));
     deliver(control, effect, scheduler::reply(result)).await
+}
+
+/// An ELBv2 request, over awsQuery: its parameters read into the JSON
+/// shape of its input (by the model, when there is one) and checked like
+/// the awsJson services' bodies.
+async fn elbv2_request(
+    shared: &Shared,
+    control: &ConnectionControl,
+    request: QueryRequest,
+) -> Reply {
+    const SERVICE: &str = "elasticloadbalancing";
+    let operation = request.operation.as_str();
+    let reply = |result| query::reply(crate::elbv2::NAMESPACE, operation, result);
+    let input = shared
+        .models
+        .as_ref()
+        .and_then(|models| models.query_input(SERVICE, operation));
+    let body = request.to_json(input);
+    shared.record(SERVICE, operation, "/", body.clone());
+    if let Some(models) = &shared.models {
+        if let Err(refused) = models.check_json(SERVICE, operation, &body) {
+            return reply(Err(refused));
+        }
+    }
+    let effect = inject_fault(shared, control, SERVICE, operation).await;
+    if let FaultEffect::Answer(fault) = &effect {
+        if let Some(error) = faults::aws_error(fault, SERVICE, operation, &shared.account) {
+            return reply(Err(error.into()));
+        }
+    }
+    let result = shared.with_world(|world| crate::elbv2::handle(world, operation, &body));
+    deliver(control, effect, reply(result)).await
 }
 
 async fn s3_request(

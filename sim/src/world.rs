@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::codedeploy::CodeDeployState;
 use crate::ecr::EcrState;
 use crate::ecs::{EcsState, RolloutStep};
+use crate::elbv2::Elbv2State;
 use crate::events::EventsState;
 use crate::github::GithubState;
 use crate::logs::LogsState;
@@ -69,6 +70,12 @@ pub(crate) enum Event {
         service: usize,
         deployment_id: String,
         step: RolloutStep,
+    },
+    /// A service deployment's tasks run: ECS registers them with the
+    /// service's target groups.
+    TargetsRegistered {
+        service: usize,
+        deployment_id: String,
     },
     CodeDeployReadyTimeout {
         deployment: usize,
@@ -126,6 +133,7 @@ pub(crate) struct World {
     pub s3: S3State,
     pub codedeploy: CodeDeployState,
     pub ecr: EcrState,
+    pub elbv2: Elbv2State,
     pub secrets: SecretsState,
     pub ssm: SsmState,
     pub events: EventsState,
@@ -150,6 +158,7 @@ impl World {
             s3: S3State::default(),
             codedeploy: CodeDeployState::default(),
             ecr: EcrState::default(),
+            elbv2: Elbv2State::default(),
             secrets: SecretsState::default(),
             ssm: SsmState::default(),
             events: EventsState::default(),
@@ -162,6 +171,7 @@ impl World {
         crate::s3::setup(&mut world, &scenario);
         crate::codedeploy::setup(&mut world, &scenario)?;
         crate::ecr::setup(&mut world, &scenario);
+        crate::elbv2::setup(&mut world, &scenario)?;
         crate::secretsmanager::setup(&mut world, &scenario)?;
         crate::ssm::setup(&mut world, &scenario);
         crate::events::setup(&mut world, &scenario)?;
@@ -222,8 +232,9 @@ impl World {
     }
 
     /// Runs `action` with the ids it generates drawn from a second seeded
-    /// generator: what a service deployment's task records add leaves
-    /// every other generated id as it was without them.
+    /// generator: what a service deployment's task records and their
+    /// target events add leaves every other generated id as it was
+    /// without them.
     pub(crate) fn with_side_ids<T>(&mut self, action: impl FnOnce(&mut World) -> T) -> T {
         std::mem::swap(&mut self.rng, &mut self.side_rng);
         let result = action(self);
@@ -288,6 +299,10 @@ impl World {
                 deployment_id,
                 step,
             } => crate::ecs::rollout_step(self, service, &deployment_id, step),
+            Event::TargetsRegistered {
+                service,
+                deployment_id,
+            } => crate::ecs::targets_registered(self, service, &deployment_id),
             Event::CodeDeployStep { deployment } => crate::codedeploy::step(self, deployment),
             Event::CodeDeployReadyTimeout { deployment } => {
                 crate::codedeploy::ready_timed_out(self, deployment)

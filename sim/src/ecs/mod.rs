@@ -22,7 +22,10 @@ mod tasks;
 use clusters::*;
 use pages::page;
 use services::*;
-pub(crate) use services::{all_services, rollout_step, set_service_task_definition};
+pub(crate) use services::{
+    all_services, rollout_step, set_service_task_definition, targets_in, targets_registered,
+    TargetState,
+};
 use task_definitions::*;
 use tasks::*;
 pub(crate) use tasks::{all_tasks, task_log_line, task_pulling, task_running, task_stopped};

@@ -152,7 +152,7 @@ pub(super) fn stopped_deployment_task(
 /// The tasks a completing service deployment starts, with the `ids` its
 /// "has started" event names: provisioned from now, pulling their images
 /// after the timeline's pendingSeconds, RUNNING after its pullSeconds
-/// more.
+/// more, when ECS registers them with the service's target groups.
 pub(super) fn start_deployment_tasks(
     world: &mut World,
     service: usize,
@@ -197,6 +197,11 @@ pub(super) fn start_deployment_tasks(
             world.schedule(running, Event::TaskRunning { task });
         }
     });
+    let registered = Event::TargetsRegistered {
+        service,
+        deployment_id: deployment_id.to_string(),
+    };
+    world.schedule(running, registered);
 }
 
 /// The tasks of the deployments `replaced` stop, as ECS's scheduler stops

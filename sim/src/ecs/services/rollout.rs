@@ -3,6 +3,7 @@
 //! blue/green and canary lifecycle stages with their PAUSE hooks and
 //! traffic weights, rollbacks, and the service events they leave.
 
+use super::targets::targets_deregistered;
 use super::*;
 
 /// The `enable` and `rollback` flags of one of the service's rollback
@@ -86,7 +87,7 @@ fn monitoring(enabled: bool) -> MonitorStatus {
     }
 }
 
-fn add_service_event(world: &mut World, service: usize, message: String) {
+pub(super) fn add_service_event(world: &mut World, service: usize, message: String) {
     let id = world.uuid();
     let event = json!({
         "id": id,
@@ -376,6 +377,7 @@ fn tasks_running(world: &mut World, index: usize) {
         finish_record(record, ServiceDeploymentStatus::Successful, now);
     }
     let name = service.name.clone();
+    targets_deregistered(world, index, draining);
     add_service_event(
         world,
         index,
