@@ -396,43 +396,45 @@ fn render_run_task(world: &World, result: &RunTaskResult) -> Value {
     }
 }
 
+fn render_container(world: &World, task: &Task, container: &Container) -> Value {
+    object(vec![
+        (
+            "containerArn",
+            json!(world.arn(
+                "ecs",
+                &format!("container/{}/{}/{}", task.cluster, task.id, container.name)
+            )),
+        ),
+        ("taskArn", json!(task.arn)),
+        ("name", json!(container.name)),
+        ("image", json!(container.image)),
+        ("lastStatus", json!(container.last_status)),
+        (
+            "exitCode",
+            container.exit_code.map_or(Value::Null, Value::from),
+        ),
+        (
+            "reason",
+            container.reason.clone().map_or(Value::Null, Value::from),
+        ),
+        ("networkBindings", json!([])),
+        ("networkInterfaces", json!([])),
+        ("healthStatus", json!("UNKNOWN")),
+        ("cpu", json!(container.cpu)),
+        (
+            "memory",
+            container.memory.clone().map_or(Value::Null, Value::from),
+        ),
+    ])
+}
+
 fn render_task(world: &World, index: usize) -> Value {
     let task = &world.ecs.tasks[index];
     let time = |at: Option<Duration>| at.map_or(Value::Null, |at| json!(world.epoch(at)));
     let containers: Vec<Value> = task
         .containers
         .iter()
-        .map(|container| {
-            object(vec![
-                (
-                    "containerArn",
-                    json!(world.arn(
-                        "ecs",
-                        &format!("container/{}/{}/{}", task.cluster, task.id, container.name)
-                    )),
-                ),
-                ("taskArn", json!(task.arn)),
-                ("name", json!(container.name)),
-                ("image", json!(container.image)),
-                ("lastStatus", json!(container.last_status)),
-                (
-                    "exitCode",
-                    container.exit_code.map_or(Value::Null, Value::from),
-                ),
-                (
-                    "reason",
-                    container.reason.clone().map_or(Value::Null, Value::from),
-                ),
-                ("networkBindings", json!([])),
-                ("networkInterfaces", json!([])),
-                ("healthStatus", json!("UNKNOWN")),
-                ("cpu", json!(container.cpu)),
-                (
-                    "memory",
-                    container.memory.clone().map_or(Value::Null, Value::from),
-                ),
-            ])
-        })
+        .map(|container| render_container(world, task, container))
         .collect();
     let stopping = task.stopped_at;
     object(vec![
