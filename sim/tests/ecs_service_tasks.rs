@@ -90,29 +90,39 @@ async fn messages(ecs: &Client) -> Vec<String> {
     messages
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_deployments_tasks_pull_start_and_replace_the_previous_ones() {
-    let sim = start(&scenario(
-        "seconds: 2, drainSeconds: 0.5, pendingSeconds: 0.5, pullSeconds: 0.5",
-    ));
-    let ecs = Client::new(&sdk_config(&sim).await);
-    let first = update_service(&ecs, "web", "web:2").await;
-    assert!(reaches(&ecs, &first, ServiceDeploymentStatus::Successful, DEADLINE).await);
-    let old_id = service(&ecs, "web").await.deployments()[0]
+/// The id of the PRIMARY deployment of service web.
+async fn primary_id(ecs: &Client) -> String {
+    service(ecs, "web").await.deployments()[0]
         .id()
         .unwrap()
-        .to_owned();
+        .to_owned()
+}
+
+/// Deploys web twice, the second time with a 2 s timeline (pending 0.5 s,
+/// pulling 0.5 s, a 0.5 s drain); answers the first deployment's id, then
+/// the second's and its service deployment's ARN, once that started.
+async fn deploy_twice(sim: &ecs_deploy_sim::Sim) -> (Client, String, String, String) {
+    let ecs = Client::new(&sdk_config(sim).await);
+    let first = update_service(&ecs, "web", "web:2").await;
+    assert!(reaches(&ecs, &first, ServiceDeploymentStatus::Successful, DEADLINE).await);
+    let old_id = primary_id(&ecs).await;
     let old = tasks_of(&ecs, &old_id, DesiredStatus::Running).await;
     assert_eq!(old.len(), 2);
     assert!(old.iter().all(|t| t.last_status() == Some("RUNNING")));
-
     let second = update_service(&ecs, "web", "web:1").await;
-    let new_id = service(&ecs, "web").await.deployments()[0]
-        .id()
-        .unwrap()
-        .to_owned();
+    let new_id = primary_id(&ecs).await;
+    (ecs, old_id, new_id, second)
+}
+
+const DRAINED: &str = "seconds: 2, drainSeconds: 0.5, pendingSeconds: 0.5, pullSeconds: 0.5";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployments_tasks_are_listed_with_their_pull_and_start_times() {
+    let sim = start(&scenario(DRAINED));
+    let (ecs, _, new_id, second) = deploy_twice(&sim).await;
     let starting = tasks_of(&ecs, &new_id, DesiredStatus::Running).await;
     assert_eq!(starting.len(), 2);
+    let started_event = messages(&ecs).await.last().unwrap().clone();
     for task in &starting {
         assert!(matches!(
             task.last_status(),
@@ -125,27 +135,21 @@ async fn a_deployments_tasks_pull_start_and_replace_the_previous_ones() {
             .task_definition_arn()
             .unwrap()
             .ends_with("task-definition/web:1"));
-        let attachment = &task.attachments()[0];
-        let address = attachment
+        let address = task.attachments()[0]
             .details()
             .iter()
             .find(|detail| detail.name() == Some("privateIPv4Address"));
         assert!(address.and_then(|a| a.value()).is_some());
         assert!(task.started_at().is_none());
-    }
-    let started_event = messages(&ecs).await.last().unwrap().clone();
-    for task in &starting {
         let id = task.task_arn().unwrap().rsplit('/').next().unwrap();
         assert!(
             started_event.contains(&format!("(task {id})")),
-            "{started_event}"
+            "the ids the event names: {started_event}"
         );
     }
 
     assert!(reaches(&ecs, &second, ServiceDeploymentStatus::Successful, DEADLINE).await);
-    let deployment = common::service_deployment(&ecs, &second).await;
-    let began = seconds(deployment.created_at());
-    let finished = seconds(deployment.finished_at());
+    let began = seconds(common::service_deployment(&ecs, &second).await.created_at());
     for task in tasks_of(&ecs, &new_id, DesiredStatus::Running).await {
         assert_eq!(task.last_status(), Some("RUNNING"));
         assert_near(seconds(task.created_at()), began, "createdAt");
@@ -161,7 +165,15 @@ async fn a_deployments_tasks_pull_start_and_replace_the_previous_ones() {
         );
         assert_near(seconds(task.started_at()), began + 1.0, "startedAt");
     }
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_replaced_tasks_are_deregistered_drained_and_stopped() {
+    let sim = start(&scenario(DRAINED));
+    let (ecs, old_id, new_id, second) = deploy_twice(&sim).await;
+    assert!(reaches(&ecs, &second, ServiceDeploymentStatus::Successful, DEADLINE).await);
+    let deployment = common::service_deployment(&ecs, &second).await;
+    let began = seconds(deployment.created_at());
     assert!(tasks_of(&ecs, &old_id, DesiredStatus::Running)
         .await
         .is_empty());
@@ -183,6 +195,7 @@ async fn a_deployments_tasks_pull_start_and_replace_the_previous_ones() {
             began + 1.5,
             "stoppingAt: the drain",
         );
+        let finished = seconds(deployment.finished_at());
         assert_near(
             seconds(task.stopped_at()),
             finished,
@@ -199,7 +212,11 @@ async fn a_deployments_tasks_pull_start_and_replace_the_previous_ones() {
             .unwrap_or_else(|| panic!("no event {wanted:?} in {messages:#?}"))
     };
     let registered = format!("(service web) registered 2 targets in {target_group}");
-    assert_eq!(messages.iter().filter(|m| **m == registered).count(), 2);
+    assert_eq!(
+        messages.iter().filter(|m| **m == registered).count(),
+        2,
+        "one per deployment"
+    );
     let deregistered = position(&format!(
         "(service web) deregistered 2 targets in {target_group}"
     ));
@@ -219,10 +236,7 @@ async fn without_a_drain_the_old_tasks_stop_when_the_deployment_completes() {
     let ecs = Client::new(&sdk_config(&sim).await);
     let first = update_service(&ecs, "web", "web:2").await;
     assert!(reaches(&ecs, &first, ServiceDeploymentStatus::Successful, DEADLINE).await);
-    let old_id = service(&ecs, "web").await.deployments()[0]
-        .id()
-        .unwrap()
-        .to_owned();
+    let old_id = primary_id(&ecs).await;
     let second = update_service(&ecs, "web", "web:1").await;
     assert!(reaches(&ecs, &second, ServiceDeploymentStatus::Successful, DEADLINE).await);
     let deployment = common::service_deployment(&ecs, &second).await;
@@ -234,10 +248,7 @@ async fn without_a_drain_the_old_tasks_stop_when_the_deployment_completes() {
             "stoppingAt",
         );
     }
-    let new_id = service(&ecs, "web").await.deployments()[0]
-        .id()
-        .unwrap()
-        .to_owned();
+    let new_id = primary_id(&ecs).await;
     for task in tasks_of(&ecs, &new_id, DesiredStatus::Running).await {
         assert_near(seconds(task.pull_started_at()), began, "pullStartedAt");
         assert_near(seconds(task.started_at()), began + 0.4, "startedAt");
