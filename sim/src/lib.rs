@@ -258,9 +258,16 @@ impl Sim {
         self.shared.with_world(|world| ecs::all_services(world))
     }
 
-    /// Every task (RunTask's and failed service tasks) as DescribeTasks shows it now.
+    /// Every task RunTask started and every failed service task, as
+    /// DescribeTasks shows it now.
     pub fn tasks(&self) -> Vec<Value> {
-        self.shared.with_world(|world| ecs::all_tasks(world))
+        self.shared.with_world(|world| ecs::all_tasks(world, false))
+    }
+
+    /// The tasks of completing service deployments, as DescribeTasks shows
+    /// them now.
+    pub fn deployment_tasks(&self) -> Vec<Value> {
+        self.shared.with_world(|world| ecs::all_tasks(world, true))
     }
 
     /// The messages of one CloudWatch Logs stream, in order.

@@ -679,8 +679,11 @@ pub(super) fn stop_task(world: &mut World, body: &Value) -> AwsResult {
 }
 
 /// Every task as DescribeTasks shows it, in the order they were created.
-pub(crate) fn all_tasks(world: &World) -> Vec<Value> {
+/// Every task (`deployment`: a completing service deployment's, else
+/// RunTask's and the failed tasks of service deployments).
+pub(crate) fn all_tasks(world: &World, deployment: bool) -> Vec<Value> {
     (0..world.ecs.tasks.len())
+        .filter(|index| world.ecs.tasks[*index].pull_started_at.is_some() == deployment)
         .map(|index| render_task(world, index))
         .collect()
 }
