@@ -37,6 +37,10 @@ pub struct Config {
     pub preflight: bool,
     /// `summary`: a file the summary's Markdown is also written to.
     pub summary_file: Option<PathBuf>,
+    /// `advice`: name the settings that cost a deployment the most.
+    pub advice: bool,
+    /// `timings`: a file the deploy time breakdown's JSON is written to.
+    pub timings_file: Option<PathBuf>,
     pub update_scheduled_tasks: bool,
     /// The event buses whose rules are searched for scheduled tasks.
     pub scheduled_task_buses: Vec<String>,
@@ -97,10 +101,13 @@ impl Config {
             appspec: deploy_settings::appspec(inputs, workspace, problems),
             dry_run: flag(inputs, "dry-run", problems),
             preflight: flag(inputs, "preflight", problems),
-            summary_file: inputs.get("summary").map(|file| match workspace {
-                Some(workspace) if Path::new(file).is_relative() => workspace.join(file),
-                _ => PathBuf::from(file),
-            }),
+            summary_file: inputs
+                .get("summary")
+                .map(|file| in_workspace(workspace, file)),
+            advice: flag(inputs, "advice", problems),
+            timings_file: inputs
+                .get("timings")
+                .map(|file| in_workspace(workspace, file)),
             update_scheduled_tasks: flag(inputs, "update-scheduled-tasks", problems),
             scheduled_task_buses: inputs
                 .get("scheduled-task-event-buses")
@@ -266,6 +273,14 @@ impl Config {
 
 /// The same service named twice (by name or ARN) would register two
 /// revisions and race two updates of one service.
+/// A file input's path: relative ones are in the workspace.
+fn in_workspace(workspace: Option<&Path>, file: &str) -> PathBuf {
+    match workspace {
+        Some(workspace) if Path::new(file).is_relative() => workspace.join(file),
+        _ => PathBuf::from(file),
+    }
+}
+
 fn duplicate_service(services: &[String]) -> Option<String> {
     services.iter().enumerate().find_map(|(i, first)| {
         services[i + 1..]

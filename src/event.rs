@@ -5,7 +5,7 @@
 //! stdout.
 
 use crate::deploy::{codedeploy, ecs};
-use crate::{github, migration, pipeline, preflight, revisions, scheduled};
+use crate::{github, migration, pipeline, preflight, revisions, scheduled, timings};
 
 /// Where a step's events go. `Sync`: concurrent deployments emit at once.
 pub(crate) trait Sink: Sync {
@@ -28,6 +28,7 @@ pub(crate) enum Event {
     CodeDeploy(codedeploy::Event),
     Scheduled(scheduled::Event),
     Revisions(revisions::Event),
+    Timings(timings::Event),
 }
 
 macro_rules! from_step_events {
@@ -61,6 +62,7 @@ from_step_events!(
     CodeDeploy(codedeploy::Event),
     Scheduled(scheduled::Event),
     Revisions(revisions::Event),
+    Timings(timings::Event),
 );
 
 /// A step output, by the name action.yml declares it with
@@ -80,6 +82,7 @@ pub(crate) enum Output {
     MigrationExitCode,
     RunTaskArn,
     ExpressEndpoint,
+    Timings,
 }
 
 impl Output {
@@ -98,6 +101,7 @@ impl Output {
             Output::MigrationExitCode => "migration-exit-code",
             Output::RunTaskArn => "run-task-arn",
             Output::ExpressEndpoint => "express-endpoint",
+            Output::Timings => "timings",
         }
     }
 }
@@ -168,6 +172,7 @@ mod tests {
             MigrationExitCode,
             RunTaskArn,
             ExpressEndpoint,
+            Timings,
         ];
         let names: Vec<&str> = all.iter().map(|output| output.name()).collect();
         let declared: Vec<&str> = crate::inputs::OUTPUTS

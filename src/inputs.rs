@@ -163,6 +163,10 @@ pub const INPUTS: &[InputSpec] = &[
         "Before anything changes, and in the dry run, check that every Amazon ECR image, Secrets Manager secret, SSM parameter, awslogs group and S3 environment file that the task definitions name exists, without reading any value. A check the role may not make is a warning. false: skip the checks."),
     input("summary", Text, NoDefault,
         "Also write the job summary (Markdown: the timeline, the facts, the changes, a failure's evidence) to this file; outside GitHub Actions, where it goes."),
+    input("advice", Bool, Value("true"),
+        "After a successful deploy, read the target groups' health checks and deregistration delay and the images' sizes, and name each setting that cost the deployment over 30 s or a third of its time, with the setting to change. false: the breakdown only."),
+    input("timings", Text, NoDefault,
+        "Also write where each deployment's time went (its parts, the strategy's stages, ecs-deploy's own steps, the advice) as JSON to this file, for charting deploy times across runs; the `timings` output has the same JSON."),
     input("github-token", Text, Expression("${{ github.token }}"),
         "Token for the GitHub API; masked in the log."),
     input("environment", Text, NoDefault,
@@ -272,6 +276,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "express-endpoint",
         description: "The URL of an ECS Express Mode service after its deployment (with several services, a JSON object by service name); also the GitHub deployment's environment_url unless environment-url is given.",
+    },
+    OutputSpec {
+        name: "timings",
+        description: "Where each successful deployment's time went, as JSON: per service its parts (provisioning, image pull, container start, health checks, draining), stages and advice, and ecs-deploy's own steps.",
     },
 ];
 

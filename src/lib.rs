@@ -27,3 +27,4 @@ pub mod render;
 mod revisions;
 mod scheduled;
 pub mod template;
+mod timings;

@@ -60,6 +60,10 @@ const EDGES: &[(&str, &str)] = &[
         "src/revisions/mod.rs",
         "reads what the region uses and cleans up revisions",
     ),
+    (
+        "src/timings/mod.rs",
+        "reads the new tasks, events, target groups and images a deploy's time is measured from",
+    ),
 ];
 
 /// Paths whose use makes a module act: clients, waiting, the clock,

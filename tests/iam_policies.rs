@@ -65,6 +65,7 @@ const FEATURES: &[&str] = &[
     "cleanup",
     "rollback",
     "express",
+    "timings",
 ];
 
 /// Source path prefix → feature; the longest prefix wins. src/aws/ is
@@ -80,6 +81,7 @@ const MODULES: &[(&str, &str)] = &[
     ("src/scheduled/", "scheduled-tasks"),
     ("src/revisions/", "cleanup"),
     ("src/previous/", "rollback"),
+    ("src/timings/", "timings"),
 ];
 
 /// Functions outside src/aws/ that other features call for their own ends:

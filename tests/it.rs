@@ -24,4 +24,5 @@ mod preflight;
 mod register;
 mod snapshots;
 mod summary;
+mod timings;
 mod untrusted_text;

@@ -167,14 +167,45 @@ fn normalise(text: &str, run: &Run) -> String {
     without_times(&text)
 }
 
-/// The summary's step times and the timeline's wall-clock times replaced.
+/// The summary's step times, the deploy time's figures (its log line, its
+/// table's rows, the `timings` output) and the timeline's wall-clock times
+/// replaced.
 fn without_times(text: &str) -> String {
     text.split_inclusive('\n')
-        .map(|line| match line.strip_prefix("| Time | ") {
-            Some(times) => format!("| Time | {}", without_seconds(times)),
-            None => without_timestamps(line),
+        .map(|line| {
+            if let Some(times) = line.strip_prefix("| Time | ") {
+                format!("| Time | {}", without_seconds(times))
+            } else if let Some(json) = line.strip_prefix("timings=") {
+                format!("timings={}\n", without_json_times(json))
+            } else if line.starts_with("Deploy time of ") || line.ends_with(" s |\n") {
+                without_seconds(line)
+            } else {
+                without_timestamps(line)
+            }
         })
         .collect()
+}
+
+/// The `timings` output with each moment and duration as `"<n>"`.
+fn without_json_times(json: &str) -> String {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(members) => {
+                for (key, member) in members.iter_mut() {
+                    if ["startedAt", "seconds", "costSeconds"].contains(&key.as_str()) {
+                        *member = serde_json::Value::from("<n>");
+                    } else {
+                        walk(member);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_str(json).expect("timings is JSON");
+    walk(&mut value);
+    value.to_string()
 }
 
 /// The names in `dir` that end in `-` and 8 random letters or digits
@@ -227,7 +258,10 @@ fn without_seconds(times: &str) -> String {
         .iter()
         .enumerate()
         .map(|(i, word)| {
-            let is_seconds = words.get(i + 1) == Some(&"s") && word.parse::<f64>().is_ok();
+            let unit = words
+                .get(i + 1)
+                .map(|w| w.trim_end_matches(['.', ',', '\n']));
+            let is_seconds = unit == Some("s") && word.parse::<f64>().is_ok();
             if is_seconds {
                 "<n>"
             } else {

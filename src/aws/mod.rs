@@ -4,12 +4,13 @@
 //! raw JSON across the SDK (`raw`), and one typed layer per service: task
 //! definitions, services and tasks (`ecs`), objects (`s3`), log streams
 //! and groups (`logs`), deployments (`codedeploy`), rules (`events`),
-//! schedules (`scheduler`), and the preflight's existence lookups of
+//! schedules (`scheduler`), target groups (`elbv2`), and the preflight's existence lookups of
 //! images (`ecr`), secrets (`secretsmanager`) and parameters (`ssm`).
 
 pub(crate) mod codedeploy;
 pub(crate) mod ecr;
 pub(crate) mod ecs;
+pub(crate) mod elbv2;
 pub(crate) mod errors;
 pub(crate) mod events;
 pub(crate) mod logs;

@@ -37,7 +37,7 @@ use crate::inputs::{self, Invocation};
 use crate::present::Presenter;
 use crate::render::family;
 use crate::scheduled::{self, plan::family_and_revision, plan::FamilyMove};
-use crate::{github, migration, preflight, revisions};
+use crate::{github, migration, preflight, revisions, timings};
 
 /// Runs ecs-deploy and returns the process exit code: 0 on success, 1 on a
 /// failed deployment or bad input.
@@ -302,14 +302,37 @@ async fn execute(run: &RunContext<'_>, progress: &mut Progress) -> Result<()> {
     deploy_services(run, progress, &codedeploy_plan).await?;
     // Only after every service reached its verdict: a deployment not
     // waited for may still roll back.
-    if progress.all_deployed() {
+    let followed_up = if progress.all_deployed() {
         after_the_deploy(run, progress, checked.scheduled_tasks.as_deref()).await
     } else {
         if run.config.update_scheduled_tasks || run.config.old_revisions.is_some() {
             run.emit(Event::FollowUpsSkipped);
         }
         Ok(())
-    }
+    };
+    measure_time(run, progress).await;
+    followed_up
+}
+
+/// Where each successful deployment's time went, read last so that it
+/// delays nothing a person waits for.
+async fn measure_time(run: &RunContext<'_>, progress: &Progress) {
+    let Some(clients) = run.aws.loaded() else {
+        return;
+    };
+    let options = timings::Options {
+        advice: run.config.advice,
+        file: run.config.timings_file.clone(),
+    };
+    timings::measure(
+        clients,
+        &run.config.cluster,
+        &progress.current,
+        &progress.deployed,
+        &options,
+        run.sink,
+    )
+    .await;
 }
 
 /// Reads the services, renders the releases and checks everything that can

@@ -14,6 +14,7 @@ mod run_summary;
 pub(crate) mod runner;
 mod scheduled;
 pub(crate) mod summary;
+mod timings;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -92,6 +93,7 @@ impl Sink for Presenter {
             Event::CodeDeploy(event) => self.codedeploy(event),
             Event::Scheduled(event) => self.scheduled(event),
             Event::Revisions(event) => self.revisions(event),
+            Event::Timings(event) => self.timings(event),
         }
     }
 

@@ -24,6 +24,8 @@ pub(crate) struct Summary {
     evidence: Vec<String>,
     /// A deployment was left under way for a later job (`wait-until`).
     handed_off: bool,
+    /// Markdown blocks shown after the table (where the time went).
+    sections: Vec<String>,
 }
 
 /// One bar of the timeline: a step, or a phase of a deployment.
@@ -78,6 +80,16 @@ impl Summary {
     /// A deployment goes on after the run: it has no verdict yet.
     pub(crate) fn handed_off(&mut self) {
         self.handed_off = true;
+    }
+
+    /// Each step's name and how long it took, in order.
+    pub(crate) fn steps(&self) -> &[(&'static str, Duration)] {
+        &self.steps
+    }
+
+    /// A Markdown block shown after the table.
+    pub(crate) fn add_section(&mut self, markdown: String) {
+        self.sections.push(markdown);
     }
 
     /// Markdown shown with the reason when the run fails.
@@ -137,6 +149,10 @@ impl Summary {
                 out.push_str(block);
                 out.push_str("\n\n");
             }
+        }
+        for section in &self.sections {
+            out.push_str(section);
+            out.push_str("\n\n");
         }
         if !self.changes.is_empty() {
             out.push_str(&format!(
@@ -342,7 +358,7 @@ pub(crate) fn code(value: &str) -> String {
     }
 }
 
-fn seconds(took: Duration) -> String {
+pub(crate) fn seconds(took: Duration) -> String {
     format!("{:.1} s", took.as_secs_f64())
 }
 

@@ -1,0 +1,192 @@
+//! Where a deploy's time went: the binary against a service behind a
+//! target group whose timeline places the image pull, the health checks
+//! and the drain. The breakdown is measured from the simulator's task
+//! timestamps and events; the advice names a setting only when what it
+//! cost this run was material.
+
+use crate::common;
+
+use common::{sim, Job, Run};
+use ecs_deploy_sim::Sim;
+use serde_json::Value;
+
+const TARGET_GROUP: &str =
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-web/0123456789abcdef";
+
+/// A rolling service behind target group shop-web (deregistration delay
+/// `delay`, health checks 30 s apart, 5 to be healthy), whose deployment
+/// completes after 3 s: `timeline` places the rest.
+fn scenario(delay: u32, timeline: &str, faults: &str) -> Sim {
+    sim(&format!(
+        r#"
+clusters: [prod]
+taskDefinitions:
+  - family: shop
+    containerDefinitions: [{{name: web, image: "shop:1", essential: true, portMappings: [{{containerPort: 8080}}]}}]
+targetGroups:
+  - TargetGroupName: shop-web
+    TargetGroupArn: "{TARGET_GROUP}"
+    attributes: {{"deregistration_delay.timeout_seconds": "{delay}"}}
+services:
+  - cluster: prod
+    serviceName: web
+    taskDefinition: shop:1
+    desiredCount: 2
+    launchType: FARGATE
+    networkConfiguration: {{awsvpcConfiguration: {{subnets: [subnet-1], securityGroups: [sg-1]}}}}
+    loadBalancers: [{{targetGroupArn: "{TARGET_GROUP}", containerName: web, containerPort: 8080}}]
+timelines:
+  deployments:
+    - {{cluster: prod, service: web, outcome: complete, seconds: 3, {timeline}}}
+{faults}"#
+    ))
+}
+
+fn deploy(sim: &Sim, extra: &[(&str, &str)]) -> Run {
+    let mut inputs = vec![
+        ("cluster", "prod"),
+        ("service", "web"),
+        ("container-name", "web"),
+        ("image", "shop:2"),
+        ("timings", "timings.json"),
+    ];
+    inputs.extend_from_slice(extra);
+    Job::new(Some(sim)).run(&inputs)
+}
+
+fn notices(run: &Run) -> Vec<String> {
+    run.stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("::notice::"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The written JSON's one service.
+fn measured(run: &Run) -> Value {
+    let written = std::fs::read_to_string(run.workspace.join("timings.json")).unwrap();
+    let timings: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&run.outputs["timings"]).unwrap(),
+        timings,
+        "the output and the file hold the same JSON"
+    );
+    timings["services"][0].clone()
+}
+
+/// The part's seconds, to the hundredth: the simulator's timestamps are
+/// whole milliseconds.
+fn part_seconds(service: &Value, part: &str) -> Option<f64> {
+    service["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["part"] == part)
+        .map(|p| (p["seconds"].as_f64().unwrap() * 100.0).round() / 100.0)
+}
+
+#[test]
+fn a_long_deregistration_delay_is_named_with_the_drain_it_cost() {
+    let sim = scenario(300, "drainSeconds: 2, pullSeconds: 0.5", "");
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let service = measured(&run);
+    // Measured from the simulator's clock: the new tasks pulled for 0.5 s
+    // and were registered then; the drain began at 1 s and lasted the 2 s
+    // until the deployment completed.
+    assert_eq!(part_seconds(&service, "imagePull"), Some(0.5));
+    assert_eq!(part_seconds(&service, "healthChecks"), Some(0.5));
+    assert_eq!(part_seconds(&service, "draining"), Some(2.0));
+    let advice = service["advice"].as_array().unwrap();
+    assert_eq!(advice.len(), 1, "{advice:#?}");
+    assert!((advice[0]["costSeconds"].as_f64().unwrap() - 2.0).abs() < 0.01);
+    assert_eq!(advice[0]["about"]["targetGroup"], "shop-web");
+    assert_eq!(
+        advice[0]["now"]["deregistration_delay.timeout_seconds"],
+        300
+    );
+    let notices = notices(&run);
+    assert_eq!(notices.len(), 1, "{}", run.log());
+    assert!(
+        notices[0].starts_with("web: draining the old tasks took 2.0 s of the ")
+            && notices[0]
+                .contains("Target group shop-web has deregistration_delay.timeout_seconds 300"),
+        "{}",
+        notices[0]
+    );
+    // The log ends with the time, then the advice.
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let time = lines[lines.len() - 2];
+    assert!(
+        time.starts_with("Deploy time of web: ")
+            && time.ends_with("; longest measured part: draining the old tasks, 2.0 s."),
+        "{}",
+        run.log()
+    );
+    assert_eq!(lines[lines.len() - 1], format!("::notice::{}", notices[0]));
+    assert!(run
+        .summary
+        .contains("| web | draining the old tasks | 2.0 s |"));
+    assert!(run
+        .summary
+        .contains("- web: draining the old tasks took 2.0 s"));
+    // Each read once, after the verdict.
+    for read in [
+        "DescribeTargetGroups",
+        "DescribeTargetGroupAttributes",
+        "ListTasks",
+        "DescribeTasks",
+    ] {
+        assert_eq!(sim.calls_to(read).len(), 1, "{read}");
+    }
+}
+
+#[test]
+fn a_fast_service_gets_its_breakdown_and_no_advice() {
+    // The same 300 s setting, but this drain took 0.2 s of the deployment:
+    // the advice follows what the setting cost, not what it is.
+    let sim = scenario(300, "drainSeconds: 0.2", "");
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let service = measured(&run);
+    assert_eq!(part_seconds(&service, "draining"), Some(0.2));
+    assert_eq!(service["advice"], serde_json::json!([]));
+    assert_eq!(notices(&run), Vec::<String>::new(), "{}", run.log());
+    assert!(!run.summary.contains("\n- web:"), "{}", run.summary);
+}
+
+#[test]
+fn a_denied_target_group_read_drops_its_advice_with_one_notice_and_changes_nothing_else() {
+    let denied = "faults:\n  - {service: elasticloadbalancing, operation: DescribeTargetGroups, kind: accessDenied, always: true}\n";
+    let sim = scenario(300, "drainSeconds: 2", denied);
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert!(
+        run.log().contains("completed\n"),
+        "the verdict as without the advice: {}",
+        run.log()
+    );
+    let notices = notices(&run);
+    assert_eq!(notices.len(), 1, "{}", run.log());
+    assert!(
+        notices[0].starts_with(
+            "The target groups were not read, so there is no advice on their health checks or deregistration delay: AccessDenied"
+        ),
+        "{}",
+        notices[0]
+    );
+    let service = measured(&run);
+    assert_eq!(part_seconds(&service, "draining"), Some(2.0));
+    assert_eq!(service["advice"], serde_json::json!([]));
+}
+
+#[test]
+fn advice_false_reads_no_target_group_or_image() {
+    let sim = scenario(300, "drainSeconds: 2", "");
+    let run = deploy(&sim, &[("advice", "false")]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    assert_eq!(notices(&run), Vec::<String>::new(), "{}", run.log());
+    assert_eq!(measured(&run)["advice"], serde_json::json!([]));
+    assert!(sim.calls_to("DescribeTargetGroups").is_empty());
+    assert!(sim.calls_to("DescribeImages").is_empty());
+}
