@@ -108,6 +108,9 @@ struct KindFigures {
     exit: Figure,
     status_polls: Figure,
     all_calls: Figure,
+    /// The AWS calls after the verdict line: the follow-ups and the deploy
+    /// time breakdown's reads.
+    after_verdict: Figure,
 }
 
 impl KindFigures {
@@ -136,6 +139,11 @@ impl KindFigures {
                 "API calls per minute of waiting",
                 format!("{}: every call", kind.name),
                 "/min",
+            ),
+            after_verdict: Figure::new(
+                "API calls after the verdict",
+                format!("{}: the time breakdown's and follow-ups' calls", kind.name),
+                "calls",
             ),
         }
     }
@@ -257,6 +265,7 @@ fn bench(options: &Options) -> anyhow::Result<()> {
                 .samples
                 .push(run.status_polls_per_minute);
             figures.all_calls.samples.push(run.calls_per_minute);
+            figures.after_verdict.samples.push(run.calls_after_verdict);
             if index == kinds::START_UP_KIND {
                 first_request.samples.push(run.first_request_ms);
                 peak_rss.samples.push(run.peak_rss_mb);
@@ -310,7 +319,7 @@ fn bench(options: &Options) -> anyhow::Result<()> {
     }
     figures.push(every_path(&by_kind));
     for kind in by_kind {
-        figures.extend([kind.status_polls, kind.all_calls]);
+        figures.extend([kind.status_polls, kind.all_calls, kind.after_verdict]);
     }
     figures.extend([
         log_streaming.carried,
@@ -480,6 +489,7 @@ struct KindRun {
     exit: f64,
     status_polls_per_minute: f64,
     calls_per_minute: f64,
+    calls_after_verdict: f64,
 }
 
 fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Result<KindRun> {
@@ -532,6 +542,7 @@ fn run_kind(binary: &std::path::Path, kind: &Kind, stretch: f64) -> anyhow::Resu
                 .count(),
         ),
         calls_per_minute: per_minute(waiting.len()),
+        calls_after_verdict: calls.iter().filter(|call| call.at > verdict_at).count() as f64,
     })
 }
 
