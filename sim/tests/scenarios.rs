@@ -17,7 +17,7 @@ use common::{eventually, reaches, sdk_config, service, service_deployment};
 use ecs_deploy_sim::{Scenario, Sim};
 
 const DEADLINE: Duration = Duration::from_secs(20);
-const SHIPPED: [&str; 10] = [
+const SHIPPED: [&str; 11] = [
     "deploy-ok",
     "migration-fails",
     "circuit-breaker",
@@ -28,6 +28,7 @@ const SHIPPED: [&str; 10] = [
     "codedeploy-fails",
     "express-ok",
     "express-rollback",
+    "slow-drain",
 ];
 
 fn path(name: &str) -> PathBuf {
@@ -453,4 +454,59 @@ async fn codedeploy_fails_and_rolls_back() {
         .unwrap()
         .rollback_deployment_id()
         .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_drain_pulls_checks_and_drains_behind_elbv2s_defaults() {
+    let sim = start("slow-drain");
+    let config = sdk_config(&sim).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let groups = elb.describe_target_groups().send().await.unwrap();
+    let group = &groups.target_groups()[0];
+    assert_eq!(
+        (group.health_check_interval_seconds(), group.healthy_threshold_count()),
+        (Some(30), Some(5))
+    );
+    let attributes = elb
+        .describe_target_group_attributes()
+        .target_group_arn(group.target_group_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(attributes.attributes().iter().any(|a| {
+        a.key() == Some("deregistration_delay.timeout_seconds") && a.value() == Some("300")
+    }));
+    let ecs = deploy(&sim).await;
+    assert!(
+        eventually(DEADLINE, || async {
+            latest_service_deployment(&ecs).await == Some(ServiceDeploymentStatus::Successful)
+        })
+        .await
+    );
+    let listed = ecs.list_tasks().cluster("prod").service_name("shop-web").send().await.unwrap();
+    let described = ecs
+        .describe_tasks()
+        .cluster("prod")
+        .set_tasks(Some(listed.task_arns().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.tasks().len(), 2);
+    for task in described.tasks() {
+        let pulled = task.pull_stopped_at().unwrap().as_secs_f64()
+            - task.pull_started_at().unwrap().as_secs_f64();
+        assert!((pulled - 3.2).abs() < 0.01, "{pulled}");
+    }
+    let messages: Vec<String> = service(&ecs, "shop-web")
+        .await
+        .events()
+        .iter()
+        .filter_map(|e| e.message().map(str::to_owned))
+        .collect();
+    for said in [
+        "registered 2 targets in (target-group",
+        "has begun draining connections on 2 tasks.",
+    ] {
+        assert!(messages.iter().any(|m| m.contains(said)), "{messages:#?}");
+    }
 }

@@ -678,9 +678,9 @@ pub(super) fn stop_task(world: &mut World, body: &Value) -> AwsResult {
     Ok(json!({ "task": render_task(world, index) }))
 }
 
-/// Every task as DescribeTasks shows it, in the order they were created.
-/// Every task (`deployment`: a completing service deployment's, else
-/// RunTask's and the failed tasks of service deployments).
+/// The tasks as DescribeTasks shows them, in the order they were created:
+/// with `deployment`, completing service deployments' tasks; else RunTask's
+/// and the failed tasks of service deployments.
 pub(crate) fn all_tasks(world: &World, deployment: bool) -> Vec<Value> {
     (0..world.ecs.tasks.len())
         .filter(|index| world.ecs.tasks[*index].pull_started_at.is_some() == deployment)
