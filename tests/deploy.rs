@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{running_revision, sim, Job, Run};
+use common::{deploy_web, running_revision, sim, Job, Run};
 use ecs_deploy_sim::Sim;
 use serde_json::{json, Value};
 
@@ -38,17 +38,6 @@ const WEB_WITHOUT_BREAKER: &str = r#"
     desiredCount: 2
 "#;
 
-fn deploy(sim: &Sim, extra: &[(&str, &str)]) -> Run {
-    let mut inputs = vec![
-        ("cluster", "prod"),
-        ("service", "web"),
-        ("container-name", "web"),
-        ("image", "shop:2"),
-    ];
-    inputs.extend_from_slice(extra);
-    Job::new(Some(sim)).run(&inputs)
-}
-
 fn service(sim: &Sim, name: &str) -> Value {
     sim.services()
         .into_iter()
@@ -69,7 +58,7 @@ fn a_rolling_deployment_succeeds_when_ours_completes() {
         WEB_WITH_BREAKER,
         "    - {cluster: prod, service: web, outcome: complete, seconds: 1}",
     );
-    let run = deploy(&sim, &[]);
+    let run = deploy_web(&sim, &[]);
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(running_revision(&sim, "web"), "shop:2");
     let arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/shop:";
@@ -111,7 +100,7 @@ fn a_circuit_breaker_rollback_is_a_failure_naming_the_old_revision() {
         WEB_WITH_BREAKER,
         "    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.2}",
     );
-    let run = deploy(&sim, &[]);
+    let run = deploy_web(&sim, &[]);
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     assert!(
@@ -153,7 +142,7 @@ fn a_crash_loop_without_breaker_fails_at_the_threshold_and_restores_the_previous
         WEB_WITHOUT_BREAKER,
         "    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.2}",
     );
-    let run = deploy(&sim, &[]);
+    let run = deploy_web(&sim, &[]);
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     assert!(
@@ -177,7 +166,7 @@ fn a_crash_loop_is_left_alone_when_rollback_is_off() {
         WEB_WITHOUT_BREAKER,
         "    - {cluster: prod, service: web, outcome: tasksFail, seconds: 0.2}",
     );
-    let run = deploy(
+    let run = deploy_web(
         &sim,
         &[("rollback-on-failure", "false"), ("max-failed-tasks", "2")],
     );
@@ -469,7 +458,7 @@ fn a_service_given_by_arn_gets_its_own_outputs_and_summary_row() {
         "    - {cluster: prod, service: web, outcome: complete, seconds: 1}",
     );
     let arn = "arn:aws:ecs:us-east-1:123456789012:service/prod/web";
-    let run = deploy(&sim, &[("service", arn)]);
+    let run = deploy_web(&sim, &[("service", arn)]);
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(run.outputs["ecs-deployment-id"].starts_with("ecs-svc/"));
     assert!(
@@ -487,7 +476,7 @@ fn not_waiting_returns_once_the_update_is_accepted() {
         WEB_WITH_BREAKER,
         "    - {cluster: prod, service: web, outcome: complete, seconds: 30}",
     );
-    let run = deploy(&sim, &[("wait-for-service-stability", "false")]);
+    let run = deploy_web(&sim, &[("wait-for-service-stability", "false")]);
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(
         run.log()
@@ -507,7 +496,7 @@ fn a_timeout_says_where_the_deployment_stood() {
         WEB_WITH_BREAKER,
         "    - {cluster: prod, service: web, outcome: complete, seconds: 60}",
     );
-    let run = deploy(&sim, &[("wait-for-minutes", "0.05")]);
+    let run = deploy_web(&sim, &[("wait-for-minutes", "0.05")]);
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     assert!(
@@ -525,7 +514,7 @@ fn throttling_while_waiting_slows_the_polls_but_keeps_the_verdict() {
     let sim = sim(&format!(
         "{TASK_DEFINITIONS}\nservices:\n{WEB_WITH_BREAKER}\ntimelines:\n  deployments:\n    - {{cluster: prod, service: web, seconds: 1}}\nfaults:\n  - {{service: ecs, operation: DescribeServices, kind: throttle, skip: 1, times: 6}}\n"
     ));
-    let run = deploy(&sim, &[]);
+    let run = deploy_web(&sim, &[]);
     assert_eq!(run.code, 0, "{}", run.log());
     assert!(
         run.log().contains("ECS is throttling DescribeServices"),
@@ -735,7 +724,7 @@ timelines:
 #[test]
 fn a_crash_loop_shows_the_last_lines_the_first_stopped_task_wrote() {
     let sim = crash_loop_with_logs("");
-    let run = deploy(&sim, &[]);
+    let run = deploy_web(&sim, &[]);
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     let annotation = log
@@ -780,7 +769,7 @@ fn a_refused_log_read_is_one_notice_and_the_verdict_stands() {
     let sim = crash_loop_with_logs(
         "faults:\n  - {service: logs, operation: GetLogEvents, kind: accessDenied, always: true}\n",
     );
-    let run = deploy(&sim, &[]);
+    let run = deploy_web(&sim, &[]);
     assert_eq!(run.code, 1, "{}", run.log());
     let log = run.log();
     let notices: Vec<&str> = log

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{sim, Job, Run};
+use common::{deploy_web, sim, Run};
 use ecs_deploy_sim::Sim;
 use serde_json::Value;
 
@@ -42,16 +42,11 @@ timelines:
     ))
 }
 
+/// The deploy, its timings written to timings.json.
 fn deploy(sim: &Sim, extra: &[(&str, &str)]) -> Run {
-    let mut inputs = vec![
-        ("cluster", "prod"),
-        ("service", "web"),
-        ("container-name", "web"),
-        ("image", "shop:2"),
-        ("timings", "timings.json"),
-    ];
+    let mut inputs = vec![("timings", "timings.json")];
     inputs.extend_from_slice(extra);
-    Job::new(Some(sim)).run(&inputs)
+    deploy_web(sim, &inputs)
 }
 
 fn notices(run: &Run) -> Vec<String> {

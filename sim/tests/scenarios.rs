@@ -464,7 +464,10 @@ async fn slow_drain_pulls_checks_and_drains_behind_elbv2s_defaults() {
     let groups = elb.describe_target_groups().send().await.unwrap();
     let group = &groups.target_groups()[0];
     assert_eq!(
-        (group.health_check_interval_seconds(), group.healthy_threshold_count()),
+        (
+            group.health_check_interval_seconds(),
+            group.healthy_threshold_count()
+        ),
         (Some(30), Some(5))
     );
     let attributes = elb
@@ -483,7 +486,13 @@ async fn slow_drain_pulls_checks_and_drains_behind_elbv2s_defaults() {
         })
         .await
     );
-    let listed = ecs.list_tasks().cluster("prod").service_name("shop-web").send().await.unwrap();
+    let listed = ecs
+        .list_tasks()
+        .cluster("prod")
+        .service_name("shop-web")
+        .send()
+        .await
+        .unwrap();
     let described = ecs
         .describe_tasks()
         .cluster("prod")

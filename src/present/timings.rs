@@ -29,8 +29,7 @@ impl Presenter {
         for breakdown in breakdowns {
             self.runner.info(&time_line(breakdown));
             for advice in &breakdown.advice {
-                self.runner
-                    .notice(&advice_line(&breakdown.service, breakdown, advice));
+                self.runner.notice(&advice_line(breakdown, advice));
             }
         }
         let json = {
@@ -99,7 +98,8 @@ fn time_line(breakdown: &Breakdown) -> String {
     line + "."
 }
 
-fn advice_line(service: &str, breakdown: &Breakdown, advice: &Advice) -> String {
+fn advice_line(breakdown: &Breakdown, advice: &Advice) -> String {
+    let service = &breakdown.service;
     let cost = format!(
         "{} of the {}",
         seconds(advice.cost),
@@ -172,7 +172,7 @@ fn describe(summary: &mut Summary, breakdowns: &[Breakdown]) {
         .flat_map(|b| {
             b.advice
                 .iter()
-                .map(move |a| format!("- {}", text(&advice_line(&b.service, b, a))))
+                .map(move |a| format!("- {}", text(&advice_line(b, a))))
         })
         .collect();
     if !advice.is_empty() {
@@ -212,7 +212,7 @@ fn document(breakdowns: &[Breakdown], steps: &[(&'static str, Duration)]) -> Val
                     "startedAt": epoch(*from),
                     "seconds": secs(took(*from, *to)),
                 })).collect::<Vec<_>>(),
-                "advice": b.advice.iter().map(advice_json).collect::<Vec<_>>(),
+                "advice": b.advice.iter().map(|a| advice_json(&b.service, a)).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -233,7 +233,7 @@ fn piece_key(piece: Piece) -> &'static str {
     }
 }
 
-fn advice_json(advice: &Advice) -> Value {
+fn advice_json(service: &str, advice: &Advice) -> Value {
     let (resource, now, suggested) = match &advice.remedy {
         Remedy::DeregistrationDelay {
             target_group,
@@ -258,10 +258,75 @@ fn advice_json(advice: &Advice) -> Value {
             Value::Null,
         ),
         Remedy::Rounds { rollout } => (
-            json!({"service": Value::Null}),
+            json!({"service": service}),
             json!({"desiredCount": rollout.desired, "minimumHealthyPercent": rollout.minimum_healthy_percent, "maximumPercent": rollout.maximum_percent}),
             json!({"maximumPercent": 200}),
         ),
     };
     json!({"costSeconds": secs(advice.cost), "about": resource, "now": now, "suggested": suggested})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timings::breakdown::Rollout;
+
+    #[test]
+    fn each_piece_of_advice_names_its_cost_the_setting_and_what_to_change() {
+        let at = |s| UNIX_EPOCH + Duration::from_secs(s);
+        let breakdown = Breakdown {
+            service: "web".to_owned(),
+            started: at(0),
+            ended: at(600),
+            parts: Vec::new(),
+            stages: Vec::new(),
+            advice: Vec::new(),
+        };
+        let line = |remedy| {
+            advice_line(
+                &breakdown,
+                &Advice {
+                    cost: Duration::from_secs(150),
+                    remedy,
+                },
+            )
+        };
+        let cases = [
+            (
+                Remedy::DeregistrationDelay {
+                    target_group: "web-tg".to_owned(),
+                    seconds: 300,
+                },
+                "web: draining the old tasks took 150.0 s of the 600.0 s. Target group web-tg has deregistration_delay.timeout_seconds 300: the load balancer gives each old task that long to finish its requests. Set it a little above your longest request (30 s suits most web services).",
+            ),
+            (
+                Remedy::HealthChecks {
+                    target_group: "web-tg".to_owned(),
+                    interval: 30,
+                    healthy_threshold: 5,
+                },
+                "web: health checks took 150.0 s of the 600.0 s. Target group web-tg calls a target healthy after 5 checks 30 s apart (150 s at the least): HealthyThresholdCount 2 with HealthCheckIntervalSeconds 10 takes 20 s.",
+            ),
+            (
+                Remedy::ImagePull {
+                    image: "shop:2".to_owned(),
+                    bytes: None,
+                },
+                "web: pulling shop:2 took 150.0 s of the 600.0 s. A smaller image pulls faster (a slimmer base image, fewer and smaller layers); on Fargate, a SOCI index lets the task start before the pull ends.",
+            ),
+            (
+                Remedy::Rounds {
+                    rollout: Rollout {
+                        desired: 10,
+                        minimum_healthy_percent: 100,
+                        maximum_percent: 120,
+                    },
+                },
+                "web: the new tasks were started over 150.0 s of the 600.0 s, 2 at a time: with 10 tasks, minimumHealthyPercent 100 and maximumPercent 120 let ECS start only that many at once. maximumPercent 200 starts them all together, when the cluster has room.",
+            ),
+        ];
+        for (remedy, expected) in cases {
+            assert_eq!(line(remedy), expected);
+        }
+    }
 }

@@ -65,7 +65,7 @@ pub(crate) enum Piece {
     Draining,
 }
 
-/// One part, from the first task in it to the last one out of it.
+/// One stretch of the deployment's wall-clock time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Part {
     pub(crate) piece: Piece,
@@ -347,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn parts_come_from_the_tasks_and_the_events_each_from_first_in_to_last_out() {
+    fn parts_come_from_the_tasks_moments_and_the_services_events() {
         let tasks = [task(2, (10, 40), 45), task(3, (12, 50), 52)];
         let events = ServiceMoments {
             registered: vec![at(53)],

@@ -299,6 +299,19 @@ pub fn gantt_bars(summary: &str) -> Vec<(String, String, String)> {
     bars
 }
 
+/// A run that moves service web of cluster prod to image shop:2 in its
+/// container web, with the `extra` inputs.
+pub fn deploy_web(sim: &Sim, extra: &[(&str, &str)]) -> Run {
+    let mut inputs = vec![
+        ("cluster", "prod"),
+        ("service", "web"),
+        ("container-name", "web"),
+        ("image", "shop:2"),
+    ];
+    inputs.extend_from_slice(extra);
+    Job::new(Some(sim)).run(&inputs)
+}
+
 /// The revision (`family:revision`) service `name` runs now.
 pub fn running_revision(sim: &Sim, name: &str) -> String {
     sim.services()
