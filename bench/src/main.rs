@@ -318,9 +318,12 @@ fn bench(options: &Options) -> anyhow::Result<()> {
         figures.extend([kind.verdict_line.clone(), kind.exit.clone()]);
     }
     figures.push(every_path(&by_kind));
+    let mut after_verdict = Vec::new();
     for kind in by_kind {
-        figures.extend([kind.status_polls, kind.all_calls, kind.after_verdict]);
+        figures.extend([kind.status_polls, kind.all_calls]);
+        after_verdict.push(kind.after_verdict);
     }
+    figures.extend(after_verdict);
     figures.extend([
         log_streaming.carried,
         log_streaming.written,
