@@ -271,8 +271,6 @@ impl Config {
     }
 }
 
-/// The same service named twice (by name or ARN) would register two
-/// revisions and race two updates of one service.
 /// A file input's path: relative ones are in the workspace.
 fn in_workspace(workspace: Option<&Path>, file: &str) -> PathBuf {
     match workspace {
@@ -281,6 +279,8 @@ fn in_workspace(workspace: Option<&Path>, file: &str) -> PathBuf {
     }
 }
 
+/// The same service named twice (by name or ARN) would register two
+/// revisions and race two updates of one service.
 fn duplicate_service(services: &[String]) -> Option<String> {
     services.iter().enumerate().find_map(|(i, first)| {
         services[i + 1..]

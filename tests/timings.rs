@@ -13,16 +13,22 @@ use serde_json::Value;
 const TARGET_GROUP: &str =
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-web/0123456789abcdef";
 
+/// The image deployed, 1.21 GB in ECR.
+const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:2";
+
 /// A rolling service behind target group shop-web (deregistration delay
 /// `delay`, health checks 30 s apart, 5 to be healthy), whose deployment
-/// completes after 3 s: `timeline` places the rest.
+/// `timeline` places.
 fn scenario(delay: u32, timeline: &str, faults: &str) -> Sim {
     sim(&format!(
         r#"
 clusters: [prod]
 taskDefinitions:
   - family: shop
-    containerDefinitions: [{{name: web, image: "shop:1", essential: true, portMappings: [{{containerPort: 8080}}]}}]
+    containerDefinitions: [{{name: web, image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:1", essential: true, portMappings: [{{containerPort: 8080}}]}}]
+ecrRepositories:
+  - name: shop
+    images: [{{tags: ["1"], sizeBytes: 1180000000}}, {{tags: ["2"], sizeBytes: 1210000000}}]
 targetGroups:
   - TargetGroupName: shop-web
     TargetGroupArn: "{TARGET_GROUP}"
@@ -37,14 +43,14 @@ services:
     loadBalancers: [{{targetGroupArn: "{TARGET_GROUP}", containerName: web, containerPort: 8080}}]
 timelines:
   deployments:
-    - {{cluster: prod, service: web, outcome: complete, seconds: 3, {timeline}}}
+    - {{cluster: prod, service: web, outcome: complete, {timeline}}}
 {faults}"#
     ))
 }
 
-/// The deploy, its timings written to timings.json.
+/// The deploy of `IMAGE`, its timings written to timings.json.
 fn deploy(sim: &Sim, extra: &[(&str, &str)]) -> Run {
-    let mut inputs = vec![("timings", "timings.json")];
+    let mut inputs = vec![("image", IMAGE), ("timings", "timings.json")];
     inputs.extend_from_slice(extra);
     deploy_web(sim, &inputs)
 }
@@ -82,7 +88,7 @@ fn part_seconds(service: &Value, part: &str) -> Option<f64> {
 
 #[test]
 fn a_long_deregistration_delay_is_named_with_the_drain_it_cost() {
-    let sim = scenario(300, "drainSeconds: 2, pullSeconds: 0.5", "");
+    let sim = scenario(300, "seconds: 3, drainSeconds: 2, pullSeconds: 0.5", "");
     let run = deploy(&sim, &[]);
     assert_eq!(run.code, 0, "{}", run.log());
     let service = measured(&run);
@@ -125,7 +131,7 @@ fn a_long_deregistration_delay_is_named_with_the_drain_it_cost() {
     assert!(run
         .summary
         .contains("- web: draining the old tasks took 2.0 s"));
-    // Each read once, after the verdict.
+    // Each read once.
     for read in [
         "DescribeTargetGroups",
         "DescribeTargetGroupAttributes",
@@ -140,7 +146,7 @@ fn a_long_deregistration_delay_is_named_with_the_drain_it_cost() {
 fn a_fast_service_gets_its_breakdown_and_no_advice() {
     // The same 300 s setting, but this drain took 0.2 s of the deployment:
     // the advice follows what the setting cost, not what it is.
-    let sim = scenario(300, "drainSeconds: 0.2", "");
+    let sim = scenario(300, "seconds: 3, drainSeconds: 0.2", "");
     let run = deploy(&sim, &[]);
     assert_eq!(run.code, 0, "{}", run.log());
     let service = measured(&run);
@@ -153,14 +159,25 @@ fn a_fast_service_gets_its_breakdown_and_no_advice() {
 #[test]
 fn a_denied_target_group_read_drops_its_advice_with_one_notice_and_changes_nothing_else() {
     let denied = "faults:\n  - {service: elasticloadbalancing, operation: DescribeTargetGroups, kind: accessDenied, always: true}\n";
-    let sim = scenario(300, "drainSeconds: 2", denied);
+    let sim = scenario(300, "seconds: 3, drainSeconds: 2", denied);
     let run = deploy(&sim, &[]);
     assert_eq!(run.code, 0, "{}", run.log());
-    assert!(
-        run.log().contains("completed\n"),
-        "the verdict as without the advice: {}",
-        run.log()
-    );
+    // The verdict and every other output as in a run whose read is allowed.
+    let allowed = deploy(&scenario(300, "seconds: 3, drainSeconds: 2", ""), &[]);
+    let verdict = |run: &Run| {
+        run.stdout
+            .lines()
+            .find(|line| line.starts_with('✔'))
+            .map(str::to_owned)
+    };
+    assert_eq!(verdict(&run), verdict(&allowed), "{}", run.log());
+    let without_timings = |run: &Run| {
+        let mut outputs = run.outputs.clone();
+        outputs.remove("timings");
+        outputs.remove("task-definition");
+        outputs
+    };
+    assert_eq!(without_timings(&run), without_timings(&allowed));
     let notices = notices(&run);
     assert_eq!(notices.len(), 1, "{}", run.log());
     assert!(
@@ -177,11 +194,36 @@ fn a_denied_target_group_read_drops_its_advice_with_one_notice_and_changes_nothi
 
 #[test]
 fn advice_false_reads_no_target_group_or_image() {
-    let sim = scenario(300, "drainSeconds: 2", "");
+    let sim = scenario(300, "seconds: 3, drainSeconds: 2", "");
     let run = deploy(&sim, &[("advice", "false")]);
     assert_eq!(run.code, 0, "{}", run.log());
     assert_eq!(notices(&run), Vec::<String>::new(), "{}", run.log());
     assert_eq!(measured(&run)["advice"], serde_json::json!([]));
     assert!(sim.calls_to("DescribeTargetGroups").is_empty());
-    assert!(sim.calls_to("DescribeImages").is_empty());
+    // The preflight's lookup only, before the deploy.
+    let deployed_at = sim.calls_to("UpdateService")[0].at;
+    assert!(sim
+        .calls_to("DescribeImages")
+        .iter()
+        .all(|call| call.at < deployed_at));
+}
+
+#[test]
+fn a_long_pull_names_the_image_with_its_size_from_ecr() {
+    let sim = scenario(30, "seconds: 5, pullSeconds: 3, drainSeconds: 2", "");
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let service = measured(&run);
+    assert_eq!(part_seconds(&service, "imagePull"), Some(3.0));
+    let advice = service["advice"].as_array().unwrap();
+    assert_eq!(advice.len(), 1, "{service:#?}\n{}", run.log());
+    assert_eq!(advice[0]["about"]["image"], IMAGE);
+    assert_eq!(advice[0]["now"]["imageSizeInBytes"], 1_210_000_000u64);
+    assert!(
+        notices(&run)[0].starts_with(&format!(
+            "web: pulling {IMAGE} (1210 MB) took 3.0 s of the "
+        )),
+        "{}",
+        run.log()
+    );
 }

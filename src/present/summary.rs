@@ -151,7 +151,7 @@ impl Summary {
             }
         }
         for section in &self.sections {
-            out.push_str(section);
+            out.push_str(section.trim_end());
             out.push_str("\n\n");
         }
         if !self.changes.is_empty() {

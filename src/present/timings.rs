@@ -13,7 +13,7 @@ use crate::timings::breakdown::{
     Advice, Piece, Remedy, SUGGESTED_DEREGISTRATION_DELAY, SUGGESTED_HEALTHY_THRESHOLD,
     SUGGESTED_INTERVAL,
 };
-use crate::timings::{Breakdown, Event, Unread};
+use crate::timings::{Breakdown, Event, Read};
 
 impl Presenter {
     pub(super) fn timings(&self, event: Event) {
@@ -55,12 +55,12 @@ impl Presenter {
     }
 }
 
-fn unread(what: Unread) -> &'static str {
+fn unread(what: Read) -> &'static str {
     match what {
-        Unread::Tasks => "The new tasks' timestamps were not read, so the deploy time has no task parts",
-        Unread::Events => "The services' events were not read, so the deploy time has no health check or draining part",
-        Unread::TargetGroups => "The target groups were not read, so there is no advice on their health checks or deregistration delay",
-        Unread::ImageSizes => "The images' sizes were not read, so the image advice names no size",
+        Read::Tasks => "The new tasks' timestamps were not read, so the deploy time has no task parts",
+        Read::Events => "The services' events were not read, so the deploy time has no health check or draining part",
+        Read::TargetGroups => "The target groups were not read, so there is no advice on their health checks or deregistration delay",
+        Read::ImageSizes => "The images' sizes were not read, so the image advice names no size",
     }
 }
 
@@ -74,14 +74,14 @@ pub(crate) fn piece_name(piece: Piece) -> &'static str {
     }
 }
 
-fn took(from: SystemTime, to: SystemTime) -> Duration {
+fn between(from: SystemTime, to: SystemTime) -> Duration {
     to.duration_since(from).unwrap_or_default()
 }
 
 /// "Deploy time of web: 3.2 s from the update to the verdict; longest
 /// measured part: draining the old tasks, 1.5 s."
 fn time_line(breakdown: &Breakdown) -> String {
-    let total = took(breakdown.started, breakdown.ended);
+    let total = between(breakdown.started, breakdown.ended);
     let longest = breakdown.parts.iter().max_by_key(|p| p.took());
     let mut line = format!(
         "Deploy time of {}: {} from the update to the verdict",
@@ -103,14 +103,14 @@ fn advice_line(breakdown: &Breakdown, advice: &Advice) -> String {
     let cost = format!(
         "{} of the {}",
         seconds(advice.cost),
-        seconds(took(breakdown.started, breakdown.ended))
+        seconds(between(breakdown.started, breakdown.ended))
     );
     match &advice.remedy {
-        Remedy::DeregistrationDelay { target_group, seconds } => format!(
-            "{service}: draining the old tasks took {cost}. Target group {target_group} has deregistration_delay.timeout_seconds {seconds}: the load balancer gives each old task that long to finish its requests. Set it a little above your longest request ({SUGGESTED_DEREGISTRATION_DELAY} s suits most web services)."
+        Remedy::DeregistrationDelay { target_group, seconds: delay } => format!(
+            "{service}: draining the old tasks took {cost}. Target group {target_group} has deregistration_delay.timeout_seconds {delay}: the load balancer gives each old task that long to finish its requests. Set it a little above your longest request ({SUGGESTED_DEREGISTRATION_DELAY} s suits most web services)."
         ),
         Remedy::HealthChecks { target_group, interval, healthy_threshold } => format!(
-            "{service}: health checks took {cost}. Target group {target_group} calls a target healthy after {healthy_threshold} checks {interval} s apart ({} s at the least): HealthyThresholdCount {SUGGESTED_HEALTHY_THRESHOLD} with HealthCheckIntervalSeconds {SUGGESTED_INTERVAL} takes {} s.",
+            "{service}: health checks took {cost}. Target group {target_group} calls a target healthy after {healthy_threshold} checks {interval} s apart (about {} s): HealthyThresholdCount {SUGGESTED_HEALTHY_THRESHOLD} with HealthCheckIntervalSeconds {SUGGESTED_INTERVAL} takes {} s.",
             interval * healthy_threshold,
             SUGGESTED_INTERVAL * SUGGESTED_HEALTHY_THRESHOLD
         ),
@@ -141,7 +141,7 @@ fn describe(summary: &mut Summary, breakdowns: &[Breakdown]) {
         let service = text(&b.service);
         section.push_str(&format!(
             "| {service} | **update to verdict** | {} |\n",
-            seconds(took(b.started, b.ended))
+            seconds(between(b.started, b.ended))
         ));
         for part in &b.parts {
             summary.add_bar(
@@ -163,7 +163,7 @@ fn describe(summary: &mut Summary, breakdowns: &[Breakdown]) {
             section.push_str(&format!(
                 "| {service} | stage: {} | {} |\n",
                 text(name),
-                seconds(took(*from, *to))
+                seconds(between(*from, *to))
             ));
         }
     }
@@ -201,7 +201,7 @@ fn document(breakdowns: &[Breakdown], steps: &[(&'static str, Duration)]) -> Val
             json!({
                 "service": b.service,
                 "startedAt": epoch(b.started),
-                "seconds": secs(took(b.started, b.ended)),
+                "seconds": secs(between(b.started, b.ended)),
                 "parts": b.parts.iter().map(|p| json!({
                     "part": piece_key(p.piece),
                     "startedAt": epoch(p.from),
@@ -210,7 +210,7 @@ fn document(breakdowns: &[Breakdown], steps: &[(&'static str, Duration)]) -> Val
                 "stages": b.stages.iter().map(|(name, from, to)| json!({
                     "stage": name,
                     "startedAt": epoch(*from),
-                    "seconds": secs(took(*from, *to)),
+                    "seconds": secs(between(*from, *to)),
                 })).collect::<Vec<_>>(),
                 "advice": b.advice.iter().map(|a| advice_json(&b.service, a)).collect::<Vec<_>>(),
             })
@@ -305,7 +305,7 @@ mod tests {
                     interval: 30,
                     healthy_threshold: 5,
                 },
-                "web: health checks took 150.0 s of the 600.0 s. Target group web-tg calls a target healthy after 5 checks 30 s apart (150 s at the least): HealthyThresholdCount 2 with HealthCheckIntervalSeconds 10 takes 20 s.",
+                "web: health checks took 150.0 s of the 600.0 s. Target group web-tg calls a target healthy after 5 checks 30 s apart (about 150 s): HealthyThresholdCount 2 with HealthCheckIntervalSeconds 10 takes 20 s.",
             ),
             (
                 Remedy::ImagePull {

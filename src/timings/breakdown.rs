@@ -23,6 +23,8 @@ pub(crate) struct ServiceMoments {
     pub(crate) registered: Vec<SystemTime>,
     /// The first "has begun draining connections on N tasks.".
     pub(crate) drain_began: Option<SystemTime>,
+    /// How many such events there were: one a round of the rollout.
+    pub(crate) drains: u32,
     /// "(deployment ID) deployment completed.".
     pub(crate) completed: Option<SystemTime>,
 }
@@ -41,6 +43,7 @@ pub(crate) fn service_moments(
             moments.registered.push(*at);
         } else if message.contains(" has begun draining connections on ") {
             moments.drain_began.get_or_insert(*at);
+            moments.drains += 1;
         } else if message.ends_with(&completed) {
             moments.completed.get_or_insert(*at);
         }
@@ -159,13 +162,13 @@ pub(crate) struct Rollout {
 }
 
 impl Rollout {
-    /// How many new tasks ECS may start at once: what `maximumPercent`
-    /// allows above the desired count, or what `minimumHealthyPercent`
-    /// lets it stop, whichever is more (at least one).
+    /// How many new tasks ECS may start in a round: the tasks
+    /// `maximumPercent` allows running or pending (rounded down) less those
+    /// `minimumHealthyPercent` keeps running (rounded up), at least one.
     pub(crate) fn batch(&self) -> u32 {
-        let above = self.desired * self.maximum_percent.saturating_sub(100) / 100;
-        let below = self.desired * (100 - self.minimum_healthy_percent.min(100)) / 100;
-        above.max(below).max(1)
+        let most = self.desired * self.maximum_percent / 100;
+        let kept = (self.desired * self.minimum_healthy_percent).div_ceil(100);
+        most.saturating_sub(kept).clamp(1, self.desired.max(1))
     }
 }
 
@@ -222,14 +225,16 @@ fn material(cost: Duration, total: Duration) -> bool {
 
 /// The settings that cost a deployment of `total` a material part of it,
 /// most costly first; a setting already at what the advice would say, or
-/// unread, gives none.
+/// unread, gives none. `drains`: the rounds that drained old tasks, each
+/// of which the deregistration delay can cost at most once.
 pub(crate) fn advice(
     total: Duration,
     parts: &[Part],
     tasks: &[TaskMoments],
+    drains: u32,
     settings: &Settings,
 ) -> Vec<Advice> {
-    let took = |piece| {
+    let time_in = |piece| {
         parts
             .iter()
             .filter(|p| p.piece == piece)
@@ -243,20 +248,23 @@ pub(crate) fn advice(
         }
     };
     let groups = &settings.target_groups;
-    give(
-        took(Piece::Draining),
-        groups
-            .iter()
-            .filter_map(|g| Some((g, g.deregistration_delay?)))
-            .filter(|(_, delay)| *delay > SUGGESTED_DEREGISTRATION_DELAY)
-            .max_by_key(|(_, delay)| *delay)
-            .map(|(g, seconds)| Remedy::DeregistrationDelay {
-                target_group: g.name.clone(),
-                seconds,
+    let longest_delay = groups
+        .iter()
+        .filter_map(|g| Some((g, g.deregistration_delay?)))
+        .filter(|(_, delay)| *delay > SUGGESTED_DEREGISTRATION_DELAY)
+        .max_by_key(|(_, delay)| *delay);
+    if let Some((group, delay)) = longest_delay {
+        let most = Duration::from_secs(u64::from(delay) * u64::from(drains.max(1)));
+        give(
+            time_in(Piece::Draining).min(most),
+            Some(Remedy::DeregistrationDelay {
+                target_group: group.name.clone(),
+                seconds: delay,
             }),
-    );
+        );
+    }
     give(
-        took(Piece::HealthChecks),
+        time_in(Piece::HealthChecks),
         groups
             .iter()
             .filter(|g| {
@@ -318,7 +326,7 @@ mod tests {
         }
     }
 
-    fn took(parts: &[Part]) -> Vec<(Piece, u64)> {
+    fn durations(parts: &[Part]) -> Vec<(Piece, u64)> {
         parts
             .iter()
             .map(|p| (p.piece, p.took().as_secs()))
@@ -341,6 +349,7 @@ mod tests {
             ServiceMoments {
                 registered: vec![at(40)],
                 drain_began: Some(at(55)),
+                drains: 2,
                 completed: Some(at(100)),
             }
         );
@@ -352,10 +361,11 @@ mod tests {
         let events = ServiceMoments {
             registered: vec![at(53)],
             drain_began: Some(at(100)),
+            drains: 1,
             completed: Some(at(400)),
         };
         assert_eq!(
-            took(&parts(at(0), at(401), &tasks, &events)),
+            durations(&parts(at(0), at(401), &tasks, &events)),
             [
                 (Piece::Provisioning, 12),
                 (Piece::ImagePull, 40),
@@ -370,17 +380,18 @@ mod tests {
     fn without_a_load_balancer_or_task_timestamps_those_parts_are_left_out() {
         let no_drain = ServiceMoments::default();
         assert_eq!(
-            took(&parts(at(0), at(30), &[task(1, (2, 2), 2)], &no_drain)),
+            durations(&parts(at(0), at(30), &[task(1, (2, 2), 2)], &no_drain)),
             [(Piece::Provisioning, 2)]
         );
         // A drain without registration (no target group) is still timed,
         // until the verdict when no completion event was read.
         let drain_only = ServiceMoments {
             drain_began: Some(at(20)),
+            drains: 1,
             ..ServiceMoments::default()
         };
         assert_eq!(
-            took(&parts(at(0), at(30), &[], &drain_only)),
+            durations(&parts(at(0), at(30), &[], &drain_only)),
             [(Piece::Draining, 10)]
         );
     }
@@ -416,6 +427,7 @@ mod tests {
             Duration::from_secs(470),
             &parts,
             &[],
+            1,
             &settings(Some(300), 30, 5),
         );
         assert_eq!(
@@ -448,12 +460,29 @@ mod tests {
         ];
         let total = Duration::from_secs(200);
         // 20 s each: under 30 s and under a third of 200 s.
-        assert_eq!(advice(total, &parts, &[], &settings(Some(300), 30, 5)), []);
+        assert_eq!(
+            advice(total, &parts, &[], 1, &settings(Some(300), 30, 5)),
+            []
+        );
         let slow = [part(Piece::Draining, 0, 100)];
         // Already at the advice, or not read.
-        assert_eq!(advice(total, &slow, &[], &settings(Some(30), 10, 2)), []);
-        assert_eq!(advice(total, &slow, &[], &settings(None, 10, 2)), []);
-        assert_eq!(advice(total, &slow, &[], &Settings::default()), []);
+        assert_eq!(advice(total, &slow, &[], 1, &settings(Some(30), 10, 2)), []);
+        assert_eq!(advice(total, &slow, &[], 1, &settings(None, 10, 2)), []);
+        assert_eq!(advice(total, &slow, &[], 1, &Settings::default()), []);
+    }
+
+    #[test]
+    fn a_drain_costs_the_delay_at_most_once_a_round() {
+        // Three rounds drained over 400 s; a 60 s delay cost at most 180 s.
+        let parts = [part(Piece::Draining, 0, 400)];
+        let advice = advice(
+            Duration::from_secs(500),
+            &parts,
+            &[],
+            3,
+            &settings(Some(60), 10, 2),
+        );
+        assert_eq!(advice[0].cost, Duration::from_secs(180));
     }
 
     #[test]
@@ -463,6 +492,7 @@ mod tests {
             Duration::from_secs(6),
             &parts,
             &[],
+            1,
             &settings(Some(300), 30, 5),
         );
         assert_eq!(advice.len(), 1);
@@ -483,7 +513,7 @@ mod tests {
             rollout: Some(rollout),
             ..Settings::default()
         };
-        let advice = advice(Duration::from_secs(200), &[], &tasks, &settings);
+        let advice = advice(Duration::from_secs(200), &[], &tasks, 0, &settings);
         assert_eq!(
             advice,
             [
@@ -516,6 +546,7 @@ mod tests {
         assert_eq!(batch(10, 100, 120), 2);
         assert_eq!(batch(10, 50, 100), 5);
         assert_eq!(batch(3, 100, 110), 1);
-        assert_eq!(batch(4, 75, 125), 1);
+        assert_eq!(batch(4, 75, 125), 2);
+        assert_eq!(batch(4, 50, 200), 4);
     }
 }

@@ -15,12 +15,12 @@ pub(crate) enum Event {
     },
     /// A read the breakdown or its advice needed was refused or failed:
     /// what it would have given is left out.
-    Unread { what: Unread, reason: String },
+    Unread { what: Read, reason: String },
 }
 
 /// What could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Unread {
+pub(crate) enum Read {
     /// The new tasks' timestamps (ListTasks, DescribeTasks).
     Tasks,
     /// The services' events (DescribeServices).

@@ -9,7 +9,7 @@
 pub(crate) mod breakdown;
 mod event;
 
-pub(crate) use event::{Event, Unread};
+pub(crate) use event::{Event, Read};
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -69,7 +69,9 @@ pub(crate) async fn measure(
     let ecs_ids: Vec<(&Deployed, &str)> = measured
         .iter()
         .filter_map(|d| match &d.started {
-            Started::Ecs { deployment_id, .. } => Some((*d, deployment_id.as_str())),
+            Started::Ecs { deployment_id, .. } if !deployment_id.is_empty() => {
+                Some((*d, deployment_id.as_str()))
+            }
             _ => None,
         })
         .collect();
@@ -86,26 +88,25 @@ pub(crate) async fn measure(
     .await;
     let unread = |what, reason| sink.emit(Event::Unread { what, reason }.into());
     let tasks = tasks.unwrap_or_else(|reason| {
-        unread(Unread::Tasks, reason);
+        unread(Read::Tasks, reason);
         vec![Vec::new(); ecs_ids.len()]
     });
     let services = services.unwrap_or_else(|reason| {
-        unread(Unread::Events, reason);
+        unread(Read::Events, reason);
         Vec::new()
     });
     let target_groups = target_groups.unwrap_or_else(|reason| {
-        unread(Unread::TargetGroups, reason);
+        unread(Read::TargetGroups, reason);
         Vec::new()
     });
-    let image_sizes = match options.advice {
+    let (image_sizes, sizes_unread) = match options.advice {
         true => image_sizes(aws, tasks.iter().flatten()).await,
-        false => Ok(Vec::new()),
+        false => (Vec::new(), None),
+    };
+    if let Some(reason) = sizes_unread {
+        unread(Read::ImageSizes, reason);
     }
-    .unwrap_or_else(|reason| {
-        unread(Unread::ImageSizes, reason);
-        Vec::new()
-    });
-    let read = Read {
+    let read = Readings {
         tasks,
         services,
         target_groups,
@@ -128,7 +129,7 @@ pub(crate) async fn measure(
 }
 
 /// What was read, for every measured deployment.
-struct Read {
+struct Readings {
     /// Each ECS deployment's new tasks, in the order of its deployments.
     tasks: Vec<Vec<TaskMoments>>,
     services: Vec<Service>,
@@ -136,7 +137,7 @@ struct Read {
     image_sizes: Vec<(String, u64)>,
 }
 
-impl Read {
+impl Readings {
     /// The breakdown of `deployed`, the `at`th ECS deployment (None for
     /// CodeDeploy's), of a service that was `before`.
     fn breakdown(
@@ -171,8 +172,13 @@ fn breakdown_of(
 ) -> Breakdown {
     let started = deployed.phases[0].since;
     let ended = deployed.ended;
+    // A rolling deployment's events time its health checks and drain; a
+    // native strategy drains only after its traffic shifts and bake, which
+    // its stages show.
     let moments = match (service, deployed.deployment_id()) {
-        (Some(service), Some(id)) => breakdown::service_moments(&events(service), started, id),
+        (Some(service), Some(id)) if settings.rollout.is_some() => {
+            breakdown::service_moments(&events(service), started, id)
+        }
         _ => ServiceMoments::default(),
     };
     let parts = breakdown::parts(started, ended, tasks, &moments);
@@ -188,7 +194,7 @@ fn breakdown_of(
         started,
         ended,
         advice: match advice {
-            true => breakdown::advice(total, &parts, tasks, settings),
+            true => breakdown::advice(total, &parts, tasks, moments.drains, settings),
             false => Vec::new(),
         },
         parts,
@@ -349,11 +355,12 @@ fn groups_of(service: &Service, read: &[(String, TargetGroup)]) -> Vec<TargetGro
         .collect()
 }
 
-/// The size of each ECR image the new tasks run (others have none to read).
+/// The size of each ECR image the new tasks run (others have none to read),
+/// and why one could not be read: a refused image leaves the others'.
 async fn image_sizes(
     aws: &Aws,
     tasks: impl Iterator<Item = &TaskMoments>,
-) -> Result<Vec<(String, u64)>, String> {
+) -> (Vec<(String, u64)>, Option<String>) {
     let images: BTreeSet<&String> = tasks.flat_map(|t| &t.images).collect();
     let sizes = future::join_all(images.into_iter().filter_map(|uri| {
         let image = ecr_image(uri)?;
@@ -366,5 +373,15 @@ async fn image_sizes(
         })
     }))
     .await;
-    sizes.into_iter().filter_map(Result::transpose).collect()
+    let (mut read, mut unread) = (Vec::new(), None);
+    for size in sizes {
+        match size {
+            Ok(Some(size)) => read.push(size),
+            Ok(None) => {}
+            Err(reason) => {
+                unread.get_or_insert(reason);
+            }
+        }
+    }
+    (read, unread)
 }
