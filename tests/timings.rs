@@ -20,7 +20,12 @@ const IMAGE: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:2";
 /// `delay`, health checks 30 s apart, 5 to be healthy), whose deployment
 /// `timeline` places.
 fn scenario(delay: u32, timeline: &str, faults: &str) -> Sim {
-    sim(&format!(
+    sim(&world(delay, timeline, faults))
+}
+
+/// The scenario's YAML.
+fn world(delay: u32, timeline: &str, faults: &str) -> String {
+    format!(
         r#"
 clusters: [prod]
 taskDefinitions:
@@ -45,7 +50,16 @@ timelines:
   deployments:
     - {{cluster: prod, service: web, outcome: complete, {timeline}}}
 {faults}"#
-    ))
+    )
+}
+
+/// The world with target group shop-web calling a target healthy after 2
+/// checks 10 s apart.
+fn with_quick_health_checks(world: &str) -> String {
+    world.replace(
+        "    attributes:",
+        "    HealthCheckIntervalSeconds: 10\n    HealthyThresholdCount: 2\n    attributes:",
+    )
 }
 
 /// The deploy of `IMAGE`, its timings written to timings.json.
@@ -145,12 +159,19 @@ fn a_long_deregistration_delay_is_named_with_the_drain_it_cost() {
 #[test]
 fn a_fast_service_gets_its_breakdown_and_no_advice() {
     // The same 300 s setting, but this drain took 0.2 s of the deployment:
-    // the advice follows what the setting cost, not what it is.
-    let sim = scenario(300, "seconds: 3, drainSeconds: 0.2", "");
+    // the advice follows what the setting cost, not what it is. Its health
+    // checks took the rest, with a target group already at 2 checks 10 s
+    // apart: nothing to win there either.
+    let sim = sim(&with_quick_health_checks(&world(
+        300,
+        "seconds: 3, drainSeconds: 0.2",
+        "",
+    )));
     let run = deploy(&sim, &[]);
     assert_eq!(run.code, 0, "{}", run.log());
     let service = measured(&run);
     assert_eq!(part_seconds(&service, "draining"), Some(0.2));
+    assert_eq!(part_seconds(&service, "healthChecks"), Some(2.8));
     assert_eq!(service["advice"], serde_json::json!([]));
     assert_eq!(notices(&run), Vec::<String>::new(), "{}", run.log());
     assert!(!run.summary.contains("\n- web:"), "{}", run.summary);
@@ -223,6 +244,32 @@ fn a_long_pull_names_the_image_with_its_size_from_ecr() {
         notices(&run)[0].starts_with(&format!(
             "web: pulling {IMAGE} (1210 MB) took 3.0 s of the "
         )),
+        "{}",
+        run.log()
+    );
+}
+
+#[test]
+fn a_container_health_check_slower_than_the_target_groups_is_named() {
+    // The target group calls a target healthy after 2 checks 10 s apart;
+    // the container checks itself every 60 s.
+    let yaml = world(30, "seconds: 4, drainSeconds: 1.8", "")
+        .replace(
+            "portMappings: [{containerPort: 8080}]}",
+            "portMappings: [{containerPort: 8080}], healthCheck: {command: [CMD-SHELL, 'curl -f localhost:8080/up'], interval: 60}}",
+        )
+;
+    let sim = sim(&with_quick_health_checks(&yaml));
+    let run = deploy(&sim, &[]);
+    assert_eq!(run.code, 0, "{}", run.log());
+    let service = measured(&run);
+    let advice = service["advice"].as_array().unwrap();
+    assert_eq!(advice.len(), 1, "{service:#?}");
+    assert_eq!(advice[0]["about"]["container"], "web");
+    assert_eq!(advice[0]["now"]["healthCheck.interval"], 60);
+    assert_eq!(advice[0]["suggested"]["healthCheck.interval"], 20);
+    assert!(
+        notices(&run)[0].contains("Container web's health check runs every 60 s, slower than target group shop-web, which calls a target healthy in about 20 s"),
         "{}",
         run.log()
     );

@@ -324,11 +324,18 @@ async fn measure_time(run: &RunContext<'_>, progress: &Progress) {
         advice: run.config.advice,
         file: run.config.timings_file.clone(),
     };
+    let mut definitions = vec![None; progress.current.len()];
+    for release in &progress.releases {
+        for &index in &release.services {
+            definitions[index] = Some(&release.rendered);
+        }
+    }
     timings::measure(
         clients,
         &run.config.cluster,
         &progress.current,
         &progress.deployed,
+        &definitions,
         &options,
         run.sink,
     )

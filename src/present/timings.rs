@@ -118,6 +118,14 @@ fn advice_line(breakdown: &Breakdown, advice: &Advice) -> String {
             "{service}: pulling {image}{} took {cost}. A smaller image pulls faster (a slimmer base image, fewer and smaller layers); on Fargate, a SOCI index lets the task start before the pull ends.",
             bytes.map_or(String::new(), |b| format!(" ({})", megabytes(b)))
         ),
+        Remedy::ContainerHealthCheck {
+            check,
+            target_group,
+            load_balancer_seconds,
+        } => format!(
+            "{service}: health checks took {cost}. Container {}'s health check runs every {} s, slower than target group {target_group}, which calls a target healthy in about {load_balancer_seconds} s, and ECS waits for both: lower the container's healthCheck interval to match.",
+            check.container, check.interval
+        ),
         Remedy::Rounds { rollout } => format!(
             "{service}: the new tasks were started over {cost}, {} at a time: with {} tasks, minimumHealthyPercent {} and maximumPercent {} let ECS start only that many at once. maximumPercent 200 starts them all together, when the cluster has room.",
             rollout.batch(),
@@ -257,6 +265,15 @@ fn advice_json(service: &str, advice: &Advice) -> Value {
             json!({"imageSizeInBytes": bytes}),
             Value::Null,
         ),
+        Remedy::ContainerHealthCheck {
+            check,
+            target_group,
+            load_balancer_seconds,
+        } => (
+            json!({"container": check.container, "targetGroup": target_group}),
+            json!({"healthCheck.interval": check.interval}),
+            json!({"healthCheck.interval": load_balancer_seconds}),
+        ),
         Remedy::Rounds { rollout } => (
             json!({"service": service}),
             json!({"desiredCount": rollout.desired, "minimumHealthyPercent": rollout.minimum_healthy_percent, "maximumPercent": rollout.maximum_percent}),
@@ -269,7 +286,7 @@ fn advice_json(service: &str, advice: &Advice) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timings::breakdown::Rollout;
+    use crate::timings::breakdown::{ContainerCheck, Rollout};
 
     #[test]
     fn each_piece_of_advice_names_its_cost_the_setting_and_what_to_change() {
@@ -325,6 +342,17 @@ mod tests {
                 "web: the new tasks were started over 150.0 s of the 600.0 s, 2 at a time: with 10 tasks, minimumHealthyPercent 100 and maximumPercent 120 let ECS start only that many at once. maximumPercent 200 starts them all together, when the cluster has room.",
             ),
         ];
+        let cases = cases.into_iter().chain([(
+            Remedy::ContainerHealthCheck {
+                check: ContainerCheck {
+                    container: "app".to_owned(),
+                    interval: 60,
+                },
+                target_group: "web-tg".to_owned(),
+                load_balancer_seconds: 20,
+            },
+            "web: health checks took 150.0 s of the 600.0 s. Container app's health check runs every 60 s, slower than target group web-tg, which calls a target healthy in about 20 s, and ECS waits for both: lower the container's healthCheck interval to match.",
+        )]);
         for (remedy, expected) in cases {
             assert_eq!(line(remedy), expected);
         }

@@ -179,6 +179,36 @@ pub(crate) struct Settings {
     /// Each image's size in bytes, where ECR has it.
     pub(crate) image_sizes: Vec<(String, u64)>,
     pub(crate) rollout: Option<Rollout>,
+    /// The deployed definition's slowest essential container health check.
+    pub(crate) container_check: Option<ContainerCheck>,
+}
+
+/// A container's health check: ECS counts a task healthy only once it
+/// passes, and its first check runs `interval` seconds after the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContainerCheck {
+    pub(crate) container: String,
+    pub(crate) interval: u32,
+}
+
+/// The slowest health check of an essential container of `definition`
+/// (a task definition's JSON), with Docker's default interval of 30 s.
+pub(crate) fn container_check(definition: &serde_json::Value) -> Option<ContainerCheck> {
+    definition["containerDefinitions"]
+        .as_array()?
+        .iter()
+        .filter(|c| c["essential"].as_bool() != Some(false))
+        .filter_map(|c| {
+            let check = c.get("healthCheck")?;
+            Some(ContainerCheck {
+                container: c["name"].as_str().unwrap_or_default().to_owned(),
+                interval: check["interval"]
+                    .as_u64()
+                    .and_then(|i| u32::try_from(i).ok())
+                    .unwrap_or(30),
+            })
+        })
+        .max_by_key(|check| check.interval)
 }
 
 /// A setting to change, with what it is now.
@@ -199,6 +229,13 @@ pub(crate) enum Remedy {
     },
     Rounds {
         rollout: Rollout,
+    },
+    /// A container health check slower than the load balancer's.
+    ContainerHealthCheck {
+        check: ContainerCheck,
+        target_group: String,
+        /// What the target group takes to call a target healthy.
+        load_balancer_seconds: u32,
     },
 }
 
@@ -277,6 +314,10 @@ pub(crate) fn advice(
                 healthy_threshold: g.healthy_threshold,
             }),
     );
+    give(
+        time_in(Piece::HealthChecks),
+        slower_container_check(settings),
+    );
     give(longest_pull(tasks), largest_image(tasks, settings));
     give(
         rounds_waited(tasks),
@@ -287,6 +328,22 @@ pub(crate) fn advice(
     );
     advice.sort_by_key(|a| std::cmp::Reverse(a.cost));
     advice
+}
+
+/// The container health check, when it calls a task healthy later than
+/// the quickest of its target groups does.
+fn slower_container_check(settings: &Settings) -> Option<Remedy> {
+    let check = settings.container_check.clone()?;
+    let quickest = settings
+        .target_groups
+        .iter()
+        .min_by_key(|g| g.interval * g.healthy_threshold)?;
+    let load_balancer_seconds = quickest.interval * quickest.healthy_threshold;
+    (check.interval > load_balancer_seconds).then(|| Remedy::ContainerHealthCheck {
+        check,
+        target_group: quickest.name.clone(),
+        load_balancer_seconds,
+    })
 }
 
 /// The new tasks' largest image by the size ECR gives (the last by name
@@ -406,6 +463,7 @@ mod tests {
             }],
             image_sizes: Vec::new(),
             rollout: None,
+            container_check: None,
         }
     }
 
@@ -469,6 +527,49 @@ mod tests {
         assert_eq!(advice(total, &slow, &[], 1, &settings(Some(30), 10, 2)), []);
         assert_eq!(advice(total, &slow, &[], 1, &settings(None, 10, 2)), []);
         assert_eq!(advice(total, &slow, &[], 1, &Settings::default()), []);
+    }
+
+    #[test]
+    fn a_container_health_check_slower_than_the_load_balancer_is_named() {
+        let parts = [part(Piece::HealthChecks, 0, 60)];
+        let definition = serde_json::json!({"containerDefinitions": [
+            {"name": "web", "healthCheck": {"command": ["CMD", "true"], "interval": 60}},
+            {"name": "log", "essential": false, "healthCheck": {"command": ["CMD", "true"], "interval": 120}},
+        ]});
+        let check = container_check(&definition);
+        assert_eq!(
+            check,
+            Some(ContainerCheck {
+                container: "web".to_owned(),
+                interval: 60
+            })
+        );
+        let slow_container = Settings {
+            container_check: check.clone(),
+            ..settings(Some(30), 10, 2)
+        };
+        assert_eq!(
+            advice(Duration::from_secs(100), &parts, &[], 1, &slow_container),
+            [Advice {
+                cost: Duration::from_secs(60),
+                remedy: Remedy::ContainerHealthCheck {
+                    check: check.unwrap(),
+                    target_group: "web".to_owned(),
+                    load_balancer_seconds: 20,
+                },
+            }]
+        );
+        // Docker's default, 30 s, is quicker than the target group's default 150 s.
+        let default = serde_json::json!({"containerDefinitions": [{"name": "web", "healthCheck": {"command": ["CMD", "true"]}}]});
+        let default_container = Settings {
+            container_check: container_check(&default),
+            ..settings(Some(30), 30, 5)
+        };
+        assert!(
+            advice(Duration::from_secs(200), &parts, &[], 1, &default_container)
+                .iter()
+                .all(|a| !matches!(a.remedy, Remedy::ContainerHealthCheck { .. }))
+        );
     }
 
     #[test]

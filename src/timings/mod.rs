@@ -17,6 +17,7 @@ use std::time::SystemTime;
 
 use aws_sdk_ecs::types::{DeploymentStrategy, DesiredStatus, Service, Task};
 use futures::{future, stream, StreamExt};
+use serde_json::Value;
 
 use crate::arn::resource_name;
 use crate::aws::{ecr, ecs, elbv2, explain, Aws, CONCURRENT_CALLS};
@@ -50,12 +51,14 @@ pub(crate) struct Options {
     pub(crate) file: Option<PathBuf>,
 }
 
-/// Each successful deployment's breakdown, told through `sink`.
+/// Each successful deployment's breakdown, told through `sink`;
+/// `definitions`: what each service (by index) was deployed with.
 pub(crate) async fn measure(
     aws: &Aws,
     cluster: &str,
     current: &[Current],
     deployed: &[Deployed],
+    definitions: &[Option<&Value>],
     options: &Options,
     sink: &dyn Sink,
 ) {
@@ -116,7 +119,8 @@ pub(crate) async fn measure(
         .iter()
         .map(|d| {
             let at = ecs_ids.iter().position(|(e, _)| e.index == d.index);
-            read.breakdown(d, at, &current[d.index].service, options.advice)
+            let definition = definitions.get(d.index).copied().flatten();
+            read.breakdown(d, at, &current[d.index].service, definition, options.advice)
         })
         .collect();
     sink.emit(
@@ -139,12 +143,14 @@ struct Readings {
 
 impl Readings {
     /// The breakdown of `deployed`, the `at`th ECS deployment (None for
-    /// CodeDeploy's), of a service that was `before`.
+    /// CodeDeploy's), of a service that was `before`, deployed with
+    /// `definition`.
     fn breakdown(
         &self,
         deployed: &Deployed,
         at: Option<usize>,
         before: &Service,
+        definition: Option<&Value>,
         advice: bool,
     ) -> Breakdown {
         let service = at.and_then(|_| {
@@ -156,6 +162,7 @@ impl Readings {
             target_groups: groups_of(before, &self.target_groups),
             image_sizes: self.image_sizes.clone(),
             rollout: service.and_then(rollout),
+            container_check: definition.and_then(breakdown::container_check),
         };
         let tasks = at.map_or(&[][..], |i| &self.tasks[i]);
         breakdown_of(deployed, tasks, service, &settings, advice)
@@ -176,9 +183,11 @@ fn breakdown_of(
     // native strategy drains only after its traffic shifts and bake, which
     // its stages show.
     let moments = match (service, deployed.deployment_id()) {
-        (Some(service), Some(id)) if settings.rollout.is_some() => {
-            breakdown::service_moments(&events(service), started, id)
-        }
+        (Some(service), Some(id)) if settings.rollout.is_some() => breakdown::service_moments(
+            &events(service),
+            created(service, id).unwrap_or(started),
+            id,
+        ),
         _ => ServiceMoments::default(),
     };
     let parts = breakdown::parts(started, ended, tasks, &moments);
@@ -268,6 +277,13 @@ async fn services_after(
         .await
         .map(|described| described.services)
         .map_err(|e| explain("ecs:DescribeServices", &e))
+}
+
+/// When ECS created deployment `id` of `service`: its events may come
+/// before the watch began.
+fn created(service: &Service, id: &str) -> Option<SystemTime> {
+    let deployment = service.deployments().iter().find(|d| d.id() == Some(id))?;
+    SystemTime::try_from(*deployment.created_at()?).ok()
 }
 
 /// The service's events, newest first, with their moments.
