@@ -15,15 +15,22 @@ use crate::scheduled;
 
 use super::summary::{code, text, Bar, Summary};
 
-/// A deployment's phases as its lane of the timeline, each until the next.
+/// A deployment's phases as its lane of the timeline, each until the next;
+/// a failure that ends it is a moment, however long its verdict took to
+/// be written after it.
 fn timeline(summary: &mut Summary, deployed: &Deployed) {
     let ends = deployed
         .phases
         .iter()
         .skip(1)
-        .map(|next| next.since)
-        .chain([deployed.ended]);
+        .map(|next| Some(next.since))
+        .chain([None]);
     for (phase, end) in deployed.phases.iter().zip(ends) {
+        let end = match end {
+            Some(next) => next,
+            None if phase.failed => phase.since,
+            None => deployed.ended,
+        };
         summary.add_bar(
             &deployed.service,
             Bar {
