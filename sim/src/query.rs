@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::aws::AwsResult;
-use crate::reply::{percent_decode, Reply};
+use crate::reply::{percent_decode, xml_escape, Reply};
 
 /// What every answer's ResponseMetadata (or an error's RequestId) carries.
 const REQUEST_ID: &str = "00000000-0000-4000-8000-000000000000";
@@ -239,8 +239,8 @@ pub(crate) fn reply(namespace: &str, operation: &str, result: AwsResult) -> Repl
             let document = format!(
                 "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{fault}</Type><Code>{}</Code>\
                  <Message>{}</Message></Error><RequestId>{REQUEST_ID}</RequestId></ErrorResponse>",
-                escape(&error.code),
-                escape(&error.message)
+                xml_escape(&error.code),
+                xml_escape(&error.message)
             );
             (error.status, document)
         }
@@ -269,26 +269,10 @@ fn write_members(out: &mut String, value: &Value) {
                 out.push_str("</member>");
             }
         }
-        Value::String(text) => out.push_str(&escape(text)),
+        Value::String(text) => out.push_str(&xml_escape(text)),
         Value::Null => {}
         other => out.push_str(&other.to_string()),
     }
-}
-
-/// Text as XML character data or an attribute value.
-pub(crate) fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&apos;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

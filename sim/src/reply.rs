@@ -1,6 +1,6 @@
 //! An HTTP answer, independent of the server library, so that the S3,
-//! Scheduler and GitHub modules stay plain functions; and URL decoding for
-//! them.
+//! Scheduler, GitHub and awsQuery modules stay plain functions; URL
+//! decoding and XML escaping for them.
 
 use serde_json::{Map, Value};
 
@@ -62,4 +62,20 @@ pub(crate) fn query_parameters(query: Option<&str>) -> Map<String, Value> {
         .filter_map(|pair| pair.split_once('='))
         .map(|(key, value)| (percent_decode(key), Value::from(percent_decode(value))))
         .collect()
+}
+
+/// Text as XML character data or an attribute value.
+pub(crate) fn xml_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::reply::{percent_decode, Reply};
+use crate::reply::{percent_decode, xml_escape, Reply};
 use crate::scenario::Scenario;
 use crate::world::World;
 
@@ -106,12 +106,6 @@ pub(crate) fn error(status: u16, code: &str, message: &str, request: &S3Request)
         )
     };
     Reply::new(status, body.into_bytes()).header("content-type", "application/xml")
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 pub(crate) fn handle(world: &mut World, request: &S3Request) -> Reply {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types::{DesiredStatus, ServiceDeploymentStatus, Task};
 use aws_sdk_ecs::Client;
-use common::{reaches, sdk_config, service, start, update_service};
+use common::{reaches, sdk_config, service, start, tasks_of, update_service};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -42,29 +42,6 @@ timelines:
     - {{cluster: prod, service: web, {second}}}
 "#
     )
-}
-
-/// The tasks deployment `id` started, with `desired` status.
-async fn tasks_of(ecs: &Client, id: &str, desired: DesiredStatus) -> Vec<Task> {
-    let listed = ecs
-        .list_tasks()
-        .cluster("prod")
-        .started_by(id)
-        .desired_status(desired)
-        .send()
-        .await
-        .unwrap();
-    if listed.task_arns().is_empty() {
-        return Vec::new();
-    }
-    let described = ecs
-        .describe_tasks()
-        .cluster("prod")
-        .set_tasks(Some(listed.task_arns().to_vec()))
-        .send()
-        .await
-        .unwrap();
-    described.tasks().to_vec()
 }
 
 fn seconds(at: Option<&aws_sdk_ecs::primitives::DateTime>) -> f64 {

@@ -11,9 +11,9 @@ use aws_sdk_codedeploy::types::{
 };
 use aws_sdk_ecs::types::{
     AwsVpcConfiguration, Compatibility, DeploymentLifecycleHookStatus, DeploymentRolloutState,
-    NetworkConfiguration, NetworkMode, ServiceDeploymentStatus,
+    DesiredStatus, NetworkConfiguration, NetworkMode, ServiceDeploymentStatus,
 };
-use common::{eventually, reaches, sdk_config, service, service_deployment};
+use common::{eventually, reaches, sdk_config, service, service_deployment, tasks_of};
 use ecs_deploy_sim::{Scenario, Sim};
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -486,22 +486,11 @@ async fn slow_drain_pulls_checks_and_drains_behind_elbv2s_defaults() {
         })
         .await
     );
-    let listed = ecs
-        .list_tasks()
-        .cluster("prod")
-        .service_name("shop-web")
-        .send()
-        .await
-        .unwrap();
-    let described = ecs
-        .describe_tasks()
-        .cluster("prod")
-        .set_tasks(Some(listed.task_arns().to_vec()))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(described.tasks().len(), 2);
-    for task in described.tasks() {
+    let deployed = service(&ecs, "shop-web").await;
+    let id = deployed.deployments()[0].id().unwrap();
+    let tasks = tasks_of(&ecs, id, DesiredStatus::Running).await;
+    assert_eq!(tasks.len(), 2);
+    for task in &tasks {
         let pulled = task.pull_stopped_at().unwrap().as_secs_f64()
             - task.pull_started_at().unwrap().as_secs_f64();
         assert!((pulled - 3.2).abs() < 0.01, "{pulled}");

@@ -93,6 +93,33 @@ pub async fn service_deployment(
     described.service_deployments()[0].clone()
 }
 
+/// The tasks deployment `id` started, with `desired` status.
+pub async fn tasks_of(
+    ecs: &aws_sdk_ecs::Client,
+    id: &str,
+    desired: aws_sdk_ecs::types::DesiredStatus,
+) -> Vec<aws_sdk_ecs::types::Task> {
+    let listed = ecs
+        .list_tasks()
+        .cluster("prod")
+        .started_by(id)
+        .desired_status(desired)
+        .send()
+        .await
+        .unwrap();
+    if listed.task_arns().is_empty() {
+        return Vec::new();
+    }
+    let described = ecs
+        .describe_tasks()
+        .cluster("prod")
+        .set_tasks(Some(listed.task_arns().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    described.tasks().to_vec()
+}
+
 /// Whether service deployment `arn` reaches `status` within `timeout`.
 pub async fn reaches(
     ecs: &aws_sdk_ecs::Client,
