@@ -161,6 +161,24 @@ impl Deployed {
         }
     }
 
+    /// Each phase with when it ended: when the next began, or the verdict
+    /// for the last; a failure that ends the deployment is the verdict's
+    /// moment itself, however long the verdict took to be written.
+    pub(crate) fn phase_ends(&self) -> impl Iterator<Item = (&Phase, SystemTime)> {
+        let nexts = self.phases.iter().skip(1).map(|next| Some(next.since));
+        self.phases
+            .iter()
+            .zip(nexts.chain([None]))
+            .map(|(phase, next)| {
+                let end = match next {
+                    Some(next) => next,
+                    None if phase.failed => phase.since,
+                    None => self.ended,
+                };
+                (phase, end.max(phase.since))
+            })
+    }
+
     /// The ECS or CodeDeploy deployment id, when one was started.
     pub(crate) fn deployment_id(&self) -> Option<&str> {
         match &self.started {

@@ -11,7 +11,7 @@ mod release;
 mod verdict;
 
 pub(crate) use event::{Event, WouldDeploy};
-pub(crate) use release::Release;
+pub(crate) use release::{release_index, Release};
 
 use outputs::{by_service, by_service_index, write_deployment_outputs, write_handoff_outputs};
 use release::{register, render_releases};
@@ -324,12 +324,10 @@ async fn measure_time(run: &RunContext<'_>, progress: &Progress) {
         advice: run.config.advice,
         file: run.config.timings_file.clone(),
     };
-    let mut definitions = vec![None; progress.current.len()];
-    for release in &progress.releases {
-        for &index in &release.services {
-            definitions[index] = Some(&release.rendered);
-        }
-    }
+    let releases = &progress.releases;
+    let definitions: Vec<Option<&Value>> = (0..progress.current.len())
+        .map(|service| release_index(releases, service).map(|r| &releases[r].rendered))
+        .collect();
     timings::measure(
         clients,
         &run.config.cluster,

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Event, Release};
+use super::{release_index, Event, Release};
 use crate::config::Config;
 use crate::deploy::{DeployResult, Deployed, Handoff, Started};
 use crate::event::{Output, Sink};
@@ -117,10 +117,7 @@ pub(super) fn by_service(
         return value(0);
     }
     by_service_index(config, |service| {
-        let release = releases
-            .iter()
-            .position(|r| r.services.contains(&service))
-            .expect("every service has a release");
+        let release = release_index(releases, service).expect("every service has a release");
         value(release)
     })
 }

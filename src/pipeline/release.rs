@@ -36,6 +36,12 @@ pub(crate) struct Release {
     pub(crate) goes_back_to: Option<String>,
 }
 
+/// Which of `releases` deploys service `service` (its place in the
+/// `service` input).
+pub(crate) fn release_index(releases: &[Release], service: usize) -> Option<usize> {
+    releases.iter().position(|r| r.services.contains(&service))
+}
+
 /// An existing ECS revision a release deploys instead of registering one.
 pub(crate) struct AsIs {
     pub(crate) revision: ecs::Registered,

@@ -8,35 +8,22 @@ use crate::config::Config;
 use crate::deploy::{Current, DeployResult, Deployed, Started};
 use crate::diff;
 use crate::links::{self, task_definition_markdown};
-use crate::pipeline::{Progress, Release};
+use crate::pipeline::{release_index, Progress, Release};
 use crate::render::{self, family};
 use crate::revisions;
 use crate::scheduled;
 
 use super::summary::{code, text, Bar, Summary};
 
-/// A deployment's phases as its lane of the timeline, each until the next;
-/// a failure that ends it is a moment, however long its verdict took to
-/// be written after it.
+/// A deployment's phases as its lane of the timeline, each until it ended.
 fn timeline(summary: &mut Summary, deployed: &Deployed) {
-    let ends = deployed
-        .phases
-        .iter()
-        .skip(1)
-        .map(|next| Some(next.since))
-        .chain([None]);
-    for (phase, end) in deployed.phases.iter().zip(ends) {
-        let end = match end {
-            Some(next) => next,
-            None if phase.failed => phase.since,
-            None => deployed.ended,
-        };
+    for (phase, end) in deployed.phase_ends() {
         summary.add_bar(
             &deployed.service,
             Bar {
                 name: phase.name.clone(),
                 start: phase.since,
-                end: end.max(phase.since),
+                end,
                 failed: phase.failed,
             },
         );
@@ -110,10 +97,7 @@ fn service_rows(summary: &mut Summary, config: &Config, progress: &Progress) {
             Some(DeployResult::Error(reason)) => format!("**error**: {}", text(reason)),
             None => "not deployed".to_owned(),
         };
-        let registered = progress
-            .releases
-            .iter()
-            .position(|release| release.services.contains(&i))
+        let registered = release_index(&progress.releases, i)
             .and_then(|r| progress.registered.get(r))
             .map(|revision| revision.arn.as_str());
         let (from, to) = match &progress.followed {

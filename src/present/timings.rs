@@ -64,7 +64,7 @@ fn unread(what: Read) -> &'static str {
     }
 }
 
-pub(crate) fn piece_name(piece: Piece) -> &'static str {
+fn piece_name(piece: Piece) -> &'static str {
     match piece {
         Piece::Provisioning => "provisioning the new tasks",
         Piece::ImagePull => "pulling the image",
@@ -81,7 +81,7 @@ fn between(from: SystemTime, to: SystemTime) -> Duration {
 /// "Deploy time of web: 3.2 s from the update to the verdict; longest
 /// measured part: draining the old tasks, 1.5 s."
 fn time_line(breakdown: &Breakdown) -> String {
-    let total = between(breakdown.started, breakdown.ended);
+    let total = breakdown.total();
     let longest = breakdown.parts.iter().max_by_key(|p| p.took());
     let mut line = format!(
         "Deploy time of {}: {} from the update to the verdict",
@@ -103,7 +103,7 @@ fn advice_line(breakdown: &Breakdown, advice: &Advice) -> String {
     let cost = format!(
         "{} of the {}",
         seconds(advice.cost),
-        seconds(between(breakdown.started, breakdown.ended))
+        seconds(breakdown.total())
     );
     match &advice.remedy {
         Remedy::DeregistrationDelay { target_group, seconds: delay } => format!(
@@ -149,7 +149,7 @@ fn describe(summary: &mut Summary, breakdowns: &[Breakdown]) {
         let service = text(&b.service);
         section.push_str(&format!(
             "| {service} | **update to verdict** | {} |\n",
-            seconds(between(b.started, b.ended))
+            seconds(b.total())
         ));
         for part in &b.parts {
             summary.add_bar(
@@ -189,16 +189,14 @@ fn describe(summary: &mut Summary, breakdowns: &[Breakdown]) {
     summary.add_section(section);
 }
 
-fn epoch(at: SystemTime) -> f64 {
-    let millis = at
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    millis as f64 / 1000.0
-}
-
+/// Seconds to the millisecond, as the JSON gives them.
 fn secs(took: Duration) -> f64 {
     (took.as_millis() as f64) / 1000.0
+}
+
+/// A moment as seconds since the epoch.
+fn epoch(at: SystemTime) -> f64 {
+    secs(at.duration_since(UNIX_EPOCH).unwrap_or_default())
 }
 
 /// The JSON of `timings`: each deployment, then ecs-deploy's own steps.
@@ -209,7 +207,7 @@ fn document(breakdowns: &[Breakdown], steps: &[(&'static str, Duration)]) -> Val
             json!({
                 "service": b.service,
                 "startedAt": epoch(b.started),
-                "seconds": secs(between(b.started, b.ended)),
+                "seconds": secs(b.total()),
                 "parts": b.parts.iter().map(|p| json!({
                     "part": piece_key(p.piece),
                     "startedAt": epoch(p.from),

@@ -52,7 +52,7 @@ pub(crate) fn service_moments(
 }
 
 /// A part of a deployment's time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Piece {
     /// From the deployment's start until the last new task began to pull
     /// its image: placement, the network interface, the task's own start.
@@ -151,6 +151,13 @@ pub(crate) struct TargetGroup {
     pub(crate) deregistration_delay: Option<u32>,
     pub(crate) interval: u32,
     pub(crate) healthy_threshold: u32,
+}
+
+impl TargetGroup {
+    /// About how long the group takes to call a new target healthy.
+    pub(crate) fn seconds_to_healthy(&self) -> u32 {
+        self.interval * self.healthy_threshold
+    }
 }
 
 /// The service's rollout settings.
@@ -304,10 +311,8 @@ pub(crate) fn advice(
         time_in(Piece::HealthChecks),
         groups
             .iter()
-            .filter(|g| {
-                g.interval * g.healthy_threshold > SUGGESTED_INTERVAL * SUGGESTED_HEALTHY_THRESHOLD
-            })
-            .max_by_key(|g| g.interval * g.healthy_threshold)
+            .filter(|g| g.seconds_to_healthy() > SUGGESTED_INTERVAL * SUGGESTED_HEALTHY_THRESHOLD)
+            .max_by_key(|g| g.seconds_to_healthy())
             .map(|g| Remedy::HealthChecks {
                 target_group: g.name.clone(),
                 interval: g.interval,
@@ -337,8 +342,8 @@ fn slower_container_check(settings: &Settings) -> Option<Remedy> {
     let quickest = settings
         .target_groups
         .iter()
-        .min_by_key(|g| g.interval * g.healthy_threshold)?;
-    let load_balancer_seconds = quickest.interval * quickest.healthy_threshold;
+        .min_by_key(|g| g.seconds_to_healthy())?;
+    let load_balancer_seconds = quickest.seconds_to_healthy();
     (check.interval > load_balancer_seconds).then(|| Remedy::ContainerHealthCheck {
         check,
         target_group: quickest.name.clone(),

@@ -2,9 +2,9 @@
 //! the verdicts from what AWS reports: the new tasks' timestamps
 //! (ListTasks, DescribeTasks), the services' events (DescribeServices),
 //! and for the advice the target groups' health checks and deregistration
-//! delay (ELBv2) and the images' sizes (ECR). Every read is concurrent and
-//! after the verdict, so none slows it; one that fails leaves out what it
-//! would have given, with one notice.
+//! delay (ELBv2) and the images' sizes (ECR, once the tasks name them).
+//! Every read comes after the verdict, so none slows it; one that fails
+//! leaves out what it would have given, with one notice.
 
 pub(crate) mod breakdown;
 mod event;
@@ -13,7 +13,7 @@ pub(crate) use event::{Event, Read};
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_ecs::types::{DeploymentStrategy, DesiredStatus, Service, Task};
 use futures::{future, stream, StreamExt};
@@ -41,6 +41,13 @@ pub(crate) struct Breakdown {
     /// bake and hooks, CodeDeploy's lifecycle events.
     pub(crate) stages: Vec<(String, SystemTime, SystemTime)>,
     pub(crate) advice: Vec<Advice>,
+}
+
+impl Breakdown {
+    /// From the update to the verdict.
+    pub(crate) fn total(&self) -> Duration {
+        self.ended.duration_since(self.started).unwrap_or_default()
+    }
 }
 
 /// The options of the breakdown.
@@ -190,30 +197,27 @@ fn breakdown_of(
         ),
         _ => ServiceMoments::default(),
     };
-    let parts = breakdown::parts(started, ended, tasks, &moments);
-    let total = ended.duration_since(started).unwrap_or_default();
-    let ends = deployed
-        .phases
-        .iter()
-        .skip(1)
-        .map(|p| p.since)
-        .chain([ended]);
-    Breakdown {
+    let mut measured = Breakdown {
         service: deployed.service.clone(),
         started,
         ended,
-        advice: match advice {
-            true => breakdown::advice(total, &parts, tasks, moments.drains, settings),
-            false => Vec::new(),
-        },
-        parts,
+        parts: breakdown::parts(started, ended, tasks, &moments),
         stages: deployed
-            .phases
-            .iter()
-            .zip(ends)
-            .map(|(phase, end)| (phase.name.clone(), phase.since, end.max(phase.since)))
+            .phase_ends()
+            .map(|(phase, end)| (phase.name.clone(), phase.since, end))
             .collect(),
+        advice: Vec::new(),
+    };
+    if advice {
+        measured.advice = breakdown::advice(
+            measured.total(),
+            &measured.parts,
+            tasks,
+            moments.drains,
+            settings,
+        );
     }
+    measured
 }
 
 /// Each ECS deployment's running tasks (at most `TASKS_READ`), in the order
