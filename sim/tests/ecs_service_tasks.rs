@@ -8,7 +8,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use aws_sdk_ecs::types::{DesiredStatus, ServiceDeploymentStatus, Task};
+use aws_sdk_ecs::types::{DesiredStatus, ServiceDeploymentStatus};
 use aws_sdk_ecs::Client;
 use common::{reaches, sdk_config, service, start, tasks_of, update_service};
 
